@@ -1,0 +1,316 @@
+package record
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Decode turns a parsed YAML or JSON document into a Record. path names the
+// file and lineOffset is added to the parser's line numbers (the lines that
+// come before the document in the file). Every problem found is returned;
+// the record is returned even when it has problems, as far as it could be
+// read, so callers can still count what it holds.
+func Decode(doc *yaml.Node, path string, lineOffset int) (*Record, []Problem) {
+	d := &decoder{path: path, offset: lineOffset}
+	node := doc
+	if node.Kind == yaml.DocumentNode && len(node.Content) == 1 {
+		node = node.Content[0]
+	}
+	r := &Record{Path: path, Line: node.Line + lineOffset}
+	if lineOffset > 0 {
+		r.Line = lineOffset // a front matter record starts at its opening '---'
+	}
+	d.rec = r
+	if node.Kind != yaml.MappingNode {
+		d.add(node, "document", CodeMalformed, "expected a mapping of fields, got %s", kindName(node))
+		return r, d.problems
+	}
+	seen := d.fields(node, "", recordFields, func(key string, v *yaml.Node) {
+		d.recordField(r, key, v)
+	})
+	d.requireFields(node, "", seen, requiredRecordFields)
+	return r, d.problems
+}
+
+var recordFields = []string{
+	"id", "title", "severity", "security_incident", "team", "services", "url",
+	"started_at", "detected_at", "mitigated_at", "resolved_at", "origin", "resolution",
+	"detection", "impact", "related", "status", "published_at", "action_items",
+}
+
+var requiredRecordFields = []string{"id", "title", "severity", "team", "started_at", "detected_at", "origin", "detection", "status"}
+
+var itemFields = []string{"id", "title", "owner", "team", "created_at", "due", "status", "closed_at", "exception", "url"}
+
+var requiredItemFields = []string{"id", "title", "due", "status"}
+
+var impactFields = []string{"customers_affected", "failed_requests", "data_loss", "p99_latency_ms"}
+
+type decoder struct {
+	path     string
+	offset   int
+	rec      *Record
+	problems []Problem
+}
+
+func (d *decoder) add(n *yaml.Node, field string, code Code, format string, args ...any) {
+	d.problems = append(d.problems, Problem{
+		Path: d.path, Line: n.Line + d.offset, Field: field, Code: code,
+		Message: fmt.Sprintf(format, args...),
+	})
+}
+
+// fields walks a mapping, reports unknown and repeated keys and hands each
+// known one to visit. It returns the keys it saw.
+func (d *decoder) fields(m *yaml.Node, prefix string, known []string, visit func(key string, v *yaml.Node)) map[string]bool {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		name := prefix + k.Value
+		switch {
+		case !slices.Contains(known, k.Value):
+			d.add(k, name, CodeUnknownField, "unknown field (known fields: %s)", strings.Join(known, ", "))
+		case seen[k.Value]:
+			d.add(k, name, CodeMalformed, "field given twice")
+		default:
+			d.rec.SetLine(name, k.Line+d.offset)
+			if !isEmpty(v) {
+				seen[k.Value] = true
+				visit(k.Value, v)
+			}
+		}
+	}
+	return seen
+}
+
+func (d *decoder) requireFields(m *yaml.Node, prefix string, seen map[string]bool, required []string) {
+	for _, f := range required {
+		if !seen[f] {
+			d.add(m, prefix+f, CodeMissingField, "required field is missing")
+		}
+	}
+}
+
+func (d *decoder) recordField(r *Record, key string, v *yaml.Node) {
+	switch key {
+	case "id":
+		r.ID = d.str(v, key)
+	case "title":
+		r.Title = d.str(v, key)
+	case "severity":
+		r.Severity = d.str(v, key)
+	case "security_incident":
+		r.SecurityIncident = d.boolean(v, key)
+	case "team":
+		r.Team = d.str(v, key)
+	case "services":
+		r.Services = d.strList(v, key)
+	case "url":
+		r.URL = d.str(v, key)
+	case "started_at":
+		r.StartedAt = d.timestamp(v, key)
+	case "detected_at":
+		r.DetectedAt = d.timestamp(v, key)
+	case "mitigated_at":
+		r.MitigatedAt = d.timestamp(v, key)
+	case "resolved_at":
+		r.ResolvedAt = d.timestamp(v, key)
+	case "origin":
+		r.Origin = d.str(v, key)
+	case "resolution":
+		r.Resolution = d.str(v, key)
+	case "detection":
+		r.Detection = d.str(v, key)
+	case "impact":
+		r.Impact = d.impact(v)
+	case "related":
+		r.Related = d.strList(v, key)
+	case "status":
+		r.Status = d.str(v, key)
+	case "published_at":
+		r.PublishedAt = d.timestamp(v, key)
+	case "action_items":
+		r.ActionItems = d.actionItems(v)
+	}
+}
+
+func (d *decoder) impact(v *yaml.Node) Impact {
+	var im Impact
+	if v.Kind != yaml.MappingNode {
+		d.add(v, "impact", CodeMalformed, "expected a mapping, got %s", kindName(v))
+		return im
+	}
+	d.fields(v, "impact.", impactFields, func(key string, n *yaml.Node) {
+		field := "impact." + key
+		switch key {
+		case "customers_affected":
+			im.CustomersAffected = d.count(n, field)
+		case "failed_requests":
+			im.FailedRequests = d.count(n, field)
+		case "data_loss":
+			im.DataLoss = d.boolean(n, field)
+		case "p99_latency_ms":
+			im.P99LatencyMS = d.count(n, field)
+		}
+	})
+	return im
+}
+
+func (d *decoder) actionItems(v *yaml.Node) []ActionItem {
+	if v.Kind != yaml.SequenceNode {
+		d.add(v, "action_items", CodeMalformed, "expected a list, got %s", kindName(v))
+		return nil
+	}
+	items := make([]ActionItem, 0, len(v.Content))
+	for i, n := range v.Content {
+		prefix := fmt.Sprintf("action_items[%d].", i)
+		if n.Kind != yaml.MappingNode {
+			d.add(n, strings.TrimSuffix(prefix, "."), CodeMalformed, "expected a mapping, got %s", kindName(n))
+			continue
+		}
+		var a ActionItem
+		d.rec.SetLine(strings.TrimSuffix(prefix, "."), n.Line+d.offset)
+		seen := d.fields(n, prefix, itemFields, func(key string, f *yaml.Node) {
+			d.itemField(&a, prefix+key, key, f)
+		})
+		d.requireFields(n, prefix, seen, requiredItemFields)
+		if !seen["owner"] {
+			d.add(n, prefix+"owner", CodeOwner, "an action item needs exactly one owner, found none")
+		}
+		items = append(items, a)
+	}
+	return items
+}
+
+func (d *decoder) itemField(a *ActionItem, field, key string, v *yaml.Node) {
+	switch key {
+	case "id":
+		a.ID = d.str(v, field)
+	case "title":
+		a.Title = d.str(v, field)
+	case "owner":
+		a.Owner = d.owner(v, field)
+	case "team":
+		a.Team = d.str(v, field)
+	case "created_at":
+		a.CreatedAt = d.timestamp(v, field)
+	case "due":
+		a.Due = d.date(v, field)
+	case "status":
+		a.Status = d.str(v, field)
+	case "closed_at":
+		a.ClosedAt = d.timestamp(v, field)
+	case "exception":
+		a.Exception = d.str(v, field)
+	case "url":
+		a.URL = d.str(v, field)
+	}
+}
+
+// ownerSeparators are the ways people write several owners in one string.
+var ownerSeparators = []string{",", ";", "&", " and ", "+"}
+
+func (d *decoder) owner(v *yaml.Node, field string) string {
+	if v.Kind == yaml.SequenceNode {
+		if len(v.Content) == 1 {
+			return d.owner(v.Content[0], field)
+		}
+		d.add(v, field, CodeOwner, "an action item needs exactly one owner, found %d", len(v.Content))
+		return ""
+	}
+	s := d.str(v, field)
+	for _, sep := range ownerSeparators {
+		if strings.Contains(s, sep) {
+			d.add(v, field, CodeOwner, "an action item needs exactly one owner, %q names several", s)
+			return ""
+		}
+	}
+	return s
+}
+
+func (d *decoder) str(v *yaml.Node, field string) string {
+	if v.Kind != yaml.ScalarNode {
+		d.add(v, field, CodeMalformed, "expected a string, got %s", kindName(v))
+		return ""
+	}
+	return strings.TrimSpace(v.Value)
+}
+
+func (d *decoder) strList(v *yaml.Node, field string) []string {
+	if v.Kind != yaml.SequenceNode {
+		d.add(v, field, CodeMalformed, "expected a list of strings, got %s", kindName(v))
+		return nil
+	}
+	out := make([]string, 0, len(v.Content))
+	for i, n := range v.Content {
+		name := fmt.Sprintf("%s[%d]", field, i)
+		d.rec.SetLine(name, n.Line+d.offset)
+		if s := d.str(n, name); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (d *decoder) boolean(v *yaml.Node, field string) bool {
+	b, err := strconv.ParseBool(v.Value)
+	if v.Kind != yaml.ScalarNode || err != nil {
+		d.add(v, field, CodeInvalidValue, "expected true or false, got %q", v.Value)
+	}
+	return b
+}
+
+func (d *decoder) count(v *yaml.Node, field string) int64 {
+	n, err := strconv.ParseInt(v.Value, 10, 64)
+	if v.Kind != yaml.ScalarNode || err != nil || n < 0 {
+		d.add(v, field, CodeInvalidValue, "expected a whole number >= 0, got %q", v.Value)
+		return 0
+	}
+	return n
+}
+
+func (d *decoder) timestamp(v *yaml.Node, field string) time.Time {
+	t, err := time.Parse(time.RFC3339, v.Value)
+	if v.Kind != yaml.ScalarNode || err != nil {
+		d.add(v, field, CodeInvalidTimestamp, "expected an RFC 3339 timestamp like 2024-05-01T13:45:00Z, got %q", v.Value)
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// date reads a due date: a calendar day (UTC), or an RFC 3339 timestamp
+// whose day is taken.
+func (d *decoder) date(v *yaml.Node, field string) time.Time {
+	if t, err := time.Parse(time.DateOnly, v.Value); err == nil && v.Kind == yaml.ScalarNode {
+		return t
+	}
+	if t, err := time.Parse(time.RFC3339, v.Value); err == nil && v.Kind == yaml.ScalarNode {
+		return t.UTC().Truncate(24 * time.Hour)
+	}
+	d.add(v, field, CodeInvalidTimestamp, "expected a date like 2024-05-31, got %q", v.Value)
+	return time.Time{}
+}
+
+// isEmpty reports a value left blank: null or an empty string. Required
+// fields given such a value count as missing.
+func isEmpty(v *yaml.Node) bool {
+	return v.Kind == yaml.ScalarNode && (v.Tag == "!!null" || strings.TrimSpace(v.Value) == "")
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	default:
+		return "something else"
+	}
+}

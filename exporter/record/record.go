@@ -1,0 +1,150 @@
+// Package record holds the post-mortem record model, its taxonomy and the
+// rules that make a record valid.
+package record
+
+import (
+	"strings"
+	"time"
+)
+
+// Record is one incident post-mortem with its action items.
+type Record struct {
+	// Path names where the record came from: a file path or a database row.
+	Path string
+	// Line is the line the record starts on in Path, 0 when unknown.
+	Line int
+
+	ID               string
+	Title            string
+	Severity         string
+	SecurityIncident bool
+	Team             string
+	Services         []string
+	URL              string
+	StartedAt        time.Time
+	DetectedAt       time.Time
+	MitigatedAt      time.Time // zero when not mitigated
+	ResolvedAt       time.Time // zero while the incident is open
+	Origin           string
+	Resolution       string
+	Detection        string
+	Impact           Impact
+	Related          []string
+	Status           string
+	PublishedAt      time.Time
+	ActionItems      []ActionItem
+
+	// lines maps a field path (e.g. "resolved_at" or "action_items[1].owner")
+	// to the line it was written on.
+	lines map[string]int
+}
+
+// Impact is what the incident cost users.
+type Impact struct {
+	CustomersAffected int64
+	FailedRequests    int64
+	DataLoss          bool
+	P99LatencyMS      int64
+}
+
+// ActionItem is one follow-up task that came out of a post-mortem.
+type ActionItem struct {
+	ID        string
+	Title     string
+	Owner     string // empty when the record named no owner
+	Team      string // defaults to the record's team
+	CreatedAt time.Time
+	Due       time.Time // the start of the due day, UTC
+	Status    string
+	ClosedAt  time.Time
+	Exception string
+	URL       string
+}
+
+// Statuses of a post-mortem review.
+const (
+	StatusDraft     = "draft"
+	StatusInReview  = "in_review"
+	StatusPublished = "published"
+)
+
+// Statuses of an action item.
+const (
+	ItemOpen   = "open"
+	ItemDone   = "done"
+	ItemWontDo = "wont_do"
+)
+
+// Resolved reports whether the incident has a resolved_at time.
+func (r *Record) Resolved() bool { return !r.ResolvedAt.IsZero() }
+
+// Mitigated reports whether the incident has a mitigated_at time.
+func (r *Record) Mitigated() bool { return !r.MitigatedAt.IsZero() }
+
+// TimeToDetect is detected_at − started_at.
+func (r *Record) TimeToDetect() time.Duration { return r.DetectedAt.Sub(r.StartedAt) }
+
+// TimeToMitigate is mitigated_at − started_at; only meaningful when Mitigated.
+func (r *Record) TimeToMitigate() time.Duration { return r.MitigatedAt.Sub(r.StartedAt) }
+
+// TimeToRecover is resolved_at − started_at; only meaningful when Resolved.
+func (r *Record) TimeToRecover() time.Duration { return r.ResolvedAt.Sub(r.StartedAt) }
+
+// LineOf returns the line a field was written on. For an absent field it
+// falls back to its parent (an action item), then to the record's own line.
+func (r *Record) LineOf(field string) int {
+	for {
+		if l, ok := r.lines[field]; ok {
+			return l
+		}
+		i := strings.LastIndexByte(field, '.')
+		if i < 0 {
+			return r.Line
+		}
+		field = field[:i]
+	}
+}
+
+// SetLine records the line a field was written on.
+func (r *Record) SetLine(field string, line int) {
+	if r.lines == nil {
+		r.lines = map[string]int{}
+	}
+	r.lines[field] = line
+}
+
+// OverdueAt is the instant an item becomes overdue: the end of its due day.
+func (a *ActionItem) OverdueAt() time.Time { return a.Due.Add(24 * time.Hour) }
+
+// Overdue reports whether the item is open and past the end of its due day.
+func (a *ActionItem) Overdue(now time.Time) bool {
+	return a.Status == ItemOpen && now.After(a.OverdueAt())
+}
+
+// OpenAt reports whether the item existed and was not yet closed at t.
+func (a *ActionItem) OpenAt(t time.Time) bool {
+	if a.CreatedAt.After(t) {
+		return false
+	}
+	return a.Status == ItemOpen || a.ClosedAt.After(t)
+}
+
+// Shift moves every instant of the record by d; the bundled examples use it
+// to stay inside the rolling windows whenever the exporter runs.
+func (r *Record) Shift(d time.Duration) {
+	for _, t := range []*time.Time{&r.StartedAt, &r.DetectedAt, &r.MitigatedAt, &r.ResolvedAt, &r.PublishedAt} {
+		shiftTime(t, d)
+	}
+	for i := range r.ActionItems {
+		a := &r.ActionItems[i]
+		for _, t := range []*time.Time{&a.CreatedAt, &a.Due, &a.ClosedAt} {
+			shiftTime(t, d)
+		}
+	}
+}
+
+func shiftTime(t *time.Time, d time.Duration) {
+	if !t.IsZero() {
+		*t = t.Add(d)
+	}
+}

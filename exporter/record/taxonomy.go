@@ -1,0 +1,69 @@
+package record
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Taxonomy lists the values the enum fields of a record may take.
+type Taxonomy struct {
+	Severities  []string `yaml:"severities"`
+	Origins     []string `yaml:"origins"`
+	Resolutions []string `yaml:"resolutions"`
+	Detections  []string `yaml:"detections"`
+}
+
+// DefaultTaxonomy is the taxonomy of DESIGN.md.
+func DefaultTaxonomy() Taxonomy {
+	return Taxonomy{
+		Severities:  []string{"sev1", "sev2", "sev3", "sev4"},
+		Origins:     []string{"code_change", "config_change", "infrastructure", "external_dependency", "unknown"},
+		Resolutions: []string{"rollback", "fix_forward", "scaling", "config_change", "other"},
+		Detections:  []string{"automated", "internal", "customer"},
+	}
+}
+
+// LoadTaxonomy reads a taxonomy YAML file. Lists the file leaves out keep
+// their defaults; unknown keys, empty lists and duplicates are errors.
+func LoadTaxonomy(path string) (Taxonomy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Taxonomy{}, fmt.Errorf("read taxonomy: %w", err)
+	}
+	t := DefaultTaxonomy()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&t); err != nil {
+		return Taxonomy{}, fmt.Errorf("taxonomy %s: %w", path, err)
+	}
+	if err := t.check(); err != nil {
+		return Taxonomy{}, fmt.Errorf("taxonomy %s: %w", path, err)
+	}
+	return t, nil
+}
+
+func (t Taxonomy) check() error {
+	var errs []error
+	for _, l := range []struct {
+		name   string
+		values []string
+	}{{"severities", t.Severities}, {"origins", t.Origins}, {"resolutions", t.Resolutions}, {"detections", t.Detections}} {
+		if len(l.values) == 0 {
+			errs = append(errs, fmt.Errorf("%s: must list at least one value", l.name))
+		}
+		for i, v := range l.values {
+			if v == "" {
+				errs = append(errs, fmt.Errorf("%s[%d]: empty value", l.name, i))
+			}
+			if slices.Index(l.values, v) != i {
+				errs = append(errs, fmt.Errorf("%s[%d]: %q listed twice", l.name, i, v))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

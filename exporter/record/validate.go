@@ -1,0 +1,174 @@
+package record
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Result is the outcome of checking a set of records.
+type Result struct {
+	// Valid records, sorted by path.
+	Valid []*Record
+	// Invalid records as far as they could be read, sorted by path. They
+	// are not served, but what they hold (e.g. unowned items) is counted.
+	Invalid []*Record
+	// Problems of the invalid records and of files that held no record.
+	Problems []Problem
+}
+
+// Check validates each record against the taxonomy and the set against
+// itself (duplicate ids, unknown related incidents). problems are those
+// already found while reading; a record with any problem is invalid.
+func Check(records []*Record, problems []Problem, tax Taxonomy) Result {
+	sort.SliceStable(records, func(i, j int) bool { return records[i].Path < records[j].Path })
+	for _, r := range records {
+		r.applyDefaults()
+		problems = append(problems, validateRecord(r, tax)...)
+	}
+	problems = append(problems, checkSet(records)...)
+
+	badPaths := map[string]bool{}
+	for _, p := range problems {
+		badPaths[p.Path] = true
+	}
+	var res Result
+	for _, r := range records {
+		if badPaths[r.Path] {
+			res.Invalid = append(res.Invalid, r)
+		} else {
+			res.Valid = append(res.Valid, r)
+		}
+	}
+	sort.SliceStable(problems, func(i, j int) bool {
+		if problems[i].Path != problems[j].Path {
+			return problems[i].Path < problems[j].Path
+		}
+		return problems[i].Line < problems[j].Line
+	})
+	res.Problems = problems
+	return res
+}
+
+// applyDefaults fills the fields that default to others.
+func (r *Record) applyDefaults() {
+	for i := range r.ActionItems {
+		a := &r.ActionItems[i]
+		if a.Team == "" {
+			a.Team = r.Team
+		}
+		if a.CreatedAt.IsZero() {
+			a.CreatedAt = r.PublishedAt
+			if a.CreatedAt.IsZero() {
+				a.CreatedAt = r.DetectedAt
+			}
+		}
+	}
+}
+
+func validateRecord(r *Record, tax Taxonomy) []Problem {
+	v := &validator{r: r}
+	v.enum("severity", r.Severity, tax.Severities)
+	v.enum("origin", r.Origin, tax.Origins)
+	v.enum("detection", r.Detection, tax.Detections)
+	v.enum("resolution", r.Resolution, tax.Resolutions)
+	v.enum("status", r.Status, []string{StatusDraft, StatusInReview, StatusPublished})
+	if r.Resolved() && r.Resolution == "" {
+		v.add("resolution", CodeMissingField, "required once resolved_at is set")
+	}
+	if r.Status == StatusPublished && r.PublishedAt.IsZero() && !v.has("published_at") {
+		v.add("published_at", CodeMissingField, "required when status is published")
+	}
+	v.notBefore("detected_at", r.DetectedAt, "started_at", r.StartedAt)
+	v.notBefore("mitigated_at", r.MitigatedAt, "started_at", r.StartedAt)
+	v.notBefore("resolved_at", r.ResolvedAt, "started_at", r.StartedAt)
+	v.notBefore("resolved_at", r.ResolvedAt, "mitigated_at", r.MitigatedAt)
+	v.notBefore("published_at", r.PublishedAt, "started_at", r.StartedAt)
+	for i := range r.ActionItems {
+		v.item(fmt.Sprintf("action_items[%d].", i), &r.ActionItems[i])
+	}
+	return v.problems
+}
+
+type validator struct {
+	r        *Record
+	problems []Problem
+}
+
+func (v *validator) add(field string, code Code, format string, args ...any) {
+	v.problems = append(v.problems, Problem{
+		Path: v.r.Path, Line: v.r.LineOf(field), Field: field, Code: code,
+		Message: fmt.Sprintf(format, args...),
+	})
+}
+
+// has reports whether the field was written at all (possibly unparsable).
+func (v *validator) has(field string) bool {
+	_, ok := v.r.lines[field]
+	return ok
+}
+
+func (v *validator) enum(field, value string, allowed []string) {
+	if value != "" && !slices.Contains(allowed, value) {
+		v.add(field, CodeInvalidValue, "unknown value %q (allowed: %s)", value, strings.Join(allowed, ", "))
+	}
+}
+
+func (v *validator) notBefore(field string, t time.Time, otherField string, other time.Time) {
+	if !t.IsZero() && !other.IsZero() && t.Before(other) {
+		v.add(field, CodeTimeOrder, "%s is before %s (%s)", t.Format(time.RFC3339), otherField, other.Format(time.RFC3339))
+	}
+}
+
+func (v *validator) item(prefix string, a *ActionItem) {
+	v.enum(prefix+"status", a.Status, []string{ItemOpen, ItemDone, ItemWontDo})
+	closed := a.Status == ItemDone || a.Status == ItemWontDo
+	switch {
+	case closed && a.ClosedAt.IsZero() && !v.has(prefix+"closed_at"):
+		v.add(prefix+"closed_at", CodeMissingField, "required when status is %s", a.Status)
+	case a.Status == ItemOpen && !a.ClosedAt.IsZero():
+		v.add(prefix+"closed_at", CodeInvalidValue, "an open action item has no closed_at")
+	}
+	v.notBefore(prefix+"closed_at", a.ClosedAt, prefix+"created_at", a.CreatedAt)
+}
+
+// checkSet finds duplicate ids (the later file in path order is invalid),
+// duplicate action item ids and related ids that name no record.
+func checkSet(records []*Record) []Problem {
+	var problems []Problem
+	add := func(r *Record, field string, code Code, format string, args ...any) {
+		problems = append(problems, Problem{Path: r.Path, Line: r.LineOf(field), Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+	}
+	incidents := map[string]*Record{}
+	items := map[string]*Record{}
+	for _, r := range records {
+		if r.ID != "" {
+			if first, dup := incidents[r.ID]; dup {
+				add(r, "id", CodeDuplicateID, "id %q is already used by %s", r.ID, first.Path)
+			} else {
+				incidents[r.ID] = r
+			}
+		}
+		for i, a := range r.ActionItems {
+			if a.ID == "" {
+				continue
+			}
+			if first, dup := items[a.ID]; dup {
+				add(r, fmt.Sprintf("action_items[%d].id", i), CodeDuplicateID, "action item id %q is already used by %s", a.ID, first.Path)
+			} else {
+				items[a.ID] = r
+			}
+		}
+	}
+	for _, r := range records {
+		for i, id := range r.Related {
+			field := fmt.Sprintf("related[%d]", i)
+			if _, ok := incidents[id]; !ok || id == r.ID {
+				add(r, field, CodeUnknownRelated, "no other incident has id %q", id)
+			}
+		}
+	}
+	return problems
+}

@@ -1,0 +1,125 @@
+// Package snapshot holds the immutable aggregates the collectors publish.
+// A source builds a new Snapshot on every refresh; scrapes only read it.
+package snapshot
+
+import (
+	"time"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+)
+
+// Window is a rolling window ending at the snapshot's AsOf instant.
+type Window struct {
+	Name   string // the `window` label, e.g. "30d"
+	Length time.Duration
+}
+
+// Contains reports whether t lies in the window (asOf − Length, asOf].
+func (w Window) Contains(t, asOf time.Time) bool {
+	return !t.After(asOf) && t.After(asOf.Add(-w.Length))
+}
+
+// Snapshot is everything the collectors need, computed as of one instant.
+type Snapshot struct {
+	Source     string // "files" or "postgres": the `source` label
+	AsOf       time.Time
+	Severities []string // the taxonomy's severities, for the severity share
+	Windows    []WindowStats
+
+	// Records is the number of valid records the snapshot was built from.
+	Records int
+	// OpenIncidents counts incidents started but not resolved as of AsOf.
+	OpenIncidents map[SeverityTeam]int
+
+	ActionItems   map[TeamStatus]int
+	OverdueByTeam map[string]int
+	// UnownedByTeam counts open items written without an owner. Their
+	// records are invalid, so this is the only place they are seen.
+	UnownedByTeam map[string]int
+	// Exceptions counts items with an approved exception, by status.
+	Exceptions map[TeamStatus]int
+	// OverdueItems are the most overdue items first, at most the limit.
+	OverdueItems []OverdueItem
+	// OverdueItemsDropped is how many overdue items the limit left out.
+	OverdueItemsDropped int
+
+	ReviewsPending map[TeamStatus]PendingReviews
+
+	// Invalid counts invalid records per reason; a record with several
+	// reasons counts once under each.
+	Invalid  map[record.Code]int
+	Problems []record.Problem
+}
+
+// SeverityTeam keys aggregates by severity and team.
+type SeverityTeam struct{ Severity, Team string }
+
+// TeamStatus keys aggregates by team and status.
+type TeamStatus struct{ Team, Status string }
+
+// TeamValue keys a classification (detection, origin, resolution) by team.
+type TeamValue struct{ Team, Value string }
+
+// WindowStats aggregates the incidents started, and the action items
+// completed, in one window.
+type WindowStats struct {
+	Window       Window
+	Incidents    map[SeverityTeam]*IncidentStats
+	ByDetection  map[TeamValue]int
+	ByOrigin     map[TeamValue]int
+	ByResolution map[TeamValue]int
+	// Services holds the top services by incident count, the rest summed
+	// under OtherService.
+	Services map[string]int
+	// Completion is keyed by team.
+	Completion map[string]*CompletionStats
+}
+
+// OtherService is the service label that sums the services beyond the top N.
+const OtherService = "other"
+
+// IncidentStats aggregates the incidents of one severity and team.
+type IncidentStats struct {
+	Count          int
+	TimeToDetect   Histogram
+	TimeToMitigate Histogram // only mitigated incidents
+	TimeToRecover  Histogram // only resolved incidents
+	// Impact sums.
+	CustomersAffected int64
+	FailedRequests    int64
+	DataLoss          int
+	Security          int
+	Repeat            int
+}
+
+// CompletionStats aggregates the action items one team completed.
+type CompletionStats struct {
+	Time   Histogram // closed_at − created_at of done items
+	OnTime int       // done items closed before the end of their due day
+}
+
+// OverdueItem is one open action item past its due day.
+type OverdueItem struct {
+	ID, Incident, Owner, Team, Severity string
+	Overdue                             time.Duration
+}
+
+// PendingReviews counts incidents whose post-mortem is not published.
+type PendingReviews struct {
+	Count int
+	// OldestResolved is the earliest resolved_at among them, zero when none
+	// is resolved yet: the age of a pending review runs from resolution.
+	OldestResolved time.Time
+}
+
+// IncidentDurationBuckets are the histogram bounds, in seconds, for time to
+// detect, mitigate and recover: from minutes to a week.
+var IncidentDurationBuckets = []float64{
+	300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400,
+}
+
+// CompletionBuckets are the histogram bounds, in seconds, for the time to
+// complete an action item: from a day to half a year.
+var CompletionBuckets = []float64{
+	86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400, 90 * 86400, 180 * 86400,
+}
