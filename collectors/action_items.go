@@ -1,0 +1,61 @@
+package collectors
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+)
+
+var (
+	actionItemsDesc = prometheus.NewDesc(MetricActionItems,
+		"Action items by the team that owns them and their status.", []string{LabelTeam, LabelStatus}, nil)
+	overdueDesc = prometheus.NewDesc(MetricActionItemsOverdue,
+		"Open action items past the end of their due day.", []string{LabelTeam}, nil)
+	unownedDesc = prometheus.NewDesc(MetricActionItemsUnowned,
+		"Open action items written without an owner; their records are invalid and not served otherwise.", []string{LabelTeam}, nil)
+	exceptionsDesc = prometheus.NewDesc(MetricActionItemsExceptions,
+		"Action items with an approved exception (a larger item with its own due date), by status.", []string{LabelTeam, LabelStatus}, nil)
+	itemOverdueDesc = prometheus.NewDesc(MetricActionItemOverdue,
+		"How long an open action item is past the end of its due day; one series per item, the most overdue first, up to the configured limit.",
+		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity}, nil)
+	itemOverdueDroppedDesc = prometheus.NewDesc(MetricActionItemOverdueDrop,
+		"Overdue action items left out of "+MetricActionItemOverdue+" by the series limit.", nil, nil)
+	completionDesc = prometheus.NewDesc(MetricActionItemCompletion,
+		"Time from created_at to closed_at of the action items done in the window.", []string{LabelWindow, LabelTeam}, nil)
+	onTimeDesc = prometheus.NewDesc(MetricActionItemsOnTime,
+		"Action items done in the window before the end of their due day.", []string{LabelWindow, LabelTeam}, nil)
+	onTimeRatioDesc = prometheus.NewDesc(MetricActionItemsOnTimeRatio,
+		"Share of the action items done in the window that were done on time.", []string{LabelWindow, LabelTeam}, nil)
+)
+
+// actionItemsCollector publishes whether action items get done.
+type actionItemsCollector struct{}
+
+func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
+	for k, n := range s.ActionItems {
+		gauge(ch, actionItemsDesc, float64(n), k.Team, k.Status)
+	}
+	for k, n := range s.Exceptions {
+		gauge(ch, exceptionsDesc, float64(n), k.Team, k.Status)
+	}
+	for team, n := range s.OverdueByTeam {
+		gauge(ch, overdueDesc, float64(n), team)
+	}
+	for team, n := range s.UnownedByTeam {
+		gauge(ch, unownedDesc, float64(n), team)
+	}
+	for _, it := range s.OverdueItems {
+		gauge(ch, itemOverdueDesc, it.Overdue.Seconds(), it.ID, it.Incident, it.Owner, it.Team, it.Severity)
+	}
+	gauge(ch, itemOverdueDroppedDesc, float64(s.OverdueItemsDropped))
+	for _, w := range s.Windows {
+		for team, c := range w.Completion {
+			histogram(ch, completionDesc, &c.Time, w.Window.Name, team)
+			gauge(ch, onTimeDesc, float64(c.OnTime), w.Window.Name, team)
+			if c.Time.Count > 0 {
+				gauge(ch, onTimeRatioDesc, float64(c.OnTime)/float64(c.Time.Count), w.Window.Name, team)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package collectors
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+)
+
+var (
+	customersAffectedDesc = prometheus.NewDesc(MetricImpactCustomers,
+		"Customers affected, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
+	failedRequestsDesc = prometheus.NewDesc(MetricImpactFailedRequests,
+		"Failed requests, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
+	dataLossDesc = prometheus.NewDesc(MetricIncidentsDataLoss,
+		"Incidents started in the window that lost data.", []string{LabelWindow, LabelTeam}, nil)
+	securityDesc = prometheus.NewDesc(MetricSecurityIncidents,
+		"Incidents started in the window that were security incidents.", []string{LabelWindow, LabelTeam}, nil)
+)
+
+// impactCollector publishes what the incidents cost.
+type impactCollector struct{}
+
+func (impactCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
+	for _, w := range s.Windows {
+		name := w.Window.Name
+		dataLoss := map[string]int{}
+		security := map[string]int{}
+		for k, st := range w.Incidents {
+			gauge(ch, customersAffectedDesc, float64(st.CustomersAffected), name, k.Severity, k.Team)
+			gauge(ch, failedRequestsDesc, float64(st.FailedRequests), name, k.Severity, k.Team)
+			dataLoss[k.Team] += st.DataLoss
+			security[k.Team] += st.Security
+		}
+		for team, n := range dataLoss {
+			gauge(ch, dataLossDesc, float64(n), name, team)
+			gauge(ch, securityDesc, float64(security[team]), name, team)
+		}
+	}
+	return nil
+}
