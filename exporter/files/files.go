@@ -93,7 +93,7 @@ func Parse(name string, data []byte) (*record.Record, []record.Problem) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
-		msg := err.Error()
+		msg := yamlErrorPrefix.ReplaceAllString(err.Error(), "")
 		if errors.Is(err, io.EOF) {
 			msg = "empty: no fields"
 		}
@@ -127,7 +127,12 @@ func frontMatter(data []byte) ([]byte, bool) {
 	return []byte(rest[:end+1]), true
 }
 
-var lineInError = regexp.MustCompile(`line (\d+)`)
+var (
+	lineInError = regexp.MustCompile(`line (\d+)`)
+	// yamlErrorPrefix is the parser's own location, relative to the front
+	// matter; the problem carries the file's line instead.
+	yamlErrorPrefix = regexp.MustCompile(`^yaml: (line \d+: )?`)
+)
 
 // syntaxLine extracts the line of a YAML syntax error, if it names one.
 func syntaxLine(err error, offset int) int {

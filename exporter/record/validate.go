@@ -59,9 +59,12 @@ func (r *Record) applyDefaults() {
 		if a.Team == "" {
 			a.Team = r.Team
 		}
+		// An item defaults to being created at publication, or at detection
+		// when the post-mortem is not published or the item was closed
+		// before it was (a fix made during the incident).
 		if a.CreatedAt.IsZero() {
 			a.CreatedAt = r.PublishedAt
-			if a.CreatedAt.IsZero() {
+			if a.CreatedAt.IsZero() || a.ClosedAt.Before(a.CreatedAt) && !a.ClosedAt.IsZero() {
 				a.CreatedAt = r.DetectedAt
 			}
 		}

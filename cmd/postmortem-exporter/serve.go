@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/examples"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/server"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+)
+
+func registerServe(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command, error) {
+	cfg, err := config.FromEnv(environ)
+	if err != nil {
+		return nil, nil, fmt.Errorf("environment: %w", err)
+	}
+	cmd := app.Command("serve", "Serve the post-mortem metrics (the default command).").Default()
+	cfg.AddFlags(cmd)
+	return cmd, func(ctx context.Context, env *environment) int {
+		if err := serve(ctx, &cfg, env.logger()); err != nil {
+			fmt.Fprintln(env.stderr, "postmortem-exporter serve:", err)
+			return exitError
+		}
+		return exitOK
+	}, nil
+}
+
+// serve refreshes the snapshot in the background and serves it until ctx
+// is done.
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	tax, err := cfg.Taxonomy()
+	if err != nil {
+		return err
+	}
+	opts, err := cfg.SnapshotOptions(tax)
+	if err != nil {
+		return err
+	}
+	source, err := newSource(cfg, tax, opts, logger)
+	if err != nil {
+		return err
+	}
+	refresher := refresh.New(source, time.Duration(cfg.RefreshTimeout), logger, time.Now)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.New(refresher, logger),
+		versioncollector.NewCollector("postmortem_exporter"),
+		promcollectors.NewGoCollector(),
+		promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}),
+	)
+	handler, err := server.Handler(reg, server.Options{
+		TelemetryPath: cfg.TelemetryPath,
+		MaxRequests:   cfg.MaxRequests,
+		Timeout:       time.Duration(cfg.ScrapeTimeout),
+		Ready:         refresher.Ready,
+	}, logger)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go refresher.Run(ctx, time.Duration(cfg.RefreshInterval), hangups(ctx))
+
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	systemdSocket := false
+	flags := &web.FlagConfig{WebListenAddresses: &cfg.ListenAddresses, WebSystemdSocket: &systemdSocket, WebConfigFile: &cfg.WebConfigFile}
+	served := make(chan error, 1)
+	go func() { served <- web.ListenAndServe(srv, flags, logger) }()
+	logger.Info("serving post-mortem metrics", "version", version.Version, "records_source", source.Name(), "addresses", cfg.ListenAddresses)
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+		shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+		defer stop()
+		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+// newSource returns the configured records source: a folder, or the
+// bundled examples when none is configured.
+func newSource(cfg *config.Config, tax record.Taxonomy, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
+	src := &files.Source{Taxonomy: tax, Options: opts, Logger: logger}
+	if cfg.SourceDir == "" {
+		logger.Info("no source configured: serving the bundled example post-mortems", "anchor", examples.Anchor.Format(time.DateOnly))
+		src.FS, src.Dir, src.Shift = examples.Postmortems(), examples.Dir, examples.Shift
+		return src, nil
+	}
+	src.FS, src.Dir = os.DirFS(cfg.SourceDir), cfg.SourceDir
+	return src, nil
+}
+
+// hangups turns SIGHUP into refresh requests until ctx is done.
+func hangups(ctx context.Context) <-chan struct{} {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGHUP)
+	trigger := make(chan struct{}, 1)
+	go func() {
+		defer signal.Stop(signals)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-signals:
+				select {
+				case trigger <- struct{}{}:
+				default: // a refresh is already pending
+				}
+			}
+		}
+	}()
+	return trigger
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+)
+
+// validationReport is validate's JSON output.
+type validationReport struct {
+	Dir      string           `json:"dir"`
+	Records  int              `json:"records"`
+	Valid    int              `json:"valid"`
+	Invalid  int              `json:"invalid"`
+	Problems []record.Problem `json:"problems"`
+}
+
+func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.CmdClause, command, error) {
+	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid. For the CI of a post-mortem repository.")
+	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Default(".").String()
+	taxonomyFile := cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections.").String()
+	output := cmd.Flag("output", "Output format.").Default("text").Enum("text", "json")
+	return cmd, func(_ context.Context, env *environment) int {
+		tax := record.DefaultTaxonomy()
+		if *taxonomyFile != "" {
+			var err error
+			if tax, err = record.LoadTaxonomy(*taxonomyFile); err != nil {
+				fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
+				return exitError
+			}
+		}
+		records, problems, _, err := files.Read(os.DirFS(*dir), *dir)
+		if err != nil {
+			fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
+			return exitError
+		}
+		res := record.Check(records, problems, tax)
+		report := validationReport{
+			Dir: *dir, Valid: len(res.Valid), Invalid: invalidFiles(res),
+			Problems: res.Problems,
+		}
+		report.Records = report.Valid + report.Invalid
+		if report.Problems == nil {
+			report.Problems = []record.Problem{}
+		}
+		if *output == "json" {
+			enc := json.NewEncoder(env.stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(report); err != nil {
+				fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
+				return exitError
+			}
+		} else {
+			for _, p := range report.Problems {
+				fmt.Fprintln(env.stdout, p)
+			}
+			fmt.Fprintf(env.stdout, "%s: %d records: %d valid, %d invalid (%d problems)\n",
+				*dir, report.Records, report.Valid, report.Invalid, len(report.Problems))
+		}
+		if report.Invalid > 0 {
+			return exitInvalid
+		}
+		return exitOK
+	}, nil
+}
+
+// invalidFiles counts the files with a problem, whether or not a record
+// could be read from them.
+func invalidFiles(res record.Result) int {
+	paths := map[string]bool{}
+	for _, p := range res.Problems {
+		paths[p.Path] = true
+	}
+	return len(paths)
+}

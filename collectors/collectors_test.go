@@ -1,0 +1,158 @@
+package collectors_test
+
+import (
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden.prom from the current output")
+
+// asOf is the fixed clock of the golden test.
+var asOf = time.Date(2026, time.March, 1, 0, 0, 0, 0, time.UTC)
+
+type fixedProvider struct {
+	snap   *snapshot.Snapshot
+	status collectors.RefreshStatus
+}
+
+func (p fixedProvider) Current() (*snapshot.Snapshot, collectors.RefreshStatus) {
+	return p.snap, p.status
+}
+
+func fixtureSnapshot(t *testing.T) *snapshot.Snapshot {
+	t.Helper()
+	records, problems, _, err := files.Read(os.DirFS("testdata/records"), "testdata/records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tax := record.DefaultTaxonomy()
+	res := record.Check(records, problems, tax)
+	return snapshot.FromRecords("files", res, asOf, snapshot.Options{
+		Windows: []snapshot.Window{
+			{Name: "30d", Length: 30 * 24 * time.Hour},
+			{Name: "90d", Length: 90 * 24 * time.Hour},
+		},
+		Severities:        tax.Severities,
+		TopServices:       2,
+		OverdueItemsLimit: 10,
+	})
+}
+
+func registry(t *testing.T, p collectors.Provider) *prometheus.Registry {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(collectors.New(p, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	return reg
+}
+
+// goldenMetrics are every metric of the golden file: all but the collector
+// durations, which vary from run to run.
+var goldenMetrics = []string{
+	collectors.MetricIncidents, collectors.MetricSeverityShare, collectors.MetricIncidentsOpen,
+	collectors.MetricIncidentsByDetection, collectors.MetricIncidentsByOrigin, collectors.MetricIncidentsByResolution,
+	collectors.MetricIncidentsByService, collectors.MetricRepeatIncidents,
+	collectors.MetricTimeToDetect, collectors.MetricTimeToMitigate, collectors.MetricTimeToRecover,
+	collectors.MetricMTTD, collectors.MetricMTTM, collectors.MetricMTTR,
+	collectors.MetricImpactCustomers, collectors.MetricImpactFailedRequests, collectors.MetricIncidentsDataLoss,
+	collectors.MetricSecurityIncidents, collectors.MetricActionItems, collectors.MetricActionItemsOverdue,
+	collectors.MetricActionItemsUnowned, collectors.MetricActionItemsExceptions, collectors.MetricActionItemOverdue,
+	collectors.MetricActionItemOverdueDrop, collectors.MetricActionItemCompletion, collectors.MetricActionItemsOnTime,
+	collectors.MetricActionItemsOnTimeRatio, collectors.MetricReviewsPending, collectors.MetricReviewsPendingAge,
+	collectors.MetricRecordsValid, collectors.MetricRecordsInvalid,
+	collectors.MetricRefreshDuration, collectors.MetricLastRefreshSuccess, collectors.MetricSourceUp,
+	collectors.MetricRefreshErrors, collectors.MetricSnapshotTimestamp, collectors.MetricCollectorSuccess,
+}
+
+// TestGolden checks the whole exposition of the fixture records as of
+// 2026-03-01T00:00:00Z. Values worth checking by hand (see testdata/records):
+//
+//	MTTR 30d sev1: A1 2h (7200 s) and B1 24h (86400 s): (7200+86400)/2 = 46800 s.
+//	MTTR 90d sev1: A1, A2 4h (14400 s), B1: (7200+14400+86400)/3 = 36000 s.
+//	MTTD 30d sev1: A1 10m (600 s), B1 1h (3600 s): (600+3600)/2 = 2100 s.
+//	MTTD 90d sev1: A1, A2 30m (1800 s), B1: (600+1800+3600)/3 = 2000 s.
+//	MTTD 30d sev2: A3 5m = 300 s; A3 is unresolved, so no sev2 MTTR.
+//	MTTM 30d sev1: only A1 was mitigated, 40m = 2400 s.
+//	Severity share 30d: A1, B1 sev1 and A3 sev2: 2/3 and 1/3. B2 started
+//	before both windows; G1 is invalid (sev9) and its unowned item counts.
+//	Overdue: A1-1 due 02-25, overdue since 02-26: 3 days = 259200 s;
+//	B1-1 due 02-20, overdue since 02-21: 8 days = 691200 s.
+//	A3 repeats A2, whose item A2-1 was open when A3 started.
+//	Completion 30d: A1-2 created at A1's published_at 02-22, done 02-27
+//	(5 days = 432000 s, on time); B2-1 done 02-01 after its due day (late).
+func TestGolden(t *testing.T) {
+	provider := fixedProvider{
+		snap: fixtureSnapshot(t),
+		status: collectors.RefreshStatus{
+			Source: "files", Up: true, LastDuration: 250 * time.Millisecond, LastSuccess: asOf,
+		},
+	}
+	reg := registry(t, provider)
+	if *update {
+		writeGolden(t, reg)
+	}
+	golden, err := os.Open("testdata/golden.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer golden.Close()
+	if err := testutil.GatherAndCompare(reg, golden, goldenMetrics...); err != nil {
+		t.Fatal(err)
+	}
+	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %v", problems, err)
+	}
+}
+
+func writeGolden(t *testing.T, reg *prometheus.Registry) {
+	t.Helper()
+	var out strings.Builder
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range families {
+		if mf.GetName() == collectors.MetricCollectorDuration {
+			continue
+		}
+		if _, err := expfmt.MetricFamilyToText(&out, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile("testdata/golden.prom", []byte(out.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNoSnapshotYet checks that before the first refresh only the refresh
+// status is published, with the source down.
+func TestNoSnapshotYet(t *testing.T) {
+	reg := registry(t, fixedProvider{status: collectors.RefreshStatus{Source: "files", Errors: 2}})
+	want := `
+# HELP postmortem_exporter_source_up Whether the last refresh could read the records source (1) or not (0); when 0 the last good snapshot is served.
+# TYPE postmortem_exporter_source_up gauge
+postmortem_exporter_source_up{source="files"} 0
+# HELP postmortem_exporter_refresh_errors_total Refreshes that failed to read the source since the exporter started.
+# TYPE postmortem_exporter_refresh_errors_total counter
+postmortem_exporter_refresh_errors_total 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), collectors.MetricSourceUp, collectors.MetricRefreshErrors); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(collectors.New(fixedProvider{}, slog.Default()), collectors.MetricIncidents, collectors.MetricMTTR); n != 0 {
+		t.Fatalf("got %d incident series before the first snapshot, want none", n)
+	}
+}

@@ -1,0 +1,158 @@
+// Package config holds the exporter's settings: POSTMORTEM_* environment
+// variables first, then command-line flags, which override them.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/caarlos0/env/v11"
+	"github.com/prometheus/common/model"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+)
+
+// EnvPrefix prefixes every environment variable the exporter reads.
+const EnvPrefix = "POSTMORTEM_"
+
+// Config is every setting of `serve`. Env tags name the variables (with
+// EnvPrefix); flags registered by AddFlags override them.
+type Config struct {
+	SourceDir         string         `env:"SOURCE_DIR"`
+	TaxonomyFile      string         `env:"TAXONOMY_FILE"`
+	Windows           []string       `env:"WINDOWS" envDefault:"30d,90d,365d"`
+	RefreshInterval   model.Duration `env:"REFRESH_INTERVAL" envDefault:"1m"`
+	RefreshTimeout    model.Duration `env:"REFRESH_TIMEOUT" envDefault:"30s"`
+	TopServices       int            `env:"TOP_SERVICES" envDefault:"50"`
+	OverdueItemsLimit int            `env:"OVERDUE_ITEMS_LIMIT" envDefault:"1000"`
+	ListenAddresses   []string       `env:"WEB_LISTEN_ADDRESS" envDefault:":9787"`
+	TelemetryPath     string         `env:"WEB_TELEMETRY_PATH" envDefault:"/metrics"`
+	WebConfigFile     string         `env:"WEB_CONFIG_FILE"`
+	MaxRequests       int            `env:"WEB_MAX_REQUESTS" envDefault:"40"`
+	ScrapeTimeout     model.Duration `env:"WEB_TIMEOUT" envDefault:"10s"`
+}
+
+// FromEnv reads the configuration from the environment, reporting every bad
+// variable at once.
+func FromEnv(environ map[string]string) (Config, error) {
+	var c Config
+	err := env.ParseWithOptions(&c, env.Options{Prefix: EnvPrefix, Environment: environ})
+	return c, err
+}
+
+// AddFlags registers the flags of `serve` on cmd, with the values read from
+// the environment as their defaults.
+func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
+	cmd.Flag("source.dir", "Folder of post-mortem records (.md with front matter, .yaml, .json). Empty: the bundled examples.").
+		Default(c.SourceDir).StringVar(&c.SourceDir)
+	cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections. Empty: the defaults.").
+		Default(c.TaxonomyFile).StringVar(&c.TaxonomyFile)
+	cmd.Flag("windows", "Rolling windows, comma separated, as the `window` label (Prometheus durations).").
+		Default(strings.Join(c.Windows, ",")).SetValue((*commaList)(&c.Windows))
+	cmd.Flag("refresh.interval", "How often to rebuild the snapshot from the source (also on SIGHUP).").
+		Default(c.RefreshInterval.String()).SetValue(&c.RefreshInterval)
+	cmd.Flag("refresh.timeout", "How long one refresh may take.").
+		Default(c.RefreshTimeout.String()).SetValue(&c.RefreshTimeout)
+	cmd.Flag("services.top", "How many services get their own series in postmortem_incidents_by_service; the rest are summed as \"other\".").
+		Default(fmt.Sprint(c.TopServices)).IntVar(&c.TopServices)
+	cmd.Flag("overdue-items.limit", "At most this many series of postmortem_action_item_overdue_seconds, the most overdue first.").
+		Default(fmt.Sprint(c.OverdueItemsLimit)).IntVar(&c.OverdueItemsLimit)
+	cmd.Flag("web.listen-address", "Addresses on which to expose metrics and the web interface, comma separated.").
+		Default(strings.Join(c.ListenAddresses, ",")).SetValue((*commaList)(&c.ListenAddresses))
+	cmd.Flag("web.config.file", "Path to a web configuration file that enables TLS or basic authentication (exporter-toolkit format).").
+		Default(c.WebConfigFile).StringVar(&c.WebConfigFile)
+	cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").
+		Default(c.TelemetryPath).StringVar(&c.TelemetryPath)
+	cmd.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit.").
+		Default(fmt.Sprint(c.MaxRequests)).IntVar(&c.MaxRequests)
+	cmd.Flag("web.timeout", "Maximum time to serve one scrape.").
+		Default(c.ScrapeTimeout.String()).SetValue(&c.ScrapeTimeout)
+}
+
+// Taxonomy loads the configured taxonomy, or returns the default one.
+func (c *Config) Taxonomy() (record.Taxonomy, error) {
+	if c.TaxonomyFile == "" {
+		return record.DefaultTaxonomy(), nil
+	}
+	return record.LoadTaxonomy(c.TaxonomyFile)
+}
+
+// SnapshotOptions checks the settings that shape the snapshot, reporting
+// every bad one at once.
+func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) {
+	var errs []error
+	windows, err := ParseWindows(c.Windows)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if c.TopServices < 1 {
+		errs = append(errs, fmt.Errorf("services.top (%sTOP_SERVICES): must be at least 1, got %d", EnvPrefix, c.TopServices))
+	}
+	if c.OverdueItemsLimit < 0 {
+		errs = append(errs, fmt.Errorf("overdue-items.limit (%sOVERDUE_ITEMS_LIMIT): must be at least 0, got %d", EnvPrefix, c.OverdueItemsLimit))
+	}
+	for _, d := range []struct {
+		name string
+		v    model.Duration
+	}{{"refresh.interval (POSTMORTEM_REFRESH_INTERVAL)", c.RefreshInterval}, {"refresh.timeout (POSTMORTEM_REFRESH_TIMEOUT)", c.RefreshTimeout}, {"web.timeout (POSTMORTEM_WEB_TIMEOUT)", c.ScrapeTimeout}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be positive", d.name))
+		}
+	}
+	return snapshot.Options{
+		Windows:           windows,
+		Severities:        tax.Severities,
+		TopServices:       c.TopServices,
+		OverdueItemsLimit: c.OverdueItemsLimit,
+	}, errors.Join(errs...)
+}
+
+// ParseWindows parses window names such as "30d" into windows, shortest
+// first. The label is the duration written the Prometheus way.
+func ParseWindows(names []string) ([]snapshot.Window, error) {
+	var windows []snapshot.Window
+	var errs []error
+	for _, name := range names {
+		name = strings.TrimSpace(name)
+		d, err := model.ParseDuration(name)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("windows (%sWINDOWS): %q: %w", EnvPrefix, name, err))
+		case d <= 0:
+			errs = append(errs, fmt.Errorf("windows (%sWINDOWS): %q: must be positive", EnvPrefix, name))
+		default:
+			windows = append(windows, snapshot.Window{Name: d.String(), Length: time.Duration(d)})
+		}
+	}
+	if len(names) == 0 {
+		errs = append(errs, fmt.Errorf("windows (%sWINDOWS): at least one window is needed", EnvPrefix))
+	}
+	slices.SortFunc(windows, func(a, b snapshot.Window) int { return int(a.Length - b.Length) })
+	for i := 1; i < len(windows); i++ {
+		if windows[i].Length == windows[i-1].Length {
+			errs = append(errs, fmt.Errorf("windows (%sWINDOWS): %s is given twice", EnvPrefix, windows[i].Name))
+		}
+	}
+	return windows, errors.Join(errs...)
+}
+
+// commaList is a flag holding a comma-separated list, like the environment
+// variable it overrides.
+type commaList []string
+
+func (l *commaList) Set(v string) error {
+	*l = nil
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*l = append(*l, item)
+		}
+	}
+	return nil
+}
+
+func (l *commaList) String() string { return strings.Join(*l, ",") }

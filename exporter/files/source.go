@@ -1,0 +1,48 @@
+package files
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+)
+
+// SourceName is the `source` label of records read from files.
+const SourceName = "files"
+
+// Source reads the records from a folder on every refresh.
+type Source struct {
+	FS  fs.FS
+	Dir string // how the folder is named in messages
+	// Shift, when set, tells how far to move every timestamp for a refresh
+	// as of an instant; only the bundled examples use it.
+	Shift    func(asOf time.Time) time.Duration
+	Taxonomy record.Taxonomy
+	Options  snapshot.Options
+	Logger   *slog.Logger
+}
+
+// Name returns "files".
+func (s *Source) Name() string { return SourceName }
+
+// Snapshot reads and checks every record file and aggregates the valid ones.
+func (s *Source) Snapshot(_ context.Context, asOf time.Time) (*snapshot.Snapshot, error) {
+	records, problems, ignored, err := Read(s.FS, s.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range ignored {
+		s.Logger.Debug("ignoring a file that is not a record", "path", name)
+	}
+	if s.Shift != nil {
+		d := s.Shift(asOf)
+		for _, r := range records {
+			r.Shift(d)
+		}
+	}
+	res := record.Check(records, problems, s.Taxonomy)
+	return snapshot.FromRecords(SourceName, res, asOf, s.Options), nil
+}
