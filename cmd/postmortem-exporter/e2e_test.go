@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+)
+
+// incident writes a minimal valid record that started ago before now and
+// took recover to resolve.
+func writeIncident(t *testing.T, dir, id, severity, team string, ago, recover time.Duration) {
+	t.Helper()
+	started := time.Now().UTC().Add(-ago).Truncate(time.Second)
+	text := fmt.Sprintf(`---
+id: %s
+title: incident %s
+severity: %s
+team: %s
+started_at: %s
+detected_at: %s
+resolved_at: %s
+origin: code_change
+resolution: rollback
+detection: automated
+status: in_review
+---
+`, id, id, severity, team, started.Format(time.RFC3339), started.Add(5*time.Minute).Format(time.RFC3339),
+		started.Add(recover).Format(time.RFC3339))
+	if err := os.WriteFile(filepath.Join(dir, id+".md"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// scrapeValue returns the value of the one sample of name whose labels
+// include want, parsing the exporter's real output.
+func scrapeValue(t *testing.T, e *testenv.Exporter, name string, want map[string]string) (float64, bool) {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(e.Scrape(t)))
+	if err != nil {
+		t.Fatalf("parse scrape: %v", err)
+	}
+	mf, ok := families[name]
+	if !ok {
+		return 0, false
+	}
+metrics:
+	for _, m := range mf.GetMetric() {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		for k, v := range want {
+			if labels[k] != v {
+				continue metrics
+			}
+		}
+		return m.GetGauge().GetValue() + m.GetCounter().GetValue(), true
+	}
+	return 0, false
+}
+
+// TestPromtoolCheckMetrics runs promtool's linter on the real output of the
+// binary serving the bundled examples.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool := testenv.RequireCommand(t, "promtool")
+	e := testenv.StartExporter(t, nil)
+	body := e.Scrape(t)
+	if !strings.Contains(body, collectors.MetricMTTR+"{") {
+		t.Fatalf("the bundled examples gave no %s series:\n%s", collectors.MetricMTTR, body)
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// TestPrometheusScrapesMTTR has a real Prometheus scrape the binary and
+// checks MTTR by severity through PromQL, as a forum dashboard would.
+func TestPrometheusScrapesMTTR(t *testing.T) {
+	dir := t.TempDir()
+	// sev1: 1h and 3h to recover, mean 2h; sev2: 30m.
+	writeIncident(t, dir, "PM-1", "sev1", "payments", 48*time.Hour, time.Hour)
+	writeIncident(t, dir, "PM-2", "sev1", "search", 72*time.Hour, 3*time.Hour)
+	writeIncident(t, dir, "PM-3", "sev2", "search", 96*time.Hour, 30*time.Minute)
+	e := testenv.StartExporter(t, nil, "--source.dir="+dir)
+	prom := testenv.StartPrometheus(t, testenv.PrometheusConfig{Targets: []string{e.Addr}})
+
+	up := prom.WaitForData(t, `up{job="postmortem"} == 1`, 30*time.Second)
+	if len(up) != 1 {
+		t.Fatalf("up: %v", up)
+	}
+	want := map[string]float64{"sev1": 7200, "sev2": 1800}
+	for _, expr := range []string{
+		collectors.MetricMTTR + `{window="30d"}`,
+		fmt.Sprintf(`sum by (severity) (%[1]s_sum{window="30d"}) / sum by (severity) (%[1]s_count{window="30d"})`, collectors.MetricTimeToRecover),
+	} {
+		got := prom.WaitForData(t, expr, 30*time.Second)
+		if len(got) != len(want) {
+			t.Fatalf("%s: got %v, want one sample per severity %v", expr, got, want)
+		}
+		for _, s := range got {
+			sev := string(s.Metric[model.LabelName(collectors.LabelSeverity)])
+			if float64(s.Value) != want[sev] {
+				t.Errorf("%s{severity=%q} = %v, want %v", expr, sev, s.Value, want[sev])
+			}
+		}
+	}
+}
+
+// TestRefresh edits, adds and removes record files under a running exporter
+// and checks each change is served after SIGHUP, then removes the folder.
+func TestRefresh(t *testing.T) {
+	dir := t.TempDir()
+	writeIncident(t, dir, "PM-1", "sev1", "payments", 48*time.Hour, time.Hour)
+	e := testenv.StartExporter(t, nil, "--source.dir="+dir, "--refresh.interval=1h")
+	mttr := func() (float64, bool) {
+		return scrapeValue(t, e, collectors.MetricMTTR, map[string]string{"window": "30d", "severity": "sev1"})
+	}
+	waitFor := func(what string, want float64, get func() (float64, bool)) {
+		t.Helper()
+		testenv.Eventually(t, 10*time.Second, func() error {
+			if got, ok := get(); !ok || got != want {
+				return fmt.Errorf("%s = %v (present %v), want %v", what, got, ok, want)
+			}
+			return nil
+		})
+	}
+	hup := func() {
+		t.Helper()
+		if err := e.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor("mttr", 3600, mttr)
+
+	writeIncident(t, dir, "PM-1", "sev1", "payments", 48*time.Hour, 2*time.Hour) // edited
+	hup()
+	waitFor("mttr after edit", 7200, mttr)
+
+	writeIncident(t, dir, "PM-2", "sev1", "payments", 24*time.Hour, 4*time.Hour) // added
+	hup()
+	waitFor("mttr after add", 10800, mttr)
+
+	if err := os.Remove(filepath.Join(dir, "PM-1.md")); err != nil { // removed
+		t.Fatal(err)
+	}
+	hup()
+	waitFor("mttr after remove", 14400, mttr)
+
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	hup()
+	sourceUp := func() (float64, bool) {
+		return scrapeValue(t, e, collectors.MetricSourceUp, map[string]string{"source": "files"})
+	}
+	waitFor("source_up after the folder disappeared", 0, sourceUp)
+	if got, ok := mttr(); !ok || got != 14400 {
+		t.Fatalf("the last good snapshot is not served: mttr %v (present %v), want 14400", got, ok)
+	}
+	if got, _ := scrapeValue(t, e, collectors.MetricRefreshErrors, nil); got < 1 {
+		t.Fatalf("refresh errors = %v, want at least 1", got)
+	}
+}
+
+// TestRefreshInterval checks a change shows up on the next interval without
+// any signal.
+func TestRefreshInterval(t *testing.T) {
+	dir := t.TempDir()
+	writeIncident(t, dir, "PM-1", "sev2", "search", 48*time.Hour, time.Hour)
+	e := testenv.StartExporter(t, nil, "--source.dir="+dir, "--refresh.interval=1s")
+	writeIncident(t, dir, "PM-2", "sev2", "search", 24*time.Hour, 3*time.Hour)
+	testenv.Eventually(t, 10*time.Second, func() error {
+		got, _ := scrapeValue(t, e, collectors.MetricIncidents, map[string]string{"window": "30d", "severity": "sev2", "team": "search"})
+		if got != 2 {
+			return fmt.Errorf("incidents = %v, want 2", got)
+		}
+		return nil
+	})
+}
