@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -42,7 +43,21 @@ type Config struct {
 func FromEnv(environ map[string]string) (Config, error) {
 	var c Config
 	err := env.ParseWithOptions(&c, env.Options{Prefix: EnvPrefix, Environment: environ})
-	return c, err
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return c, err
+	}
+	// Name the variable, not the Go field, in every error.
+	errs := make([]error, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			field, _ := reflect.TypeOf(c).FieldByName(pe.Name)
+			e = fmt.Errorf("%s%s: %w", EnvPrefix, field.Tag.Get("env"), pe.Err)
+		}
+		errs = append(errs, e)
+	}
+	return c, errors.Join(errs...)
 }
 
 // AddFlags registers the flags of `serve` on cmd, with the values read from
@@ -113,7 +128,7 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 }
 
 // ParseWindows parses window names such as "30d" into windows, shortest
-// first. The label is the duration written the Prometheus way.
+// first. The name, as written, is the `window` label.
 func ParseWindows(names []string) ([]snapshot.Window, error) {
 	var windows []snapshot.Window
 	var errs []error
@@ -126,7 +141,7 @@ func ParseWindows(names []string) ([]snapshot.Window, error) {
 		case d <= 0:
 			errs = append(errs, fmt.Errorf("windows (%sWINDOWS): %q: must be positive", EnvPrefix, name))
 		default:
-			windows = append(windows, snapshot.Window{Name: d.String(), Length: time.Duration(d)})
+			windows = append(windows, snapshot.Window{Name: name, Length: time.Duration(d)})
 		}
 	}
 	if len(names) == 0 {
