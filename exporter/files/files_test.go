@@ -1,0 +1,77 @@
+package files
+
+import (
+	"testing"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+)
+
+const fields = `id: PM-1
+title: t
+severity: sev2
+team: a
+started_at: 2026-01-01T00:00:00Z
+detected_at: 2026-01-01T00:10:00Z
+origin: unknown
+detection: internal
+status: draft
+`
+
+// TestParseForms checks the file forms users write: front matter with CRLF
+// line ends or a byte-order mark, a front matter closing the file, plain
+// YAML and JSON.
+func TestParseForms(t *testing.T) {
+	for _, tc := range []struct{ name, text string }{
+		{"unix.md", "---\n" + fields + "---\n# Narrative\n"},
+		{"windows.md", "\ufeff---\r\n" + fields + "---\r\nnarrative\r\n"},
+		{"closing-at-end.md", "---\n" + fields + "---"},
+		{"plain.yaml", fields},
+		{"plain.json", `{"id": "PM-1", "title": "t", "severity": "sev2", "team": "a",
+	"started_at": "2026-01-01T00:00:00Z", "detected_at": "2026-01-01T00:10:00Z",
+	"origin": "unknown", "detection": "internal", "status": "draft"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, problems := Parse(tc.name, []byte(tc.text))
+			if len(problems) > 0 || r == nil || r.ID != "PM-1" || r.Team != "a" {
+				t.Fatalf("got record %+v, problems %v", r, problems)
+			}
+		})
+	}
+}
+
+// TestParseProblems checks what a broken file reports: its line, field and
+// reason.
+func TestParseProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		want       record.Problem
+	}{
+		{"no-front-matter.md", "# Just a narrative\n",
+			record.Problem{Line: 1, Field: "front_matter", Code: record.CodeMalformed}},
+		{"unclosed.md", "---\n" + fields,
+			record.Problem{Line: 1, Field: "front_matter", Code: record.CodeMalformed}},
+		{"empty.md", "---\n---\n",
+			record.Problem{Line: 2, Field: "front_matter", Code: record.CodeMalformed}},
+		{"syntax.md", "---\nid: PM-1\ntitle: a: b\n---\n",
+			record.Problem{Line: 3, Field: "front_matter", Code: record.CodeMalformed}},
+		{"two-docs.yaml", fields + "---\n" + fields,
+			record.Problem{Line: 10, Field: "document", Code: record.CodeMalformed}},
+		{"list.json", `[1, 2]`,
+			record.Problem{Line: 1, Field: "document", Code: record.CodeMalformed}},
+		{"typo.yaml", fields + "mitigatd_at: 2026-01-01T00:20:00Z\n",
+			record.Problem{Line: 10, Field: "mitigatd_at", Code: record.CodeUnknownField}},
+		{"impact.yaml", fields + "impact:\n  customers_affected: -3\n",
+			record.Problem{Line: 11, Field: "impact.customers_affected", Code: record.CodeInvalidValue}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, problems := Parse(tc.name, []byte(tc.text))
+			if len(problems) != 1 {
+				t.Fatalf("want one problem, got %v", problems)
+			}
+			got := problems[0]
+			if got.Path != tc.name || got.Line != tc.want.Line || got.Field != tc.want.Field || got.Code != tc.want.Code || got.Message == "" {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
