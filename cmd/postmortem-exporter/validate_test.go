@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runCLI runs the binary's entry point in-process.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, map[string]string{}, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestValidateValidFolder(t *testing.T) {
+	dir := t.TempDir()
+	writeIncident(t, dir, "PM-1", "sev1", "payments", 48*time.Hour, time.Hour)
+	writeIncident(t, dir, "PM-2", "sev3", "search", 24*time.Hour, time.Hour)
+	code, stdout, stderr := runCLI(t, "validate", dir)
+	if code != exitOK || stdout != dir+": 2 records: 2 valid, 0 invalid (0 problems)\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	writeIncident(t, dir, "PM-1", "sev1", "payments", 48*time.Hour, time.Hour)
+	bad := "---\nid: PM-2\ntitle: bad\nseverity: sev0\nteam: search\nstarted_at: yesterday\n" +
+		"detected_at: 2026-01-01T00:00:00Z\norigin: unknown\ndetection: internal\nstatus: draft\n---\n"
+	if err := os.WriteFile(filepath.Join(dir, "bad.md"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := runCLI(t, "validate", dir)
+	badPath := filepath.Join(dir, "bad.md")
+	want := badPath + `:4: severity: unknown value "sev0" (allowed: sev1, sev2, sev3, sev4)` + "\n" +
+		badPath + `:6: started_at: expected an RFC 3339 timestamp like 2024-05-01T13:45:00Z, got "yesterday"` + "\n" +
+		dir + ": 2 records: 1 valid, 1 invalid (2 problems)\n"
+	if code != exitInvalid || stdout != want {
+		t.Fatalf("exit %d, stdout:\n%s\nwant exit %d and:\n%s", code, stdout, exitInvalid, want)
+	}
+
+	code, stdout, _ = runCLI(t, "validate", "--output=json", dir)
+	var report validationReport
+	if err := json.Unmarshal([]byte(stdout), &report); err != nil {
+		t.Fatalf("json output: %v\n%s", err, stdout)
+	}
+	if code != exitInvalid || report.Records != 2 || report.Invalid != 1 || len(report.Problems) != 2 ||
+		report.Problems[0].Field != "severity" || report.Problems[0].Line != 4 || report.Problems[0].Code != "invalid_value" {
+		t.Fatalf("exit %d, report %+v", code, report)
+	}
+}
+
+func TestValidateMissingFolder(t *testing.T) {
+	code, _, stderr := runCLI(t, "validate", filepath.Join(t.TempDir(), "nope"))
+	if code != exitError || !strings.Contains(stderr, "no such file or directory") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestServeRejectsBadConfig checks that serve stops at once, naming the bad
+// variable or flag value, instead of serving with a half-read config.
+func TestServeRejectsBadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		environ map[string]string
+		args    []string
+		want    string
+	}{
+		{map[string]string{"POSTMORTEM_REFRESH_INTERVAL": "often"}, nil, "POSTMORTEM_REFRESH_INTERVAL"},
+		{map[string]string{}, []string{"--windows=30d,soon"}, `"soon"`},
+		{map[string]string{}, []string{"--taxonomy.file=/nonexistent.yaml"}, "/nonexistent.yaml"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"serve"}, tc.args...), tc.environ, &out, &errOut)
+		if code != exitError || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v %v: exit %d, stderr %q; want exit %d naming %s", tc.environ, tc.args, code, errOut.String(), exitError, tc.want)
+		}
+	}
+}
