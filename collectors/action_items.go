@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
@@ -18,6 +20,9 @@ var (
 	itemOverdueDesc = prometheus.NewDesc(MetricActionItemOverdue,
 		"How long an open action item is past the end of its due day; one series per item, the most overdue first, up to the configured limit.",
 		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity}, nil)
+	itemOverdueInfoDesc = prometheus.NewDesc(MetricActionItemOverdueInfo,
+		"Always 1: the due day and links of each item in "+MetricActionItemOverdue+", to join in alerts and tables: * on (id) group_left (due, ticket_url, postmortem_url).",
+		[]string{LabelID, LabelDue, LabelTicketURL, LabelRecordURL}, nil)
 	itemOverdueDroppedDesc = prometheus.NewDesc(MetricActionItemOverdueDrop,
 		"Overdue action items left out of "+MetricActionItemOverdue+" by the series limit.", nil, nil)
 	completionDesc = prometheus.NewDesc(MetricActionItemCompletion,
@@ -46,6 +51,7 @@ func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Me
 	}
 	for _, it := range s.OverdueItems {
 		gauge(ch, itemOverdueDesc, it.Overdue.Seconds(), it.ID, it.Incident, it.Owner, it.Team, it.Severity)
+		gauge(ch, itemOverdueInfoDesc, 1, it.ID, it.Due.Format(time.DateOnly), it.URL, it.IncidentURL)
 	}
 	gauge(ch, itemOverdueDroppedDesc, float64(s.OverdueItemsDropped))
 	for _, w := range s.Windows {

@@ -70,7 +70,7 @@ var goldenMetrics = []string{
 	collectors.MetricImpactCustomers, collectors.MetricImpactFailedRequests, collectors.MetricIncidentsDataLoss,
 	collectors.MetricSecurityIncidents, collectors.MetricActionItems, collectors.MetricActionItemsOverdue,
 	collectors.MetricActionItemsUnowned, collectors.MetricActionItemsExceptions, collectors.MetricActionItemOverdue,
-	collectors.MetricActionItemOverdueDrop, collectors.MetricActionItemCompletion, collectors.MetricActionItemsOnTime,
+	collectors.MetricActionItemOverdueDrop, collectors.MetricActionItemOverdueInfo, collectors.MetricActionItemCompletion, collectors.MetricActionItemsOnTime,
 	collectors.MetricActionItemsOnTimeRatio, collectors.MetricReviewsPending, collectors.MetricReviewsPendingAge,
 	collectors.MetricRecordsValid, collectors.MetricRecordsInvalid,
 	collectors.MetricRefreshDuration, collectors.MetricLastRefreshSuccess, collectors.MetricSourceUp,

@@ -27,6 +27,7 @@ const (
 	MetricActionItemsExceptions  = "postmortem_action_items_exceptions"
 	MetricActionItemOverdue      = "postmortem_action_item_overdue_seconds"
 	MetricActionItemOverdueDrop  = "postmortem_action_item_overdue_dropped"
+	MetricActionItemOverdueInfo  = "postmortem_action_item_overdue_info"
 	MetricActionItemCompletion   = "postmortem_action_item_completion_seconds"
 	MetricActionItemsOnTime      = "postmortem_action_items_completed_on_time"
 	MetricActionItemsOnTimeRatio = "postmortem_action_items_on_time_ratio"
@@ -61,4 +62,7 @@ const (
 	LabelSource     = "source"
 	LabelReason     = "reason"
 	LabelCollector  = "collector"
+	LabelDue        = "due"
+	LabelTicketURL  = "ticket_url"
+	LabelRecordURL  = "postmortem_url"
 )

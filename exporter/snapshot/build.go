@@ -102,7 +102,7 @@ func (s *Snapshot) addActionItems(r *record.Record) []OverdueItem {
 			s.OverdueByTeam[a.Team]++
 			overdue = append(overdue, OverdueItem{
 				ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity,
-				Overdue: s.AsOf.Sub(a.OverdueAt()),
+				Overdue: s.AsOf.Sub(a.OverdueAt()), Due: a.Due, URL: a.URL, IncidentURL: r.URL,
 			})
 		}
 	}

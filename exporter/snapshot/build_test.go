@@ -48,7 +48,7 @@ func TestOverdueCap(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		items = append(items, record.ActionItem{
 			ID: fmt.Sprintf("item-%d", i), Owner: "o", Team: "a", Status: record.ItemOpen,
-			CreatedAt: asOf.Add(-60 * 24 * time.Hour), Due: asOf.Truncate(24*time.Hour).Add(-time.Duration(i) * 24 * time.Hour),
+			CreatedAt: asOf.Add(-60 * 24 * time.Hour), Due: asOf.Truncate(24 * time.Hour).Add(-time.Duration(i) * 24 * time.Hour),
 		})
 	}
 	// Due today: not overdue until the day ends.

@@ -102,6 +102,9 @@ type CompletionStats struct {
 type OverdueItem struct {
 	ID, Incident, Owner, Team, Severity string
 	Overdue                             time.Duration
+	Due                                 time.Time // the due day
+	URL                                 string    // the item's ticket, may be empty
+	IncidentURL                         string    // the post-mortem document, may be empty
 }
 
 // PendingReviews counts incidents whose post-mortem is not published.
