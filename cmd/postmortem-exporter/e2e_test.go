@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,4 +192,34 @@ func TestRefreshInterval(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestNotReadyUntilTheSourceCanBeRead starts the exporter on a folder that
+// does not exist yet: it stays healthy but not ready, serves source_up 0,
+// and becomes ready once the folder appears.
+func TestNotReadyUntilTheSourceCanBeRead(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "later")
+	addr := testenv.FreeAddr(t)
+	testenv.Start(t, nil, testenv.BuildExporter(t), "--web.listen-address="+addr, "--source.dir="+dir, "--refresh.interval=1s")
+	base := "http://" + addr
+	testenv.WaitHTTP(t, base+"/-/healthy", 30*time.Second)
+	resp, err := http.Get(base + "/-/ready")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/-/ready = %d before any successful refresh, want 503", resp.StatusCode)
+	}
+	if body := testenv.Get(t, base+"/metrics"); !strings.Contains(body, collectors.MetricSourceUp+`{source="files"} 0`) {
+		t.Fatalf("metrics before the first refresh lack source_up 0:\n%s", body)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeIncident(t, dir, "PM-1", "sev1", "payments", time.Hour, time.Minute)
+	testenv.WaitHTTP(t, base+"/-/ready", 30*time.Second)
+	if body := testenv.Get(t, base+"/"); !strings.Contains(body, "/metrics") {
+		t.Fatalf("the landing page does not link the metrics:\n%s", body)
+	}
 }
