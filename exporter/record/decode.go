@@ -33,7 +33,7 @@ func Decode(doc *yaml.Node, path string, lineOffset int) (*Record, []Problem) {
 	seen := d.fields(node, "", recordFields, func(key string, v *yaml.Node) {
 		d.recordField(r, key, v)
 	})
-	d.requireFields(node, "", seen, requiredRecordFields)
+	d.requireFields(r.Line, "", seen, requiredRecordFields)
 	return r, d.problems
 }
 
@@ -88,10 +88,14 @@ func (d *decoder) fields(m *yaml.Node, prefix string, known []string, visit func
 	return seen
 }
 
-func (d *decoder) requireFields(m *yaml.Node, prefix string, seen map[string]bool, required []string) {
+// requireFields reports each required field that is absent or blank, at
+// the line where its record or item starts.
+func (d *decoder) requireFields(line int, prefix string, seen map[string]bool, required []string) {
 	for _, f := range required {
 		if !seen[f] {
-			d.add(m, prefix+f, CodeMissingField, "required field is missing")
+			d.problems = append(d.problems, Problem{
+				Path: d.path, Line: line, Field: prefix + f, Code: CodeMissingField, Message: "required field is missing",
+			})
 		}
 	}
 }
@@ -178,7 +182,7 @@ func (d *decoder) actionItems(v *yaml.Node) []ActionItem {
 		seen := d.fields(n, prefix, itemFields, func(key string, f *yaml.Node) {
 			d.itemField(&a, prefix+key, key, f)
 		})
-		d.requireFields(n, prefix, seen, requiredItemFields)
+		d.requireFields(n.Line+d.offset, prefix, seen, requiredItemFields)
 		if !seen["owner"] {
 			d.add(n, prefix+"owner", CodeOwner, "an action item needs exactly one owner, found none")
 		}
@@ -221,13 +225,17 @@ func (d *decoder) owner(v *yaml.Node, field string) string {
 			return d.owner(v.Content[0], field)
 		}
 		d.add(v, field, CodeOwner, "an action item needs exactly one owner, found %d", len(v.Content))
-		return ""
+		names := make([]string, 0, len(v.Content))
+		for _, n := range v.Content {
+			names = append(names, n.Value)
+		}
+		return strings.Join(names, ", ") // owned, if ambiguously: not counted as unowned
 	}
 	s := d.str(v, field)
 	for _, sep := range ownerSeparators {
 		if strings.Contains(s, sep) {
 			d.add(v, field, CodeOwner, "an action item needs exactly one owner, %q names several", s)
-			return ""
+			break
 		}
 	}
 	return s
