@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	for _, register := range []func(*kingpin.Application, map[string]string) (*kingpin.CmdClause, command, error){
 		registerServe,
 		registerValidate,
+		registerGenerate,
 	} {
 		clause, cmd, err := register(app, environ)
 		if err != nil {
