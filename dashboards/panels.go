@@ -128,7 +128,6 @@ func (c Config) newDashboard(uid, title, description string, multiTeam bool) *da
 		Uid(uid).Description(description).
 		Tags([]string{"postmortem", "incidents"}).
 		Readonly(). // generated and provisioned: edits belong in this code, not in Grafana
-
 		Time("now-90d", "now").Refresh("5m").
 		Timezone(common.TimeZoneUtc).
 		Variables(c.variables(multiTeam))

@@ -53,6 +53,12 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 			}
 		}
 	}
+	// Every team with action items has an overdue and an unowned series,
+	// 0 included, so a team's series does not come and go.
+	for k := range s.ActionItems {
+		s.OverdueByTeam[k.Team] += 0
+		s.UnownedByTeam[k.Team] += 0
+	}
 	for _, w := range opts.Windows {
 		s.Windows = append(s.Windows, windowStats(w, res.Valid, byID, asOf, opts.TopServices))
 	}
