@@ -49,7 +49,8 @@ func numberPanels(d *dashboard.Dashboard) {
 }
 
 // Files returns every generated file by its path relative to the output
-// folder: the dashboards' JSON and the rules' YAML.
+// folder: the dashboards' JSON, the rules' YAML and the example
+// Alertmanager configuration with its notification template.
 func (c Config) Files() (map[string][]byte, error) {
 	dashboards, err := c.Build()
 	if err != nil {
@@ -70,5 +71,9 @@ func (c Config) Files() (map[string][]byte, error) {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
 	files[RulesFile] = rules.Bytes()
+	if files[AlertmanagerFile], err = c.Alertmanager(ExampleReceivers()); err != nil {
+		return nil, err
+	}
+	files[AlertmanagerTemplate] = []byte(alertmanagerTemplate)
 	return files, nil
 }

@@ -1,0 +1,232 @@
+package dashboards_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/postmortem-exporter/postmortem-exporter/dashboards"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+)
+
+// notification is what Alertmanager's webhook receiver posts.
+type notification struct {
+	Status string `json:"status"`
+	Alerts []struct {
+		Status      string            `json:"status"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"alerts"`
+}
+
+// webhook records the notifications Alertmanager sends, by team (the path).
+type webhook struct {
+	mu     sync.Mutex
+	byTeam map[string][]notification
+}
+
+func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	var n notification
+	if err := json.NewDecoder(r.Body).Decode(&n); err != nil {
+		http.Error(rw, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	team := strings.TrimPrefix(r.URL.Path, "/")
+	w.byTeam[team] = append(w.byTeam[team], n)
+}
+
+// overdueByOwner returns, per owner, the item ids of the latest firing
+// per-item notification the team received, and fails on a notification
+// that mixes owners.
+func (w *webhook) overdueByOwner(team string) (map[string][]string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string][]string{}
+	for _, n := range w.byTeam[team] {
+		owners := map[string]bool{}
+		var ids []string
+		for _, a := range n.Alerts {
+			if a.Labels["alertname"] != "PostmortemActionItemOverdue" || a.Status != "firing" {
+				continue
+			}
+			owners[a.Labels["owner"]] = true
+			ids = append(ids, a.Labels["id"]+" "+a.Labels["ticket_url"]+" "+a.Labels["postmortem_url"])
+			if a.Labels["team"] != team {
+				return nil, fmt.Errorf("team %s received an alert of team %s", team, a.Labels["team"])
+			}
+		}
+		if len(owners) > 1 {
+			return nil, fmt.Errorf("one notification to %s lists items of several owners: %v", team, owners)
+		}
+		for owner := range owners {
+			slices.Sort(ids)
+			out[owner] = ids
+		}
+	}
+	return out, nil
+}
+
+// writeActionItemsRecord writes a record of team with the given action
+// items (YAML list entries), dated relative to now.
+func writeActionItemsRecord(t *testing.T, dir, id, team, items string) {
+	t.Helper()
+	started := time.Now().UTC().Add(-20 * 24 * time.Hour).Truncate(time.Second)
+	text := fmt.Sprintf(`---
+id: %s
+title: incident %s
+severity: sev2
+team: %s
+url: https://wiki.example.com/%s
+started_at: %s
+detected_at: %s
+resolved_at: %s
+origin: code_change
+resolution: rollback
+detection: automated
+status: published
+published_at: %s
+action_items:
+%s---
+`, id, id, team, id, started.Format(time.RFC3339), started.Add(10*time.Minute).Format(time.RFC3339),
+		started.Add(time.Hour).Format(time.RFC3339), started.Add(24*time.Hour).Format(time.RFC3339), items)
+	if err := os.WriteFile(filepath.Join(dir, id+".md"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func item(id, owner string, dueDaysAgo int, status string) string {
+	due := time.Now().UTC().AddDate(0, 0, -dueDaysAgo).Format(time.DateOnly)
+	s := fmt.Sprintf("  - id: %s\n    title: item %s\n    owner: %s\n    due: %s\n    status: %s\n    url: https://tickets.example.com/%s\n",
+		id, id, owner, due, status, id)
+	if status == "done" {
+		s += "    closed_at: " + time.Now().UTC().AddDate(0, 0, -dueDaysAgo-1).Format(time.RFC3339) + "\n"
+	}
+	return s
+}
+
+// TestOverdueItemsReachTheirOwners runs the exporter, Prometheus with the
+// rules and Alertmanager with the generated routing, and checks each team's
+// receiver gets one notification per owner listing exactly that owner's
+// overdue items with their links, never a done item; then that a source
+// down holds back the per-item alerts.
+func TestOverdueItemsReachTheirOwners(t *testing.T) {
+	dir := t.TempDir()
+	writeActionItemsRecord(t, dir, "PM-PAY-1", "payments",
+		item("PAY-1", "alice", 10, "open")+item("PAY-2", "alice", 3, "open")+
+			item("PAY-3", "bob", 5, "open")+item("PAY-4", "bob", 5, "done")+item("PAY-5", "bob", -7, "open"))
+	writeActionItemsRecord(t, dir, "PM-SRCH-1", "search", item("SRCH-1", "carol", 2, "open"))
+
+	hook := &webhook{byTeam: map[string][]notification{}}
+	server := httptest.NewServer(hook)
+	defer server.Close()
+
+	cfg := dashboards.DefaultConfig()
+	cfg.OverdueItemFor, cfg.SourceDownFor = "0s", "0s" // fire at once in the test
+	work := t.TempDir()
+	rules, err := yaml.Marshal(cfg.Rules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	amConfig, err := cfg.Alertmanager(dashboards.Receivers{
+		Teams:      []string{"payments", "search"},
+		WebhookURL: func(team string) string { return server.URL + "/" + team },
+		GroupWait:  "1s", GroupInterval: "1s", OverdueRepeat: "168h", TeamRepeat: "24h",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := cfg.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"rules.yml": rules, "alertmanager.yml": amConfig, "postmortem.tmpl": files[dashboards.AlertmanagerTemplate],
+	} {
+		if err := os.WriteFile(filepath.Join(work, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	am := testenv.StartAlertmanager(t, filepath.Join(work, "alertmanager.yml"))
+	exporter := testenv.StartExporter(t, nil, "--source.dir="+dir, "--refresh.interval=1h")
+	testenv.StartPrometheus(t, testenv.PrometheusConfig{
+		Targets: []string{exporter.Addr}, RuleFiles: []string{filepath.Join(work, "rules.yml")}, Alertmanager: am.Addr,
+	})
+
+	want := map[string]map[string][]string{
+		"payments": {
+			"alice": {"PAY-1 https://tickets.example.com/PAY-1 https://wiki.example.com/PM-PAY-1", "PAY-2 https://tickets.example.com/PAY-2 https://wiki.example.com/PM-PAY-1"},
+			"bob":   {"PAY-3 https://tickets.example.com/PAY-3 https://wiki.example.com/PM-PAY-1"},
+		},
+		"search": {"carol": {"SRCH-1 https://tickets.example.com/SRCH-1 https://wiki.example.com/PM-SRCH-1"}},
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		for team, owners := range want {
+			got, err := hook.overdueByOwner(team)
+			if err != nil {
+				return err
+			}
+			if fmt.Sprint(got) != fmt.Sprint(owners) {
+				return fmt.Errorf("team %s: owners' items %v, want %v", team, got, owners)
+			}
+		}
+		return nil
+	})
+
+	// The source goes away: the exporter serves its last snapshot, the
+	// per-item alerts keep firing in Prometheus, Alertmanager holds them.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := exporter.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		var alerts []struct {
+			Labels map[string]string `json:"labels"`
+			Status struct {
+				State       string   `json:"state"`
+				InhibitedBy []string `json:"inhibitedBy"`
+			} `json:"status"`
+		}
+		body := testenv.Get(t, am.URL+"/api/v2/alerts?"+url.Values{"filter": {`alertname="PostmortemActionItemOverdue"`}}.Encode())
+		if err := json.Unmarshal([]byte(body), &alerts); err != nil {
+			return err
+		}
+		if len(alerts) != 4 {
+			return fmt.Errorf("%d per-item alerts in Alertmanager, want 4", len(alerts))
+		}
+		for _, a := range alerts {
+			if a.Status.State != "suppressed" || len(a.Status.InhibitedBy) == 0 {
+				return fmt.Errorf("per-item alert %s is %s, not inhibited", a.Labels["id"], a.Status.State)
+			}
+		}
+		return nil
+	})
+}
+
+// TestAlertmanagerConfig has amtool check the generated example.
+func TestAlertmanagerConfig(t *testing.T) {
+	amtool := testenv.RequireCommand(t, "amtool")
+	cmd := exec.Command(amtool, "check-config", "alertmanager.yml")
+	cmd.Dir = filepath.Join(deployDir, "alertmanager")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "1 templates") {
+		t.Fatalf("amtool check-config: %v\n%s", err, out)
+	}
+}
