@@ -81,32 +81,15 @@ func (w *webhook) overdueByOwner(team string) (map[string][]string, error) {
 	return out, nil
 }
 
-// writeActionItemsRecord writes a record of team with the given action
-// items (YAML list entries), dated relative to now.
+// writeActionItemsRecord writes a published record of team with the given
+// action items (YAML list entries).
 func writeActionItemsRecord(t *testing.T, dir, id, team, items string) {
 	t.Helper()
-	started := time.Now().UTC().Add(-20 * 24 * time.Hour).Truncate(time.Second)
-	text := fmt.Sprintf(`---
-id: %s
-title: incident %s
-severity: sev2
-team: %s
-url: https://wiki.example.com/%s
-started_at: %s
-detected_at: %s
-resolved_at: %s
-origin: code_change
-resolution: rollback
-detection: automated
-status: published
-published_at: %s
-action_items:
-%s---
-`, id, id, team, id, started.Format(time.RFC3339), started.Add(10*time.Minute).Format(time.RFC3339),
-		started.Add(time.Hour).Format(time.RFC3339), started.Add(24*time.Hour).Format(time.RFC3339), items)
-	if err := os.WriteFile(filepath.Join(dir, id+".md"), []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	published := time.Now().UTC().Add(-19 * 24 * time.Hour).Format(time.RFC3339)
+	testenv.WriteIncident(t, dir, testenv.Incident{
+		ID: id, Severity: "sev2", Team: team, StartedAgo: 20 * 24 * time.Hour, Recover: time.Hour,
+		Extra: "url: https://wiki.example.com/" + id + "\nstatus: published\npublished_at: " + published + "\naction_items:\n" + items,
+	})
 }
 
 func item(id, owner string, dueDaysAgo int, status string) string {

@@ -18,29 +18,11 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
-// incident writes a minimal valid record that started ago before now and
+// writeIncident writes a valid record that started ago before now and
 // took recover to resolve.
 func writeIncident(t *testing.T, dir, id, severity, team string, ago, recover time.Duration) {
 	t.Helper()
-	started := time.Now().UTC().Add(-ago).Truncate(time.Second)
-	text := fmt.Sprintf(`---
-id: %s
-title: incident %s
-severity: %s
-team: %s
-started_at: %s
-detected_at: %s
-resolved_at: %s
-origin: code_change
-resolution: rollback
-detection: automated
-status: in_review
----
-`, id, id, severity, team, started.Format(time.RFC3339), started.Add(5*time.Minute).Format(time.RFC3339),
-		started.Add(recover).Format(time.RFC3339))
-	if err := os.WriteFile(filepath.Join(dir, id+".md"), []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testenv.WriteIncident(t, dir, testenv.Incident{ID: id, Severity: severity, Team: team, StartedAgo: ago, Recover: recover})
 }
 
 // scrapeValue returns the value of the one sample of name whose labels
