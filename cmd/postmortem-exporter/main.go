@@ -35,6 +35,9 @@ type environment struct {
 }
 
 func main() {
+	if version.Version == "" { // not set by -ldflags, e.g. under go run
+		version.Version = "devel"
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], environMap(os.Environ()), os.Stdout, os.Stderr)
 	stop()
