@@ -12,7 +12,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/dashboards"
 )
 
-func registerGenerate(app *kingpin.Application, _ map[string]string) (*kingpin.CmdClause, command, error) {
+func registerGenerate(app *kingpin.Application, _ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("generate", "Write the Grafana dashboards (JSON) and the Prometheus rules (YAML).")
 	dir := cmd.Arg("dir", "Output folder.").Default("deploy").String()
 	return cmd, func(_ context.Context, env *environment) int {
@@ -38,5 +38,5 @@ func registerGenerate(app *kingpin.Application, _ map[string]string) (*kingpin.C
 			fmt.Fprintln(env.stdout, "wrote", path)
 		}
 		return exitOK
-	}, nil
+	}
 }

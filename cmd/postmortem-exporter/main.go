@@ -55,16 +55,12 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	promslogflag.AddFlags(app, logConfig)
 
 	commands := map[string]command{}
-	for _, register := range []func(*kingpin.Application, map[string]string) (*kingpin.CmdClause, command, error){
+	for _, register := range []func(*kingpin.Application, map[string]string) (*kingpin.CmdClause, command){
 		registerServe,
 		registerValidate,
 		registerGenerate,
 	} {
-		clause, cmd, err := register(app, environ)
-		if err != nil {
-			fmt.Fprintln(stderr, "postmortem-exporter:", err)
-			return exitError
-		}
+		clause, cmd := register(app, environ)
 		commands[clause.FullCommand()] = cmd
 	}
 

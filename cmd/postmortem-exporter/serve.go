@@ -28,20 +28,23 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-func registerServe(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command, error) {
-	cfg, err := config.FromEnv(environ)
-	if err != nil {
-		return nil, nil, fmt.Errorf("environment: %w", err)
-	}
+func registerServe(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
+	// A bad variable only matters to serve: report it when serve runs, so
+	// that validate or generate still work.
+	cfg, envErr := config.FromEnv(environ)
 	cmd := app.Command("serve", "Serve the post-mortem metrics (the default command).").Default()
 	cfg.AddFlags(cmd)
 	return cmd, func(ctx context.Context, env *environment) int {
+		if envErr != nil {
+			fmt.Fprintln(env.stderr, "postmortem-exporter serve: environment:", envErr)
+			return exitError
+		}
 		if err := serve(ctx, &cfg, env.logger()); err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter serve:", err)
 			return exitError
 		}
 		return exitOK
-	}, nil
+	}
 }
 
 // serve refreshes the snapshot in the background and serves it until ctx

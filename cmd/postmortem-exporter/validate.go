@@ -21,7 +21,7 @@ type validationReport struct {
 	Problems []record.Problem `json:"problems"`
 }
 
-func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.CmdClause, command, error) {
+func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid. For the CI of a post-mortem repository.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Default(".").String()
 	taxonomyFile := cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections.").String()
@@ -67,7 +67,7 @@ func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.C
 			return exitInvalid
 		}
 		return exitOK
-	}, nil
+	}
 }
 
 // invalidFiles counts the files with a problem, whether or not a record

@@ -57,6 +57,18 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// TestValidateIgnoresServeSettings checks a bad serve variable does not
+// stop validate, which does not use it.
+func TestValidateIgnoresServeSettings(t *testing.T) {
+	dir := t.TempDir()
+	writeIncident(t, dir, "PM-1", "sev1", "payments", 48*time.Hour, time.Hour)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"validate", dir}, map[string]string{"POSTMORTEM_REFRESH_INTERVAL": "often"}, &out, &errOut)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
 func TestValidateMissingFolder(t *testing.T) {
 	code, _, stderr := runCLI(t, "validate", filepath.Join(t.TempDir(), "nope"))
 	if code != exitError || !strings.Contains(stderr, "no such file or directory") {
