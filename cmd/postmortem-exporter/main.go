@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		registerServe,
 		registerValidate,
 		registerGenerate,
+		registerImport,
+		registerMigrate,
 	} {
 		clause, cmd := register(app, environ)
 		commands[clause.FullCommand()] = cmd

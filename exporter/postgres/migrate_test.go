@@ -58,3 +58,37 @@ func TestMigrations(t *testing.T) {
 		t.Fatalf("newer schema: CheckSchema = %v, want ErrSchemaNewer", err)
 	}
 }
+
+// TestConstraintsMirrorValidation checks that rows other clients write
+// obey the rules validation enforces on files.
+func TestConstraintsMirrorValidation(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	pool := connect(t, pg.URL)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	const incident = `INSERT INTO incidents (id, source_path, content_hash, title, severity, team, started_at, detected_at, origin, detection, status)
+		VALUES ($1, 'sql', '', 't', 'sev2', 'a', '2026-01-01T10:00:00Z', $2, 'unknown', 'internal', 'draft')`
+	if _, err := pool.Exec(ctx, incident, "PM-1", "2026-01-01T10:05:00Z"); err != nil {
+		t.Fatalf("a valid incident was refused: %v", err)
+	}
+	const item = `INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status)
+		VALUES ($1, 'PM-1', 't', $2, 'a', '2026-01-01T11:00:00Z', '2026-01-10', 'open')`
+	for _, tc := range []struct {
+		name, sql string
+		args      []any
+	}{
+		{"detected before started", incident, []any{"PM-2", "2026-01-01T09:00:00Z"}},
+		{"no owner", item, []any{"I-1", ""}},
+		{"two owners", item, []any{"I-2", "alice, bob"}},
+		{"two owners in words", item, []any{"I-3", "alice and bob"}},
+	} {
+		if _, err := pool.Exec(ctx, tc.sql, tc.args...); err == nil {
+			t.Errorf("%s: the row was accepted", tc.name)
+		}
+	}
+	if _, err := pool.Exec(ctx, item, "I-4", "alice"); err != nil {
+		t.Fatalf("an item with one owner was refused: %v", err)
+	}
+}

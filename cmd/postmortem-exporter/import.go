@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+)
+
+// databaseURL registers --database.url with POSTMORTEM_DATABASE_URL (or
+// the file named by POSTMORTEM_DATABASE_URL_FILE) as its default. The
+// returned function gives the URL once flags are parsed.
+func databaseURL(cmd *kingpin.CmdClause, environ map[string]string) func() (string, error) {
+	def := environ["POSTMORTEM_DATABASE_URL"]
+	var fileErr error
+	if file := environ["POSTMORTEM_DATABASE_URL_FILE"]; def == "" && file != "" {
+		data, err := os.ReadFile(file)
+		def, fileErr = strings.TrimSpace(string(data)), err
+	}
+	url := cmd.Flag("database.url", "PostgreSQL connection string (pgx format). Env: POSTMORTEM_DATABASE_URL or POSTMORTEM_DATABASE_URL_FILE.").
+		Default(def).String()
+	return func() (string, error) {
+		switch {
+		case *url != "":
+			return *url, nil
+		case fileErr != nil:
+			return "", fmt.Errorf("POSTMORTEM_DATABASE_URL_FILE: %w", fileErr)
+		}
+		return "", fmt.Errorf("no database: set --database.url or POSTMORTEM_DATABASE_URL")
+	}
+}
+
+// connect opens a pool on the configured database and applies the
+// migrations it lacks, returning how many.
+func connect(ctx context.Context, databaseURL func() (string, error)) (*pgxpool.Pool, int, error) {
+	url, err := databaseURL()
+	if err != nil {
+		return nil, 0, err
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, 0, fmt.Errorf("database: %w", err)
+	}
+	applied, err := postgres.Migrate(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, 0, err
+	}
+	return pool, applied, nil
+}
+
+func registerImport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
+	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid.")
+	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
+	url := databaseURL(cmd, environ)
+	taxonomyFile := cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections.").String()
+	prune := cmd.Flag("prune", "Delete incidents whose file is gone.").Bool()
+	return cmd, func(ctx context.Context, env *environment) int {
+		fail := func(err error) int {
+			fmt.Fprintln(env.stderr, "postmortem-exporter import:", err)
+			return exitError
+		}
+		tax := record.DefaultTaxonomy()
+		if *taxonomyFile != "" {
+			var err error
+			if tax, err = record.LoadTaxonomy(*taxonomyFile); err != nil {
+				return fail(err)
+			}
+		}
+		records, problems, _, err := files.Read(os.DirFS(*dir), *dir)
+		if err != nil {
+			return fail(err)
+		}
+		res := record.Check(records, problems, tax)
+		for _, p := range res.Problems {
+			fmt.Fprintln(env.stdout, p)
+		}
+		var keep []string
+		for _, r := range records {
+			keep = append(keep, r.ID)
+		}
+		pool, _, err := connect(ctx, url)
+		if err != nil {
+			return fail(err)
+		}
+		defer pool.Close()
+		rep, err := postgres.Import(ctx, pool, res.Valid, *prune, keep)
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(env.stdout, "%s: %d inserted, %d updated, %d unchanged, %d pruned, %d invalid files not imported\n",
+			*dir, rep.Inserted, rep.Updated, rep.Unchanged, rep.Pruned, invalidFiles(res))
+		if len(res.Problems) > 0 {
+			return exitInvalid
+		}
+		return exitOK
+	}
+}
+
+func registerMigrate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
+	cmd := app.Command("migrate", "Apply the database migrations this exporter needs.")
+	url := databaseURL(cmd, environ)
+	return cmd, func(ctx context.Context, env *environment) int {
+		pool, applied, err := connect(ctx, url)
+		if err != nil {
+			fmt.Fprintln(env.stderr, "postmortem-exporter migrate:", err)
+			return exitError
+		}
+		pool.Close()
+		fmt.Fprintf(env.stdout, "applied %d migrations; the database schema is up to date\n", applied)
+		return exitOK
+	}
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+)
+
+// TestImport imports the examples into a real PostgreSQL, re-imports
+// unchanged, changed, invalid and removed files, and checks the counts and
+// the rows.
+func TestImport(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	count := func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := pool.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	importDir := func(wantCode int, wantLine string, args ...string) {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, append([]string{"import", "--database.url=" + pg.URL}, args...)...)
+		if code != wantCode || !strings.Contains(stdout, wantLine) {
+			t.Fatalf("import %v: exit %d, stdout:\n%s\nstderr: %s\nwant exit %d and %q", args, code, stdout, stderr, wantCode, wantLine)
+		}
+	}
+
+	if code, stdout, stderr := runCLI(t, "migrate", "--database.url="+pg.URL); code != exitOK || !strings.Contains(stdout, "applied 1 migrations") {
+		t.Fatalf("migrate: exit %d, %s %s", code, stdout, stderr)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../examples/postmortems")); err != nil {
+		t.Fatal(err)
+	}
+	importDir(exitOK, "17 inserted, 0 updated, 0 unchanged, 0 pruned, 0 invalid", dir)
+	if n := count(`SELECT count(*) FROM incidents`); n != 17 {
+		t.Fatalf("%d incidents stored, want 17", n)
+	}
+	items := count(`SELECT count(*) FROM action_items WHERE incident_id = 'PM-2026-031'`)
+	importDir(exitOK, "0 inserted, 0 updated, 17 unchanged", dir)
+
+	// A changed file updates its incident and replaces its action items.
+	path := filepath.Join(dir, "payments", "2026-05-20-checkout-500s-after-sdk-upgrade.md")
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(text), "title: Checkout API returned 500s", "title: Checkout API returned HTTP 500s", 1)
+	third := strings.Index(changed, "  - id: PM-2026-031-3")
+	end := strings.Index(changed[third:], "\n---\n") + third
+	changed = changed[:third] + changed[end+1:]
+	if err := os.WriteFile(path, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	importDir(exitOK, "0 inserted, 1 updated, 16 unchanged", dir)
+	if n := count(`SELECT count(*) FROM action_items WHERE incident_id = 'PM-2026-031'`); n != items-1 {
+		t.Fatalf("action items after the update: %d, want %d", n, items-1)
+	}
+	if n := count(`SELECT count(*) FROM incidents WHERE title = 'Checkout API returned HTTP 500s after the payment SDK upgrade'`); n != 1 {
+		t.Fatal("the incident's title was not updated")
+	}
+
+	// An invalid file is reported and not imported; the valid ones are.
+	if err := os.WriteFile(filepath.Join(dir, "broken.md"), []byte("---\nid: PM-X\ntitle: [\n---\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	importDir(exitInvalid, "broken.md:3: front_matter:", dir)
+	importDir(exitInvalid, "0 inserted, 0 updated, 17 unchanged, 0 pruned, 1 invalid", dir)
+	if err := os.Remove(filepath.Join(dir, "broken.md")); err != nil {
+		t.Fatal(err)
+	}
+
+	// A removed file is deleted only with --prune.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	importDir(exitOK, "0 inserted, 0 updated, 16 unchanged, 0 pruned", dir)
+	if n := count(`SELECT count(*) FROM incidents WHERE id = 'PM-2026-031'`); n != 1 {
+		t.Fatal("an incident was deleted without --prune")
+	}
+	importDir(exitOK, "0 inserted, 0 updated, 16 unchanged, 1 pruned", "--prune", dir)
+	if n := count(`SELECT count(*) FROM action_items WHERE incident_id = 'PM-2026-031'`); n != 0 {
+		t.Fatalf("%d action items of the pruned incident remain", n)
+	}
+}
