@@ -26,7 +26,7 @@ func Check(records []*Record, problems []Problem, tax Taxonomy) Result {
 	sort.SliceStable(records, func(i, j int) bool { return records[i].Path < records[j].Path })
 	for _, r := range records {
 		r.applyDefaults()
-		problems = append(problems, validateRecord(r, tax)...)
+		problems = append(problems, Validate(r, tax)...)
 	}
 	problems = append(problems, checkSet(records)...)
 
@@ -71,7 +71,9 @@ func (r *Record) applyDefaults() {
 	}
 }
 
-func validateRecord(r *Record, tax Taxonomy) []Problem {
+// Validate checks one record on its own against the taxonomy and the rules
+// of the model; Check also compares records with each other.
+func Validate(r *Record, tax Taxonomy) []Problem {
 	v := &validator{r: r}
 	v.enum("severity", r.Severity, tax.Severities)
 	v.enum("origin", r.Origin, tax.Origins)

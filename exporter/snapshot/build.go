@@ -19,48 +19,96 @@ type Options struct {
 // FromRecords aggregates checked records as of an instant. Every figure is
 // computed as it stood at asOf, so a past instant gives the history.
 func FromRecords(source string, res record.Result, asOf time.Time, opts Options) *Snapshot {
-	s := &Snapshot{
-		Source:         source,
-		AsOf:           asOf,
-		Severities:     opts.Severities,
-		Records:        len(res.Valid),
-		OpenIncidents:  map[SeverityTeam]int{},
-		ActionItems:    map[TeamStatus]int{},
-		OverdueByTeam:  map[string]int{},
-		UnownedByTeam:  map[string]int{},
-		Exceptions:     map[TeamStatus]int{},
-		ReviewsPending: map[TeamStatus]PendingReviews{},
-		Invalid:        countInvalid(res.Problems),
-		Problems:       res.Problems,
-	}
 	byID := make(map[string]*record.Record, len(res.Valid))
 	for _, r := range res.Valid {
 		byID[r.ID] = r
 	}
-	var overdue []OverdueItem
+	b := NewBuilder(source, asOf, opts)
 	for _, r := range res.Valid {
-		if r.StartedAt.After(asOf) {
-			continue
-		}
-		s.addIncidentState(r)
-		overdue = append(overdue, s.addActionItems(r)...)
+		b.Add(r, IsRepeat(r, byID))
 	}
-	s.OverdueItems, s.OverdueItemsDropped = capOverdue(overdue, opts.OverdueItemsLimit)
 	for _, r := range res.Invalid {
-		for _, a := range r.ActionItems {
-			if a.Owner == "" && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
-				s.UnownedByTeam[a.Team]++
-			}
+		b.AddInvalid(r)
+	}
+	b.AddProblems(res.Problems...)
+	return b.Snapshot()
+}
+
+// Builder aggregates records one at a time, so a source can stream them
+// instead of holding them all.
+type Builder struct {
+	s        *Snapshot
+	opts     Options
+	overdue  []OverdueItem
+	services []map[string]int // per window
+}
+
+// NewBuilder starts an empty snapshot as of asOf.
+func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
+	b := &Builder{
+		opts: opts,
+		s: &Snapshot{
+			Source:         source,
+			AsOf:           asOf,
+			Severities:     opts.Severities,
+			OpenIncidents:  map[SeverityTeam]int{},
+			ActionItems:    map[TeamStatus]int{},
+			OverdueByTeam:  map[string]int{},
+			UnownedByTeam:  map[string]int{},
+			Exceptions:     map[TeamStatus]int{},
+			ReviewsPending: map[TeamStatus]PendingReviews{},
+			Invalid:        map[record.Code]int{},
+		},
+	}
+	for _, w := range opts.Windows {
+		b.s.Windows = append(b.s.Windows, newWindowStats(w))
+		b.services = append(b.services, map[string]int{})
+	}
+	return b
+}
+
+// Add counts a valid record; repeat tells whether it repeats an earlier
+// incident (see IsRepeat).
+func (b *Builder) Add(r *record.Record, repeat bool) {
+	b.s.Records++
+	for i := range b.s.Windows {
+		b.s.Windows[i].add(r, b.s.AsOf, repeat, b.services[i])
+	}
+	if r.StartedAt.After(b.s.AsOf) {
+		return
+	}
+	b.s.addIncidentState(r)
+	b.overdue = append(b.overdue, b.s.addActionItems(r)...)
+}
+
+// AddInvalid counts what an invalid record still tells: its open items
+// without an owner.
+func (b *Builder) AddInvalid(r *record.Record) {
+	for _, a := range r.ActionItems {
+		if a.Owner == "" && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
+			b.s.UnownedByTeam[a.Team]++
 		}
 	}
+}
+
+// AddProblems records why records are invalid.
+func (b *Builder) AddProblems(problems ...record.Problem) {
+	b.s.Problems = append(b.s.Problems, problems...)
+}
+
+// Snapshot finishes the aggregates and returns the snapshot.
+func (b *Builder) Snapshot() *Snapshot {
+	s := b.s
+	s.Invalid = countInvalid(s.Problems)
+	s.OverdueItems, s.OverdueItemsDropped = capOverdue(b.overdue, b.opts.OverdueItemsLimit)
 	// Every team with action items has an overdue and an unowned series,
 	// 0 included, so a team's series does not come and go.
 	for k := range s.ActionItems {
 		s.OverdueByTeam[k.Team] += 0
 		s.UnownedByTeam[k.Team] += 0
 	}
-	for _, w := range opts.Windows {
-		s.Windows = append(s.Windows, windowStats(w, res.Valid, byID, asOf, opts.TopServices))
+	for i := range s.Windows {
+		s.Windows[i].Services = topN(b.services[i], b.opts.TopServices)
 	}
 	fillWindowKeys(s.Windows)
 	return s
@@ -127,8 +175,8 @@ func capOverdue(items []OverdueItem, limit int) ([]OverdueItem, int) {
 	return items[:limit], len(items) - limit
 }
 
-func windowStats(w Window, records []*record.Record, byID map[string]*record.Record, asOf time.Time, topServices int) WindowStats {
-	ws := WindowStats{
+func newWindowStats(w Window) WindowStats {
+	return WindowStats{
 		Window:       w,
 		Incidents:    map[SeverityTeam]*IncidentStats{},
 		ByDetection:  map[TeamValue]int{},
@@ -136,28 +184,28 @@ func windowStats(w Window, records []*record.Record, byID map[string]*record.Rec
 		ByResolution: map[TeamValue]int{},
 		Completion:   map[string]*CompletionStats{},
 	}
-	services := map[string]int{}
-	for _, r := range records {
-		for _, a := range r.ActionItems {
-			if a.Status == record.ItemDone && w.Contains(a.ClosedAt, asOf) {
-				ws.completion(a.Team).add(a)
-			}
-		}
-		if !w.Contains(r.StartedAt, asOf) {
-			continue
-		}
-		ws.incident(SeverityTeam{r.Severity, r.Team}).add(r, asOf, isRepeat(r, byID))
-		ws.ByDetection[TeamValue{r.Team, r.Detection}]++
-		ws.ByOrigin[TeamValue{r.Team, r.Origin}]++
-		if r.Resolved() && !r.ResolvedAt.After(asOf) {
-			ws.ByResolution[TeamValue{r.Team, r.Resolution}]++
-		}
-		for _, svc := range r.Services {
-			services[svc]++
+}
+
+// add counts the record if it started in the window, and its action items
+// done in the window.
+func (ws *WindowStats) add(r *record.Record, asOf time.Time, repeat bool, services map[string]int) {
+	for _, a := range r.ActionItems {
+		if a.Status == record.ItemDone && ws.Window.Contains(a.ClosedAt, asOf) {
+			ws.completion(a.Team).add(a)
 		}
 	}
-	ws.Services = topN(services, topServices)
-	return ws
+	if !ws.Window.Contains(r.StartedAt, asOf) {
+		return
+	}
+	ws.incident(SeverityTeam{r.Severity, r.Team}).add(r, asOf, repeat)
+	ws.ByDetection[TeamValue{r.Team, r.Detection}]++
+	ws.ByOrigin[TeamValue{r.Team, r.Origin}]++
+	if r.Resolved() && !r.ResolvedAt.After(asOf) {
+		ws.ByResolution[TeamValue{r.Team, r.Resolution}]++
+	}
+	for _, svc := range r.Services {
+		services[svc]++
+	}
 }
 
 func (ws *WindowStats) incident(k SeverityTeam) *IncidentStats {
@@ -217,9 +265,9 @@ func (c *CompletionStats) add(a record.ActionItem) {
 	}
 }
 
-// isRepeat reports whether a related earlier incident still had an open
+// IsRepeat reports whether a related earlier incident still had an open
 // action item when r started: the item would have prevented r.
-func isRepeat(r *record.Record, byID map[string]*record.Record) bool {
+func IsRepeat(r *record.Record, byID map[string]*record.Record) bool {
 	for _, id := range r.Related {
 		earlier, ok := byID[id]
 		if !ok || !earlier.StartedAt.Before(r.StartedAt) {
