@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+)
+
+type fixedProvider struct{ snap *snapshot.Snapshot }
+
+func (p fixedProvider) Current() (*snapshot.Snapshot, collectors.RefreshStatus) {
+	return p.snap, collectors.RefreshStatus{Source: p.snap.Source, Up: true}
+}
+
+// exposition renders a snapshot's record metrics (not the exporter's self
+// metrics, which differ by nature) with the source label neutralised.
+func exposition(t *testing.T, snap *snapshot.Snapshot) string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(collectors.New(fixedProvider{snap}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for _, mf := range families {
+		if strings.HasPrefix(mf.GetName(), "postmortem_exporter_") {
+			continue
+		}
+		if _, err := expfmt.MetricFamilyToText(&out, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return strings.ReplaceAll(out.String(), `source="`+snap.Source+`"`, `source="any"`)
+}
+
+// TestSameMetricsAsFiles imports the examples and checks the PostgreSQL
+// source gives exactly the metrics the file source gives for them.
+func TestSameMetricsAsFiles(t *testing.T) {
+	pg := startTestDatabase(t)
+	ctx := context.Background()
+	const dir = "../../examples/postmortems"
+	records, problems, _, err := files.Read(os.DirFS(dir), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tax := record.DefaultTaxonomy()
+	res := record.Check(records, problems, tax)
+	if _, err := Import(ctx, pg, res.Valid, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	opts := snapshot.Options{
+		Windows: []snapshot.Window{
+			{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
+		},
+		Severities: tax.Severities, TopServices: 3, OverdueItemsLimit: 3,
+	}
+	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
+	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Taxonomy: tax, Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDB, err := (&Source{Pool: pg, Taxonomy: tax, Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := exposition(t, fromFiles), exposition(t, fromDB)
+	if got != want {
+		t.Fatalf("postgres and files disagree:\n--- postgres\n%s\n--- files\n%s", got, want)
+	}
+	if !strings.Contains(got, collectors.MetricMTTR) || fromDB.Records != len(res.Valid) {
+		t.Fatalf("the comparison is empty: %d records", fromDB.Records)
+	}
+}
+
+// TestTaxonomyViolationsAreCounted writes a row another client could write
+// after a taxonomy change: it is counted invalid, with its id, not dropped
+// silently, and the other rows are served.
+func TestTaxonomyViolationsAreCounted(t *testing.T) {
+	pg := startTestDatabase(t)
+	ctx := context.Background()
+	for _, sev := range []string{"sev2", "sev0"} {
+		_, err := pg.Exec(ctx, `INSERT INTO incidents (id, source_path, content_hash, title, severity, team, started_at, detected_at, origin, detection, status)
+			VALUES ($1, 'sql', '', 't', $2, 'a', now() - interval '2 days', now() - interval '1 day', 'unknown', 'internal', 'draft')`, "PM-"+sev, sev)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tax := record.DefaultTaxonomy()
+	src := &Source{Pool: pg, Taxonomy: tax, StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
+		Windows: []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 5,
+	}}
+	snap, err := src.Snapshot(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Records != 1 || snap.Invalid[record.CodeInvalidValue] != 1 || len(snap.Problems) != 1 ||
+		snap.Problems[0].Path != "postgres:incidents/PM-sev0" || snap.Problems[0].Field != "severity" {
+		t.Fatalf("records %d, invalid %v, problems %v", snap.Records, snap.Invalid, snap.Problems)
+	}
+}
