@@ -113,36 +113,27 @@ func TestRefresh(t *testing.T) {
 	mttr := func() (float64, bool) {
 		return scrapeValue(t, e, collectors.MetricMTTR, map[string]string{"window": "30d", "severity": "sev1"})
 	}
-	waitFor := func(what string, want float64, get func() (float64, bool)) {
-		t.Helper()
-		testenv.Eventually(t, 10*time.Second, func() error {
-			if got, ok := get(); !ok || got != want {
-				return fmt.Errorf("%s = %v (present %v), want %v", what, got, ok, want)
-			}
-			return nil
-		})
-	}
 	hup := func() {
 		t.Helper()
 		if err := e.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor("mttr", 3600, mttr)
+	waitValue(t, "mttr", 3600, mttr)
 
 	writeIncident(t, dir, "PM-1", "sev1", "payments", 48*time.Hour, 2*time.Hour) // edited
 	hup()
-	waitFor("mttr after edit", 7200, mttr)
+	waitValue(t, "mttr after edit", 7200, mttr)
 
 	writeIncident(t, dir, "PM-2", "sev1", "payments", 24*time.Hour, 4*time.Hour) // added
 	hup()
-	waitFor("mttr after add", 10800, mttr)
+	waitValue(t, "mttr after add", 10800, mttr)
 
 	if err := os.Remove(filepath.Join(dir, "PM-1.md")); err != nil { // removed
 		t.Fatal(err)
 	}
 	hup()
-	waitFor("mttr after remove", 14400, mttr)
+	waitValue(t, "mttr after remove", 14400, mttr)
 
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -151,7 +142,7 @@ func TestRefresh(t *testing.T) {
 	sourceUp := func() (float64, bool) {
 		return scrapeValue(t, e, collectors.MetricSourceUp, map[string]string{"source": "files"})
 	}
-	waitFor("source_up after the folder disappeared", 0, sourceUp)
+	waitValue(t, "source_up after the folder disappeared", 0, sourceUp)
 	if got, ok := mttr(); !ok || got != 14400 {
 		t.Fatalf("the last good snapshot is not served: mttr %v (present %v), want 14400", got, ok)
 	}

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
@@ -18,20 +18,15 @@ import (
 // the file named by POSTMORTEM_DATABASE_URL_FILE) as its default. The
 // returned function gives the URL once flags are parsed.
 func databaseURL(cmd *kingpin.CmdClause, environ map[string]string) func() (string, error) {
-	def := environ["POSTMORTEM_DATABASE_URL"]
-	var fileErr error
-	if file := environ["POSTMORTEM_DATABASE_URL_FILE"]; def == "" && file != "" {
-		data, err := os.ReadFile(file)
-		def, fileErr = strings.TrimSpace(string(data)), err
-	}
+	cfg, envErr := config.FromEnv(environ)
 	url := cmd.Flag("database.url", "PostgreSQL connection string (pgx format). Env: POSTMORTEM_DATABASE_URL or POSTMORTEM_DATABASE_URL_FILE.").
-		Default(def).String()
+		Default(cfg.EnvDatabaseURL()).String()
 	return func() (string, error) {
 		switch {
 		case *url != "":
 			return *url, nil
-		case fileErr != nil:
-			return "", fmt.Errorf("POSTMORTEM_DATABASE_URL_FILE: %w", fileErr)
+		case envErr != nil:
+			return "", fmt.Errorf("environment: %w", envErr)
 		}
 		return "", fmt.Errorf("no database: set --database.url or POSTMORTEM_DATABASE_URL")
 	}

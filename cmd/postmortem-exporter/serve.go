@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -22,6 +23,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/examples"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/server"
@@ -105,9 +107,21 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 }
 
-// newSource returns the configured records source: a folder, or the
-// bundled examples when none is configured.
+// newSource returns the configured records source: PostgreSQL, a folder,
+// or the bundled examples when none is configured.
 func newSource(cfg *config.Config, tax record.Taxonomy, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
+	if cfg.DatabaseURL != "" {
+		// The pool connects lazily: a database that is down at start-up
+		// only delays readiness.
+		pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("database.url: %w", err)
+		}
+		return &postgres.Source{
+			Pool: pool, Taxonomy: tax, Options: opts, Migrate: cfg.Migrate, Logger: logger,
+			StatementTimeout: time.Duration(cfg.RefreshTimeout),
+		}, nil
+	}
 	src := &files.Source{Taxonomy: tax, Options: opts, Logger: logger}
 	if cfg.SourceDir == "" {
 		logger.Info("no source configured: serving the bundled example post-mortems", "anchor", examples.Anchor.Format(time.DateOnly))

@@ -25,6 +25,9 @@ const EnvPrefix = "POSTMORTEM_"
 // EnvPrefix); flags registered by AddFlags override them.
 type Config struct {
 	SourceDir         string         `env:"SOURCE_DIR"`
+	DatabaseURL       string         `env:"DATABASE_URL"`
+	DatabaseURLFile   string         `env:"DATABASE_URL_FILE,file"` // the file's content
+	Migrate           bool           `env:"MIGRATE"`
 	TaxonomyFile      string         `env:"TAXONOMY_FILE"`
 	Windows           []string       `env:"WINDOWS" envDefault:"30d,90d,365d"`
 	RefreshInterval   model.Duration `env:"REFRESH_INTERVAL" envDefault:"1m"`
@@ -65,6 +68,10 @@ func FromEnv(environ map[string]string) (Config, error) {
 func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("source.dir", "Folder of post-mortem records (.md with front matter, .yaml, .json). Empty: the bundled examples.").
 		Default(c.SourceDir).StringVar(&c.SourceDir)
+	cmd.Flag("database.url", "PostgreSQL connection string (pgx format); when set, records are read from PostgreSQL instead of files. Env: "+EnvPrefix+"DATABASE_URL or "+EnvPrefix+"DATABASE_URL_FILE.").
+		Default(c.EnvDatabaseURL()).StringVar(&c.DatabaseURL)
+	cmd.Flag("migrate", "Apply missing database migrations on the first refresh.").
+		Default(fmt.Sprint(c.Migrate)).BoolVar(&c.Migrate)
 	cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections. Empty: the defaults.").
 		Default(c.TaxonomyFile).StringVar(&c.TaxonomyFile)
 	cmd.Flag("windows", "Rolling windows, comma separated, as the `window` label (Prometheus durations).").
@@ -87,6 +94,15 @@ func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(c.MaxRequests)).IntVar(&c.MaxRequests)
 	cmd.Flag("web.timeout", "Maximum time to serve one scrape.").
 		Default(c.ScrapeTimeout.String()).SetValue(&c.ScrapeTimeout)
+}
+
+// EnvDatabaseURL is the database URL from the environment: the variable,
+// or the content of the file its _FILE variant names.
+func (c *Config) EnvDatabaseURL() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return strings.TrimSpace(c.DatabaseURLFile)
 }
 
 // Taxonomy loads the configured taxonomy, or returns the default one.
