@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -110,6 +111,32 @@ func registerMigrate(app *kingpin.Application, environ map[string]string) (*king
 		}
 		pool.Close()
 		fmt.Fprintf(env.stdout, "applied %d migrations; the database schema is up to date\n", applied)
+		return exitOK
+	}
+}
+
+func registerSynthesize(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
+	cmd := app.Command("synthesize", "Write a synthetic organisation of incidents and action items into PostgreSQL (COPY), for demos and benchmarks.")
+	url := databaseURL(cmd, environ)
+	incidents := cmd.Flag("incidents", "How many incidents.").Default("1000").Int()
+	items := cmd.Flag("items-per-incident", "Action items per incident.").Default("5").Int()
+	teams := cmd.Flag("teams", "How many teams.").Default("200").Int()
+	seed := cmd.Flag("seed", "Random seed: the same seed writes the same data.").Default("1").Uint64()
+	return cmd, func(ctx context.Context, env *environment) int {
+		if *incidents < 0 || *items < 0 || *teams < 1 {
+			fmt.Fprintln(env.stderr, "postmortem-exporter synthesize: --incidents and --items-per-incident must be >= 0, --teams >= 1")
+			return exitError
+		}
+		pool, _, err := connect(ctx, url)
+		if err == nil {
+			defer pool.Close()
+			err = postgres.Synthetic{Incidents: *incidents, ItemsPerRecord: *items, Teams: *teams, Seed: *seed, End: time.Now().UTC()}.Write(ctx, pool)
+		}
+		if err != nil {
+			fmt.Fprintln(env.stderr, "postmortem-exporter synthesize:", err)
+			return exitError
+		}
+		fmt.Fprintf(env.stdout, "wrote %d incidents with %d action items each\n", *incidents, *items)
 		return exitOK
 	}
 }

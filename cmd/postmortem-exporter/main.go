@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		registerGenerate,
 		registerImport,
 		registerMigrate,
+		registerSynthesize,
 	} {
 		clause, cmd := register(app, environ)
 		commands[clause.FullCommand()] = cmd
