@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"cmp"
+	"container/heap"
 	"slices"
 	"time"
 
@@ -39,7 +40,8 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 type Builder struct {
 	s        *Snapshot
 	opts     Options
-	overdue  []OverdueItem
+	overdue  overdueHeap
+	dropped  int
 	services []map[string]int // per window
 }
 
@@ -78,7 +80,23 @@ func (b *Builder) Add(r *record.Record, repeat bool) {
 		return
 	}
 	b.s.addIncidentState(r)
-	b.overdue = append(b.overdue, b.s.addActionItems(r)...)
+	for _, it := range b.s.addActionItems(r) {
+		b.keepOverdue(it)
+	}
+}
+
+// keepOverdue keeps the limit most overdue items seen so far and counts
+// the rest, so memory stays bounded by the limit.
+func (b *Builder) keepOverdue(it OverdueItem) {
+	switch {
+	case len(b.overdue) < b.opts.OverdueItemsLimit:
+		heap.Push(&b.overdue, it)
+		return
+	case len(b.overdue) > 0 && moreOverdue(it, b.overdue[0]):
+		b.overdue[0] = it
+		heap.Fix(&b.overdue, 0)
+	}
+	b.dropped++
 }
 
 // AddInvalid counts what an invalid record still tells: its open items
@@ -100,7 +118,13 @@ func (b *Builder) AddProblems(problems ...record.Problem) {
 func (b *Builder) Snapshot() *Snapshot {
 	s := b.s
 	s.Invalid = countInvalid(s.Problems)
-	s.OverdueItems, s.OverdueItemsDropped = capOverdue(b.overdue, b.opts.OverdueItemsLimit)
+	s.OverdueItems, s.OverdueItemsDropped = b.overdue, b.dropped
+	slices.SortFunc(s.OverdueItems, func(a, b OverdueItem) int {
+		if moreOverdue(a, b) {
+			return -1
+		}
+		return 1
+	})
 	// Every team with action items has an overdue and an unowned series,
 	// 0 included, so a team's series does not come and go.
 	for k := range s.ActionItems {
@@ -163,16 +187,23 @@ func (s *Snapshot) addActionItems(r *record.Record) []OverdueItem {
 	return overdue
 }
 
-// capOverdue keeps the limit most overdue items (ties by id) and returns how
-// many it dropped.
-func capOverdue(items []OverdueItem, limit int) ([]OverdueItem, int) {
-	slices.SortFunc(items, func(a, b OverdueItem) int {
-		return cmp.Or(cmp.Compare(b.Overdue, a.Overdue), cmp.Compare(a.ID, b.ID))
-	})
-	if len(items) <= limit {
-		return items, 0
-	}
-	return items[:limit], len(items) - limit
+// moreOverdue orders overdue items: the longer overdue first, then by id.
+func moreOverdue(a, b OverdueItem) bool {
+	return a.Overdue > b.Overdue || a.Overdue == b.Overdue && a.ID < b.ID
+}
+
+// overdueHeap is a min-heap: the least overdue kept item on top.
+type overdueHeap []OverdueItem
+
+func (h overdueHeap) Len() int           { return len(h) }
+func (h overdueHeap) Less(i, j int) bool { return moreOverdue(h[j], h[i]) }
+func (h overdueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *overdueHeap) Push(x any)        { *h = append(*h, x.(OverdueItem)) }
+func (h *overdueHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
 }
 
 func newWindowStats(w Window) WindowStats {
