@@ -22,26 +22,29 @@ type Postgres struct {
 
 // StartPostgres initialises a cluster in a temporary folder and starts it.
 // PostgreSQL refuses to run as root, so the server runs as the `postgres`
-// user that the package creates. It is stopped when the test ends.
+// user that the package creates when the tests run as root. It is stopped
+// when the test ends.
 func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 {
 		t.Fatal("PostgreSQL is not installed (scripts/test installs Debian's postgresql package)")
 	}
-	account, err := user.Lookup("postgres")
-	if err != nil {
-		t.Fatalf("no postgres user: %v", err)
-	}
 	dir, err := os.MkdirTemp("", "postmortem-pg-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	uid, _ := strconv.Atoi(account.Uid)
-	gid, _ := strconv.Atoi(account.Gid)
-	if err := os.Chown(dir, uid, gid); err != nil {
-		t.Fatal(err)
+	if os.Geteuid() == 0 {
+		account, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatalf("no postgres user: %v", err)
+		}
+		uid, _ := strconv.Atoi(account.Uid)
+		gid, _ := strconv.Atoi(account.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_, port, _ := strings.Cut(FreeAddr(t), ":")
 	p := &Postgres{bin: filepath.Dir(bins[len(bins)-1]), dir: dir}
@@ -55,10 +58,20 @@ func StartPostgres(t testing.TB) *Postgres {
 
 func (p *Postgres) data() string { return filepath.Join(p.dir, "data") }
 
-// run runs a PostgreSQL program as the postgres user.
+// command runs a PostgreSQL program, as the postgres user when the tests
+// run as root (PostgreSQL refuses to run as root).
+func (p *Postgres) command(program string, args ...string) *exec.Cmd {
+	path := filepath.Join(p.bin, program)
+	if os.Geteuid() != 0 {
+		return exec.Command(path, args...)
+	}
+	return exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+}
+
+// run runs a PostgreSQL program and fails the test if it fails.
 func (p *Postgres) run(t testing.TB, program string, args ...string) {
 	t.Helper()
-	cmd := exec.Command("runuser", append([]string{"-u", "postgres", "--", filepath.Join(p.bin, program)}, args...)...)
+	cmd := p.command(program, args...)
 	cmd.Dir = p.dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", program, strings.Join(args, " "), err, out)
@@ -81,7 +94,7 @@ func (p *Postgres) Stop(t testing.TB) {
 }
 
 func (p *Postgres) stop() error {
-	cmd := exec.Command("runuser", "-u", "postgres", "--", filepath.Join(p.bin, "pg_ctl"), "-D", p.data(), "-m", "fast", "-w", "stop")
+	cmd := p.command("pg_ctl", "-D", p.data(), "-m", "fast", "-w", "stop")
 	if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "is the server running") {
 		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
 	}
