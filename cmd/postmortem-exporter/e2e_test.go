@@ -167,13 +167,12 @@ func TestRefreshInterval(t *testing.T) {
 	})
 }
 
-// TestNotReadyUntilTheSourceCanBeRead starts the exporter on a folder that
-// does not exist yet: it stays healthy but not ready, serves source_up 0,
-// and becomes ready once the folder appears.
-func TestNotReadyUntilTheSourceCanBeRead(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "later")
+// startUnready starts the exporter on a source it cannot read yet, waits
+// until it is healthy, checks it is not ready, and returns its base URL.
+func startUnready(t *testing.T, args ...string) string {
+	t.Helper()
 	addr := testenv.FreeAddr(t)
-	testenv.Start(t, nil, testenv.BuildExporter(t), "--web.listen-address="+addr, "--source.dir="+dir, "--refresh.interval=1s")
+	testenv.Start(t, nil, testenv.BuildExporter(t), append([]string{"--web.listen-address=" + addr}, args...)...)
 	base := "http://" + addr
 	testenv.WaitHTTP(t, base+"/-/healthy", 30*time.Second)
 	resp, err := http.Get(base + "/-/ready")
@@ -184,6 +183,15 @@ func TestNotReadyUntilTheSourceCanBeRead(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("/-/ready = %d before any successful refresh, want 503", resp.StatusCode)
 	}
+	return base
+}
+
+// TestNotReadyUntilTheSourceCanBeRead starts the exporter on a folder that
+// does not exist yet: it stays healthy but not ready, serves source_up 0,
+// and becomes ready once the folder appears.
+func TestNotReadyUntilTheSourceCanBeRead(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "later")
+	base := startUnready(t, "--source.dir="+dir, "--refresh.interval=1s")
 	if body := testenv.Get(t, base+"/metrics"); !strings.Contains(body, collectors.MetricSourceUp+`{source="files"} 0`) {
 		t.Fatalf("metrics before the first refresh lack source_up 0:\n%s", body)
 	}

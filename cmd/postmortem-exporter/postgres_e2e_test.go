@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,18 +81,7 @@ func writeSecret(t *testing.T, url string) string {
 func TestPostgresDownAtStartup(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	pg.Stop(t)
-	addr := testenv.FreeAddr(t)
-	testenv.Start(t, nil, testenv.BuildExporter(t), "--web.listen-address="+addr, "--database.url="+pg.URL, "--migrate", "--refresh.interval=1s")
-	base := "http://" + addr
-	testenv.WaitHTTP(t, base+"/-/healthy", 30*time.Second)
-	resp, err := http.Get(base + "/-/ready")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("/-/ready = %d with the database down, want 503", resp.StatusCode)
-	}
+	base := startUnready(t, "--database.url="+pg.URL, "--migrate", "--refresh.interval=1s")
 	pg.Start(t)
 	testenv.WaitHTTP(t, base+"/-/ready", 30*time.Second)
 	if body := testenv.Get(t, base+"/metrics"); !strings.Contains(body, collectors.MetricSourceUp+`{source="postgres"} 1`) {
