@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
 // databaseURL registers --database.url with POSTMORTEM_DATABASE_URL (or
@@ -56,25 +53,17 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
-	taxonomyFile := cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections.").String()
+	taxonomyFile := taxonomyFlag(cmd)
 	prune := cmd.Flag("prune", "Delete incidents whose file is gone.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
 		fail := func(err error) int {
 			fmt.Fprintln(env.stderr, "postmortem-exporter import:", err)
 			return exitError
 		}
-		tax := record.DefaultTaxonomy()
-		if *taxonomyFile != "" {
-			var err error
-			if tax, err = record.LoadTaxonomy(*taxonomyFile); err != nil {
-				return fail(err)
-			}
-		}
-		records, problems, _, err := files.Read(os.DirFS(*dir), *dir)
+		records, res, err := checkFolder(*dir, *taxonomyFile)
 		if err != nil {
 			return fail(err)
 		}
-		res := record.Check(records, problems, tax)
 		for _, p := range res.Problems {
 			fmt.Fprintln(env.stdout, p)
 		}

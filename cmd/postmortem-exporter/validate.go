@@ -24,23 +24,14 @@ type validationReport struct {
 func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid. For the CI of a post-mortem repository.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Default(".").String()
-	taxonomyFile := cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections.").String()
+	taxonomyFile := taxonomyFlag(cmd)
 	output := cmd.Flag("output", "Output format.").Default("text").Enum("text", "json")
 	return cmd, func(_ context.Context, env *environment) int {
-		tax := record.DefaultTaxonomy()
-		if *taxonomyFile != "" {
-			var err error
-			if tax, err = record.LoadTaxonomy(*taxonomyFile); err != nil {
-				fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
-				return exitError
-			}
-		}
-		records, problems, _, err := files.Read(os.DirFS(*dir), *dir)
+		_, res, err := checkFolder(*dir, *taxonomyFile)
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
 			return exitError
 		}
-		res := record.Check(records, problems, tax)
 		report := validationReport{
 			Dir: *dir, Valid: len(res.Valid), Invalid: invalidFiles(res),
 			Problems: res.Problems,
@@ -68,6 +59,26 @@ func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.C
 		}
 		return exitOK
 	}
+}
+
+// taxonomyFlag registers --taxonomy.file on a command that reads files.
+func taxonomyFlag(cmd *kingpin.CmdClause) *string {
+	return cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections.").String()
+}
+
+// checkFolder reads every record file under dir and checks them against
+// the taxonomy file (the default taxonomy when empty). It returns every
+// record read, valid or not, and the result of the check.
+func checkFolder(dir, taxonomyFile string) ([]*record.Record, record.Result, error) {
+	tax, err := record.LoadTaxonomy(taxonomyFile)
+	if err != nil {
+		return nil, record.Result{}, err
+	}
+	records, problems, _, err := files.Read(os.DirFS(dir), dir)
+	if err != nil {
+		return nil, record.Result{}, err
+	}
+	return records, record.Check(records, problems, tax), nil
 }
 
 // invalidFiles counts the files with a problem, whether or not a record

@@ -107,9 +107,6 @@ func (c *Config) EnvDatabaseURL() string {
 
 // Taxonomy loads the configured taxonomy, or returns the default one.
 func (c *Config) Taxonomy() (record.Taxonomy, error) {
-	if c.TaxonomyFile == "" {
-		return record.DefaultTaxonomy(), nil
-	}
 	return record.LoadTaxonomy(c.TaxonomyFile)
 }
 

@@ -28,9 +28,13 @@ func DefaultTaxonomy() Taxonomy {
 	}
 }
 
-// LoadTaxonomy reads a taxonomy YAML file. Lists the file leaves out keep
-// their defaults; unknown keys, empty lists and duplicates are errors.
+// LoadTaxonomy reads a taxonomy YAML file; an empty path gives the default
+// taxonomy. Lists the file leaves out keep their defaults; unknown keys,
+// empty lists and duplicates are errors.
 func LoadTaxonomy(path string) (Taxonomy, error) {
+	if path == "" {
+		return DefaultTaxonomy(), nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Taxonomy{}, fmt.Errorf("read taxonomy: %w", err)
