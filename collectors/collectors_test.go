@@ -17,21 +17,13 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.prom from the current output")
 
 // asOf is the fixed clock of the golden test.
 var asOf = time.Date(2026, time.March, 1, 0, 0, 0, 0, time.UTC)
-
-type fixedProvider struct {
-	snap   *snapshot.Snapshot
-	status collectors.RefreshStatus
-}
-
-func (p fixedProvider) Current() (*snapshot.Snapshot, collectors.RefreshStatus) {
-	return p.snap, p.status
-}
 
 func fixtureSnapshot(t *testing.T) *snapshot.Snapshot {
 	t.Helper()
@@ -94,9 +86,9 @@ var goldenMetrics = []string{
 //	Completion 30d: A1-2 created at A1's published_at 02-22, done 02-27
 //	(5 days = 432000 s, on time); B2-1 done 02-01 after its due day (late).
 func TestGolden(t *testing.T) {
-	provider := fixedProvider{
-		snap: fixtureSnapshot(t),
-		status: collectors.RefreshStatus{
+	provider := testenv.FixedProvider{
+		Snapshot: fixtureSnapshot(t),
+		Status: collectors.RefreshStatus{
 			Source: "files", Up: true, LastDuration: 250 * time.Millisecond, LastSuccess: asOf,
 		},
 	}
@@ -140,7 +132,7 @@ func writeGolden(t *testing.T, reg *prometheus.Registry) {
 // TestNoSnapshotYet checks that before the first refresh only the refresh
 // status is published, with the source down.
 func TestNoSnapshotYet(t *testing.T) {
-	reg := registry(t, fixedProvider{status: collectors.RefreshStatus{Source: "files", Errors: 2}})
+	reg := registry(t, testenv.FixedProvider{Status: collectors.RefreshStatus{Source: "files", Errors: 2}})
 	want := `
 # HELP postmortem_exporter_source_up Whether the last refresh could read the records source (1) or not (0); when 0 the last good snapshot is served.
 # TYPE postmortem_exporter_source_up gauge
@@ -152,7 +144,7 @@ postmortem_exporter_refresh_errors_total 2
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), collectors.MetricSourceUp, collectors.MetricRefreshErrors); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(collectors.New(fixedProvider{}, slog.Default()), collectors.MetricIncidents, collectors.MetricMTTR); n != 0 {
+	if n := testutil.CollectAndCount(collectors.New(testenv.FixedProvider{}, slog.Default()), collectors.MetricIncidents, collectors.MetricMTTR); n != 0 {
 		t.Fatalf("got %d incident series before the first snapshot, want none", n)
 	}
 }

@@ -16,20 +16,15 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
-
-type fixedProvider struct{ snap *snapshot.Snapshot }
-
-func (p fixedProvider) Current() (*snapshot.Snapshot, collectors.RefreshStatus) {
-	return p.snap, collectors.RefreshStatus{Source: p.snap.Source, Up: true}
-}
 
 // exposition renders a snapshot's record metrics (not the exporter's self
 // metrics, which differ by nature) with the source label neutralised.
 func exposition(t *testing.T, snap *snapshot.Snapshot) string {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(collectors.New(fixedProvider{snap}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	reg.MustRegister(collectors.New(testenv.FixedProvider{Snapshot: snap, Status: collectors.RefreshStatus{Source: snap.Source, Up: true}}, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
