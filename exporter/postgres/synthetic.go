@@ -13,14 +13,27 @@ import (
 )
 
 // Synthetic describes a generated organisation: realistic incidents with
-// action items, the same for the same seed.
+// action items, the same for the same seed. Incidents spread over the
+// History before End; what would happen after End has not happened yet, so
+// the newest incidents are still unresolved or in review and their items
+// open, and a few items are never closed (they are the overdue ones).
 type Synthetic struct {
 	Incidents      int
 	ItemsPerRecord int // action items per incident
 	Teams          int
 	Seed           uint64
-	// End is the newest start time; incidents spread over the year before.
+	// End is the newest start time and the instant the data is written as of.
 	End time.Time
+	// History is how far back the incidents go; zero means five years.
+	History time.Duration
+}
+
+// history returns how far back the incidents go.
+func (s Synthetic) history() time.Duration {
+	if s.History == 0 {
+		return 5 * 365 * 24 * time.Hour
+	}
+	return s.History
 }
 
 // incident returns the i-th synthetic record, derived from the seed and i
@@ -29,28 +42,35 @@ func (s Synthetic) incident(i int) *record.Record {
 	rng := rand.New(rand.NewPCG(s.Seed, uint64(i)))
 	tax := record.DefaultTaxonomy()
 	pick := func(values []string) string { return values[rng.IntN(len(values))] }
-	started := s.End.Add(-time.Duration(rng.Int64N(int64(400 * 24 * time.Hour)))).Truncate(time.Second)
+	minutes := func(n int) time.Duration { return time.Duration(rng.IntN(n)) * time.Minute }
+	// Detection takes at most 3 hours: every incident is detected by End.
+	started := s.End.Add(-3*time.Hour - time.Duration(rng.Int64N(int64(s.history())))).Truncate(time.Second)
 	r := &record.Record{
 		ID:         fmt.Sprintf("SYN-%08d", i),
 		Title:      fmt.Sprintf("synthetic incident %d", i),
 		Severity:   tax.Severities[min(rng.IntN(10), 3)], // sev1 10%, sev2 10%, sev3 10%, sev4 70%
 		Team:       fmt.Sprintf("team-%03d", rng.IntN(s.Teams)),
 		StartedAt:  started,
-		DetectedAt: started.Add(time.Duration(1+rng.IntN(180)) * time.Minute),
+		DetectedAt: started.Add(time.Minute + minutes(180)),
 		Origin:     pick(tax.Origins),
 		Detection:  pick(tax.Detections),
-		Status:     record.StatusPublished,
+		Status:     record.StatusDraft,
 		Services:   []string{fmt.Sprintf("service-%03d", rng.IntN(300))},
 		Impact:     record.Impact{CustomersAffected: rng.Int64N(10000), FailedRequests: rng.Int64N(100000), DataLoss: rng.IntN(200) == 0},
 	}
 	r.SecurityIncident = rng.IntN(100) == 0
-	if rng.IntN(10) > 0 {
-		r.MitigatedAt = r.DetectedAt.Add(time.Duration(rng.IntN(120)) * time.Minute)
-		r.ResolvedAt = r.MitigatedAt.Add(time.Duration(rng.IntN(48*60)) * time.Minute)
-		r.Resolution = pick(tax.Resolutions)
-		r.PublishedAt = r.ResolvedAt.Add(time.Duration(1+rng.IntN(14)) * 24 * time.Hour)
-	} else {
-		r.Status = record.StatusDraft
+	mitigated := r.DetectedAt.Add(minutes(120))
+	resolved := mitigated.Add(minutes(48 * 60))
+	published := resolved.Add(time.Duration(1+rng.IntN(14)) * 24 * time.Hour)
+	resolution := pick(tax.Resolutions)
+	if !mitigated.After(s.End) {
+		r.MitigatedAt = mitigated
+	}
+	if !resolved.After(s.End) {
+		r.ResolvedAt, r.Resolution, r.Status = resolved, resolution, record.StatusInReview
+	}
+	if !published.After(s.End) {
+		r.PublishedAt, r.Status = published, record.StatusPublished
 	}
 	if i > 0 && rng.IntN(20) == 0 {
 		r.Related = []string{fmt.Sprintf("SYN-%08d", rng.IntN(i))}
@@ -62,11 +82,13 @@ func (s Synthetic) incident(i int) *record.Record {
 			Owner: fmt.Sprintf("owner-%04d", rng.IntN(5000)), Team: r.Team, CreatedAt: created,
 			Due: created.Truncate(24 * time.Hour).Add(time.Duration(1+rng.IntN(30)) * 24 * time.Hour), Status: record.ItemOpen,
 		}
-		switch n := rng.IntN(100); {
-		case n < 65:
-			a.Status, a.ClosedAt = record.ItemDone, created.Add(time.Duration(1+rng.IntN(60*24))*time.Hour)
-		case n < 70:
-			a.Status, a.ClosedAt = record.ItemWontDo, created.Add(time.Hour)
+		closed := created.Add(time.Duration(1+rng.IntN(14*24)) * time.Hour)
+		switch n := rng.IntN(1000); {
+		case n < 1 || closed.After(s.End): // forgotten, or not done yet
+		case n < 60:
+			a.Status, a.ClosedAt = record.ItemWontDo, closed
+		default:
+			a.Status, a.ClosedAt = record.ItemDone, closed
 		}
 		r.ActionItems = append(r.ActionItems, a)
 	}

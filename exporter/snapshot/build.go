@@ -3,6 +3,7 @@ package snapshot
 import (
 	"cmp"
 	"container/heap"
+	"maps"
 	"slices"
 	"time"
 
@@ -63,7 +64,7 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 		},
 	}
 	for _, w := range opts.Windows {
-		b.s.Windows = append(b.s.Windows, newWindowStats(w))
+		b.s.Windows = append(b.s.Windows, NewWindowStats(w))
 		b.services = append(b.services, map[string]int{})
 	}
 	return b
@@ -72,17 +73,115 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 // Add counts a valid record; repeat tells whether it repeats an earlier
 // incident (see IsRepeat).
 func (b *Builder) Add(r *record.Record, repeat bool) {
-	b.s.Records++
-	for i := range b.s.Windows {
-		b.s.Windows[i].add(r, b.s.AsOf, repeat, b.services[i])
+	b.CountRecords(1)
+	b.AddToWindows(r, repeat, b.s.AsOf, 1)
+	for _, a := range r.ActionItems {
+		b.AddCompletion(a, 1)
 	}
 	if r.StartedAt.After(b.s.AsOf) {
 		return
 	}
-	b.s.addIncidentState(r)
-	for _, it := range b.s.addActionItems(r) {
-		b.keepOverdue(it)
+	b.AddIncidentState(r)
+	for _, a := range r.ActionItems {
+		b.AddActionItem(r, a)
 	}
+}
+
+// The methods below are the parts of Add, for sources that keep part of
+// the aggregates precomputed (rollups) and correct them record by record.
+// A sign of -1 takes back what a sign of 1 counted.
+
+// CountRecords adds n to the number of valid records.
+func (b *Builder) CountRecords(n int) { b.s.Records += n }
+
+// AddToWindows counts r in every window it started in, with the events
+// (detection, mitigation, resolution) that happened by eventsUntil.
+func (b *Builder) AddToWindows(r *record.Record, repeat bool, eventsUntil time.Time, sign int) {
+	for i := range b.s.Windows {
+		ws := &b.s.Windows[i]
+		if !ws.Window.Contains(r.StartedAt, b.s.AsOf) {
+			continue
+		}
+		ws.incident(SeverityTeam{r.Severity, r.Team}).add(r, eventsUntil, repeat, sign)
+		ws.ByDetection[TeamValue{r.Team, r.Detection}] += sign
+		ws.ByOrigin[TeamValue{r.Team, r.Origin}] += sign
+		if r.Resolved() && !r.ResolvedAt.After(eventsUntil) {
+			ws.ByResolution[TeamValue{r.Team, r.Resolution}] += sign
+		}
+		for _, svc := range r.Services {
+			b.services[i][svc] += sign
+		}
+	}
+}
+
+// AddCompletion counts a done action item in every window it was done in.
+func (b *Builder) AddCompletion(a record.ActionItem, sign int) {
+	if a.Status != record.ItemDone {
+		return
+	}
+	for i := range b.s.Windows {
+		ws := &b.s.Windows[i]
+		if ws.Window.Contains(a.ClosedAt, b.s.AsOf) {
+			ws.completion(a.Team).add(a, sign)
+		}
+	}
+}
+
+// AddWindowSums adds aggregates counted over a stretch of time that starts
+// span before AsOf to every window at least span long.
+func (b *Builder) AddWindowSums(span time.Duration, sums *WindowStats) {
+	for i := range b.s.Windows {
+		ws := &b.s.Windows[i]
+		if ws.Window.Length < span {
+			continue
+		}
+		for k, st := range sums.Incidents {
+			ws.incident(k).merge(st)
+		}
+		for k, c := range sums.Completion {
+			ws.completion(k).merge(c)
+		}
+		addCounts(ws.ByDetection, sums.ByDetection)
+		addCounts(ws.ByOrigin, sums.ByOrigin)
+		addCounts(ws.ByResolution, sums.ByResolution)
+		addCounts(b.services[i], sums.Services)
+	}
+}
+
+// CountActionItems adds n items of a team and status, with or without an
+// exception.
+func (b *Builder) CountActionItems(team, status string, exception bool, n int) {
+	b.s.ActionItems[TeamStatus{team, status}] += n
+	if exception {
+		b.s.Exceptions[TeamStatus{team, status}] += n
+	}
+}
+
+// AddActionItem counts an item of r by its status as of AsOf, and keeps it
+// when it is overdue.
+func (b *Builder) AddActionItem(r *record.Record, a record.ActionItem) {
+	if a.CreatedAt.After(b.s.AsOf) {
+		return
+	}
+	status := a.Status
+	if a.OpenAt(b.s.AsOf) {
+		status = record.ItemOpen
+	}
+	b.CountActionItems(a.Team, status, a.Exception != "", 1)
+	b.AddOverdue(r, a)
+}
+
+// AddOverdue counts an item of r when it was open and overdue as of AsOf.
+func (b *Builder) AddOverdue(r *record.Record, a record.ActionItem) {
+	overdueAt := a.OverdueAt()
+	if !a.OpenAt(b.s.AsOf) || !b.s.AsOf.After(overdueAt) {
+		return
+	}
+	b.s.OverdueByTeam[a.Team]++
+	b.keepOverdue(OverdueItem{
+		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity,
+		Overdue: b.s.AsOf.Sub(overdueAt), Due: a.Due, URL: a.URL, IncidentURL: r.URL,
+	})
 }
 
 // keepOverdue keeps the limit most overdue items seen so far and counts
@@ -131,15 +230,23 @@ func (b *Builder) Snapshot() *Snapshot {
 		s.OverdueByTeam[k.Team] += 0
 		s.UnownedByTeam[k.Team] += 0
 	}
+	dropZeros(s.ActionItems, s.Exceptions)
 	for i := range s.Windows {
-		s.Windows[i].Services = topN(b.services[i], b.opts.TopServices)
+		ws := &s.Windows[i]
+		dropZeros(b.services[i])
+		ws.Services = topN(b.services[i], b.opts.TopServices)
+		dropZeros(ws.ByDetection, ws.ByOrigin, ws.ByResolution)
+		maps.DeleteFunc(ws.Incidents, func(_ SeverityTeam, st *IncidentStats) bool { return st.Count == 0 })
+		maps.DeleteFunc(ws.Completion, func(_ string, c *CompletionStats) bool { return c.Time.Count == 0 })
 	}
 	fillWindowKeys(s.Windows)
 	return s
 }
 
-// addIncidentState counts what is open and pending as of AsOf.
-func (s *Snapshot) addIncidentState(r *record.Record) {
+// AddIncidentState counts r when it is unresolved or its review pending as
+// of AsOf.
+func (b *Builder) AddIncidentState(r *record.Record) {
+	s := b.s
 	resolved := r.Resolved() && !r.ResolvedAt.After(s.AsOf)
 	if !resolved {
 		s.OpenIncidents[SeverityTeam{r.Severity, r.Team}]++
@@ -158,33 +265,6 @@ func (s *Snapshot) addIncidentState(r *record.Record) {
 		p.OldestResolved = r.ResolvedAt
 	}
 	s.ReviewsPending[key] = p
-}
-
-// addActionItems counts the record's items by their status as of AsOf and
-// returns the overdue ones.
-func (s *Snapshot) addActionItems(r *record.Record) []OverdueItem {
-	var overdue []OverdueItem
-	for _, a := range r.ActionItems {
-		if a.CreatedAt.After(s.AsOf) {
-			continue
-		}
-		status := a.Status
-		if a.OpenAt(s.AsOf) {
-			status = record.ItemOpen
-		}
-		s.ActionItems[TeamStatus{a.Team, status}]++
-		if a.Exception != "" {
-			s.Exceptions[TeamStatus{a.Team, status}]++
-		}
-		if status == record.ItemOpen && s.AsOf.After(a.OverdueAt()) {
-			s.OverdueByTeam[a.Team]++
-			overdue = append(overdue, OverdueItem{
-				ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity,
-				Overdue: s.AsOf.Sub(a.OverdueAt()), Due: a.Due, URL: a.URL, IncidentURL: r.URL,
-			})
-		}
-	}
-	return overdue
 }
 
 // moreOverdue orders overdue items: the longer overdue first, then by id.
@@ -206,7 +286,8 @@ func (h *overdueHeap) Pop() any {
 	return it
 }
 
-func newWindowStats(w Window) WindowStats {
+// NewWindowStats returns empty aggregates for a window.
+func NewWindowStats(w Window) WindowStats {
 	return WindowStats{
 		Window:       w,
 		Incidents:    map[SeverityTeam]*IncidentStats{},
@@ -214,28 +295,6 @@ func newWindowStats(w Window) WindowStats {
 		ByOrigin:     map[TeamValue]int{},
 		ByResolution: map[TeamValue]int{},
 		Completion:   map[string]*CompletionStats{},
-	}
-}
-
-// add counts the record if it started in the window, and its action items
-// done in the window.
-func (ws *WindowStats) add(r *record.Record, asOf time.Time, repeat bool, services map[string]int) {
-	for _, a := range r.ActionItems {
-		if a.Status == record.ItemDone && ws.Window.Contains(a.ClosedAt, asOf) {
-			ws.completion(a.Team).add(a)
-		}
-	}
-	if !ws.Window.Contains(r.StartedAt, asOf) {
-		return
-	}
-	ws.incident(SeverityTeam{r.Severity, r.Team}).add(r, asOf, repeat)
-	ws.ByDetection[TeamValue{r.Team, r.Detection}]++
-	ws.ByOrigin[TeamValue{r.Team, r.Origin}]++
-	if r.Resolved() && !r.ResolvedAt.After(asOf) {
-		ws.ByResolution[TeamValue{r.Team, r.Resolution}]++
-	}
-	for _, svc := range r.Services {
-		services[svc]++
 	}
 }
 
@@ -271,29 +330,47 @@ func NewCompletionStats() *CompletionStats {
 	return &CompletionStats{Time: NewHistogram(CompletionBuckets)}
 }
 
-func (st *IncidentStats) add(r *record.Record, asOf time.Time, repeat bool) {
-	st.Count++
-	if !r.DetectedAt.After(asOf) {
-		st.TimeToDetect.Observe(r.TimeToDetect().Seconds())
+// add counts r, with the events that happened by eventsUntil, sign times.
+func (st *IncidentStats) add(r *record.Record, eventsUntil time.Time, repeat bool, sign int) {
+	st.Count += sign
+	if !r.DetectedAt.After(eventsUntil) {
+		st.TimeToDetect.observe(r.TimeToDetect().Seconds(), sign)
 	}
-	if r.Mitigated() && !r.MitigatedAt.After(asOf) {
-		st.TimeToMitigate.Observe(r.TimeToMitigate().Seconds())
+	if r.Mitigated() && !r.MitigatedAt.After(eventsUntil) {
+		st.TimeToMitigate.observe(r.TimeToMitigate().Seconds(), sign)
 	}
-	if r.Resolved() && !r.ResolvedAt.After(asOf) {
-		st.TimeToRecover.Observe(r.TimeToRecover().Seconds())
+	if r.Resolved() && !r.ResolvedAt.After(eventsUntil) {
+		st.TimeToRecover.observe(r.TimeToRecover().Seconds(), sign)
 	}
-	st.CustomersAffected += r.Impact.CustomersAffected
-	st.FailedRequests += r.Impact.FailedRequests
-	st.DataLoss += boolCount(r.Impact.DataLoss)
-	st.Security += boolCount(r.SecurityIncident)
-	st.Repeat += boolCount(repeat)
+	st.CustomersAffected += int64(sign) * r.Impact.CustomersAffected
+	st.FailedRequests += int64(sign) * r.Impact.FailedRequests
+	st.DataLoss += sign * boolCount(r.Impact.DataLoss)
+	st.Security += sign * boolCount(r.SecurityIncident)
+	st.Repeat += sign * boolCount(repeat)
 }
 
-func (c *CompletionStats) add(a record.ActionItem) {
-	c.Time.Observe(a.ClosedAt.Sub(a.CreatedAt).Seconds())
+func (st *IncidentStats) merge(o *IncidentStats) {
+	st.Count += o.Count
+	st.TimeToDetect.Add(o.TimeToDetect)
+	st.TimeToMitigate.Add(o.TimeToMitigate)
+	st.TimeToRecover.Add(o.TimeToRecover)
+	st.CustomersAffected += o.CustomersAffected
+	st.FailedRequests += o.FailedRequests
+	st.DataLoss += o.DataLoss
+	st.Security += o.Security
+	st.Repeat += o.Repeat
+}
+
+func (c *CompletionStats) add(a record.ActionItem, sign int) {
+	c.Time.observe(a.ClosedAt.Sub(a.CreatedAt).Seconds(), sign)
 	if a.ClosedAt.Before(a.OverdueAt()) {
-		c.OnTime++
+		c.OnTime += sign
 	}
+}
+
+func (c *CompletionStats) merge(o *CompletionStats) {
+	c.Time.Add(o.Time)
+	c.OnTime += o.OnTime
 }
 
 // IsRepeat reports whether a related earlier incident still had an open
@@ -359,6 +436,21 @@ func fillKeys[K comparable, V any](dst, src map[K]V, empty func() V) {
 }
 
 func zero() int { return 0 }
+
+// addCounts adds src's counts to dst's.
+func addCounts[K comparable](dst, src map[K]int) {
+	for k, n := range src {
+		dst[k] += n
+	}
+}
+
+// dropZeros deletes the keys whose counts a correction brought back to 0,
+// so that they give no series, as if they had never been counted.
+func dropZeros[K comparable](counts ...map[K]int) {
+	for _, m := range counts {
+		maps.DeleteFunc(m, func(_ K, n int) bool { return n == 0 })
+	}
+}
 
 func boolCount(b bool) int {
 	if b {

@@ -15,14 +15,19 @@ func NewHistogram(bounds []float64) Histogram {
 }
 
 // Observe adds one observation.
-func (h *Histogram) Observe(v float64) {
+func (h *Histogram) Observe(v float64) { h.observe(v, 1) }
+
+// observe adds an observation sign times; -1 takes one back. The counts
+// are unsigned: a count taken below zero wraps around and comes back when
+// the observation is added again.
+func (h *Histogram) observe(v float64, sign int) {
 	i := 0
 	for i < len(h.Bounds) && v > h.Bounds[i] {
 		i++
 	}
-	h.Counts[i]++
-	h.Count++
-	h.Sum += v
+	h.Counts[i] += uint64(sign)
+	h.Count += uint64(sign)
+	h.Sum += float64(sign) * v
 }
 
 // Add merges o, which must have the same bounds, into h.
