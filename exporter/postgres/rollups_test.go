@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
@@ -55,13 +57,8 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 		Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 10,
 	}
 	src := &Source{Pool: pg, Taxonomy: tax, Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
-	for _, asOf := range []time.Time{
-		end,
-		end.Add(-45*24*time.Hour - 7*time.Hour - 13*time.Minute),
-		time.Date(2025, time.December, 24, 0, 0, 0, 0, time.UTC), // midnight: a day edge
-		end.Add(-400 * 24 * time.Hour),
-		end.Add(3*24*time.Hour + time.Hour),
-	} {
+	agreeAsOf := func(asOf time.Time) {
+		t.Helper()
 		var records []*record.Record
 		for _, r := range byID {
 			r.Path = "postgres:incidents/" + r.ID
@@ -79,6 +76,24 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 			t.Fatalf("as of %s the comparison is nearly empty: %d records", asOf, got.Records)
 		}
 	}
+	for _, asOf := range []time.Time{
+		end,
+		end.Add(-45*24*time.Hour - 7*time.Hour - 13*time.Minute),
+		time.Date(2025, time.December, 24, 0, 0, 0, 0, time.UTC), // midnight: a day edge
+		end.Add(-400 * 24 * time.Hour),
+		end.Add(3*24*time.Hour + time.Hour),
+	} {
+		agreeAsOf(asOf)
+	}
+
+	// TRUNCATE fires no row triggers: the rollups are rebuilt instead.
+	if _, err := pg.Exec(ctx, `TRUNCATE action_items`); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range byID {
+		r.ActionItems = nil
+	}
+	agreeAsOf(end)
 }
 
 // changesOf picks records to change, so that each kind of write touches a
@@ -186,4 +201,76 @@ func diffLines(got, want string) string {
 		}
 	}
 	return out.String()
+}
+
+// TestBucketsAndBlocksMatchGo checks that the SQL that fills the rollups
+// puts durations in the snapshot's histogram buckets and days in the
+// blocks the refresh reads.
+func TestBucketsAndBlocksMatchGo(t *testing.T) {
+	pg := startTestDatabase(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		function string
+		bounds   []float64
+	}{
+		{"postmortem_duration_bucket", snapshot.IncidentDurationBuckets},
+		{"postmortem_completion_bucket", snapshot.CompletionBuckets},
+	} {
+		for _, bound := range c.bounds {
+			for _, seconds := range []float64{bound - 0.5, bound, bound + 0.000001} {
+				h := snapshot.NewHistogram(c.bounds)
+				h.Observe(seconds)
+				want := slices.Index(h.Counts, 1)
+				var got int
+				if err := pg.QueryRow(ctx, `SELECT `+c.function+`($1)`, seconds).Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Errorf("%s(%v) = %d, the snapshot's bucket is %d", c.function, seconds, got, want)
+				}
+			}
+		}
+	}
+	for day := -130; day <= 130; day++ {
+		rows, err := pg.Query(ctx, `SELECT span, first_day FROM postmortem_blocks($1) ORDER BY span DESC`, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []block
+		var b block
+		if _, err := pgx.ForEachRow(rows, []any{&b.span, &b.firstDay}, func() error { got = append(got, b); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		var want []block
+		for _, span := range blockSpans {
+			// The block of this span that coverDays would use for the day.
+			want = append(want, coverDays(day-floorMod(day, span), day-floorMod(day, span)+span)[0])
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("day %d: SQL blocks %v, Go blocks %v", day, got, want)
+		}
+	}
+}
+
+// TestCoverDays checks that the blocks cover exactly the days asked for,
+// each aligned to its span, and that long stretches take few blocks.
+func TestCoverDays(t *testing.T) {
+	for from := -70; from < 70; from += 3 {
+		for to := from; to < from+400; to += 7 {
+			blocks := coverDays(from, to)
+			day := from
+			for _, b := range blocks {
+				if b.firstDay != day || floorMod(b.firstDay, b.span) != 0 {
+					t.Fatalf("[%d, %d): block %v does not follow day %d aligned", from, to, b, day)
+				}
+				day += b.span
+			}
+			if day != to {
+				t.Fatalf("[%d, %d): blocks end at %d", from, to, day)
+			}
+			if len(blocks) > 7+7+7+7+(to-from)/64 {
+				t.Fatalf("[%d, %d): %d blocks", from, to, len(blocks))
+			}
+		}
+	}
 }

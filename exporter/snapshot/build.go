@@ -224,13 +224,13 @@ func (b *Builder) Snapshot() *Snapshot {
 		}
 		return 1
 	})
+	dropZeros(s.ActionItems, s.Exceptions)
 	// Every team with action items has an overdue and an unowned series,
 	// 0 included, so a team's series does not come and go.
 	for k := range s.ActionItems {
 		s.OverdueByTeam[k.Team] += 0
 		s.UnownedByTeam[k.Team] += 0
 	}
-	dropZeros(s.ActionItems, s.Exceptions)
 	for i := range s.Windows {
 		ws := &s.Windows[i]
 		dropZeros(b.services[i])
