@@ -53,14 +53,18 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
-	taxonomyFile := taxonomyFlag(cmd)
+	taxonomy := taxonomyFlag(cmd)
 	prune := cmd.Flag("prune", "Delete incidents whose file is gone.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
 		fail := func(err error) int {
 			fmt.Fprintln(env.stderr, "postmortem-exporter import:", err)
 			return exitError
 		}
-		records, res, err := checkFolder(*dir, *taxonomyFile)
+		tax, err := taxonomy()
+		if err != nil {
+			return fail(err)
+		}
+		records, res, err := checkFolder(*dir, tax)
 		if err != nil {
 			return fail(err)
 		}
@@ -76,6 +80,9 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 			return fail(err)
 		}
 		defer pool.Close()
+		if err := postgres.StoreTaxonomy(ctx, pool, tax); err != nil {
+			return fail(err)
+		}
 		rep, err := postgres.Import(ctx, pool, res.Valid, *prune, keep)
 		if err != nil {
 			return fail(err)
@@ -90,15 +97,24 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 }
 
 func registerMigrate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("migrate", "Apply the database migrations this exporter needs.")
+	cmd := app.Command("migrate", "Apply the database migrations this exporter needs and store the taxonomy every writer must follow.")
 	url := databaseURL(cmd, environ)
+	taxonomy := taxonomyFlag(cmd)
 	return cmd, func(ctx context.Context, env *environment) int {
-		pool, applied, err := connect(ctx, url)
+		tax, err := taxonomy()
+		var pool *pgxpool.Pool
+		applied := 0
+		if err == nil {
+			pool, applied, err = connect(ctx, url)
+		}
+		if err == nil {
+			defer pool.Close()
+			err = postgres.StoreTaxonomy(ctx, pool, tax)
+		}
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter migrate:", err)
 			return exitError
 		}
-		pool.Close()
 		fmt.Fprintf(env.stdout, "applied %d migrations; the database schema is up to date\n", applied)
 		return exitOK
 	}

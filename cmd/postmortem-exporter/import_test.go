@@ -103,3 +103,31 @@ func TestImport(t *testing.T) {
 		t.Fatalf("%d action items of the pruned incident remain", n)
 	}
 }
+
+// TestMigrateStoresTaxonomy checks that migrate stores the taxonomy the
+// database makes writers follow, and reports a bad taxonomy file.
+func TestMigrateStoresTaxonomy(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	taxonomyFile := filepath.Join(t.TempDir(), "taxonomy.yaml")
+	if err := os.WriteFile(taxonomyFile, []byte("severities: [p1, p2, p3]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCLI(t, "migrate", "--database.url="+pg.URL, "--taxonomy.file="+taxonomyFile); code != exitOK {
+		t.Fatalf("migrate: exit %d, %s %s", code, stdout, stderr)
+	}
+	pool, err := pgxpool.New(context.Background(), pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var severities string
+	if err := pool.QueryRow(context.Background(), `SELECT string_agg(value, ',' ORDER BY value) FROM taxonomy WHERE field = 'severity'`).Scan(&severities); err != nil {
+		t.Fatal(err)
+	}
+	if severities != "p1,p2,p3" {
+		t.Fatalf("stored severities %q, want p1,p2,p3", severities)
+	}
+	if code, _, stderr := runCLI(t, "migrate", "--database.url="+pg.URL, "--taxonomy.file=/nonexistent.yaml"); code != exitError || !strings.Contains(stderr, "/nonexistent.yaml") {
+		t.Fatalf("a missing taxonomy file: exit %d, stderr %s", code, stderr)
+	}
+}

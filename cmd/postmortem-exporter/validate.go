@@ -24,10 +24,14 @@ type validationReport struct {
 func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid. For the CI of a post-mortem repository.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Default(".").String()
-	taxonomyFile := taxonomyFlag(cmd)
+	taxonomy := taxonomyFlag(cmd)
 	output := cmd.Flag("output", "Output format.").Default("text").Enum("text", "json")
 	return cmd, func(_ context.Context, env *environment) int {
-		_, res, err := checkFolder(*dir, *taxonomyFile)
+		tax, err := taxonomy()
+		var res record.Result
+		if err == nil {
+			_, res, err = checkFolder(*dir, tax)
+		}
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
 			return exitError
@@ -61,19 +65,18 @@ func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.C
 	}
 }
 
-// taxonomyFlag registers --taxonomy.file on a command that reads files.
-func taxonomyFlag(cmd *kingpin.CmdClause) *string {
-	return cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections.").String()
+// taxonomyFlag registers --taxonomy.file on a command. The returned
+// function loads the taxonomy once flags are parsed (the defaults without
+// the flag).
+func taxonomyFlag(cmd *kingpin.CmdClause) func() (record.Taxonomy, error) {
+	path := cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections.").String()
+	return func() (record.Taxonomy, error) { return record.LoadTaxonomy(*path) }
 }
 
 // checkFolder reads every record file under dir and checks them against
-// the taxonomy file (the default taxonomy when empty). It returns every
-// record read, valid or not, and the result of the check.
-func checkFolder(dir, taxonomyFile string) ([]*record.Record, record.Result, error) {
-	tax, err := record.LoadTaxonomy(taxonomyFile)
-	if err != nil {
-		return nil, record.Result{}, err
-	}
+// the taxonomy. It returns every record read, valid or not, and the result
+// of the check.
+func checkFolder(dir string, tax record.Taxonomy) ([]*record.Record, record.Result, error) {
 	records, problems, _, err := files.Read(os.DirFS(dir), dir)
 	if err != nil {
 		return nil, record.Result{}, err

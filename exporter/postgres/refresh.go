@@ -101,9 +101,7 @@ func (r *refresh) findInvalid(ctx context.Context, tax record.Taxonomy) error {
 // valuesOutside returns, per field, the values in use that the taxonomy
 // does not allow.
 func (r *refresh) valuesOutside(ctx context.Context, tax record.Taxonomy) (map[string][]string, error) {
-	allowed := map[string][]string{
-		"severity": tax.Severities, "detection": tax.Detections, "origin": tax.Origins, "resolution": tax.Resolutions,
-	}
+	allowed := taxonomyFields(tax)
 	rows, err := r.tx.Query(ctx, `
 		SELECT DISTINCT 'severity', severity FROM rollup_incidents WHERE span = $1 AND incidents <> 0
 		UNION SELECT DISTINCT class, value FROM rollup_classes WHERE span = $1 AND incidents <> 0`, blockSpans[0])

@@ -156,7 +156,8 @@ func changesOf(t *testing.T, byID map[string]*record.Record) []change {
 			}},
 		{"delete an incident others relate to", `DELETE FROM incidents WHERE id = '` + deletedRelated + `'`,
 			func(m map[string]*record.Record) { delete(m, deletedRelated) }},
-		{"insert a severity outside the taxonomy", `
+		{"insert a severity outside the exporter's taxonomy", `
+			INSERT INTO taxonomy VALUES ('severity', 'sev0');
 			INSERT INTO incidents (id, source_path, content_hash, title, severity, team, started_at, detected_at, origin, detection, status)
 			VALUES ('SQL-1', 'sql', '', 't', 'sev0', 'team-001', '2026-05-20T08:00:00Z', '2026-05-20T08:30:00Z', 'unknown', 'internal', 'draft');
 			INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at)

@@ -86,6 +86,12 @@ func TestSameMetricsAsFiles(t *testing.T) {
 func TestTaxonomyViolationsAreCounted(t *testing.T) {
 	pg := startTestDatabase(t)
 	ctx := context.Background()
+	// The writer's taxonomy allowed sev0; the exporter's does not.
+	writers := record.DefaultTaxonomy()
+	writers.Severities = append(writers.Severities, "sev0")
+	if err := StoreTaxonomy(ctx, pg, writers); err != nil {
+		t.Fatal(err)
+	}
 	for _, sev := range []string{"sev2", "sev0"} {
 		_, err := pg.Exec(ctx, `INSERT INTO incidents (id, source_path, content_hash, title, severity, team, started_at, detected_at, origin, detection, status)
 			VALUES ($1, 'sql', '', 't', $2, 'a', now() - interval '2 days', now() - interval '1 day', 'unknown', 'internal', 'draft')`, "PM-"+sev, sev)

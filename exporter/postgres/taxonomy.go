@@ -1,0 +1,40 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+)
+
+// taxonomyFields pairs the fields of table taxonomy with their values.
+func taxonomyFields(tax record.Taxonomy) map[string][]string {
+	return map[string][]string{
+		"severity": tax.Severities, "origin": tax.Origins, "resolution": tax.Resolutions, "detection": tax.Detections,
+	}
+}
+
+// StoreTaxonomy replaces the taxonomy that the database makes every writer
+// follow (table taxonomy, migrations/0003_taxonomy.sql). Rows already
+// stored are not checked again; the source reports those outside its own
+// taxonomy as invalid.
+func StoreTaxonomy(ctx context.Context, pool *pgxpool.Pool, tax record.Taxonomy) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM taxonomy`); err != nil {
+			return err
+		}
+		for field, values := range taxonomyFields(tax) {
+			if _, err := tx.Exec(ctx, `INSERT INTO taxonomy (field, value) SELECT $1, unnest($2::text[])`, field, values); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store taxonomy: %w", err)
+	}
+	return nil
+}
