@@ -102,9 +102,7 @@ func (r *refresh) findInvalid(ctx context.Context, tax record.Taxonomy) error {
 // does not allow.
 func (r *refresh) valuesOutside(ctx context.Context, tax record.Taxonomy) (map[string][]string, error) {
 	allowed := taxonomyFields(tax)
-	rows, err := r.tx.Query(ctx, `
-		SELECT DISTINCT 'severity', severity FROM rollup_incidents WHERE span = $1 AND incidents <> 0
-		UNION SELECT DISTINCT class, value FROM rollup_classes WHERE span = $1 AND incidents <> 0`, blockSpans[0])
+	rows, err := r.tx.Query(ctx, `SELECT field, value FROM rollup_values WHERE incidents <> 0`)
 	if err != nil {
 		return nil, fmt.Errorf("read values in use: %w", err)
 	}

@@ -6,9 +6,11 @@
 -- Data flows one way, inside the writer's own transaction:
 --   incidents, incident_services, incident_related, action_items
 --     --(statement triggers)--> incident_facts   (one row per incident)
---     --(statement triggers)--> rollup_incidents, rollup_classes, rollup_services
+--     --(statement triggers)--> rollup_incidents, rollup_classes, rollup_services, rollup_values
 --   action_items --(statement triggers)--> rollup_completion, rollup_action_items
 -- Every write by any client goes through them; TRUNCATE rebuilds them.
+-- Rows are inserted in block order and the tables leave room for updates
+-- in place (fillfactor), so that the rows of a block stay on few pages.
 
 CREATE INDEX incident_related_related_id ON incident_related (related_id);
 CREATE INDEX incidents_resolved_at ON incidents (resolved_at);
@@ -182,7 +184,7 @@ CREATE TABLE rollup_incidents (
     recover_b4 integer NOT NULL, recover_b5 integer NOT NULL, recover_b6 integer NOT NULL, recover_b7 integer NOT NULL,
     recover_b8 integer NOT NULL, recover_b9 integer NOT NULL, recover_b10 integer NOT NULL,
     PRIMARY KEY (span, first_day, severity, team)
-);
+) WITH (fillfactor = 90);
 
 -- Incidents per block, team and classification: class is 'detection',
 -- 'origin' or 'resolution' (resolved incidents only).
@@ -190,13 +192,22 @@ CREATE TABLE rollup_classes (
     span integer NOT NULL, first_day integer NOT NULL, team text NOT NULL, class text NOT NULL, value text NOT NULL,
     incidents integer NOT NULL,
     PRIMARY KEY (span, first_day, team, class, value)
-);
+) WITH (fillfactor = 90);
 
 -- Incidents per block and affected service.
 CREATE TABLE rollup_services (
     span integer NOT NULL, first_day integer NOT NULL, service text NOT NULL,
     incidents integer NOT NULL,
     PRIMARY KEY (span, first_day, service)
+) WITH (fillfactor = 90);
+
+-- Incidents per value of each classification field: which values are in
+-- use, so that a refresh looks for rows outside the taxonomy only when
+-- there are some.
+CREATE TABLE rollup_values (
+    field text NOT NULL, value text NOT NULL,
+    incidents integer NOT NULL,
+    PRIMARY KEY (field, value)
 );
 
 -- Statement trigger of incident_facts: adds the inserted facts to the
@@ -239,7 +250,7 @@ BEGIN
                       postmortem_duration_bucket(postmortem_seconds(resolved_at - started_at)) AS recover_bucket
               FROM %2$I) AS f,
            postmortem_blocks(postmortem_epoch_day(f.started_at)) AS b
-     GROUP BY 1, 2, 3, 4
+     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
     ON CONFLICT (span, first_day, severity, team) DO UPDATE SET
         incidents = r.incidents + excluded.incidents, repeats = r.repeats + excluded.repeats,
         security = r.security + excluded.security, data_loss = r.data_loss + excluded.data_loss,
@@ -275,7 +286,7 @@ BEGIN
            LATERAL (VALUES ('detection', f.detection), ('origin', f.origin), ('resolution', f.resolution)) AS c (class, value),
            postmortem_blocks(postmortem_epoch_day(f.started_at)) AS b
      WHERE c.value IS NOT NULL AND (c.class <> 'resolution' OR f.resolved_at IS NOT NULL)
-     GROUP BY 1, 2, 3, 4, 5
+     GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (span, first_day, team, class, value) DO UPDATE SET incidents = r.incidents + excluded.incidents
     $q$, sign, facts);
 
@@ -283,8 +294,19 @@ BEGIN
     INSERT INTO rollup_services AS r
     SELECT b.span, b.first_day, s.service, %1$s * count(*)
       FROM %2$I AS f, unnest(f.services) AS s (service), postmortem_blocks(postmortem_epoch_day(f.started_at)) AS b
-     GROUP BY 1, 2, 3
+     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
     ON CONFLICT (span, first_day, service) DO UPDATE SET incidents = r.incidents + excluded.incidents
+    $q$, sign, facts);
+
+    EXECUTE format($q$
+    INSERT INTO rollup_values AS r
+    SELECT v.field, v.value, %1$s * count(*)
+      FROM %2$I AS f,
+           LATERAL (VALUES ('severity', f.severity), ('detection', f.detection), ('origin', f.origin),
+                           ('resolution', f.resolution)) AS v (field, value)
+     WHERE v.value IS NOT NULL
+     GROUP BY 1, 2
+    ON CONFLICT (field, value) DO UPDATE SET incidents = r.incidents + excluded.incidents
     $q$, sign, facts);
     RETURN NULL;
 END $$;
@@ -303,7 +325,7 @@ CREATE TABLE rollup_completion (
     c_b0 integer NOT NULL, c_b1 integer NOT NULL, c_b2 integer NOT NULL, c_b3 integer NOT NULL, c_b4 integer NOT NULL,
     c_b5 integer NOT NULL, c_b6 integer NOT NULL, c_b7 integer NOT NULL, c_b8 integer NOT NULL,
     PRIMARY KEY (span, first_day, team)
-);
+) WITH (fillfactor = 90);
 
 -- Action items per team, status and whether they have an exception.
 CREATE TABLE rollup_action_items (
@@ -333,7 +355,7 @@ BEGIN
       FROM (SELECT *, postmortem_completion_bucket(postmortem_seconds(closed_at - created_at)) AS bucket
               FROM (%s) AS c WHERE status = 'done') AS a,
            postmortem_blocks(postmortem_epoch_day(a.closed_at)) AS b
-     GROUP BY 1, 2, 3
+     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
     ON CONFLICT (span, first_day, team) DO UPDATE SET
         items = r.items + excluded.items, on_time = r.on_time + excluded.on_time, sum_us = r.sum_us + excluded.sum_us,
         c_b0 = r.c_b0 + excluded.c_b0, c_b1 = r.c_b1 + excluded.c_b1, c_b2 = r.c_b2 + excluded.c_b2,
@@ -361,7 +383,7 @@ CREATE TRIGGER postmortem_item_rollups_deleted AFTER DELETE ON action_items REFE
 CREATE FUNCTION postmortem_rebuild_rollups() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE incident_facts, rollup_incidents, rollup_classes, rollup_services, rollup_completion, rollup_action_items;
+    TRUNCATE incident_facts, rollup_incidents, rollup_classes, rollup_services, rollup_values, rollup_completion, rollup_action_items;
     PERFORM postmortem_refresh_facts(ARRAY(SELECT id FROM incidents));
     INSERT INTO rollup_action_items
     SELECT team, status, exception <> '', count(*) FROM action_items GROUP BY 1, 2, 3;
@@ -374,7 +396,7 @@ BEGIN
       FROM (SELECT *, postmortem_completion_bucket(postmortem_seconds(closed_at - created_at)) AS bucket
               FROM action_items WHERE status = 'done') AS a,
            postmortem_blocks(postmortem_epoch_day(a.closed_at)) AS b
-     GROUP BY 1, 2, 3;
+     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 END $$;
 
 CREATE FUNCTION postmortem_tables_truncated() RETURNS trigger
