@@ -12,16 +12,23 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-// refresh assembles one snapshot inside one transaction. Its steps add
-// the rollups' sums and correct them with the few rows they cannot answer
-// for; taken together they count every valid record exactly as the file
-// source does.
+// refresh assembles one snapshot. It adds the rollups' sums and corrects
+// them with the few rows they cannot answer for; taken together its reads
+// count every valid record exactly as the file source does.
 type refresh struct {
-	tx      pgx.Tx
 	asOf    time.Time
 	plan    plan
 	b       *snapshot.Builder
 	invalid map[string]bool // ids of the invalid incidents
+}
+
+// reads are the queries of a refresh after findInvalid; they only read
+// r.invalid and r.plan, so they can run at the same time.
+func (r *refresh) reads() []read {
+	reads := []read{r.countRecords}
+	reads = append(reads, r.rollupReads()...)
+	return append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,
+		r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addIncidentStates)
 }
 
 // fact is a row of incident_facts: an incident as the windows count it.
@@ -35,41 +42,80 @@ const factColumns = `f.incident_id, f.severity, f.team, f.detection, f.origin, c
        f.started_at, f.detected_at, f.mitigated_at, f.resolved_at, f.security_incident, f.data_loss,
        f.customers_affected, f.failed_requests, f.repeat, f.services, f.unknown_related`
 
-// eachFact runs a query that selects factColumns and calls fn for each row.
-func (r *refresh) eachFact(ctx context.Context, what, query string, args []any, fn func(fact)) error {
-	rows, err := r.tx.Query(ctx, query, args...)
+// scanFact scans a row of factColumns.
+func scanFact(row pgx.CollectableRow) (fact, error) {
+	rec := &record.Record{}
+	f := fact{record: rec}
+	var mitigated, resolved *time.Time
+	err := row.Scan(&rec.ID, &rec.Severity, &rec.Team, &rec.Detection, &rec.Origin, &rec.Resolution,
+		&rec.StartedAt, &rec.DetectedAt, &mitigated, &resolved, &rec.SecurityIncident, &rec.Impact.DataLoss,
+		&rec.Impact.CustomersAffected, &rec.Impact.FailedRequests, &f.repeat, &rec.Services, &f.unknownRelated)
+	rec.Path = "postgres:incidents/" + rec.ID
+	rec.StartedAt, rec.DetectedAt = rec.StartedAt.UTC(), rec.DetectedAt.UTC()
+	rec.MitigatedAt, rec.ResolvedAt = utc(mitigated), utc(resolved)
+	return f, err
+}
+
+// item is an action item with what a refresh needs of its incident.
+type item struct {
+	incident *record.Record
+	item     record.ActionItem
+}
+
+// itemColumns are what scanItem scans, before a query's FROM clause.
+const itemColumns = `SELECT a.id, a.incident_id, a.owner, a.team, a.created_at, a.due, a.status, a.closed_at,
+       a.exception, a.url, i.severity, i.url, i.started_at`
+
+// scanItem scans a row of itemColumns.
+func scanItem(row pgx.CollectableRow) (item, error) {
+	var a record.ActionItem
+	inc := &record.Record{}
+	var closed *time.Time
+	err := row.Scan(&a.ID, &inc.ID, &a.Owner, &a.Team, &a.CreatedAt, &a.Due, &a.Status, &closed,
+		&a.Exception, &a.URL, &inc.Severity, &inc.URL, &inc.StartedAt)
+	a.CreatedAt, a.ClosedAt, a.Due = a.CreatedAt.UTC(), utc(closed), a.Due.UTC()
+	inc.StartedAt = inc.StartedAt.UTC()
+	return item{inc, a}, err
+}
+
+// collect runs a query and scans all its rows; what names them in errors.
+func collect[T any](ctx context.Context, q pgx.Tx, what, query string, args []any, scan pgx.RowToFunc[T]) ([]T, error) {
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", what, err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		rec := &record.Record{}
-		var f fact
-		var mitigated, resolved *time.Time
-		err := rows.Scan(&rec.ID, &rec.Severity, &rec.Team, &rec.Detection, &rec.Origin, &rec.Resolution,
-			&rec.StartedAt, &rec.DetectedAt, &mitigated, &resolved, &rec.SecurityIncident, &rec.Impact.DataLoss,
-			&rec.Impact.CustomersAffected, &rec.Impact.FailedRequests, &f.repeat, &rec.Services, &f.unknownRelated)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", what, err)
-		}
-		rec.Path = "postgres:incidents/" + rec.ID
-		rec.StartedAt, rec.DetectedAt = rec.StartedAt.UTC(), rec.DetectedAt.UTC()
-		rec.MitigatedAt, rec.ResolvedAt = utc(mitigated), utc(resolved)
-		f.record = rec
-		fn(f)
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", what, err)
-	}
-	return nil
+	return out, nil
 }
 
 // findInvalid reports the incidents that break the taxonomy or name
-// related incidents that do not exist. The rollups list the values in use,
-// so the facts are searched for bad values only when there are some.
-func (r *refresh) findInvalid(ctx context.Context, tax record.Taxonomy) error {
+// related incidents that do not exist. rollup_values lists the values in
+// use, so the facts are searched for bad values only when there are some.
+func (r *refresh) findInvalid(ctx context.Context, q pgx.Tx, tax record.Taxonomy) error {
 	r.invalid = map[string]bool{}
-	check := func(f fact) {
+	facts, err := collect(ctx, q, "related incidents", `SELECT `+factColumns+` FROM incident_facts f
+		WHERE f.unknown_related <> '{}' ORDER BY f.incident_id`, nil, scanFact)
+	if err != nil {
+		return err
+	}
+	bad, err := valuesOutside(ctx, q, tax)
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		outside, err := collect(ctx, q, "taxonomy violations", `SELECT `+factColumns+` FROM incident_facts f
+			WHERE f.severity = ANY ($1) OR f.detection = ANY ($2) OR f.origin = ANY ($3) OR f.resolution = ANY ($4)
+			ORDER BY f.incident_id`,
+			[]any{bad["severity"], bad["detection"], bad["origin"], bad["resolution"]}, scanFact)
+		if err != nil {
+			return err
+		}
+		facts = append(facts, outside...)
+	}
+	for _, f := range facts {
 		problems := record.Validate(f.record, tax)
 		for _, id := range f.unknownRelated {
 			problems = append(problems, record.Problem{Path: f.record.Path, Field: "related", Code: record.CodeUnknownRelated,
@@ -83,171 +129,117 @@ func (r *refresh) findInvalid(ctx context.Context, tax record.Taxonomy) error {
 			}
 		}
 	}
-	err := r.eachFact(ctx, "related incidents", `SELECT `+factColumns+` FROM incident_facts f
-		WHERE f.unknown_related <> '{}' ORDER BY f.incident_id`, nil, check)
-	if err != nil {
-		return err
-	}
-	bad, err := r.valuesOutside(ctx, tax)
-	if err != nil || len(bad) == 0 {
-		return err
-	}
-	return r.eachFact(ctx, "taxonomy violations", `SELECT `+factColumns+` FROM incident_facts f
-		WHERE f.severity = ANY ($1) OR f.detection = ANY ($2) OR f.origin = ANY ($3) OR f.resolution = ANY ($4)
-		ORDER BY f.incident_id`,
-		[]any{bad["severity"], bad["detection"], bad["origin"], bad["resolution"]}, check)
+	return nil
 }
 
 // valuesOutside returns, per field, the values in use that the taxonomy
 // does not allow.
-func (r *refresh) valuesOutside(ctx context.Context, tax record.Taxonomy) (map[string][]string, error) {
-	allowed := taxonomyFields(tax)
-	rows, err := r.tx.Query(ctx, `SELECT field, value FROM rollup_values WHERE incidents <> 0`)
+func valuesOutside(ctx context.Context, q pgx.Tx, tax record.Taxonomy) (map[string][]string, error) {
+	type use struct{ Field, Value string }
+	inUse, err := collect(ctx, q, "values in use", `SELECT field, value FROM rollup_values WHERE incidents <> 0`, nil,
+		pgx.RowToStructByPos[use])
 	if err != nil {
-		return nil, fmt.Errorf("read values in use: %w", err)
+		return nil, err
 	}
+	allowed := taxonomyFields(tax)
 	bad := map[string][]string{}
-	var field, value string
-	_, err = pgx.ForEachRow(rows, []any{&field, &value}, func() error {
-		if !slices.Contains(allowed[field], value) {
-			bad[field] = append(bad[field], value)
+	for _, u := range inUse {
+		if !slices.Contains(allowed[u.Field], u.Value) {
+			bad[u.Field] = append(bad[u.Field], u.Value)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read values in use: %w", err)
 	}
 	return bad, nil
 }
 
 // countRecords counts the valid incidents.
-func (r *refresh) countRecords(ctx context.Context) error {
+func (r *refresh) countRecords(ctx context.Context, q pgx.Tx) (func(), error) {
 	var total int
-	if err := r.tx.QueryRow(ctx, `SELECT coalesce(sum(incidents), 0) FROM rollup_incidents WHERE span = $1`, blockSpans[0]).Scan(&total); err != nil {
-		return fmt.Errorf("count incidents: %w", err)
+	if err := q.QueryRow(ctx, `SELECT coalesce(sum(incidents), 0) FROM rollup_values WHERE field = 'severity'`).Scan(&total); err != nil {
+		return nil, fmt.Errorf("count incidents: %w", err)
 	}
-	r.b.CountRecords(total - len(r.invalid))
-	return nil
+	return func() { r.b.CountRecords(total - len(r.invalid)) }, nil
 }
 
-// addWindows adds the rollups' sums over the whole days of each segment to
-// the windows it lies in.
-func (r *refresh) addWindows(ctx context.Context) error {
-	parts := make([]snapshot.WindowStats, len(r.plan))
-	for i := range parts {
-		parts[i] = snapshot.NewWindowStats(snapshot.Window{})
-		parts[i].Services = map[string]int{}
-	}
-	if err := readRollups(ctx, r.tx, r.plan, parts); err != nil {
-		return err
-	}
-	for i := range parts {
-		r.b.AddWindowSums(r.plan[i].sinceAsOf, &parts[i])
-	}
-	return nil
-}
-
-// addEdges counts the incidents started, and the items done, in the
-// partial days at the segments' edges, row by row.
-func (r *refresh) addEdges(ctx context.Context) error {
+// addEdgeIncidents counts the incidents started in the partial days at
+// the segments' edges, row by row.
+func (r *refresh) addEdgeIncidents(ctx context.Context, q pgx.Tx) (func(), error) {
 	after, until := r.plan.edgeArrays()
-	err := r.eachFact(ctx, "incidents of partial days", `SELECT `+factColumns+`
-		  FROM incident_facts f JOIN unnest($1::timestamptz[], $2::timestamptz[]) AS e (after, until)
-		       ON f.started_at > e.after AND f.started_at <= e.until`,
-		[]any{after, until}, func(f fact) {
+	facts, err := collect(ctx, q, "incidents of partial days", `SELECT `+factColumns+`
+		  FROM unnest($1::timestamptz[], $2::timestamptz[]) AS e (after, until)
+		  JOIN incident_facts f ON f.started_at > e.after AND f.started_at <= e.until`,
+		[]any{after, until}, scanFact)
+	return func() {
+		for _, f := range facts {
 			if !r.invalid[f.record.ID] {
 				r.b.AddToWindows(f.record, f.repeat, r.asOf, 1)
 			}
-		})
-	if err != nil {
-		return err
-	}
-	return r.eachItem(ctx, "items done in partial days", `
-		  FROM action_items a JOIN incidents i ON i.id = a.incident_id
-		  JOIN unnest($1::timestamptz[], $2::timestamptz[]) AS e (after, until) ON a.closed_at > e.after AND a.closed_at <= e.until
-		 WHERE a.status = 'done'`, []any{after, until}, func(_ *record.Record, a record.ActionItem) {
-		r.b.AddCompletion(a, 1)
-	})
+		}
+	}, err
+}
+
+// addEdgeCompletions counts the items done in the partial days at the
+// segments' edges.
+func (r *refresh) addEdgeCompletions(ctx context.Context, q pgx.Tx) (func(), error) {
+	after, until := r.plan.edgeArrays()
+	items, err := collect(ctx, q, "items done in partial days", itemColumns+`
+		  FROM unnest($1::timestamptz[], $2::timestamptz[]) AS e (after, until)
+		  JOIN action_items a ON a.closed_at > e.after AND a.closed_at <= e.until
+		  JOIN incidents i ON i.id = a.incident_id
+		 WHERE a.status = 'done'`, []any{after, until}, scanItem)
+	return func() {
+		for _, it := range items {
+			if !r.invalid[it.incident.ID] {
+				r.b.AddCompletion(it.item, 1)
+			}
+		}
+	}, err
 }
 
 // correctLateEvents recounts, as of the snapshot's instant, the incidents
 // of whole days with an event after it: the rollups count every event.
-func (r *refresh) correctLateEvents(ctx context.Context) error {
-	return r.eachFact(ctx, "incidents with later events", `SELECT `+factColumns+` FROM incident_facts f
-		WHERE greatest(f.detected_at, f.mitigated_at, f.resolved_at) > $1`, []any{r.asOf}, func(f fact) {
-		if r.invalid[f.record.ID] || !r.plan.rolledUp(f.record.StartedAt) {
-			return
+func (r *refresh) correctLateEvents(ctx context.Context, q pgx.Tx) (func(), error) {
+	facts, err := collect(ctx, q, "incidents with later events", `SELECT `+factColumns+` FROM incident_facts f
+		WHERE greatest(f.detected_at, f.mitigated_at, f.resolved_at) > $1`, []any{r.asOf}, scanFact)
+	return func() {
+		for _, f := range facts {
+			if r.invalid[f.record.ID] || !r.plan.rolledUp(f.record.StartedAt) {
+				continue
+			}
+			r.b.AddToWindows(f.record, f.repeat, allEvents, -1)
+			r.b.AddToWindows(f.record, f.repeat, r.asOf, 1)
 		}
-		r.b.AddToWindows(f.record, f.repeat, allEvents, -1)
-		r.b.AddToWindows(f.record, f.repeat, r.asOf, 1)
-	})
+	}, err
 }
 
-// itemColumns are what eachItem scans, after its FROM clause.
-const itemColumns = `SELECT a.id, a.incident_id, a.owner, a.team, a.created_at, a.due, a.status, a.closed_at,
-       a.exception, a.url, i.severity, i.url, i.started_at`
-
-// eachItem runs itemColumns with the given FROM and WHERE clauses and calls
-// fn for each item of a valid incident, with what it needs of the incident.
-func (r *refresh) eachItem(ctx context.Context, what, from string, args []any, fn func(*record.Record, record.ActionItem)) error {
-	return r.eachItemOfAny(ctx, what, from, args, func(inc *record.Record, a record.ActionItem) {
-		if !r.invalid[inc.ID] {
-			fn(inc, a)
+// countActionItems counts the items by team and status from their rollup.
+func (r *refresh) countActionItems(ctx context.Context, q pgx.Tx) (func(), error) {
+	type count struct {
+		Team, Status string
+		Exception    bool
+		Items        int
+	}
+	counts, err := collect(ctx, q, "rollup action items",
+		`SELECT team, status, exception, items FROM rollup_action_items WHERE items <> 0`, nil, pgx.RowToStructByPos[count])
+	return func() {
+		for _, c := range counts {
+			r.b.CountActionItems(c.Team, c.Status, c.Exception, c.Items)
 		}
-	})
+	}, err
 }
 
-// eachItemOfAny is eachItem for the items of valid and invalid incidents.
-func (r *refresh) eachItemOfAny(ctx context.Context, what, from string, args []any, fn func(*record.Record, record.ActionItem)) error {
-	rows, err := r.tx.Query(ctx, itemColumns+from, args...)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", what, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var a record.ActionItem
-		var inc record.Record
-		var closed *time.Time
-		if err := rows.Scan(&a.ID, &inc.ID, &a.Owner, &a.Team, &a.CreatedAt, &a.Due, &a.Status, &closed,
-			&a.Exception, &a.URL, &inc.Severity, &inc.URL, &inc.StartedAt); err != nil {
-			return fmt.Errorf("read %s: %w", what, err)
-		}
-		a.CreatedAt, a.ClosedAt, a.Due = a.CreatedAt.UTC(), utc(closed), a.Due.UTC()
-		inc.StartedAt = inc.StartedAt.UTC()
-		fn(&inc, a)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", what, err)
-	}
-	return nil
-}
-
-// addActionItems counts the items by team and status from their rollup,
-// recounts those whose status as of the snapshot's instant differs from
-// the stored one or whose incident does not count, and reads the open
-// items that are overdue.
-func (r *refresh) addActionItems(ctx context.Context) error {
-	rows, err := r.tx.Query(ctx, `SELECT team, status, exception, items FROM rollup_action_items WHERE items <> 0`)
-	if err != nil {
-		return fmt.Errorf("read rollup action items: %w", err)
-	}
-	var team, status string
-	var exception bool
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&team, &status, &exception, &n}, func() error {
-		r.b.CountActionItems(team, status, exception, n)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("read rollup action items: %w", err)
-	}
-	err = r.eachItemOfAny(ctx, "action items to recount", `
+// recountActionItems recounts the items whose status as of the snapshot's
+// instant differs from the stored one or whose incident does not count.
+func (r *refresh) recountActionItems(ctx context.Context, q pgx.Tx) (func(), error) {
+	items, err := collect(ctx, q, "action items to recount", itemColumns+`
 		  FROM action_items a JOIN incidents i ON i.id = a.incident_id
 		 WHERE a.id IN (SELECT id FROM action_items WHERE created_at > $1
 		                UNION SELECT id FROM action_items WHERE closed_at > $1
 		                UNION SELECT l.id FROM action_items l JOIN incidents s ON s.id = l.incident_id WHERE s.started_at > $1
 		                UNION SELECT id FROM action_items WHERE incident_id = ANY ($2))`,
-		[]any{r.asOf, mapKeys(r.invalid)}, func(inc *record.Record, a record.ActionItem) {
+		[]any{r.asOf, mapKeys(r.invalid)}, scanItem)
+	return func() {
+		for _, it := range items {
+			inc, a := it.incident, it.item
 			r.b.CountActionItems(a.Team, a.Status, a.Exception != "", -1)
 			switch {
 			case r.invalid[inc.ID]:
@@ -257,41 +249,48 @@ func (r *refresh) addActionItems(ctx context.Context) error {
 			case !inc.StartedAt.After(r.asOf):
 				r.b.AddActionItem(inc, a)
 			}
-		})
-	if err != nil {
-		return err
-	}
+		}
+	}, err
+}
+
+// addOverdueItems reads the open items that are overdue.
+func (r *refresh) addOverdueItems(ctx context.Context, q pgx.Tx) (func(), error) {
 	// An item is overdue after the end of its due day: its due day is at
 	// most the day before the one that ends at the snapshot's instant.
 	lastOverdueDue := r.asOf.UTC().Add(-24*time.Hour - time.Microsecond).Truncate(24 * time.Hour)
-	return r.eachItem(ctx, "overdue action items", `
+	items, err := collect(ctx, q, "overdue action items", itemColumns+`
 		  FROM action_items a JOIN incidents i ON i.id = a.incident_id
 		 WHERE a.status = 'open' AND a.due <= $2 AND a.created_at <= $1 AND i.started_at <= $1`,
-		[]any{r.asOf, lastOverdueDue}, r.b.AddOverdue)
+		[]any{r.asOf, lastOverdueDue}, scanItem)
+	return func() {
+		for _, it := range items {
+			if !r.invalid[it.incident.ID] {
+				r.b.AddOverdue(it.incident, it.item)
+			}
+		}
+	}, err
 }
 
 // addIncidentStates counts the incidents unresolved or with their review
 // pending as of the snapshot's instant.
-func (r *refresh) addIncidentStates(ctx context.Context) error {
-	rows, err := r.tx.Query(ctx, `
+func (r *refresh) addIncidentStates(ctx context.Context, q pgx.Tx) (func(), error) {
+	incidents, err := collect(ctx, q, "open incidents", `
 		SELECT id, severity, team, resolved_at, status, published_at FROM incidents
-		 WHERE started_at <= $1 AND (resolved_at IS NULL OR resolved_at > $1 OR status <> 'published' OR published_at > $1)`, r.asOf)
-	if err != nil {
-		return fmt.Errorf("read open incidents: %w", err)
-	}
-	var inc record.Record
-	var resolved, published *time.Time
-	_, err = pgx.ForEachRow(rows, []any{&inc.ID, &inc.Severity, &inc.Team, &resolved, &inc.Status, &published}, func() error {
-		if !r.invalid[inc.ID] {
+		 WHERE started_at <= $1 AND (resolved_at IS NULL OR resolved_at > $1 OR status <> 'published' OR published_at > $1)`,
+		[]any{r.asOf}, func(row pgx.CollectableRow) (*record.Record, error) {
+			inc := &record.Record{}
+			var resolved, published *time.Time
+			err := row.Scan(&inc.ID, &inc.Severity, &inc.Team, &resolved, &inc.Status, &published)
 			inc.ResolvedAt, inc.PublishedAt = utc(resolved), utc(published)
-			r.b.AddIncidentState(&inc)
+			return inc, err
+		})
+	return func() {
+		for _, inc := range incidents {
+			if !r.invalid[inc.ID] {
+				r.b.AddIncidentState(inc)
+			}
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("read open incidents: %w", err)
-	}
-	return nil
+	}, err
 }
 
 func mapKeys(m map[string]bool) []string {

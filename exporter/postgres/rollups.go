@@ -51,32 +51,43 @@ func incidentColumns() []string {
 // segment and key. Rows a correction brought back to zero are skipped.
 func rollupQuery(table, keys, summed, nonZero string) string {
 	return fmt.Sprintf(`SELECT b.segment, %[2]s, %[3]s
-  FROM %[1]s r JOIN unnest($1::int[], $2::int[], $3::int[]) AS b (segment, span, first_day)
-       ON r.span = b.span AND r.first_day = b.first_day
+  FROM unnest($1::int[], $2::int[], $3::int[]) AS b (segment, span, first_day)
+  JOIN %[1]s r ON r.span = b.span AND r.first_day = b.first_day
  WHERE r.%[4]s <> 0
  GROUP BY b.segment, %[2]s`, table, keys, summed, nonZero)
 }
 
-// readRollups adds the rollups' sums over the plan's whole days to parts,
-// one WindowStats per segment.
-func readRollups(ctx context.Context, tx pgx.Tx, p plan, parts []snapshot.WindowStats) error {
-	segments, spans, firstDays := p.blockArrays()
+// rollupRow is a row of a rollupQuery: the segment, the keys, the sums.
+type rollupRow struct {
+	segment int
+	keys    []string
+	values  []int64
+}
+
+// rollupReads sum the rollups over the plan's whole days, one WindowStats
+// per segment, and add them to the windows each segment lies in.
+func (r *refresh) rollupReads() []read {
+	segments, spans, firstDays := r.plan.blockArrays()
 	blockArgs := []any{segments, spans, firstDays}
 	incidentCols := incidentColumns()
 	completionCols := append([]string{"items", "on_time", "sum_us"}, bucketColumns("c", completionBuckets)...)
+	parts := make([]snapshot.WindowStats, len(r.plan))
+	for i := range parts {
+		parts[i] = snapshot.NewWindowStats(snapshot.Window{})
+		parts[i].Services = map[string]int{}
+	}
 
 	queries := []struct {
 		name string
 		sql  string
 		keys int // key columns after the segment
-		sums int
 		add  func(part *snapshot.WindowStats, keys []string, v []int64)
 	}{
-		{"incidents", rollupQuery("rollup_incidents", "r.severity, r.team", sums(incidentCols...), "incidents"), 2, len(incidentCols),
+		{"incidents", rollupQuery("rollup_incidents", "r.severity, r.team", sums(incidentCols...), "incidents"), 2,
 			func(part *snapshot.WindowStats, keys []string, v []int64) {
 				part.Incidents[snapshot.SeverityTeam{Severity: keys[0], Team: keys[1]}] = incidentStats(v)
 			}},
-		{"classes", rollupQuery("rollup_classes", "r.team, r.class, r.value", sums("incidents"), "incidents"), 3, 1,
+		{"classes", rollupQuery("rollup_classes", "r.team, r.class, r.value", sums("incidents"), "incidents"), 3,
 			func(part *snapshot.WindowStats, keys []string, v []int64) {
 				counts := map[string]map[snapshot.TeamValue]int{
 					"detection": part.ByDetection, "origin": part.ByOrigin, "resolution": part.ByResolution,
@@ -85,9 +96,9 @@ func readRollups(ctx context.Context, tx pgx.Tx, p plan, parts []snapshot.Window
 					counts[snapshot.TeamValue{Team: keys[0], Value: keys[2]}] += int(v[0])
 				}
 			}},
-		{"services", rollupQuery("rollup_services", "r.service", sums("incidents"), "incidents"), 1, 1,
+		{"services", rollupQuery("rollup_services", "r.service", sums("incidents"), "incidents"), 1,
 			func(part *snapshot.WindowStats, keys []string, v []int64) { part.Services[keys[0]] += int(v[0]) }},
-		{"completion", rollupQuery("rollup_completion", "r.team", sums(completionCols...), "items"), 1, len(completionCols),
+		{"completion", rollupQuery("rollup_completion", "r.team", sums(completionCols...), "items"), 1,
 			func(part *snapshot.WindowStats, keys []string, v []int64) {
 				part.Completion[keys[0]] = &snapshot.CompletionStats{
 					OnTime: int(v[1]),
@@ -95,29 +106,37 @@ func readRollups(ctx context.Context, tx pgx.Tx, p plan, parts []snapshot.Window
 				}
 			}},
 	}
-	for _, q := range queries {
-		rows, err := tx.Query(ctx, q.sql, blockArgs...)
-		if err != nil {
-			return fmt.Errorf("read rollup %s: %w", q.name, err)
-		}
-		var segment int
-		keys, values := make([]string, q.keys), make([]int64, q.sums)
-		dest := []any{&segment}
-		for i := range keys {
-			dest = append(dest, &keys[i])
-		}
-		for i := range values {
-			dest = append(dest, &values[i])
-		}
-		_, err = pgx.ForEachRow(rows, dest, func() error {
-			q.add(&parts[segment], keys, values)
-			return nil
+	var reads []read
+	for _, query := range queries {
+		reads = append(reads, func(ctx context.Context, q pgx.Tx) (func(), error) {
+			rows, err := collect(ctx, q, "rollup "+query.name, query.sql, blockArgs, func(row pgx.CollectableRow) (rollupRow, error) {
+				values := row.RawValues()
+				out := rollupRow{keys: make([]string, query.keys), values: make([]int64, len(values)-1-query.keys)}
+				dest := []any{&out.segment}
+				for i := range out.keys {
+					dest = append(dest, &out.keys[i])
+				}
+				for i := range out.values {
+					dest = append(dest, &out.values[i])
+				}
+				return out, row.Scan(dest...)
+			})
+			return func() {
+				for _, row := range rows {
+					query.add(&parts[row.segment], row.keys, row.values)
+				}
+			}, err
 		})
-		if err != nil {
-			return fmt.Errorf("read rollup %s: %w", q.name, err)
-		}
 	}
-	return nil
+	// Applied after the queries' rows, in the order of the reads.
+	sumParts := func(context.Context, pgx.Tx) (func(), error) {
+		return func() {
+			for i := range parts {
+				r.b.AddWindowSums(r.plan[i].sinceAsOf, &parts[i])
+			}
+		}, nil
+	}
+	return append(reads, sumParts)
 }
 
 // incidentStats turns a row of incidentColumns into stats.

@@ -18,8 +18,9 @@ import (
 const SourceName = "postgres"
 
 // Source builds snapshots from the records in PostgreSQL. Each refresh
-// reads in one read-only REPEATABLE READ transaction, so the snapshot is
-// consistent. It reads the rollups the triggers keep (migrations/
+// reads in read-only REPEATABLE READ transactions that share one snapshot
+// of the database (pg_export_snapshot), so the snapshot is consistent
+// while its queries run at the same time on a few connections. It reads the rollups the triggers keep (migrations/
 // 0002_rollups.sql) for the whole days of the windows, and row by row only
 // what they cannot answer: the incidents of the windows' partial first and
 // last days, the ones with an event after the snapshot's instant, the
@@ -47,6 +48,12 @@ type Source struct {
 const refreshPlannerSettings = `; SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0;
 	SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`
 
+// readConnections is how many connections a refresh reads on at once: up
+// to three, and never all of the pool's.
+func (s *Source) readConnections() int {
+	return max(1, min(3, int(s.Pool.Config().MaxConns)-1))
+}
+
 // Name returns "postgres".
 func (s *Source) Name() string { return SourceName }
 
@@ -65,18 +72,16 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapsh
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only; nothing to undo
-	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.StatementTimeout.Milliseconds())+refreshPlannerSettings); err != nil {
+	settings := fmt.Sprintf("SET LOCAL statement_timeout = %d", s.StatementTimeout.Milliseconds()) + refreshPlannerSettings
+	if _, err := tx.Exec(ctx, settings); err != nil {
 		return nil, fmt.Errorf("refresh settings: %w", err)
 	}
-	r := &refresh{tx: tx, asOf: asOf, plan: newPlan(asOf, s.Options.Windows), b: snapshot.NewBuilder(SourceName, asOf, s.Options)}
-	steps := []func(context.Context) error{
-		func(ctx context.Context) error { return r.findInvalid(ctx, s.Taxonomy) },
-		r.countRecords, r.addWindows, r.addEdges, r.correctLateEvents, r.addActionItems, r.addIncidentStates,
+	r := &refresh{asOf: asOf, plan: newPlan(asOf, s.Options.Windows), b: snapshot.NewBuilder(SourceName, asOf, s.Options)}
+	if err := r.findInvalid(ctx, tx, s.Taxonomy); err != nil {
+		return nil, err
 	}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
-			return nil, err
-		}
+	if err := runReads(ctx, s.Pool, tx, settings, s.readConnections(), r.reads()); err != nil {
+		return nil, err
 	}
 	return r.b.Snapshot(), nil
 }
