@@ -181,15 +181,24 @@ func (r *refresh) addEdgeIncidents(ctx context.Context, q pgx.Tx) (func(), error
 // segments' edges.
 func (r *refresh) addEdgeCompletions(ctx context.Context, q pgx.Tx) (func(), error) {
 	after, until := r.plan.edgeArrays()
-	items, err := collect(ctx, q, "items done in partial days", itemColumns+`
+	type done struct {
+		incident string
+		item     record.ActionItem
+	}
+	items, err := collect(ctx, q, "items done in partial days", `
+		SELECT a.incident_id, a.team, a.created_at, a.due, a.closed_at
 		  FROM unnest($1::timestamptz[], $2::timestamptz[]) AS e (after, until)
 		  JOIN action_items a ON a.closed_at > e.after AND a.closed_at <= e.until
-		  JOIN incidents i ON i.id = a.incident_id
-		 WHERE a.status = 'done'`, []any{after, until}, scanItem)
+		 WHERE a.status = 'done'`, []any{after, until}, func(row pgx.CollectableRow) (done, error) {
+		d := done{item: record.ActionItem{Status: record.ItemDone}}
+		err := row.Scan(&d.incident, &d.item.Team, &d.item.CreatedAt, &d.item.Due, &d.item.ClosedAt)
+		d.item.CreatedAt, d.item.Due, d.item.ClosedAt = d.item.CreatedAt.UTC(), d.item.Due.UTC(), d.item.ClosedAt.UTC()
+		return d, err
+	})
 	return func() {
-		for _, it := range items {
-			if !r.invalid[it.incident.ID] {
-				r.b.AddCompletion(it.item, 1)
+		for _, d := range items {
+			if !r.invalid[d.incident] {
+				r.b.AddCompletion(d.item, 1)
 			}
 		}
 	}, err

@@ -40,13 +40,15 @@ type Source struct {
 	schemaReady atomic.Bool
 }
 
-// refreshPlannerSettings hold for a refresh's transaction. Every query of
+// refreshPlannerSettings hold for a refresh's transactions. Every query of
 // a refresh reads a few thousand rows by index, driven by small arrays of
 // blocks and edges; at a million incidents the planner misjudges those
-// joins, picks hash joins over whole tables and spends a tenth of a second
-// compiling them with JIT. Index-driven nested loops are always right here.
+// joins, picks hash joins over whole tables, spends a tenth of a second
+// compiling them with JIT, and sorts tens of thousands of rows to group
+// them. Index-driven nested loops and hashed groups are always right here.
 const refreshPlannerSettings = `; SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0;
-	SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`
+	SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
+	SET LOCAL enable_sort = off`
 
 // readConnections is how many connections a refresh reads on at once: up
 // to three, and never all of the pool's.
