@@ -1,0 +1,68 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestReadsShareOneSnapshot checks that the reads of a refresh, spread
+// over several connections, all see the database as of the instant the
+// refresh's first transaction began: a row committed after it is seen by
+// none of them.
+func TestReadsShareOneSnapshot(t *testing.T) {
+	pg := startTestDatabase(t)
+	ctx := context.Background()
+	insert := func(id string) {
+		t.Helper()
+		if _, err := pg.Exec(ctx, `INSERT INTO incidents (id, source_path, content_hash, title, severity, team, started_at, detected_at, origin, detection, status)
+			VALUES ($1, 'sql', '', 't', 'sev2', 'a', now() - interval '2 days', now() - interval '1 day', 'unknown', 'internal', 'draft')`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert("PM-1")
+	tx, err := pg.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only
+	if _, err := tx.Exec(ctx, `SELECT 1`); err != nil { // the snapshot is taken here
+		t.Fatal(err)
+	}
+	insert("PM-2")
+
+	// Read 0 waits until another read has counted, so that the reads run
+	// on at least two connections.
+	othersCounted := make(chan struct{}, 6)
+	counts := make([]int, 6)
+	connections := map[uint32]bool{}
+	var reads []read
+	for i := range counts {
+		reads = append(reads, func(ctx context.Context, q pgx.Tx) (func(), error) {
+			if i == 0 {
+				select {
+				case <-othersCounted:
+				case <-time.After(10 * time.Second):
+					return nil, errors.New("no other read ran while the first one waited")
+				}
+			}
+			var pid uint32
+			err := q.QueryRow(ctx, `SELECT count(*), pg_backend_pid() FROM incidents`).Scan(&counts[i], &pid)
+			othersCounted <- struct{}{}
+			return func() { connections[pid] = true }, err
+		})
+	}
+	if err := runReads(ctx, pg, tx, "SELECT 1", 3, reads); err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(counts, func(n int) bool { return n != 1 }) {
+		t.Fatalf("the reads counted %v incidents; all should see 1, as when the refresh began", counts)
+	}
+	if len(connections) < 2 {
+		t.Fatalf("the reads ran on %d connection(s), want several", len(connections))
+	}
+}
