@@ -29,7 +29,7 @@ func TestReadsShareOneSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // read-only
+	defer tx.Rollback(ctx)                              //nolint:errcheck // read-only
 	if _, err := tx.Exec(ctx, `SELECT 1`); err != nil { // the snapshot is taken here
 		t.Fatal(err)
 	}
