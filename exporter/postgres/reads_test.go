@@ -29,8 +29,9 @@ func TestReadsShareOneSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback(ctx)                              //nolint:errcheck // read-only
-	if _, err := tx.Exec(ctx, `SELECT 1`); err != nil { // the snapshot is taken here
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only
+	// The transaction's snapshot is taken by its first statement.
+	if _, err := tx.Exec(ctx, `SELECT 1`); err != nil {
 		t.Fatal(err)
 	}
 	insert("PM-2")
