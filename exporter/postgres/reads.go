@@ -53,11 +53,10 @@ func runReads(ctx context.Context, pool *pgxpool.Pool, tx pgx.Tx, settings strin
 				defer noMoreJoins()
 			} else {
 				joined, err := joinSnapshot(joinCtx, pool, snapshotID, settings)
-				if joinCtx.Err() != nil {
-					return
-				}
 				if err != nil {
-					fail(err)
+					if joinCtx.Err() == nil {
+						fail(err)
+					}
 					return
 				}
 				defer joined.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only; nothing to undo
