@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
 // TestReadsShareOneSnapshot checks that the reads of a refresh, spread
@@ -65,5 +68,46 @@ func TestReadsShareOneSnapshot(t *testing.T) {
 	}
 	if len(connections) < 2 {
 		t.Fatalf("the reads ran on %d connection(s), want several", len(connections))
+	}
+}
+
+// TestReadsWithABusyPool checks that a refresh does not wait for
+// connections the pool cannot give: with one connection, the refresh's own
+// transaction does every read.
+func TestReadsWithABusyPool(t *testing.T) {
+	config, err := pgxpool.ParseConfig(testenv.StartPostgres(t).URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(context.Background(), config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read-only
+	var applied []int
+	var reads []read
+	for i := range 4 {
+		reads = append(reads, func(ctx context.Context, q pgx.Tx) (func(), error) {
+			var n int
+			err := q.QueryRow(ctx, `SELECT $1::int`, i).Scan(&n)
+			return func() { applied = append(applied, n) }, err
+		})
+	}
+	if err := runReads(ctx, pool, tx, "SELECT 1", 3, reads); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the reads waited for a connection until the deadline")
+	}
+	if !slices.Equal(applied, []int{0, 1, 2, 3}) {
+		t.Fatalf("applied %v, want the four reads in order", applied)
 	}
 }
