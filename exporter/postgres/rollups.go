@@ -37,7 +37,7 @@ func bucketColumns(prefix string, n int) []string {
 }
 
 // incidentColumns are the summed columns of rollup_incidents, in the order
-// readIncidentSums expects them.
+// incidentStats expects them.
 func incidentColumns() []string {
 	columns := []string{"incidents", "repeats", "security", "data_loss", "customers_affected", "failed_requests"}
 	for _, h := range durationHistograms {
