@@ -22,10 +22,10 @@ const SourceName = "postgres"
 // of the database (pg_export_snapshot), so the snapshot is consistent
 // while its queries run at the same time on a few connections. It reads
 // the rollups the triggers keep (migrations/0002_rollups.sql) for the
-// whole days of the windows, and row by row only what they cannot answer: the incidents of the windows' partial first and
-// last days, the ones with an event after the snapshot's instant, the
-// invalid ones, and the open and pending records. docs/postgres.md walks
-// through it.
+// whole days of the windows, and row by row only what they cannot answer:
+// the incidents of the windows' partial first and last days, the ones
+// with an event after the snapshot's instant, the invalid ones, and the
+// open and pending records. docs/postgres.md walks through it.
 type Source struct {
 	Pool     *pgxpool.Pool
 	Taxonomy record.Taxonomy
