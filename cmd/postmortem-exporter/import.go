@@ -101,19 +101,21 @@ func registerMigrate(app *kingpin.Application, environ map[string]string) (*king
 	url := databaseURL(cmd, environ)
 	taxonomy := taxonomyFlag(cmd)
 	return cmd, func(ctx context.Context, env *environment) int {
-		tax, err := taxonomy()
-		var pool *pgxpool.Pool
-		applied := 0
-		if err == nil {
-			pool, applied, err = connect(ctx, url)
-		}
-		if err == nil {
-			defer pool.Close()
-			err = postgres.StoreTaxonomy(ctx, pool, tax)
-		}
-		if err != nil {
+		fail := func(err error) int {
 			fmt.Fprintln(env.stderr, "postmortem-exporter migrate:", err)
 			return exitError
+		}
+		tax, err := taxonomy()
+		if err != nil {
+			return fail(err)
+		}
+		pool, applied, err := connect(ctx, url)
+		if err != nil {
+			return fail(err)
+		}
+		defer pool.Close()
+		if err := postgres.StoreTaxonomy(ctx, pool, tax); err != nil {
+			return fail(err)
 		}
 		fmt.Fprintf(env.stdout, "applied %d migrations; the database schema is up to date\n", applied)
 		return exitOK
