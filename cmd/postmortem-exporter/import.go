@@ -54,6 +54,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
 	taxonomy := taxonomyFlag(cmd)
+	readOptions := sourceFlags(cmd, environ)
 	prune := cmd.Flag("prune", "Delete incidents whose file is gone.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
 		fail := func(err error) int {
@@ -64,7 +65,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err != nil {
 			return fail(err)
 		}
-		records, res, err := checkFolder(*dir, tax)
+		folder, res, err := checkFolder(ctx, *dir, tax, readOptions)
 		if err != nil {
 			return fail(err)
 		}
@@ -72,7 +73,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 			fmt.Fprintln(env.stdout, p)
 		}
 		var keep []string
-		for _, r := range records {
+		for _, r := range folder.Records {
 			keep = append(keep, r.ID)
 		}
 		pool, _, err := connect(ctx, url)

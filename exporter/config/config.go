@@ -25,6 +25,7 @@ const EnvPrefix = "POSTMORTEM_"
 // EnvPrefix); flags registered by AddFlags override them.
 type Config struct {
 	SourceDir         string         `env:"SOURCE_DIR"`
+	FileSource
 	DatabaseURL       string         `env:"DATABASE_URL"`
 	DatabaseURLFile   string         `env:"DATABASE_URL_FILE,file"` // the file's content
 	Migrate           bool           `env:"MIGRATE"`
@@ -44,7 +45,13 @@ type Config struct {
 // FromEnv reads the configuration from the environment, reporting every bad
 // variable at once.
 func FromEnv(environ map[string]string) (Config, error) {
-	var c Config
+	return fromEnv[Config](environ)
+}
+
+// fromEnv fills a settings struct from the environment, naming the
+// variable of every bad value.
+func fromEnv[T any](environ map[string]string) (T, error) {
+	var c T
 	err := env.ParseWithOptions(&c, env.Options{Prefix: EnvPrefix, Environment: environ})
 	var agg env.AggregateError
 	if !errors.As(err, &agg) {
@@ -68,6 +75,7 @@ func FromEnv(environ map[string]string) (Config, error) {
 func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("source.dir", "Folder of post-mortem records (.md with front matter, .yaml, .json). Empty: the bundled examples.").
 		Default(c.SourceDir).StringVar(&c.SourceDir)
+	c.FileSource.AddFlags(cmd)
 	cmd.Flag("database.url", "PostgreSQL connection string (pgx format); when set, records are read from PostgreSQL instead of files. Env: "+EnvPrefix+"DATABASE_URL or "+EnvPrefix+"DATABASE_URL_FILE.").
 		Default(c.EnvDatabaseURL()).StringVar(&c.DatabaseURL)
 	cmd.Flag("migrate", "Apply missing database migrations on the first refresh.").

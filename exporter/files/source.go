@@ -4,6 +4,9 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
@@ -14,35 +17,103 @@ import (
 const SourceName = "files"
 
 // Source reads the records from a folder on every refresh.
+//
+// Edits in flight: when a file that held a valid record turns invalid (a
+// save half done, a bad merge), its problems are reported as usual, but
+// the last valid version of the record (by path) keeps being served, so the
+// forum's numbers do not jump, until the file is fixed or removed.
+// Snapshot.Stale counts such records.
 type Source struct {
+	// FS is the folder to read; when nil, Dir is opened afresh on every
+	// refresh (see ReadDir).
 	FS  fs.FS
 	Dir string // how the folder is named in messages
+	// ReadOptions are the exclusions and limits of the file reads.
+	ReadOptions Options
 	// Shift, when set, tells how far to move every timestamp for a refresh
 	// as of an instant; only the bundled examples use it.
 	Shift    func(asOf time.Time) time.Duration
 	Taxonomy record.Taxonomy
 	Options  snapshot.Options
 	Logger   *slog.Logger
+
+	mu sync.Mutex // serialises refreshes, which share lastValid
+	// lastValid holds the record served for each path at the last
+	// refresh, shifted by lastShift.
+	lastValid map[string]*record.Record
+	lastShift time.Duration
 }
 
 // Name returns "files".
 func (s *Source) Name() string { return SourceName }
 
-// Snapshot reads and checks every record file and aggregates the valid ones.
-func (s *Source) Snapshot(_ context.Context, asOf time.Time) (*snapshot.Snapshot, error) {
-	records, problems, ignored, err := Read(s.FS, s.Dir)
+// Snapshot reads and checks every record file and aggregates the valid ones,
+// with the last valid version of the files that turned invalid. It gives up
+// with ctx's error when ctx ends first (the refresh timeout).
+func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var folder *Folder
+	var err error
+	if s.FS == nil {
+		folder, err = ReadDir(ctx, s.Dir, s.ReadOptions)
+	} else {
+		folder, err = Read(ctx, s.FS, s.Dir, s.ReadOptions)
+	}
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range ignored {
+	for _, name := range folder.Ignored {
 		s.Logger.Debug("ignoring a file that is not a record", "path", name)
 	}
+	for _, skip := range folder.Skipped {
+		s.Logger.Debug("skipping a file that is not a record", "path", skip.Path, "reason", skip.Reason)
+	}
+	var shift time.Duration
 	if s.Shift != nil {
-		d := s.Shift(asOf)
-		for _, r := range records {
-			r.Shift(d)
+		shift = s.Shift(asOf)
+		for _, r := range folder.Records {
+			r.Shift(shift)
 		}
 	}
-	res := record.Check(records, problems, s.Taxonomy)
-	return snapshot.FromRecords(SourceName, res, asOf, s.Options), nil
+	res := record.Check(folder.Records, folder.Problems, s.Taxonomy)
+	stale := s.serveLastValid(&res, shift)
+	snap := snapshot.FromRecords(SourceName, res, asOf, s.Options)
+	snap.Stale = stale
+	return snap, nil
+}
+
+// serveLastValid adds to res.Valid the last valid version of each file that
+// has a problem now, in place of what could be read of it, and remembers
+// the valid records for the next refresh. A file that is gone, or whose
+// record's id is now served by another file, drops its old version. It
+// returns how many old versions are served.
+func (s *Source) serveLastValid(res *record.Result, shift time.Duration) int {
+	next := make(map[string]*record.Record, len(res.Valid))
+	served := make(map[string]bool, len(res.Valid))
+	for _, r := range res.Valid {
+		next[r.Path] = r
+		served[r.ID] = true
+	}
+	var stale []*record.Record
+	for _, p := range res.Problems { // sorted by path
+		last, ok := s.lastValid[p.Path]
+		if !ok || served[last.ID] {
+			continue
+		}
+		last.Shift(shift - s.lastShift)
+		next[p.Path] = last
+		served[last.ID] = true
+		stale = append(stale, last)
+	}
+	s.lastValid, s.lastShift = next, shift
+	if len(stale) == 0 {
+		return 0
+	}
+	// What could be read of a file served in its old version is not
+	// counted as well (an unowned item would be counted twice).
+	res.Invalid = slices.DeleteFunc(res.Invalid, func(r *record.Record) bool { return next[r.Path] != nil })
+	res.Valid = append(res.Valid, stale...)
+	slices.SortStableFunc(res.Valid, func(a, b *record.Record) int { return strings.Compare(a.Path, b.Path) })
+	return len(stale)
 }

@@ -47,12 +47,12 @@ func TestSameMetricsAsFiles(t *testing.T) {
 	pg := startTestDatabase(t)
 	ctx := context.Background()
 	const dir = "../../examples/postmortems"
-	records, problems, _, err := files.Read(os.DirFS(dir), dir)
+	folder, err := files.Read(t.Context(), os.DirFS(dir), dir, files.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tax := record.DefaultTaxonomy()
-	res := record.Check(records, problems, tax)
+	res := record.Check(folder.Records, folder.Problems, tax)
 	if _, err := Import(ctx, pg, res.Valid, false, nil); err != nil {
 		t.Fatal(err)
 	}
