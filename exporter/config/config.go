@@ -24,7 +24,7 @@ const EnvPrefix = "POSTMORTEM_"
 // Config is every setting of `serve`. Env tags name the variables (with
 // EnvPrefix); flags registered by AddFlags override them.
 type Config struct {
-	SourceDir         string         `env:"SOURCE_DIR"`
+	SourceDir string `env:"SOURCE_DIR"`
 	FileSource
 	DatabaseURL       string         `env:"DATABASE_URL"`
 	DatabaseURLFile   string         `env:"DATABASE_URL_FILE,file"` // the file's content
