@@ -24,8 +24,7 @@ const EnvPrefix = "POSTMORTEM_"
 // Config is every setting of `serve`. Env tags name the variables (with
 // EnvPrefix); flags registered by AddFlags override them.
 type Config struct {
-	SourceDir string `env:"SOURCE_DIR"`
-	FileSource
+	SourceDir         string         `env:"SOURCE_DIR"`
 	DatabaseURL       string         `env:"DATABASE_URL"`
 	DatabaseURLFile   string         `env:"DATABASE_URL_FILE,file"` // the file's content
 	Migrate           bool           `env:"MIGRATE"`
@@ -40,6 +39,9 @@ type Config struct {
 	WebConfigFile     string         `env:"WEB_CONFIG_FILE"`
 	MaxRequests       int            `env:"WEB_MAX_REQUESTS" envDefault:"40"`
 	ScrapeTimeout     model.Duration `env:"WEB_TIMEOUT" envDefault:"10s"`
+
+	// FileSource holds the limits of the folder read from SourceDir.
+	FileSource
 }
 
 // FromEnv reads the configuration from the environment, reporting every bad
