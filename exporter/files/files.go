@@ -38,10 +38,11 @@ func kindOf(name string) fileKind {
 }
 
 // MaxDocumentSize is the most YAML a record may hold: its front matter, or
-// the whole of a .yaml or .json file. A record's fields take a few KiB;
-// the parser needs about a hundred times the text in memory, so this bounds
-// the memory of a read whatever the files hold.
-const MaxDocumentSize = 256 << 10
+// the whole of a .yaml or .json file. A record's fields take a few KiB
+// (50 action items with long titles, 15 KiB); the parser needs about a
+// hundred times the text in memory, so this bounds the memory of a read
+// whatever the files hold.
+const MaxDocumentSize = 64 << 10
 
 // Parse decodes one record file; name decides its format by extension. The
 // record is nil when the file could not be parsed at all. A nil record

@@ -346,7 +346,7 @@ func TestParseContentLimits(t *testing.T) {
 		{"binary.md", "---\n" + fields + "---\n\x00\x01\x02", 0, "file", record.CodeMalformed, fmt.Sprintf("binary content (a NUL byte at offset %d)", len("---\n"+fields+"---\n"))},
 		{"utf16.md", "\xff\xfe-\x00-\x00-\x00", 0, "file", record.CodeMalformed, "UTF-16 text"},
 		{"huge.yaml", fields + "services: [" + strings.Repeat("s,", MaxDocumentSize/2) + "s]\n", 0, "document", record.CodeTooLarge,
-			"256.2 KiB of fields, more than the 256.0 KiB a record may hold"}, // 158 bytes of fields + 11 ("services: [") + 262,144 + 3 ("s]\n") = 262,316 bytes = 256.17 KiB
+			"64.2 KiB of fields, more than the 64.0 KiB a record may hold"}, // 158 bytes of fields + 11 ("services: [") + 65,536 + 3 ("s]\n") = 65,708 bytes = 64.17 KiB
 		{"deep.yaml", fields + "impact: " + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "\n", 10, "document", record.CodeMalformed, "exceeded max depth of 10000"},
 		{"laughs.yaml", laughs + strings.Replace(fields, "team: a", "team: *lol9", 1), 14, "team", record.CodeMalformed, "expected a string"},
 	} {
