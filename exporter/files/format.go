@@ -93,7 +93,6 @@ func Format(r *record.Record, narrative string) ([]byte, error) {
 // zero time is left out.
 type utcTime time.Time
 
-
 // IsZero tells the encoder to leave out a zero time.
 func (t utcTime) IsZero() bool { return time.Time(t).IsZero() }
 

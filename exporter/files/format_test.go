@@ -59,4 +59,3 @@ func TestFormatRoundTrip(t *testing.T) {
 		}
 	}
 }
-
