@@ -8,7 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/bmatcuk/doublestar/v4"
 
@@ -96,14 +100,15 @@ func ReadDir(ctx context.Context, dir string, opts Options) (*Folder, error) {
 	return Read(ctx, root.FS(), dir, opts)
 }
 
-// Read walks fsys recursively and decodes every record file in it. Paths in
-// records and problems are joined to prefix (the folder as the user named
-// it). The error is non-nil only when the folder itself cannot be read or
-// ctx ends first: the walk checks ctx before each file, and gives up on a
-// read that is still blocked when ctx ends.
+// Read walks fsys recursively and decodes every record file in it, as many
+// at once as there are CPUs. Paths in records and problems are joined to
+// prefix (the folder as the user named it). The error is non-nil only when
+// the folder itself cannot be read or ctx ends first: the walk checks ctx
+// before each file, and gives up on a read that is still blocked when ctx
+// ends.
 func Read(ctx context.Context, fsys fs.FS, prefix string, opts Options) (*Folder, error) {
 	f := &Folder{}
-	limit := opts.maxFileSize()
+	var files []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, walkErr error) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -120,45 +125,78 @@ func Read(ctx context.Context, fsys fs.FS, prefix string, opts Options) (*Folder
 			return skipEntry(d)
 		case walkErr != nil:
 			f.problem(name, record.CodeReadError, "cannot read: %s", pathErrorText(walkErr))
-			return nil
 		case d.IsDir():
-			return nil
 		case d.Type()&fs.ModeSymlink != 0:
 			f.symlink(fsys, p, prefix)
-			return nil
 		case kindOf(p) == notRecord:
 			f.Ignored = append(f.Ignored, name)
-			return nil
 		case !d.Type().IsRegular(): // a named pipe would block a read forever
 			f.problem(name, record.CodeReadError, "not a regular file (%s): not read", d.Type())
-			return nil
+		default:
+			files = append(files, p)
 		}
-		data, err := readFile(ctx, fsys, p, limit)
-		var tooLarge *tooLargeError
-		switch {
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case errors.As(err, &tooLarge):
-			f.problem(name, record.CodeTooLarge, "%s", tooLarge.Error())
-			return nil
-		case err != nil:
-			f.problem(name, record.CodeReadError, "cannot read: %s", pathErrorText(err))
-			return nil
-		}
-		r, ps := Parse(name, data)
-		switch {
-		case r == nil && len(ps) == 0:
-			f.Skipped = append(f.Skipped, Skip{Path: name, Reason: "Markdown without front matter: not a record"})
-		case r != nil:
-			f.Records = append(f.Records, r)
-		}
-		f.Problems = append(f.Problems, ps...)
 		return nil
 	})
+	if err == nil {
+		err = f.readRecords(ctx, fsys, prefix, files, opts.maxFileSize())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read records from %s: %w", prefix, err)
 	}
+	slices.SortFunc(f.Skipped, func(a, b Skip) int { return strings.Compare(a.Path, b.Path) })
 	return f, nil
+}
+
+// fileRecord is what one record file held.
+type fileRecord struct {
+	record   *record.Record
+	problems []record.Problem
+}
+
+// readRecords reads and parses files, as many at once as there are CPUs,
+// and adds what they hold to f in the order of files.
+func (f *Folder) readRecords(ctx context.Context, fsys fs.FS, prefix string, files []string, limit int64) error {
+	results := make([]fileRecord, len(files))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(files) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				results[i] = readRecord(ctx, fsys, files[i], path.Join(prefix, files[i]), limit)
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, res := range results {
+		switch {
+		case res.record == nil && len(res.problems) == 0:
+			f.Skipped = append(f.Skipped, Skip{Path: path.Join(prefix, files[i]), Reason: "Markdown without front matter: not a record"})
+		case res.record != nil:
+			f.Records = append(f.Records, res.record)
+		}
+		f.Problems = append(f.Problems, res.problems...)
+	}
+	return nil
+}
+
+// readRecord reads and parses the file p, named name in messages.
+func readRecord(ctx context.Context, fsys fs.FS, p, name string, limit int64) fileRecord {
+	fail := func(code record.Code, format string, args ...any) fileRecord {
+		return fileRecord{problems: []record.Problem{{Path: name, Field: "file", Code: code, Message: fmt.Sprintf(format, args...)}}}
+	}
+	data, err := readFile(ctx, fsys, p, limit)
+	var tooLarge *tooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return fail(record.CodeTooLarge, "%s", tooLarge.Error())
+	case err != nil:
+		return fail(record.CodeReadError, "cannot read: %s", pathErrorText(err))
+	}
+	r, problems := Parse(name, data)
+	return fileRecord{r, problems}
 }
 
 func (f *Folder) problem(name string, code record.Code, format string, args ...any) {
