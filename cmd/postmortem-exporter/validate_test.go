@@ -141,7 +141,7 @@ func TestValidateRepositoryLayout(t *testing.T) {
 		filepath.Join(dir, "README.md") + ": skipped: Markdown without front matter: not a record\n" +
 		filepath.Join(dir, "TEMPLATE.md") + ": skipped: Markdown without front matter: not a record\n" +
 		dir + ": 1 records: 1 valid, 0 invalid (0 problems); 3 files skipped\n"
-	code, stdout, stderr = runCLI(t, "validate", "--source.exclude=templates/**", "--source.exclude=*.tmp", dir)
+	code, stdout, stderr = runCLI(t, "validate", "--source.exclude=./templates/**", "--source.exclude=*.tmp", dir)
 	if code != exitOK || stdout != want {
 		t.Fatalf("with --source.exclude: exit %d, stdout:\n%s\nstderr %s\nwant exit 0 and:\n%s", code, stdout, stderr, want)
 	}
