@@ -132,7 +132,7 @@ func Read(ctx context.Context, fsys fs.FS, prefix string, opts Options) (*Folder
 		case kindOf(p) == notRecord:
 			f.Ignored = append(f.Ignored, name)
 		case !d.Type().IsRegular(): // a named pipe would block a read forever
-			f.problem(name, record.CodeReadError, "not a regular file (%s): not read", d.Type())
+			f.problem(name, record.CodeReadError, "not a regular file (%s): not read", typeName(d.Type()))
 		default:
 			files = append(files, p)
 		}
@@ -212,6 +212,19 @@ func skipEntry(d fs.DirEntry) error {
 	return nil
 }
 
+// typeName names the type of a file that is not regular.
+func typeName(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "type " + mode.String()
+}
+
 // pathErrorText drops the path an fs error repeats: the problem names it.
 func pathErrorText(err error) string {
 	var pe *fs.PathError
@@ -276,7 +289,7 @@ func readLimited(fsys fs.FS, p string, limit int64) ([]byte, error) {
 	case err != nil:
 		return nil, err
 	case !info.Mode().IsRegular():
-		return nil, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
+		return nil, fmt.Errorf("not a regular file (%s)", typeName(info.Mode().Type()))
 	case info.Size() > limit:
 		return nil, &tooLargeError{size: info.Size(), limit: limit}
 	}
