@@ -131,3 +131,67 @@ func TestMigrateStoresTaxonomy(t *testing.T) {
 		t.Fatalf("a missing taxonomy file: exit %d, stderr %s", code, stderr)
 	}
 }
+
+// TestPruneKeepsIncidentsOfBrokenFiles breaks one record file in the ways
+// a repository breaks them (a YAML typo, the front matter lost in a merge,
+// the file emptied) and runs import --prune: the incident and its action
+// items stay, prune deletes nothing and names the file.
+func TestPruneKeepsIncidentsOfBrokenFiles(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../examples/postmortems")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "payments", "2026-05-20-checkout-500s-after-sdk-upgrade.md")
+	original, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "PM-2026-031"
+	stored := func() (incidents, items int) {
+		t.Helper()
+		err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM incidents WHERE id = $1), (SELECT count(*) FROM action_items WHERE incident_id = $1)`, id).Scan(&incidents, &items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return incidents, items
+	}
+	if code, stdout, stderr := runCLI(t, "import", "--database.url="+pg.URL, dir); code != exitOK {
+		t.Fatalf("first import: exit %d\n%s%s", code, stdout, stderr)
+	}
+	_, wantItems := stored()
+	if wantItems == 0 {
+		t.Fatalf("%s has no action items: the test would prove nothing", id)
+	}
+
+	for _, tc := range []struct{ name, content string }{
+		{"YAML typo", strings.Replace(string(original), "severity: sev2", "severity: [sev2", 1)},
+		{"front matter lost in a merge", "<<<<<<< HEAD\n" + string(original) + "=======\n>>>>>>> branch\n"},
+		{"emptied", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := runCLI(t, "import", "--database.url="+pg.URL, "--prune", dir)
+			if code == exitOK || !strings.Contains(stderr, "prune refused") || !strings.Contains(stderr, path) {
+				t.Errorf("import --prune with a broken file: exit %d, stdout:\n%s\nstderr:\n%s\nwant a non-zero exit and a refusal naming %s", code, stdout, stderr, path)
+			}
+			if incidents, items := stored(); incidents != 1 || items != wantItems {
+				t.Errorf("after import --prune: %d incidents %s with %d action items, want 1 with %d", incidents, id, items, wantItems)
+			}
+			if err := os.WriteFile(path, original, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, stdout, stderr := runCLI(t, "import", "--database.url="+pg.URL, dir); code != exitOK {
+				t.Fatalf("import of the repaired folder: exit %d\n%s%s", code, stdout, stderr)
+			}
+		})
+	}
+}
