@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -272,5 +273,28 @@ func TestPruneRefusesWhenUnsure(t *testing.T) {
 				t.Errorf("%d incidents stored, want %d", n, tc.stored)
 			}
 		})
+	}
+}
+
+// TestProgressSummary checks that synthesize and import, whose stderr is
+// not a terminal here, end with one summary line on stderr and nothing
+// else there (no progress line redrawn into a log).
+func TestProgressSummary(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	code, stdout, stderr := runCLI(t, "synthesize", "--database.url="+pg.URL, "--incidents=50", "--items-per-incident=2")
+	// 50 incidents with 2 action items each: 100 action items.
+	if want := regexp.MustCompile(`^synthesize: 50 incidents and 100 action items written in [0-9.]+m?s\n$`); code != exitOK || !want.MatchString(stderr) {
+		t.Errorf("synthesize: exit %d, stderr %q, want one line matching %s; stdout:\n%s", code, stderr, want, stdout)
+	}
+	code, stdout, stderr = runCLI(t, "synthesize", "--database.url="+pg.URL, "--incidents=50")
+	if code != exitError || !strings.Contains(stderr, "the database already holds incidents") {
+		t.Errorf("synthesize into a database with incidents: exit %d, stderr %q, want a refusal", code, stderr)
+	}
+	dir := t.TempDir()
+	writeIncident(t, dir, "PM-1", "sev1", "payments", 48*time.Hour, time.Hour)
+	writeIncident(t, dir, "PM-2", "sev2", "payments", 48*time.Hour, time.Hour)
+	code, stdout, stderr = runCLI(t, "import", "--database.url="+pg.URL, dir)
+	if want := regexp.MustCompile(`^import: 2 records upserted in [0-9.]+m?s\n$`); code != exitOK || !want.MatchString(stderr) {
+		t.Errorf("import: exit %d, stderr %q, want one line matching %s; stdout:\n%s", code, stderr, want, stdout)
 	}
 }
