@@ -56,7 +56,8 @@ func connect(ctx context.Context, databaseURL func() (string, error)) (*pgxpool.
 
 // meter returns a progress meter for job on the command's stderr: a line
 // redrawn in place when stderr is a terminal, one summary line otherwise.
+// The caller closes it.
 func (e *environment) meter(job, unit string) *progress.Meter {
 	f, ok := e.stderr.(*os.File)
-	return progress.New(e.stderr, ok && term.IsTerminal(int(f.Fd())), job, unit, nil)
+	return progress.New(e.stderr, ok && term.IsTerminal(int(f.Fd())), job, unit)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/progress"
 )
 
 // defaultPruneMaxDelete is --prune.max-delete's default: a repository
@@ -32,7 +33,11 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	maxDelete := cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete).Int()
 	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
+		var meter *progress.Meter
 		fail := func(err error) int {
+			if meter != nil {
+				meter.Close() // the error starts a line of its own
+			}
 			fmt.Fprintln(env.stderr, "postmortem-exporter import:", err)
 			return exitError
 		}
@@ -43,15 +48,19 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err != nil {
 			return fail(err)
 		}
-		meter := env.meter("import", "records")
+		// Reading counts nothing, but its line shows the time going by.
+		meter = env.meter("import", "records")
 		meter.Stage("read "+*dir, 0)
 		folder, err := readFolder(*dir, tax)
+		meter.Close() // ends the line before the problems are printed
 		if err != nil {
 			return fail(err)
 		}
 		for _, p := range folder.res.Problems {
 			fmt.Fprintln(env.stdout, p)
 		}
+		meter = env.meter("import", "records")
+		defer meter.Close()
 		pool, _, err := connect(ctx, url)
 		if err != nil {
 			return fail(err)
@@ -64,7 +73,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err != nil {
 			return fail(err)
 		}
-		meter.Finish(fmt.Sprintf("%d records upserted", len(folder.res.Valid)))
+		meter.Finish(progress.Thousands(int64(len(folder.res.Valid))) + " records upserted")
 		for _, item := range rep.RemovedItems {
 			fmt.Fprintf(env.stdout, "%s: action item %s of %s deleted: the record no longer holds it\n", item.Path, item.ID, item.Incident)
 		}
@@ -115,8 +124,8 @@ func readFolder(dir string, tax record.Taxonomy) (importFolder, error) {
 // blocks a prune, not only the ones that hide an id).
 func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f importFolder, req postgres.PruneRequest) (int, error) {
 	if bad := problemFiles(f.res); len(bad) > 0 {
-		return 0, fmt.Errorf("prune refused, nothing deleted: %d files have problems, so the incidents they hold are unknown; fix or remove them, then prune again:\n  %s",
-			len(bad), strings.Join(bad, "\n  "))
+		return 0, fmt.Errorf("prune refused, nothing deleted: which incidents these files hold is unknown (fix or remove them, then prune again):\n  %s",
+			strings.Join(bad, "\n  "))
 	}
 	for _, r := range f.records {
 		req.Keep = append(req.Keep, r.ID)

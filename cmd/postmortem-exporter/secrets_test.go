@@ -140,4 +140,3 @@ func checkNoPassword(t *testing.T, what, out string) {
 		}
 	}
 }
-

@@ -8,6 +8,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/progress"
 )
 
 func registerSynthesize(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
@@ -23,6 +24,7 @@ func registerSynthesize(app *kingpin.Application, environ map[string]string) (*k
 			return exitError
 		}
 		meter := env.meter("synthesize", "incidents")
+		defer meter.Close()
 		pool, _, err := connect(ctx, url)
 		if err == nil {
 			defer pool.Close()
@@ -32,10 +34,12 @@ func registerSynthesize(app *kingpin.Application, environ map[string]string) (*k
 			}.Write(ctx, pool)
 		}
 		if err != nil {
+			meter.Close() // the error starts a line of its own
 			fmt.Fprintln(env.stderr, "postmortem-exporter synthesize:", err)
 			return exitError
 		}
-		meter.Finish(fmt.Sprintf("%d incidents and %d action items written", *incidents, *incidents**items))
+		meter.Finish(fmt.Sprintf("%s incidents and %s action items written",
+			progress.Thousands(int64(*incidents)), progress.Thousands(int64(*incidents)*int64(*items))))
 		fmt.Fprintf(env.stdout, "wrote %d incidents with %d action items each\n", *incidents, *items)
 		return exitOK
 	}

@@ -1,7 +1,9 @@
 package progress
 
 import (
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,7 +21,7 @@ func newClock() *clock                   { return &clock{t: time.Date(2026, 11, 
 func job(terminal bool) string {
 	var out strings.Builder
 	c := newClock()
-	m := New(&out, terminal, "synthesize", "rows", c.now)
+	m := newMeter(&out, terminal, "synthesize", "rows", c.now)
 	m.Stage("copy incidents", 4000)
 	c.advance(100 * time.Millisecond)
 	m.Add(400) // 100 ms after the first line: not redrawn
@@ -28,8 +30,12 @@ func job(terminal bool) string {
 	c.advance(750 * time.Millisecond)
 	m.Add(3000) // 1 s: redrawn
 	m.Stage("rebuild rollups", 0)
-	c.advance(1500 * time.Millisecond)
+	c.advance(100 * time.Millisecond)
+	m.tick() // 100 ms after the last line: not redrawn
+	c.advance(1400 * time.Millisecond)
+	m.tick() // 1.5 s: redrawn, though nothing was counted
 	m.Finish("4,000 rows written")
+	m.Close() // after Finish: nothing more
 	return out.String()
 }
 
@@ -39,15 +45,17 @@ func TestTerminalRedrawsOneLine(t *testing.T) {
 	//  - 250 ms, 1,000 of 4,000 rows: 25%, 1,000/0.25 s = 4,000 rows/s;
 	//    3,000 left at 4,000 rows/s is 750 ms, rounded to tenths: 800ms.
 	//  - 1 s, 4,000 of 4,000: 100%, 4,000 rows/s, ETA 0s.
-	//  - the next stage has no total: the count and the elapsed time.
+	//  - the next stage counts nothing: the elapsed time, 0s at its
+	//    start, 1.5 s at the tick.
 	//  - the summary: 2.5 s since the job began, and the line ends.
 	want := []string{
 		"",
 		"synthesize: copy incidents: 0/4,000 rows (0%), 0s elapsed",
 		"synthesize: copy incidents: 1,000/4,000 rows (25%), 4,000 rows/s, ETA 800ms",
 		"synthesize: copy incidents: 4,000/4,000 rows (100%), 4,000 rows/s, ETA 0s",
-		"synthesize: rebuild rollups: 0 rows, 0s elapsed",
-		"synthesize: 4,000 rows written in 2.5s\n",
+		"synthesize: rebuild rollups: 0s elapsed",
+		"synthesize: rebuild rollups: 1.5s elapsed",
+		"synthesize: 4,000 rows written in 2.5s\n", // 1 s + 1.5 s
 	}
 	draws := strings.Split(job(true), "\r")
 	got := make([]string, len(draws))
@@ -77,7 +85,7 @@ func TestNotATerminalWritesOneSummaryLine(t *testing.T) {
 func TestRedrawsAtMostFourTimesASecond(t *testing.T) {
 	var out strings.Builder
 	c := newClock()
-	m := New(&out, true, "import", "records", c.now)
+	m := newMeter(&out, true, "import", "records", c.now)
 	m.Stage("upsert", 1_000_000)
 	for range 1_000_000 {
 		c.advance(time.Microsecond) // one second in all
@@ -89,10 +97,66 @@ func TestRedrawsAtMostFourTimesASecond(t *testing.T) {
 	}
 }
 
+func TestCloseEndsTheLine(t *testing.T) {
+	for _, terminal := range []bool{true, false} {
+		var out strings.Builder
+		m := newMeter(&out, terminal, "import", "records", newClock().now)
+		m.Stage("upsert", 10)
+		m.Close() // the job failed: its error goes on the next line
+		m.Close()
+		want := "" // not a terminal: nothing drawn, nothing to end
+		if terminal {
+			want = "\rimport: upsert: 0/10 records (0%), 0s elapsed\n"
+		}
+		if got := out.String(); got != want {
+			t.Errorf("terminal %v: %q, want %q", terminal, got, want)
+		}
+	}
+}
+
+// syncBuffer is a writer the meter's goroutine and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestLongStatementIsRedrawn runs a real meter through a stage that counts
+// nothing for a second: the line is redrawn while it waits, and nothing is
+// drawn after Close.
+func TestLongStatementIsRedrawn(t *testing.T) {
+	var out syncBuffer
+	m := New(&out, true, "synthesize", "incidents")
+	m.Stage("rebuild rollups", 0)
+	time.Sleep(time.Second)
+	m.Close()
+	closed := out.String()
+	time.Sleep(2 * RedrawEvery)
+	// The first line, then one per 250 ms tick: 4 in a second, at least 2
+	// on a busy machine.
+	if n := strings.Count(closed, "\rsynthesize: rebuild rollups: "); n < 3 || !regexp.MustCompile(`elapsed *\n$`).MatchString(closed) {
+		t.Errorf("%d lines in a second, want at least 3, the last ended:\n%q", n, closed)
+	}
+	if after := out.String(); after != closed {
+		t.Errorf("drawn after Close: %q", strings.TrimPrefix(after, closed))
+	}
+}
+
 func TestThousands(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -4000: "-4,000"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		if got := Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
