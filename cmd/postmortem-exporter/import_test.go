@@ -15,25 +15,41 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
-// TestImport imports the examples into a real PostgreSQL, re-imports
-// unchanged, changed, invalid and removed files, and checks the counts and
-// the rows.
-func TestImport(t *testing.T) {
-	pg := testenv.StartPostgres(t)
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pg.URL)
+// startDatabase starts a real PostgreSQL; count runs a query that counts
+// rows in it.
+func startDatabase(t *testing.T) (pg *testenv.Postgres, count func(query string, args ...any) int) {
+	t.Helper()
+	pg = testenv.StartPostgres(t)
+	pool, err := pgxpool.New(context.Background(), pg.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
-	count := func(query string, args ...any) int {
+	t.Cleanup(pool.Close)
+	return pg, func(query string, args ...any) int {
 		t.Helper()
 		var n int
-		if err := pool.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+		if err := pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
+}
+
+// copyExamples copies the bundled examples into a temporary folder.
+func copyExamples(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../examples/postmortems")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestImport imports the examples into a real PostgreSQL, re-imports
+// unchanged, changed, invalid and removed files, and checks the counts and
+// the rows.
+func TestImport(t *testing.T) {
+	pg, count := startDatabase(t)
 	importDir := func(wantCode int, wantLine string, args ...string) {
 		t.Helper()
 		code, stdout, stderr := runCLI(t, append([]string{"import", "--database.url=" + pg.URL}, args...)...)
@@ -50,10 +66,7 @@ func TestImport(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "migrate", "--database.url="+pg.URL); code != exitOK || !strings.Contains(stdout, wantApplied) {
 		t.Fatalf("migrate: exit %d, %s %s; want %q", code, stdout, stderr, wantApplied)
 	}
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../../examples/postmortems")); err != nil {
-		t.Fatal(err)
-	}
+	dir := copyExamples(t)
 	importDir(exitOK, "17 inserted, 0 updated, 0 unchanged, 0 pruned, 0 invalid", dir)
 	if n := count(`SELECT count(*) FROM incidents`); n != 17 {
 		t.Fatalf("%d incidents stored, want 17", n)
@@ -139,17 +152,8 @@ func TestMigrateStoresTaxonomy(t *testing.T) {
 // the file emptied) and runs import --prune: the incident and its action
 // items stay, prune deletes nothing and names the file.
 func TestPruneKeepsIncidentsOfBrokenFiles(t *testing.T) {
-	pg := testenv.StartPostgres(t)
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pg.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../../examples/postmortems")); err != nil {
-		t.Fatal(err)
-	}
+	pg, count := startDatabase(t)
+	dir := copyExamples(t)
 	path := filepath.Join(dir, "payments", "2026-05-20-checkout-500s-after-sdk-upgrade.md")
 	original, err := os.ReadFile(path)
 	if err != nil {
@@ -158,11 +162,7 @@ func TestPruneKeepsIncidentsOfBrokenFiles(t *testing.T) {
 	const id = "PM-2026-031"
 	stored := func() (incidents, items int) {
 		t.Helper()
-		err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM incidents WHERE id = $1), (SELECT count(*) FROM action_items WHERE incident_id = $1)`, id).Scan(&incidents, &items)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return incidents, items
+		return count(`SELECT count(*) FROM incidents WHERE id = $1`, id), count(`SELECT count(*) FROM action_items WHERE incident_id = $1`, id)
 	}
 	if code, stdout, stderr := runCLI(t, "import", "--database.url="+pg.URL, dir); code != exitOK {
 		t.Fatalf("first import: exit %d\n%s%s", code, stdout, stderr)
@@ -203,21 +203,7 @@ func TestPruneKeepsIncidentsOfBrokenFiles(t *testing.T) {
 // delete nothing and say why, that --prune.dry-run lists without deleting,
 // and that a prune within bounds deletes and names what it deleted.
 func TestPruneRefusesWhenUnsure(t *testing.T) {
-	pg := testenv.StartPostgres(t)
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pg.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	stored := func() int {
-		t.Helper()
-		var n int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM incidents`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	pg, count := startDatabase(t)
 	dir := t.TempDir()
 	for i := range 14 {
 		writeIncident(t, dir, fmt.Sprintf("PM-%d", i), "sev3", "payments", 48*time.Hour, time.Hour)
@@ -269,7 +255,7 @@ func TestPruneRefusesWhenUnsure(t *testing.T) {
 					t.Errorf("output does not say %q\nstdout:\n%s\nstderr:\n%s", w, stdout, stderr)
 				}
 			}
-			if n := stored(); n != tc.stored {
+			if n := count(`SELECT count(*) FROM incidents`); n != tc.stored {
 				t.Errorf("%d incidents stored, want %d", n, tc.stored)
 			}
 		})
