@@ -54,7 +54,7 @@ func TestPasswordNeverPrinted(t *testing.T) {
 		{"--database.url", func(url string) ([]string, []string) { return nil, []string{"--database.url=" + url} }},
 	}
 	commands := [][]string{
-		{"--help"}, {"--version"}, {"help", "serve"}, {"help", "import"},
+		{"--help"}, {"--help-long"}, {"--help-man"}, {"--version"}, {"help", "serve"}, {"help", "import"},
 		{"serve", "--help"}, {"import", "--help"}, {"migrate", "--help"}, {"synthesize", "--help"},
 		{"validate", "--help"}, {"generate", "--help"},
 		{"serve", "--no-such-flag"}, {"import", "--no-such-flag", records},
