@@ -101,10 +101,10 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 
 // importFolder is what import read from a folder.
 type importFolder struct {
-	dir     string
-	records []*record.Record // every record read, valid or not
-	res     record.Result
-	ignored []string // files that are not records
+	dir      string
+	records  []*record.Record // every record read, valid or not
+	res      record.Result
+	noRecord []string // files that gave no record: not records, or with a problem
 }
 
 // readFolder reads and checks every record file under dir.
@@ -113,7 +113,11 @@ func readFolder(dir string, tax record.Taxonomy) (importFolder, error) {
 	if err != nil {
 		return importFolder{}, err
 	}
-	return importFolder{dir: dir, records: records, res: record.Check(records, problems, tax), ignored: ignored}, nil
+	f := importFolder{dir: dir, records: records, res: record.Check(records, problems, tax), noRecord: ignored}
+	for _, p := range f.res.Problems {
+		f.noRecord = append(f.noRecord, p.Path)
+	}
+	return f, nil
 }
 
 // pruneFolder deletes the incidents whose file is gone from the folder,
@@ -130,9 +134,7 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 	for _, r := range f.records {
 		req.Keep = append(req.Keep, r.ID)
 	}
-	for _, p := range f.ignored {
-		req.Present = append(req.Present, relativeTo(f.dir, p))
-	}
+	req.StillThere = f.stillThere
 	pruned, err := postgres.Prune(ctx, pool, req)
 	var refused *postgres.PruneRefusedError
 	if errors.As(err, &refused) {
@@ -175,8 +177,23 @@ func problemFiles(res record.Result) []string {
 	return paths
 }
 
-// relativeTo returns name, a path joined to dir by files.Read, relative
-// to dir.
-func relativeTo(dir, name string) string {
-	return strings.TrimPrefix(name, path.Clean(dir)+"/")
+// stillThere reports whether sourcePath, the file an incident was
+// imported from, is still there though no record was read from it: read
+// as stored (the folder named as it was then), or as one of the files
+// under the folder that gave no record (the folder named otherwise).
+func (f importFolder) stillThere(sourcePath string) bool {
+	for _, r := range f.records {
+		if r.Path == sourcePath {
+			return false // it holds a record with another id: the id changed
+		}
+	}
+	if _, err := os.Lstat(sourcePath); err == nil {
+		return true
+	}
+	for _, name := range f.noRecord {
+		if rel := strings.TrimPrefix(name, path.Clean(f.dir)+"/"); strings.HasSuffix(sourcePath, "/"+rel) {
+			return true
+		}
+	}
+	return false
 }

@@ -149,7 +149,7 @@ func TestMigrateStoresTaxonomy(t *testing.T) {
 
 // TestPruneKeepsIncidentsOfBrokenFiles breaks one record file in the ways
 // a repository breaks them (a YAML typo, the front matter lost in a merge,
-// the file emptied) and runs import --prune: the incident and its action
+// the file emptied, replaced by a link) and runs import --prune: the incident and its action
 // items stay, prune deletes nothing and names the file.
 func TestPruneKeepsIncidentsOfBrokenFiles(t *testing.T) {
 	pg, count := startDatabase(t)
@@ -172,13 +172,27 @@ func TestPruneKeepsIncidentsOfBrokenFiles(t *testing.T) {
 		t.Fatalf("%s has no action items: the test would prove nothing", id)
 	}
 
-	for _, tc := range []struct{ name, content string }{
-		{"YAML typo", strings.Replace(string(original), "severity: sev2", "severity: [sev2", 1)},
-		{"front matter lost in a merge", "<<<<<<< HEAD\n" + string(original) + "=======\n>>>>>>> branch\n"},
-		{"emptied", ""},
+	write := func(content string) func() error {
+		return func() error { return os.WriteFile(path, []byte(content), 0o644) }
+	}
+	for _, tc := range []struct {
+		name   string
+		damage func() error
+	}{
+		{"YAML typo", write(strings.Replace(string(original), "severity: sev2", "severity: [sev2", 1))},
+		{"front matter lost in a merge", write("<<<<<<< HEAD\n" + string(original) + "=======\n>>>>>>> branch\n")},
+		{"emptied", write("")},
+		// Not read (a link), yet still there: the incident is not gone.
+		{"replaced by a link", func() error {
+			elsewhere := filepath.Join(t.TempDir(), "moved.md")
+			if err := os.Rename(path, elsewhere); err != nil {
+				return err
+			}
+			return os.Symlink(elsewhere, path)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+			if err := tc.damage(); err != nil {
 				t.Fatal(err)
 			}
 			code, stdout, stderr := runCLI(t, "import", "--database.url="+pg.URL, "--prune", dir)
@@ -187,6 +201,9 @@ func TestPruneKeepsIncidentsOfBrokenFiles(t *testing.T) {
 			}
 			if incidents, items := stored(); incidents != 1 || items != wantItems {
 				t.Errorf("after import --prune: %d incidents %s with %d action items, want 1 with %d", incidents, id, items, wantItems)
+			}
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
 			}
 			if err := os.WriteFile(path, original, 0o644); err != nil {
 				t.Fatal(err)

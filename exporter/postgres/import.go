@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -82,12 +81,11 @@ type PruneRequest struct {
 	// Keep holds the id of every record read from the folder. An empty
 	// Keep is refused: it would delete every incident.
 	Keep []string
-	// Present holds the paths, relative to the folder, of files that are
-	// in the folder but gave no record (unparsable, skipped, unreadable).
-	// An incident whose stored source_path is one of them (or ends with
-	// "/" and one of them, the folder having been named differently) is
-	// not gone: the prune is refused.
-	Present []string
+	// StillThere reports whether an incident's file (its stored
+	// source_path) is still there though it gave no record with the
+	// incident's id (skipped, unreadable, a link): such an incident is not
+	// gone, and the prune is refused. Nil checks no file.
+	StillThere func(sourcePath string) bool
 	// MaxDelete is the most incidents one prune may delete; when more
 	// would go, none do. It must be at least 1.
 	MaxDelete int
@@ -141,9 +139,9 @@ WHERE id <> ALL($1) ORDER BY id LIMIT $2`, req.Keep, req.MaxDelete+1)
 			return &PruneRefusedError{Total: total, Candidates: pruned,
 				Reason: fmt.Sprintf("%d incidents would be deleted, more than the %d allowed (--prune.max-delete)", total, req.MaxDelete)}
 		}
-		if present := stillPresent(pruned, req.Present); len(present) > 0 {
+		if present := stillThere(pruned, req.StillThere); len(present) > 0 {
 			return &PruneRefusedError{Total: total, Candidates: present,
-				Reason: fmt.Sprintf("the file of %d incidents is still in the folder but gave no record", len(present))}
+				Reason: "the files of these incidents are still there but gave no record"}
 		}
 		if req.DryRun || len(pruned) == 0 {
 			return nil
@@ -165,16 +163,12 @@ WHERE id <> ALL($1) ORDER BY id LIMIT $2`, req.Keep, req.MaxDelete+1)
 	return pruned, nil
 }
 
-// stillPresent returns the candidates whose source file is among present
-// (paths relative to the folder).
-func stillPresent(candidates []Pruned, present []string) []Pruned {
+// stillThere returns the candidates whose file is still there.
+func stillThere(candidates []Pruned, there func(string) bool) []Pruned {
 	var found []Pruned
 	for _, c := range candidates {
-		for _, rel := range present {
-			if c.SourcePath == rel || strings.HasSuffix(c.SourcePath, "/"+rel) {
-				found = append(found, c)
-				break
-			}
+		if there != nil && there(c.SourcePath) {
+			found = append(found, c)
 		}
 	}
 	return found

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path"
 	"testing"
 	"time"
 
@@ -53,14 +52,14 @@ func TestPruneRefusals(t *testing.T) {
 	for _, r := range records[1:] {
 		keep = append(keep, r.ID)
 	}
-	rel := path.Base(path.Dir(gone.Path)) + "/" + path.Base(gone.Path) // as files.Read under the folder names it
+	there := func(sourcePath string) bool { return sourcePath == gone.Path }
 
 	for _, tc := range []struct {
 		name string
 		req  PruneRequest
 	}{
 		{"no record kept", PruneRequest{MaxDelete: 100}},
-		{"the file is still there", PruneRequest{Keep: keep, Present: []string{"README.md", rel}, MaxDelete: 100}},
+		{"the file is still there", PruneRequest{Keep: keep, StillThere: there, MaxDelete: 100}},
 		{"more than allowed", PruneRequest{Keep: keep[1:], MaxDelete: 1}},
 	} {
 		pruned, err := Prune(ctx, pool, tc.req)
@@ -73,7 +72,7 @@ func TestPruneRefusals(t *testing.T) {
 		}
 	}
 
-	pruned, err := Prune(ctx, pool, PruneRequest{Keep: keep, Present: []string{"README.md"}, MaxDelete: 1, DryRun: true})
+	pruned, err := Prune(ctx, pool, PruneRequest{Keep: keep, MaxDelete: 1, DryRun: true})
 	if err != nil || len(pruned) != 1 || pruned[0] != (Pruned{ID: gone.ID, SourcePath: gone.Path}) {
 		t.Fatalf("dry run: %v, %v; want [%s %s]", pruned, err, gone.ID, gone.Path)
 	}
