@@ -246,6 +246,10 @@ func TestPruneRefusesWhenUnsure(t *testing.T) {
 		{"folder with only a README", []string{empty}, exitError, []string{"prune refused, nothing deleted"}, 14},
 		// 14 files removed but 2: 12 incidents would go, more than 10; the
 		// first 11 by id are listed (PM-10 ... PM-8), then "and 1 more" (PM-9).
+		// The wrong folder: PM-2 ... PM-13 are not in it, but their files
+		// are still there.
+		{"another folder", []string{"other"}, exitError,
+			[]string{"prune refused, nothing deleted: the files these incidents were imported from are still there", "PM-10 ("}, 14},
 		{"more than --prune.max-delete", []string{"keep2"}, exitError,
 			[]string{"prune refused, nothing deleted: 12 incidents would be deleted, more than the 10 allowed (--prune.max-delete)", "PM-10 (", "PM-8 (", "and 1 more"}, 14},
 		{"dry run", []string{"--prune.dry-run", "--prune.max-delete=12", "keep2"}, exitOK,
@@ -256,10 +260,18 @@ func TestPruneRefusesWhenUnsure(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"import", "--database.url=" + pg.URL, "--prune"}
 			for _, a := range tc.args {
-				if a == "keep2" { // a folder with PM-0 and PM-1 only
+				switch a {
+				case "other": // another folder, with PM-0 and PM-1 only
 					a = t.TempDir()
 					writeIncident(t, a, "PM-0", "sev3", "payments", 48*time.Hour, time.Hour)
 					writeIncident(t, a, "PM-1", "sev3", "payments", 48*time.Hour, time.Hour)
+				case "keep2": // the folder, all files deleted but PM-0 and PM-1
+					a = dir
+					for i := 2; i < 14; i++ {
+						if err := os.Remove(filepath.Join(dir, fmt.Sprintf("PM-%d.md", i))); err != nil && !os.IsNotExist(err) {
+							t.Fatal(err)
+						}
+					}
 				}
 				args = append(args, a)
 			}

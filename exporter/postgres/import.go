@@ -98,11 +98,12 @@ type Pruned struct {
 	ID, SourcePath string
 }
 
-// PruneRefusedError says why a prune deleted nothing. Candidates lists the
-// incidents it would have deleted (at most MaxDelete+1 of them).
+// PruneRefusedError says why a prune deleted nothing and which incidents
+// the refusal is about: Total of them, Candidates listing at most
+// MaxDelete+1.
 type PruneRefusedError struct {
 	Reason     string
-	Total      int // incidents the prune would have deleted
+	Total      int
 	Candidates []Pruned
 }
 
@@ -135,13 +136,15 @@ WHERE id <> ALL($1) ORDER BY id LIMIT $2`, req.Keep, req.MaxDelete+1)
 		if _, err := pgx.ForEachRow(rows, []any{&p.ID, &p.SourcePath, &total}, func() error { pruned = append(pruned, p); return nil }); err != nil {
 			return err
 		}
+		// A file still there says more (the wrong folder, a link) than a
+		// count: it is checked first, on the candidates fetched.
+		if present := stillThere(pruned, req.StillThere); len(present) > 0 {
+			return &PruneRefusedError{Total: len(present), Candidates: present,
+				Reason: "the files these incidents were imported from are still there, but no record with their id was read from them"}
+		}
 		if total > req.MaxDelete {
 			return &PruneRefusedError{Total: total, Candidates: pruned,
 				Reason: fmt.Sprintf("%d incidents would be deleted, more than the %d allowed (--prune.max-delete)", total, req.MaxDelete)}
-		}
-		if present := stillThere(pruned, req.StillThere); len(present) > 0 {
-			return &PruneRefusedError{Total: total, Candidates: present,
-				Reason: "the files of these incidents are still there but gave no record"}
 		}
 		if req.DryRun || len(pruned) == 0 {
 			return nil
