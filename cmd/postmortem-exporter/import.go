@@ -29,7 +29,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
 	taxonomy := taxonomyFlag(cmd)
-	prune := cmd.Flag("prune", "Delete the incidents whose file is gone from the folder. Refused, deleting nothing, when any file has a problem, when the folder holds no record, when a file that gave no record is an incident's file, or when more than --prune.max-delete incidents would go.").Bool()
+	prune := cmd.Flag("prune", "Delete the incidents whose file is gone from the folder. Refused, deleting nothing, when any file has a problem, when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
 	maxDelete := cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete).Int()
 	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
