@@ -58,7 +58,7 @@ func (o Options) maxFileSize() int64 {
 
 func (o Options) excluded(p string) bool {
 	for _, pattern := range o.Exclude {
-		pattern = strings.TrimPrefix(pattern, "./") // as people write paths in a shell
+		pattern = strings.TrimPrefix(pattern, "./")    // as people write paths in a shell
 		if ok, _ := doublestar.Match(pattern, p); ok { // patterns are checked by Check
 			return true
 		}
