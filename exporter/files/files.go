@@ -59,6 +59,12 @@ func Parse(name string, data []byte) (*record.Record, []record.Problem) {
 	if i := bytes.IndexByte(data, 0); i >= 0 {
 		return nil, fileProblem(record.CodeMalformed, "binary content (a NUL byte at offset %d), not text", i)
 	}
+	// Checked before a Markdown file without front matter is skipped: a
+	// merge can push the front matter off the first line.
+	if loc := conflictMarker.FindIndex(data); loc != nil {
+		return nil, []record.Problem{{Path: name, Line: bytes.Count(data[:loc[0]], []byte("\n")) + 1, Field: "file", Code: record.CodeMalformed,
+			Message: "unresolved merge conflict: keep one side and remove the '<<<<<<<', '=======' and '>>>>>>>' lines"}}
+	}
 	if kindOf(name) == markdown && !startsFrontMatter(data) {
 		return nil, nil
 	}
@@ -136,7 +142,10 @@ func frontMatter(data []byte) ([]byte, bool) {
 }
 
 var (
-	lineInError = regexp.MustCompile(`line (\d+)`)
+	// conflictMarker is the first line git writes into a file it could not
+	// merge.
+	conflictMarker = regexp.MustCompile(`(?m)^<<<<<<<( |\r?$)`)
+	lineInError    = regexp.MustCompile(`line (\d+)`)
 	// yamlErrorPrefix is the parser's own location, relative to the front
 	// matter; the problem carries the file's line instead.
 	yamlErrorPrefix = regexp.MustCompile(`^yaml: (line \d+: )?`)

@@ -344,6 +344,8 @@ func TestParseContentLimits(t *testing.T) {
 		{"latin1.md", "---\n" + fields + "---\nCaf\xe9 outage\n", 0, "file", record.CodeMalformed, "not UTF-8 text (line 12)"},
 		{"latin1.yaml", fields + "services: [caf\xe9]\n", 0, "file", record.CodeMalformed, "not UTF-8 text (line 10)"},
 		{"binary.md", "---\n" + fields + "---\n\x00\x01\x02", 0, "file", record.CodeMalformed, fmt.Sprintf("binary content (a NUL byte at offset %d)", len("---\n"+fields+"---\n"))},
+		{"conflict.md", "<<<<<<< HEAD\n---\n" + fields + "---\n=======\n>>>>>>> branch\n", 1, "file", record.CodeMalformed, "unresolved merge conflict"},
+		{"conflict-inside.yaml", fields + "<<<<<<< ours\nservices: [a]\n=======\nservices: [b]\n>>>>>>> theirs\n", 10, "file", record.CodeMalformed, "unresolved merge conflict"},
 		{"utf16.md", "\xff\xfe-\x00-\x00-\x00", 0, "file", record.CodeMalformed, "UTF-16 text"},
 		{"huge.yaml", fields + "services: [" + strings.Repeat("s,", MaxDocumentSize/2) + "s]\n", 0, "document", record.CodeTooLarge,
 			"64.2 KiB of fields, more than the 64.0 KiB a record may hold"}, // 158 bytes of fields + 11 ("services: [") + 65,536 + 3 ("s]\n") = 65,708 bytes = 64.17 KiB
