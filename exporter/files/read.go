@@ -93,12 +93,19 @@ type Skip struct {
 // sees dir as it is now, even when dir is a link that was swapped (as
 // git-sync does).
 func ReadDir(ctx context.Context, dir string, opts Options) (*Folder, error) {
+	return readDir(ctx, dir, opts, Parse)
+}
+
+// parseFunc decodes one record file, as Parse does.
+type parseFunc func(name string, data []byte) (*record.Record, []record.Problem)
+
+func readDir(ctx context.Context, dir string, opts Options, parse parseFunc) (*Folder, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read records: %w", err)
 	}
 	defer root.Close()
-	return Read(ctx, root.FS(), dir, opts)
+	return read(ctx, root.FS(), dir, opts, parse)
 }
 
 // Read walks fsys recursively and decodes every record file in it, as many
@@ -108,6 +115,10 @@ func ReadDir(ctx context.Context, dir string, opts Options) (*Folder, error) {
 // before each file, and gives up on a read that is still blocked when ctx
 // ends.
 func Read(ctx context.Context, fsys fs.FS, prefix string, opts Options) (*Folder, error) {
+	return read(ctx, fsys, prefix, opts, Parse)
+}
+
+func read(ctx context.Context, fsys fs.FS, prefix string, opts Options, parse parseFunc) (*Folder, error) {
 	f := &Folder{}
 	var files []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, walkErr error) error {
@@ -139,7 +150,7 @@ func Read(ctx context.Context, fsys fs.FS, prefix string, opts Options) (*Folder
 		return nil
 	})
 	if err == nil {
-		err = f.readRecords(ctx, fsys, prefix, files, opts.maxFileSize())
+		err = f.readRecords(ctx, fsys, prefix, files, opts.maxFileSize(), parse)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read records from %s: %w", prefix, err)
@@ -156,14 +167,14 @@ type fileRecord struct {
 
 // readRecords reads and parses files, as many at once as there are CPUs,
 // and adds what they hold to f in the order of files.
-func (f *Folder) readRecords(ctx context.Context, fsys fs.FS, prefix string, files []string, limit int64) error {
+func (f *Folder) readRecords(ctx context.Context, fsys fs.FS, prefix string, files []string, limit int64, parse parseFunc) error {
 	results := make([]fileRecord, len(files))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(files) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				results[i] = readRecord(ctx, fsys, files[i], path.Join(prefix, files[i]), limit)
+				results[i] = readRecord(ctx, fsys, files[i], path.Join(prefix, files[i]), limit, parse)
 			}
 		})
 	}
@@ -184,7 +195,7 @@ func (f *Folder) readRecords(ctx context.Context, fsys fs.FS, prefix string, fil
 }
 
 // readRecord reads and parses the file p, named name in messages.
-func readRecord(ctx context.Context, fsys fs.FS, p, name string, limit int64) fileRecord {
+func readRecord(ctx context.Context, fsys fs.FS, p, name string, limit int64, parse parseFunc) fileRecord {
 	fail := func(code record.Code, format string, args ...any) fileRecord {
 		return fileRecord{problems: []record.Problem{{Path: name, Field: "file", Code: code, Message: fmt.Sprintf(format, args...)}}}
 	}
@@ -196,7 +207,7 @@ func readRecord(ctx context.Context, fsys fs.FS, p, name string, limit int64) fi
 	case err != nil:
 		return fail(record.CodeReadError, "cannot read: %s", pathErrorText(err))
 	}
-	r, problems := Parse(name, data)
+	r, problems := parse(name, data)
 	return fileRecord{r, problems}
 }
 

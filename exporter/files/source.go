@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"crypto/sha256"
 	"io/fs"
 	"log/slog"
 	"slices"
@@ -37,11 +38,53 @@ type Source struct {
 	Options  snapshot.Options
 	Logger   *slog.Logger
 
-	mu sync.Mutex // serialises refreshes, which share lastValid
-	// lastValid holds the record served for each path at the last
-	// refresh, shifted by lastShift.
-	lastValid map[string]*record.Record
+	mu sync.Mutex // serialises refreshes, which share the fields below
+	// Every record below is shifted by lastShift, the shift of the last
+	// refresh. A record may be in both maps.
 	lastShift time.Duration
+	// lastValid holds the record served for each path at the last refresh.
+	lastValid map[string]*record.Record
+	// parsed holds the records read without a problem at the last
+	// refresh, with a hash of their file: a file that has not changed is
+	// not parsed again, and its record is not held twice.
+	parsed map[string]parsedFile
+}
+
+// parsedFile is a record and a hash of the bytes it was parsed from.
+type parsedFile struct {
+	sum    [sha256.Size]byte
+	record *record.Record
+}
+
+// reusingParser parses the files of one refresh, reusing the record of a
+// file whose bytes have not changed since the last refresh. It is called
+// for many files at once.
+type reusingParser struct {
+	last      map[string]parsedFile // read only during the refresh
+	lastShift time.Duration
+
+	mu     sync.Mutex
+	next   map[string]parsedFile
+	reused map[*record.Record]bool
+}
+
+func (p *reusingParser) parse(name string, data []byte) (*record.Record, []record.Problem) {
+	sum := sha256.Sum256(data)
+	if old, ok := p.last[name]; ok && old.sum == sum {
+		old.record.Shift(-p.lastShift) // back as read, as a new record is
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.next[name] = old
+		p.reused[old.record] = true
+		return old.record, nil
+	}
+	r, problems := Parse(name, data)
+	if r != nil && len(problems) == 0 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.next[name] = parsedFile{sum, r}
+	}
+	return r, problems
 }
 
 // Name returns "files".
@@ -53,14 +96,18 @@ func (s *Source) Name() string { return SourceName }
 func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	parser := &reusingParser{last: s.parsed, lastShift: s.lastShift, next: map[string]parsedFile{}, reused: map[*record.Record]bool{}}
 	var folder *Folder
 	var err error
 	if s.FS == nil {
-		folder, err = ReadDir(ctx, s.Dir, s.ReadOptions)
+		folder, err = readDir(ctx, s.Dir, s.ReadOptions, parser.parse)
 	} else {
-		folder, err = Read(ctx, s.FS, s.Dir, s.ReadOptions)
+		folder, err = read(ctx, s.FS, s.Dir, s.ReadOptions, parser.parse)
 	}
 	if err != nil {
+		for r := range parser.reused { // as they were, for the next refresh
+			r.Shift(s.lastShift)
+		}
 		return nil, err
 	}
 	for _, name := range folder.Ignored {
@@ -77,7 +124,8 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapsh
 		}
 	}
 	res := record.Check(folder.Records, folder.Problems, s.Taxonomy)
-	stale := s.serveLastValid(&res, shift)
+	stale := s.serveLastValid(&res, shift, parser.reused)
+	s.parsed = parser.next
 	snap := snapshot.FromRecords(SourceName, res, asOf, s.Options)
 	snap.Stale = stale
 	return snap, nil
@@ -87,8 +135,9 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapsh
 // has a problem now, in place of what could be read of it, and remembers
 // the valid records for the next refresh. A file that is gone, or whose
 // record's id is now served by another file, drops its old version. It
-// returns how many old versions are served.
-func (s *Source) serveLastValid(res *record.Result, shift time.Duration) int {
+// returns how many old versions are served. reused are the records of
+// this refresh that were reused from the last: they are shifted already.
+func (s *Source) serveLastValid(res *record.Result, shift time.Duration, reused map[*record.Record]bool) int {
 	next := make(map[string]*record.Record, len(res.Valid))
 	served := make(map[string]bool, len(res.Valid))
 	for _, r := range res.Valid {
@@ -101,7 +150,9 @@ func (s *Source) serveLastValid(res *record.Result, shift time.Duration) int {
 		if !ok || served[last.ID] {
 			continue
 		}
-		last.Shift(shift - s.lastShift)
+		if !reused[last] {
+			last.Shift(shift - s.lastShift)
+		}
 		next[p.Path] = last
 		served[last.ID] = true
 		stale = append(stale, last)
