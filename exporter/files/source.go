@@ -105,9 +105,7 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapsh
 		folder, err = read(ctx, s.FS, s.Dir, s.ReadOptions, parser.parse)
 	}
 	if err != nil {
-		for r := range parser.reused { // as they were, for the next refresh
-			r.Shift(s.lastShift)
-		}
+		s.keepParsed(parser)
 		return nil, err
 	}
 	for _, name := range folder.Ignored {
@@ -129,6 +127,19 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapsh
 	snap := snapshot.FromRecords(SourceName, res, asOf, s.Options)
 	snap.Stale = stale
 	return snap, nil
+}
+
+// keepParsed keeps what a refresh that failed half-way parsed, so that the
+// next one does not parse it again: a folder too large to read within the
+// refresh timeout is read over a few refreshes, not never.
+func (s *Source) keepParsed(parser *reusingParser) {
+	if s.parsed == nil {
+		s.parsed = map[string]parsedFile{}
+	}
+	for name, p := range parser.next {
+		p.record.Shift(s.lastShift) // like every record kept
+		s.parsed[name] = p
+	}
 }
 
 // serveLastValid adds to res.Valid the last valid version of each file that

@@ -117,8 +117,8 @@ func TestStaleVersionYieldsToItsID(t *testing.T) {
 }
 
 // TestTimeoutKeepsRecordsForNextRefresh checks a refresh that times out
-// half-way leaves the records it reused as they were: the next refresh
-// still places them in time.
+// half-way keeps what it read for the next refresh, and leaves the records
+// it reused as they were: the next refresh still places them in time.
 func TestTimeoutKeepsRecordsForNextRefresh(t *testing.T) {
 	dir := t.TempDir()
 	writeTree(t, dir, map[string]string{"a.md": recordText("PM-1", "alpha"), "slow.md": recordText("PM-2", "beta")})
@@ -135,16 +135,20 @@ func TestTimeoutKeepsRecordsForNextRefresh(t *testing.T) {
 	if s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, 50)); err != nil || alpha(s) != 1 {
 		t.Fatalf("first refresh: %v", err)
 	}
+	writeTree(t, dir, map[string]string{"b.md": recordText("PM-3", "bravo")}) // new: parsed for the first time below
 	slow.Store(true)
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	if _, err := src.Snapshot(ctx, anchor.AddDate(0, 0, 100)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("slow refresh: %v, want the deadline", err)
 	}
+	if _, ok := src.parsed[filepath.Join(dir, "b.md")]; !ok {
+		t.Errorf("b.md, parsed before the deadline, is not kept for the next refresh")
+	}
 	slow.Store(false)
 	s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, 150))
-	if err != nil || s.Records != 2 || alpha(s) != 1 {
-		t.Fatalf("refresh after the timeout: %v, %d records, alpha in 30d %d; want 2 and 1", err, s.Records, alpha(s))
+	if err != nil || s.Records != 3 || alpha(s) != 1 {
+		t.Fatalf("refresh after the timeout: %v, %d records, alpha in 30d %d; want 3 and 1", err, s.Records, alpha(s))
 	}
 }
 
