@@ -53,18 +53,18 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
-	taxonomy := taxonomyFlag(cmd)
+	checkRules := rulesFlags(cmd, environ)
 	prune := cmd.Flag("prune", "Delete incidents whose file is gone.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
 		fail := func(err error) int {
 			fmt.Fprintln(env.stderr, "postmortem-exporter import:", err)
 			return exitError
 		}
-		tax, err := taxonomy()
+		rules, err := checkRules()
 		if err != nil {
 			return fail(err)
 		}
-		records, res, err := checkFolder(*dir, tax)
+		records, res, err := checkFolder(*dir, rules)
 		if err != nil {
 			return fail(err)
 		}
@@ -80,7 +80,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 			return fail(err)
 		}
 		defer pool.Close()
-		if err := postgres.StoreTaxonomy(ctx, pool, tax); err != nil {
+		if err := postgres.StoreTaxonomy(ctx, pool, rules.Taxonomy); err != nil {
 			return fail(err)
 		}
 		rep, err := postgres.Import(ctx, pool, res.Valid, *prune, keep)

@@ -94,14 +94,14 @@ func collect[T any](ctx context.Context, q pgx.Tx, what, query string, args []an
 // findInvalid reports the incidents that break the taxonomy or name
 // related incidents that do not exist. rollup_values lists the values in
 // use, so the facts are searched for bad values only when there are some.
-func (r *refresh) findInvalid(ctx context.Context, q pgx.Tx, tax record.Taxonomy) error {
+func (r *refresh) findInvalid(ctx context.Context, q pgx.Tx, rules record.Rules) error {
 	r.invalid = map[string]bool{}
 	facts, err := collect(ctx, q, "related incidents", `SELECT `+factColumns+` FROM incident_facts f
 		WHERE f.unknown_related <> '{}' ORDER BY f.incident_id`, nil, scanFact)
 	if err != nil {
 		return err
 	}
-	bad, err := valuesOutside(ctx, q, tax)
+	bad, err := valuesOutside(ctx, q, rules.Taxonomy)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (r *refresh) findInvalid(ctx context.Context, q pgx.Tx, tax record.Taxonomy
 		facts = append(facts, outside...)
 	}
 	for _, f := range facts {
-		problems := record.Validate(f.record, tax)
+		problems := record.Validate(f.record, rules)
 		for _, id := range f.unknownRelated {
 			problems = append(problems, record.Problem{Path: f.record.Path, Field: "related", Code: record.CodeUnknownRelated,
 				Message: fmt.Sprintf("no other incident has id %q", id)})

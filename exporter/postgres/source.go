@@ -29,7 +29,9 @@ const SourceName = "postgres"
 type Source struct {
 	Pool     *pgxpool.Pool
 	Taxonomy record.Taxonomy
-	Options  snapshot.Options
+	// Limits bound the records' times and lists, as for files.
+	Limits  record.Limits
+	Options snapshot.Options
 	// StatementTimeout bounds every statement of a refresh.
 	StatementTimeout time.Duration
 	// Migrate applies missing migrations on the first refresh that reaches
@@ -79,7 +81,8 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapsh
 		return nil, fmt.Errorf("refresh settings: %w", err)
 	}
 	r := &refresh{asOf: asOf, plan: newPlan(asOf, s.Options.Windows), b: snapshot.NewBuilder(SourceName, asOf, s.Options)}
-	if err := r.findInvalid(ctx, tx, s.Taxonomy); err != nil {
+	rules := record.Rules{Taxonomy: s.Taxonomy, Limits: s.Limits, Now: time.Now()} // the wall clock, as for files
+	if err := r.findInvalid(ctx, tx, rules); err != nil {
 		return nil, err
 	}
 	if err := runReads(ctx, s.Pool, tx, settings, s.readConnections(), r.reads()); err != nil {

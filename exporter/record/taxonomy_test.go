@@ -30,11 +30,11 @@ func TestCustomTaxonomy(t *testing.T) {
 	started := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := &Record{Path: "a.md", Line: 1, ID: "PM-1", Title: "t", Severity: "critical", Team: "a",
 		StartedAt: started, DetectedAt: started, Origin: "unknown", Detection: "internal", Status: StatusDraft}
-	if res := Check([]*Record{r}, nil, tax); len(res.Problems) != 0 {
+	if res := Check([]*Record{r}, nil, Rules{Taxonomy: tax, Limits: DefaultLimits(), Now: started}); len(res.Problems) != 0 {
 		t.Fatalf("a custom severity was rejected: %v", res.Problems)
 	}
 	r.Severity = "sev1"
-	if res := Check([]*Record{r}, nil, tax); len(res.Problems) != 1 || res.Problems[0].Code != CodeInvalidValue {
+	if res := Check([]*Record{r}, nil, Rules{Taxonomy: tax, Limits: DefaultLimits(), Now: started}); len(res.Problems) != 1 || res.Problems[0].Code != CodeInvalidValue {
 		t.Fatalf("a default severity outside the custom taxonomy was accepted: %v", res.Problems)
 	}
 }

@@ -1,0 +1,121 @@
+package record
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Rules are what records are checked against besides the model itself.
+type Rules struct {
+	Taxonomy Taxonomy
+	Limits   Limits
+	// Now is the instant of the check: a time after Now plus
+	// Limits.MaxClockSkew is in the future.
+	Now time.Time
+}
+
+// Limits bound what one record may hold: its times must be plausible, its
+// lists short enough that one file cannot flood memory or the metrics.
+// docs/records.md explains each and its flag.
+type Limits struct {
+	// MaxClockSkew is how far after the instant of the check a time may
+	// lie: the writer's clock may run a little ahead, nobody resolves an
+	// incident tomorrow.
+	MaxClockSkew time.Duration
+	// MaxDuration bounds the time to detect, to mitigate and to recover,
+	// and an action item's time from created_at to closed_at and to its
+	// due day.
+	MaxDuration time.Duration
+	// MaxActionItems bounds the action items of a record.
+	MaxActionItems int
+	// MaxListLength bounds a record's services and related ids.
+	MaxListLength int
+}
+
+// DefaultLimits are the limits documented in docs/records.md.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxClockSkew:   5 * time.Minute,
+		MaxDuration:    365 * 24 * time.Hour,
+		MaxActionItems: 100,
+		MaxListLength:  100,
+	}
+}
+
+// earliest is the earliest plausible time: no post-mortem describes an
+// incident before 1970, and year 1 is the zero time that stands for an
+// absent field.
+var earliest = time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// plausible checks the record's times against the clock and the limits,
+// and the length of its lists.
+func (v *validator) plausible(r *Record, rules Rules) {
+	lim := rules.Limits
+	for _, t := range []struct {
+		field string
+		t     time.Time
+	}{{"started_at", r.StartedAt}, {"detected_at", r.DetectedAt}, {"mitigated_at", r.MitigatedAt},
+		{"resolved_at", r.ResolvedAt}, {"published_at", r.PublishedAt}} {
+		v.instant(t.field, t.t, rules)
+	}
+	for _, d := range []struct {
+		field string
+		t     time.Time
+	}{{"detected_at", r.DetectedAt}, {"mitigated_at", r.MitigatedAt}, {"resolved_at", r.ResolvedAt}} {
+		v.duration(d.field, d.t, "started_at", r.StartedAt, lim.MaxDuration)
+	}
+	for i := range r.ActionItems {
+		a := &r.ActionItems[i]
+		prefix := fmt.Sprintf("action_items[%d].", i)
+		if !a.CreatedAt.Equal(r.PublishedAt) && !a.CreatedAt.Equal(r.DetectedAt) { // else a default, checked as such
+			v.instant(prefix+"created_at", a.CreatedAt, rules)
+		}
+		v.instant(prefix+"closed_at", a.ClosedAt, rules)
+		v.duration(prefix+"closed_at", a.ClosedAt, prefix+"created_at", a.CreatedAt, lim.MaxDuration)
+		v.duration(prefix+"due", a.Due, prefix+"created_at", a.CreatedAt, lim.MaxDuration)
+	}
+	v.length("action_items", len(r.ActionItems), lim.MaxActionItems, "--records.max-action-items")
+	v.length("services", len(r.Services), lim.MaxListLength, "--records.max-list-length")
+	v.length("related", len(r.Related), lim.MaxListLength, "--records.max-list-length")
+}
+
+// instant reports a time before 1970 or in the future.
+func (v *validator) instant(field string, t time.Time, rules Rules) {
+	switch {
+	case t.IsZero():
+	case t.Before(earliest):
+		v.add(field, CodeImplausibleTime, "%s is before %s: not a plausible incident time", t.Format(time.RFC3339), earliest.Format(time.DateOnly))
+	case t.After(rules.Now.Add(rules.Limits.MaxClockSkew)):
+		v.add(field, CodeImplausibleTime, "%s is in the future: the clock says %s and allows %s of skew (--records.max-clock-skew)",
+			t.Format(time.RFC3339), rules.Now.UTC().Format(time.RFC3339), rules.Limits.MaxClockSkew)
+	}
+}
+
+// duration reports a time more than limit after the one it is measured
+// from.
+func (v *validator) duration(field string, t time.Time, fromField string, from time.Time, limit time.Duration) {
+	if t.IsZero() || from.IsZero() {
+		return
+	}
+	if d := t.Sub(from); d > limit {
+		v.add(field, CodeImplausibleTime, "%s is %s after %s, longer than the limit of %s (--records.max-duration): check the year",
+			t.Format(time.RFC3339), days(d), fromField, days(limit))
+	}
+}
+
+// length reports a list longer than limit.
+func (v *validator) length(field string, n, limit int, flag string) {
+	if n > limit {
+		v.add(field, CodeTooMany, "%d entries, more than the limit of %d (%s)", n, limit, flag)
+	}
+}
+
+// days formats a long duration in days, a short one as Go does.
+func days(d time.Duration) string {
+	if d < 48*time.Hour {
+		return d.String()
+	}
+	return strconv.FormatFloat(math.Round(d.Hours()/2.4)/10, 'f', -1, 64) + " days"
+}
