@@ -103,7 +103,8 @@ func TestMixedFolder(t *testing.T) {
 		wantInvalid[e.Code]++
 	}
 	for _, code := range []record.Code{record.CodeMalformed, record.CodeMissingField, record.CodeUnknownField, record.CodeInvalidValue,
-		record.CodeInvalidTimestamp, record.CodeTimeOrder, record.CodeDuplicateID, record.CodeOwner, record.CodeUnknownRelated} {
+		record.CodeInvalidTimestamp, record.CodeTimeOrder, record.CodeDuplicateID, record.CodeOwner, record.CodeUnknownRelated,
+		record.CodeImplausibleTime} {
 		if s.Invalid[code] != wantInvalid[code] {
 			t.Errorf("invalid %s = %d, want %d", code, s.Invalid[code], wantInvalid[code])
 		}

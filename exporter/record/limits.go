@@ -50,47 +50,54 @@ func DefaultLimits() Limits {
 var earliest = time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // plausible checks the record's times against the clock and the limits,
-// and the length of its lists.
+// and the length of its lists. A duration is measured only between two
+// plausible instants: one wrong time is one problem.
 func (v *validator) plausible(r *Record, rules Rules) {
 	lim := rules.Limits
+	ok := func(field string, t time.Time) bool { return v.instant(field, t, rules) }
+	started := ok("started_at", r.StartedAt)
 	for _, t := range []struct {
 		field string
 		t     time.Time
-	}{{"started_at", r.StartedAt}, {"detected_at", r.DetectedAt}, {"mitigated_at", r.MitigatedAt},
-		{"resolved_at", r.ResolvedAt}, {"published_at", r.PublishedAt}} {
-		v.instant(t.field, t.t, rules)
-	}
-	for _, d := range []struct {
-		field string
-		t     time.Time
 	}{{"detected_at", r.DetectedAt}, {"mitigated_at", r.MitigatedAt}, {"resolved_at", r.ResolvedAt}} {
-		v.duration(d.field, d.t, "started_at", r.StartedAt, lim.MaxDuration)
+		if ok(t.field, t.t) && started {
+			v.duration(t.field, t.t, "started_at", r.StartedAt, lim.MaxDuration)
+		}
 	}
+	ok("published_at", r.PublishedAt)
 	for i := range r.ActionItems {
 		a := &r.ActionItems[i]
 		prefix := fmt.Sprintf("action_items[%d].", i)
+		created := true
 		if !a.CreatedAt.Equal(r.PublishedAt) && !a.CreatedAt.Equal(r.DetectedAt) { // else a default, checked as such
-			v.instant(prefix+"created_at", a.CreatedAt, rules)
+			created = ok(prefix+"created_at", a.CreatedAt)
 		}
-		v.instant(prefix+"closed_at", a.ClosedAt, rules)
-		v.duration(prefix+"closed_at", a.ClosedAt, prefix+"created_at", a.CreatedAt, lim.MaxDuration)
-		v.duration(prefix+"due", a.Due, prefix+"created_at", a.CreatedAt, lim.MaxDuration)
+		if ok(prefix+"closed_at", a.ClosedAt) && created {
+			v.duration(prefix+"closed_at", a.ClosedAt, prefix+"created_at", a.CreatedAt, lim.MaxDuration)
+		}
+		if created {
+			v.duration(prefix+"due", a.Due, prefix+"created_at", a.CreatedAt, lim.MaxDuration)
+		}
 	}
 	v.length("action_items", len(r.ActionItems), lim.MaxActionItems, "--records.max-action-items")
 	v.length("services", len(r.Services), lim.MaxListLength, "--records.max-list-length")
 	v.length("related", len(r.Related), lim.MaxListLength, "--records.max-list-length")
 }
 
-// instant reports a time before 1970 or in the future.
-func (v *validator) instant(field string, t time.Time, rules Rules) {
+// instant reports a time before 1970 or in the future, and says whether
+// the time is plausible (or absent).
+func (v *validator) instant(field string, t time.Time, rules Rules) bool {
 	switch {
 	case t.IsZero():
 	case t.Before(earliest):
 		v.add(field, CodeImplausibleTime, "%s is before %s: not a plausible incident time", t.Format(time.RFC3339), earliest.Format(time.DateOnly))
+		return false
 	case t.After(rules.Now.Add(rules.Limits.MaxClockSkew)):
 		v.add(field, CodeImplausibleTime, "%s is in the future: the clock says %s and allows %s of skew (--records.max-clock-skew)",
 			t.Format(time.RFC3339), rules.Now.UTC().Format(time.RFC3339), rules.Limits.MaxClockSkew)
+		return false
 	}
+	return true
 }
 
 // duration reports a time more than limit after the one it is measured

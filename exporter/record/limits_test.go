@@ -25,17 +25,17 @@ func TestImplausibleTimes(t *testing.T) {
 	for _, tc := range []struct {
 		name, field, value string
 		want               []string // field and code of every problem
-		message            string   // in the first problem's message
+		message            string   // in a problem's message
 	}{
-		{"resolved in year 9999", "resolved_at", "9999-12-31T00:00:00Z",
-			[]string{"resolved_at implausible_time", "resolved_at implausible_time"}, "is in the future"},
+		{"resolved in year 9999", "resolved_at", "9999-12-31T00:00:00Z", []string{"resolved_at implausible_time"}, "is in the future"},
 		// The zero time stands for an absent field: the decoder says it is
 		// implausible, and no duration is measured from it.
 		{"started in year 1 (the zero time)", "started_at", "0001-01-01T00:00:00Z",
 			[]string{"started_at implausible_time"}, "0001-01-01T00:00:00Z is before 1970-01-01"},
-		{"started in year 1", "started_at", "0001-03-01T00:00:00Z",
-			[]string{"started_at implausible_time", "detected_at implausible_time", "mitigated_at implausible_time", "resolved_at implausible_time"},
-			"before 1970-01-01: not a plausible incident time"},
+		{"started in year 1", "started_at", "0001-03-01T00:00:00Z", []string{"started_at implausible_time"},
+			"0001-03-01T00:00:00Z is before 1970-01-01: not a plausible incident time"},
+		{"detected in 1969", "detected_at", "1969-12-31T23:59:59Z",
+			[]string{"detected_at implausible_time", "detected_at time_order"}, "before 1970-01-01"},
 		{"detected 6 minutes ahead of the clock", "detected_at", "2026-11-25T12:06:00Z",
 			[]string{"detected_at implausible_time"},
 			"2026-11-25T12:06:00Z is in the future: the clock says 2026-11-25T12:00:00Z and allows 5m0s of skew (--records.max-clock-skew)"},
@@ -71,8 +71,8 @@ func TestImplausibleTimes(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("got %v, want %v", res.Problems, tc.want)
 			}
-			if tc.message != "" && !strings.Contains(res.Problems[0].Message, tc.message) {
-				t.Errorf("message %q does not say %q", res.Problems[0].Message, tc.message)
+			if tc.message != "" && !slices.ContainsFunc(res.Problems, func(p Problem) bool { return strings.Contains(p.Message, tc.message) }) {
+				t.Errorf("no message of %v says %q", res.Problems, tc.message)
 			}
 			for _, p := range res.Problems {
 				if p.Line == 0 || p.Path != "pm.yaml" {

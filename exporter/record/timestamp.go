@@ -30,8 +30,11 @@ const (
 	tsZone
 )
 
-// errNoZone is returned for a timestamp without a time zone.
-var errNoZone = errors.New("has no time zone")
+// Errors of parseTimestamp that timestampError explains in its own words.
+var (
+	errNoZone       = errors.New("has no time zone")
+	errNotTimestamp = errors.New("not a timestamp")
+)
 
 // parseTimestamp reads a timestamp as YAML writes it, with a time zone:
 // RFC 3339 (2026-11-19T13:53:00Z, 2026-11-19T13:53:00.5+01:00) and YAML's
@@ -41,7 +44,7 @@ var errNoZone = errors.New("has no time zone")
 func parseTimestamp(s string) (time.Time, error) {
 	m := yamlTimestamp.FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
-		return time.Time{}, errors.New("not a timestamp")
+		return time.Time{}, errNotTimestamp
 	}
 	if m[tsZone] == "" {
 		return time.Time{}, errNoZone
@@ -109,9 +112,12 @@ func timestampError(s string, err error) string {
 	if _, dateErr := time.Parse(time.DateOnly, strings.TrimSpace(s)); dateErr == nil {
 		return fmt.Sprintf("%q is a date without a time of day: %s", s, timestampHint)
 	}
-	if errors.Is(err, errNoZone) {
+	switch {
+	case errors.Is(err, errNoZone):
 		return fmt.Sprintf("%q has no time zone, so its instant is unknown: add Z for UTC or the offset it was written in, e.g. %s+02:00 or %sZ",
 			s, strings.TrimSpace(s), strings.TrimSpace(s))
+	case errors.Is(err, errNotTimestamp):
+		return fmt.Sprintf("%q is not a timestamp: %s", s, timestampHint)
 	}
 	return fmt.Sprintf("%q is not a timestamp (%v): %s", s, err, timestampHint)
 }
