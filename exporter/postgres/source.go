@@ -62,8 +62,9 @@ func (s *Source) readConnections() int {
 func (s *Source) Name() string { return SourceName }
 
 // allEvents is an instant after every event: the rollups count each
-// incident with all its events, whenever they happened.
-var allEvents = time.Date(9999, time.January, 1, 0, 0, 0, 0, time.UTC)
+// incident with all its events, whenever they happened. PostgreSQL stores
+// no time after the year 294276; an implausible row may hold one in 9999.
+var allEvents = time.Date(294277, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // Snapshot aggregates the records as of asOf. Rows that break the taxonomy
 // or name unknown related incidents are reported as invalid records.

@@ -293,7 +293,7 @@ func (d *decoder) timestamp(v *yaml.Node, field string) time.Time {
 		return time.Time{}
 	}
 	if t.IsZero() { // the zero time stands for an absent field: say why it is wrong here
-		d.add(v, field, CodeImplausibleTime, "%s is before %s: not a plausible incident time", v.Value, earliest.Format(time.DateOnly))
+		d.add(v, field, CodeImplausibleTime, "%s is before %s: not a plausible incident time", v.Value, Earliest.Format(time.DateOnly))
 	}
 	return t
 }

@@ -44,10 +44,10 @@ func DefaultLimits() Limits {
 	}
 }
 
-// earliest is the earliest plausible time: no post-mortem describes an
+// Earliest is the Earliest plausible time: no post-mortem describes an
 // incident before 1970, and year 1 is the zero time that stands for an
 // absent field.
-var earliest = time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
+var Earliest = time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // plausible checks the record's times against the clock and the limits,
 // and the length of its lists. A duration is measured only between two
@@ -89,8 +89,8 @@ func (v *validator) plausible(r *Record, rules Rules) {
 func (v *validator) instant(field string, t time.Time, rules Rules) bool {
 	switch {
 	case t.IsZero():
-	case t.Before(earliest):
-		v.add(field, CodeImplausibleTime, "%s is before %s: not a plausible incident time", t.Format(time.RFC3339), earliest.Format(time.DateOnly))
+	case t.Before(Earliest):
+		v.add(field, CodeImplausibleTime, "%s is before %s: not a plausible incident time", t.Format(time.RFC3339), Earliest.Format(time.DateOnly))
 		return false
 	case t.After(rules.Now.Add(rules.Limits.MaxClockSkew)):
 		v.add(field, CodeImplausibleTime, "%s is in the future: the clock says %s and allows %s of skew (--records.max-clock-skew)",
@@ -106,9 +106,9 @@ func (v *validator) duration(field string, t time.Time, fromField string, from t
 	if t.IsZero() || from.IsZero() {
 		return
 	}
-	if d := t.Sub(from); d > limit {
+	if d := Seconds(from, t); d > limit.Seconds() {
 		v.add(field, CodeImplausibleTime, "%s is %s after %s, longer than the limit of %s (--records.max-duration): check the year",
-			t.Format(time.RFC3339), days(d), fromField, days(limit))
+			t.Format(time.RFC3339), days(d), fromField, days(limit.Seconds()))
 	}
 }
 
@@ -119,10 +119,10 @@ func (v *validator) length(field string, n, limit int, flag string) {
 	}
 }
 
-// days formats a long duration in days, a short one as Go does.
-func days(d time.Duration) string {
-	if d < 48*time.Hour {
-		return d.String()
+// days formats a long span of seconds in days, a short one as Go does.
+func days(seconds float64) string {
+	if seconds < 2*86400 {
+		return time.Duration(seconds * float64(time.Second)).String()
 	}
-	return strconv.FormatFloat(math.Round(d.Hours()/2.4)/10, 'f', -1, 64) + " days"
+	return strconv.FormatFloat(math.Round(seconds/8640)/10, 'f', -1, 64) + " days"
 }

@@ -119,3 +119,17 @@ func TestListLimits(t *testing.T) {
 		t.Errorf("101 action items with the default limit: got %v", ps)
 	}
 }
+
+// TestSecondsBeyondDuration: spans longer than a time.Duration holds (292
+// years) are exact, so an invalid row resolved in 9999 is taken back out
+// of the database's sums exactly.
+func TestSecondsBeyondDuration(t *testing.T) {
+	from := time.Date(2026, 5, 10, 10, 0, 0, 0, time.UTC)
+	to := time.Date(9999, 5, 10, 10, 0, 0, 500_000_000, time.UTC)
+	// 7973 years, of which 1933 leap years (2028..9996 every 4 years:
+	// 1993, less the 60 centuries not divisible by 400 from 2100 to 9900).
+	want := float64(7973*365+1933)*86400 + 0.5
+	if got := Seconds(from, to); got != want {
+		t.Errorf("got %f s, want %f s", got, want)
+	}
+}
