@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -74,8 +76,13 @@ func (t Taxonomy) check() error {
 			errs = append(errs, fmt.Errorf("%s: must list at least one value", l.name))
 		}
 		for i, v := range l.values {
-			if v == "" {
+			switch {
+			case v == "":
 				errs = append(errs, fmt.Errorf("%s[%d]: empty value", l.name, i))
+			case strings.TrimSpace(v) != v:
+				errs = append(errs, fmt.Errorf("%s[%d]: %q has blanks around it: records' values are read without them, so none would match", l.name, i, v))
+			case !utf8.ValidString(v):
+				errs = append(errs, fmt.Errorf("%s[%d]: %q is not UTF-8", l.name, i, v))
 			}
 			if slices.Index(l.values, v) != i {
 				errs = append(errs, fmt.Errorf("%s[%d]: %q listed twice", l.name, i, v))

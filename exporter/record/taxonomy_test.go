@@ -45,6 +45,10 @@ func TestBadTaxonomyFiles(t *testing.T) {
 		{"severities: []\n", "severities: must list at least one value"},
 		{"origins: [a, b, a]\n", `origins[2]: "a" listed twice`},
 		{"severities: [a\n", "taxonomy"},
+		{"detections: [\" pager\"]\n", `detections[0]: " pager" has blanks around it`},
+		{"", "empty: give at least one of severities"},
+		// A severity is a label value: one that is not UTF-8 breaks every scrape.
+		{"severities: [!!binary /w==]\n", `severities[0]: "\xff" is not UTF-8`},
 	} {
 		_, err := LoadTaxonomy(writeTaxonomy(t, tc.text))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
