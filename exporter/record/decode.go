@@ -73,6 +73,10 @@ func (d *decoder) fields(m *yaml.Node, prefix string, known []string, visit func
 		k, v := m.Content[i], m.Content[i+1]
 		name := prefix + k.Value
 		switch {
+		case k.Kind != yaml.ScalarNode:
+			d.add(k, prefix+"key", CodeMalformed, "a field name must be a string, got %s", kindName(k))
+		case k.Value == "":
+			d.add(k, prefix+`""`, CodeUnknownField, "empty field name (known fields: %s)", strings.Join(known, ", "))
 		case !slices.Contains(known, k.Value):
 			d.add(k, name, CodeUnknownField, "unknown field (known fields: %s)", strings.Join(known, ", "))
 		case seen[k.Value]:
