@@ -9,10 +9,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
+
+// importExamples imports the valid bundled examples, as the import command
+// does, and returns their folder and how many were imported.
+func importExamples(t *testing.T, pg *pgxpool.Pool) (string, int) {
+	t.Helper()
+	const dir = "../../examples/postmortems"
+	records, problems, _, err := files.Read(os.DirFS(dir), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := record.Check(records, problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
+	if _, err := Import(context.Background(), pg, res.Valid, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir, len(res.Valid)
+}
 
 // TestImplausibleTimesAreCounted writes rows with implausible times with
 // plain SQL, as any client could: each is counted invalid under
@@ -23,16 +41,8 @@ import (
 func TestImplausibleTimesAreCounted(t *testing.T) {
 	pg := startTestDatabase(t)
 	ctx := context.Background()
-	const dir = "../../examples/postmortems"
-	records, problems, _, err := files.Read(os.DirFS(dir), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	importExamples(t, pg)
 	tax := record.DefaultTaxonomy()
-	res := record.Check(records, problems, record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: time.Now()})
-	if _, err := Import(ctx, pg, res.Valid, false, nil); err != nil {
-		t.Fatal(err)
-	}
 	src := &Source{Pool: pg, Taxonomy: tax, Limits: record.DefaultLimits(), StatementTimeout: 10 * time.Second, Logger: slog.Default(),
 		Options: snapshot.Options{
 			Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "800d", Length: 800 * 24 * time.Hour}},

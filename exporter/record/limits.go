@@ -44,7 +44,7 @@ func DefaultLimits() Limits {
 	}
 }
 
-// Earliest is the Earliest plausible time: no post-mortem describes an
+// Earliest is the earliest plausible time: no post-mortem describes an
 // incident before 1970, and year 1 is the zero time that stands for an
 // absent field.
 var Earliest = time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
