@@ -87,6 +87,8 @@ func TestServeRejectsBadConfig(t *testing.T) {
 		{map[string]string{"POSTMORTEM_REFRESH_INTERVAL": "often"}, nil, "POSTMORTEM_REFRESH_INTERVAL"},
 		{map[string]string{}, []string{"--windows=30d,soon"}, `"soon"`},
 		{map[string]string{}, []string{"--taxonomy.file=/nonexistent.yaml"}, "/nonexistent.yaml"},
+		{map[string]string{"POSTMORTEM_RECORDS_MAX_ACTION_ITEMS": "0"}, nil, "records.max-action-items (POSTMORTEM_RECORDS_MAX_ACTION_ITEMS): must be at least 1"},
+		{map[string]string{}, []string{"--records.max-duration=0s"}, "records.max-duration (POSTMORTEM_RECORDS_MAX_DURATION): must be positive"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), append([]string{"serve"}, tc.args...), tc.environ, &out, &errOut)
