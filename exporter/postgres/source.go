@@ -66,8 +66,9 @@ func (s *Source) Name() string { return SourceName }
 // no time after the year 294276; an implausible row may hold one in 9999.
 var allEvents = time.Date(294277, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-// Snapshot aggregates the records as of asOf. Rows that break the taxonomy
-// or name unknown related incidents are reported as invalid records.
+// Snapshot aggregates the records as of asOf. Rows that break the taxonomy,
+// hold implausible times or name unknown related incidents are reported as
+// invalid records.
 func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapshot, error) {
 	if err := s.prepareSchema(ctx); err != nil {
 		return nil, err
