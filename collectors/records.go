@@ -20,7 +20,7 @@ var (
 var InvalidReasons = []record.Code{
 	record.CodeReadError, record.CodeMalformed, record.CodeMissingField, record.CodeUnknownField,
 	record.CodeInvalidValue, record.CodeInvalidTimestamp, record.CodeTimeOrder, record.CodeDuplicateID,
-	record.CodeOwner, record.CodeUnknownRelated,
+	record.CodeOwner, record.CodeUnknownRelated, record.CodeImplausibleTime, record.CodeTooMany,
 }
 
 // recordsCollector publishes how many records were read and rejected.

@@ -28,7 +28,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid, 2 when --prune is refused.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
-	taxonomy := taxonomyFlag(cmd)
+	checkRules := rulesFlags(cmd, environ)
 	prune := cmd.Flag("prune", "Delete the incidents whose file is gone from the folder. Refused, deleting nothing, when any file has a problem, when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
 	maxDelete := cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete).Int()
 	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
@@ -44,14 +44,14 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if *maxDelete < 1 {
 			return fail(fmt.Errorf("--prune.max-delete must be at least 1, got %d", *maxDelete))
 		}
-		tax, err := taxonomy()
+		rules, err := checkRules()
 		if err != nil {
 			return fail(err)
 		}
 		// Reading counts nothing, but its line shows the time going by.
 		meter = env.meter("import", "records")
 		meter.Stage("read "+*dir, 0)
-		folder, err := readFolder(*dir, tax)
+		folder, err := readFolder(*dir, rules)
 		meter.Close() // ends the line before the problems are printed
 		if err != nil {
 			return fail(err)
@@ -66,7 +66,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 			return fail(err)
 		}
 		defer pool.Close()
-		if err := postgres.StoreTaxonomy(ctx, pool, tax); err != nil {
+		if err := postgres.StoreTaxonomy(ctx, pool, rules.Taxonomy); err != nil {
 			return fail(err)
 		}
 		rep, err := postgres.Import(ctx, pool, folder.res.Valid, meter)
@@ -108,12 +108,12 @@ type importFolder struct {
 }
 
 // readFolder reads and checks every record file under dir.
-func readFolder(dir string, tax record.Taxonomy) (importFolder, error) {
+func readFolder(dir string, rules record.Rules) (importFolder, error) {
 	records, problems, ignored, err := files.Read(os.DirFS(dir), dir)
 	if err != nil {
 		return importFolder{}, err
 	}
-	f := importFolder{dir: dir, records: records, res: record.Check(records, problems, tax), noRecord: ignored}
+	f := importFolder{dir: dir, records: records, res: record.Check(records, problems, rules), noRecord: ignored}
 	for _, p := range f.res.Problems {
 		f.noRecord = append(f.noRecord, p.Path)
 	}

@@ -59,7 +59,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	source, err := newSource(cfg, tax, opts, logger)
+	limits, err := cfg.Limits()
+	if err != nil {
+		return err
+	}
+	source, err := newSource(cfg, tax, limits, opts, logger)
 	if err != nil {
 		return err
 	}
@@ -108,7 +112,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 
 // newSource returns the configured records source: PostgreSQL, a folder,
 // or the bundled examples when none is configured.
-func newSource(cfg *config.Config, tax record.Taxonomy, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
+func newSource(cfg *config.Config, tax record.Taxonomy, limits record.Limits, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
 	if cfg.DatabaseURL != "" {
 		// The pool connects lazily: a database that is down at start-up
 		// only delays readiness.
@@ -117,11 +121,11 @@ func newSource(cfg *config.Config, tax record.Taxonomy, opts snapshot.Options, l
 			return nil, fmt.Errorf("database.url: %w", err)
 		}
 		return &postgres.Source{
-			Pool: pool, Taxonomy: tax, Options: opts, Migrate: cfg.Migrate, Logger: logger,
+			Pool: pool, Taxonomy: tax, Limits: limits, Options: opts, Migrate: cfg.Migrate, Logger: logger,
 			StatementTimeout: time.Duration(cfg.RefreshTimeout),
 		}, nil
 	}
-	src := &files.Source{Taxonomy: tax, Options: opts, Logger: logger}
+	src := &files.Source{Taxonomy: tax, Limits: limits, Options: opts, Logger: logger}
 	if cfg.SourceDir == "" {
 		logger.Info("no source configured: serving the bundled example post-mortems", "anchor", examples.Anchor.Format(time.DateOnly))
 		src.FS, src.Dir, src.Shift = examples.Postmortems(), examples.Dir, examples.Shift

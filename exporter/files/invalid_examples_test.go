@@ -51,7 +51,7 @@ func TestInvalidExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := record.Check(records, problems, record.DefaultTaxonomy())
+	res := record.Check(records, problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
 	byPath := map[string][]record.Problem{}
 	for _, p := range res.Problems {
 		byPath[p.Path] = append(byPath[p.Path], p)
@@ -86,7 +86,7 @@ func TestMixedFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	tax := record.DefaultTaxonomy()
-	src := &Source{FS: os.DirFS(dir), Dir: dir, Taxonomy: tax, Options: snapshot.Options{
+	src := &Source{FS: os.DirFS(dir), Dir: dir, Taxonomy: tax, Limits: record.DefaultLimits(), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "365d", Length: 365 * 24 * time.Hour}}, Severities: tax.Severities,
 		TopServices: 10, OverdueItemsLimit: 100,
 	}}
@@ -103,7 +103,8 @@ func TestMixedFolder(t *testing.T) {
 		wantInvalid[e.Code]++
 	}
 	for _, code := range []record.Code{record.CodeMalformed, record.CodeMissingField, record.CodeUnknownField, record.CodeInvalidValue,
-		record.CodeInvalidTimestamp, record.CodeTimeOrder, record.CodeDuplicateID, record.CodeOwner, record.CodeUnknownRelated} {
+		record.CodeInvalidTimestamp, record.CodeTimeOrder, record.CodeDuplicateID, record.CodeOwner, record.CodeUnknownRelated,
+		record.CodeImplausibleTime} {
 		if s.Invalid[code] != wantInvalid[code] {
 			t.Errorf("invalid %s = %d, want %d", code, s.Invalid[code], wantInvalid[code])
 		}

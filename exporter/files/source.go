@@ -21,8 +21,12 @@ type Source struct {
 	// as of an instant; only the bundled examples use it.
 	Shift    func(asOf time.Time) time.Duration
 	Taxonomy record.Taxonomy
-	Options  snapshot.Options
-	Logger   *slog.Logger
+	// Limits bound the records' times and lists; the future is judged by
+	// the wall clock, not asOf, so that a snapshot as of a past instant
+	// does not reject what happened since.
+	Limits  record.Limits
+	Options snapshot.Options
+	Logger  *slog.Logger
 }
 
 // Name returns "files".
@@ -43,6 +47,6 @@ func (s *Source) Snapshot(_ context.Context, asOf time.Time) (*snapshot.Snapshot
 			r.Shift(d)
 		}
 	}
-	res := record.Check(records, problems, s.Taxonomy)
+	res := record.Check(records, problems, record.Rules{Taxonomy: s.Taxonomy, Limits: s.Limits, Now: time.Now()})
 	return snapshot.FromRecords(SourceName, res, asOf, s.Options), nil
 }
