@@ -95,7 +95,7 @@ func (r *Refresher) logNewProblems(snap *snapshot.Snapshot) {
 		key := p.String()
 		seen[key] = true
 		if !r.logged[key] {
-			r.logger.Warn("invalid record", "path", p.Path, "line", p.Line, "field", p.Field, "reason", p.Code, "msg", p.Message)
+			r.logger.Warn("invalid record", "path", p.Path, "line", p.Line, "field", p.Field, "reason", p.Code, "detail", p.Message)
 		}
 	}
 	r.logged = seen
