@@ -19,17 +19,17 @@ type Source struct {
 	Dir string // how the folder is named in messages
 	// Shift, when set, tells how far to move every timestamp for a refresh
 	// as of an instant; only the bundled examples use it.
-	Shift    func(asOf time.Time) time.Duration
-	Taxonomy record.Taxonomy
-	Options  snapshot.Options
-	Logger   *slog.Logger
+	Shift   func(asOf time.Time) time.Duration
+	Options snapshot.Options
+	Logger  *slog.Logger
 }
 
 // Name returns "files".
 func (s *Source) Name() string { return SourceName }
 
-// Snapshot reads and checks every record file and aggregates the valid ones.
-func (s *Source) Snapshot(_ context.Context, asOf time.Time) (*snapshot.Snapshot, error) {
+// Snapshot reads every record file, checks it against tax and aggregates
+// the valid ones.
+func (s *Source) Snapshot(_ context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
 	records, problems, ignored, err := Read(s.FS, s.Dir)
 	if err != nil {
 		return nil, err
@@ -43,6 +43,8 @@ func (s *Source) Snapshot(_ context.Context, asOf time.Time) (*snapshot.Snapshot
 			r.Shift(d)
 		}
 	}
-	res := record.Check(records, problems, s.Taxonomy)
-	return snapshot.FromRecords(SourceName, res, asOf, s.Options), nil
+	res := record.Check(records, problems, tax)
+	opts := s.Options
+	opts.Severities = tax.Severities
+	return snapshot.FromRecords(SourceName, res, asOf, opts), nil
 }
