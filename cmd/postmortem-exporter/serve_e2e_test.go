@@ -24,12 +24,17 @@ import (
 // parseMetrics parses a scraped page.
 func parseMetrics(t testing.TB, body string) map[string]*dto.MetricFamily {
 	t.Helper()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	families, err := parsePage(body)
 	if err != nil {
 		t.Fatalf("parse scrape: %v", err)
 	}
 	return families
+}
+
+// parsePage parses a scraped page, for goroutines that cannot fail a test.
+func parsePage(body string) (map[string]*dto.MetricFamily, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(strings.NewReader(body))
 }
 
 // sum adds up the samples of name whose labels include match: gauges,
