@@ -205,19 +205,24 @@ func alternate(ctx context.Context, t *testing.T, dir, extra string) {
 	}
 }
 
-// scrapeOnce scrapes url and records what it saw in stats.
-func scrapeOnce(client *http.Client, url string, stats *loadStats) {
+// timedGet fetches url and says how long the whole answer took; it can run
+// in any goroutine.
+func timedGet(client *http.Client, url string) (code int, body []byte, latency time.Duration, err error) {
 	start := time.Now()
 	resp, err := client.Get(url)
 	if err != nil {
-		stats.fail("GET: %v", err)
-		return
+		return 0, nil, 0, err
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	latency := time.Since(start)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		stats.fail("status %d, err %v: %.200s", resp.StatusCode, err, body)
+	defer resp.Body.Close()
+	body, err = io.ReadAll(resp.Body)
+	return resp.StatusCode, body, time.Since(start), err
+}
+
+// scrapeOnce scrapes url and records what it saw in stats.
+func scrapeOnce(client *http.Client, url string, stats *loadStats) {
+	code, body, latency, err := timedGet(client, url)
+	if err != nil || code != http.StatusOK {
+		stats.fail("status %d, err %v: %.200s", code, err, body)
 		return
 	}
 	families, err := parsePage(string(body))
@@ -257,19 +262,16 @@ func TestMaxRequestsAnswers503(t *testing.T) {
 		for range 20 {
 			wg.Go(func() {
 				<-release
-				start := time.Now()
-				resp, err := client.Get(url)
+				code, body, latency, err := timedGet(client, url)
 				if err != nil {
 					t.Errorf("GET: %v", err)
 					return
 				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
 				mu.Lock()
 				defer mu.Unlock()
-				counts[resp.StatusCode]++
-				if resp.StatusCode == http.StatusServiceUnavailable {
-					slowest503 = max(slowest503, time.Since(start))
+				counts[code]++
+				if code == http.StatusServiceUnavailable {
+					slowest503 = max(slowest503, latency)
 					if !strings.Contains(string(body), "Limit of concurrent requests reached (1)") {
 						t.Errorf("503 without the reason: %s", body)
 					}
@@ -277,7 +279,7 @@ func TestMaxRequestsAnswers503(t *testing.T) {
 			})
 		}
 		close(release)
-		if code, _ := status(t, client, "http://"+e.Addr+"/-/healthy"); code != http.StatusOK {
+		if code, _ := testenv.Fetch(t, client, "http://"+e.Addr+"/-/healthy"); code != http.StatusOK {
 			t.Errorf("/-/healthy under overload: %d", code)
 		}
 		wg.Wait()

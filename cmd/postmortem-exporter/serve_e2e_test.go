@@ -54,21 +54,6 @@ metrics:
 	return total
 }
 
-// status returns the status code and body of a GET.
-func status(t testing.TB, client *http.Client, url string) (int, string) {
-	t.Helper()
-	resp, err := client.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: read the body: %v", url, err)
-	}
-	return resp.StatusCode, string(body)
-}
-
 // TestSecuredEndpoint serves over TLS with basic auth (--web.config.file):
 // only the right credentials get an answer, on every path, health and
 // readiness included, and a real Prometheus scrapes with them.
@@ -101,7 +86,7 @@ func TestSecuredEndpoint(t *testing.T) {
 		{"readiness check with credentials", cert.Client(user, password), "/-/ready", http.StatusOK},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, body := status(t, c.client, base+c.path)
+			code, body := testenv.Fetch(t, c.client, base+c.path)
 			if code != c.want {
 				t.Fatalf("GET %s: %d, want %d: %s", c.path, code, c.want, body)
 			}
@@ -111,7 +96,7 @@ func TestSecuredEndpoint(t *testing.T) {
 		})
 	}
 	t.Run("plain http", func(t *testing.T) {
-		code, _ := status(t, http.DefaultClient, "http://"+e.Addr+"/metrics")
+		code, _ := testenv.Fetch(t, http.DefaultClient, "http://"+e.Addr+"/metrics")
 		if code != http.StatusBadRequest {
 			t.Fatalf("plain HTTP to the TLS port: %d, want 400", code)
 		}

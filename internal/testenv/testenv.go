@@ -254,16 +254,27 @@ func (e *Exporter) Scrape(t testing.TB) string {
 // Get fetches a URL and fails the test unless it answers 200.
 func Get(t testing.TB, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	code, body := Fetch(t, http.DefaultClient, url)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: status %d: %s", url, code, body)
+	}
+	return body
+}
+
+// Fetch fetches a URL with client and returns the status code and body,
+// failing the test only when there is no answer.
+func Fetch(t testing.TB, client *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := client.Get(url)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: status %d, err %v: %s", url, resp.StatusCode, err, body)
+	if err != nil {
+		t.Fatalf("GET %s: read the body: %v", url, err)
 	}
-	return string(body)
+	return resp.StatusCode, string(body)
 }
 
 // WaitHTTP waits until url answers 200.
