@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -113,9 +114,10 @@ func TestSecuredEndpoint(t *testing.T) {
 	}
 }
 
-// TestSIGTERMDrainsScrapes sends SIGTERM while a scrape is in flight: the
-// exporter stops accepting connections, waits for that scrape, answers it
-// in full and exits 0 within 5 s.
+// TestSIGTERMDrainsScrapes sends SIGTERM while two scrapes are in flight:
+// the exporter stops accepting connections, waits for them, answers in
+// full the one whose client keeps reading, closes the one whose client
+// has stalled once the drain time is over, and exits 0 within 5 s.
 func TestSIGTERMDrainsScrapes(t *testing.T) {
 	dir := t.TempDir()
 	// 500 records with 40 overdue items each: 20,000 series of
@@ -127,10 +129,55 @@ func TestSIGTERMDrainsScrapes(t *testing.T) {
 		writeBusyIncident(t, dir, fmt.Sprintf("PM-%03d", i), "payments", 40, 48*time.Hour)
 	}
 	e := testenv.StartExporterWith(t, testenv.ExporterOptions{Args: []string{"--source.dir=" + dir, "--overdue-items.limit=20000"}})
+	reading, readingBody := startSlowScrape(t, e.Addr)
+	stalled, _ := startSlowScrape(t, e.Addr)
+	defer reading.Close()
+	defer stalled.Close()
 
-	// A scrape with a small receive buffer: once its headers are in, the
-	// handler is still writing the page, and waits while the client does
-	// not read.
+	signalled := time.Now()
+	if err := e.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Shutdown has begun once the listener refuses new connections.
+	testenv.Eventually(t, 3*time.Second, func() error {
+		c, err := net.Dial("tcp", e.Addr)
+		if err == nil {
+			c.Close()
+			return fmt.Errorf("%s still accepts connections", e.Addr)
+		}
+		return nil
+	})
+	time.Sleep(500 * time.Millisecond)
+	if code := e.ExitCode(); code != -2 || strings.Contains(e.Output(), `msg="shut down"`) {
+		t.Fatalf("the exporter shut down (exit code %d) with scrapes in flight:\n%s", code, e.Output())
+	}
+	rest, err := io.ReadAll(readingBody)
+	if err != nil {
+		t.Fatalf("the scrape in flight was cut after %d bytes: %v", len(rest), err)
+	}
+	page := string(rest)
+	if n := strings.Count(page, "\n"+collectors.MetricActionItemOverdue+"{"); n != 20000 {
+		t.Errorf("the drained scrape has %d overdue items, want 20000", n)
+	}
+	if !strings.Contains(page, "\n"+collectors.MetricRecordsValid+`{source="files"} 500`+"\n") {
+		t.Errorf("the drained scrape does not say 500 valid records")
+	}
+	code := e.WaitExit(t, 5*time.Second)
+	if elapsed := time.Since(signalled); code != 0 || elapsed > 5*time.Second {
+		t.Fatalf("exit code %d after %s, want 0 within 5s:\n%s", code, elapsed, e.Output())
+	}
+	if !strings.Contains(e.Output(), "closing their connections") {
+		t.Errorf("the stalled scrape's connection closed without a word:\n%s", e.Output())
+	}
+	t.Logf("page of %d bytes; exited %s after SIGTERM", len(page), time.Since(signalled).Round(time.Millisecond))
+}
+
+// startSlowScrape starts a scrape through a connection with a tiny receive
+// buffer and reads only the headers and the first kilobyte: the handler is
+// still writing the rest, and waits while the client does not read. It
+// returns the connection and the body, from that first kilobyte on.
+func startSlowScrape(t *testing.T, addr string) (net.Conn, io.Reader) {
+	t.Helper()
 	dialer := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		var err error
 		if cerr := c.Control(func(fd uintptr) { err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) }); cerr != nil {
@@ -138,11 +185,10 @@ func TestSIGTERMDrainsScrapes(t *testing.T) {
 		}
 		return err
 	}}
-	conn, err := dialer.Dial("tcp", e.Addr)
+	conn, err := dialer.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
 	if _, err := io.WriteString(conn, "GET /metrics HTTP/1.1\r\nHost: exporter\r\nConnection: close\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -154,40 +200,7 @@ func TestSIGTERMDrainsScrapes(t *testing.T) {
 	if _, err := io.ReadFull(resp.Body, first); err != nil {
 		t.Fatal(err)
 	}
-
-	signalled := time.Now()
-	if err := e.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	// Shutdown has begun once the listener refuses new connections.
-	testenv.Eventually(t, 4*time.Second, func() error {
-		c, err := net.Dial("tcp", e.Addr)
-		if err == nil {
-			c.Close()
-			return fmt.Errorf("%s still accepts connections", e.Addr)
-		}
-		return nil
-	})
-	time.Sleep(500 * time.Millisecond)
-	if code := e.ExitCode(); code != -2 || strings.Contains(e.Output(), `msg="shut down"`) {
-		t.Fatalf("the exporter shut down (exit code %d) with a scrape in flight:\n%s", code, e.Output())
-	}
-	rest, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("the scrape in flight was cut after %d bytes: %v", len(first)+len(rest), err)
-	}
-	page := string(first) + string(rest)
-	if n := strings.Count(page, "\n"+collectors.MetricActionItemOverdue+"{"); n != 20000 {
-		t.Errorf("the drained scrape has %d overdue items, want 20000", n)
-	}
-	if !strings.Contains(page, "\n"+collectors.MetricRecordsValid+`{source="files"} 500`+"\n") {
-		t.Errorf("the drained scrape does not say 500 valid records")
-	}
-	code := e.WaitExit(t, 5*time.Second)
-	if elapsed := time.Since(signalled); code != 0 || elapsed > 5*time.Second {
-		t.Fatalf("exit code %d after %s, want 0 within 5s:\n%s", code, elapsed, e.Output())
-	}
-	t.Logf("page of %d bytes; exited %s after SIGTERM", len(first)+len(rest), time.Since(signalled).Round(time.Millisecond))
+	return conn, io.MultiReader(bytes.NewReader(first), resp.Body)
 }
 
 // TestSIGHUPReloadsTheTaxonomy replaces the taxonomy file under a running
