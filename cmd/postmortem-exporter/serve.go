@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -132,7 +131,7 @@ func newSource(cfg *config.Config, opts snapshot.Options, logger *slog.Logger) (
 	if cfg.DatabaseURL != "" {
 		// The pool connects lazily: a database that is down at start-up
 		// only delays readiness.
-		pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)
+		pool, err := postgres.Open(context.Background(), cfg.DatabaseURL)
 		if err != nil {
 			return nil, fmt.Errorf("database.url: %w", err)
 		}

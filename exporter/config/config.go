@@ -68,8 +68,11 @@ func FromEnv(environ map[string]string) (Config, error) {
 func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("source.dir", "Folder of post-mortem records (.md with front matter, .yaml, .json). Empty: the bundled examples.").
 		Default(c.SourceDir).StringVar(&c.SourceDir)
-	cmd.Flag("database.url", "PostgreSQL connection string (pgx format); when set, records are read from PostgreSQL instead of files. Env: "+EnvPrefix+"DATABASE_URL or "+EnvPrefix+"DATABASE_URL_FILE.").
-		Default(c.EnvDatabaseURL()).StringVar(&c.DatabaseURL)
+	// The environment's URL is the value before parsing, not a kingpin
+	// default: --help prints defaults, and this one holds a password.
+	help := c.DatabaseURLHelp("PostgreSQL connection string (pgx format); when set, records are read from PostgreSQL instead of files.")
+	c.DatabaseURL = c.EnvDatabaseURL()
+	cmd.Flag("database.url", help).PlaceHolder("URL").StringVar(&c.DatabaseURL)
 	cmd.Flag("migrate", "Apply missing database migrations on the first refresh.").
 		Default(fmt.Sprint(c.Migrate)).BoolVar(&c.Migrate)
 	cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections. Empty: the defaults.").
@@ -103,6 +106,19 @@ func (c *Config) EnvDatabaseURL() string {
 		return c.DatabaseURL
 	}
 	return strings.TrimSpace(c.DatabaseURLFile)
+}
+
+// DatabaseURLHelp returns the help of a --database.url flag: base, the
+// variables that set it and which one is set now, never the value.
+func (c *Config) DatabaseURLHelp(base string) string {
+	help := base + " Env: " + EnvPrefix + "DATABASE_URL or " + EnvPrefix + "DATABASE_URL_FILE"
+	switch {
+	case c.DatabaseURL != "":
+		help += " (now set from " + EnvPrefix + "DATABASE_URL)"
+	case c.DatabaseURLFile != "":
+		help += " (now set from " + EnvPrefix + "DATABASE_URL_FILE)"
+	}
+	return help + "."
 }
 
 // Taxonomy loads the configured taxonomy, or returns the default one.

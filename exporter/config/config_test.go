@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,4 +63,57 @@ func TestBadSettingsAreAllReported(t *testing.T) {
 			t.Errorf("want an error mentioning %s, got %v", want, err)
 		}
 	}
+}
+
+// TestDatabaseURLNeverAFlagDefault checks that the database URL from the
+// environment (the variable, or the file _FILE names) is used when the
+// flag is absent and overridden by it, and that --help, which prints flag
+// defaults, says where it comes from but not what it is.
+func TestDatabaseURLNeverAFlagDefault(t *testing.T) {
+	const secret = "postgres://u:S3cretPW@db/pm"
+	file := filepath.Join(t.TempDir(), "url")
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		variable, value string
+		args            []string
+		want            string
+	}{
+		{"POSTMORTEM_DATABASE_URL", secret, nil, secret},
+		{"POSTMORTEM_DATABASE_URL_FILE", file, nil, secret},
+		{"POSTMORTEM_DATABASE_URL", secret, []string{"--database.url=postgres://flag/pm"}, "postgres://flag/pm"},
+	} {
+		environ := map[string]string{tc.variable: tc.value}
+		var help strings.Builder
+		helpApp, _ := serveApp(t, environ)
+		helpApp.UsageWriter(&help)
+		helpApp.Terminate(func(int) {}) // --help exits otherwise
+		if _, err := helpApp.Parse([]string{"serve", "--help"}); err != nil {
+			t.Fatal(err)
+		}
+		if text := strings.Join(strings.Fields(help.String()), " "); strings.Contains(text, "S3cretPW") || !strings.Contains(text, "(now set from "+tc.variable+")") {
+			t.Errorf("%s: help shows the password or not where it comes from:\n%s", tc.variable, help.String())
+		}
+		app, c := serveApp(t, environ)
+		if _, err := app.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if c.DatabaseURL != tc.want {
+			t.Errorf("%s %v: database URL %q, want %q", tc.variable, tc.args, c.DatabaseURL, tc.want)
+		}
+	}
+}
+
+// serveApp returns an application whose default command has the flags of
+// serve, with the configuration read from environ.
+func serveApp(t *testing.T, environ map[string]string) (*kingpin.Application, *Config) {
+	t.Helper()
+	c, err := FromEnv(environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := kingpin.New("test", "")
+	c.AddFlags(app.Command("serve", "").Default())
+	return app, &c
 }

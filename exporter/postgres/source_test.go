@@ -53,7 +53,7 @@ func TestSameMetricsAsFiles(t *testing.T) {
 	}
 	tax := record.DefaultTaxonomy()
 	res := record.Check(records, problems, tax)
-	if _, err := Import(ctx, pg, res.Valid, false, nil); err != nil {
+	if _, err := Import(ctx, pg, res.Valid, nil); err != nil {
 		t.Fatal(err)
 	}
 	opts := snapshot.Options{
