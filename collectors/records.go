@@ -8,9 +8,9 @@ import (
 )
 
 var (
-	recordsValidDesc = prometheus.NewDesc(MetricRecordsValid,
+	recordsValidDesc = newDesc(MetricRecordsValid,
 		"Valid post-mortem records the snapshot was built from.", []string{LabelSource}, nil)
-	recordsInvalidDesc = prometheus.NewDesc(MetricRecordsInvalid,
+	recordsInvalidDesc = newDesc(MetricRecordsInvalid,
 		"Invalid post-mortem records, by reason; a record with several reasons counts under each. The exporter logs each once.",
 		[]string{LabelSource, LabelReason}, nil)
 )

@@ -86,11 +86,11 @@ func TestMixedFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	tax := record.DefaultTaxonomy()
-	src := &Source{FS: os.DirFS(dir), Dir: dir, Taxonomy: tax, Limits: record.DefaultLimits(), Options: snapshot.Options{
+	src := &Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "365d", Length: 365 * 24 * time.Hour}}, Severities: tax.Severities,
 		TopServices: 10, OverdueItemsLimit: 100,
 	}}
-	s, err := src.Snapshot(t.Context(), time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC))
+	s, err := src.Snapshot(t.Context(), time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), tax)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,7 @@ type Source struct {
 	Dir string // how the folder is named in messages
 	// Shift, when set, tells how far to move every timestamp for a refresh
 	// as of an instant; only the bundled examples use it.
-	Shift    func(asOf time.Time) time.Duration
-	Taxonomy record.Taxonomy
+	Shift func(asOf time.Time) time.Duration
 	// Limits bound the records' times and lists; the future is judged by
 	// the wall clock, not asOf, so that a snapshot as of a past instant
 	// does not reject what happened since.
@@ -32,8 +31,9 @@ type Source struct {
 // Name returns "files".
 func (s *Source) Name() string { return SourceName }
 
-// Snapshot reads and checks every record file and aggregates the valid ones.
-func (s *Source) Snapshot(_ context.Context, asOf time.Time) (*snapshot.Snapshot, error) {
+// Snapshot reads every record file, checks it against tax and aggregates
+// the valid ones.
+func (s *Source) Snapshot(_ context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
 	records, problems, ignored, err := Read(s.FS, s.Dir)
 	if err != nil {
 		return nil, err
@@ -47,6 +47,8 @@ func (s *Source) Snapshot(_ context.Context, asOf time.Time) (*snapshot.Snapshot
 			r.Shift(d)
 		}
 	}
-	res := record.Check(records, problems, record.Rules{Taxonomy: s.Taxonomy, Limits: s.Limits, Now: time.Now()})
-	return snapshot.FromRecords(SourceName, res, asOf, s.Options), nil
+	res := record.Check(records, problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()})
+	opts := s.Options
+	opts.Severities = tax.Severities
+	return snapshot.FromRecords(SourceName, res, asOf, opts), nil
 }

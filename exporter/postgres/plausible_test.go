@@ -22,13 +22,13 @@ func TestImplausibleTimesAreCounted(t *testing.T) {
 	pg, _ := importExamples(t)
 	ctx := context.Background()
 	tax := record.DefaultTaxonomy()
-	src := &Source{Pool: pg, Taxonomy: tax, Limits: record.DefaultLimits(), StatementTimeout: 10 * time.Second, Logger: slog.Default(),
+	src := &Source{Pool: pg, Limits: record.DefaultLimits(), StatementTimeout: 10 * time.Second, Logger: slog.Default(),
 		Options: snapshot.Options{
 			Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "800d", Length: 800 * 24 * time.Hour}},
 			Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 5,
 		}}
 	asOf := time.Now()
-	before, err := src.Snapshot(ctx, asOf)
+	before, err := src.Snapshot(ctx, asOf, tax)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestImplausibleTimesAreCounted(t *testing.T) {
 		t.Errorf("a start in year 1 was not refused by the schema: %v", err)
 	}
 
-	after, err := src.Snapshot(ctx, asOf)
+	after, err := src.Snapshot(ctx, asOf, tax)
 	if err != nil {
 		t.Fatal(err)
 	}
