@@ -32,7 +32,7 @@ func fixtureSnapshot(t *testing.T) *snapshot.Snapshot {
 		t.Fatal(err)
 	}
 	tax := record.DefaultTaxonomy()
-	res := record.Check(folder.Records, folder.Problems, tax)
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: time.Now()})
 	return snapshot.FromRecords("files", res, asOf, snapshot.Options{
 		Windows: []snapshot.Window{
 			{Name: "30d", Length: 30 * 24 * time.Hour},

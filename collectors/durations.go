@@ -16,23 +16,23 @@ type duration struct {
 
 var durations = []duration{
 	{
-		histogram: prometheus.NewDesc(MetricTimeToDetect,
+		histogram: newDesc(MetricTimeToDetect,
 			"Time from started_at to detected_at of the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
-		mean: prometheus.NewDesc(MetricMTTD,
+		mean: newDesc(MetricMTTD,
 			"Mean time to detect (detected_at − started_at) of the incidents started in the window.", []string{LabelWindow, LabelSeverity}, nil),
 		of: func(st *snapshot.IncidentStats) *snapshot.Histogram { return &st.TimeToDetect },
 	},
 	{
-		histogram: prometheus.NewDesc(MetricTimeToMitigate,
+		histogram: newDesc(MetricTimeToMitigate,
 			"Time from started_at to mitigated_at of the mitigated incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
-		mean: prometheus.NewDesc(MetricMTTM,
+		mean: newDesc(MetricMTTM,
 			"Mean time to mitigate (mitigated_at − started_at) of the mitigated incidents started in the window.", []string{LabelWindow, LabelSeverity}, nil),
 		of: func(st *snapshot.IncidentStats) *snapshot.Histogram { return &st.TimeToMitigate },
 	},
 	{
-		histogram: prometheus.NewDesc(MetricTimeToRecover,
+		histogram: newDesc(MetricTimeToRecover,
 			"Time from started_at to resolved_at of the resolved incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
-		mean: prometheus.NewDesc(MetricMTTR,
+		mean: newDesc(MetricMTTR,
 			"Mean time to recover (resolved_at − started_at) of the resolved incidents started in the window.", []string{LabelWindow, LabelSeverity}, nil),
 		of: func(st *snapshot.IncidentStats) *snapshot.Histogram { return &st.TimeToRecover },
 	},

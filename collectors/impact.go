@@ -7,13 +7,13 @@ import (
 )
 
 var (
-	customersAffectedDesc = prometheus.NewDesc(MetricImpactCustomers,
+	customersAffectedDesc = newDesc(MetricImpactCustomers,
 		"Customers affected, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
-	failedRequestsDesc = prometheus.NewDesc(MetricImpactFailedRequests,
+	failedRequestsDesc = newDesc(MetricImpactFailedRequests,
 		"Failed requests, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
-	dataLossDesc = prometheus.NewDesc(MetricIncidentsDataLoss,
+	dataLossDesc = newDesc(MetricIncidentsDataLoss,
 		"Incidents started in the window that lost data.", []string{LabelWindow, LabelTeam}, nil)
-	securityDesc = prometheus.NewDesc(MetricSecurityIncidents,
+	securityDesc = newDesc(MetricSecurityIncidents,
 		"Incidents started in the window that were security incidents.", []string{LabelWindow, LabelTeam}, nil)
 )
 

@@ -8,12 +8,12 @@ import (
 )
 
 var (
-	recordsValidDesc = prometheus.NewDesc(MetricRecordsValid,
+	recordsValidDesc = newDesc(MetricRecordsValid,
 		"Valid post-mortem records the snapshot was built from.", []string{LabelSource}, nil)
-	recordsInvalidDesc = prometheus.NewDesc(MetricRecordsInvalid,
+	recordsInvalidDesc = newDesc(MetricRecordsInvalid,
 		"Invalid post-mortem records, by reason; a record with several reasons counts under each. The exporter logs each once.",
 		[]string{LabelSource, LabelReason}, nil)
-	recordsStaleDesc = prometheus.NewDesc(MetricRecordsStale,
+	recordsStaleDesc = newDesc(MetricRecordsStale,
 		"Records whose file is invalid now, served in their last valid version until the file is fixed or removed; they are among the valid records.",
 		[]string{LabelSource}, nil)
 )
@@ -23,7 +23,7 @@ var (
 var InvalidReasons = []record.Code{
 	record.CodeReadError, record.CodeTooLarge, record.CodeMalformed, record.CodeMissingField, record.CodeUnknownField,
 	record.CodeInvalidValue, record.CodeInvalidTimestamp, record.CodeTimeOrder, record.CodeDuplicateID,
-	record.CodeOwner, record.CodeUnknownRelated,
+	record.CodeOwner, record.CodeUnknownRelated, record.CodeImplausibleTime, record.CodeTooMany,
 }
 
 // recordsCollector publishes how many records were read and rejected.

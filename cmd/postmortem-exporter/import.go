@@ -28,7 +28,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid, 2 when --prune is refused.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
-	taxonomy := taxonomyFlag(cmd)
+	checkRules := rulesFlags(cmd, environ)
 	readOptions := sourceFlags(cmd, environ)
 	prune := cmd.Flag("prune", "Delete the incidents whose file is gone from the folder. Refused, deleting nothing, when any file has a problem, when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
 	maxDelete := cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete).Int()
@@ -45,14 +45,14 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if *maxDelete < 1 {
 			return fail(fmt.Errorf("--prune.max-delete must be at least 1, got %d", *maxDelete))
 		}
-		tax, err := taxonomy()
+		rules, err := checkRules()
 		if err != nil {
 			return fail(err)
 		}
 		// Reading counts nothing, but its line shows the time going by.
 		meter = env.meter("import", "records")
 		meter.Stage("read "+*dir, 0)
-		folder, err := readFolder(ctx, *dir, tax, readOptions)
+		folder, err := readFolder(ctx, *dir, rules, readOptions)
 		meter.Close() // ends the line before the problems are printed
 		if err != nil {
 			return fail(err)
@@ -67,7 +67,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 			return fail(err)
 		}
 		defer pool.Close()
-		if err := postgres.StoreTaxonomy(ctx, pool, tax); err != nil {
+		if err := postgres.StoreTaxonomy(ctx, pool, rules.Taxonomy); err != nil {
 			return fail(err)
 		}
 		rep, err := postgres.Import(ctx, pool, folder.res.Valid, meter)
@@ -109,8 +109,8 @@ type importFolder struct {
 }
 
 // readFolder reads and checks every record file under dir.
-func readFolder(ctx context.Context, dir string, tax record.Taxonomy, readOptions func() (files.Options, error)) (importFolder, error) {
-	read, res, err := checkFolder(ctx, dir, tax, readOptions)
+func readFolder(ctx context.Context, dir string, rules record.Rules, readOptions func() (files.Options, error)) (importFolder, error) {
+	read, res, err := checkFolder(ctx, dir, rules, readOptions)
 	if err != nil {
 		return importFolder{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
@@ -27,15 +28,15 @@ type validationReport struct {
 func registerValidate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid. For the CI of a post-mortem repository.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Default(".").String()
-	taxonomy := taxonomyFlag(cmd)
+	checkRules := rulesFlags(cmd, environ)
 	readOptions := sourceFlags(cmd, environ)
 	output := cmd.Flag("output", "Output format.").Default("text").Enum("text", "json")
 	return cmd, func(ctx context.Context, env *environment) int {
-		tax, err := taxonomy()
+		rules, err := checkRules()
 		var folder *files.Folder
 		var res record.Result
 		if err == nil {
-			folder, res, err = checkFolder(ctx, *dir, tax, readOptions)
+			folder, res, err = checkFolder(ctx, *dir, rules, readOptions)
 		}
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
@@ -102,10 +103,33 @@ func sourceFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (file
 	}
 }
 
+// rulesFlags registers --taxonomy.file and the flags of the record limits
+// (POSTMORTEM_RECORDS_* by default) on a command. The returned function
+// gives the rules, as of the current time, once flags are parsed.
+func rulesFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (record.Rules, error) {
+	taxonomy := taxonomyFlag(cmd)
+	limits, envErr := config.RecordLimitsFromEnv(environ)
+	limits.AddFlags(cmd)
+	return func() (record.Rules, error) {
+		if envErr != nil {
+			return record.Rules{}, fmt.Errorf("environment: %w", envErr)
+		}
+		tax, err := taxonomy()
+		if err != nil {
+			return record.Rules{}, err
+		}
+		lim, err := limits.Limits()
+		if err != nil {
+			return record.Rules{}, err
+		}
+		return record.Rules{Taxonomy: tax, Limits: lim, Now: time.Now()}, nil
+	}
+}
+
 // checkFolder reads every record file under dir and checks them against
-// the taxonomy. It returns what the read found, every record read valid or
+// the rules. It returns what the read found, every record read valid or
 // not among it, and the result of the check.
-func checkFolder(ctx context.Context, dir string, tax record.Taxonomy, readOptions func() (files.Options, error)) (*files.Folder, record.Result, error) {
+func checkFolder(ctx context.Context, dir string, rules record.Rules, readOptions func() (files.Options, error)) (*files.Folder, record.Result, error) {
 	opts, err := readOptions()
 	if err != nil {
 		return nil, record.Result{}, err
@@ -114,7 +138,7 @@ func checkFolder(ctx context.Context, dir string, tax record.Taxonomy, readOptio
 	if err != nil {
 		return nil, record.Result{}, err
 	}
-	return folder, record.Check(folder.Records, folder.Problems, tax), nil
+	return folder, record.Check(folder.Records, folder.Problems, rules), nil
 }
 
 // invalidFiles counts the files with a problem, whether or not a record

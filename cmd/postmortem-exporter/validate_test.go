@@ -40,7 +40,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	code, stdout, _ := runCLI(t, "validate", dir)
 	badPath := filepath.Join(dir, "bad.md")
 	want := badPath + `:4: severity: unknown value "sev0" (allowed: sev1, sev2, sev3, sev4)` + "\n" +
-		badPath + `:6: started_at: expected an RFC 3339 timestamp like 2024-05-01T13:45:00Z, got "yesterday"` + "\n" +
+		badPath + `:6: started_at: "yesterday" is not a timestamp: write it like 2026-05-20T14:02:00Z, 2026-05-20 14:02:00Z or 2026-05-20 16:02:00 +02:00` + "\n" +
 		dir + ": 2 records: 1 valid, 1 invalid (2 problems)\n"
 	if code != exitInvalid || stdout != want {
 		t.Fatalf("exit %d, stdout:\n%s\nwant exit %d and:\n%s", code, stdout, exitInvalid, want)
@@ -87,6 +87,8 @@ func TestServeRejectsBadConfig(t *testing.T) {
 		{map[string]string{"POSTMORTEM_REFRESH_INTERVAL": "often"}, nil, "POSTMORTEM_REFRESH_INTERVAL"},
 		{map[string]string{}, []string{"--windows=30d,soon"}, `"soon"`},
 		{map[string]string{}, []string{"--taxonomy.file=/nonexistent.yaml"}, "/nonexistent.yaml"},
+		{map[string]string{"POSTMORTEM_RECORDS_MAX_ACTION_ITEMS": "0"}, nil, "records.max-action-items (POSTMORTEM_RECORDS_MAX_ACTION_ITEMS): must be at least 1"},
+		{map[string]string{}, []string{"--records.max-duration=0s"}, "records.max-duration (POSTMORTEM_RECORDS_MAX_DURATION): must be positive"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), append([]string{"serve"}, tc.args...), tc.environ, &out, &errOut)
@@ -175,6 +177,34 @@ func TestValidateRejectsBadSourceSettings(t *testing.T) {
 		code := run(context.Background(), append([]string{"validate", t.TempDir()}, tc.args...), tc.environ, &out, &errOut)
 		if code != exitError || !strings.Contains(errOut.String(), tc.want) {
 			t.Errorf("%v %v: exit %d, stderr %q; want exit %d naming %s", tc.environ, tc.args, code, errOut.String(), exitError, tc.want)
+		}
+	}
+}
+
+// TestValidateRecordLimits: an implausible duration fails validate with
+// the field named; the bound comes from the environment, and the flag
+// overrides it.
+func TestValidateRecordLimits(t *testing.T) {
+	dir := t.TempDir()
+	// Started 400 days ago, resolved 390 days later: 10 days ago.
+	writeIncident(t, dir, "PM-1", "sev1", "payments", 400*24*time.Hour, 390*24*time.Hour)
+	path := filepath.Join(dir, "PM-1.md")
+	for _, tc := range []struct {
+		environ map[string]string
+		args    []string
+		code    int
+		want    string
+	}{
+		{nil, nil, exitInvalid, path + ":8: resolved_at: "},
+		{nil, nil, exitInvalid, "is 390 days after started_at, longer than the limit of 365 days (--records.max-duration)"},
+		{map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "400d"}, nil, exitOK, "1 valid, 0 invalid"},
+		{map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "400d"}, []string{"--records.max-duration=30d"}, exitInvalid, "the limit of 30 days"},
+		{map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "0s"}, nil, exitError, "records.max-duration (POSTMORTEM_RECORDS_MAX_DURATION): must be positive"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append(append([]string{"validate"}, tc.args...), dir), tc.environ, &out, &errOut)
+		if code != tc.code || !strings.Contains(out.String()+errOut.String(), tc.want) {
+			t.Errorf("%v %v: exit %d, stdout %q, stderr %q; want exit %d and %q", tc.environ, tc.args, code, out.String(), errOut.String(), tc.code, tc.want)
 		}
 	}
 }

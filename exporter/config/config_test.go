@@ -117,3 +117,42 @@ func serveApp(t *testing.T, environ map[string]string) (*kingpin.Application, *C
 	c.AddFlags(app.Command("serve", "").Default())
 	return app, &c
 }
+
+// TestRecordLimits: the limits come from the environment, flags override
+// them, and bad ones are all reported.
+func TestRecordLimits(t *testing.T) {
+	c, err := FromEnv(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := c.Limits()
+	if err != nil || lim != record.DefaultLimits() {
+		t.Errorf("defaults: got %+v, %v; want %+v", lim, err, record.DefaultLimits())
+	}
+	l, err := RecordLimitsFromEnv(map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "90d", "POSTMORTEM_RECORDS_MAX_CLOCK_SKEW": "1h",
+		"POSTMORTEM_RECORDS_MAX_ACTION_ITEMS": "20", "POSTMORTEM_TOP_SERVICES": "not read here"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := kingpin.New("test", "")
+	l.AddFlags(app.Command("validate", "").Default())
+	if _, err := app.Parse([]string{"--records.max-list-length=7", "--records.max-clock-skew=2m"}); err != nil {
+		t.Fatal(err)
+	}
+	lim, err = l.Limits()
+	want := record.Limits{MaxClockSkew: 2 * time.Minute, MaxDuration: 90 * 24 * time.Hour, MaxActionItems: 20, MaxListLength: 7}
+	if err != nil || lim != want {
+		t.Errorf("got %+v, %v; want %+v", lim, err, want)
+	}
+
+	_, err = RecordLimitsFromEnv(map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "a year"})
+	if err == nil || !strings.Contains(err.Error(), "POSTMORTEM_RECORDS_MAX_DURATION") {
+		t.Errorf("want the bad variable named, got %v", err)
+	}
+	_, err = RecordLimits{MaxDuration: 0, MaxActionItems: 0, MaxListLength: -1}.Limits()
+	for _, want := range []string{"records.max-duration", "records.max-action-items", "records.max-list-length"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want an error mentioning %s, got %v", want, err)
+		}
+	}
+}

@@ -21,7 +21,7 @@ type FileSource struct {
 // FileSourceFromEnv reads the file source settings alone from the
 // environment, for the commands that need no other setting.
 func FileSourceFromEnv(environ map[string]string) (FileSource, error) {
-	return fromEnv[FileSource](environ)
+	return parseEnv[FileSource](environ)
 }
 
 // AddFlags registers --source.exclude and --source.max-file-size on cmd,

@@ -55,7 +55,7 @@ func TestInvalidExamples(t *testing.T) {
 	if want := filepath.Join(invalidDir, "README.md"); len(folder.Skipped) != 1 || folder.Skipped[0].Path != want {
 		t.Errorf("skipped %v, want only %s", folder.Skipped, want)
 	}
-	res := record.Check(folder.Records, folder.Problems, record.DefaultTaxonomy())
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
 	byPath := map[string][]record.Problem{}
 	for _, p := range res.Problems {
 		byPath[p.Path] = append(byPath[p.Path], p)
@@ -90,11 +90,11 @@ func TestMixedFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	tax := record.DefaultTaxonomy()
-	src := &Source{FS: os.DirFS(dir), Dir: dir, Taxonomy: tax, Options: snapshot.Options{
+	src := &Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "365d", Length: 365 * 24 * time.Hour}}, Severities: tax.Severities,
 		TopServices: 10, OverdueItemsLimit: 100,
 	}, Logger: slog.New(slog.DiscardHandler)}
-	s, err := src.Snapshot(t.Context(), time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC))
+	s, err := src.Snapshot(t.Context(), time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), tax)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,8 @@ func TestMixedFolder(t *testing.T) {
 		wantInvalid[e.Code]++
 	}
 	for _, code := range []record.Code{record.CodeTooLarge, record.CodeMalformed, record.CodeMissingField, record.CodeUnknownField, record.CodeInvalidValue,
-		record.CodeInvalidTimestamp, record.CodeTimeOrder, record.CodeDuplicateID, record.CodeOwner, record.CodeUnknownRelated} {
+		record.CodeInvalidTimestamp, record.CodeTimeOrder, record.CodeDuplicateID, record.CodeOwner, record.CodeUnknownRelated,
+		record.CodeImplausibleTime} {
 		if s.Invalid[code] != wantInvalid[code] {
 			t.Errorf("invalid %s = %d, want %d", code, s.Invalid[code], wantInvalid[code])
 		}

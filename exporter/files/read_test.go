@@ -69,9 +69,11 @@ func (s slowFS) Open(name string) (fs.File, error) {
 	return s.FS.Open(name)
 }
 
+// tax is the taxonomy of the sources of these tests.
+var tax = record.DefaultTaxonomy()
+
 func testSource(fsys fs.FS, dir string) *Source {
-	tax := record.DefaultTaxonomy()
-	return &Source{FS: fsys, Dir: dir, Taxonomy: tax, Logger: slog.New(slog.DiscardHandler), Options: snapshot.Options{
+	return &Source{FS: fsys, Dir: dir, Limits: record.DefaultLimits(), Logger: slog.New(slog.DiscardHandler), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, Severities: tax.Severities,
 		TopServices: 10, OverdueItemsLimit: 100,
 	}}
@@ -90,7 +92,7 @@ func TestSnapshotHonoursTimeout(t *testing.T) {
 	slow := &atomic.Bool{}
 	src := testSource(slowFS{FS: os.DirFS(dir), slow: slow, delay: 2 * time.Second}, dir)
 	now := func() time.Time { return time.Date(2026, time.January, 2, 0, 0, 0, 0, time.UTC) }
-	refresher := refresh.New(src, 300*time.Millisecond, slog.New(slog.DiscardHandler), now)
+	refresher := refresh.New(refresh.Config{Source: src, Taxonomy: tax, Timeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler), Now: now})
 	if err := refresher.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -33,10 +33,13 @@ type Source struct {
 	ReadOptions Options
 	// Shift, when set, tells how far to move every timestamp for a refresh
 	// as of an instant; only the bundled examples use it.
-	Shift    func(asOf time.Time) time.Duration
-	Taxonomy record.Taxonomy
-	Options  snapshot.Options
-	Logger   *slog.Logger
+	Shift func(asOf time.Time) time.Duration
+	// Limits bound the records' times and lists; the future is judged by
+	// the wall clock, not asOf, so that a snapshot as of a past instant
+	// does not reject what happened since.
+	Limits  record.Limits
+	Options snapshot.Options
+	Logger  *slog.Logger
 
 	mu sync.Mutex // serialises refreshes, which share the fields below
 	// Every record below is shifted by lastShift, the shift of the last
@@ -90,10 +93,11 @@ func (p *reusingParser) parse(name string, data []byte) (*record.Record, []recor
 // Name returns "files".
 func (s *Source) Name() string { return SourceName }
 
-// Snapshot reads and checks every record file and aggregates the valid ones,
-// with the last valid version of the files that turned invalid. It gives up
-// with ctx's error when ctx ends first (the refresh timeout).
-func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapshot, error) {
+// Snapshot reads every record file, checks it against tax and aggregates
+// the valid ones, with the last valid version of the files that turned
+// invalid. It gives up with ctx's error when ctx ends first (the refresh
+// timeout).
+func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	parser := &reusingParser{last: s.parsed, lastShift: s.lastShift, next: map[string]parsedFile{}, reused: map[*record.Record]bool{}}
@@ -121,10 +125,12 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapsh
 			r.Shift(shift)
 		}
 	}
-	res := record.Check(folder.Records, folder.Problems, s.Taxonomy)
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()})
 	stale := s.serveLastValid(&res, shift, parser.reused)
 	s.parsed = parser.next
-	snap := snapshot.FromRecords(SourceName, res, asOf, s.Options)
+	opts := s.Options
+	opts.Severities = tax.Severities
+	snap := snapshot.FromRecords(SourceName, res, asOf, opts)
 	snap.Stale = stale
 	return snap, nil
 }

@@ -22,7 +22,7 @@ func importExamples(t *testing.T) (*pgxpool.Pool, []*record.Record) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := record.Check(folder.Records, folder.Problems, record.DefaultTaxonomy())
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
 	if len(res.Problems) > 0 || len(res.Valid) < 2 {
 		t.Fatalf("the examples: %d valid, problems %v", len(res.Valid), res.Problems)
 	}

@@ -56,7 +56,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 		},
 		Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 10,
 	}
-	src := &Source{Pool: pg, Taxonomy: tax, Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
+	src := &Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
 	agreeAsOf := func(asOf time.Time) {
 		t.Helper()
 		var records []*record.Record
@@ -64,8 +64,8 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 			r.Path = "postgres:incidents/" + r.ID
 			records = append(records, r)
 		}
-		want := exposition(t, snapshot.FromRecords(SourceName, record.Check(records, nil, tax), asOf, opts))
-		got, err := src.Snapshot(ctx, asOf)
+		want := exposition(t, snapshot.FromRecords(SourceName, record.Check(records, nil, record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: time.Now()}), asOf, opts))
+		got, err := src.Snapshot(ctx, asOf, tax)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,18 +44,11 @@ func exposition(t *testing.T, snap *snapshot.Snapshot) string {
 // TestSameMetricsAsFiles imports the examples and checks the PostgreSQL
 // source gives exactly the metrics the file source gives for them.
 func TestSameMetricsAsFiles(t *testing.T) {
-	pg := startTestDatabase(t)
+	pg, records := importExamples(t)
 	ctx := context.Background()
 	const dir = "../../examples/postmortems"
-	folder, err := files.Read(t.Context(), os.DirFS(dir), dir, files.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	imported := len(records)
 	tax := record.DefaultTaxonomy()
-	res := record.Check(folder.Records, folder.Problems, tax)
-	if _, err := Import(ctx, pg, res.Valid, nil); err != nil {
-		t.Fatal(err)
-	}
 	opts := snapshot.Options{
 		Windows: []snapshot.Window{
 			{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
@@ -63,11 +56,11 @@ func TestSameMetricsAsFiles(t *testing.T) {
 		Severities: tax.Severities, TopServices: 3, OverdueItemsLimit: 3,
 	}
 	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
-	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Taxonomy: tax, Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf)
+	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, tax)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromDB, err := (&Source{Pool: pg, Taxonomy: tax, Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf)
+	fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, tax)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +68,7 @@ func TestSameMetricsAsFiles(t *testing.T) {
 	if got != want {
 		t.Fatalf("postgres and files disagree:\n--- postgres\n%s\n--- files\n%s", got, want)
 	}
-	if !strings.Contains(got, collectors.MetricMTTR) || fromDB.Records != len(res.Valid) {
+	if !strings.Contains(got, collectors.MetricMTTR) || fromDB.Records != imported {
 		t.Fatalf("the comparison is empty: %d records", fromDB.Records)
 	}
 }
@@ -100,10 +93,10 @@ func TestTaxonomyViolationsAreCounted(t *testing.T) {
 		}
 	}
 	tax := record.DefaultTaxonomy()
-	src := &Source{Pool: pg, Taxonomy: tax, StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
+	src := &Source{Pool: pg, Limits: record.DefaultLimits(), StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 5,
 	}}
-	snap, err := src.Snapshot(ctx, time.Now())
+	snap, err := src.Snapshot(ctx, time.Now(), tax)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,9 +121,9 @@ func TestSyntheticOrganisation(t *testing.T) {
 		t.Fatalf("%d action items, %v; want 1500", items, err)
 	}
 	tax := record.DefaultTaxonomy()
-	snap, err := (&Source{Pool: pg, Taxonomy: tax, StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
+	snap, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "365d", Length: 365 * 24 * time.Hour}}, Severities: tax.Severities, TopServices: 10, OverdueItemsLimit: 10,
-	}}).Snapshot(ctx, end)
+	}}).Snapshot(ctx, end, tax)
 	if err != nil {
 		t.Fatal(err)
 	}

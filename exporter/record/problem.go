@@ -19,6 +19,8 @@ const (
 	CodeDuplicateID      Code = "duplicate_id"
 	CodeOwner            Code = "owner"
 	CodeUnknownRelated   Code = "unknown_related"
+	CodeImplausibleTime  Code = "implausible_time"
+	CodeTooMany          Code = "too_many"
 )
 
 // Problem is one reason a record is invalid, located as precisely as the
