@@ -68,8 +68,11 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 				fmt.Fprintf(env.stdout, "%s: skipped: %s\n", skip.Path, skip.Reason)
 			}
 			skipped := ""
-			if len(report.Skipped) > 0 {
-				skipped = fmt.Sprintf("; %d files skipped", len(report.Skipped))
+			switch n := len(report.Skipped); {
+			case n == 1:
+				skipped = "; 1 file skipped"
+			case n > 1:
+				skipped = fmt.Sprintf("; %d files skipped", n)
 			}
 			fmt.Fprintf(env.stdout, "%s: %d records: %d valid, %d invalid (%d problems)%s\n",
 				*dir, report.Records, report.Valid, report.Invalid, len(report.Problems), skipped)
