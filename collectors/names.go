@@ -35,6 +35,7 @@ const (
 	MetricReviewsPendingAge      = "postmortem_reviews_pending_oldest_age_seconds"
 	MetricRecordsValid           = "postmortem_records_valid"
 	MetricRecordsInvalid         = "postmortem_records_invalid"
+	MetricRecordsStale           = "postmortem_records_stale"
 
 	MetricRefreshDuration    = "postmortem_exporter_refresh_duration_seconds"
 	MetricLastRefreshSuccess = "postmortem_exporter_last_refresh_success_timestamp_seconds"

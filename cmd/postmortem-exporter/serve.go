@@ -145,13 +145,17 @@ func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, 
 			StatementTimeout: time.Duration(cfg.RefreshTimeout),
 		}, nil
 	}
-	src := &files.Source{Limits: limits, Options: opts, Logger: logger}
+	readOptions, err := cfg.FileSource.ReadOptions()
+	if err != nil {
+		return nil, err
+	}
+	src := &files.Source{Limits: limits, Options: opts, ReadOptions: readOptions, Logger: logger}
 	if cfg.SourceDir == "" {
 		logger.Info("no source configured: serving the bundled example post-mortems", "anchor", examples.Anchor.Format(time.DateOnly))
 		src.FS, src.Dir, src.Shift = examples.Postmortems(), examples.Dir, examples.Shift
 		return src, nil
 	}
-	src.FS, src.Dir = os.DirFS(cfg.SourceDir), cfg.SourceDir
+	src.Dir = cfg.SourceDir // opened afresh on every refresh
 	return src, nil
 }
 
