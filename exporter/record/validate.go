@@ -113,8 +113,7 @@ func (v *validator) add(field string, code Code, format string, args ...any) {
 
 // has reports whether the field was written at all (possibly unparsable).
 func (v *validator) has(field string) bool {
-	_, ok := v.r.lines[field]
-	return ok
+	return v.r.wrote(field)
 }
 
 func (v *validator) enum(field, value string, allowed []string) {
