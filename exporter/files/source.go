@@ -100,7 +100,8 @@ func (s *Source) Name() string { return SourceName }
 func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	parser := &reusingParser{last: s.parsed, lastShift: s.lastShift, next: map[string]parsedFile{}, reused: map[*record.Record]bool{}}
+	parser := &reusingParser{last: s.parsed, lastShift: s.lastShift, // sized as the last refresh found the folder
+		next: make(map[string]parsedFile, len(s.parsed)), reused: make(map[*record.Record]bool, len(s.parsed))}
 	var folder *Folder
 	var err error
 	if s.FS == nil {

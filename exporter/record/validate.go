@@ -147,8 +147,12 @@ func checkSet(records []*Record) []Problem {
 	add := func(r *Record, field string, code Code, format string, args ...any) {
 		problems = append(problems, Problem{Path: r.Path, Line: r.LineOf(field), Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 	}
-	incidents := map[string]*Record{}
-	items := map[string]*Record{}
+	n := 0
+	for _, r := range records {
+		n += len(r.ActionItems)
+	}
+	incidents := make(map[string]*Record, len(records)) // sized once: 100,000 records hold 500,000 items
+	items := make(map[string]*Record, n)
 	for _, r := range records {
 		if r.ID != "" {
 			if first, dup := incidents[r.ID]; dup {
