@@ -16,6 +16,9 @@ type Options struct {
 	Severities        []string
 	TopServices       int // services beyond this many are summed as "other"
 	OverdueItemsLimit int // overdue items beyond this many are only counted
+	Periods           PeriodOptions
+	// Detail publishes the histograms per (window, severity, team).
+	Detail bool
 }
 
 // FromRecords aggregates checked records as of an instant. Every figure is
@@ -44,6 +47,10 @@ type Builder struct {
 	overdue  overdueHeap
 	dropped  int
 	services []map[string]int // per window
+	// Every duration, per window and per period, for exact summaries.
+	periods       []Period
+	windowSamples []map[SeverityTeam]*durationSamples
+	periodSamples []map[SeverityTeam]*durationSamples
 }
 
 // NewBuilder starts an empty snapshot as of asOf.
@@ -63,9 +70,16 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 			Invalid:        map[record.Code]int{},
 		},
 	}
+	b.s.Detail, b.s.PeriodsByTeam = opts.Detail, opts.Periods.ByTeam
 	for _, w := range opts.Windows {
 		b.s.Windows = append(b.s.Windows, NewWindowStats(w))
 		b.services = append(b.services, map[string]int{})
+		b.windowSamples = append(b.windowSamples, map[SeverityTeam]*durationSamples{})
+	}
+	b.periods = opts.Periods.Periods(asOf)
+	for _, p := range b.periods {
+		b.s.Periods = append(b.s.Periods, newPeriodStats(p))
+		b.periodSamples = append(b.periodSamples, map[SeverityTeam]*durationSamples{})
 	}
 	return b
 }
@@ -75,15 +89,18 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 func (b *Builder) Add(r *record.Record, repeat bool) {
 	b.CountRecords(1)
 	b.AddToWindows(r, repeat, b.s.AsOf, 1)
+	b.AddWindowDurations(r)
 	for _, a := range r.ActionItems {
 		b.AddCompletion(a, 1)
 	}
 	if r.StartedAt.After(b.s.AsOf) {
 		return
 	}
+	b.AddToPeriods(r, repeat)
 	b.AddIncidentState(r)
 	for _, a := range r.ActionItems {
 		b.AddActionItem(r, a)
+		b.AddItemToPeriods(a)
 	}
 }
 
@@ -239,7 +256,13 @@ func (b *Builder) Snapshot() *Snapshot {
 		maps.DeleteFunc(ws.Incidents, func(_ SeverityTeam, st *IncidentStats) bool { return st.Count == 0 })
 		maps.DeleteFunc(ws.Completion, func(_ string, c *CompletionStats) bool { return c.Time.Count == 0 })
 	}
+	for i := range s.Windows {
+		ws := &s.Windows[i]
+		ws.BySeverity = summarize(b.windowSamples[i], bySeverity, true)
+		ws.ByTeam = summarize(b.windowSamples[i], byTeam, true)
+	}
 	fillWindowKeys(s.Windows)
+	b.finishPeriods()
 	return s
 }
 
@@ -423,6 +446,8 @@ func fillWindowKeys(windows []WindowStats) {
 			fillKeys(w.ByDetection, other.ByDetection, zero)
 			fillKeys(w.ByOrigin, other.ByOrigin, zero)
 			fillKeys(w.ByResolution, other.ByResolution, zero)
+			fillKeys(w.BySeverity, other.BySeverity, noDurations)
+			fillKeys(w.ByTeam, other.ByTeam, noDurations)
 		}
 	}
 }
