@@ -59,6 +59,7 @@ var goldenMetrics = []string{
 	collectors.MetricIncidentsByDetection, collectors.MetricIncidentsByOrigin, collectors.MetricIncidentsByResolution,
 	collectors.MetricIncidentsByService, collectors.MetricRepeatIncidents,
 	collectors.MetricTimeToDetect, collectors.MetricTimeToMitigate, collectors.MetricTimeToRecover,
+	collectors.MetricTeamTimeToDetect, collectors.MetricTeamTimeToRecover, collectors.MetricTeamActionItemCompletion,
 	collectors.MetricMTTD, collectors.MetricMTTM, collectors.MetricMTTR,
 	collectors.MetricImpactCustomers, collectors.MetricImpactFailedRequests, collectors.MetricIncidentsDataLoss,
 	collectors.MetricSecurityIncidents, collectors.MetricActionItems, collectors.MetricActionItemsOverdue,

@@ -6,12 +6,21 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
+// impactDescs are an impact sum by window and team, and, with
+// --metrics.detail, by window, severity and team.
+type impactDescs struct{ byTeam, bySeverityTeam *prometheus.Desc }
+
+func newImpactDescs(name, help string) impactDescs {
+	return impactDescs{
+		prometheus.NewDesc(name, help, []string{LabelWindow, LabelTeam}, nil),
+		prometheus.NewDesc(name, help, []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
+	}
+}
+
 var (
-	customersAffectedDesc = prometheus.NewDesc(MetricImpactCustomers,
-		"Customers affected, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
-	failedRequestsDesc = prometheus.NewDesc(MetricImpactFailedRequests,
-		"Failed requests, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
-	dataLossDesc = prometheus.NewDesc(MetricIncidentsDataLoss,
+	customersAffectedDesc = newImpactDescs(MetricImpactCustomers, "Customers affected, summed over the incidents started in the window.")
+	failedRequestsDesc    = newImpactDescs(MetricImpactFailedRequests, "Failed requests, summed over the incidents started in the window.")
+	dataLossDesc          = prometheus.NewDesc(MetricIncidentsDataLoss,
 		"Incidents started in the window that lost data.", []string{LabelWindow, LabelTeam}, nil)
 	securityDesc = prometheus.NewDesc(MetricSecurityIncidents,
 		"Incidents started in the window that were security incidents.", []string{LabelWindow, LabelTeam}, nil)
@@ -25,13 +34,23 @@ func (impactCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric)
 		name := w.Window.Name
 		dataLoss := map[string]int{}
 		security := map[string]int{}
+		customers := map[string]int64{}
+		failed := map[string]int64{}
 		for k, st := range w.Incidents {
-			gauge(ch, customersAffectedDesc, float64(st.CustomersAffected), name, k.Severity, k.Team)
-			gauge(ch, failedRequestsDesc, float64(st.FailedRequests), name, k.Severity, k.Team)
+			if s.Detail {
+				gauge(ch, customersAffectedDesc.bySeverityTeam, float64(st.CustomersAffected), name, k.Severity, k.Team)
+				gauge(ch, failedRequestsDesc.bySeverityTeam, float64(st.FailedRequests), name, k.Severity, k.Team)
+			}
+			customers[k.Team] += st.CustomersAffected
+			failed[k.Team] += st.FailedRequests
 			dataLoss[k.Team] += st.DataLoss
 			security[k.Team] += st.Security
 		}
 		for team, n := range dataLoss {
+			if !s.Detail {
+				gauge(ch, customersAffectedDesc.byTeam, float64(customers[team]), name, team)
+				gauge(ch, failedRequestsDesc.byTeam, float64(failed[team]), name, team)
+			}
 			gauge(ch, dataLossDesc, float64(n), name, team)
 			gauge(ch, securityDesc, float64(security[team]), name, team)
 		}

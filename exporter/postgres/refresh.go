@@ -17,6 +17,8 @@ import (
 // count every valid record exactly as the file source does.
 type refresh struct {
 	asOf    time.Time
+	windows []snapshot.Window
+	periods []snapshot.Period
 	plan    plan
 	b       *snapshot.Builder
 	invalid map[string]bool // ids of the invalid incidents
@@ -27,6 +29,7 @@ type refresh struct {
 func (r *refresh) reads() []read {
 	reads := []read{r.countRecords}
 	reads = append(reads, r.rollupReads()...)
+	reads = append(reads, r.periodReads()...)
 	return append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,
 		r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addIncidentStates)
 }

@@ -61,6 +61,7 @@ func TestSameMetricsAsFiles(t *testing.T) {
 			{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
 		},
 		Severities: tax.Severities, TopServices: 3, OverdueItemsLimit: 3,
+		Periods:    snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: mustZone(t, "Europe/Paris")},
 	}
 	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
 	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Taxonomy: tax, Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf)
@@ -75,7 +76,7 @@ func TestSameMetricsAsFiles(t *testing.T) {
 	if got != want {
 		t.Fatalf("postgres and files disagree:\n--- postgres\n%s\n--- files\n%s", got, want)
 	}
-	if !strings.Contains(got, collectors.MetricMTTR) || fromDB.Records != len(res.Valid) {
+	if !strings.Contains(got, collectors.MetricMTTR) || !strings.Contains(got, collectors.MetricPeriodTimeToRecover+`{period="2026-05"`) || fromDB.Records != len(res.Valid) {
 		t.Fatalf("the comparison is empty: %d records", fromDB.Records)
 	}
 }
