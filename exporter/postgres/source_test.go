@@ -61,7 +61,7 @@ func TestSameMetricsAsFiles(t *testing.T) {
 			{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
 		},
 		Severities: tax.Severities, TopServices: 3, OverdueItemsLimit: 3,
-		Periods:    snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: mustZone(t, "Europe/Paris")},
+		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: mustZone(t, "Europe/Paris")},
 	}
 	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
 	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Taxonomy: tax, Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf)
