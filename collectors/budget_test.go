@@ -138,7 +138,12 @@ func TestSeriesBudget(t *testing.T) {
 	if n := byFamily[collectors.MetricPeriodIncidents]; n != 13*4 {
 		t.Errorf("%d series of %s, want 13 periods × 4 severities", n, collectors.MetricPeriodIncidents)
 	}
-	opts.Detail, opts.Periods.ByTeam = true, true
+	opts.Detail = true
 	detail, _ := seriesCount(t, snapshot.FromRecords("files", res, asOf, opts))
-	t.Logf("with --metrics.detail and --periods.by-team: %d series", detail)
+	opts.Detail, opts.Periods.ByTeam = false, true
+	byTeam, _ := seriesCount(t, snapshot.FromRecords("files", res, asOf, opts))
+	t.Logf("with --metrics.detail: %d series; with --periods.by-team: %d series", detail, byTeam)
+	if detail <= total || byTeam <= total {
+		t.Errorf("the opt-in detail adds nothing")
+	}
 }
