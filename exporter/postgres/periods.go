@@ -2,17 +2,74 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-// periodReads are the reads of what the rollups cannot give: every
-// duration of the incidents started in the windows and periods, for the
-// exact summaries, with the period counts of the same rows, and the action
-// items due, created or closed in the periods.
+// periodPlan says where a refresh finds the action items of the calendar
+// periods: the due days of each period are whole dates, summed from
+// rollup_item_days; the created and closed instants are summed for the
+// whole UTC days of each period and read row by row in its partial first
+// and last UTC days (its edges), which a time zone other than UTC makes.
+type periodPlan struct {
+	// Blocks of rollup_item_days, as parallel arrays for unnest.
+	periods, spans, firstDays []int
+	kinds                     []string
+	edges                     []interval
+	// wholeDays are the UTC days whose created and closed items the
+	// rollups count: [start, end) per period.
+	wholeDays []interval
+}
+
+func newPeriodPlan(periods []snapshot.Period) periodPlan {
+	var p periodPlan
+	add := func(i int, kind string, blocks []block) {
+		for _, b := range blocks {
+			p.periods, p.spans, p.firstDays, p.kinds = append(p.periods, i), append(p.spans, b.span), append(p.firstDays, b.firstDay), append(p.kinds, kind)
+		}
+	}
+	for i, period := range periods {
+		add(i, snapshot.PeriodItemsDue, coverDays(dateDay(period.Start), dateDay(period.End)))
+		seg := newSegment(period.Start.Add(-time.Microsecond), period.End.Add(-time.Microsecond), 0)
+		add(i, snapshot.PeriodItemsCreated, seg.blocks)
+		add(i, snapshot.PeriodItemsClosed, seg.blocks)
+		p.edges = append(p.edges, seg.edges...)
+		p.wholeDays = append(p.wholeDays, interval{seg.wholeDaysStart, seg.wholeDaysEnd})
+	}
+	return p
+}
+
+// dateDay is the calendar date of a local midnight, in days since
+// 1970-01-01: the due dates of a period are [dateDay(Start), dateDay(End)).
+func dateDay(t time.Time) int {
+	return epochDay(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC))
+}
+
+// rolledUp reports whether rollup_item_days counts an instant of a
+// created or closed item in the periods.
+func (p periodPlan) rolledUp(t time.Time) bool {
+	for _, d := range p.wholeDays {
+		if !t.Before(d.after) && t.Before(d.until) {
+			return true
+		}
+	}
+	return false
+}
+
+// periodReads are the reads of the calendar periods: the rollups of the
+// items, the items of the periods' edges, and every incident started in
+// the windows or the periods, for the exact summaries.
 func (r *refresh) periodReads() []read {
-	return []read{r.addRecentIncidents, r.addPeriodItems}
+	reads := []read{r.addRecentIncidents}
+	if len(r.periods) > 0 {
+		reads = append(reads, r.addPeriodItemSums, r.addPeriodItemEdges)
+	}
+	return reads
 }
 
 // recentStart is the earliest instant the windows or periods reach back to.
@@ -28,44 +85,111 @@ func (r *refresh) recentStart() time.Time {
 }
 
 // addRecentIncidents reads the incidents started in the windows or
-// periods, as of the snapshot's instant.
+// periods, with the columns their aggregates need, from the covering
+// index of incident_facts.
 func (r *refresh) addRecentIncidents(ctx context.Context, q pgx.Tx) (func(), error) {
-	facts, err := collect(ctx, q, "recent incidents", `SELECT `+factColumns+` FROM incident_facts f
-		WHERE f.started_at > $1 AND f.started_at <= $2`, []any{r.recentStart(), r.asOf}, scanFact)
+	incidents, err := collect(ctx, q, "incidents of the windows and periods", `
+		SELECT f.severity, f.team, f.detection, f.origin, coalesce(f.resolution, ''), f.started_at, f.detected_at,
+		       f.mitigated_at, f.resolved_at, f.security_incident, f.data_loss, f.repeat
+		  FROM incident_facts f
+		 WHERE f.started_at > $1 AND f.started_at <= $2 AND f.incident_id <> ALL ($3)`,
+		[]any{r.recentStart(), r.asOf, mapKeys(r.invalid)}, func(row pgx.CollectableRow) (fact, error) {
+			rec := &record.Record{}
+			f := fact{record: rec}
+			var mitigated, resolved *time.Time
+			err := row.Scan(&rec.Severity, &rec.Team, &rec.Detection, &rec.Origin, &rec.Resolution, &rec.StartedAt, &rec.DetectedAt,
+				&mitigated, &resolved, &rec.SecurityIncident, &rec.Impact.DataLoss, &f.repeat)
+			rec.StartedAt, rec.DetectedAt = rec.StartedAt.UTC(), rec.DetectedAt.UTC()
+			rec.MitigatedAt, rec.ResolvedAt = utc(mitigated), utc(resolved)
+			return f, err
+		})
 	return func() {
-		for _, f := range facts {
-			if !r.invalid[f.record.ID] {
-				r.b.AddWindowDurations(f.record)
-				r.b.AddToPeriods(f.record, f.repeat)
+		for _, f := range incidents {
+			r.b.AddWindowDurations(f.record)
+			r.b.AddToPeriods(f.record, f.repeat)
+		}
+	}, err
+}
+
+// addPeriodItemSums sums rollup_item_days over each period's blocks.
+func (r *refresh) addPeriodItemSums(ctx context.Context, q pgx.Tx) (func(), error) {
+	type sum struct {
+		Period              int
+		Team, Kind, Outcome string
+		Items               int
+	}
+	p := r.periodPlan
+	// Without --periods.by-team the database sums over the teams.
+	team := "''"
+	if r.byTeam {
+		team = "r.team"
+	}
+	sums, err := collect(ctx, q, "rollup of the period items", fmt.Sprintf(`
+		SELECT b.period, %s, r.kind, r.outcome, sum(r.items)::int
+		  FROM unnest($1::int[], $2::int[], $3::int[], $4::text[]) AS b (period, span, first_day, kind)
+		  JOIN rollup_item_days r ON r.span = b.span AND r.first_day = b.first_day AND r.kind = b.kind
+		 WHERE r.items <> 0
+		 GROUP BY 1, 2, 3, 4`, team), []any{p.periods, p.spans, p.firstDays, p.kinds}, pgx.RowToStructByPos[sum])
+	return func() {
+		for _, s := range sums {
+			r.b.CountPeriodItems(s.Period, s.Kind, s.Team, s.Outcome, s.Items)
+		}
+	}, err
+}
+
+// addPeriodItemEdges reads the items created or closed in the partial
+// UTC days at the periods' edges.
+func (r *refresh) addPeriodItemEdges(ctx context.Context, q pgx.Tx) (func(), error) {
+	var after, until []time.Time
+	for _, e := range r.periodPlan.edges {
+		after, until = append(after, e.after), append(until, e.until)
+	}
+	items, err := collect(ctx, q, "items of the periods' edges", itemColumns+`
+		  FROM action_items a JOIN incidents i ON i.id = a.incident_id
+		 WHERE a.id IN (SELECT l.id FROM unnest($1::timestamptz[], $2::timestamptz[]) AS e (after, until)
+		                  JOIN action_items l ON l.created_at > e.after AND l.created_at <= e.until
+		                UNION SELECT l.id FROM unnest($1::timestamptz[], $2::timestamptz[]) AS e (after, until)
+		                  JOIN action_items l ON l.closed_at > e.after AND l.closed_at <= e.until)`,
+		[]any{after, until}, scanItem)
+	return func() {
+		for _, it := range items {
+			if r.countsAsOf(it) {
+				r.countItemInstants(it.item, 1, r.asOf, false)
 			}
 		}
 	}, err
 }
 
-// addPeriodItems reads the action items due, created or closed in the
-// periods, of incidents started by the snapshot's instant.
-func (r *refresh) addPeriodItems(ctx context.Context, q pgx.Tx) (func(), error) {
-	if len(r.periods) == 0 {
-		return func() {}, nil
+// countsAsOf reports whether an item counts as of the snapshot's instant:
+// its incident is valid and had started, and the item existed.
+func (r *refresh) countsAsOf(it item) bool {
+	return !r.invalid[it.incident.ID] && !it.incident.StartedAt.After(r.asOf) && !it.item.CreatedAt.After(r.asOf)
+}
+
+// countItemInstants counts an item n times in the periods it was created
+// and closed in (closed by until), where the rollups count it when rolled
+// is true, and where the edge reads do when it is false.
+func (r *refresh) countItemInstants(a record.ActionItem, n int, until time.Time, rolled bool) {
+	if r.periodPlan.rolledUp(a.CreatedAt) == rolled {
+		r.b.CountPeriodItems(r.b.PeriodOf(a.CreatedAt), snapshot.PeriodItemsCreated, a.Team, "", n)
 	}
-	start := r.periods[0].Start
-	// Due days are dates: the first day of the first period, taken as a
-	// date, and the day before it for safety; AddItemToPeriods decides.
-	firstDue := time.Date(start.Year(), start.Month(), start.Day()-1, 0, 0, 0, 0, time.UTC)
-	items, err := collect(ctx, q, "action items of the periods", itemColumns+`
-		  FROM action_items a JOIN incidents i ON i.id = a.incident_id
-		 WHERE a.id IN (SELECT id FROM action_items WHERE due >= $1
-		                UNION SELECT id FROM action_items WHERE created_at >= $2
-		                UNION SELECT id FROM action_items WHERE closed_at >= $2)
-		   AND a.created_at <= $3 AND i.started_at <= $3`,
-		[]any{firstDue, start, r.asOf}, scanItem)
-	return func() {
-		for _, it := range items {
-			if !r.invalid[it.incident.ID] {
-				r.b.AddItemToPeriods(it.item)
-			}
-		}
-	}, err
+	if snapshot.ClosedBy(a, until) && r.periodPlan.rolledUp(a.ClosedAt) == rolled {
+		r.b.CountPeriodItems(r.b.PeriodOf(a.ClosedAt), snapshot.PeriodItemsClosed, a.Team, "", n)
+	}
+}
+
+// recountPeriodItem corrects the period counts of an item the rollups
+// count with its stored state: it takes that back, and counts the item
+// again as it stood at the snapshot's instant, when it counts then.
+func (r *refresh) recountPeriodItem(it item) {
+	a := it.item
+	due := r.b.PeriodOfDay(a.Due)
+	r.b.CountPeriodItems(due, snapshot.PeriodItemsDue, a.Team, snapshot.ItemOutcome(a, allEvents), -1)
+	r.countItemInstants(a, -1, allEvents, true)
+	if r.countsAsOf(it) {
+		r.b.CountPeriodItems(due, snapshot.PeriodItemsDue, a.Team, snapshot.ItemOutcome(a, r.asOf), 1)
+		r.countItemInstants(a, 1, r.asOf, true)
+	}
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -19,9 +19,12 @@ type refresh struct {
 	asOf    time.Time
 	windows []snapshot.Window
 	periods []snapshot.Period
+	byTeam  bool // the period aggregates keep the team
 	plan    plan
-	b       *snapshot.Builder
-	invalid map[string]bool // ids of the invalid incidents
+	// periodPlan reads the period counts of the action items.
+	periodPlan periodPlan
+	b          *snapshot.Builder
+	invalid    map[string]bool // ids of the invalid incidents
 }
 
 // reads are the queries of a refresh after findInvalid; they only read
@@ -252,6 +255,7 @@ func (r *refresh) recountActionItems(ctx context.Context, q pgx.Tx) (func(), err
 	return func() {
 		for _, it := range items {
 			inc, a := it.incident, it.item
+			r.recountPeriodItem(it)
 			r.b.CountActionItems(a.Team, a.Status, a.Exception != "", -1)
 			switch {
 			case r.invalid[inc.ID]:

@@ -78,8 +78,9 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapsh
 	if _, err := tx.Exec(ctx, settings); err != nil {
 		return nil, fmt.Errorf("refresh settings: %w", err)
 	}
-	r := &refresh{asOf: asOf, windows: s.Options.Windows, periods: s.Options.Periods.Periods(asOf),
-		plan: newPlan(asOf, s.Options.Windows), b: snapshot.NewBuilder(SourceName, asOf, s.Options)}
+	periods := s.Options.Periods.Periods(asOf)
+	r := &refresh{asOf: asOf, windows: s.Options.Windows, periods: periods, byTeam: s.Options.Periods.ByTeam,
+		plan: newPlan(asOf, s.Options.Windows), periodPlan: newPeriodPlan(periods), b: snapshot.NewBuilder(SourceName, asOf, s.Options)}
 	if err := r.findInvalid(ctx, tx, s.Taxonomy); err != nil {
 		return nil, err
 	}

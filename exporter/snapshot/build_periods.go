@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"time"
+
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
@@ -34,6 +36,13 @@ func (b *Builder) AddToPeriods(r *record.Record, repeat bool) {
 	samplesOf(b.periodSamples[i], SeverityTeam{r.Severity, team}).add(r, b.s.AsOf)
 }
 
+// Kinds of action item counts in a period.
+const (
+	PeriodItemsDue     = "due"     // by due day and outcome
+	PeriodItemsCreated = "created" // by created_at
+	PeriodItemsClosed  = "closed"  // by closed_at, done or wont_do
+)
+
 // AddItemToPeriods counts an action item, as it stood at AsOf, in the
 // period it is due in, and in those it was created and closed in.
 func (b *Builder) AddItemToPeriods(a record.ActionItem) {
@@ -41,24 +50,48 @@ func (b *Builder) AddItemToPeriods(a record.ActionItem) {
 	if a.CreatedAt.After(asOf) {
 		return
 	}
-	team := b.periodTeam(a.Team)
-	closed := a.Status != record.ItemOpen && !a.ClosedAt.After(asOf)
-	if i := periodOfDay(b.periods, a.Due); i >= 0 {
-		b.s.Periods[i].ItemsDue[TeamValue{team, itemOutcome(a, closed)}]++
-	}
-	if i := periodOf(b.periods, a.CreatedAt); i >= 0 {
-		b.s.Periods[i].ItemsCreated[team]++
-	}
-	if i := periodOf(b.periods, a.ClosedAt); closed && i >= 0 {
-		b.s.Periods[i].ItemsClosed[team]++
+	b.CountPeriodItems(b.PeriodOfDay(a.Due), PeriodItemsDue, a.Team, ItemOutcome(a, asOf), 1)
+	b.CountPeriodItems(b.PeriodOf(a.CreatedAt), PeriodItemsCreated, a.Team, "", 1)
+	if ClosedBy(a, asOf) {
+		b.CountPeriodItems(b.PeriodOf(a.ClosedAt), PeriodItemsClosed, a.Team, "", 1)
 	}
 }
 
-// itemOutcome is how an item due in a period stands; closed tells whether
-// it was closed as of the snapshot.
-func itemOutcome(a record.ActionItem, closed bool) string {
+// CountPeriodItems adds n items of a team to period i (nothing when i is
+// -1): kind is PeriodItemsDue (with an outcome), PeriodItemsCreated or
+// PeriodItemsClosed.
+func (b *Builder) CountPeriodItems(i int, kind, team, outcome string, n int) {
+	if i < 0 {
+		return
+	}
+	ps, team := &b.s.Periods[i], b.periodTeam(team)
+	switch kind {
+	case PeriodItemsDue:
+		ps.ItemsDue[TeamValue{team, outcome}] += n
+	case PeriodItemsCreated:
+		ps.ItemsCreated[team] += n
+	case PeriodItemsClosed:
+		ps.ItemsClosed[team] += n
+	}
+}
+
+// PeriodOf returns the index of the period holding t, or -1.
+func (b *Builder) PeriodOf(t time.Time) int { return periodOf(b.periods, t) }
+
+// PeriodOfDay returns the index of the period holding a calendar day (a
+// due date), or -1.
+func (b *Builder) PeriodOfDay(day time.Time) int { return periodOfDay(b.periods, day) }
+
+// ClosedBy reports whether an item was done or dropped by t.
+func ClosedBy(a record.ActionItem, t time.Time) bool {
+	return a.Status != record.ItemOpen && !a.ClosedAt.After(t)
+}
+
+// ItemOutcome is how an item due in a period stands at t: ItemStillOpen
+// until it is closed, then ItemWontDo, ItemOnTime or ItemLate.
+func ItemOutcome(a record.ActionItem, t time.Time) string {
 	switch {
-	case !closed:
+	case !ClosedBy(a, t):
 		return ItemStillOpen
 	case a.Status == record.ItemWontDo:
 		return ItemWontDo
@@ -88,6 +121,9 @@ func (b *Builder) finishPeriods() {
 	}
 	for i := range periods {
 		ps := &periods[i]
+		// Counts a correction brought back to 0 were never there.
+		dropZeros(ps.ItemsDue)
+		dropZeros(ps.ItemsCreated, ps.ItemsClosed)
 		ps.BySeverity = summarize(b.periodSamples[i], bySeverity, true)
 		if b.s.PeriodsByTeam {
 			ps.ByTeam = summarize(b.periodSamples[i], byTeam, false)
@@ -97,6 +133,11 @@ func (b *Builder) finishPeriods() {
 		}
 		for k := range ps.ItemsDue {
 			teams[k.Team] = true
+		}
+		for _, m := range []map[string]int{ps.ItemsCreated, ps.ItemsClosed} {
+			for team := range m {
+				teams[team] = true
+			}
 		}
 	}
 	for i := range periods {
