@@ -130,6 +130,7 @@ func bars(title, description, unit string, queries ...query) *barchart.PanelBuil
 	b := barchart.NewPanelBuilder().Title(title).Description(description).Unit(unit).Datasource(datasource).
 		Height(8).Span(12).Min(0).ShowValue(common.VisibilityModeAuto).XTickLabelRotation(-45).
 		Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom)).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone)).
 		NoValue("No data: per-team trends need the exporter's --periods.by-team")
 	for i, q := range queries {
 		q.instant = true
