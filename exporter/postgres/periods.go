@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
@@ -84,31 +85,78 @@ func (r *refresh) recentStart() time.Time {
 	return start
 }
 
+// recentGroup is every incident of one severity and team started in the
+// windows or periods, as parallel arrays: one row per group instead of
+// one per incident keeps the transfer and decoding cheap at a million
+// incidents. Codes packs the 1-based positions of detection, origin and
+// resolution in the taxonomy (8 bits each, 0 when absent) and the
+// security, data-loss and repeat flags.
+type recentGroup struct {
+	Severity, Team      string
+	Started, Detected   []time.Time
+	Mitigated, Resolved []pgtype.Timestamptz
+	Codes               []int32
+}
+
+const (
+	codeBits     = 8
+	codeSecurity = 1 << (3 * codeBits)
+	codeDataLoss = codeSecurity << 1
+	codeRepeat   = codeSecurity << 2
+)
+
 // addRecentIncidents reads the incidents started in the windows or
-// periods, with the columns their aggregates need, from the covering
-// index of incident_facts.
+// periods, with what their aggregates need, from the covering index of
+// incident_facts.
 func (r *refresh) addRecentIncidents(ctx context.Context, q pgx.Tx) (func(), error) {
-	incidents, err := collect(ctx, q, "incidents of the windows and periods", `
-		SELECT f.severity, f.team, f.detection, f.origin, coalesce(f.resolution, ''), f.started_at, f.detected_at,
-		       f.mitigated_at, f.resolved_at, f.security_incident, f.data_loss, f.repeat
+	tax := r.taxonomy
+	if max(len(tax.Detections), len(tax.Origins), len(tax.Resolutions)) >= 1<<codeBits {
+		return nil, fmt.Errorf("read incidents of the windows and periods: taxonomy lists longer than %d values", 1<<codeBits-1)
+	}
+	groups, err := collect(ctx, q, "incidents of the windows and periods", fmt.Sprintf(`
+		SELECT f.severity, f.team, array_agg(f.started_at), array_agg(f.detected_at), array_agg(f.mitigated_at), array_agg(f.resolved_at),
+		       array_agg(coalesce(array_position($4::text[], f.detection), 0)
+		                 + (coalesce(array_position($5::text[], f.origin), 0) << %[1]d)
+		                 + (coalesce(array_position($6::text[], f.resolution), 0) << %[2]d)
+		                 + %[3]d * f.security_incident::int + %[4]d * f.data_loss::int + %[5]d * f.repeat::int)
 		  FROM incident_facts f
-		 WHERE f.started_at > $1 AND f.started_at <= $2 AND f.incident_id <> ALL ($3)`,
-		[]any{r.recentStart(), r.asOf, mapKeys(r.invalid)}, func(row pgx.CollectableRow) (fact, error) {
-			rec := &record.Record{}
-			f := fact{record: rec}
-			var mitigated, resolved *time.Time
-			err := row.Scan(&rec.Severity, &rec.Team, &rec.Detection, &rec.Origin, &rec.Resolution, &rec.StartedAt, &rec.DetectedAt,
-				&mitigated, &resolved, &rec.SecurityIncident, &rec.Impact.DataLoss, &f.repeat)
-			rec.StartedAt, rec.DetectedAt = rec.StartedAt.UTC(), rec.DetectedAt.UTC()
-			rec.MitigatedAt, rec.ResolvedAt = utc(mitigated), utc(resolved)
-			return f, err
-		})
+		 WHERE f.started_at > $1 AND f.started_at <= $2 AND f.incident_id <> ALL ($3)
+		 GROUP BY f.severity, f.team`, codeBits, 2*codeBits, codeSecurity, codeDataLoss, codeRepeat),
+		[]any{r.recentStart(), r.asOf, mapKeys(r.invalid), tax.Detections, tax.Origins, tax.Resolutions},
+		pgx.RowToStructByPos[recentGroup])
 	return func() {
-		for _, f := range incidents {
-			r.b.AddWindowDurations(f.record)
-			r.b.AddToPeriods(f.record, f.repeat)
+		var rec record.Record // reused: the builder keeps no reference to it
+		for _, g := range groups {
+			rec.Severity, rec.Team = g.Severity, g.Team
+			for i, started := range g.Started {
+				rec.StartedAt, rec.DetectedAt = started.UTC(), g.Detected[i].UTC()
+				rec.MitigatedAt, rec.ResolvedAt = validTime(g.Mitigated[i]), validTime(g.Resolved[i])
+				code := g.Codes[i]
+				rec.Detection, rec.Origin = taxonomyValue(tax.Detections, code), taxonomyValue(tax.Origins, code>>codeBits)
+				rec.Resolution = taxonomyValue(tax.Resolutions, code>>(2*codeBits))
+				rec.SecurityIncident, rec.Impact.DataLoss = code&codeSecurity != 0, code&codeDataLoss != 0
+				r.b.AddWindowDurations(&rec)
+				r.b.AddToPeriods(&rec, code&codeRepeat != 0)
+			}
 		}
 	}, err
+}
+
+// validTime returns a nullable time in UTC, the zero time for NULL.
+func validTime(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// taxonomyValue decodes a 1-based position in the low bits of code.
+func taxonomyValue(values []string, code int32) string {
+	i := int(code & (1<<codeBits - 1))
+	if i == 0 || i > len(values) {
+		return ""
+	}
+	return values[i-1]
 }
 
 // addPeriodItemSums sums rollup_item_days over each period's blocks.

@@ -20,7 +20,9 @@ type refresh struct {
 	windows []snapshot.Window
 	periods []snapshot.Period
 	byTeam  bool // the period aggregates keep the team
-	plan    plan
+	// taxonomy codes the classifications of the recent incidents.
+	taxonomy record.Taxonomy
+	plan     plan
 	// periodPlan reads the period counts of the action items.
 	periodPlan periodPlan
 	b          *snapshot.Builder

@@ -79,7 +79,7 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapsh
 		return nil, fmt.Errorf("refresh settings: %w", err)
 	}
 	periods := s.Options.Periods.Periods(asOf)
-	r := &refresh{asOf: asOf, windows: s.Options.Windows, periods: periods, byTeam: s.Options.Periods.ByTeam,
+	r := &refresh{asOf: asOf, windows: s.Options.Windows, periods: periods, byTeam: s.Options.Periods.ByTeam, taxonomy: s.Taxonomy,
 		plan: newPlan(asOf, s.Options.Windows), periodPlan: newPeriodPlan(periods), b: snapshot.NewBuilder(SourceName, asOf, s.Options)}
 	if err := r.findInvalid(ctx, tx, s.Taxonomy); err != nil {
 		return nil, err
