@@ -3,6 +3,8 @@ package snapshot
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -89,6 +91,45 @@ func TestQuantile(t *testing.T) {
 	}
 	if got := Quantile(nil, 0.5); !math.IsNaN(got) {
 		t.Errorf("median of nothing = %g, want NaN", got)
+	}
+}
+
+// TestQuantileMatchesSorting checks the selection against the definition
+// on sorted values, for counts of 1 to 60 with many ties, in any order.
+func TestQuantileMatchesSorting(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 1; n <= 60; n++ {
+		values := make([]float64, n)
+		for i := range values {
+			values[i] = float64(rng.IntN(n/2+1)) * 60
+		}
+		sorted := slices.Sorted(slices.Values(values))
+		for _, q := range []float64{0, 0.5, 0.9, 1} {
+			h := float64(n-1) * q
+			lo := int(math.Floor(h))
+			want := sorted[lo]
+			if lo+1 < n {
+				want += (h - float64(lo)) * (sorted[lo+1] - sorted[lo])
+			}
+			if got := Quantile(slices.Clone(values), q); math.Abs(got-want) > 1e-9 {
+				t.Fatalf("q=%g of %v = %g, want %g", q, values, got, want)
+			}
+		}
+	}
+}
+
+// TestSummarySumIsExact checks that the sum of durations does not depend
+// on their order nor overflow: 300,000 incidents of 40 days each (about
+// 1.04e21 ns, beyond int64 nanoseconds) with one of 1 ns.
+func TestSummarySumIsExact(t *testing.T) {
+	durations := make([]time.Duration, 300000)
+	for i := range durations {
+		durations[i] = 40 * 24 * time.Hour
+	}
+	durations[7] = time.Nanosecond
+	s, _ := newSummary(durations, false, nil)
+	if want := 299999*40*86400.0 + 1e-9; s.Sum != want || s.Count != 300000 {
+		t.Fatalf("sum %g, count %d; want %g, 300000", s.Sum, s.Count, want)
 	}
 }
 

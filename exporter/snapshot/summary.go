@@ -32,38 +32,76 @@ type Summary struct {
 // recover, indexed by TimeToDetect, TimeToMitigate and TimeToRecover.
 type DurationSummaries [DurationKinds]Summary
 
-// Quantile returns the q-quantile (0 ≤ q ≤ 1) of ascending values by
-// linear interpolation between closest ranks: with n values the quantile
-// sits at rank h = (n−1)·q (counting from 0), between values[⌊h⌋] and
-// values[⌊h⌋+1]. It is PostgreSQL's percentile_cont and NumPy's default, and
+// Quantile returns the q-quantile (0 ≤ q ≤ 1) of values by linear
+// interpolation between closest ranks: with the n values in ascending
+// order x₀ … xₙ₋₁, the quantile sits at rank h = (n−1)·q, between x⌊h⌋
+// and x⌊h⌋+1. It is PostgreSQL's percentile_cont and NumPy's default, and
 // the median of an even count is the mean of the two middle values. NaN
-// when there are no values.
+// when there are no values. values need not be sorted: Quantile selects
+// the two ranks it needs in linear time, reordering values.
 func Quantile(values []float64, q float64) float64 {
 	if len(values) == 0 {
 		return math.NaN()
 	}
 	h := float64(len(values)-1) * q
 	lo := int(math.Floor(h))
+	selectRank(values, lo)
 	if lo+1 >= len(values) {
-		return values[len(values)-1]
+		return values[lo]
 	}
-	return values[lo] + (h-float64(lo))*(values[lo+1]-values[lo])
+	next := slices.Min(values[lo+1:]) // selectRank left the larger values after lo
+	return values[lo] + (h-float64(lo))*(next-values[lo])
+}
+
+// selectRank reorders v so that v[k] is the value of rank k, with no
+// larger value before it and no smaller one after it (quickselect).
+func selectRank(v []float64, k int) {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		// The median of three as the pivot, moved to hi.
+		mid := lo + (hi-lo)/2
+		if v[mid] < v[lo] {
+			v[mid], v[lo] = v[lo], v[mid]
+		}
+		if v[hi] < v[lo] {
+			v[hi], v[lo] = v[lo], v[hi]
+		}
+		if v[mid] < v[hi] {
+			v[mid], v[hi] = v[hi], v[mid]
+		}
+		pivot, store := v[hi], lo
+		for i := lo; i < hi; i++ {
+			if v[i] < pivot {
+				v[i], v[store] = v[store], v[i]
+				store++
+			}
+		}
+		v[store], v[hi] = v[hi], v[store]
+		switch {
+		case k < store:
+			hi = store - 1
+		case k > store:
+			lo = store + 1
+		default:
+			return
+		}
+	}
 }
 
 // durationSamples holds every duration of a group of incidents, so that
 // the snapshot can publish exact quantiles.
-type durationSamples [DurationKinds][]float64
+type durationSamples [DurationKinds][]time.Duration
 
 // add adds r's durations whose events happened by eventsUntil.
 func (d *durationSamples) add(r *record.Record, eventsUntil time.Time) {
 	if !r.DetectedAt.After(eventsUntil) {
-		d[TimeToDetect] = append(d[TimeToDetect], r.TimeToDetect().Seconds())
+		d[TimeToDetect] = append(d[TimeToDetect], r.TimeToDetect())
 	}
 	if r.Mitigated() && !r.MitigatedAt.After(eventsUntil) {
-		d[TimeToMitigate] = append(d[TimeToMitigate], r.TimeToMitigate().Seconds())
+		d[TimeToMitigate] = append(d[TimeToMitigate], r.TimeToMitigate())
 	}
 	if r.Resolved() && !r.ResolvedAt.After(eventsUntil) {
-		d[TimeToRecover] = append(d[TimeToRecover], r.TimeToRecover().Seconds())
+		d[TimeToRecover] = append(d[TimeToRecover], r.TimeToRecover())
 	}
 }
 
@@ -82,28 +120,37 @@ func summarize(samples map[SeverityTeam]*durationSamples, group func(SeverityTea
 		}
 	}
 	out := make(map[string]*DurationSummaries, len(grouped))
+	var seconds []float64 // reused
 	for key, g := range grouped {
 		sums := &DurationSummaries{}
 		for i, values := range g {
-			sums[i] = newSummary(values, withQuantiles)
+			sums[i], seconds = newSummary(values, withQuantiles, seconds[:0])
 		}
 		out[key] = sums
 	}
 	return out
 }
 
-// newSummary summarizes values, sorting them in place: summed in
-// ascending order, the sum does not depend on the order they came in.
-func newSummary(values []float64, withQuantiles bool) Summary {
-	s := Summary{Count: uint64(len(values)), Quantiles: map[float64]float64{}}
-	slices.Sort(values)
-	for _, v := range values {
-		s.Sum += v
+// newSummary summarizes durations. The sum is added up in integers, whole
+// microseconds and the nanoseconds left over apart (nanoseconds alone
+// would overflow past 292 years in total), so it is exact and does not
+// depend on the order the durations came in; seconds is scratch space,
+// returned for reuse.
+func newSummary(durations []time.Duration, withQuantiles bool, seconds []float64) (Summary, []float64) {
+	s := Summary{Count: uint64(len(durations)), Quantiles: map[float64]float64{}}
+	var microseconds, nanoseconds int64
+	for _, d := range durations {
+		microseconds += int64(d / time.Microsecond)
+		nanoseconds += int64(d % time.Microsecond)
 	}
-	if withQuantiles && len(values) > 0 {
+	s.Sum = float64(microseconds)/1e6 + float64(nanoseconds)/1e9
+	if withQuantiles && len(durations) > 0 {
+		for _, d := range durations {
+			seconds = append(seconds, d.Seconds())
+		}
 		for _, q := range SummaryQuantiles {
-			s.Quantiles[q] = Quantile(values, q)
+			s.Quantiles[q] = Quantile(seconds, q)
 		}
 	}
-	return s
+	return s, seconds
 }
