@@ -96,6 +96,10 @@ var goldenMetrics = []string{
 //	recover median (7200+86400)/2 = 46800, p90 7200 + 0.9·79200 = 78480;
 //	detect median (600+3600)/2 = 2100, p90 600 + 0.9·3000 = 3300.
 //	A2 started in January: 2026-01 sev1 has its 14400 s alone.
+//	Window 90d sev1 recover (7200, 14400, 86400): median 14400, p90 at rank
+//	1.8: 14400 + 0.8·72000 = 72000; detect (600, 1800, 3600): 1800 and
+//	1800 + 0.8·1800 = 3240. Team alpha 90d recover (7200, 14400): median
+//	10800, p90 7200 + 0.9·7200 = 13680.
 func TestGolden(t *testing.T) {
 	provider := testenv.FixedProvider{
 		Snapshot: fixtureSnapshot(t),
