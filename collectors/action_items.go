@@ -9,31 +9,31 @@ import (
 )
 
 var (
-	actionItemsDesc = prometheus.NewDesc(MetricActionItems,
+	actionItemsDesc = newDesc(MetricActionItems,
 		"Action items by the team that owns them and their status.", []string{LabelTeam, LabelStatus}, nil)
-	overdueDesc = prometheus.NewDesc(MetricActionItemsOverdue,
+	overdueDesc = newDesc(MetricActionItemsOverdue,
 		"Open action items past the end of their due day.", []string{LabelTeam}, nil)
-	unownedDesc = prometheus.NewDesc(MetricActionItemsUnowned,
+	unownedDesc = newDesc(MetricActionItemsUnowned,
 		"Open action items written without an owner; their records are invalid and not served otherwise.", []string{LabelTeam}, nil)
-	exceptionsDesc = prometheus.NewDesc(MetricActionItemsExceptions,
+	exceptionsDesc = newDesc(MetricActionItemsExceptions,
 		"Action items with an approved exception (a larger item with its own due date), by status.", []string{LabelTeam, LabelStatus}, nil)
-	itemOverdueDesc = prometheus.NewDesc(MetricActionItemOverdue,
+	itemOverdueDesc = newDesc(MetricActionItemOverdue,
 		"How long an open action item is past the end of its due day; one series per item, the most overdue first, up to the configured limit.",
 		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity}, nil)
-	itemOverdueInfoDesc = prometheus.NewDesc(MetricActionItemOverdueInfo,
+	itemOverdueInfoDesc = newDesc(MetricActionItemOverdueInfo,
 		"Always 1: the due day and links of each item in "+MetricActionItemOverdue+", to join in alerts and tables: * on (id) group_left (due, ticket_url, postmortem_url).",
 		[]string{LabelID, LabelDue, LabelTicketURL, LabelRecordURL}, nil)
-	itemOverdueDroppedDesc = prometheus.NewDesc(MetricActionItemOverdueDrop,
+	itemOverdueDroppedDesc = newDesc(MetricActionItemOverdueDrop,
 		"Overdue action items left out of "+MetricActionItemOverdue+" by the series limit.", nil, nil)
-	completionDesc = prometheus.NewDesc(MetricActionItemCompletion,
+	completionDesc = newDesc(MetricActionItemCompletion,
 		"Histogram of the time from created_at to closed_at of the action items done in the window, over all teams.", []string{LabelWindow}, nil)
-	teamCompletionDesc = prometheus.NewDesc(MetricTeamActionItemCompletion,
+	teamCompletionDesc = newDesc(MetricTeamActionItemCompletion,
 		"Sum and count of the time from created_at to closed_at of the action items done in the window, by team.", []string{LabelWindow, LabelTeam}, nil)
-	teamCompletionDetailDesc = prometheus.NewDesc(MetricTeamActionItemCompletionDetail,
+	teamCompletionDetailDesc = newDesc(MetricTeamActionItemCompletionDetail,
 		"Histogram of the time from created_at to closed_at of the action items done in the window, by team (--metrics.detail).", []string{LabelWindow, LabelTeam}, nil)
-	onTimeDesc = prometheus.NewDesc(MetricActionItemsOnTime,
+	onTimeDesc = newDesc(MetricActionItemsOnTime,
 		"Action items done in the window before the end of their due day.", []string{LabelWindow, LabelTeam}, nil)
-	onTimeRatioDesc = prometheus.NewDesc(MetricActionItemsOnTimeRatio,
+	onTimeRatioDesc = newDesc(MetricActionItemsOnTimeRatio,
 		"Share of the action items done in the window that were done on time.", []string{LabelWindow, LabelTeam}, nil)
 )
 

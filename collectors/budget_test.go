@@ -109,7 +109,7 @@ func seriesCount(t *testing.T, snap *snapshot.Snapshot) (int, map[string]int) {
 func TestSeriesBudget(t *testing.T) {
 	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
 	tax := record.DefaultTaxonomy()
-	res := record.Check(worstCaseOrg(200, asOf), nil, tax)
+	res := record.Check(worstCaseOrg(200, asOf), nil, record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: asOf})
 	if len(res.Problems) > 0 {
 		t.Fatalf("the synthetic records are invalid: %v", res.Problems[0])
 	}

@@ -4,15 +4,27 @@
 package collectors
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-// A collector publishes one group of metrics from a snapshot.
+// A collector publishes one group of metrics from a snapshot. Update
+// sends them on ch with gauge and histogram, which refuse a value that
+// cannot be right (a negative count, NaN, a histogram whose counts went
+// below zero); it returns an error when the snapshot lacks what the
+// collector needs. Either way the collector fails: the Exporter publishes
+// none of its samples on that scrape and reports it in
+// postmortem_exporter_collector_success, while the other collectors are
+// published as usual.
 type collector interface {
 	Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error
 }
@@ -37,6 +49,8 @@ type RefreshStatus struct {
 	LastDuration time.Duration // of the last refresh, successful or not
 	LastSuccess  time.Time     // zero before the first success
 	Errors       uint64        // failed refreshes since start
+	ReloadFailed bool          // the last reload (SIGHUP) was rejected
+	ReloadErrors uint64        // rejected reloads since start
 }
 
 // Provider hands the collectors the snapshot to publish (nil before the
@@ -46,21 +60,61 @@ type Provider interface {
 }
 
 var (
-	collectorSuccessDesc = prometheus.NewDesc(MetricCollectorSuccess,
-		"Whether a collector succeeded on this scrape (1) or failed (0).", []string{LabelCollector}, nil)
-	collectorDurationDesc = prometheus.NewDesc(MetricCollectorDuration,
+	collectorSuccessDesc = newDesc(MetricCollectorSuccess,
+		"Whether a collector succeeded on this scrape (1) or failed (0): a failed collector publishes none of its metrics, and the exporter logs why.",
+		[]string{LabelCollector}, nil)
+	collectorDurationDesc = newDesc(MetricCollectorDuration,
 		"How long a collector took on this scrape.", []string{LabelCollector}, nil)
-	refreshDurationDesc = prometheus.NewDesc(MetricRefreshDuration,
+	refreshDurationDesc = newDesc(MetricRefreshDuration,
 		"How long the last refresh of the snapshot took, successful or not.", nil, nil)
-	lastSuccessDesc = prometheus.NewDesc(MetricLastRefreshSuccess,
+	lastSuccessDesc = newDesc(MetricLastRefreshSuccess,
 		"When the snapshot was last refreshed successfully, in Unix seconds.", nil, nil)
-	sourceUpDesc = prometheus.NewDesc(MetricSourceUp,
+	sourceUpDesc = newDesc(MetricSourceUp,
 		"Whether the last refresh could read the records source (1) or not (0); when 0 the last good snapshot is served.", []string{LabelSource}, nil)
-	refreshErrorsDesc = prometheus.NewDesc(MetricRefreshErrors,
+	refreshErrorsDesc = newDesc(MetricRefreshErrors,
 		"Refreshes that failed to read the source since the exporter started.", nil, nil)
-	snapshotTimestampDesc = prometheus.NewDesc(MetricSnapshotTimestamp,
+	snapshotTimestampDesc = newDesc(MetricSnapshotTimestamp,
 		"The instant the served snapshot was computed as of, in Unix seconds.", nil, nil)
+	reloadSuccessDesc = newDesc(MetricConfigReloadSuccess,
+		"Whether the last reload of the taxonomy file (on SIGHUP) succeeded (1) or was rejected (0); a rejected file leaves the current taxonomy in use.", nil, nil)
+	reloadErrorsDesc = newDesc(MetricConfigReloadErrors,
+		"Reloads of the taxonomy file (on SIGHUP) rejected since the exporter started.", nil, nil)
 )
+
+// described are every descriptor of the package, in creation order, and
+// their metric and label names: what Describe sends and what errors name.
+var (
+	described     []*prometheus.Desc
+	describedName = map[*prometheus.Desc]descName{}
+)
+
+type descName struct {
+	metric string
+	labels []string
+}
+
+// newDesc takes the arguments of prometheus.NewDesc and remembers the
+// descriptor for Describe. Every descriptor of the package is made with it.
+func newDesc(fqName, help string, labels []string, constLabels prometheus.Labels) *prometheus.Desc {
+	d := prometheus.NewDesc(fqName, help, labels, constLabels)
+	described = append(described, d)
+	describedName[d] = descName{fqName, labels}
+	return d
+}
+
+// series names one sample for an error message: metric{label="value"}.
+func series(desc *prometheus.Desc, values []string) string {
+	n := describedName[desc]
+	pairs := make([]string, len(values))
+	for i, v := range values {
+		name := "?"
+		if i < len(n.labels) {
+			name = n.labels[i]
+		}
+		pairs[i] = fmt.Sprintf("%s=%q", name, v)
+	}
+	return n.metric + "{" + strings.Join(pairs, ",") + "}"
+}
 
 // Exporter is the prometheus.Collector that runs every collector over the
 // current snapshot, so one failing collector never hides the others.
@@ -74,12 +128,19 @@ func New(provider Provider, logger *slog.Logger) *Exporter {
 	return &Exporter{provider: provider, logger: logger}
 }
 
-// Describe sends nothing: the metrics depend on the snapshot, so the
-// Exporter is an unchecked collector, like node_exporter's.
-func (e *Exporter) Describe(chan<- *prometheus.Desc) {}
+// Describe sends every descriptor of the package: whatever the snapshot
+// holds, the Exporter publishes no other metric, so the registry checks
+// each sample against its descriptor and catches a name collision when the
+// Exporter is registered.
+func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range described {
+		ch <- d
+	}
+}
 
 // Collect publishes the refresh status and, once there is a snapshot, every
-// collector's metrics.
+// collector's metrics. All of them read the one snapshot taken here, so a
+// scrape never mixes two refreshes.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	snap, status := e.provider.Current()
 	collectRefreshStatus(status, ch)
@@ -89,21 +150,63 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(snapshotTimestampDesc, prometheus.GaugeValue, unixSeconds(snap.AsOf))
 	for name, c := range collectorsByName {
 		start := time.Now()
-		err := c.Update(snap, ch)
+		metrics, err := update(c, snap)
 		ch <- prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds(), name)
 		success := 1.0
 		if err != nil {
 			success = 0
-			e.logger.Error("collector failed", "collector", name, "err", err)
+			e.logger.Error("collector failed; none of its metrics are published on this scrape", "collector", name, "err", err)
+		} else {
+			for _, m := range metrics {
+				ch <- m
+			}
 		}
 		ch <- prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, success, name)
 	}
+}
+
+// update runs one collector and returns what it sent, or why it failed: an
+// error it returned, the values gauge and histogram refused, or a panic.
+// The samples are held back until it is done, so that a failed collector
+// publishes nothing rather than a part of its series that would skew a sum.
+func update(c collector, snap *snapshot.Snapshot) ([]prometheus.Metric, error) {
+	buf := make(chan prometheus.Metric, 256)
+	result := make(chan error, 1)
+	go func() {
+		defer close(buf)
+		defer func() {
+			if p := recover(); p != nil {
+				result <- fmt.Errorf("panic: %v", p)
+			}
+		}()
+		result <- c.Update(snap, buf)
+	}()
+	var metrics []prometheus.Metric
+	var refused []error
+	for m := range buf {
+		if bad, ok := m.(invalidSample); ok {
+			refused = append(refused, bad.err)
+			continue
+		}
+		metrics = append(metrics, m)
+	}
+	err := <-result
+	if len(refused) > 0 {
+		more := ""
+		if len(refused) > 1 {
+			more = fmt.Sprintf(" (and %d more)", len(refused)-1)
+		}
+		err = errors.Join(err, fmt.Errorf("%w%s", refused[0], more))
+	}
+	return metrics, err
 }
 
 func collectRefreshStatus(st RefreshStatus, ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(sourceUpDesc, prometheus.GaugeValue, boolValue(st.Up), st.Source)
 	ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, st.LastDuration.Seconds())
 	ch <- prometheus.MustNewConstMetric(refreshErrorsDesc, prometheus.CounterValue, float64(st.Errors))
+	ch <- prometheus.MustNewConstMetric(reloadSuccessDesc, prometheus.GaugeValue, boolValue(!st.ReloadFailed))
+	ch <- prometheus.MustNewConstMetric(reloadErrorsDesc, prometheus.CounterValue, float64(st.ReloadErrors))
 	if !st.LastSuccess.IsZero() {
 		ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, unixSeconds(st.LastSuccess))
 	}
@@ -118,12 +221,35 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-// gauge sends one gauge sample.
+// gauge sends one gauge sample. Every value the collectors publish is a
+// count, a duration, a ratio or a timestamp: one that is negative or not a
+// finite number is refused, which fails the collector.
 func gauge(ch chan<- prometheus.Metric, desc *prometheus.Desc, v float64, labels ...string) {
+	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		ch <- invalidSample{desc, fmt.Errorf("%s would be %v: a count, duration, ratio or timestamp is finite and never negative", series(desc, labels), v)}
+		return
+	}
 	ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
 }
 
-// histogram sends one histogram in seconds.
+// histogram sends one histogram in seconds; one that fails
+// snapshot.Histogram.Check is refused, which fails the collector.
 func histogram(ch chan<- prometheus.Metric, desc *prometheus.Desc, h *snapshot.Histogram, labels ...string) {
+	if err := h.Check(); err != nil {
+		ch <- invalidSample{desc, fmt.Errorf("%s: %w", series(desc, labels), err)}
+		return
+	}
 	ch <- prometheus.MustNewConstHistogram(desc, h.Count, h.Sum, h.Cumulative(), labels...)
 }
+
+// invalidSample stands for a value that gauge or histogram refused; the
+// Exporter turns it into the collector's error. Should one ever reach a
+// registry, its Write fails with the reason.
+type invalidSample struct {
+	desc *prometheus.Desc
+	err  error
+}
+
+func (m invalidSample) Desc() *prometheus.Desc { return m.desc }
+
+func (m invalidSample) Write(*dto.Metric) error { return m.err }

@@ -27,13 +27,13 @@ func newDuration(kind int, metric, teamMetric, detailMetric, meanMetric, what st
 ) duration {
 	return duration{
 		kind: kind,
-		bySeverity: prometheus.NewDesc(metric,
+		bySeverity: newDesc(metric,
 			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity}, nil),
-		byTeam: prometheus.NewDesc(teamMetric,
+		byTeam: newDesc(teamMetric,
 			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all severities.", []string{LabelWindow, LabelTeam}, nil),
-		mean: prometheus.NewDesc(meanMetric,
+		mean: newDesc(meanMetric,
 			"Mean of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity}, nil),
-		histogram: prometheus.NewDesc(detailMetric,
+		histogram: newDesc(detailMetric,
 			"Histogram of "+what+" started in the window (--metrics.detail).", []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
 		teamByDefault: teamByDefault,
 		of:            of,

@@ -6,23 +6,17 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-// impactDescs are an impact sum by window and team, and, with
-// --metrics.detail, by window, severity and team.
-type impactDescs struct{ byTeam, bySeverityTeam *prometheus.Desc }
-
-func newImpactDescs(name, help string) impactDescs {
-	return impactDescs{
-		prometheus.NewDesc(name, help, []string{LabelWindow, LabelTeam}, nil),
-		prometheus.NewDesc(name, help, []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
-	}
-}
-
+// The impact sums are by window and team; with --metrics.detail also by
+// severity. Without it the severity label is empty, which Prometheus
+// stores as no label at all: one descriptor serves both.
 var (
-	customersAffectedDesc = newImpactDescs(MetricImpactCustomers, "Customers affected, summed over the incidents started in the window.")
-	failedRequestsDesc    = newImpactDescs(MetricImpactFailedRequests, "Failed requests, summed over the incidents started in the window.")
-	dataLossDesc          = prometheus.NewDesc(MetricIncidentsDataLoss,
+	customersAffectedDesc = newDesc(MetricImpactCustomers,
+		"Customers affected, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
+	failedRequestsDesc = newDesc(MetricImpactFailedRequests,
+		"Failed requests, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
+	dataLossDesc = newDesc(MetricIncidentsDataLoss,
 		"Incidents started in the window that lost data.", []string{LabelWindow, LabelTeam}, nil)
-	securityDesc = prometheus.NewDesc(MetricSecurityIncidents,
+	securityDesc = newDesc(MetricSecurityIncidents,
 		"Incidents started in the window that were security incidents.", []string{LabelWindow, LabelTeam}, nil)
 )
 
@@ -38,8 +32,8 @@ func (impactCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric)
 		failed := map[string]int64{}
 		for k, st := range w.Incidents {
 			if s.Detail {
-				gauge(ch, customersAffectedDesc.bySeverityTeam, float64(st.CustomersAffected), name, k.Severity, k.Team)
-				gauge(ch, failedRequestsDesc.bySeverityTeam, float64(st.FailedRequests), name, k.Severity, k.Team)
+				gauge(ch, customersAffectedDesc, float64(st.CustomersAffected), name, k.Severity, k.Team)
+				gauge(ch, failedRequestsDesc, float64(st.FailedRequests), name, k.Severity, k.Team)
 			}
 			customers[k.Team] += st.CustomersAffected
 			failed[k.Team] += st.FailedRequests
@@ -48,8 +42,8 @@ func (impactCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric)
 		}
 		for team, n := range dataLoss {
 			if !s.Detail {
-				gauge(ch, customersAffectedDesc.byTeam, float64(customers[team]), name, team)
-				gauge(ch, failedRequestsDesc.byTeam, float64(failed[team]), name, team)
+				gauge(ch, customersAffectedDesc, float64(customers[team]), name, "", team)
+				gauge(ch, failedRequestsDesc, float64(failed[team]), name, "", team)
 			}
 			gauge(ch, dataLossDesc, float64(n), name, team)
 			gauge(ch, securityDesc, float64(security[team]), name, team)

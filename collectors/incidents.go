@@ -1,25 +1,28 @@
 package collectors
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
 var (
-	incidentsDesc = prometheus.NewDesc(MetricIncidents,
+	incidentsDesc = newDesc(MetricIncidents,
 		"Incidents started in the rolling window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
-	severityShareDesc = prometheus.NewDesc(MetricSeverityShare,
+	severityShareDesc = newDesc(MetricSeverityShare,
 		"Share of the incidents started in the window that have this severity.", []string{LabelWindow, LabelSeverity}, nil)
-	incidentsOpenDesc = prometheus.NewDesc(MetricIncidentsOpen,
+	incidentsOpenDesc = newDesc(MetricIncidentsOpen,
 		"Incidents started and not yet resolved.", []string{LabelSeverity, LabelTeam}, nil)
-	byDetectionDesc = prometheus.NewDesc(MetricIncidentsByDetection,
+	byDetectionDesc = newDesc(MetricIncidentsByDetection,
 		"Incidents started in the window, by who or what detected them first.", []string{LabelWindow, LabelDetection, LabelTeam}, nil)
-	byOriginDesc = prometheus.NewDesc(MetricIncidentsByOrigin,
+	byOriginDesc = newDesc(MetricIncidentsByOrigin,
 		"Incidents started in the window, by where the fault came from.", []string{LabelWindow, LabelOrigin, LabelTeam}, nil)
-	byResolutionDesc = prometheus.NewDesc(MetricIncidentsByResolution,
+	byResolutionDesc = newDesc(MetricIncidentsByResolution,
 		"Resolved incidents started in the window, by how they were resolved.", []string{LabelWindow, LabelResolution, LabelTeam}, nil)
-	repeatDesc = prometheus.NewDesc(MetricRepeatIncidents,
+	repeatDesc = newDesc(MetricRepeatIncidents,
 		"Incidents started in the window that repeat an earlier incident which still had open action items when they started.", []string{LabelWindow, LabelTeam}, nil)
 )
 
@@ -40,6 +43,11 @@ func (incidentsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metr
 			bySeverity[k.Severity] += st.Count
 			repeats[k.Team] += st.Repeat
 			total += st.Count
+		}
+		for sev, n := range bySeverity {
+			if n > 0 && !slices.Contains(s.Severities, sev) {
+				return fmt.Errorf("window %s: severity %q is not in the snapshot's taxonomy %v, so the severity shares would not add up to 1", name, sev, s.Severities)
+			}
 		}
 		if total > 0 {
 			for _, sev := range s.Severities {

@@ -42,6 +42,7 @@ const (
 	MetricReviewsPending                 = "postmortem_reviews_pending"
 	MetricReviewsPendingAge              = "postmortem_reviews_pending_oldest_age_seconds"
 	MetricRecordsValid                   = "postmortem_records_valid"
+	MetricRecordsStale                   = "postmortem_records_stale"
 
 	MetricPeriodIncidents             = "postmortem_period_incidents"
 	MetricPeriodIncidentsByDetection  = "postmortem_period_incidents_by_detection"
@@ -69,6 +70,11 @@ const (
 	MetricCollectorSuccess   = "postmortem_exporter_collector_success"
 	MetricCollectorDuration  = "postmortem_exporter_collector_duration_seconds"
 	MetricBuildInfo          = "postmortem_exporter_build_info"
+
+	// Reloads of the taxonomy file on SIGHUP, named like Prometheus's own
+	// prometheus_config_last_reload_successful.
+	MetricConfigReloadSuccess = "postmortem_exporter_config_last_reload_successful"
+	MetricConfigReloadErrors  = "postmortem_exporter_config_reload_errors_total"
 )
 
 // Label names.

@@ -7,9 +7,9 @@ import (
 )
 
 var (
-	reviewsPendingDesc = prometheus.NewDesc(MetricReviewsPending,
+	reviewsPendingDesc = newDesc(MetricReviewsPending,
 		"Incidents whose post-mortem is not published yet, by review status.", []string{LabelTeam, LabelStatus}, nil)
-	reviewsPendingAgeDesc = prometheus.NewDesc(MetricReviewsPendingAge,
+	reviewsPendingAgeDesc = newDesc(MetricReviewsPendingAge,
 		"Time since the oldest resolved incident with an unpublished post-mortem was resolved.", []string{LabelTeam, LabelStatus}, nil)
 )
 

@@ -6,7 +6,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-var byServiceDesc = prometheus.NewDesc(MetricIncidentsByService,
+var byServiceDesc = newDesc(MetricIncidentsByService,
 	`Incidents started in the window that affected the service; only the top services by count, the rest summed as service="other".`,
 	[]string{LabelWindow, LabelService}, nil)
 

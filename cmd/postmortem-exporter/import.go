@@ -2,148 +2,202 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"time"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/progress"
 )
 
-// databaseURL registers --database.url with POSTMORTEM_DATABASE_URL (or
-// the file named by POSTMORTEM_DATABASE_URL_FILE) as its default. The
-// returned function gives the URL once flags are parsed.
-func databaseURL(cmd *kingpin.CmdClause, environ map[string]string) func() (string, error) {
-	cfg, envErr := config.FromEnv(environ)
-	url := cmd.Flag("database.url", "PostgreSQL connection string (pgx format). Env: POSTMORTEM_DATABASE_URL or POSTMORTEM_DATABASE_URL_FILE.").
-		Default(cfg.EnvDatabaseURL()).String()
-	return func() (string, error) {
-		switch {
-		case *url != "":
-			return *url, nil
-		case envErr != nil:
-			return "", fmt.Errorf("environment: %w", envErr)
-		}
-		return "", fmt.Errorf("no database: set --database.url or POSTMORTEM_DATABASE_URL")
-	}
-}
-
-// connect opens a pool on the configured database and applies the
-// migrations it lacks, returning how many.
-func connect(ctx context.Context, databaseURL func() (string, error)) (*pgxpool.Pool, int, error) {
-	url, err := databaseURL()
-	if err != nil {
-		return nil, 0, err
-	}
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		return nil, 0, fmt.Errorf("database: %w", err)
-	}
-	applied, err := postgres.Migrate(ctx, pool)
-	if err != nil {
-		pool.Close()
-		return nil, 0, err
-	}
-	return pool, applied, nil
-}
+// defaultPruneMaxDelete is --prune.max-delete's default: a repository
+// loses a few post-mortems at a time, not dozens; more usually means the
+// wrong folder (a team's subfolder instead of the whole repository).
+const defaultPruneMaxDelete = "10"
 
 func registerImport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid.")
+	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid, 2 when --prune is refused.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
-	taxonomy := taxonomyFlag(cmd)
-	prune := cmd.Flag("prune", "Delete incidents whose file is gone.").Bool()
+	checkRules := rulesFlags(cmd, environ)
+	readOptions := sourceFlags(cmd, environ)
+	prune := cmd.Flag("prune", "Delete the incidents whose file is gone from the folder. Refused, deleting nothing, when any file has a problem, when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
+	maxDelete := cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete).Int()
+	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
+		var meter *progress.Meter
 		fail := func(err error) int {
+			if meter != nil {
+				meter.Close() // the error starts a line of its own
+			}
 			fmt.Fprintln(env.stderr, "postmortem-exporter import:", err)
 			return exitError
 		}
-		tax, err := taxonomy()
+		if *maxDelete < 1 {
+			return fail(fmt.Errorf("--prune.max-delete must be at least 1, got %d", *maxDelete))
+		}
+		rules, err := checkRules()
 		if err != nil {
 			return fail(err)
 		}
-		records, res, err := checkFolder(*dir, tax)
+		// Reading counts nothing, but its line shows the time going by.
+		meter = env.meter("import", "records")
+		meter.Stage("read "+*dir, 0)
+		folder, err := readFolder(ctx, *dir, rules, readOptions)
+		meter.Close() // ends the line before the problems are printed
 		if err != nil {
 			return fail(err)
 		}
-		for _, p := range res.Problems {
+		for _, p := range folder.res.Problems {
 			fmt.Fprintln(env.stdout, p)
 		}
-		var keep []string
-		for _, r := range records {
-			keep = append(keep, r.ID)
-		}
+		meter = env.meter("import", "records")
+		defer meter.Close()
 		pool, _, err := connect(ctx, url)
 		if err != nil {
 			return fail(err)
 		}
 		defer pool.Close()
-		if err := postgres.StoreTaxonomy(ctx, pool, tax); err != nil {
+		if err := postgres.StoreTaxonomy(ctx, pool, rules.Taxonomy); err != nil {
 			return fail(err)
 		}
-		rep, err := postgres.Import(ctx, pool, res.Valid, *prune, keep)
+		rep, err := postgres.Import(ctx, pool, folder.res.Valid, meter)
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(env.stdout, "%s: %d inserted, %d updated, %d unchanged, %d pruned, %d invalid files not imported\n",
-			*dir, rep.Inserted, rep.Updated, rep.Unchanged, rep.Pruned, invalidFiles(res))
-		if len(res.Problems) > 0 {
-			return exitInvalid
+		meter.Finish(progress.Thousands(int64(len(folder.res.Valid))) + " records upserted")
+		for _, item := range rep.RemovedItems {
+			fmt.Fprintf(env.stdout, "%s: action item %s of %s deleted: the record no longer holds it\n", item.Path, item.ID, item.Incident)
 		}
-		return exitOK
+		code := exitOK
+		if len(folder.res.Problems) > 0 {
+			code = exitInvalid
+		}
+		pruned := "0 pruned"
+		if *prune {
+			deleted, err := pruneFolder(ctx, env.stdout, pool, folder, postgres.PruneRequest{MaxDelete: *maxDelete, DryRun: *dryRun})
+			if err != nil {
+				fail(err)
+				code = exitError
+			}
+			pruned = fmt.Sprintf("%d pruned", deleted)
+			if *dryRun {
+				pruned = fmt.Sprintf("0 pruned (dry run: %d would be)", deleted)
+			}
+		}
+		fmt.Fprintf(env.stdout, "%s: %d inserted, %d updated, %d unchanged, %s, %d invalid files not imported\n",
+			*dir, rep.Inserted, rep.Updated, rep.Unchanged, pruned, invalidFiles(folder.res))
+		return code
 	}
 }
 
-func registerMigrate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("migrate", "Apply the database migrations this exporter needs and store the taxonomy every writer must follow.")
-	url := databaseURL(cmd, environ)
-	taxonomy := taxonomyFlag(cmd)
-	return cmd, func(ctx context.Context, env *environment) int {
-		fail := func(err error) int {
-			fmt.Fprintln(env.stderr, "postmortem-exporter migrate:", err)
-			return exitError
-		}
-		tax, err := taxonomy()
-		if err != nil {
-			return fail(err)
-		}
-		pool, applied, err := connect(ctx, url)
-		if err != nil {
-			return fail(err)
-		}
-		defer pool.Close()
-		if err := postgres.StoreTaxonomy(ctx, pool, tax); err != nil {
-			return fail(err)
-		}
-		fmt.Fprintf(env.stdout, "applied %d migrations; the database schema is up to date\n", applied)
-		return exitOK
-	}
+// importFolder is what import read from a folder.
+type importFolder struct {
+	dir      string
+	records  []*record.Record // every record read, valid or not
+	res      record.Result
+	noRecord []string // files that gave no record: not records, or with a problem
 }
 
-func registerSynthesize(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("synthesize", "Write a synthetic organisation of incidents and action items into PostgreSQL (COPY), for demos and benchmarks.")
-	url := databaseURL(cmd, environ)
-	incidents := cmd.Flag("incidents", "How many incidents.").Default("1000").Int()
-	items := cmd.Flag("items-per-incident", "Action items per incident.").Default("5").Int()
-	teams := cmd.Flag("teams", "How many teams.").Default("200").Int()
-	seed := cmd.Flag("seed", "Random seed: the same seed writes the same data.").Default("1").Uint64()
-	return cmd, func(ctx context.Context, env *environment) int {
-		if *incidents < 0 || *items < 0 || *teams < 1 {
-			fmt.Fprintln(env.stderr, "postmortem-exporter synthesize: --incidents and --items-per-incident must be >= 0, --teams >= 1")
-			return exitError
-		}
-		pool, _, err := connect(ctx, url)
-		if err == nil {
-			defer pool.Close()
-			err = postgres.Synthetic{Incidents: *incidents, ItemsPerRecord: *items, Teams: *teams, Seed: *seed, End: time.Now().UTC()}.Write(ctx, pool)
-		}
-		if err != nil {
-			fmt.Fprintln(env.stderr, "postmortem-exporter synthesize:", err)
-			return exitError
-		}
-		fmt.Fprintf(env.stdout, "wrote %d incidents with %d action items each\n", *incidents, *items)
-		return exitOK
+// readFolder reads and checks every record file under dir.
+func readFolder(ctx context.Context, dir string, rules record.Rules, readOptions func() (files.Options, error)) (importFolder, error) {
+	read, res, err := checkFolder(ctx, dir, rules, readOptions)
+	if err != nil {
+		return importFolder{}, err
 	}
+	f := importFolder{dir: dir, records: read.Records, res: res, noRecord: read.Ignored}
+	for _, skip := range read.Skipped {
+		f.noRecord = append(f.noRecord, skip.Path)
+	}
+	for _, p := range f.res.Problems {
+		f.noRecord = append(f.noRecord, p.Path)
+	}
+	return f, nil
+}
+
+// pruneFolder deletes the incidents whose file is gone from the folder,
+// printing each, and returns how many it deleted (or would, in a dry run).
+// It refuses, deleting nothing, when any file of the folder has a problem:
+// a file that does not parse holds an id nobody can read, and an invalid
+// one may have lost the id it had (the safe rule is that any problem
+// blocks a prune, not only the ones that hide an id).
+func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f importFolder, req postgres.PruneRequest) (int, error) {
+	if bad := problemFiles(f.res); len(bad) > 0 {
+		return 0, fmt.Errorf("prune refused, nothing deleted: which incidents these files hold is unknown (fix or remove them, then prune again):\n  %s",
+			strings.Join(bad, "\n  "))
+	}
+	for _, r := range f.records {
+		req.Keep = append(req.Keep, r.ID)
+	}
+	req.StillThere = f.stillThere
+	pruned, err := postgres.Prune(ctx, pool, req)
+	var refused *postgres.PruneRefusedError
+	if errors.As(err, &refused) {
+		lines := make([]string, len(refused.Candidates))
+		for i, c := range refused.Candidates {
+			lines[i] = fmt.Sprintf("%s (%s)", c.ID, c.SourcePath)
+		}
+		if more := refused.Total - len(refused.Candidates); more > 0 {
+			lines = append(lines, fmt.Sprintf("and %d more", more))
+		}
+		if len(lines) == 0 {
+			return 0, fmt.Errorf("%w (folder %s)", err, f.dir)
+		}
+		return 0, fmt.Errorf("%w:\n  %s", err, strings.Join(lines, "\n  "))
+	}
+	if err != nil {
+		return 0, err
+	}
+	verb := "pruned"
+	if req.DryRun {
+		verb = "would prune"
+	}
+	for _, p := range pruned {
+		fmt.Fprintf(stdout, "%s %s: its file %s is gone\n", verb, p.ID, p.SourcePath)
+	}
+	return len(pruned), nil
+}
+
+// problemFiles returns the files with a problem, sorted.
+func problemFiles(res record.Result) []string {
+	seen := map[string]bool{}
+	var paths []string
+	for _, p := range res.Problems {
+		if !seen[p.Path] {
+			seen[p.Path] = true
+			paths = append(paths, p.Path)
+		}
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// stillThere reports whether sourcePath, the file an incident was
+// imported from, is still there though no record was read from it: read
+// as stored (the folder named as it was then), or as one of the files
+// under the folder that gave no record (the folder named otherwise).
+func (f importFolder) stillThere(sourcePath string) bool {
+	for _, r := range f.records {
+		if r.Path == sourcePath {
+			return false // it holds a record with another id: the id changed
+		}
+	}
+	if _, err := os.Lstat(sourcePath); err == nil {
+		return true
+	}
+	for _, name := range f.noRecord {
+		if rel := strings.TrimPrefix(name, path.Clean(f.dir)+"/"); strings.HasSuffix(sourcePath, "/"+rel) {
+			return true
+		}
+	}
+	return false
 }

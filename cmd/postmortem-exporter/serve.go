@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -60,11 +59,18 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	source, err := newSource(cfg, tax, opts, logger)
+	limits, err := cfg.Limits()
 	if err != nil {
 		return err
 	}
-	refresher := refresh.New(source, time.Duration(cfg.RefreshTimeout), logger, time.Now)
+	source, err := newSource(cfg, limits, opts, logger)
+	if err != nil {
+		return err
+	}
+	refresher := refresh.New(refresh.Config{
+		Source: source, Taxonomy: tax, LoadTaxonomy: cfg.Taxonomy,
+		Timeout: time.Duration(cfg.RefreshTimeout), Logger: logger, Now: time.Now,
+	})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -98,41 +104,63 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	case err := <-served:
 		return err
 	case <-ctx.Done():
-		shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
-		defer stop()
-		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
+		return drain(srv, logger)
 	}
+}
+
+// drainTimeout is how long SIGTERM waits for the scrapes in flight: well
+// within the few seconds a supervisor gives before it kills.
+const drainTimeout = 4 * time.Second
+
+// drain stops accepting connections and lets the scrapes in flight finish,
+// closing whatever is still open after drainTimeout.
+func drain(srv *http.Server, logger *slog.Logger) error {
+	logger.Info("shutting down: finishing the scrapes in flight", "timeout", drainTimeout)
+	ctx, stop := context.WithTimeout(context.Background(), drainTimeout)
+	defer stop()
+	err := srv.Shutdown(ctx)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		logger.Warn("scrapes still in flight after the drain timeout; closing their connections", "timeout", drainTimeout)
+		return srv.Close()
+	case err != nil && !errors.Is(err, http.ErrServerClosed):
+		return err
+	}
+	logger.Info("shut down")
+	return nil
 }
 
 // newSource returns the configured records source: PostgreSQL, a folder,
 // or the bundled examples when none is configured.
-func newSource(cfg *config.Config, tax record.Taxonomy, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
+func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
 	if cfg.DatabaseURL != "" {
 		// The pool connects lazily: a database that is down at start-up
 		// only delays readiness.
-		pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)
+		pool, err := postgres.Open(context.Background(), cfg.DatabaseURL)
 		if err != nil {
 			return nil, fmt.Errorf("database.url: %w", err)
 		}
 		return &postgres.Source{
-			Pool: pool, Taxonomy: tax, Options: opts, Migrate: cfg.Migrate, Logger: logger,
+			Pool: pool, Limits: limits, Options: opts, Migrate: cfg.Migrate, Logger: logger,
 			StatementTimeout: time.Duration(cfg.RefreshTimeout),
 		}, nil
 	}
-	src := &files.Source{Taxonomy: tax, Options: opts, Logger: logger}
+	readOptions, err := cfg.FileSource.ReadOptions()
+	if err != nil {
+		return nil, err
+	}
+	src := &files.Source{Limits: limits, Options: opts, ReadOptions: readOptions, Logger: logger}
 	if cfg.SourceDir == "" {
 		logger.Info("no source configured: serving the bundled example post-mortems", "anchor", examples.Anchor.Format(time.DateOnly))
 		src.FS, src.Dir, src.Shift = examples.Postmortems(), examples.Dir, examples.Shift
 		return src, nil
 	}
-	src.FS, src.Dir = os.DirFS(cfg.SourceDir), cfg.SourceDir
+	src.Dir = cfg.SourceDir // opened afresh on every refresh
 	return src, nil
 }
 
-// hangups turns SIGHUP into refresh requests until ctx is done.
+// hangups turns SIGHUP into reload requests (the taxonomy file is read
+// again, then the snapshot refreshed) until ctx is done.
 func hangups(ctx context.Context) <-chan struct{} {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGHUP)
@@ -146,7 +174,7 @@ func hangups(ctx context.Context) <-chan struct{} {
 			case <-signals:
 				select {
 				case trigger <- struct{}{}:
-				default: // a refresh is already pending
+				default: // a reload is already pending
 				}
 			}
 		}

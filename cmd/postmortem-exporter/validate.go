@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
@@ -19,18 +20,23 @@ type validationReport struct {
 	Valid    int              `json:"valid"`
 	Invalid  int              `json:"invalid"`
 	Problems []record.Problem `json:"problems"`
+	// Skipped are files named like records that are not records (a
+	// README without front matter); never an error.
+	Skipped []files.Skip `json:"skipped"`
 }
 
-func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.CmdClause, command) {
+func registerValidate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid. For the CI of a post-mortem repository.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Default(".").String()
-	taxonomy := taxonomyFlag(cmd)
+	checkRules := rulesFlags(cmd, environ)
+	readOptions := sourceFlags(cmd, environ)
 	output := cmd.Flag("output", "Output format.").Default("text").Enum("text", "json")
-	return cmd, func(_ context.Context, env *environment) int {
-		tax, err := taxonomy()
+	return cmd, func(ctx context.Context, env *environment) int {
+		rules, err := checkRules()
+		var folder *files.Folder
 		var res record.Result
 		if err == nil {
-			_, res, err = checkFolder(*dir, tax)
+			folder, res, err = checkFolder(ctx, *dir, rules, readOptions)
 		}
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
@@ -38,11 +44,14 @@ func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.C
 		}
 		report := validationReport{
 			Dir: *dir, Valid: len(res.Valid), Invalid: invalidFiles(res),
-			Problems: res.Problems,
+			Problems: res.Problems, Skipped: folder.Skipped,
 		}
 		report.Records = report.Valid + report.Invalid
 		if report.Problems == nil {
 			report.Problems = []record.Problem{}
+		}
+		if report.Skipped == nil {
+			report.Skipped = []files.Skip{}
 		}
 		if *output == "json" {
 			enc := json.NewEncoder(env.stdout)
@@ -55,8 +64,18 @@ func registerValidate(app *kingpin.Application, _ map[string]string) (*kingpin.C
 			for _, p := range report.Problems {
 				fmt.Fprintln(env.stdout, p)
 			}
-			fmt.Fprintf(env.stdout, "%s: %d records: %d valid, %d invalid (%d problems)\n",
-				*dir, report.Records, report.Valid, report.Invalid, len(report.Problems))
+			for _, skip := range report.Skipped {
+				fmt.Fprintf(env.stdout, "%s: skipped: %s\n", skip.Path, skip.Reason)
+			}
+			skipped := ""
+			switch n := len(report.Skipped); {
+			case n == 1:
+				skipped = "; 1 file skipped"
+			case n > 1:
+				skipped = fmt.Sprintf("; %d files skipped", n)
+			}
+			fmt.Fprintf(env.stdout, "%s: %d records: %d valid, %d invalid (%d problems)%s\n",
+				*dir, report.Records, report.Valid, report.Invalid, len(report.Problems), skipped)
 		}
 		if report.Invalid > 0 {
 			return exitInvalid
@@ -73,15 +92,56 @@ func taxonomyFlag(cmd *kingpin.CmdClause) func() (record.Taxonomy, error) {
 	return func() (record.Taxonomy, error) { return record.LoadTaxonomy(*path) }
 }
 
+// sourceFlags registers the file source flags (--source.exclude,
+// --source.max-file-size) on a command, with the environment as their
+// defaults. The returned function checks them once flags are parsed.
+func sourceFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (files.Options, error) {
+	settings, envErr := config.FileSourceFromEnv(environ)
+	settings.AddFlags(cmd)
+	return func() (files.Options, error) {
+		if envErr != nil {
+			return files.Options{}, fmt.Errorf("environment: %w", envErr)
+		}
+		return settings.ReadOptions()
+	}
+}
+
+// rulesFlags registers --taxonomy.file and the flags of the record limits
+// (POSTMORTEM_RECORDS_* by default) on a command. The returned function
+// gives the rules, as of the current time, once flags are parsed.
+func rulesFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (record.Rules, error) {
+	taxonomy := taxonomyFlag(cmd)
+	limits, envErr := config.RecordLimitsFromEnv(environ)
+	limits.AddFlags(cmd)
+	return func() (record.Rules, error) {
+		if envErr != nil {
+			return record.Rules{}, fmt.Errorf("environment: %w", envErr)
+		}
+		tax, err := taxonomy()
+		if err != nil {
+			return record.Rules{}, err
+		}
+		lim, err := limits.Limits()
+		if err != nil {
+			return record.Rules{}, err
+		}
+		return record.Rules{Taxonomy: tax, Limits: lim, Now: time.Now()}, nil
+	}
+}
+
 // checkFolder reads every record file under dir and checks them against
-// the taxonomy. It returns every record read, valid or not, and the result
-// of the check.
-func checkFolder(dir string, tax record.Taxonomy) ([]*record.Record, record.Result, error) {
-	records, problems, _, err := files.Read(os.DirFS(dir), dir)
+// the rules. It returns what the read found, every record read valid or
+// not among it, and the result of the check.
+func checkFolder(ctx context.Context, dir string, rules record.Rules, readOptions func() (files.Options, error)) (*files.Folder, record.Result, error) {
+	opts, err := readOptions()
 	if err != nil {
 		return nil, record.Result{}, err
 	}
-	return records, record.Check(records, problems, tax), nil
+	folder, err := files.ReadDir(ctx, dir, opts)
+	if err != nil {
+		return nil, record.Result{}, err
+	}
+	return folder, record.Check(folder.Records, folder.Problems, rules), nil
 }
 
 // invalidFiles counts the files with a problem, whether or not a record

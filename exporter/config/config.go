@@ -41,6 +41,19 @@ type Config struct {
 	MaxRequests       int            `env:"WEB_MAX_REQUESTS" envDefault:"40"`
 	ScrapeTimeout     model.Duration `env:"WEB_TIMEOUT" envDefault:"10s"`
 	Periods
+	RecordLimits
+
+	// FileSource holds the limits of the folder read from SourceDir.
+	FileSource
+}
+
+// RecordLimits are the settings of record.Limits, shared by serve,
+// validate and import (docs/records.md).
+type RecordLimits struct {
+	MaxClockSkew   model.Duration `env:"RECORDS_MAX_CLOCK_SKEW" envDefault:"5m"`
+	MaxDuration    model.Duration `env:"RECORDS_MAX_DURATION" envDefault:"365d"`
+	MaxActionItems int            `env:"RECORDS_MAX_ACTION_ITEMS" envDefault:"100"`
+	MaxListLength  int            `env:"RECORDS_MAX_LIST_LENGTH" envDefault:"100"`
 }
 
 // Periods are the settings of the calendar periods and of the detail
@@ -59,13 +72,24 @@ const MaxPeriods = 120
 // FromEnv reads the configuration from the environment, reporting every bad
 // variable at once.
 func FromEnv(environ map[string]string) (Config, error) {
-	var c Config
+	return parseEnv[Config](environ)
+}
+
+// RecordLimitsFromEnv reads only the record limits from the environment,
+// for the commands that need nothing else.
+func RecordLimitsFromEnv(environ map[string]string) (RecordLimits, error) {
+	return parseEnv[RecordLimits](environ)
+}
+
+// parseEnv fills a T from the environment, naming the variable, not the
+// Go field, in every error.
+func parseEnv[T any](environ map[string]string) (T, error) {
+	var c T
 	err := env.ParseWithOptions(&c, env.Options{Prefix: EnvPrefix, Environment: environ})
 	var agg env.AggregateError
 	if !errors.As(err, &agg) {
 		return c, err
 	}
-	// Name the variable, not the Go field, in every error.
 	errs := make([]error, 0, len(agg.Errors))
 	for _, e := range agg.Errors {
 		var pe env.ParseError
@@ -83,8 +107,12 @@ func FromEnv(environ map[string]string) (Config, error) {
 func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("source.dir", "Folder of post-mortem records (.md with front matter, .yaml, .json). Empty: the bundled examples.").
 		Default(c.SourceDir).StringVar(&c.SourceDir)
-	cmd.Flag("database.url", "PostgreSQL connection string (pgx format); when set, records are read from PostgreSQL instead of files. Env: "+EnvPrefix+"DATABASE_URL or "+EnvPrefix+"DATABASE_URL_FILE.").
-		Default(c.EnvDatabaseURL()).StringVar(&c.DatabaseURL)
+	c.FileSource.AddFlags(cmd)
+	// The environment's URL is the value before parsing, not a kingpin
+	// default: --help prints defaults, and this one holds a password.
+	help := c.DatabaseURLHelp("PostgreSQL connection string (pgx format); when set, records are read from PostgreSQL instead of files.")
+	c.DatabaseURL = c.EnvDatabaseURL()
+	cmd.Flag("database.url", help).PlaceHolder("URL").StringVar(&c.DatabaseURL)
 	cmd.Flag("migrate", "Apply missing database migrations on the first refresh.").
 		Default(fmt.Sprint(c.Migrate)).BoolVar(&c.Migrate)
 	cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections. Empty: the defaults.").
@@ -110,6 +138,40 @@ func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(c.MaxRequests)).IntVar(&c.MaxRequests)
 	cmd.Flag("web.timeout", "Maximum time to serve one scrape.").
 		Default(c.ScrapeTimeout.String()).SetValue(&c.ScrapeTimeout)
+	c.RecordLimits.AddFlags(cmd)
+}
+
+// AddFlags registers the flags of the record limits on cmd, with the
+// values read from the environment as their defaults.
+func (l *RecordLimits) AddFlags(cmd *kingpin.CmdClause) {
+	cmd.Flag("records.max-clock-skew", "How far in the future a record's time may be: clocks differ a little. Env: "+EnvPrefix+"RECORDS_MAX_CLOCK_SKEW.").
+		Default(l.MaxClockSkew.String()).SetValue(&l.MaxClockSkew)
+	cmd.Flag("records.max-duration", "Longest plausible time to detect, mitigate or recover, and action item from creation to closing or due day. Env: "+EnvPrefix+"RECORDS_MAX_DURATION.").
+		Default(l.MaxDuration.String()).SetValue(&l.MaxDuration)
+	cmd.Flag("records.max-action-items", "Most action items one record may have. Env: "+EnvPrefix+"RECORDS_MAX_ACTION_ITEMS.").
+		Default(fmt.Sprint(l.MaxActionItems)).IntVar(&l.MaxActionItems)
+	cmd.Flag("records.max-list-length", "Most services, and most related ids, one record may list. Env: "+EnvPrefix+"RECORDS_MAX_LIST_LENGTH.").
+		Default(fmt.Sprint(l.MaxListLength)).IntVar(&l.MaxListLength)
+}
+
+// Limits checks the record limits, reporting every bad one at once.
+func (l RecordLimits) Limits() (record.Limits, error) {
+	var errs []error // a model.Duration is never negative: any skew will do
+	if l.MaxDuration <= 0 {
+		errs = append(errs, fmt.Errorf("records.max-duration (%sRECORDS_MAX_DURATION): must be positive", EnvPrefix))
+	}
+	if l.MaxActionItems < 1 {
+		errs = append(errs, fmt.Errorf("records.max-action-items (%sRECORDS_MAX_ACTION_ITEMS): must be at least 1, got %d", EnvPrefix, l.MaxActionItems))
+	}
+	if l.MaxListLength < 1 {
+		errs = append(errs, fmt.Errorf("records.max-list-length (%sRECORDS_MAX_LIST_LENGTH): must be at least 1, got %d", EnvPrefix, l.MaxListLength))
+	}
+	return record.Limits{
+		MaxClockSkew:   time.Duration(l.MaxClockSkew),
+		MaxDuration:    time.Duration(l.MaxDuration),
+		MaxActionItems: l.MaxActionItems,
+		MaxListLength:  l.MaxListLength,
+	}, errors.Join(errs...)
 }
 
 func (p *Periods) addFlags(cmd *kingpin.CmdClause) {
@@ -148,6 +210,19 @@ func (c *Config) EnvDatabaseURL() string {
 		return c.DatabaseURL
 	}
 	return strings.TrimSpace(c.DatabaseURLFile)
+}
+
+// DatabaseURLHelp returns the help of a --database.url flag: base, the
+// variables that set it and which one is set now, never the value.
+func (c *Config) DatabaseURLHelp(base string) string {
+	help := base + " Env: " + EnvPrefix + "DATABASE_URL or " + EnvPrefix + "DATABASE_URL_FILE"
+	switch {
+	case c.DatabaseURL != "":
+		help += " (now set from " + EnvPrefix + "DATABASE_URL)"
+	case c.DatabaseURLFile != "":
+		help += " (now set from " + EnvPrefix + "DATABASE_URL_FILE)"
+	}
+	return help + "."
 }
 
 // Taxonomy loads the configured taxonomy, or returns the default one.

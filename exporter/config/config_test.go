@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +59,98 @@ func TestBadSettingsAreAllReported(t *testing.T) {
 	}
 	_, err = c.SnapshotOptions(record.DefaultTaxonomy())
 	for _, want := range []string{`"1month"`, "30d is given twice", "services.top"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want an error mentioning %s, got %v", want, err)
+		}
+	}
+}
+
+// TestDatabaseURLNeverAFlagDefault checks that the database URL from the
+// environment (the variable, or the file _FILE names) is used when the
+// flag is absent and overridden by it, and that --help, which prints flag
+// defaults, says where it comes from but not what it is.
+func TestDatabaseURLNeverAFlagDefault(t *testing.T) {
+	const secret = "postgres://u:S3cretPW@db/pm"
+	file := filepath.Join(t.TempDir(), "url")
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		variable, value string
+		args            []string
+		want            string
+	}{
+		{"POSTMORTEM_DATABASE_URL", secret, nil, secret},
+		{"POSTMORTEM_DATABASE_URL_FILE", file, nil, secret},
+		{"POSTMORTEM_DATABASE_URL", secret, []string{"--database.url=postgres://flag/pm"}, "postgres://flag/pm"},
+	} {
+		environ := map[string]string{tc.variable: tc.value}
+		var help strings.Builder
+		helpApp, _ := serveApp(t, environ)
+		helpApp.UsageWriter(&help)
+		helpApp.Terminate(func(int) {}) // --help exits otherwise
+		if _, err := helpApp.Parse([]string{"serve", "--help"}); err != nil {
+			t.Fatal(err)
+		}
+		if text := strings.Join(strings.Fields(help.String()), " "); strings.Contains(text, "S3cretPW") || !strings.Contains(text, "(now set from "+tc.variable+")") {
+			t.Errorf("%s: help shows the password or not where it comes from:\n%s", tc.variable, help.String())
+		}
+		app, c := serveApp(t, environ)
+		if _, err := app.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if c.DatabaseURL != tc.want {
+			t.Errorf("%s %v: database URL %q, want %q", tc.variable, tc.args, c.DatabaseURL, tc.want)
+		}
+	}
+}
+
+// serveApp returns an application whose default command has the flags of
+// serve, with the configuration read from environ.
+func serveApp(t *testing.T, environ map[string]string) (*kingpin.Application, *Config) {
+	t.Helper()
+	c, err := FromEnv(environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := kingpin.New("test", "")
+	c.AddFlags(app.Command("serve", "").Default())
+	return app, &c
+}
+
+// TestRecordLimits: the limits come from the environment, flags override
+// them, and bad ones are all reported.
+func TestRecordLimits(t *testing.T) {
+	c, err := FromEnv(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := c.Limits()
+	if err != nil || lim != record.DefaultLimits() {
+		t.Errorf("defaults: got %+v, %v; want %+v", lim, err, record.DefaultLimits())
+	}
+	l, err := RecordLimitsFromEnv(map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "90d", "POSTMORTEM_RECORDS_MAX_CLOCK_SKEW": "1h",
+		"POSTMORTEM_RECORDS_MAX_ACTION_ITEMS": "20", "POSTMORTEM_TOP_SERVICES": "not read here"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := kingpin.New("test", "")
+	l.AddFlags(app.Command("validate", "").Default())
+	if _, err := app.Parse([]string{"--records.max-list-length=7", "--records.max-clock-skew=2m"}); err != nil {
+		t.Fatal(err)
+	}
+	lim, err = l.Limits()
+	want := record.Limits{MaxClockSkew: 2 * time.Minute, MaxDuration: 90 * 24 * time.Hour, MaxActionItems: 20, MaxListLength: 7}
+	if err != nil || lim != want {
+		t.Errorf("got %+v, %v; want %+v", lim, err, want)
+	}
+
+	_, err = RecordLimitsFromEnv(map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "a year"})
+	if err == nil || !strings.Contains(err.Error(), "POSTMORTEM_RECORDS_MAX_DURATION") {
+		t.Errorf("want the bad variable named, got %v", err)
+	}
+	_, err = RecordLimits{MaxDuration: 0, MaxActionItems: 0, MaxListLength: -1}.Limits()
+	for _, want := range []string{"records.max-duration", "records.max-action-items", "records.max-list-length"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want an error mentioning %s, got %v", want, err)
 		}

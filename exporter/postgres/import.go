@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,7 +17,36 @@ import (
 
 // ImportReport counts what an import did.
 type ImportReport struct {
-	Inserted, Updated, Unchanged, Pruned int
+	Inserted, Updated, Unchanged int
+	// RemovedItems lists the action items an update deleted because the
+	// record no longer holds them, so that no item disappears unsaid.
+	RemovedItems []RemovedItem
+}
+
+// RemovedItem is an action item deleted by the update of its incident.
+type RemovedItem struct {
+	ID, Incident, Path string
+}
+
+// Progress hears how far a long write has come: Stage starts a step of
+// total units (0: unknown), Add counts units done.
+type Progress interface {
+	Stage(name string, total int64)
+	Add(n int64)
+}
+
+// silent is the Progress of a caller that passes none.
+type silent struct{}
+
+func (silent) Stage(string, int64) {}
+func (silent) Add(int64)           {}
+
+// orSilent returns p, or a Progress that says nothing when p is nil.
+func orSilent(p Progress) Progress {
+	if p == nil {
+		return silent{}
+	}
+	return p
 }
 
 // ImportBatchSize is how many records one transaction upserts.
@@ -25,25 +55,126 @@ const ImportBatchSize = 500
 // Import upserts valid records, one transaction per batch: a new record is
 // inserted, a changed one updated with its action items, services and
 // related ids replaced, an unchanged one (same content hash) left alone.
-// With prune, incidents whose id no longer appears in keep are deleted;
-// keep holds the ids of every record read, valid or not, so an invalid
-// file never deletes its incident.
-func Import(ctx context.Context, pool *pgxpool.Pool, records []*record.Record, prune bool, keep []string) (ImportReport, error) {
+// It never deletes an incident: that is Prune's job. progress may be nil.
+func Import(ctx context.Context, pool *pgxpool.Pool, records []*record.Record, progress Progress) (ImportReport, error) {
 	var rep ImportReport
+	progress = orSilent(progress)
+	progress.Stage("upsert", int64(len(records)))
 	for start := 0; start < len(records); start += ImportBatchSize {
 		batch := records[start:min(start+ImportBatchSize, len(records))]
-		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return importBatch(ctx, tx, batch, &rep) }); err != nil {
+		// A failed batch is rolled back: count it only once committed.
+		batchRep := ImportReport{}
+		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return importBatch(ctx, tx, batch, &batchRep) }); err != nil {
 			return rep, err
 		}
-	}
-	if prune {
-		tag, err := pool.Exec(ctx, `DELETE FROM incidents WHERE id <> ALL($1)`, keep)
-		if err != nil {
-			return rep, fmt.Errorf("prune: %w", err)
-		}
-		rep.Pruned = int(tag.RowsAffected())
+		rep.Inserted += batchRep.Inserted
+		rep.Updated += batchRep.Updated
+		rep.Unchanged += batchRep.Unchanged
+		rep.RemovedItems = append(rep.RemovedItems, batchRep.RemovedItems...)
+		progress.Add(int64(len(batch)))
 	}
 	return rep, nil
+}
+
+// PruneRequest says what a prune may delete.
+type PruneRequest struct {
+	// Keep holds the id of every record read from the folder. An empty
+	// Keep is refused: it would delete every incident.
+	Keep []string
+	// StillThere reports whether an incident's file (its stored
+	// source_path) is still there though it gave no record with the
+	// incident's id (skipped, unreadable, a link): such an incident is not
+	// gone, and the prune is refused. Nil checks no file.
+	StillThere func(sourcePath string) bool
+	// MaxDelete is the most incidents one prune may delete; when more
+	// would go, none do. It must be at least 1.
+	MaxDelete int
+	// DryRun lists what would be deleted and deletes nothing.
+	DryRun bool
+}
+
+// Pruned is an incident that a prune deleted, or would delete.
+type Pruned struct {
+	ID, SourcePath string
+}
+
+// PruneRefusedError says why a prune deleted nothing and which incidents
+// the refusal is about: Total of them, Candidates listing at most
+// MaxDelete+1.
+type PruneRefusedError struct {
+	Reason     string
+	Total      int
+	Candidates []Pruned
+}
+
+func (e *PruneRefusedError) Error() string {
+	return "prune refused, nothing deleted: " + e.Reason
+}
+
+// Prune deletes, in one transaction, the incidents whose id is not in
+// req.Keep (their action items, services and related ids go with them),
+// and returns them sorted by id. It deletes nothing and returns a
+// *PruneRefusedError when Keep is empty, when more than req.MaxDelete
+// incidents would go, or when the file of one of them is still present.
+func Prune(ctx context.Context, pool *pgxpool.Pool, req PruneRequest) ([]Pruned, error) {
+	if len(req.Keep) == 0 {
+		return nil, &PruneRefusedError{Reason: "the folder holds no record; pruning would delete every incident"}
+	}
+	if req.MaxDelete < 1 {
+		return nil, fmt.Errorf("prune: the most incidents to delete must be at least 1, got %d", req.MaxDelete)
+	}
+	var pruned []Pruned
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// The candidates: at most one more than allowed, with the total.
+		rows, err := tx.Query(ctx, `SELECT id, source_path, count(*) OVER () FROM incidents
+WHERE id <> ALL($1) ORDER BY id LIMIT $2`, req.Keep, req.MaxDelete+1)
+		if err != nil {
+			return err
+		}
+		total := 0
+		var p Pruned
+		if _, err := pgx.ForEachRow(rows, []any{&p.ID, &p.SourcePath, &total}, func() error { pruned = append(pruned, p); return nil }); err != nil {
+			return err
+		}
+		// A file still there says more (the wrong folder, a link) than a
+		// count: it is checked first, on the candidates fetched.
+		if present := stillThere(pruned, req.StillThere); len(present) > 0 {
+			return &PruneRefusedError{Total: len(present), Candidates: present,
+				Reason: "the files these incidents were imported from are still there, but no record with their id was read from them"}
+		}
+		if total > req.MaxDelete {
+			return &PruneRefusedError{Total: total, Candidates: pruned,
+				Reason: fmt.Sprintf("%d incidents would be deleted, more than the %d allowed (--prune.max-delete)", total, req.MaxDelete)}
+		}
+		if req.DryRun || len(pruned) == 0 {
+			return nil
+		}
+		ids := make([]string, len(pruned))
+		for i, p := range pruned {
+			ids[i] = p.ID
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM incidents WHERE id = ANY($1)`, ids)
+		return err
+	})
+	var refused *PruneRefusedError
+	switch {
+	case errors.As(err, &refused):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	return pruned, nil
+}
+
+// stillThere returns the candidates whose file is still there.
+func stillThere(candidates []Pruned, there func(string) bool) []Pruned {
+	var found []Pruned
+	for _, c := range candidates {
+		if there != nil && there(c.SourcePath) {
+			found = append(found, c)
+		}
+	}
+	return found
 }
 
 func importBatch(ctx context.Context, tx pgx.Tx, batch []*record.Record, rep *ImportReport) error {
@@ -75,9 +206,11 @@ func importBatch(ctx context.Context, tx pgx.Tx, batch []*record.Record, rep *Im
 		default:
 			rep.Inserted++
 		}
-		if err := writeRecord(ctx, tx, r, h); err != nil {
+		removed, err := writeRecord(ctx, tx, r, h, exists)
+		if err != nil {
 			return fmt.Errorf("%s: %w", r.Path, err)
 		}
+		rep.RemovedItems = append(rep.RemovedItems, removed...)
 	}
 	return nil
 }
@@ -92,8 +225,10 @@ func contentHash(r *record.Record) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// writeRecord upserts the incident and replaces its children.
-func writeRecord(ctx context.Context, tx pgx.Tx, r *record.Record, hash string) error {
+// writeRecord upserts the incident and replaces its children. When the
+// incident existed, it returns the stored action items that the record no
+// longer holds.
+func writeRecord(ctx context.Context, tx pgx.Tx, r *record.Record, hash string, exists bool) ([]RemovedItem, error) {
 	_, err := tx.Exec(ctx, `
 INSERT INTO incidents (id, source_path, content_hash, title, severity, security_incident, team, url,
 	started_at, detected_at, mitigated_at, resolved_at, origin, resolution, detection,
@@ -107,21 +242,27 @@ ON CONFLICT (id) DO UPDATE SET source_path = $2, content_hash = $3, title = $4, 
 		r.StartedAt, r.DetectedAt, nullTime(r.MitigatedAt), nullTime(r.ResolvedAt), r.Origin, nullString(r.Resolution), r.Detection,
 		r.Impact.CustomersAffected, r.Impact.FailedRequests, r.Impact.DataLoss, r.Impact.P99LatencyMS, r.Status, nullTime(r.PublishedAt))
 	if err != nil {
-		return fmt.Errorf("incident: %w", err)
+		return nil, fmt.Errorf("incident: %w", err)
+	}
+	var removed []RemovedItem
+	if exists {
+		if removed, err = removedItems(ctx, tx, r); err != nil {
+			return nil, err
+		}
 	}
 	for _, table := range []string{"action_items", "incident_services", "incident_related"} {
 		if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE incident_id = $1`, r.ID); err != nil {
-			return fmt.Errorf("%s: %w", table, err)
+			return nil, fmt.Errorf("%s: %w", table, err)
 		}
 	}
 	for _, svc := range r.Services {
 		if _, err := tx.Exec(ctx, `INSERT INTO incident_services (incident_id, service) VALUES ($1, $2) ON CONFLICT DO NOTHING`, r.ID, svc); err != nil {
-			return fmt.Errorf("service %s: %w", svc, err)
+			return nil, fmt.Errorf("service %s: %w", svc, err)
 		}
 	}
 	for _, rel := range r.Related {
 		if _, err := tx.Exec(ctx, `INSERT INTO incident_related (incident_id, related_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, r.ID, rel); err != nil {
-			return fmt.Errorf("related %s: %w", rel, err)
+			return nil, fmt.Errorf("related %s: %w", rel, err)
 		}
 	}
 	for _, a := range r.ActionItems {
@@ -130,10 +271,32 @@ INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, 
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			a.ID, r.ID, a.Title, a.Owner, a.Team, a.CreatedAt, a.Due, a.Status, nullTime(a.ClosedAt), a.Exception, a.URL)
 		if err != nil {
-			return fmt.Errorf("action item %s: %w", a.ID, err)
+			return nil, fmt.Errorf("action item %s: %w", a.ID, err)
 		}
 	}
-	return nil
+	return removed, nil
+}
+
+// removedItems returns the stored action items of r's incident that r no
+// longer holds.
+func removedItems(ctx context.Context, tx pgx.Tx, r *record.Record) ([]RemovedItem, error) {
+	kept := make([]string, len(r.ActionItems))
+	for i, a := range r.ActionItems {
+		kept[i] = a.ID
+	}
+	rows, err := tx.Query(ctx, `SELECT id FROM action_items WHERE incident_id = $1 AND id <> ALL($2) ORDER BY id`, r.ID, kept)
+	if err != nil {
+		return nil, fmt.Errorf("action items: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("action items: %w", err)
+	}
+	removed := make([]RemovedItem, len(ids))
+	for i, id := range ids {
+		removed[i] = RemovedItem{ID: id, Incident: r.ID, Path: r.Path}
+	}
+	return removed, nil
 }
 
 func nullTime(t time.Time) *time.Time {

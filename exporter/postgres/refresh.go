@@ -99,17 +99,25 @@ func collect[T any](ctx context.Context, q pgx.Tx, what, query string, args []an
 	return out, nil
 }
 
-// findInvalid reports the incidents that break the taxonomy or name
-// related incidents that do not exist. rollup_values lists the values in
-// use, so the facts are searched for bad values only when there are some.
-func (r *refresh) findInvalid(ctx context.Context, q pgx.Tx, tax record.Taxonomy) error {
+// findInvalid reports the incidents that break the taxonomy, have
+// implausible times or name related incidents that do not exist.
+// rollup_values lists the values in use, so the facts are searched for bad
+// values only when there are some.
+func (r *refresh) findInvalid(ctx context.Context, q pgx.Tx, rules record.Rules) error {
 	r.invalid = map[string]bool{}
-	facts, err := collect(ctx, q, "related incidents", `SELECT `+factColumns+` FROM incident_facts f
+	// First, as they carry the most (published_at, action items): an
+	// incident found twice is reported once, with every problem.
+	facts, err := implausibleFacts(ctx, q, rules)
+	if err != nil {
+		return err
+	}
+	related, err := collect(ctx, q, "related incidents", `SELECT `+factColumns+` FROM incident_facts f
 		WHERE f.unknown_related <> '{}' ORDER BY f.incident_id`, nil, scanFact)
 	if err != nil {
 		return err
 	}
-	bad, err := valuesOutside(ctx, q, tax)
+	facts = append(facts, related...)
+	bad, err := valuesOutside(ctx, q, rules.Taxonomy)
 	if err != nil {
 		return err
 	}
@@ -124,7 +132,8 @@ func (r *refresh) findInvalid(ctx context.Context, q pgx.Tx, tax record.Taxonomy
 		facts = append(facts, outside...)
 	}
 	for _, f := range facts {
-		problems := record.Validate(f.record, tax)
+		problems := record.Validate(f.record, rules)
+		nameItemsByID(f.record, problems)
 		for _, id := range f.unknownRelated {
 			problems = append(problems, record.Problem{Path: f.record.Path, Field: "related", Code: record.CodeUnknownRelated,
 				Message: fmt.Sprintf("no other incident has id %q", id)})

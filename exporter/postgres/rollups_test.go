@@ -38,7 +38,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 	}
 	byID := map[string]*record.Record{}
 	for i := range org.Incidents {
-		r := org.incident(i)
+		r := org.Record(i)
 		byID[r.ID] = r
 	}
 	for _, c := range changesOf(t, byID) {
@@ -59,7 +59,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 		// series has a team to disagree on.
 		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: mustZone(t, "America/New_York"), ByTeam: true},
 	}
-	src := &Source{Pool: pg, Taxonomy: tax, Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
+	src := &Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
 	agreeAsOf := func(asOf time.Time) {
 		t.Helper()
 		var records []*record.Record
@@ -67,8 +67,8 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 			r.Path = "postgres:incidents/" + r.ID
 			records = append(records, r)
 		}
-		want := exposition(t, snapshot.FromRecords(SourceName, record.Check(records, nil, tax), asOf, opts))
-		got, err := src.Snapshot(ctx, asOf)
+		want := exposition(t, snapshot.FromRecords(SourceName, record.Check(records, nil, record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: time.Now()}), asOf, opts))
+		got, err := src.Snapshot(ctx, asOf, tax)
 		if err != nil {
 			t.Fatal(err)
 		}

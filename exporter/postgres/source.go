@@ -27,9 +27,10 @@ const SourceName = "postgres"
 // with an event after the snapshot's instant, the invalid ones, and the
 // open and pending records. docs/postgres.md walks through it.
 type Source struct {
-	Pool     *pgxpool.Pool
-	Taxonomy record.Taxonomy
-	Options  snapshot.Options
+	Pool *pgxpool.Pool
+	// Limits bound the records' times and lists, as for files.
+	Limits  record.Limits
+	Options snapshot.Options
 	// StatementTimeout bounds every statement of a refresh.
 	StatementTimeout time.Duration
 	// Migrate applies missing migrations on the first refresh that reaches
@@ -60,12 +61,14 @@ func (s *Source) readConnections() int {
 func (s *Source) Name() string { return SourceName }
 
 // allEvents is an instant after every event: the rollups count each
-// incident with all its events, whenever they happened.
-var allEvents = time.Date(9999, time.January, 1, 0, 0, 0, 0, time.UTC)
+// incident with all its events, whenever they happened. PostgreSQL stores
+// no time after the year 294276; an implausible row may hold one in 9999.
+var allEvents = time.Date(294277, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-// Snapshot aggregates the records as of asOf. Rows that break the taxonomy
-// or name unknown related incidents are reported as invalid records.
-func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapshot, error) {
+// Snapshot aggregates the records as of asOf. Rows that break tax, hold
+// implausible times or name unknown related incidents are reported as
+// invalid records.
+func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
 	if err := s.prepareSchema(ctx); err != nil {
 		return nil, err
 	}
@@ -78,10 +81,13 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapsh
 	if _, err := tx.Exec(ctx, settings); err != nil {
 		return nil, fmt.Errorf("refresh settings: %w", err)
 	}
-	periods := s.Options.Periods.Periods(asOf)
-	r := &refresh{asOf: asOf, windows: s.Options.Windows, periods: periods, byTeam: s.Options.Periods.ByTeam, taxonomy: s.Taxonomy,
-		plan: newPlan(asOf, s.Options.Windows), periodPlan: newPeriodPlan(periods), b: snapshot.NewBuilder(SourceName, asOf, s.Options)}
-	if err := r.findInvalid(ctx, tx, s.Taxonomy); err != nil {
+	opts := s.Options
+	opts.Severities = tax.Severities
+	periods := opts.Periods.Periods(asOf)
+	r := &refresh{asOf: asOf, windows: opts.Windows, periods: periods, byTeam: opts.Periods.ByTeam, taxonomy: tax,
+		plan: newPlan(asOf, opts.Windows), periodPlan: newPeriodPlan(periods), b: snapshot.NewBuilder(SourceName, asOf, opts)}
+	rules := record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()} // the wall clock, as for files
+	if err := r.findInvalid(ctx, tx, rules); err != nil {
 		return nil, err
 	}
 	if err := runReads(ctx, s.Pool, tx, settings, s.readConnections(), r.reads()); err != nil {

@@ -44,18 +44,11 @@ func exposition(t *testing.T, snap *snapshot.Snapshot) string {
 // TestSameMetricsAsFiles imports the examples and checks the PostgreSQL
 // source gives exactly the metrics the file source gives for them.
 func TestSameMetricsAsFiles(t *testing.T) {
-	pg := startTestDatabase(t)
+	pg, records := importExamples(t)
 	ctx := context.Background()
 	const dir = "../../examples/postmortems"
-	records, problems, _, err := files.Read(os.DirFS(dir), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	imported := len(records)
 	tax := record.DefaultTaxonomy()
-	res := record.Check(records, problems, tax)
-	if _, err := Import(ctx, pg, res.Valid, false, nil); err != nil {
-		t.Fatal(err)
-	}
 	// Months in Paris (the default shape), ISO weeks by team in Kolkata
 	// (UTC+5:30: every week starts and ends inside a UTC day), quarters.
 	for _, periods := range []snapshot.PeriodOptions{
@@ -70,11 +63,11 @@ func TestSameMetricsAsFiles(t *testing.T) {
 			Severities: tax.Severities, TopServices: 3, OverdueItemsLimit: 3, Periods: periods,
 		}
 		asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
-		fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Taxonomy: tax, Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf)
+		fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, tax)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fromDB, err := (&Source{Pool: pg, Taxonomy: tax, Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf)
+		fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, tax)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +76,7 @@ func TestSameMetricsAsFiles(t *testing.T) {
 			t.Fatalf("%s periods: postgres and files disagree:\n%s", periods.Unit, diffLines(got, want))
 		}
 		if !strings.Contains(got, collectors.MetricMTTR) || !strings.Contains(got, collectors.MetricPeriodActionItemsDue) ||
-			!strings.Contains(got, collectors.MetricPeriodTimeToRecover+`{period="`) || fromDB.Records != len(res.Valid) {
+			!strings.Contains(got, collectors.MetricPeriodTimeToRecover+`{period="`) || fromDB.Records != imported {
 			t.Fatalf("%s periods: the comparison is empty: %d records", periods.Unit, fromDB.Records)
 		}
 	}
@@ -109,10 +102,10 @@ func TestTaxonomyViolationsAreCounted(t *testing.T) {
 		}
 	}
 	tax := record.DefaultTaxonomy()
-	src := &Source{Pool: pg, Taxonomy: tax, StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
+	src := &Source{Pool: pg, Limits: record.DefaultLimits(), StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 5,
 	}}
-	snap, err := src.Snapshot(ctx, time.Now())
+	snap, err := src.Snapshot(ctx, time.Now(), tax)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,16 +130,16 @@ func TestSyntheticOrganisation(t *testing.T) {
 		t.Fatalf("%d action items, %v; want 1500", items, err)
 	}
 	tax := record.DefaultTaxonomy()
-	snap, err := (&Source{Pool: pg, Taxonomy: tax, StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
+	snap, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "365d", Length: 365 * 24 * time.Hour}}, Severities: tax.Severities, TopServices: 10, OverdueItemsLimit: 10,
-	}}).Snapshot(ctx, end)
+	}}).Snapshot(ctx, end, tax)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if snap.Records != 300 || len(snap.Problems) != 0 {
 		t.Fatalf("records %d, problems %v", snap.Records, snap.Problems)
 	}
-	if a, b := org.incident(42), org.incident(42); a.ID != b.ID || !a.StartedAt.Equal(b.StartedAt) || a.ActionItems[0].Owner != b.ActionItems[0].Owner {
+	if a, b := org.Record(42), org.Record(42); a.ID != b.ID || !a.StartedAt.Equal(b.StartedAt) || a.ActionItems[0].Owner != b.ActionItems[0].Owner {
 		t.Fatal("the same seed gave different records")
 	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -26,6 +27,9 @@ type Synthetic struct {
 	End time.Time
 	// History is how far back the incidents go; zero means five years.
 	History time.Duration
+	// Progress hears how far Write has come, in incidents per table; nil
+	// says nothing.
+	Progress Progress
 }
 
 // history returns how far back the incidents go.
@@ -36,9 +40,9 @@ func (s Synthetic) history() time.Duration {
 	return s.History
 }
 
-// incident returns the i-th synthetic record, derived from the seed and i
+// Record returns the i-th synthetic record, derived from the seed and i
 // alone, so each table can be streamed separately without holding rows.
-func (s Synthetic) incident(i int) *record.Record {
+func (s Synthetic) Record(i int) *record.Record {
 	rng := rand.New(rand.NewPCG(s.Seed, uint64(i)))
 	tax := record.DefaultTaxonomy()
 	pick := func(values []string) string { return values[rng.IntN(len(values))] }
@@ -95,9 +99,15 @@ func (s Synthetic) incident(i int) *record.Record {
 	return r
 }
 
-// Write streams the organisation into the database with COPY, one table at
-// a time, each row generated as it is sent.
+// ErrNotEmpty means synthetic data was asked for in a database that
+// already holds incidents: it would mix made-up incidents with real ones.
+var ErrNotEmpty = errors.New("the database already holds incidents; synthetic data is written only into an empty one")
+
+// Write streams the organisation into an empty database with COPY, one
+// table at a time, each row generated as it is sent. It refuses a database
+// that holds any incident (ErrNotEmpty).
 func (s Synthetic) Write(ctx context.Context, pool *pgxpool.Pool) error {
+	progress := orSilent(s.Progress)
 	tables := []struct {
 		name    string
 		columns []string
@@ -134,17 +144,31 @@ func (s Synthetic) Write(ctx context.Context, pool *pgxpool.Pool) error {
 	// it copies and the rollups rebuilt once at the end, which is several
 	// times faster for millions of rows than recomputing them per table.
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// Nobody writes incidents until this transaction ends: the check
+		// stays true.
+		if _, err := tx.Exec(ctx, `LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return fmt.Errorf("lock incidents: %w", err)
+		}
+		var held bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM incidents)`).Scan(&held); err != nil {
+			return fmt.Errorf("look for incidents: %w", err)
+		}
+		if held {
+			return ErrNotEmpty
+		}
 		for _, table := range tables {
 			if _, err := tx.Exec(ctx, `ALTER TABLE `+table.name+` DISABLE TRIGGER USER`); err != nil {
 				return fmt.Errorf("disable triggers on %s: %w", table.name, err)
 			}
 		}
-		for _, table := range tables {
+		for n, table := range tables {
+			progress.Stage(fmt.Sprintf("copy %s (%d/%d)", table.name, n+1, len(tables)), int64(s.Incidents))
 			i, pending := 0, [][]any(nil)
 			source := pgx.CopyFromFunc(func() ([]any, error) {
 				for len(pending) == 0 && i < s.Incidents {
-					pending = table.rows(s.incident(i))
+					pending = table.rows(s.Record(i))
 					i++
+					progress.Add(1)
 				}
 				if len(pending) == 0 {
 					return nil, nil
@@ -160,6 +184,7 @@ func (s Synthetic) Write(ctx context.Context, pool *pgxpool.Pool) error {
 				return fmt.Errorf("enable triggers on %s: %w", table.name, err)
 			}
 		}
+		progress.Stage("rebuild rollups", 0)
 		if _, err := tx.Exec(ctx, `SELECT postmortem_rebuild_rollups()`); err != nil {
 			return fmt.Errorf("rebuild rollups: %w", err)
 		}

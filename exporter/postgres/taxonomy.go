@@ -20,9 +20,16 @@ func taxonomyFields(tax record.Taxonomy) map[string][]string {
 // StoreTaxonomy replaces the taxonomy that the database makes every writer
 // follow (table taxonomy, migrations/0003_taxonomy.sql). Rows already
 // stored are not checked again; the source reports those outside its own
-// taxonomy as invalid.
+// taxonomy as invalid. Concurrent calls (two `migrate` or `import` runs at
+// once) take turns: each replaces the whole table.
 func StoreTaxonomy(ctx context.Context, pool *pgxpool.Pool, tax record.Taxonomy) error {
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// Without the lock, a second writer's DELETE waits for the first
+		// one's, finds nothing left to delete once it commits, and its
+		// INSERT then collides with the rows the first one wrote.
+		if _, err := tx.Exec(ctx, `LOCK TABLE taxonomy IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM taxonomy`); err != nil {
 			return err
 		}

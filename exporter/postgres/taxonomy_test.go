@@ -99,3 +99,24 @@ func TestDatabaseTaxonomy(t *testing.T) {
 		t.Fatalf("after a refused store the taxonomy is %v, want %v", got, want)
 	}
 }
+
+// TestStoreTaxonomyConcurrently runs StoreTaxonomy from several clients at
+// once, as two `migrate` or `import` runs do: each succeeds, and the table
+// holds the taxonomy once. Without the table lock, a writer whose DELETE
+// waited for another's commit failed with a duplicate key.
+func TestStoreTaxonomyConcurrently(t *testing.T) {
+	pg := startTestDatabase(t)
+	const writers = 8
+	errs := make(chan error, writers)
+	for range writers {
+		go func() { errs <- StoreTaxonomy(context.Background(), pg, record.DefaultTaxonomy()) }()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got, want := storedTaxonomy(t, pg), sortedFields(record.DefaultTaxonomy()); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("stored taxonomy %v, want %v", got, want)
+	}
+}

@@ -73,6 +73,10 @@ func (d *decoder) fields(m *yaml.Node, prefix string, known []string, visit func
 		k, v := m.Content[i], m.Content[i+1]
 		name := prefix + k.Value
 		switch {
+		case k.Kind != yaml.ScalarNode:
+			d.add(k, prefix+"key", CodeMalformed, "a field name must be a string, got %s", kindName(k))
+		case k.Value == "":
+			d.add(k, prefix+`""`, CodeUnknownField, "empty field name (known fields: %s)", strings.Join(known, ", "))
 		case !slices.Contains(known, k.Value):
 			d.add(k, name, CodeUnknownField, "unknown field (known fields: %s)", strings.Join(known, ", "))
 		case seen[k.Value]:
@@ -283,25 +287,37 @@ func (d *decoder) count(v *yaml.Node, field string) int64 {
 }
 
 func (d *decoder) timestamp(v *yaml.Node, field string) time.Time {
-	t, err := time.Parse(time.RFC3339, v.Value)
-	if v.Kind != yaml.ScalarNode || err != nil {
-		d.add(v, field, CodeInvalidTimestamp, "expected an RFC 3339 timestamp like 2024-05-01T13:45:00Z, got %q", v.Value)
+	if v.Kind != yaml.ScalarNode {
+		d.add(v, field, CodeInvalidTimestamp, "expected a timestamp like 2026-05-20T14:02:00Z, got %s", kindName(v))
 		return time.Time{}
 	}
-	return t.UTC()
+	t, err := parseTimestamp(v.Value)
+	if err != nil {
+		d.add(v, field, CodeInvalidTimestamp, "%s", timestampError(v.Value, err))
+		return time.Time{}
+	}
+	if t.IsZero() { // the zero time stands for an absent field: say why it is wrong here
+		d.add(v, field, CodeImplausibleTime, "%s is before %s: not a plausible incident time", v.Value, Earliest.Format(time.DateOnly))
+	}
+	return t
 }
 
-// date reads a due date: a calendar day (UTC), or an RFC 3339 timestamp
-// whose day is taken.
+// date reads a due date: a calendar day (UTC), or a timestamp whose day
+// (UTC) is taken.
 func (d *decoder) date(v *yaml.Node, field string) time.Time {
-	if t, err := time.Parse(time.DateOnly, v.Value); err == nil && v.Kind == yaml.ScalarNode {
+	if v.Kind != yaml.ScalarNode {
+		d.add(v, field, CodeInvalidTimestamp, "expected a date like 2026-05-31, got %s", kindName(v))
+		return time.Time{}
+	}
+	if t, err := time.Parse(time.DateOnly, strings.TrimSpace(v.Value)); err == nil {
 		return t
 	}
-	if t, err := time.Parse(time.RFC3339, v.Value); err == nil && v.Kind == yaml.ScalarNode {
-		return t.UTC().Truncate(24 * time.Hour)
+	t, err := parseTimestamp(v.Value)
+	if err != nil {
+		d.add(v, field, CodeInvalidTimestamp, "expected a date like 2026-05-31 or a timestamp with a time zone, got %q", v.Value)
+		return time.Time{}
 	}
-	d.add(v, field, CodeInvalidTimestamp, "expected a date like 2024-05-31, got %q", v.Value)
-	return time.Time{}
+	return t.Truncate(24 * time.Hour)
 }
 
 // isEmpty reports a value left blank: null or an empty string. Required

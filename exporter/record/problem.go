@@ -9,6 +9,7 @@ type Code string
 // The reasons a record can be invalid.
 const (
 	CodeReadError        Code = "read_error"
+	CodeTooLarge         Code = "too_large"
 	CodeMalformed        Code = "malformed"
 	CodeMissingField     Code = "missing_field"
 	CodeUnknownField     Code = "unknown_field"
@@ -18,6 +19,8 @@ const (
 	CodeDuplicateID      Code = "duplicate_id"
 	CodeOwner            Code = "owner"
 	CodeUnknownRelated   Code = "unknown_related"
+	CodeImplausibleTime  Code = "implausible_time"
+	CodeTooMany          Code = "too_many"
 )
 
 // Problem is one reason a record is invalid, located as precisely as the

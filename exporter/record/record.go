@@ -81,14 +81,23 @@ func (r *Record) Resolved() bool { return !r.ResolvedAt.IsZero() }
 // Mitigated reports whether the incident has a mitigated_at time.
 func (r *Record) Mitigated() bool { return !r.MitigatedAt.IsZero() }
 
-// TimeToDetect is detected_at − started_at.
-func (r *Record) TimeToDetect() time.Duration { return r.DetectedAt.Sub(r.StartedAt) }
+// TimeToDetect is detected_at − started_at, in seconds.
+func (r *Record) TimeToDetect() float64 { return Seconds(r.StartedAt, r.DetectedAt) }
 
-// TimeToMitigate is mitigated_at − started_at; only meaningful when Mitigated.
-func (r *Record) TimeToMitigate() time.Duration { return r.MitigatedAt.Sub(r.StartedAt) }
+// TimeToMitigate is mitigated_at − started_at, in seconds; only meaningful
+// when Mitigated.
+func (r *Record) TimeToMitigate() float64 { return Seconds(r.StartedAt, r.MitigatedAt) }
 
-// TimeToRecover is resolved_at − started_at; only meaningful when Resolved.
-func (r *Record) TimeToRecover() time.Duration { return r.ResolvedAt.Sub(r.StartedAt) }
+// TimeToRecover is resolved_at − started_at, in seconds; only meaningful
+// when Resolved.
+func (r *Record) TimeToRecover() float64 { return Seconds(r.StartedAt, r.ResolvedAt) }
+
+// Seconds is to − from in seconds, for any two times: a time.Duration
+// stops at 292 years, and an invalid row of the database that is taken
+// back out of the rollups may hold 8,000 (resolved in 9999).
+func Seconds(from, to time.Time) float64 {
+	return float64(to.Unix()-from.Unix()) + float64(to.Nanosecond()-from.Nanosecond())/1e9
+}
 
 // LineOf returns the line a field was written on. For an absent field it
 // falls back to its parent (an action item), then to the record's own line.

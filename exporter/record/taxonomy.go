@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -28,9 +31,8 @@ func DefaultTaxonomy() Taxonomy {
 	}
 }
 
-// LoadTaxonomy reads a taxonomy YAML file; an empty path gives the default
-// taxonomy. Lists the file leaves out keep their defaults; unknown keys,
-// empty lists and duplicates are errors.
+// LoadTaxonomy reads a taxonomy YAML file (see ParseTaxonomy); an empty
+// path gives the default taxonomy.
 func LoadTaxonomy(path string) (Taxonomy, error) {
 	if path == "" {
 		return DefaultTaxonomy(), nil
@@ -39,14 +41,27 @@ func LoadTaxonomy(path string) (Taxonomy, error) {
 	if err != nil {
 		return Taxonomy{}, fmt.Errorf("read taxonomy: %w", err)
 	}
+	t, err := ParseTaxonomy(data)
+	if err != nil {
+		return Taxonomy{}, fmt.Errorf("taxonomy %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// ParseTaxonomy reads a taxonomy from YAML. Lists it leaves out keep their
+// defaults; an empty document, unknown keys, empty lists and values, and
+// duplicates are errors.
+func ParseTaxonomy(data []byte) (Taxonomy, error) {
 	t := DefaultTaxonomy()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&t); err != nil {
-		return Taxonomy{}, fmt.Errorf("taxonomy %s: %w", path, err)
+	if err := dec.Decode(&t); errors.Is(err, io.EOF) {
+		return Taxonomy{}, errors.New("empty: give at least one of severities, origins, resolutions, detections")
+	} else if err != nil {
+		return Taxonomy{}, err
 	}
 	if err := t.check(); err != nil {
-		return Taxonomy{}, fmt.Errorf("taxonomy %s: %w", path, err)
+		return Taxonomy{}, err
 	}
 	return t, nil
 }
@@ -61,8 +76,13 @@ func (t Taxonomy) check() error {
 			errs = append(errs, fmt.Errorf("%s: must list at least one value", l.name))
 		}
 		for i, v := range l.values {
-			if v == "" {
+			switch {
+			case v == "":
 				errs = append(errs, fmt.Errorf("%s[%d]: empty value", l.name, i))
+			case strings.TrimSpace(v) != v:
+				errs = append(errs, fmt.Errorf("%s[%d]: %q has blanks around it: records' values are read without them, so none would match", l.name, i, v))
+			case !utf8.ValidString(v):
+				errs = append(errs, fmt.Errorf("%s[%d]: %q is not UTF-8", l.name, i, v))
 			}
 			if slices.Index(l.values, v) != i {
 				errs = append(errs, fmt.Errorf("%s[%d]: %q listed twice", l.name, i, v))

@@ -30,11 +30,11 @@ func TestCustomTaxonomy(t *testing.T) {
 	started := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := &Record{Path: "a.md", Line: 1, ID: "PM-1", Title: "t", Severity: "critical", Team: "a",
 		StartedAt: started, DetectedAt: started, Origin: "unknown", Detection: "internal", Status: StatusDraft}
-	if res := Check([]*Record{r}, nil, tax); len(res.Problems) != 0 {
+	if res := Check([]*Record{r}, nil, Rules{Taxonomy: tax, Limits: DefaultLimits(), Now: started}); len(res.Problems) != 0 {
 		t.Fatalf("a custom severity was rejected: %v", res.Problems)
 	}
 	r.Severity = "sev1"
-	if res := Check([]*Record{r}, nil, tax); len(res.Problems) != 1 || res.Problems[0].Code != CodeInvalidValue {
+	if res := Check([]*Record{r}, nil, Rules{Taxonomy: tax, Limits: DefaultLimits(), Now: started}); len(res.Problems) != 1 || res.Problems[0].Code != CodeInvalidValue {
 		t.Fatalf("a default severity outside the custom taxonomy was accepted: %v", res.Problems)
 	}
 }
@@ -45,6 +45,10 @@ func TestBadTaxonomyFiles(t *testing.T) {
 		{"severities: []\n", "severities: must list at least one value"},
 		{"origins: [a, b, a]\n", `origins[2]: "a" listed twice`},
 		{"severities: [a\n", "taxonomy"},
+		{"detections: [\" pager\"]\n", `detections[0]: " pager" has blanks around it`},
+		{"", "empty: give at least one of severities"},
+		// A severity is a label value: one that is not UTF-8 breaks every scrape.
+		{"severities: [!!binary /w==]\n", `severities[0]: "\xff" is not UTF-8`},
 	} {
 		_, err := LoadTaxonomy(writeTaxonomy(t, tc.text))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -19,14 +19,14 @@ type Result struct {
 	Problems []Problem
 }
 
-// Check validates each record against the taxonomy and the set against
+// Check validates each record against the rules and the set against
 // itself (duplicate ids, unknown related incidents). problems are those
 // already found while reading; a record with any problem is invalid.
-func Check(records []*Record, problems []Problem, tax Taxonomy) Result {
+func Check(records []*Record, problems []Problem, rules Rules) Result {
 	sort.SliceStable(records, func(i, j int) bool { return records[i].Path < records[j].Path })
 	for _, r := range records {
 		r.applyDefaults()
-		problems = append(problems, Validate(r, tax)...)
+		problems = append(problems, Validate(r, rules)...)
 	}
 	problems = append(problems, checkSet(records)...)
 
@@ -71,9 +71,10 @@ func (r *Record) applyDefaults() {
 	}
 }
 
-// Validate checks one record on its own against the taxonomy and the rules
-// of the model; Check also compares records with each other.
-func Validate(r *Record, tax Taxonomy) []Problem {
+// Validate checks one record on its own against the rules of the model,
+// the taxonomy and the limits; Check also compares records with each other.
+func Validate(r *Record, rules Rules) []Problem {
+	tax := rules.Taxonomy
 	v := &validator{r: r}
 	v.enum("severity", r.Severity, tax.Severities)
 	v.enum("origin", r.Origin, tax.Origins)
@@ -94,6 +95,7 @@ func Validate(r *Record, tax Taxonomy) []Problem {
 	for i := range r.ActionItems {
 		v.item(fmt.Sprintf("action_items[%d].", i), &r.ActionItems[i])
 	}
+	v.plausible(r, rules)
 	return v.problems
 }
 

@@ -1,16 +1,19 @@
 // Package refresh keeps the served snapshot fresh: it rebuilds it from the
 // source on an interval or on demand and swaps it in atomically, keeping the
-// last good one when the source cannot be read.
+// last good one when the source cannot be read. It also holds the taxonomy
+// the records are checked against, which a reload (SIGHUP) replaces.
 package refresh
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
@@ -18,38 +21,48 @@ import (
 type Source interface {
 	// Name is the `source` label: "files" or "postgres".
 	Name() string
-	// Snapshot reads the records and aggregates them. Invalid records are
-	// reported inside the snapshot; an error means the source itself could
-	// not be read.
-	Snapshot(ctx context.Context, asOf time.Time) (*snapshot.Snapshot, error)
+	// Snapshot reads the records, checks them against tax and aggregates
+	// them. Invalid records are reported inside the snapshot; an error
+	// means the source itself could not be read.
+	Snapshot(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error)
 }
 
-// Refresher owns the current snapshot and the refresh status.
+// Config is what a Refresher runs with.
+type Config struct {
+	Source Source
+	// Taxonomy is the taxonomy until the first reload.
+	Taxonomy record.Taxonomy
+	// LoadTaxonomy reads the taxonomy again on a reload; nil when there is
+	// nothing to reload.
+	LoadTaxonomy func() (record.Taxonomy, error)
+	// Timeout bounds each refresh.
+	Timeout time.Duration
+	Logger  *slog.Logger
+	// Now is the clock (time.Now outside tests).
+	Now func() time.Time
+}
+
+// Refresher owns the current snapshot, the taxonomy and the refresh status.
 type Refresher struct {
-	source  Source
-	timeout time.Duration
-	logger  *slog.Logger
-	now     func() time.Time
+	cfg Config
 
 	current atomic.Pointer[snapshot.Snapshot]
 
-	mu     sync.Mutex // guards status and logged
-	status collectors.RefreshStatus
+	mu       sync.Mutex // guards the fields below
+	taxonomy record.Taxonomy
+	status   collectors.RefreshStatus
 	// logged holds the problems of the last refresh, so each is logged once
 	// and not again on every refresh.
 	logged map[string]bool
 }
 
-// New returns a Refresher over source. Each refresh may take at most
-// timeout. now is the clock (time.Now outside tests).
-func New(source Source, timeout time.Duration, logger *slog.Logger, now func() time.Time) *Refresher {
+// New returns a Refresher; nothing is read before the first Refresh.
+func New(cfg Config) *Refresher {
 	return &Refresher{
-		source:  source,
-		timeout: timeout,
-		logger:  logger,
-		now:     now,
-		status:  collectors.RefreshStatus{Source: source.Name()},
-		logged:  map[string]bool{},
+		cfg:      cfg,
+		taxonomy: cfg.Taxonomy,
+		status:   collectors.RefreshStatus{Source: cfg.Source.Name()},
+		logged:   map[string]bool{},
 	}
 }
 
@@ -65,12 +78,22 @@ func (r *Refresher) Current() (*snapshot.Snapshot, collectors.RefreshStatus) {
 func (r *Refresher) Ready() bool { return r.current.Load() != nil }
 
 // Refresh builds a new snapshot and swaps it in. On error the previous
-// snapshot stays and the source is reported down.
+// snapshot stays and the source is reported down. A snapshot whose
+// aggregates cannot be published (see snapshot.CheckHistograms) is an
+// error too: a bug or a corrupt rollup must not reach a scrape.
 func (r *Refresher) Refresh(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
+	r.mu.Lock()
+	tax := r.taxonomy
+	r.mu.Unlock()
 	start := time.Now()
-	snap, err := r.source.Snapshot(ctx, r.now())
+	snap, err := r.cfg.Source.Snapshot(ctx, r.cfg.Now(), tax)
+	if err == nil {
+		if err = snap.CheckHistograms(); err != nil {
+			err = fmt.Errorf("the new snapshot is inconsistent: %w", err)
+		}
+	}
 	elapsed := time.Since(start)
 
 	r.mu.Lock()
@@ -79,13 +102,13 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 	r.status.Up = err == nil
 	if err != nil {
 		r.status.Errors++
-		r.logger.Error("refresh failed; serving the last good snapshot", "records_source", r.source.Name(), "err", err)
+		r.cfg.Logger.Error("refresh failed; serving the last good snapshot", "records_source", r.cfg.Source.Name(), "err", err)
 		return err
 	}
 	r.current.Store(snap)
-	r.status.LastSuccess = r.now()
+	r.status.LastSuccess = r.cfg.Now()
 	r.logNewProblems(snap)
-	r.logger.Debug("refreshed", "records_source", r.source.Name(), "records", snap.Records, "invalid", len(snap.Problems), "duration", elapsed)
+	r.cfg.Logger.Debug("refreshed", "records_source", r.cfg.Source.Name(), "records", snap.Records, "invalid", len(snap.Problems), "duration", elapsed)
 	return nil
 }
 
@@ -95,15 +118,37 @@ func (r *Refresher) logNewProblems(snap *snapshot.Snapshot) {
 		key := p.String()
 		seen[key] = true
 		if !r.logged[key] {
-			r.logger.Warn("invalid record", "path", p.Path, "line", p.Line, "field", p.Field, "reason", p.Code, "msg", p.Message)
+			r.cfg.Logger.Warn("invalid record", "path", p.Path, "line", p.Line, "field", p.Field, "reason", p.Code, "detail", p.Message)
 		}
 	}
 	r.logged = seen
 }
 
-// Run refreshes at once, then every interval and whenever trigger fires,
-// until ctx is done.
-func (r *Refresher) Run(ctx context.Context, interval time.Duration, trigger <-chan struct{}) {
+// Reload reads the taxonomy again. A taxonomy that does not load is
+// rejected: the error is logged and counted and the current taxonomy kept.
+// A new one applies from the next refresh.
+func (r *Refresher) Reload() error {
+	if r.cfg.LoadTaxonomy == nil {
+		return nil
+	}
+	tax, err := r.cfg.LoadTaxonomy()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.status.ReloadFailed = err != nil
+	if err != nil {
+		r.status.ReloadErrors++
+		r.cfg.Logger.Error("reload failed; keeping the current taxonomy", "err", err)
+		return err
+	}
+	r.taxonomy = tax
+	r.cfg.Logger.Info("taxonomy reloaded", "severities", len(tax.Severities), "origins", len(tax.Origins),
+		"resolutions", len(tax.Resolutions), "detections", len(tax.Detections))
+	return nil
+}
+
+// Run refreshes at once, then every interval, until ctx is done. When
+// reload fires (SIGHUP) it reloads the taxonomy and refreshes at once.
+func (r *Refresher) Run(ctx context.Context, interval time.Duration, reload <-chan struct{}) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -112,8 +157,9 @@ func (r *Refresher) Run(ctx context.Context, interval time.Duration, trigger <-c
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-		case <-trigger:
-			r.logger.Info("refresh requested")
+		case <-reload:
+			r.cfg.Logger.Info("reload requested")
+			_ = r.Reload() // failures are logged and counted by Reload
 		}
 	}
 }

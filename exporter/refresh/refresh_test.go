@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,17 +14,26 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-// scriptedSource returns its next snapshot or error on each refresh.
+// scriptedSource returns its next snapshot or error on each refresh and
+// remembers the taxonomy of each.
 type scriptedSource struct {
-	steps []func(asOf time.Time) (*snapshot.Snapshot, error)
+	steps      []func(asOf time.Time) (*snapshot.Snapshot, error)
+	taxonomies []record.Taxonomy
 }
 
 func (s *scriptedSource) Name() string { return "files" }
 
-func (s *scriptedSource) Snapshot(_ context.Context, asOf time.Time) (*snapshot.Snapshot, error) {
+func (s *scriptedSource) Snapshot(_ context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
 	step := s.steps[0]
 	s.steps = s.steps[1:]
+	s.taxonomies = append(s.taxonomies, tax)
 	return step(asOf)
+}
+
+// newRefresher refreshes src with the default taxonomy, logging to logs.
+func newRefresher(src Source, logs *bytes.Buffer) *Refresher {
+	return New(Config{Source: src, Taxonomy: record.DefaultTaxonomy(), Timeout: time.Second,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: time.Now})
 }
 
 func withProblems(problems ...record.Problem) func(time.Time) (*snapshot.Snapshot, error) {
@@ -41,7 +51,7 @@ func TestProblemsAreLoggedOnceAndFailuresKeepTheLastSnapshot(t *testing.T) {
 		withProblems(bad), withProblems(bad, other), failing, withProblems(bad),
 	}}
 	var logs bytes.Buffer
-	r := New(src, time.Second, slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
+	r := newRefresher(src, &logs)
 	if r.Ready() {
 		t.Fatal("ready before the first refresh")
 	}
@@ -70,5 +80,94 @@ func TestProblemsAreLoggedOnceAndFailuresKeepTheLastSnapshot(t *testing.T) {
 	}
 	if _, status := r.Current(); !status.Up {
 		t.Fatal("the source did not come back up")
+	}
+}
+
+// TestInconsistentSnapshotFailsTheRefresh: a snapshot whose histogram
+// counts went below zero (an unmatched take-back wraps a uint64 around to
+// about 1.8e19) is refused like an unreadable source, with an error that
+// says where, and the last good snapshot stays.
+func TestInconsistentSnapshotFailsTheRefresh(t *testing.T) {
+	wrapped := func(asOf time.Time) (*snapshot.Snapshot, error) {
+		ws := snapshot.NewWindowStats(snapshot.Window{Name: "30d", Length: 30 * 24 * time.Hour})
+		st := snapshot.NewIncidentStats()
+		st.TimeToRecover.Counts[0]-- // 0 − 1
+		st.TimeToRecover.Count--
+		ws.Incidents[snapshot.SeverityTeam{Severity: "sev1", Team: "payments"}] = st
+		return &snapshot.Snapshot{Source: "files", AsOf: asOf, Windows: []snapshot.WindowStats{ws}}, nil
+	}
+	var logs bytes.Buffer
+	r := newRefresher(&scriptedSource{steps: []func(time.Time) (*snapshot.Snapshot, error){withProblems(), wrapped}}, &logs)
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := r.Current()
+	err := r.Refresh(context.Background())
+	if err == nil {
+		t.Fatal("a snapshot with counts below zero was accepted")
+	}
+	for _, want := range []string{"window 30d, severity sev1, team payments: time to recover", "bucket le=300 holds -1 observations"} {
+		if !strings.Contains(err.Error(), want) || !strings.Contains(logs.String(), want) {
+			t.Errorf("error %q (and the log) should say %q", err, want)
+		}
+	}
+	if snap, status := r.Current(); snap != good || status.Up || status.Errors != 1 {
+		t.Fatalf("after the refused snapshot: same snapshot %v, up %v, errors %d; want the last good one, down, 1 error", snap == good, status.Up, status.Errors)
+	}
+}
+
+// TestReloadKeepsTheTaxonomyUntilAGoodOne: a taxonomy file that does not
+// load is rejected, logged and counted, and refreshes keep the current
+// taxonomy; a good one applies from the next refresh.
+func TestReloadKeepsTheTaxonomyUntilAGoodOne(t *testing.T) {
+	withSev0 := record.DefaultTaxonomy()
+	withSev0.Severities = append([]string{"sev0"}, withSev0.Severities...)
+	loads := []func() (record.Taxonomy, error){
+		func() (record.Taxonomy, error) {
+			return record.Taxonomy{}, errors.New("taxonomy t.yaml: severities[1]: \"sev1\" listed twice")
+		},
+		func() (record.Taxonomy, error) { return withSev0, nil },
+	}
+	src := &scriptedSource{steps: []func(time.Time) (*snapshot.Snapshot, error){withProblems(), withProblems(), withProblems()}}
+	var logs bytes.Buffer
+	r := New(Config{Source: src, Taxonomy: record.DefaultTaxonomy(), Timeout: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now,
+		LoadTaxonomy: func() (record.Taxonomy, error) {
+			load := loads[0]
+			loads = loads[1:]
+			return load()
+		}})
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := r.Reload(); err == nil {
+		t.Fatal("a bad taxonomy was accepted")
+	}
+	if _, st := r.Current(); !st.ReloadFailed || st.ReloadErrors != 1 {
+		t.Fatalf("after a bad reload: failed %v, errors %d; want true, 1", st.ReloadFailed, st.ReloadErrors)
+	}
+	if !strings.Contains(logs.String(), "listed twice") {
+		t.Errorf("the rejected taxonomy is not logged:\n%s", logs.String())
+	}
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, st := r.Current(); st.ReloadFailed || st.ReloadErrors != 1 {
+		t.Fatalf("after a good reload: failed %v, errors %d; want false, still 1", st.ReloadFailed, st.ReloadErrors)
+	}
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, tax := range src.taxonomies {
+		got = append(got, tax.Severities)
+	}
+	want := [][]string{{"sev1", "sev2", "sev3", "sev4"}, {"sev1", "sev2", "sev3", "sev4"}, {"sev0", "sev1", "sev2", "sev3", "sev4"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("severities of the three refreshes: %v, want %v", got, want)
 	}
 }

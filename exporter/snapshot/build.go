@@ -236,13 +236,13 @@ func NewCompletionStats() *CompletionStats {
 func (st *IncidentStats) add(r *record.Record, eventsUntil time.Time, repeat bool, sign int) {
 	st.Count += sign
 	if !r.DetectedAt.After(eventsUntil) {
-		st.TimeToDetect.observe(r.TimeToDetect().Seconds(), sign)
+		st.TimeToDetect.observe(r.TimeToDetect(), sign)
 	}
 	if r.Mitigated() && !r.MitigatedAt.After(eventsUntil) {
-		st.TimeToMitigate.observe(r.TimeToMitigate().Seconds(), sign)
+		st.TimeToMitigate.observe(r.TimeToMitigate(), sign)
 	}
 	if r.Resolved() && !r.ResolvedAt.After(eventsUntil) {
-		st.TimeToRecover.observe(r.TimeToRecover().Seconds(), sign)
+		st.TimeToRecover.observe(r.TimeToRecover(), sign)
 	}
 	st.CustomersAffected += int64(sign) * r.Impact.CustomersAffected
 	st.FailedRequests += int64(sign) * r.Impact.FailedRequests
@@ -264,7 +264,7 @@ func (st *IncidentStats) merge(o *IncidentStats) {
 }
 
 func (c *CompletionStats) add(a record.ActionItem, sign int) {
-	c.Time.observe(a.ClosedAt.Sub(a.CreatedAt).Seconds(), sign)
+	c.Time.observe(record.Seconds(a.CreatedAt, a.ClosedAt), sign)
 	if a.ClosedAt.Before(a.OverdueAt()) {
 		c.OnTime += sign
 	}

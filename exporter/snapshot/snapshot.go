@@ -56,6 +56,9 @@ type Snapshot struct {
 	// reasons counts once under each.
 	Invalid  map[record.Code]int
 	Problems []record.Problem
+	// Stale counts the records served in their last valid version because
+	// their file is invalid now (an edit in flight); they are in Records.
+	Stale int
 }
 
 // SeverityTeam keys aggregates by severity and team.

@@ -92,16 +92,18 @@ func selectRank(v []float64, k int) {
 // the snapshot can publish exact quantiles.
 type durationSamples [DurationKinds][]time.Duration
 
-// add adds r's durations whose events happened by eventsUntil.
+// add adds r's durations whose events happened by eventsUntil. Only
+// valid records are sampled, whose durations are bounded far below the
+// 292 years a time.Duration holds (record.Seconds is for the others).
 func (d *durationSamples) add(r *record.Record, eventsUntil time.Time) {
 	if !r.DetectedAt.After(eventsUntil) {
-		d[TimeToDetect] = append(d[TimeToDetect], r.TimeToDetect())
+		d[TimeToDetect] = append(d[TimeToDetect], r.DetectedAt.Sub(r.StartedAt))
 	}
 	if r.Mitigated() && !r.MitigatedAt.After(eventsUntil) {
-		d[TimeToMitigate] = append(d[TimeToMitigate], r.TimeToMitigate())
+		d[TimeToMitigate] = append(d[TimeToMitigate], r.MitigatedAt.Sub(r.StartedAt))
 	}
 	if r.Resolved() && !r.ResolvedAt.After(eventsUntil) {
-		d[TimeToRecover] = append(d[TimeToRecover], r.TimeToRecover())
+		d[TimeToRecover] = append(d[TimeToRecover], r.ResolvedAt.Sub(r.StartedAt))
 	}
 }
 

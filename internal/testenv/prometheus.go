@@ -18,6 +18,12 @@ type PrometheusConfig struct {
 	Targets      []string // host:port of exporters to scrape
 	RuleFiles    []string // absolute paths of rule files to load
 	Alertmanager string   // host:port of an Alertmanager, optional
+	// TLS, when set, scrapes the targets over https, trusting this
+	// certificate.
+	TLS *Certificate
+	// Username and Password, when set, are sent as basic auth on every
+	// scrape; the password goes through a file, as it would in production.
+	Username, Password string
 }
 
 // Prometheus is a real Prometheus server running for a test.
@@ -43,7 +49,18 @@ func StartPrometheus(t testing.TB, cfg PrometheusConfig) *Prometheus {
 	if cfg.Alertmanager != "" {
 		fmt.Fprintf(&conf, "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [%q]\n", cfg.Alertmanager)
 	}
-	conf.WriteString("scrape_configs:\n  - job_name: postmortem\n    static_configs:\n      - targets: [")
+	conf.WriteString("scrape_configs:\n  - job_name: postmortem\n")
+	if cfg.TLS != nil {
+		fmt.Fprintf(&conf, "    scheme: https\n    tls_config:\n      ca_file: %q\n", cfg.TLS.CertFile)
+	}
+	if cfg.Username != "" {
+		passwordFile := filepath.Join(dir, "scrape-password")
+		if err := os.WriteFile(passwordFile, []byte(cfg.Password), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&conf, "    basic_auth:\n      username: %q\n      password_file: %q\n", cfg.Username, passwordFile)
+	}
+	conf.WriteString("    static_configs:\n      - targets: [")
 	for i, target := range cfg.Targets {
 		if i > 0 {
 			conf.WriteString(", ")

@@ -1,0 +1,136 @@
+package collectors_test
+
+import (
+	"bytes"
+	"log/slog"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+)
+
+// TestDescribeListsEveryMetric checks that the Exporter is a checked
+// collector: every sample it collects has a descriptor it described, so the
+// registry checks them and a name collision fails at registration.
+func TestDescribeListsEveryMetric(t *testing.T) {
+	exp := collectors.New(testenv.FixedProvider{Snapshot: fixtureSnapshot(t), Status: collectors.RefreshStatus{Source: "files", Up: true}},
+		slog.New(slog.DiscardHandler))
+	descs := make(chan *prometheus.Desc)
+	go func() { exp.Describe(descs); close(descs) }()
+	described := map[string]bool{}
+	for d := range descs {
+		described[d.String()] = true
+	}
+	metrics := make(chan prometheus.Metric)
+	go func() { exp.Collect(metrics); close(metrics) }()
+	n := 0
+	for m := range metrics {
+		n++
+		if !described[m.Desc().String()] {
+			t.Errorf("collected but not described: %s", m.Desc())
+		}
+	}
+	if n == 0 {
+		t.Fatal("nothing collected from the fixture")
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(exp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Gather(); err != nil {
+		t.Fatalf("pedantic gather: %v", err)
+	}
+}
+
+// TestFailingCollectorHidesNoOther breaks one collector's input at a time:
+// that collector publishes none of its metrics and says 0 in
+// postmortem_exporter_collector_success, the error is logged, and every
+// other collector is published as usual.
+func TestFailingCollectorHidesNoOther(t *testing.T) {
+	for _, c := range []struct {
+		collector string
+		its       []string // metrics of the failing collector
+		breakIt   func(*snapshot.Snapshot)
+		logged    string
+	}{
+		{
+			collector: "action_items",
+			its:       []string{collectors.MetricActionItems, collectors.MetricActionItemsOverdue, collectors.MetricActionItemOverdue},
+			breakIt:   func(s *snapshot.Snapshot) { s.OverdueByTeam["ghost"] = -1 },
+			logged:    `postmortem_action_items_overdue{team=\"ghost\"} would be -1`,
+		},
+		{
+			collector: "durations",
+			its:       []string{collectors.MetricTimeToRecover, collectors.MetricMTTR, collectors.MetricMTTD},
+			breakIt: func(s *snapshot.Snapshot) {
+				s.Detail = true // the per-team histograms are published only then
+				for _, st := range s.Windows[0].Incidents {
+					h := &st.TimeToRecover
+					h.Counts[len(h.Counts)-1]-- // an unmatched take-back: 0 wraps around to 2^64−1
+					return
+				}
+			},
+			logged: "bucket le=+Inf holds -1 observations",
+		},
+		{
+			collector: "periods",
+			its:       []string{collectors.MetricPeriodIncidents, collectors.MetricPeriodTimeToRecover},
+			breakIt: func(s *snapshot.Snapshot) {
+				s.Periods[len(s.Periods)-2].BySeverity["sev1"][snapshot.TimeToRecover].Quantiles[0.5] = math.NaN()
+			},
+			logged: `postmortem_period_time_to_recover_seconds{period=\"2026-02\",severity=\"sev1\"} would hold NaN`,
+		},
+		{
+			collector: "incidents",
+			its:       []string{collectors.MetricIncidents, collectors.MetricSeverityShare, collectors.MetricIncidentsByOrigin},
+			breakIt:   func(s *snapshot.Snapshot) { s.Severities = []string{"sev1"} }, // the fixture has sev2 incidents too
+			logged:    `severity \"sev2\" is not in the snapshot's taxonomy`,
+		},
+	} {
+		t.Run(c.collector, func(t *testing.T) {
+			snap := fixtureSnapshot(t)
+			c.breakIt(snap)
+			var logs bytes.Buffer
+			reg := prometheus.NewPedanticRegistry()
+			reg.MustRegister(collectors.New(testenv.FixedProvider{Snapshot: snap, Status: collectors.RefreshStatus{Source: "files", Up: true}},
+				slog.New(slog.NewJSONHandler(&logs, nil))))
+			families, err := reg.Gather()
+			if err != nil {
+				t.Fatalf("gather: %v", err)
+			}
+			byName := map[string]*dto.MetricFamily{}
+			for _, mf := range families {
+				byName[mf.GetName()] = mf
+			}
+			for _, name := range c.its {
+				if byName[name] != nil {
+					t.Errorf("%s published although its collector failed", name)
+				}
+			}
+			for _, name := range []string{collectors.MetricRecordsValid, collectors.MetricReviewsPending, collectors.MetricImpactCustomers} {
+				if byName[name] == nil {
+					t.Errorf("%s, of a collector that did not fail, is missing", name)
+				}
+			}
+			success := byName[collectors.MetricCollectorSuccess]
+			if success == nil || len(success.GetMetric()) < 7 {
+				t.Fatalf("collector_success: %v", success)
+			}
+			for _, m := range success.GetMetric() {
+				name, v := m.GetLabel()[0].GetValue(), m.GetGauge().GetValue()
+				if want := map[bool]float64{true: 0, false: 1}[name == c.collector]; v != want {
+					t.Errorf("collector_success{collector=%q} = %v, want %v", name, v, want)
+				}
+			}
+			if !strings.Contains(logs.String(), `"collector":"`+c.collector+`"`) || !strings.Contains(logs.String(), c.logged) {
+				t.Errorf("the log does not say the %s collector failed with %q:\n%s", c.collector, c.logged, logs.String())
+			}
+		})
+	}
+}

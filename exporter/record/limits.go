@@ -1,0 +1,128 @@
+package record
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Rules are what records are checked against besides the model itself.
+type Rules struct {
+	Taxonomy Taxonomy
+	Limits   Limits
+	// Now is the instant of the check: a time after Now plus
+	// Limits.MaxClockSkew is in the future.
+	Now time.Time
+}
+
+// Limits bound what one record may hold: its times must be plausible, its
+// lists short enough that one file cannot flood memory or the metrics.
+// docs/records.md explains each and its flag.
+type Limits struct {
+	// MaxClockSkew is how far after the instant of the check a time may
+	// lie: the writer's clock may run a little ahead, nobody resolves an
+	// incident tomorrow.
+	MaxClockSkew time.Duration
+	// MaxDuration bounds the time to detect, to mitigate and to recover,
+	// and an action item's time from created_at to closed_at and to its
+	// due day.
+	MaxDuration time.Duration
+	// MaxActionItems bounds the action items of a record.
+	MaxActionItems int
+	// MaxListLength bounds a record's services and related ids.
+	MaxListLength int
+}
+
+// DefaultLimits are the limits documented in docs/records.md.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxClockSkew:   5 * time.Minute,
+		MaxDuration:    365 * 24 * time.Hour,
+		MaxActionItems: 100,
+		MaxListLength:  100,
+	}
+}
+
+// Earliest is the earliest plausible time: no post-mortem describes an
+// incident before 1970, and year 1 is the zero time that stands for an
+// absent field.
+var Earliest = time.Date(1970, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// plausible checks the record's times against the clock and the limits,
+// and the length of its lists. A duration is measured only between two
+// plausible instants: one wrong time is one problem.
+func (v *validator) plausible(r *Record, rules Rules) {
+	lim := rules.Limits
+	ok := func(field string, t time.Time) bool { return v.instant(field, t, rules) }
+	started := ok("started_at", r.StartedAt)
+	for _, t := range []struct {
+		field string
+		t     time.Time
+	}{{"detected_at", r.DetectedAt}, {"mitigated_at", r.MitigatedAt}, {"resolved_at", r.ResolvedAt}} {
+		if ok(t.field, t.t) && started {
+			v.duration(t.field, t.t, "started_at", r.StartedAt, lim.MaxDuration)
+		}
+	}
+	ok("published_at", r.PublishedAt)
+	for i := range r.ActionItems {
+		a := &r.ActionItems[i]
+		prefix := fmt.Sprintf("action_items[%d].", i)
+		created := true
+		if !a.CreatedAt.Equal(r.PublishedAt) && !a.CreatedAt.Equal(r.DetectedAt) { // else a default, checked as such
+			created = ok(prefix+"created_at", a.CreatedAt)
+		}
+		if ok(prefix+"closed_at", a.ClosedAt) && created {
+			v.duration(prefix+"closed_at", a.ClosedAt, prefix+"created_at", a.CreatedAt, lim.MaxDuration)
+		}
+		if created {
+			v.duration(prefix+"due", a.Due, prefix+"created_at", a.CreatedAt, lim.MaxDuration)
+		}
+	}
+	v.length("action_items", len(r.ActionItems), lim.MaxActionItems, "--records.max-action-items")
+	v.length("services", len(r.Services), lim.MaxListLength, "--records.max-list-length")
+	v.length("related", len(r.Related), lim.MaxListLength, "--records.max-list-length")
+}
+
+// instant reports a time before 1970 or in the future, and says whether
+// the time is plausible (or absent).
+func (v *validator) instant(field string, t time.Time, rules Rules) bool {
+	switch {
+	case t.IsZero():
+	case t.Before(Earliest):
+		v.add(field, CodeImplausibleTime, "%s is before %s: not a plausible incident time", t.Format(time.RFC3339), Earliest.Format(time.DateOnly))
+		return false
+	case t.After(rules.Now.Add(rules.Limits.MaxClockSkew)):
+		v.add(field, CodeImplausibleTime, "%s is in the future: the clock says %s and allows %s of skew (--records.max-clock-skew)",
+			t.Format(time.RFC3339), rules.Now.UTC().Format(time.RFC3339), rules.Limits.MaxClockSkew)
+		return false
+	}
+	return true
+}
+
+// duration reports a time more than limit after the one it is measured
+// from.
+func (v *validator) duration(field string, t time.Time, fromField string, from time.Time, limit time.Duration) {
+	if t.IsZero() || from.IsZero() {
+		return
+	}
+	if d := Seconds(from, t); d > limit.Seconds() {
+		v.add(field, CodeImplausibleTime, "%s is %s after %s, longer than the limit of %s (--records.max-duration): check the year",
+			t.Format(time.RFC3339), days(d), fromField, days(limit.Seconds()))
+	}
+}
+
+// length reports a list longer than limit.
+func (v *validator) length(field string, n, limit int, flag string) {
+	if n > limit {
+		v.add(field, CodeTooMany, "%d entries, more than the limit of %d (%s)", n, limit, flag)
+	}
+}
+
+// days formats a long span of seconds in days, a short one as Go does.
+func days(seconds float64) string {
+	if seconds < 2*86400 {
+		return time.Duration(seconds * float64(time.Second)).String()
+	}
+	return strconv.FormatFloat(math.Round(seconds/8640)/10, 'f', -1, 64) + " days"
+}

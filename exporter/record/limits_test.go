@@ -1,0 +1,135 @@
+package record
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// problemFields lists "field code" for each problem, in order.
+func problemFields(ps []Problem) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.Field+" "+string(p.Code))
+	}
+	return out
+}
+
+// TestImplausibleTimes: a time before 1970, after the clock plus its skew,
+// or a duration beyond the bound is an error naming the field. The base
+// record is as of testNow, 2026-11-25T12:00:00Z, with the default limits
+// (5 minutes of skew, 365 days).
+func TestImplausibleTimes(t *testing.T) {
+	for _, tc := range []struct {
+		name, field, value string
+		want               []string // field and code of every problem
+		message            string   // in a problem's message
+	}{
+		{"resolved in year 9999", "resolved_at", "9999-12-31T00:00:00Z", []string{"resolved_at implausible_time"}, "is in the future"},
+		// The zero time stands for an absent field: the decoder says it is
+		// implausible, and no duration is measured from it.
+		{"started in year 1 (the zero time)", "started_at", "0001-01-01T00:00:00Z",
+			[]string{"started_at implausible_time"}, "0001-01-01T00:00:00Z is before 1970-01-01"},
+		{"started in year 1", "started_at", "0001-03-01T00:00:00Z", []string{"started_at implausible_time"},
+			"0001-03-01T00:00:00Z is before 1970-01-01: not a plausible incident time"},
+		{"detected in 1969", "detected_at", "1969-12-31T23:59:59Z",
+			[]string{"detected_at implausible_time", "detected_at time_order"}, "before 1970-01-01"},
+		{"detected 6 minutes ahead of the clock", "detected_at", "2026-11-25T12:06:00Z",
+			[]string{"detected_at implausible_time"},
+			"2026-11-25T12:06:00Z is in the future: the clock says 2026-11-25T12:00:00Z and allows 5m0s of skew (--records.max-clock-skew)"},
+		{"published 5m1s ahead", "published_at", "2026-11-25T12:05:01Z", []string{"published_at implausible_time"}, "in the future"},
+		{"published 5m ahead, within the skew", "published_at", "2026-11-25T12:05:00Z", nil, ""},
+		{"item created in the future", "created_at", "2026-11-26T00:00:00Z",
+			// closed_at (2026-11-21) is also before it
+			[]string{"action_items[0].closed_at time_order", "action_items[0].created_at implausible_time"}, ""},
+		{"item closed in the future", "closed_at", "2026-12-01T00:00:00Z", []string{"action_items[0].closed_at implausible_time"}, "in the future"},
+		// 2026-11-19T13:00 plus 365 days is 2027-11-19T13:00 (no leap day in
+		// between); in the future too, so the clock moves for these two.
+		{"resolved 365 days and 1 s after the start", "resolved_at", "2027-11-19T13:00:01Z", []string{"resolved_at implausible_time"},
+			"2027-11-19T13:00:01Z is 365 days after started_at, longer than the limit of 365 days (--records.max-duration)"},
+		{"resolved exactly 365 days after the start", "resolved_at", "2027-11-19T13:00:00Z", nil, ""},
+		{"mitigated 2 years after the start", "mitigated_at", "2028-11-19T13:00:00Z", []string{"mitigated_at implausible_time", "resolved_at time_order"}, "731 days after started_at"},
+		{"started a year and a day before detection", "started_at", "2025-11-18T13:00:00Z",
+			// detected 2026-11-19T13:10: 366 days and 10 minutes later, so
+			// are mitigated_at and resolved_at.
+			[]string{"detected_at implausible_time", "mitigated_at implausible_time", "resolved_at implausible_time"}, "366 days after started_at"},
+		{"item due 2 years after its creation", "due", "2028-11-30", []string{"action_items[0].due implausible_time"}, "after action_items[0].created_at"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := testNow
+			if strings.HasPrefix(tc.value, "2027") || strings.HasPrefix(tc.value, "2028") {
+				now = time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
+			}
+			r, problems := decodeText(t, replaceField(t, baseRecord, tc.field, tc.value))
+			res := Check([]*Record{r}, problems, Rules{Taxonomy: DefaultTaxonomy(), Limits: DefaultLimits(), Now: now})
+			got := problemFields(res.Problems)
+			slices.Sort(got)
+			want := slices.Clone(tc.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("got %v, want %v", res.Problems, tc.want)
+			}
+			if tc.message != "" && !slices.ContainsFunc(res.Problems, func(p Problem) bool { return strings.Contains(p.Message, tc.message) }) {
+				t.Errorf("no message of %v says %q", res.Problems, tc.message)
+			}
+			for _, p := range res.Problems {
+				if p.Line == 0 || p.Path != "pm.yaml" {
+					t.Errorf("%v does not locate the field", p)
+				}
+			}
+		})
+	}
+}
+
+// TestListLimits: more action items, services or related ids than the
+// limit is an error on the list's field.
+func TestListLimits(t *testing.T) {
+	lim := Limits{MaxClockSkew: time.Minute, MaxDuration: 30 * 24 * time.Hour, MaxActionItems: 3, MaxListLength: 2}
+	// withItems is the base record with n action items instead of its one.
+	withItems := func(n int) string {
+		var b strings.Builder
+		b.WriteString(baseRecord[:strings.Index(baseRecord, "action_items:")])
+		b.WriteString("action_items:")
+		for i := range n {
+			fmt.Fprintf(&b, "\n  - {id: PM-1-%d, title: a, owner: alice, due: 2026-11-30, status: open}", i)
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"3 action items", withItems(3), nil},
+		{"4 action items", withItems(4), []string{"action_items too_many"}},
+		{"2 services", replaceField(t, baseRecord, "services", "[a, b]"), nil},
+		{"3 services", replaceField(t, baseRecord, "services", "[a, b, c]"), []string{"services too_many"}},
+		{"3 related", baseRecord + "related: [PM-0, PM-2, PM-3]\n", []string{"related too_many"}},
+	} {
+		r, problems := decodeText(t, tc.text)
+		got := problemFields(append(problems, Validate(r, Rules{Taxonomy: DefaultTaxonomy(), Limits: lim, Now: testNow})...))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	r, _ := decodeText(t, withItems(101))
+	ps := Validate(r, Rules{Taxonomy: DefaultTaxonomy(), Limits: DefaultLimits(), Now: testNow})
+	if len(ps) != 1 || ps[0].Message != "101 entries, more than the limit of 100 (--records.max-action-items)" || ps[0].Line != 15 {
+		t.Errorf("101 action items with the default limit: got %v", ps)
+	}
+}
+
+// TestSecondsBeyondDuration: spans longer than a time.Duration holds (292
+// years) are exact, so an invalid row resolved in 9999 is taken back out
+// of the database's sums exactly.
+func TestSecondsBeyondDuration(t *testing.T) {
+	from := time.Date(2026, 5, 10, 10, 0, 0, 0, time.UTC)
+	to := time.Date(9999, 5, 10, 10, 0, 0, 500_000_000, time.UTC)
+	// 7973 years, of which 1933 leap years (2028..9996 every 4 years:
+	// 1993, less the 60 centuries not divisible by 400 from 2100 to 9900).
+	want := float64(7973*365+1933)*86400 + 0.5
+	if got := Seconds(from, to); got != want {
+		t.Errorf("got %f s, want %f s", got, want)
+	}
+}
