@@ -41,6 +41,7 @@ func fixtureSnapshot(t *testing.T) *snapshot.Snapshot {
 		Severities:        tax.Severities,
 		TopServices:       2,
 		OverdueItemsLimit: 10,
+		Periods:           snapshot.PeriodOptions{Unit: snapshot.Month, Count: 3, Location: time.UTC},
 	})
 }
 
@@ -58,6 +59,7 @@ var goldenMetrics = []string{
 	collectors.MetricIncidentsByDetection, collectors.MetricIncidentsByOrigin, collectors.MetricIncidentsByResolution,
 	collectors.MetricIncidentsByService, collectors.MetricRepeatIncidents,
 	collectors.MetricTimeToDetect, collectors.MetricTimeToMitigate, collectors.MetricTimeToRecover,
+	collectors.MetricTeamTimeToDetect, collectors.MetricTeamTimeToRecover, collectors.MetricTeamActionItemCompletion,
 	collectors.MetricMTTD, collectors.MetricMTTM, collectors.MetricMTTR,
 	collectors.MetricImpactCustomers, collectors.MetricImpactFailedRequests, collectors.MetricIncidentsDataLoss,
 	collectors.MetricSecurityIncidents, collectors.MetricActionItems, collectors.MetricActionItemsOverdue,
@@ -65,6 +67,11 @@ var goldenMetrics = []string{
 	collectors.MetricActionItemOverdueDrop, collectors.MetricActionItemOverdueInfo, collectors.MetricActionItemCompletion, collectors.MetricActionItemsOnTime,
 	collectors.MetricActionItemsOnTimeRatio, collectors.MetricReviewsPending, collectors.MetricReviewsPendingAge,
 	collectors.MetricRecordsValid, collectors.MetricRecordsInvalid, collectors.MetricRecordsStale,
+	collectors.MetricPeriodIncidents, collectors.MetricPeriodIncidentsByDetection, collectors.MetricPeriodIncidentsByOrigin,
+	collectors.MetricPeriodIncidentsByResolution, collectors.MetricPeriodSecurityIncidents, collectors.MetricPeriodIncidentsDataLoss,
+	collectors.MetricPeriodRepeatIncidents, collectors.MetricPeriodTimeToDetect, collectors.MetricPeriodTimeToMitigate,
+	collectors.MetricPeriodTimeToRecover, collectors.MetricPeriodActionItemsDue, collectors.MetricPeriodActionItemsCreated,
+	collectors.MetricPeriodActionItemsClosed,
 	collectors.MetricRefreshDuration, collectors.MetricLastRefreshSuccess, collectors.MetricSourceUp,
 	collectors.MetricRefreshErrors, collectors.MetricSnapshotTimestamp, collectors.MetricCollectorSuccess,
 }
@@ -85,6 +92,14 @@ var goldenMetrics = []string{
 //	A3 repeats A2, whose item A2-1 was open when A3 started.
 //	Completion 30d: A1-2 created at A1's published_at 02-22, done 02-27
 //	(5 days = 432000 s, on time); B2-1 done 02-01 after its due day (late).
+//	Period 2026-02 sev1 (A1, B1), exact summaries by linear interpolation:
+//	recover median (7200+86400)/2 = 46800, p90 7200 + 0.9·79200 = 78480;
+//	detect median (600+3600)/2 = 2100, p90 600 + 0.9·3000 = 3300.
+//	A2 started in January: 2026-01 sev1 has its 14400 s alone.
+//	Window 90d sev1 recover (7200, 14400, 86400): median 14400, p90 at rank
+//	1.8: 14400 + 0.8·72000 = 72000; detect (600, 1800, 3600): 1800 and
+//	1800 + 0.8·1800 = 3240. Team alpha 90d recover (7200, 14400): median
+//	10800, p90 7200 + 0.9·7200 = 13680.
 func TestGolden(t *testing.T) {
 	provider := testenv.FixedProvider{
 		Snapshot: fixtureSnapshot(t),
