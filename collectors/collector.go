@@ -39,6 +39,7 @@ var collectorsByName = map[string]collector{
 	"action_items": actionItemsCollector{},
 	"reviews":      reviewsCollector{},
 	"records":      recordsCollector{},
+	"quality":      qualityCollector{},
 }
 
 // RefreshStatus is how the refresh loop stands, published as self-metrics.

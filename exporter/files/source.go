@@ -23,7 +23,9 @@ type Source struct {
 	// Limits bound the records' times and lists; the future is judged by
 	// the wall clock, not asOf, so that a snapshot as of a past instant
 	// does not reject what happened since.
-	Limits  record.Limits
+	Limits record.Limits
+	// Quality configures the quality rules; the zero value is the defaults.
+	Quality record.Quality
 	Options snapshot.Options
 	Logger  *slog.Logger
 }
@@ -47,7 +49,7 @@ func (s *Source) Snapshot(_ context.Context, asOf time.Time, tax record.Taxonomy
 			r.Shift(d)
 		}
 	}
-	res := record.Check(records, problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()})
+	res := record.Check(records, problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality})
 	opts := s.Options
 	opts.Severities = tax.Severities
 	return snapshot.FromRecords(SourceName, res, asOf, opts), nil

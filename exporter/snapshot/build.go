@@ -16,6 +16,8 @@ type Options struct {
 	Severities        []string
 	TopServices       int // services beyond this many are summed as "other"
 	OverdueItemsLimit int // overdue items beyond this many are only counted
+	// RepeatsLimit bounds the listed repeats; 0 is DefaultRepeatsLimit.
+	RepeatsLimit int
 }
 
 // FromRecords aggregates checked records as of an instant. Every figure is
@@ -33,6 +35,7 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 		b.AddInvalid(r)
 	}
 	b.AddProblems(res.Problems...)
+	b.addQuality(res, byID)
 	return b.Snapshot()
 }
 
@@ -60,7 +63,8 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 			UnownedByTeam:  map[string]int{},
 			Exceptions:     map[TeamStatus]int{},
 			ReviewsPending: map[TeamStatus]PendingReviews{},
-			Invalid:        map[record.Code]int{},
+			Invalid:        map[InvalidKey]int{},
+			Quality:        newQuality(),
 		},
 	}
 	for _, w := range opts.Windows {
@@ -76,14 +80,27 @@ func (b *Builder) Add(r *record.Record, repeat bool) {
 	b.CountRecords(1)
 	b.AddToWindows(r, repeat, b.s.AsOf, 1)
 	for _, a := range r.ActionItems {
-		b.AddCompletion(a, 1)
+		if !a.Invalid {
+			b.AddCompletion(a, 1)
+		}
 	}
 	if r.StartedAt.After(b.s.AsOf) {
 		return
 	}
 	b.AddIncidentState(r)
 	for _, a := range r.ActionItems {
-		b.AddActionItem(r, a)
+		if !a.Invalid {
+			b.AddActionItem(r, a)
+			b.AddUnowned(a)
+		}
+	}
+}
+
+// AddUnowned counts an item of a valid record that has no owner and was
+// open as of AsOf.
+func (b *Builder) AddUnowned(a record.ActionItem) {
+	if a.Owner == "" && !a.CreatedAt.After(b.s.AsOf) && a.OpenAt(b.s.AsOf) {
+		b.s.UnownedByTeam[a.Team]++
 	}
 }
 
@@ -174,7 +191,7 @@ func (b *Builder) AddActionItem(r *record.Record, a record.ActionItem) {
 // AddOverdue counts an item of r when it was open and overdue as of AsOf.
 func (b *Builder) AddOverdue(r *record.Record, a record.ActionItem) {
 	overdueAt := a.OverdueAt()
-	if !a.OpenAt(b.s.AsOf) || !b.s.AsOf.After(overdueAt) {
+	if a.Due.IsZero() || !a.OpenAt(b.s.AsOf) || !b.s.AsOf.After(overdueAt) {
 		return
 	}
 	b.s.OverdueByTeam[a.Team]++
@@ -199,10 +216,10 @@ func (b *Builder) keepOverdue(it OverdueItem) {
 }
 
 // AddInvalid counts what an invalid record still tells: its open items
-// without an owner.
+// without an owner (those of valid records are counted by AddUnowned).
 func (b *Builder) AddInvalid(r *record.Record) {
 	for _, a := range r.ActionItems {
-		if a.Owner == "" && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
+		if a.Owner == "" && !a.Invalid && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
 			b.s.UnownedByTeam[a.Team]++
 		}
 	}
@@ -217,6 +234,7 @@ func (b *Builder) AddProblems(problems ...record.Problem) {
 func (b *Builder) Snapshot() *Snapshot {
 	s := b.s
 	s.Invalid = countInvalid(s.Problems)
+	b.finishQuality()
 	s.OverdueItems, s.OverdueItemsDropped = b.overdue, b.dropped
 	slices.SortFunc(s.OverdueItems, func(a, b OverdueItem) int {
 		if moreOverdue(a, b) {
@@ -319,9 +337,10 @@ func (ws *WindowStats) completion(team string) *CompletionStats {
 // NewIncidentStats returns empty stats with the incident duration buckets.
 func NewIncidentStats() *IncidentStats {
 	return &IncidentStats{
-		TimeToDetect:   NewHistogram(IncidentDurationBuckets),
-		TimeToMitigate: NewHistogram(IncidentDurationBuckets),
-		TimeToRecover:  NewHistogram(IncidentDurationBuckets),
+		TimeToDetect:     NewHistogram(IncidentDurationBuckets),
+		TimeToMitigate:   NewHistogram(IncidentDurationBuckets),
+		TimeToRecover:    NewHistogram(IncidentDurationBuckets),
+		PublicationDelay: NewHistogram(PublicationBuckets),
 	}
 }
 
@@ -347,6 +366,10 @@ func (st *IncidentStats) add(r *record.Record, eventsUntil time.Time, repeat boo
 	st.DataLoss += sign * boolCount(r.Impact.DataLoss)
 	st.Security += sign * boolCount(r.SecurityIncident)
 	st.Repeat += sign * boolCount(repeat)
+	st.Learnings += sign * len(r.Learnings)
+	if r.Resolved() && !r.PublishedAt.IsZero() && !r.PublishedAt.After(eventsUntil) {
+		st.PublicationDelay.observe(record.PublicationDelay(r), sign)
+	}
 }
 
 func (st *IncidentStats) merge(o *IncidentStats) {
@@ -359,6 +382,8 @@ func (st *IncidentStats) merge(o *IncidentStats) {
 	st.DataLoss += o.DataLoss
 	st.Security += o.Security
 	st.Repeat += o.Repeat
+	st.Learnings += o.Learnings
+	st.PublicationDelay.Add(o.PublicationDelay)
 }
 
 func (c *CompletionStats) add(a record.ActionItem, sign int) {
@@ -382,7 +407,7 @@ func IsRepeat(r *record.Record, byID map[string]*record.Record) bool {
 			continue
 		}
 		for _, a := range earlier.ActionItems {
-			if a.OpenAt(r.StartedAt) {
+			if !a.Invalid && a.OpenAt(r.StartedAt) {
 				return true
 			}
 		}
@@ -459,14 +484,14 @@ func boolCount(b bool) int {
 	return 0
 }
 
-func countInvalid(problems []record.Problem) map[record.Code]int {
+func countInvalid(problems []record.Problem) map[InvalidKey]int {
 	seen := map[string]bool{}
-	out := map[record.Code]int{}
+	out := map[InvalidKey]int{}
 	for _, p := range problems {
 		key := p.Path + "\x00" + string(p.Code)
 		if !seen[key] {
 			seen[key] = true
-			out[p.Code]++
+			out[InvalidKey{p.Code, p.Team}]++
 		}
 	}
 	return out
