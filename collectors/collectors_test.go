@@ -65,6 +65,8 @@ var goldenMetrics = []string{
 	collectors.MetricActionItemOverdueDrop, collectors.MetricActionItemOverdueInfo, collectors.MetricActionItemCompletion, collectors.MetricActionItemsOnTime,
 	collectors.MetricActionItemsOnTimeRatio, collectors.MetricReviewsPending, collectors.MetricReviewsPendingAge,
 	collectors.MetricRecordsValid, collectors.MetricRecordsInvalid,
+	collectors.MetricQualityFindings, collectors.MetricLearnings, collectors.MetricPublicationDelay,
+	collectors.MetricRepeatIncidentsAfterFix, collectors.MetricRepeatIncidentInfo, collectors.MetricRepeatIncidentsDropped,
 	collectors.MetricRefreshDuration, collectors.MetricLastRefreshSuccess, collectors.MetricSourceUp,
 	collectors.MetricRefreshErrors, collectors.MetricSnapshotTimestamp, collectors.MetricCollectorSuccess,
 }
@@ -85,6 +87,16 @@ var goldenMetrics = []string{
 //	A3 repeats A2, whose item A2-1 was open when A3 started.
 //	Completion 30d: A1-2 created at A1's published_at 02-22, done 02-27
 //	(5 days = 432000 s, on time); B2-1 done 02-01 after its due day (late).
+//	Quality findings (default rules): bar_raiser alpha 1 (A1 published
+//	without one), beta 2 (B1, B2); action_item_size alpha 1 (A2-1 created
+//	at A2's detection 01-10T00:30, due 03-10: 59 days > 14), beta 1 (B2-1
+//	created at publication 11-05, due 11-20: 15 days; B1-2 is larger but
+//	has an exception); security_review alpha 1 (A2 is a security incident
+//	without a review). G1 is invalid: its findings are not counted, its
+//	invalid_value is counted under team gamma.
+//	Publication delay: A1 resolved 02-20T12:00, published 02-22T00:00:
+//	36h = 129600 s; B1 resolved 02-11, published 02-15: 4 days = 345600 s.
+//	A3 repeats A2 whose item A2-1 was open: fix="open", none after a fix.
 func TestGolden(t *testing.T) {
 	provider := testenv.FixedProvider{
 		Snapshot: fixtureSnapshot(t),
