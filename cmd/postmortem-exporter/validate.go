@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -16,18 +17,25 @@ import (
 
 // validationReport is validate's JSON output.
 type validationReport struct {
-	Dir      string           `json:"dir"`
-	Records  int              `json:"records"`
-	Valid    int              `json:"valid"`
-	Invalid  int              `json:"invalid"`
+	Dir     string `json:"dir"`
+	Records int    `json:"records"`
+	Valid   int    `json:"valid"`
+	Invalid int    `json:"invalid"`
+	// Problems of the incident core: they make records invalid.
 	Problems []record.Problem `json:"problems"`
+	// Findings of the quality rules, with their severity; the records
+	// they are on stay valid.
+	Findings []record.Problem `json:"findings"`
+	Errors   int              `json:"errors"`   // findings of severity error
+	Warnings int              `json:"warnings"` // findings of severity warning
 }
 
 func registerValidate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid. For the CI of a post-mortem repository.")
+	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid or has a finding of severity error (or, with --strict, a warning). For the CI of a post-mortem repository.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Default(".").String()
 	checkRules := rulesFlags(cmd, environ)
 	output := cmd.Flag("output", "Output format.").Default("text").Enum("text", "json")
+	strict := cmd.Flag("strict", "Fail (exit 1) on warnings too.").Bool()
 	return cmd, func(_ context.Context, env *environment) int {
 		rules, err := checkRules()
 		var res record.Result
@@ -40,12 +48,10 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 		}
 		report := validationReport{
 			Dir: *dir, Valid: len(res.Valid), Invalid: invalidFiles(res),
-			Problems: res.Problems,
+			Problems: orEmpty(res.Problems), Findings: orEmpty(res.Findings), Errors: res.Errors(),
 		}
 		report.Records = report.Valid + report.Invalid
-		if report.Problems == nil {
-			report.Problems = []record.Problem{}
-		}
+		report.Warnings = len(report.Findings) - report.Errors
 		if *output == "json" {
 			enc := json.NewEncoder(env.stdout)
 			enc.SetIndent("", "  ")
@@ -54,17 +60,40 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 				return exitError
 			}
 		} else {
-			for _, p := range report.Problems {
-				fmt.Fprintln(env.stdout, p)
-			}
-			fmt.Fprintf(env.stdout, "%s: %d records: %d valid, %d invalid (%d problems)\n",
-				*dir, report.Records, report.Valid, report.Invalid, len(report.Problems))
+			printValidation(env.stdout, report)
 		}
-		if report.Invalid > 0 {
+		if report.Invalid > 0 || report.Errors > 0 || *strict && report.Warnings > 0 {
 			return exitInvalid
 		}
 		return exitOK
 	}
+}
+
+// printValidation prints the core problems, then the findings of severity
+// error, then the warnings, then a summary line.
+func printValidation(w io.Writer, report validationReport) {
+	for _, p := range report.Problems {
+		fmt.Fprintln(w, p)
+	}
+	for _, severity := range []record.Severity{record.SeverityError, record.SeverityWarning} {
+		for _, f := range report.Findings {
+			if f.Severity == severity {
+				fmt.Fprintln(w, f)
+			}
+		}
+	}
+	fmt.Fprintf(w, "%s: %d records: %d valid, %d invalid (%d problems)", report.Dir, report.Records, report.Valid, report.Invalid, len(report.Problems))
+	if len(report.Findings) > 0 {
+		fmt.Fprintf(w, "; findings: %d errors, %d warnings", report.Errors, report.Warnings)
+	}
+	fmt.Fprintln(w)
+}
+
+func orEmpty(ps []record.Problem) []record.Problem {
+	if ps == nil {
+		return []record.Problem{}
+	}
+	return ps
 }
 
 // taxonomyFlag registers --taxonomy.file on a command. The returned
@@ -75,8 +104,8 @@ func taxonomyFlag(cmd *kingpin.CmdClause) func() (record.Taxonomy, error) {
 	return func() (record.Taxonomy, error) { return record.LoadTaxonomy(*path) }
 }
 
-// rulesFlags registers --taxonomy.file and the flags of the record limits
-// (POSTMORTEM_RECORDS_* by default) on a command. The returned function
+// rulesFlags registers --taxonomy.file, the flags of the record limits
+// (POSTMORTEM_RECORDS_* by default) and --quality.file on a command. The returned function
 // gives the rules, as of the current time, once flags are parsed.
 func rulesFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (record.Rules, error) {
 	taxonomy := taxonomyFlag(cmd)
@@ -94,7 +123,11 @@ func rulesFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (recor
 		if err != nil {
 			return record.Rules{}, err
 		}
-		return record.Rules{Taxonomy: tax, Limits: lim, Now: time.Now()}, nil
+		quality, err := limits.Quality()
+		if err != nil {
+			return record.Rules{}, err
+		}
+		return record.Rules{Taxonomy: tax, Limits: lim, Now: time.Now(), Quality: quality}, nil
 	}
 }
 

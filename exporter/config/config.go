@@ -49,6 +49,8 @@ type RecordLimits struct {
 	MaxDuration    model.Duration `env:"RECORDS_MAX_DURATION" envDefault:"365d"`
 	MaxActionItems int            `env:"RECORDS_MAX_ACTION_ITEMS" envDefault:"100"`
 	MaxListLength  int            `env:"RECORDS_MAX_LIST_LENGTH" envDefault:"100"`
+	// QualityFile configures the quality rules (docs/quality.md).
+	QualityFile string `env:"QUALITY_FILE"`
 }
 
 // FromEnv reads the configuration from the environment, reporting every bad
@@ -132,6 +134,13 @@ func (l *RecordLimits) AddFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(l.MaxActionItems)).IntVar(&l.MaxActionItems)
 	cmd.Flag("records.max-list-length", "Most services, and most related ids, one record may list. Env: "+EnvPrefix+"RECORDS_MAX_LIST_LENGTH.").
 		Default(fmt.Sprint(l.MaxListLength)).IntVar(&l.MaxListLength)
+	cmd.Flag("quality.file", "YAML file with the quality rules' severities (error, warning, off), limits and phrases (docs/quality.md). Empty: the defaults. Env: "+EnvPrefix+"QUALITY_FILE.").
+		Default(l.QualityFile).StringVar(&l.QualityFile)
+}
+
+// Quality loads the quality rules file, or returns the defaults.
+func (l RecordLimits) Quality() (record.Quality, error) {
+	return record.LoadQuality(l.QualityFile)
 }
 
 // Limits checks the record limits, reporting every bad one at once.

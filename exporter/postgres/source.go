@@ -29,7 +29,11 @@ const SourceName = "postgres"
 type Source struct {
 	Pool *pgxpool.Pool
 	// Limits bound the records' times and lists, as for files.
-	Limits  record.Limits
+	Limits record.Limits
+	// Quality configures the quality rules. Findings are computed by
+	// import with its own --quality.file and stored; here only the rules
+	// that are off are left out (docs/quality.md).
+	Quality record.Quality
 	Options snapshot.Options
 	// StatementTimeout bounds every statement of a refresh.
 	StatementTimeout time.Duration
