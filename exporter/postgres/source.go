@@ -87,7 +87,7 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 	}
 	opts := s.Options
 	opts.Severities = tax.Severities
-	r := &refresh{asOf: asOf, plan: newPlan(asOf, opts.Windows), b: snapshot.NewBuilder(SourceName, asOf, opts)}
+	r := &refresh{asOf: asOf, plan: newPlan(asOf, opts.Windows), b: snapshot.NewBuilder(SourceName, asOf, opts), quality: s.Quality}
 	rules := record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()} // the wall clock, as for files
 	if err := r.findInvalid(ctx, tx, rules); err != nil {
 		return nil, err

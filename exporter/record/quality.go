@@ -385,6 +385,7 @@ func classify(records []*Record, problems []Problem, q Quality) (core, findings 
 	byPath := make(map[string]*Record, len(records))
 	for _, r := range records {
 		byPath[r.Path] = r
+		r.Findings = nil
 		problems = append(problems, qualityFindings(r, q)...)
 	}
 	for _, p := range problems {
@@ -406,6 +407,9 @@ func classify(records []*Record, problems []Problem, q Quality) (core, findings 
 		}
 		if p.Severity != SeverityOff {
 			findings = append(findings, p)
+			if r := byPath[p.Path]; r != nil {
+				r.Findings = append(r.Findings, p)
+			}
 		}
 	}
 	return core, findings

@@ -42,6 +42,10 @@ type Record struct {
 	Learnings      []string
 	SecurityReview *SecurityReview // nil when the record has none
 
+	// Findings are the findings of the quality rules on the record, set
+	// by Check (import stores them with the record).
+	Findings []Problem
+
 	// lines maps a field path (e.g. "resolved_at" or "action_items[1].owner")
 	// to the line it was written on.
 	lines map[string]int

@@ -215,12 +215,25 @@ func (b *Builder) keepOverdue(it OverdueItem) {
 	b.dropped++
 }
 
+// Windows returns the windows of the snapshot.
+func (b *Builder) Windows() []Window {
+	out := make([]Window, len(b.s.Windows))
+	for i, w := range b.s.Windows {
+		out[i] = w.Window
+	}
+	return out
+}
+
+// AddUnownedInvalid counts an open item without an owner of an invalid
+// record.
+func (b *Builder) AddUnownedInvalid(team string) { b.s.UnownedByTeam[team]++ }
+
 // AddInvalid counts what an invalid record still tells: its open items
 // without an owner (those of valid records are counted by AddUnowned).
 func (b *Builder) AddInvalid(r *record.Record) {
 	for _, a := range r.ActionItems {
 		if a.Owner == "" && !a.Invalid && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
-			b.s.UnownedByTeam[a.Team]++
+			b.AddUnownedInvalid(a.Team)
 		}
 	}
 }
@@ -367,7 +380,7 @@ func (st *IncidentStats) add(r *record.Record, eventsUntil time.Time, repeat boo
 	st.Security += sign * boolCount(r.SecurityIncident)
 	st.Repeat += sign * boolCount(repeat)
 	st.Learnings += sign * len(r.Learnings)
-	if r.Resolved() && !r.PublishedAt.IsZero() && !r.PublishedAt.After(eventsUntil) {
+	if r.Status == record.StatusPublished && r.Resolved() && !r.PublishedAt.IsZero() && !r.PublishedAt.After(eventsUntil) {
 		st.PublicationDelay.observe(record.PublicationDelay(r), sign)
 	}
 }
