@@ -320,7 +320,7 @@ func qualityFindings(r *Record, q Quality) []Problem {
 		prefix := fmt.Sprintf("action_items[%d].", i)
 		if days := ItemDays(*a); a.Exception == "" && days > float64(q.ItemMaxDays) {
 			c.add(RuleActionItemSize, prefix+"due", "due %s days after created_at, more than %d: split the item, or give it an exception (approver and reason)",
-				fmtDays(days), q.ItemMaxDays)
+				fmtDays(days*86400), q.ItemMaxDays)
 		}
 		if phrase := habitual(a.Title, q.HabitualPhrases); phrase != "" {
 			c.add(RuleActionItemHabitual, prefix+"title", "%q is a habit, not an action (%q): make it a change someone can finish, or move it to learnings", a.Title, phrase)
