@@ -1,6 +1,7 @@
 package record
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -210,5 +211,17 @@ func TestExceptionForms(t *testing.T) {
 		if a := r.ActionItems[0]; a.Exception != tc.reason || a.ExceptionApprover != tc.approver {
 			t.Errorf("%s: got reason %q approver %q", tc.text, a.Exception, a.ExceptionApprover)
 		}
+	}
+}
+
+// TestDocumentedDefaults: examples/quality.yaml, the defaults written out
+// in docs/quality.md, parses to exactly DefaultQuality.
+func TestDocumentedDefaults(t *testing.T) {
+	q, err := LoadQuality("../../examples/quality.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(q, DefaultQuality()) {
+		t.Errorf("examples/quality.yaml gives %+v, the defaults are %+v", q, DefaultQuality())
 	}
 }
