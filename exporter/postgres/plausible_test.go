@@ -130,8 +130,17 @@ func TestImplausibleQueryReadsNoTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []any{time.Now(), 365 * 24 * time.Hour, record.Earliest, []string{"PM-1"}}
-	for _, query := range []string{implausibleQuery, implausibleItems} {
-		rows, err := tx.Query(ctx, "EXPLAIN "+query, args[:strings.Count(query, "$4")+3]...)
+	now := time.Now()
+	for _, tc := range []struct {
+		query string
+		args  []any
+	}{
+		{implausibleQuery, args[:3]}, {implausibleItems, args},
+		// The quality bar's row reads (quality.go).
+		{unownedQuery, nil}, {repeatsQuery, []any{now.Add(-365 * 24 * time.Hour), now}},
+	} {
+		query := tc.query
+		rows, err := tx.Query(ctx, "EXPLAIN "+query, tc.args...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,6 +42,26 @@ func (r *refresh) qualityReads() []read {
 	return []read{r.countFindings, r.countUnowned, r.addRepeats}
 }
 
+// unownedQuery reads the items without an owner, by a partial index.
+const unownedQuery = itemColumns + `
+	  FROM action_items a JOIN incidents i ON i.id = a.incident_id
+	 WHERE a.owner = ''`
+
+// repeatsQuery reads, for each incident started in ($1, $2] that relates
+// to an earlier one (a partial index holds only those), the earlier
+// incident's action items open and closed when it started.
+const repeatsQuery = `
+	SELECT f.incident_id, f.team, f.started_at, e.id,
+	       count(a.id) FILTER (WHERE a.created_at <= f.started_at AND (a.status = 'open' OR a.closed_at > f.started_at))::int,
+	       count(a.id) FILTER (WHERE a.created_at <= f.started_at AND a.status <> 'open' AND a.closed_at <= f.started_at)::int
+	  FROM incident_facts f
+	  JOIN incident_related rel ON rel.incident_id = f.incident_id
+	  JOIN incidents e ON e.id = rel.related_id AND e.started_at < f.started_at
+	  LEFT JOIN action_items a ON a.incident_id = e.id
+	 WHERE f.relating AND f.started_at > $1 AND f.started_at <= $2
+	 GROUP BY f.incident_id, f.team, f.started_at, e.id
+	 ORDER BY f.incident_id, e.id`
+
 // countFindings counts the stored findings per team and rule, less those
 // of invalid incidents; rules configured off are left out.
 func (r *refresh) countFindings(ctx context.Context, q pgx.Tx) (func(), error) {
@@ -69,9 +89,7 @@ func (r *refresh) countFindings(ctx context.Context, q pgx.Tx) (func(), error) {
 // the snapshot's instant (of an invalid incident: that are open), like
 // the file source.
 func (r *refresh) countUnowned(ctx context.Context, q pgx.Tx) (func(), error) {
-	items, err := collect(ctx, q, "unowned action items", itemColumns+`
-		  FROM action_items a JOIN incidents i ON i.id = a.incident_id
-		 WHERE a.owner = ''`, nil, scanItem)
+	items, err := collect(ctx, q, "unowned action items", unownedQuery, nil, scanItem)
 	return func() {
 		for _, it := range items {
 			switch {
@@ -99,17 +117,7 @@ func (r *refresh) addRepeats(ctx context.Context, q pgx.Tx) (func(), error) {
 		earlier      string
 		open, closed int
 	}
-	pairs, err := collect(ctx, q, "repeats", `
-		SELECT f.incident_id, f.team, f.started_at, e.id,
-		       count(a.id) FILTER (WHERE a.created_at <= f.started_at AND (a.status = 'open' OR a.closed_at > f.started_at))::int,
-		       count(a.id) FILTER (WHERE a.created_at <= f.started_at AND a.status <> 'open' AND a.closed_at <= f.started_at)::int
-		  FROM incident_facts f
-		  JOIN incident_related rel ON rel.incident_id = f.incident_id
-		  JOIN incidents e ON e.id = rel.related_id AND e.started_at < f.started_at
-		  LEFT JOIN action_items a ON a.incident_id = e.id
-		 WHERE f.relating AND f.started_at > $1 AND f.started_at <= $2
-		 GROUP BY f.incident_id, f.team, f.started_at, e.id
-		 ORDER BY f.incident_id, e.id`, []any{r.asOf.Add(-longest), r.asOf}, func(row pgx.CollectableRow) (pair, error) {
+	pairs, err := collect(ctx, q, "repeats", repeatsQuery, []any{r.asOf.Add(-longest), r.asOf}, func(row pgx.CollectableRow) (pair, error) {
 		p := pair{incident: &record.Record{}}
 		err := row.Scan(&p.incident.ID, &p.incident.Team, &p.incident.StartedAt, &p.earlier, &p.open, &p.closed)
 		p.incident.StartedAt = p.incident.StartedAt.UTC()
