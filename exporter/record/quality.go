@@ -267,18 +267,20 @@ func optionList(opts []string) string {
 // that draws the line: the core is every field an incident metric reads
 // (id, title, team, severity, the times and their order, status, origin,
 // detection, resolution, impact, services, related, security_incident),
-// the file's syntax, unknown fields (a misspelt field may be a core one)
-// and ids (the database keys items by id). Everything else - action items,
-// roles, learnings, the security review - gives a finding.
+// the file's syntax, unknown fields of the record (a misspelt field may be
+// a core one), list limits and ids (the database keys items by id).
+// Everything else - action items, roles, learnings, the security review -
+// gives a finding.
 func findingRule(p Problem) string {
+	item := p.Field == "action_items" || strings.HasPrefix(p.Field, "action_items[")
 	switch {
-	case p.Code == CodeDuplicateID || p.Code == CodeUnknownField || p.Code == CodeReadError:
+	case p.Code == CodeDuplicateID || p.Code == CodeReadError || p.Code == CodeTooMany:
 		return ""
 	case p.Code == CodeOwner:
 		return RuleActionItemOwner
-	case strings.HasPrefix(p.Field, "action_items[") && strings.HasSuffix(p.Field, "].due") && p.Code == CodeMissingField:
+	case item && strings.HasSuffix(p.Field, "].due") && p.Code == CodeMissingField:
 		return RuleActionItemDue
-	case strings.HasPrefix(p.Field, "action_items["):
+	case item:
 		return RuleFieldInvalid
 	}
 	for _, f := range qualityFields {

@@ -225,3 +225,32 @@ func TestDocumentedDefaults(t *testing.T) {
 		t.Errorf("examples/quality.yaml gives %+v, the defaults are %+v", q, DefaultQuality())
 	}
 }
+
+// TestCoreOrFinding: which problems of the model make a record invalid
+// and which are findings (findingRule draws the line).
+func TestCoreOrFinding(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		core       bool
+		rule       string
+	}{
+		{"unknown record field", cleanRecord + "resolved: 2026-11-10T13:30:00Z\n", true, ""},
+		{"unknown severity", strings.Replace(cleanRecord, "severity: sev2", "severity: sev0", 1), true, ""},
+		{"unknown item key", strings.Replace(cleanRecord, "due: 2026-11-21", "due: 2026-11-21\n    due_date: 2026-11-21", 1), false, RuleFieldInvalid},
+		{"action items not a list", withItems("action_items: fix it\n"), false, RuleFieldInvalid},
+		{"item not a mapping", withItems("action_items: [fix it]\n"), false, RuleFieldInvalid},
+		{"moderator not a string", cleanRecord + "moderator: [a, b]\n", false, RuleFieldInvalid},
+	} {
+		r, problems := decodeText(t, tc.text)
+		res := Check([]*Record{r}, problems, Rules{Taxonomy: DefaultTaxonomy(), Limits: DefaultLimits(), Now: testNow})
+		if tc.core {
+			if len(res.Invalid) != 1 || len(res.Problems) == 0 {
+				t.Errorf("%s: want an invalid record, got problems %v findings %v", tc.name, res.Problems, res.Findings)
+			}
+			continue
+		}
+		if len(res.Valid) != 1 || !slices.ContainsFunc(res.Findings, func(f Problem) bool { return f.Rule == tc.rule }) {
+			t.Errorf("%s: want a valid record with a %s finding, got problems %v findings %v", tc.name, tc.rule, res.Problems, res.Findings)
+		}
+	}
+}
