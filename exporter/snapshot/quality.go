@@ -60,12 +60,7 @@ func (b *Builder) AddRepeats(r *record.Record, repeats []Repeat) {
 	if len(repeats) == 0 || r.StartedAt.After(b.s.AsOf) {
 		return
 	}
-	if len(b.s.RepeatsAfterFix) == 0 {
-		b.s.RepeatsAfterFix = make([]map[string]int, len(b.s.Windows))
-		for i := range b.s.RepeatsAfterFix {
-			b.s.RepeatsAfterFix[i] = map[string]int{}
-		}
-	}
+	b.initRepeatsAfterFix()
 	afterFix := !slices.ContainsFunc(repeats, func(rp Repeat) bool { return !rp.FixDone })
 	listed := false
 	for i, w := range b.s.Windows {
@@ -75,12 +70,21 @@ func (b *Builder) AddRepeats(r *record.Record, repeats []Repeat) {
 		listed = true
 		if afterFix {
 			b.s.RepeatsAfterFix[i][r.Team]++
-		} else {
-			b.s.RepeatsAfterFix[i][r.Team] += 0
 		}
 	}
 	if listed {
 		b.s.Repeats = append(b.s.Repeats, repeats...)
+	}
+}
+
+// initRepeatsAfterFix makes the per-window counts once.
+func (b *Builder) initRepeatsAfterFix() {
+	if len(b.s.RepeatsAfterFix) == len(b.s.Windows) {
+		return
+	}
+	b.s.RepeatsAfterFix = make([]map[string]int, len(b.s.Windows))
+	for i := range b.s.RepeatsAfterFix {
+		b.s.RepeatsAfterFix[i] = map[string]int{}
 	}
 }
 
@@ -151,12 +155,7 @@ func (b *Builder) finishQuality() {
 		s.RepeatsDropped = len(s.Repeats) - limit
 		s.Repeats = s.Repeats[:limit]
 	}
-	if len(s.RepeatsAfterFix) == 0 {
-		s.RepeatsAfterFix = make([]map[string]int, len(s.Windows))
-		for i := range s.RepeatsAfterFix {
-			s.RepeatsAfterFix[i] = map[string]int{}
-		}
-	}
+	b.initRepeatsAfterFix()
 	for _, w := range s.Windows {
 		for k, st := range w.Incidents {
 			if st.Count == 0 {
