@@ -34,6 +34,7 @@ type Config struct {
 	RefreshTimeout    model.Duration `env:"REFRESH_TIMEOUT" envDefault:"30s"`
 	TopServices       int            `env:"TOP_SERVICES" envDefault:"50"`
 	OverdueItemsLimit int            `env:"OVERDUE_ITEMS_LIMIT" envDefault:"1000"`
+	RepeatsLimit      int            `env:"REPEATS_LIMIT" envDefault:"100"`
 	ListenAddresses   []string       `env:"WEB_LISTEN_ADDRESS" envDefault:":9787"`
 	TelemetryPath     string         `env:"WEB_TELEMETRY_PATH" envDefault:"/metrics"`
 	WebConfigFile     string         `env:"WEB_CONFIG_FILE"`
@@ -110,6 +111,8 @@ func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(c.TopServices)).IntVar(&c.TopServices)
 	cmd.Flag("overdue-items.limit", "At most this many series of postmortem_action_item_overdue_seconds, the most overdue first.").
 		Default(fmt.Sprint(c.OverdueItemsLimit)).IntVar(&c.OverdueItemsLimit)
+	cmd.Flag("repeats.limit", "At most this many series of postmortem_repeat_incident_info, the latest repeats first.").
+		Default(fmt.Sprint(c.RepeatsLimit)).IntVar(&c.RepeatsLimit)
 	cmd.Flag("web.listen-address", "Addresses on which to expose metrics and the web interface, comma separated.").
 		Default(strings.Join(c.ListenAddresses, ",")).SetValue((*commaList)(&c.ListenAddresses))
 	cmd.Flag("web.config.file", "Path to a web configuration file that enables TLS or basic authentication (exporter-toolkit format).").
@@ -204,6 +207,9 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 	if c.OverdueItemsLimit < 0 {
 		errs = append(errs, fmt.Errorf("overdue-items.limit (%sOVERDUE_ITEMS_LIMIT): must be at least 0, got %d", EnvPrefix, c.OverdueItemsLimit))
 	}
+	if c.RepeatsLimit < 1 {
+		errs = append(errs, fmt.Errorf("repeats.limit (%sREPEATS_LIMIT): must be at least 1, got %d", EnvPrefix, c.RepeatsLimit))
+	}
 	for _, d := range []struct {
 		name string
 		v    model.Duration
@@ -217,6 +223,7 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		Severities:        tax.Severities,
 		TopServices:       c.TopServices,
 		OverdueItemsLimit: c.OverdueItemsLimit,
+		RepeatsLimit:      c.RepeatsLimit,
 	}, errors.Join(errs...)
 }
 
