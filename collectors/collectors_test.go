@@ -27,12 +27,12 @@ var asOf = time.Date(2026, time.March, 1, 0, 0, 0, 0, time.UTC)
 
 func fixtureSnapshot(t *testing.T) *snapshot.Snapshot {
 	t.Helper()
-	records, problems, _, err := files.Read(os.DirFS("testdata/records"), "testdata/records")
+	folder, err := files.Read(t.Context(), os.DirFS("testdata/records"), "testdata/records", files.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tax := record.DefaultTaxonomy()
-	res := record.Check(records, problems, record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: time.Now()})
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: time.Now()})
 	return snapshot.FromRecords("files", res, asOf, snapshot.Options{
 		Windows: []snapshot.Window{
 			{Name: "30d", Length: 30 * 24 * time.Hour},
@@ -64,7 +64,7 @@ var goldenMetrics = []string{
 	collectors.MetricActionItemsUnowned, collectors.MetricActionItemsExceptions, collectors.MetricActionItemOverdue,
 	collectors.MetricActionItemOverdueDrop, collectors.MetricActionItemOverdueInfo, collectors.MetricActionItemCompletion, collectors.MetricActionItemsOnTime,
 	collectors.MetricActionItemsOnTimeRatio, collectors.MetricReviewsPending, collectors.MetricReviewsPendingAge,
-	collectors.MetricRecordsValid, collectors.MetricRecordsInvalid,
+	collectors.MetricRecordsValid, collectors.MetricRecordsInvalid, collectors.MetricRecordsStale,
 	collectors.MetricQualityFindings, collectors.MetricLearnings, collectors.MetricPublicationDelay,
 	collectors.MetricRepeatIncidentsAfterFix, collectors.MetricRepeatIncidentInfo, collectors.MetricRepeatIncidentsDropped,
 	collectors.MetricRefreshDuration, collectors.MetricLastRefreshSuccess, collectors.MetricSourceUp,

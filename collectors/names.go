@@ -35,6 +35,7 @@ const (
 	MetricReviewsPendingAge      = "postmortem_reviews_pending_oldest_age_seconds"
 	MetricRecordsValid           = "postmortem_records_valid"
 	MetricRecordsInvalid         = "postmortem_records_invalid"
+	MetricRecordsStale           = "postmortem_records_stale"
 
 	// The quality bar (collectors/quality.go).
 	MetricQualityFindings         = "postmortem_quality_findings"

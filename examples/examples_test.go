@@ -19,14 +19,14 @@ func TestShiftedExamplesStayValid(t *testing.T) {
 		time.Date(2031, time.February, 28, 23, 59, 59, 0, time.UTC),
 		time.Date(2099, time.December, 31, 12, 0, 0, 0, time.UTC),
 	} {
-		records, problems, _, err := files.Read(examples.Postmortems(), examples.Dir)
+		folder, err := files.Read(t.Context(), examples.Postmortems(), examples.Dir, files.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range records {
+		for _, r := range folder.Records {
 			r.Shift(examples.Shift(asOf))
 		}
-		res := record.Check(records, problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: asOf})
+		res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: asOf})
 		if len(res.Problems) != 0 || len(res.Valid) < 10 {
 			t.Errorf("as of %s: %d valid, problems %v", asOf, len(res.Valid), res.Problems)
 		}

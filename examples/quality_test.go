@@ -37,11 +37,11 @@ import (
 //     (1296000 s) and PM-2026-030 resolved 05-14T09:10, published
 //     05-20T10:00 (521400 s): 2 observations, 1817400 s.
 func TestExamplesQualityBar(t *testing.T) {
-	records, problems, _, err := files.Read(examples.Postmortems(), examples.Dir)
+	folder, err := files.Read(t.Context(), examples.Postmortems(), examples.Dir, files.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := record.Check(records, problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: examples.Anchor})
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: examples.Anchor})
 	s := snapshot.FromRecords("files", res, examples.Anchor, snapshot.Options{
 		Windows: []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, Severities: record.DefaultTaxonomy().Severities,
 		TopServices: 5, OverdueItemsLimit: 5,

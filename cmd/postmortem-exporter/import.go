@@ -30,6 +30,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
 	checkRules := rulesFlags(cmd, environ)
+	readOptions := sourceFlags(cmd, environ)
 	prune := cmd.Flag("prune", "Delete the incidents whose file is gone from the folder. Refused, deleting nothing, when any file is invalid (findings of the quality rules do not count), when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
 	maxDelete := cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete).Int()
 	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
@@ -52,7 +53,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		// Reading counts nothing, but its line shows the time going by.
 		meter = env.meter("import", "records")
 		meter.Stage("read "+*dir, 0)
-		folder, err := readFolder(*dir, rules)
+		folder, err := readFolder(ctx, *dir, rules, readOptions)
 		meter.Close() // ends the line before the problems are printed
 		if err != nil {
 			return fail(err)
@@ -109,12 +110,15 @@ type importFolder struct {
 }
 
 // readFolder reads and checks every record file under dir.
-func readFolder(dir string, rules record.Rules) (importFolder, error) {
-	records, problems, ignored, err := files.Read(os.DirFS(dir), dir)
+func readFolder(ctx context.Context, dir string, rules record.Rules, readOptions func() (files.Options, error)) (importFolder, error) {
+	read, res, err := checkFolder(ctx, dir, rules, readOptions)
 	if err != nil {
 		return importFolder{}, err
 	}
-	f := importFolder{dir: dir, records: records, res: record.Check(records, problems, rules), noRecord: ignored}
+	f := importFolder{dir: dir, records: read.Records, res: res, noRecord: read.Ignored}
+	for _, skip := range read.Skipped {
+		f.noRecord = append(f.noRecord, skip.Path)
+	}
 	for _, p := range f.res.Problems {
 		f.noRecord = append(f.noRecord, p.Path)
 	}

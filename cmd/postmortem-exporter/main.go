@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		registerImport,
 		registerMigrate,
 		registerSynthesize,
+		registerSynthesizeFiles,
 	} {
 		clause, cmd := register(app, environ)
 		commands[clause.FullCommand()] = cmd

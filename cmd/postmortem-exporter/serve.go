@@ -150,13 +150,17 @@ func newSource(cfg *config.Config, rules record.Rules, opts snapshot.Options, lo
 			StatementTimeout: time.Duration(cfg.RefreshTimeout),
 		}, nil
 	}
-	src := &files.Source{Limits: rules.Limits, Quality: rules.Quality, Options: opts, Logger: logger}
+	readOptions, err := cfg.FileSource.ReadOptions()
+	if err != nil {
+		return nil, err
+	}
+	src := &files.Source{Limits: rules.Limits, Quality: rules.Quality, Options: opts, ReadOptions: readOptions, Logger: logger}
 	if cfg.SourceDir == "" {
 		logger.Info("no source configured: serving the bundled example post-mortems", "anchor", examples.Anchor.Format(time.DateOnly))
 		src.FS, src.Dir, src.Shift = examples.Postmortems(), examples.Dir, examples.Shift
 		return src, nil
 	}
-	src.FS, src.Dir = os.DirFS(cfg.SourceDir), cfg.SourceDir
+	src.Dir = cfg.SourceDir // opened afresh on every refresh
 	return src, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -28,19 +27,24 @@ type validationReport struct {
 	Findings []record.Problem `json:"findings"`
 	Errors   int              `json:"errors"`   // findings of severity error
 	Warnings int              `json:"warnings"` // findings of severity warning
+	// Skipped are files named like records that are not records (a
+	// README without front matter); never an error.
+	Skipped []files.Skip `json:"skipped"`
 }
 
 func registerValidate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid or has a finding of severity error (or, with --strict, a warning). For the CI of a post-mortem repository.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Default(".").String()
 	checkRules := rulesFlags(cmd, environ)
+	readOptions := sourceFlags(cmd, environ)
 	output := cmd.Flag("output", "Output format.").Default("text").Enum("text", "json")
 	strict := cmd.Flag("strict", "Fail (exit 1) on warnings too.").Bool()
-	return cmd, func(_ context.Context, env *environment) int {
+	return cmd, func(ctx context.Context, env *environment) int {
 		rules, err := checkRules()
+		var folder *files.Folder
 		var res record.Result
 		if err == nil {
-			_, res, err = checkFolder(*dir, rules)
+			folder, res, err = checkFolder(ctx, *dir, rules, readOptions)
 		}
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
@@ -48,10 +52,13 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 		}
 		report := validationReport{
 			Dir: *dir, Valid: len(res.Valid), Invalid: invalidFiles(res),
-			Problems: orEmpty(res.Problems), Findings: orEmpty(res.Findings), Errors: res.Errors(),
+			Problems: orEmpty(res.Problems), Findings: orEmpty(res.Findings), Errors: res.Errors(), Skipped: folder.Skipped,
 		}
 		report.Records = report.Valid + report.Invalid
 		report.Warnings = len(report.Findings) - report.Errors
+		if report.Skipped == nil {
+			report.Skipped = []files.Skip{}
+		}
 		if *output == "json" {
 			enc := json.NewEncoder(env.stdout)
 			enc.SetIndent("", "  ")
@@ -70,7 +77,7 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 }
 
 // printValidation prints the core problems, then the findings of severity
-// error, then the warnings, then a summary line.
+// error, then the warnings, then the skipped files, then a summary line.
 func printValidation(w io.Writer, report validationReport) {
 	for _, p := range report.Problems {
 		fmt.Fprintln(w, p)
@@ -82,9 +89,18 @@ func printValidation(w io.Writer, report validationReport) {
 			}
 		}
 	}
+	for _, skip := range report.Skipped {
+		fmt.Fprintf(w, "%s: skipped: %s\n", skip.Path, skip.Reason)
+	}
 	fmt.Fprintf(w, "%s: %d records: %d valid, %d invalid (%d problems)", report.Dir, report.Records, report.Valid, report.Invalid, len(report.Problems))
 	if len(report.Findings) > 0 {
 		fmt.Fprintf(w, "; findings: %d errors, %d warnings", report.Errors, report.Warnings)
+	}
+	switch n := len(report.Skipped); {
+	case n == 1:
+		fmt.Fprint(w, "; 1 file skipped")
+	case n > 1:
+		fmt.Fprintf(w, "; %d files skipped", n)
 	}
 	fmt.Fprintln(w)
 }
@@ -102,6 +118,20 @@ func orEmpty(ps []record.Problem) []record.Problem {
 func taxonomyFlag(cmd *kingpin.CmdClause) func() (record.Taxonomy, error) {
 	path := cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections.").String()
 	return func() (record.Taxonomy, error) { return record.LoadTaxonomy(*path) }
+}
+
+// sourceFlags registers the file source flags (--source.exclude,
+// --source.max-file-size) on a command, with the environment as their
+// defaults. The returned function checks them once flags are parsed.
+func sourceFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (files.Options, error) {
+	settings, envErr := config.FileSourceFromEnv(environ)
+	settings.AddFlags(cmd)
+	return func() (files.Options, error) {
+		if envErr != nil {
+			return files.Options{}, fmt.Errorf("environment: %w", envErr)
+		}
+		return settings.ReadOptions()
+	}
 }
 
 // rulesFlags registers --taxonomy.file, the flags of the record limits
@@ -132,14 +162,18 @@ func rulesFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (recor
 }
 
 // checkFolder reads every record file under dir and checks them against
-// the rules. It returns every record read, valid or not, and the result
-// of the check.
-func checkFolder(dir string, rules record.Rules) ([]*record.Record, record.Result, error) {
-	records, problems, _, err := files.Read(os.DirFS(dir), dir)
+// the rules. It returns what the read found, every record read valid or
+// not among it, and the result of the check.
+func checkFolder(ctx context.Context, dir string, rules record.Rules, readOptions func() (files.Options, error)) (*files.Folder, record.Result, error) {
+	opts, err := readOptions()
 	if err != nil {
 		return nil, record.Result{}, err
 	}
-	return records, record.Check(records, problems, rules), nil
+	folder, err := files.ReadDir(ctx, dir, opts)
+	if err != nil {
+		return nil, record.Result{}, err
+	}
+	return folder, record.Check(folder.Records, folder.Problems, rules), nil
 }
 
 // invalidFiles counts the files with a problem, whether or not a record

@@ -98,6 +98,89 @@ func TestServeRejectsBadConfig(t *testing.T) {
 	}
 }
 
+// writeFiles writes files under dir, creating their folders.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestValidateRepositoryLayout runs validate on a post-mortem repository as
+// teams keep it: git's folder, GitHub templates, editor litter and
+// Markdown without front matter are not records and never errors; the
+// Markdown files are listed as skipped. A template folder with front
+// matter is an error unless excluded, by flag or environment.
+func TestValidateRepositoryLayout(t *testing.T) {
+	dir := t.TempDir()
+	writeIncident(t, dir, "PM-1", "sev1", "payments", 48*time.Hour, time.Hour)
+	writeFiles(t, dir, map[string]string{
+		".git/HEAD":                          "ref: refs/heads/main\n",
+		".git/config":                        "[core]\n",
+		".github/PULL_REQUEST_TEMPLATE.md":   "---\nname: Post-mortem\nabout: a new record\n---\n",
+		".github/workflows/validate.yaml":    "on: [pull_request]\njobs: {}\n",
+		".DS_Store":                          "\x00\x00\x00\x01Bud1",
+		".PM-1.md.swp":                       "b0VIM 9.0\x00",
+		"README.md":                          "# Post-mortems\n\nOne file per incident.\n",
+		"CONTRIBUTING.md":                    "How to write a post-mortem.\n",
+		"TEMPLATE.md":                        "## Summary\n\n## Timeline\n",
+		"templates/incident.md":              "---\nid: PM-YYYY-NNN\ntitle: <what went wrong>\n---\n",
+		"templates/nested/action-items.yaml": "id: <id>\n",
+	})
+	code, stdout, stderr := runCLI(t, "validate", dir)
+	if code != exitInvalid || !strings.Contains(stdout, filepath.Join(dir, "templates/incident.md")) ||
+		strings.Contains(stdout, ".github") || strings.Contains(stdout, ".git/") {
+		t.Fatalf("without exclude: exit %d, stdout:\n%s\nstderr %s\nwant exit 1 naming only the templates", code, stdout, stderr)
+	}
+
+	want := filepath.Join(dir, "CONTRIBUTING.md") + ": skipped: Markdown without front matter: not a record\n" +
+		filepath.Join(dir, "README.md") + ": skipped: Markdown without front matter: not a record\n" +
+		filepath.Join(dir, "TEMPLATE.md") + ": skipped: Markdown without front matter: not a record\n" +
+		dir + ": 1 records: 1 valid, 0 invalid (0 problems); 3 files skipped\n"
+	code, stdout, stderr = runCLI(t, "validate", "--source.exclude=./templates/**", "--source.exclude=*.tmp", dir)
+	if code != exitOK || stdout != want {
+		t.Fatalf("with --source.exclude: exit %d, stdout:\n%s\nstderr %s\nwant exit 0 and:\n%s", code, stdout, stderr, want)
+	}
+
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), []string{"validate", "--output=json", dir},
+		map[string]string{"POSTMORTEM_SOURCE_EXCLUDE": "*.tmp,templates/**"}, &out, &errOut)
+	var report validationReport
+	if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+		t.Fatalf("json output: %v\n%s", err, out.String())
+	}
+	if code != exitOK || report.Records != 1 || len(report.Problems) != 0 || len(report.Skipped) != 3 ||
+		report.Skipped[1].Path != filepath.Join(dir, "README.md") || report.Skipped[1].Reason == "" {
+		t.Fatalf("with POSTMORTEM_SOURCE_EXCLUDE: exit %d, report %+v, stderr %s", code, report, errOut.String())
+	}
+}
+
+// TestValidateRejectsBadSourceSettings checks a malformed glob or size
+// stops validate with exit 2, naming the setting.
+func TestValidateRejectsBadSourceSettings(t *testing.T) {
+	for _, tc := range []struct {
+		environ map[string]string
+		args    []string
+		want    string
+	}{
+		{map[string]string{}, []string{"--source.exclude=templates/[a"}, "source.exclude"},
+		{map[string]string{"POSTMORTEM_SOURCE_MAX_FILE_SIZE": "huge"}, nil, "POSTMORTEM_SOURCE_MAX_FILE_SIZE"},
+		{map[string]string{}, []string{"--source.max-file-size=0"}, "source.max-file-size"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"validate", t.TempDir()}, tc.args...), tc.environ, &out, &errOut)
+		if code != exitError || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v %v: exit %d, stderr %q; want exit %d naming %s", tc.environ, tc.args, code, errOut.String(), exitError, tc.want)
+		}
+	}
+}
+
 // TestValidateRecordLimits: an implausible duration fails validate with
 // the field named; the bound comes from the environment, and the flag
 // overrides it.

@@ -41,6 +41,9 @@ type Config struct {
 	MaxRequests       int            `env:"WEB_MAX_REQUESTS" envDefault:"40"`
 	ScrapeTimeout     model.Duration `env:"WEB_TIMEOUT" envDefault:"10s"`
 	RecordLimits
+
+	// FileSource holds the limits of the folder read from SourceDir.
+	FileSource
 }
 
 // RecordLimits are the settings of record.Limits, shared by serve,
@@ -92,6 +95,7 @@ func parseEnv[T any](environ map[string]string) (T, error) {
 func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("source.dir", "Folder of post-mortem records (.md with front matter, .yaml, .json). Empty: the bundled examples.").
 		Default(c.SourceDir).StringVar(&c.SourceDir)
+	c.FileSource.AddFlags(cmd)
 	// The environment's URL is the value before parsing, not a kingpin
 	// default: --help prints defaults, and this one holds a password.
 	help := c.DatabaseURLHelp("PostgreSQL connection string (pgx format); when set, records are read from PostgreSQL instead of files.")

@@ -7,55 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
-
-// Read walks fsys recursively and decodes every record file in it. Paths in
-// records and problems are joined to prefix (the folder as the user named
-// it). ignored lists the files that are not records. The error is non-nil
-// only when the folder itself cannot be read.
-func Read(fsys fs.FS, prefix string) (records []*record.Record, problems []record.Problem, ignored []string, err error) {
-	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, walkErr error) error {
-		name := path.Join(prefix, p)
-		switch {
-		case walkErr != nil && p == ".":
-			return walkErr
-		case walkErr != nil:
-			problems = append(problems, record.Problem{Path: name, Field: "file", Code: record.CodeReadError, Message: walkErr.Error()})
-			return nil
-		case d.IsDir() || !d.Type().IsRegular():
-			return nil
-		}
-		kind := kindOf(p)
-		if kind == notRecord {
-			ignored = append(ignored, name)
-			return nil
-		}
-		data, readErr := fs.ReadFile(fsys, p)
-		if readErr != nil {
-			problems = append(problems, record.Problem{Path: name, Field: "file", Code: record.CodeReadError, Message: readErr.Error()})
-			return nil
-		}
-		r, ps := Parse(name, data)
-		if r != nil {
-			records = append(records, r)
-		}
-		problems = append(problems, ps...)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read records from %s: %w", prefix, err)
-	}
-	return records, problems, ignored, nil
-}
 
 type fileKind int
 
@@ -76,19 +37,53 @@ func kindOf(name string) fileKind {
 	}
 }
 
+// MaxDocumentSize is the most YAML a record may hold: its front matter, or
+// the whole of a .yaml or .json file. A record's fields take a few KiB
+// (50 action items with long titles, 15 KiB); the parser needs about a
+// hundred times the text in memory, so this bounds the memory of a read
+// whatever the files hold.
+const MaxDocumentSize = 64 << 10
+
 // Parse decodes one record file; name decides its format by extension. The
-// record is nil when the file could not be parsed at all.
+// record is nil when the file could not be parsed at all. A nil record
+// without problems means the file is not a record: Markdown without front
+// matter, such as a README.
 func Parse(name string, data []byte) (*record.Record, []record.Problem) {
+	fileProblem := func(code record.Code, format string, args ...any) []record.Problem {
+		return []record.Problem{{Path: name, Field: "file", Code: code, Message: fmt.Sprintf(format, args...)}}
+	}
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		return nil, fileProblem(record.CodeMalformed, "UTF-16 text: save the file as UTF-8")
+	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return nil, fileProblem(record.CodeMalformed, "binary content (a NUL byte at offset %d), not text", i)
+	}
+	// Checked before a Markdown file without front matter is skipped: a
+	// merge can push the front matter off the first line.
+	if loc := conflictMarker.FindIndex(data); loc != nil {
+		return nil, []record.Problem{{Path: name, Line: bytes.Count(data[:loc[0]], []byte("\n")) + 1, Field: "file", Code: record.CodeMalformed,
+			Message: "unresolved merge conflict: keep one side and remove the '<<<<<<<', '=======' and '>>>>>>>' lines"}}
+	}
+	if kindOf(name) == markdown && !startsFrontMatter(data) {
+		return nil, nil
+	}
+	if !utf8.Valid(data) {
+		return nil, fileProblem(record.CodeMalformed, "not UTF-8 text (line %d): save the file as UTF-8", invalidUTF8Line(data))
+	}
 	field, offset := "document", 0
 	if kindOf(name) == markdown {
 		var ok bool
 		data, ok = frontMatter(data)
 		if !ok {
 			return nil, []record.Problem{{Path: name, Line: 1, Field: "front_matter", Code: record.CodeMalformed,
-				Message: "no YAML front matter: the file must start with a line '---' and the fields, closed by another '---'"}}
+				Message: "front matter not closed: the fields must follow a first line '---' and end with another line '---'"}}
 		}
 		field, offset = "front_matter", 1
+	}
+	if len(data) > MaxDocumentSize {
+		return nil, []record.Problem{{Path: name, Line: offset, Field: field, Code: record.CodeTooLarge,
+			Message: fmt.Sprintf("%s of fields, more than the %s a record may hold: not parsed", formatSize(int64(len(data))), formatSize(MaxDocumentSize))}}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -105,6 +100,25 @@ func Parse(name string, data []byte) (*record.Record, []record.Problem) {
 			Message: "more than one document: a file holds one record"}}
 	}
 	return record.Decode(&doc, name, offset)
+}
+
+// startsFrontMatter reports whether the first line is '---'.
+func startsFrontMatter(data []byte) bool {
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	return string(bytes.TrimSuffix(first, []byte("\r"))) == "---"
+}
+
+// invalidUTF8Line returns the 1-based line of the first byte that is not
+// UTF-8.
+func invalidUTF8Line(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return bytes.Count(data[:i], []byte("\n")) + 1
+		}
+		i += size
+	}
+	return 1
 }
 
 // frontMatter returns the YAML between the opening and closing '---' lines.
@@ -128,7 +142,10 @@ func frontMatter(data []byte) ([]byte, bool) {
 }
 
 var (
-	lineInError = regexp.MustCompile(`line (\d+)`)
+	// conflictMarker is the first line git writes into a file it could not
+	// merge.
+	conflictMarker = regexp.MustCompile(`(?m)^<<<<<<<( |\r?$)`)
+	lineInError    = regexp.MustCompile(`line (\d+)`)
 	// yamlErrorPrefix is the parser's own location, relative to the front
 	// matter; the problem carries the file's line instead.
 	yamlErrorPrefix = regexp.MustCompile(`^yaml: (line \d+: )?`)

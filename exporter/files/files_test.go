@@ -46,8 +46,6 @@ func TestParseProblems(t *testing.T) {
 		name, text string
 		want       record.Problem
 	}{
-		{"no-front-matter.md", "# Just a narrative\n",
-			record.Problem{Line: 1, Field: "front_matter", Code: record.CodeMalformed}},
 		{"unclosed.md", "---\n" + fields,
 			record.Problem{Line: 1, Field: "front_matter", Code: record.CodeMalformed}},
 		{"empty.md", "---\n---\n",

@@ -37,11 +37,11 @@ func TestFindingExamples(t *testing.T) {
 	if err := yaml.Unmarshal(data, &list); err != nil {
 		t.Fatal(err)
 	}
-	records, problems, _, err := Read(os.DirFS(findingsDir), findingsDir)
+	folder, err := Read(t.Context(), os.DirFS(findingsDir), findingsDir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := record.Check(records, problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
 	if len(res.Problems) != 0 || len(res.Valid) != len(list) {
 		t.Fatalf("%d valid records of %d, core problems %v", len(res.Valid), len(list), res.Problems)
 	}

@@ -1,6 +1,7 @@
 package files
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,11 +48,14 @@ func loadExpected(t *testing.T) map[string]expectedProblem {
 // exactly its one expected problem, and that every problem is expected.
 func TestInvalidExamples(t *testing.T) {
 	expected := loadExpected(t)
-	records, problems, _, err := Read(os.DirFS(invalidDir), invalidDir)
+	folder, err := Read(t.Context(), os.DirFS(invalidDir), invalidDir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := record.Check(records, problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
+	if want := filepath.Join(invalidDir, "README.md"); len(folder.Skipped) != 1 || folder.Skipped[0].Path != want {
+		t.Errorf("skipped %v, want only %s", folder.Skipped, want)
+	}
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
 	byPath := map[string][]record.Problem{}
 	for _, p := range res.Problems {
 		byPath[p.Path] = append(byPath[p.Path], p)
@@ -82,7 +86,7 @@ func TestMixedFolder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	validRecords, _, _, err := Read(os.DirFS(validDir), validDir)
+	valid, err := Read(t.Context(), os.DirFS(validDir), validDir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,21 +94,21 @@ func TestMixedFolder(t *testing.T) {
 	src := &Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "365d", Length: 365 * 24 * time.Hour}}, Severities: tax.Severities,
 		TopServices: 10, OverdueItemsLimit: 100,
-	}}
+	}, Logger: slog.New(slog.DiscardHandler)}
 	s, err := src.Snapshot(t.Context(), time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), tax)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The duplicate id's first file is valid and served too, and so are
 	// the four records with findings.
-	if want := len(validRecords) + 1 + 4; s.Records != want {
+	if want := len(valid.Records) + 1 + 4; s.Records != want {
 		t.Errorf("served %d records, want %d", s.Records, want)
 	}
 	wantInvalid := map[record.Code]int{}
 	for _, e := range loadExpected(t) {
 		wantInvalid[e.Code]++
 	}
-	for _, code := range []record.Code{record.CodeMalformed, record.CodeMissingField, record.CodeUnknownField, record.CodeInvalidValue,
+	for _, code := range []record.Code{record.CodeTooLarge, record.CodeMalformed, record.CodeMissingField, record.CodeUnknownField, record.CodeInvalidValue,
 		record.CodeInvalidTimestamp, record.CodeTimeOrder, record.CodeDuplicateID, record.CodeUnknownRelated,
 		record.CodeImplausibleTime} {
 		if got := s.InvalidCount(code); got != wantInvalid[code] {

@@ -2,8 +2,12 @@ package files
 
 import (
 	"context"
+	"crypto/sha256"
 	"io/fs"
 	"log/slog"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
@@ -14,9 +18,19 @@ import (
 const SourceName = "files"
 
 // Source reads the records from a folder on every refresh.
+//
+// Edits in flight: when a file that held a valid record turns invalid (a
+// save half done, a bad merge), its problems are reported as usual, but
+// the last valid version of the record (by path) keeps being served, so the
+// forum's numbers do not jump, until the file is fixed or removed.
+// Snapshot.Stale counts such records.
 type Source struct {
+	// FS is the folder to read; when nil, Dir is opened afresh on every
+	// refresh (see ReadDir).
 	FS  fs.FS
 	Dir string // how the folder is named in messages
+	// ReadOptions are the exclusions and limits of the file reads.
+	ReadOptions Options
 	// Shift, when set, tells how far to move every timestamp for a refresh
 	// as of an instant; only the bundled examples use it.
 	Shift func(asOf time.Time) time.Duration
@@ -28,29 +42,148 @@ type Source struct {
 	Quality record.Quality
 	Options snapshot.Options
 	Logger  *slog.Logger
+
+	mu sync.Mutex // serialises refreshes, which share the fields below
+	// Every record below is shifted by lastShift, the shift of the last
+	// refresh. A record may be in both maps.
+	lastShift time.Duration
+	// lastValid holds the record served for each path at the last refresh.
+	lastValid map[string]*record.Record
+	// parsed holds the records read without a problem at the last
+	// refresh, with a hash of their file: a file that has not changed is
+	// not parsed again, and its record is not held twice.
+	parsed map[string]parsedFile
+}
+
+// parsedFile is a record and a hash of the bytes it was parsed from.
+type parsedFile struct {
+	sum    [sha256.Size]byte
+	record *record.Record
+}
+
+// reusingParser parses the files of one refresh, reusing the record of a
+// file whose bytes have not changed since the last refresh. It is called
+// for many files at once.
+type reusingParser struct {
+	last      map[string]parsedFile // read only during the refresh
+	lastShift time.Duration
+
+	mu     sync.Mutex
+	next   map[string]parsedFile
+	reused map[*record.Record]bool
+}
+
+func (p *reusingParser) parse(name string, data []byte) (*record.Record, []record.Problem) {
+	sum := sha256.Sum256(data)
+	if old, ok := p.last[name]; ok && old.sum == sum {
+		old.record.Shift(-p.lastShift) // back as read, as a new record is
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.next[name] = old
+		p.reused[old.record] = true
+		return old.record, nil
+	}
+	r, problems := Parse(name, data)
+	if r != nil && len(problems) == 0 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.next[name] = parsedFile{sum, r}
+	}
+	return r, problems
 }
 
 // Name returns "files".
 func (s *Source) Name() string { return SourceName }
 
 // Snapshot reads every record file, checks it against tax and aggregates
-// the valid ones.
-func (s *Source) Snapshot(_ context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
-	records, problems, ignored, err := Read(s.FS, s.Dir)
+// the valid ones, with the last valid version of the files that turned
+// invalid. It gives up with ctx's error when ctx ends first (the refresh
+// timeout).
+func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parser := &reusingParser{last: s.parsed, lastShift: s.lastShift, next: map[string]parsedFile{}, reused: map[*record.Record]bool{}}
+	var folder *Folder
+	var err error
+	if s.FS == nil {
+		folder, err = readDir(ctx, s.Dir, s.ReadOptions, parser.parse)
+	} else {
+		folder, err = read(ctx, s.FS, s.Dir, s.ReadOptions, parser.parse)
+	}
 	if err != nil {
+		s.keepParsed(parser)
 		return nil, err
 	}
-	for _, name := range ignored {
+	for _, name := range folder.Ignored {
 		s.Logger.Debug("ignoring a file that is not a record", "path", name)
 	}
+	for _, skip := range folder.Skipped {
+		s.Logger.Debug("skipping a file that is not a record", "path", skip.Path, "reason", skip.Reason)
+	}
+	var shift time.Duration
 	if s.Shift != nil {
-		d := s.Shift(asOf)
-		for _, r := range records {
-			r.Shift(d)
+		shift = s.Shift(asOf)
+		for _, r := range folder.Records {
+			r.Shift(shift)
 		}
 	}
-	res := record.Check(records, problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality})
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality})
+	stale := s.serveLastValid(&res, shift, parser.reused)
+	s.parsed = parser.next
 	opts := s.Options
 	opts.Severities = tax.Severities
-	return snapshot.FromRecords(SourceName, res, asOf, opts), nil
+	snap := snapshot.FromRecords(SourceName, res, asOf, opts)
+	snap.Stale = stale
+	return snap, nil
+}
+
+// keepParsed keeps what a refresh that failed half-way parsed, so that the
+// next one does not parse it again: a folder too large to read within the
+// refresh timeout is read over a few refreshes, not never.
+func (s *Source) keepParsed(parser *reusingParser) {
+	if s.parsed == nil {
+		s.parsed = map[string]parsedFile{}
+	}
+	for name, p := range parser.next {
+		p.record.Shift(s.lastShift) // like every record kept
+		s.parsed[name] = p
+	}
+}
+
+// serveLastValid adds to res.Valid the last valid version of each file that
+// has a problem now, in place of what could be read of it, and remembers
+// the valid records for the next refresh. A file that is gone, or whose
+// record's id is now served by another file, drops its old version. It
+// returns how many old versions are served. reused are the records of
+// this refresh that were reused from the last: they are shifted already.
+func (s *Source) serveLastValid(res *record.Result, shift time.Duration, reused map[*record.Record]bool) int {
+	next := make(map[string]*record.Record, len(res.Valid))
+	served := make(map[string]bool, len(res.Valid))
+	for _, r := range res.Valid {
+		next[r.Path] = r
+		served[r.ID] = true
+	}
+	var stale []*record.Record
+	for _, p := range res.Problems { // sorted by path
+		last, ok := s.lastValid[p.Path]
+		if !ok || served[last.ID] {
+			continue
+		}
+		if !reused[last] {
+			last.Shift(shift - s.lastShift)
+		}
+		next[p.Path] = last
+		served[last.ID] = true
+		stale = append(stale, last)
+	}
+	s.lastValid, s.lastShift = next, shift
+	if len(stale) == 0 {
+		return 0
+	}
+	// What could be read of a file served in its old version is not
+	// counted as well (an unowned item would be counted twice).
+	res.Invalid = slices.DeleteFunc(res.Invalid, func(r *record.Record) bool { return next[r.Path] != nil })
+	res.Valid = append(res.Valid, stale...)
+	slices.SortStableFunc(res.Valid, func(a, b *record.Record) int { return strings.Compare(a.Path, b.Path) })
+	return len(stale)
 }

@@ -18,11 +18,11 @@ func importExamples(t *testing.T) (*pgxpool.Pool, []*record.Record) {
 	t.Helper()
 	pool := startTestDatabase(t)
 	const dir = "../../examples/postmortems"
-	records, problems, _, err := files.Read(os.DirFS(dir), dir)
+	folder, err := files.Read(t.Context(), os.DirFS(dir), dir, files.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := record.Check(records, problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
 	if len(res.Problems) > 0 || len(res.Valid) < 2 {
 		t.Fatalf("the examples: %d valid, problems %v", len(res.Valid), res.Problems)
 	}

@@ -38,7 +38,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 	}
 	byID := map[string]*record.Record{}
 	for i := range org.Incidents {
-		r := org.incident(i)
+		r := org.Record(i)
 		byID[r.ID] = r
 	}
 	for _, c := range changesOf(t, byID) {

@@ -130,7 +130,7 @@ func TestSyntheticOrganisation(t *testing.T) {
 	if snap.Records != 300 || len(snap.Problems) != 0 {
 		t.Fatalf("records %d, problems %v", snap.Records, snap.Problems)
 	}
-	if a, b := org.incident(42), org.incident(42); a.ID != b.ID || !a.StartedAt.Equal(b.StartedAt) || a.ActionItems[0].Owner != b.ActionItems[0].Owner {
+	if a, b := org.Record(42), org.Record(42); a.ID != b.ID || !a.StartedAt.Equal(b.StartedAt) || a.ActionItems[0].Owner != b.ActionItems[0].Owner {
 		t.Fatal("the same seed gave different records")
 	}
 }

@@ -40,9 +40,9 @@ func (s Synthetic) history() time.Duration {
 	return s.History
 }
 
-// incident returns the i-th synthetic record, derived from the seed and i
+// Record returns the i-th synthetic record, derived from the seed and i
 // alone, so each table can be streamed separately without holding rows.
-func (s Synthetic) incident(i int) *record.Record {
+func (s Synthetic) Record(i int) *record.Record {
 	rng := rand.New(rand.NewPCG(s.Seed, uint64(i)))
 	tax := record.DefaultTaxonomy()
 	pick := func(values []string) string { return values[rng.IntN(len(values))] }
@@ -166,7 +166,7 @@ func (s Synthetic) Write(ctx context.Context, pool *pgxpool.Pool) error {
 			i, pending := 0, [][]any(nil)
 			source := pgx.CopyFromFunc(func() ([]any, error) {
 				for len(pending) == 0 && i < s.Incidents {
-					pending = table.rows(s.incident(i))
+					pending = table.rows(s.Record(i))
 					i++
 					progress.Add(1)
 				}

@@ -9,6 +9,7 @@ type Code string
 // The reasons a record can be invalid.
 const (
 	CodeReadError        Code = "read_error"
+	CodeTooLarge         Code = "too_large"
 	CodeMalformed        Code = "malformed"
 	CodeMissingField     Code = "missing_field"
 	CodeUnknownField     Code = "unknown_field"

@@ -127,15 +127,11 @@ func NewRepeat(r *record.Record, earlier string, open, closed int) (Repeat, bool
 
 // addQuality counts the findings and repeats of the valid records.
 func (b *Builder) addQuality(res record.Result, byID map[string]*record.Record) {
-	valid := make(map[string]bool, len(res.Valid))
 	for _, r := range res.Valid {
-		valid[r.Path] = true
 		b.AddRepeats(r, RepeatsOf(r, byID))
-	}
-	for _, f := range res.Findings {
-		if valid[f.Path] {
-			b.AddFindings(f)
-		}
+		// The record's own findings: a file served in its last valid
+		// version (files.Source) keeps that version's findings.
+		b.AddFindings(r.Findings...)
 	}
 }
 

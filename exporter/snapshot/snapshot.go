@@ -49,6 +49,9 @@ type Snapshot struct {
 	// unknown); a record with several reasons counts once under each.
 	Invalid  map[InvalidKey]int
 	Problems []record.Problem
+	// Stale counts the records served in their last valid version because
+	// their file is invalid now (an edit in flight); they are in Records.
+	Stale int
 
 	Quality
 }

@@ -1,0 +1,76 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/alecthomas/units"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
+)
+
+// FileSource holds the settings of a folder read, shared by serve,
+// validate and import.
+type FileSource struct {
+	Exclude     []string `env:"SOURCE_EXCLUDE"`
+	MaxFileSize ByteSize `env:"SOURCE_MAX_FILE_SIZE" envDefault:"4MiB"`
+}
+
+// FileSourceFromEnv reads the file source settings alone from the
+// environment, for the commands that need no other setting.
+func FileSourceFromEnv(environ map[string]string) (FileSource, error) {
+	return parseEnv[FileSource](environ)
+}
+
+// AddFlags registers --source.exclude and --source.max-file-size on cmd,
+// with the values read from the environment as their defaults.
+func (s *FileSource) AddFlags(cmd *kingpin.CmdClause) {
+	// A repeated flag appends to its variable: start empty, so that the
+	// flags replace the environment's list instead of adding to it.
+	fromEnv := s.Exclude
+	s.Exclude = nil
+	cmd.Flag("source.exclude", "Leave out the files and folders matching this glob, relative to the folder (`**` spans folders, e.g. 'templates/**'); repeatable. Env: "+EnvPrefix+"SOURCE_EXCLUDE, comma separated.").
+		Default(fromEnv...).StringsVar(&s.Exclude)
+	cmd.Flag("source.max-file-size", "Largest record file read (e.g. 4MiB); a larger one is reported, not read.").
+		Default(s.MaxFileSize.String()).SetValue(&s.MaxFileSize)
+}
+
+// ReadOptions checks the settings and returns them as the file source's
+// options.
+func (s *FileSource) ReadOptions() (files.Options, error) {
+	opts := files.Options{Exclude: s.Exclude, MaxFileSize: int64(s.MaxFileSize)}
+	if s.MaxFileSize <= 0 {
+		return opts, fmt.Errorf("source.max-file-size (%sSOURCE_MAX_FILE_SIZE): must be positive", EnvPrefix)
+	}
+	if err := opts.Check(); err != nil {
+		return opts, fmt.Errorf("source.exclude (%sSOURCE_EXCLUDE): %w", EnvPrefix, err)
+	}
+	return opts, nil
+}
+
+// ByteSize is a size in bytes written with a base-2 unit: "512KiB", "4MiB"
+// (KB and MB mean the same), or a plain number of bytes.
+type ByteSize int64
+
+// UnmarshalText parses a size, for the environment.
+func (b *ByteSize) UnmarshalText(text []byte) error {
+	s := strings.TrimSpace(string(text))
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*b = ByteSize(n)
+		return nil
+	}
+	n, err := units.ParseBase2Bytes(s)
+	if err != nil {
+		return fmt.Errorf("size %q: want bytes or a number with a unit such as KiB or MiB", s)
+	}
+	*b = ByteSize(n)
+	return nil
+}
+
+// Set parses a size, for the flag.
+func (b *ByteSize) Set(s string) error { return b.UnmarshalText([]byte(s)) }
+
+// String prints the size with its unit.
+func (b *ByteSize) String() string { return units.Base2Bytes(*b).String() }
