@@ -3,6 +3,7 @@ package files
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,5 +118,42 @@ func TestFindingsNeverHideAnIncident(t *testing.T) {
 	// Resolved 04-20T11:00, published 05-10T11:00: 20 days; one learning.
 	if sev2.PublicationDelay.Count != 1 || sev2.PublicationDelay.Sum != 20*86400 || sev2.Learnings != 1 {
 		t.Errorf("publication delay %d/%g s, learnings %d; want 1/1728000 s, 1", sev2.PublicationDelay.Count, sev2.PublicationDelay.Sum, sev2.Learnings)
+	}
+}
+
+// TestStaleRecordKeepsItsFindings: a file whose core breaks in an edit is
+// served in its last valid version (edits in flight), with that version's
+// findings; the broken version's findings are not counted.
+func TestStaleRecordKeepsItsFindings(t *testing.T) {
+	dir := writeRecords(t, map[string]string{"pm-2.md": sev2WithEveryWarning})
+	tax := record.DefaultTaxonomy()
+	src := &Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: snapshot.Options{
+		Windows: []snapshot.Window{{Name: "90d", Length: 90 * 24 * time.Hour}}, Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 5,
+	}}
+	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
+	findings := func() int {
+		t.Helper()
+		s, err := src.Snapshot(t.Context(), asOf, tax)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range s.Findings {
+			n += c
+		}
+		return n
+	}
+	if n := findings(); n != 5 {
+		t.Fatalf("%d findings, want the 5 warnings", n)
+	}
+	// An edit breaks the core (severity sev9) and adds an owner error:
+	// while the last valid version is served, its 5 findings are counted,
+	// not the broken version's 6.
+	broken := strings.Replace(strings.Replace(sev2WithEveryWarning, "severity: sev2", "severity: sev9", 1), "owner: cy", "owner: [cy, di]", 1)
+	if err := os.WriteFile(filepath.Join(dir, "pm-2.md"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n := findings(); n != 5 {
+		t.Errorf("%d findings while the last valid version is served, want its 5", n)
 	}
 }
