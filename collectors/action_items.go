@@ -26,7 +26,11 @@ var (
 	itemOverdueDroppedDesc = newDesc(MetricActionItemOverdueDrop,
 		"Overdue action items left out of "+MetricActionItemOverdue+" by the series limit.", nil, nil)
 	completionDesc = newDesc(MetricActionItemCompletion,
-		"Time from created_at to closed_at of the action items done in the window.", []string{LabelWindow, LabelTeam}, nil)
+		"Histogram of the time from created_at to closed_at of the action items done in the window, over all teams.", []string{LabelWindow}, nil)
+	teamCompletionDesc = newDesc(MetricTeamActionItemCompletion,
+		"Sum and count of the time from created_at to closed_at of the action items done in the window, by team.", []string{LabelWindow, LabelTeam}, nil)
+	teamCompletionDetailDesc = newDesc(MetricTeamActionItemCompletionDetail,
+		"Histogram of the time from created_at to closed_at of the action items done in the window, by team (--metrics.detail).", []string{LabelWindow, LabelTeam}, nil)
 	onTimeDesc = newDesc(MetricActionItemsOnTime,
 		"Action items done in the window before the end of their due day.", []string{LabelWindow, LabelTeam}, nil)
 	onTimeRatioDesc = newDesc(MetricActionItemsOnTimeRatio,
@@ -55,12 +59,20 @@ func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Me
 	}
 	gauge(ch, itemOverdueDroppedDesc, float64(s.OverdueItemsDropped))
 	for _, w := range s.Windows {
+		all := snapshot.NewHistogram(snapshot.CompletionBuckets)
 		for team, c := range w.Completion {
-			histogram(ch, completionDesc, &c.Time, w.Window.Name, team)
+			all.Add(c.Time)
+			summary(ch, teamCompletionDesc, &snapshot.Summary{Count: c.Time.Count, Sum: c.Time.Sum}, w.Window.Name, team)
+			if s.Detail {
+				histogram(ch, teamCompletionDetailDesc, &c.Time, w.Window.Name, team)
+			}
 			gauge(ch, onTimeDesc, float64(c.OnTime), w.Window.Name, team)
 			if c.Time.Count > 0 {
 				gauge(ch, onTimeRatioDesc, float64(c.OnTime)/float64(c.Time.Count), w.Window.Name, team)
 			}
+		}
+		if len(w.Completion) > 0 {
+			histogram(ch, completionDesc, &all, w.Window.Name)
 		}
 	}
 	return nil

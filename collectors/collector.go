@@ -39,6 +39,7 @@ var collectorsByName = map[string]collector{
 	"action_items": actionItemsCollector{},
 	"reviews":      reviewsCollector{},
 	"records":      recordsCollector{},
+	"periods":      periodsCollector{},
 	"quality":      qualityCollector{},
 }
 

@@ -3,6 +3,7 @@ package collectors_test
 import (
 	"bytes"
 	"log/slog"
+	"math"
 	"strings"
 	"testing"
 
@@ -68,6 +69,7 @@ func TestFailingCollectorHidesNoOther(t *testing.T) {
 			collector: "durations",
 			its:       []string{collectors.MetricTimeToRecover, collectors.MetricMTTR, collectors.MetricMTTD},
 			breakIt: func(s *snapshot.Snapshot) {
+				s.Detail = true // the per-team histograms are published only then
 				for _, st := range s.Windows[0].Incidents {
 					h := &st.TimeToRecover
 					h.Counts[len(h.Counts)-1]-- // an unmatched take-back: 0 wraps around to 2^64−1
@@ -75,6 +77,14 @@ func TestFailingCollectorHidesNoOther(t *testing.T) {
 				}
 			},
 			logged: "bucket le=+Inf holds -1 observations",
+		},
+		{
+			collector: "periods",
+			its:       []string{collectors.MetricPeriodIncidents, collectors.MetricPeriodTimeToRecover},
+			breakIt: func(s *snapshot.Snapshot) {
+				s.Periods[len(s.Periods)-2].BySeverity["sev1"][snapshot.TimeToRecover].Quantiles[0.5] = math.NaN()
+			},
+			logged: `postmortem_period_time_to_recover_seconds{period=\"2026-02\",severity=\"sev1\"} would hold NaN`,
 		},
 		{
 			collector: "incidents",

@@ -41,6 +41,7 @@ func fixtureSnapshot(t *testing.T) *snapshot.Snapshot {
 		Severities:        tax.Severities,
 		TopServices:       2,
 		OverdueItemsLimit: 10,
+		Periods:           snapshot.PeriodOptions{Unit: snapshot.Month, Count: 3, Location: time.UTC},
 	})
 }
 
@@ -58,6 +59,7 @@ var goldenMetrics = []string{
 	collectors.MetricIncidentsByDetection, collectors.MetricIncidentsByOrigin, collectors.MetricIncidentsByResolution,
 	collectors.MetricIncidentsByService, collectors.MetricRepeatIncidents,
 	collectors.MetricTimeToDetect, collectors.MetricTimeToMitigate, collectors.MetricTimeToRecover,
+	collectors.MetricTeamTimeToDetect, collectors.MetricTeamTimeToRecover, collectors.MetricTeamActionItemCompletion,
 	collectors.MetricMTTD, collectors.MetricMTTM, collectors.MetricMTTR,
 	collectors.MetricImpactCustomers, collectors.MetricImpactFailedRequests, collectors.MetricIncidentsDataLoss,
 	collectors.MetricSecurityIncidents, collectors.MetricActionItems, collectors.MetricActionItemsOverdue,
@@ -67,6 +69,11 @@ var goldenMetrics = []string{
 	collectors.MetricRecordsValid, collectors.MetricRecordsInvalid, collectors.MetricRecordsStale,
 	collectors.MetricQualityFindings, collectors.MetricLearnings, collectors.MetricPublicationDelay,
 	collectors.MetricRepeatIncidentsAfterFix, collectors.MetricRepeatIncidentInfo, collectors.MetricRepeatIncidentsDropped,
+	collectors.MetricPeriodIncidents, collectors.MetricPeriodIncidentsByDetection, collectors.MetricPeriodIncidentsByOrigin,
+	collectors.MetricPeriodIncidentsByResolution, collectors.MetricPeriodSecurityIncidents, collectors.MetricPeriodIncidentsDataLoss,
+	collectors.MetricPeriodRepeatIncidents, collectors.MetricPeriodTimeToDetect, collectors.MetricPeriodTimeToMitigate,
+	collectors.MetricPeriodTimeToRecover, collectors.MetricPeriodActionItemsDue, collectors.MetricPeriodActionItemsCreated,
+	collectors.MetricPeriodActionItemsClosed,
 	collectors.MetricRefreshDuration, collectors.MetricLastRefreshSuccess, collectors.MetricSourceUp,
 	collectors.MetricRefreshErrors, collectors.MetricSnapshotTimestamp, collectors.MetricCollectorSuccess,
 }
@@ -94,9 +101,19 @@ var goldenMetrics = []string{
 //	has an exception); security_review alpha 1 (A2 is a security incident
 //	without a review). G1 is invalid: its findings are not counted, its
 //	invalid_value is counted under team gamma.
-//	Publication delay: A1 resolved 02-20T12:00, published 02-22T00:00:
-//	36h = 129600 s; B1 resolved 02-11, published 02-15: 4 days = 345600 s.
+//	Publication delay, summed over the teams (by team only with
+//	--metrics.detail): A1 resolved 02-20T12:00, published 02-22T00:00: 36h
+//	= 129600 s; B1 resolved 02-11, published 02-15: 4 days = 345600 s; in
+//	30d and 90d 2 post-mortems, 475200 s.
 //	A3 repeats A2 whose item A2-1 was open: fix="open", none after a fix.
+//	Period 2026-02 sev1 (A1, B1), exact summaries by linear interpolation:
+//	recover median (7200+86400)/2 = 46800, p90 7200 + 0.9·79200 = 78480;
+//	detect median (600+3600)/2 = 2100, p90 600 + 0.9·3000 = 3300.
+//	A2 started in January: 2026-01 sev1 has its 14400 s alone.
+//	Window 90d sev1 recover (7200, 14400, 86400): median 14400, p90 at rank
+//	1.8: 14400 + 0.8·72000 = 72000; detect (600, 1800, 3600): 1800 and
+//	1800 + 0.8·1800 = 3240. Team alpha 90d recover (7200, 14400): median
+//	10800, p90 7200 + 0.9·7200 = 13680.
 func TestGolden(t *testing.T) {
 	provider := testenv.FixedProvider{
 		Snapshot: fixtureSnapshot(t),

@@ -6,36 +6,50 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-// duration is one of the three incident durations, as a histogram per team
-// and as a plain mean across teams.
+// duration is one of the three incident durations: an exact summary per
+// severity and one per team (quantiles do not add up, so each breakdown
+// has its own), a plain mean per severity, and, with --metrics.detail, a
+// histogram per severity and team.
 type duration struct {
-	histogram *prometheus.Desc
-	mean      *prometheus.Desc
-	of        func(*snapshot.IncidentStats) *snapshot.Histogram
+	kind       int // snapshot.TimeToDetect, ...
+	bySeverity *prometheus.Desc
+	byTeam     *prometheus.Desc
+	mean       *prometheus.Desc
+	histogram  *prometheus.Desc
+	// teamByDefault: the per-team summary is in the default series budget;
+	// otherwise it comes with --metrics.detail.
+	teamByDefault bool
+	of            func(*snapshot.IncidentStats) *snapshot.Histogram
+}
+
+func newDuration(kind int, metric, teamMetric, detailMetric, meanMetric, what string, teamByDefault bool,
+	of func(*snapshot.IncidentStats) *snapshot.Histogram,
+) duration {
+	return duration{
+		kind: kind,
+		bySeverity: newDesc(metric,
+			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity}, nil),
+		byTeam: newDesc(teamMetric,
+			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all severities.", []string{LabelWindow, LabelTeam}, nil),
+		mean: newDesc(meanMetric,
+			"Mean of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity}, nil),
+		histogram: newDesc(detailMetric,
+			"Histogram of "+what+" started in the window (--metrics.detail).", []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
+		teamByDefault: teamByDefault,
+		of:            of,
+	}
 }
 
 var durations = []duration{
-	{
-		histogram: newDesc(MetricTimeToDetect,
-			"Time from started_at to detected_at of the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
-		mean: newDesc(MetricMTTD,
-			"Mean time to detect (detected_at − started_at) of the incidents started in the window.", []string{LabelWindow, LabelSeverity}, nil),
-		of: func(st *snapshot.IncidentStats) *snapshot.Histogram { return &st.TimeToDetect },
-	},
-	{
-		histogram: newDesc(MetricTimeToMitigate,
-			"Time from started_at to mitigated_at of the mitigated incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
-		mean: newDesc(MetricMTTM,
-			"Mean time to mitigate (mitigated_at − started_at) of the mitigated incidents started in the window.", []string{LabelWindow, LabelSeverity}, nil),
-		of: func(st *snapshot.IncidentStats) *snapshot.Histogram { return &st.TimeToMitigate },
-	},
-	{
-		histogram: newDesc(MetricTimeToRecover,
-			"Time from started_at to resolved_at of the resolved incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
-		mean: newDesc(MetricMTTR,
-			"Mean time to recover (resolved_at − started_at) of the resolved incidents started in the window.", []string{LabelWindow, LabelSeverity}, nil),
-		of: func(st *snapshot.IncidentStats) *snapshot.Histogram { return &st.TimeToRecover },
-	},
+	newDuration(snapshot.TimeToDetect, MetricTimeToDetect, MetricTeamTimeToDetect, MetricTeamSeverityTimeToDetect, MetricMTTD,
+		"detected_at − started_at of the incidents", true,
+		func(st *snapshot.IncidentStats) *snapshot.Histogram { return &st.TimeToDetect }),
+	newDuration(snapshot.TimeToMitigate, MetricTimeToMitigate, MetricTeamTimeToMitigate, MetricTeamSeverityTimeToMitigate, MetricMTTM,
+		"mitigated_at − started_at of the mitigated incidents", false,
+		func(st *snapshot.IncidentStats) *snapshot.Histogram { return &st.TimeToMitigate }),
+	newDuration(snapshot.TimeToRecover, MetricTimeToRecover, MetricTeamTimeToRecover, MetricTeamSeverityTimeToRecover, MetricMTTR,
+		"resolved_at − started_at of the resolved incidents", true,
+		func(st *snapshot.IncidentStats) *snapshot.Histogram { return &st.TimeToRecover }),
 }
 
 // durationsCollector publishes time to detect, mitigate and recover.
@@ -44,21 +58,22 @@ type durationsCollector struct{}
 func (durationsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	for _, d := range durations {
 		for _, w := range s.Windows {
-			bySeverity := map[string]*snapshot.Histogram{}
-			for k, st := range w.Incidents {
-				h := d.of(st)
-				histogram(ch, d.histogram, h, w.Window.Name, k.Severity, k.Team)
-				total, ok := bySeverity[k.Severity]
-				if !ok {
-					empty := snapshot.NewHistogram(h.Bounds)
-					total = &empty
-					bySeverity[k.Severity] = total
+			name := w.Window.Name
+			for sev, sums := range w.BySeverity {
+				sm := &sums[d.kind]
+				summary(ch, d.bySeverity, sm, name, sev)
+				if sm.Count > 0 {
+					gauge(ch, d.mean, sm.Sum/float64(sm.Count), name, sev)
 				}
-				total.Add(*h)
 			}
-			for sev, h := range bySeverity {
-				if h.Count > 0 {
-					gauge(ch, d.mean, h.Sum/float64(h.Count), w.Window.Name, sev)
+			if d.teamByDefault || s.Detail {
+				for team, sums := range w.ByTeam {
+					summary(ch, d.byTeam, &sums[d.kind], name, team)
+				}
+			}
+			if s.Detail {
+				for k, st := range w.Incidents {
+					histogram(ch, d.histogram, d.of(st), name, k.Severity, k.Team)
 				}
 			}
 		}

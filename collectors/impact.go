@@ -6,6 +6,9 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
+// The impact sums are by window and team; with --metrics.detail also by
+// severity. Without it the severity label is empty, which Prometheus
+// stores as no label at all: one descriptor serves both.
 var (
 	customersAffectedDesc = newDesc(MetricImpactCustomers,
 		"Customers affected, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
@@ -25,13 +28,23 @@ func (impactCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric)
 		name := w.Window.Name
 		dataLoss := map[string]int{}
 		security := map[string]int{}
+		customers := map[string]int64{}
+		failed := map[string]int64{}
 		for k, st := range w.Incidents {
-			gauge(ch, customersAffectedDesc, float64(st.CustomersAffected), name, k.Severity, k.Team)
-			gauge(ch, failedRequestsDesc, float64(st.FailedRequests), name, k.Severity, k.Team)
+			if s.Detail {
+				gauge(ch, customersAffectedDesc, float64(st.CustomersAffected), name, k.Severity, k.Team)
+				gauge(ch, failedRequestsDesc, float64(st.FailedRequests), name, k.Severity, k.Team)
+			}
+			customers[k.Team] += st.CustomersAffected
+			failed[k.Team] += st.FailedRequests
 			dataLoss[k.Team] += st.DataLoss
 			security[k.Team] += st.Security
 		}
 		for team, n := range dataLoss {
+			if !s.Detail {
+				gauge(ch, customersAffectedDesc, float64(customers[team]), name, "", team)
+				gauge(ch, failedRequestsDesc, float64(failed[team]), name, "", team)
+			}
 			gauge(ch, dataLossDesc, float64(n), name, team)
 			gauge(ch, securityDesc, float64(security[team]), name, team)
 		}

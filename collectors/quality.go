@@ -12,10 +12,10 @@ var (
 		"Findings of the quality rules on the served post-mortems, by the record's team and rule (docs/quality.md); their incidents are counted as usual.",
 		[]string{LabelTeam, LabelRule}, nil)
 	learningsDesc = newDesc(MetricLearnings,
-		"Learnings written in the post-mortems of the incidents started in the window: kept and counted, never action items.",
+		"Learnings written in the post-mortems of the incidents started in the window: kept and counted, never action items. By team with --metrics.detail, else the team label is empty.",
 		[]string{LabelWindow, LabelTeam}, nil)
 	publicationDelayDesc = newDesc(MetricPublicationDelay,
-		"Time from resolved_at to published_at of the published post-mortems of the incidents started in the window: is the review process keeping up.",
+		"Time from resolved_at to published_at of the published post-mortems of the incidents started in the window: is the review process keeping up. By team with --metrics.detail, else the team label is empty.",
 		[]string{LabelWindow, LabelTeam}, nil)
 	repeatsAfterFixDesc = newDesc(MetricRepeatIncidentsAfterFix,
 		"Incidents started in the window that repeat an earlier incident whose action items were all done or declined when they started: the fix did not work.",
@@ -45,15 +45,21 @@ func (qualityCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric
 	}
 	for i, w := range s.Windows {
 		name := w.Window.Name
+		// By team only with --metrics.detail (the series budget); else
+		// summed over the teams, the team label empty.
 		learnings := map[string]int{}
 		delays := map[string]*snapshot.Histogram{}
 		for k, st := range w.Incidents {
-			learnings[k.Team] += st.Learnings
-			h, ok := delays[k.Team]
+			team := ""
+			if s.Detail {
+				team = k.Team
+			}
+			learnings[team] += st.Learnings
+			h, ok := delays[team]
 			if !ok {
 				nh := snapshot.NewHistogram(snapshot.PublicationBuckets)
 				h = &nh
-				delays[k.Team] = h
+				delays[team] = h
 			}
 			h.Add(st.PublicationDelay)
 		}

@@ -29,9 +29,9 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 		WithPanel(statPanel("Overdue items not listed", "Overdue items left out of the list by the exporter's series limit.", unitCount,
 			query{expr: c.count(m.MetricActionItemOverdueDrop), legend: "not listed"})).
 		WithRow(dashboard.NewRowBuilder("Completion")).
-		WithPanel(statPanel("Time to complete", "Mean and p90 of closed_at − created_at of the items done in the window.", unitSeconds,
-			query{expr: c.mean(m.MetricActionItemCompletion, "window", tw...), legend: "mean"},
-			query{expr: c.quantile(0.9, m.MetricActionItemCompletion, "window", tw...), legend: "p90"})).
+		WithPanel(statPanel("Time to complete", "Mean of closed_at − created_at of the selected teams' items done in the window; p90 over all teams (estimated from the histogram).", unitSeconds,
+			query{expr: c.mean(m.MetricTeamActionItemCompletion, "window", tw...), legend: "mean"},
+			query{expr: c.quantile(0.9, m.MetricActionItemCompletion, "window", windowFilter), legend: "p90, all teams"})).
 		WithPanel(trendPanel("On-time ratio", "Items done before the end of their due day, of all items done in the window.", unitPercent,
-			query{expr: c.sumBy(m.MetricActionItemsOnTime, "", tw...) + " / " + c.sumBy(m.MetricActionItemCompletion+"_count", "", tw...), legend: "on time"}))
+			query{expr: c.sumBy(m.MetricActionItemsOnTime, "", tw...) + " / " + c.sumBy(m.MetricTeamActionItemCompletion+"_count", "", tw...), legend: "on time"}))
 }

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
@@ -17,6 +19,7 @@ import (
 type composeConfig struct {
 	Services map[string]struct {
 		Volumes []string `yaml:"volumes"`
+		Command []string `yaml:"command"`
 	} `yaml:"services"`
 }
 
@@ -76,7 +79,22 @@ func TestComposeFile(t *testing.T) {
 			}
 		}
 	}
+	if !keepsDays(cfg.Services["prometheus"].Command, 400) {
+		t.Errorf("Prometheus must keep at least 400 days (--storage.tsdb.retention.time), to compare a month with the same month a year before: %v",
+			cfg.Services["prometheus"].Command)
+	}
 	if mounts < 4 {
 		t.Fatalf("only %d file mounts found in docker-compose.yml", mounts)
 	}
+}
+
+// keepsDays reports whether Prometheus's command keeps at least days of data.
+func keepsDays(command []string, days int) bool {
+	for _, arg := range command {
+		if v, ok := strings.CutPrefix(arg, "--storage.tsdb.retention.time="); ok {
+			d, err := model.ParseDuration(v)
+			return err == nil && time.Duration(d) >= time.Duration(days)*24*time.Hour
+		}
+	}
+	return false
 }

@@ -9,24 +9,36 @@ import (
 // overview is the forum's dashboard: how fast incidents are detected and
 // recovered, how severe they are, who noticed, where faults come from.
 func (c Config) overview() *dashboard.DashboardBuilder {
-	f := []string{windowFilter, teamFilter, severityFilter}
+	// The duration summaries are either per severity (all teams) or per
+	// team (all severities): quantiles cannot be summed across labels.
+	ws := []string{windowFilter, severityFilter}
 	tw := []string{windowFilter, teamFilter}
 	return c.newDashboard("postmortem-overview", "Post-mortems: forum overview",
 		"MTTR, MTTD, severity share, detection, origins, impact and repeat incidents of the incidents started in the window.", true).
 		WithRow(dashboard.NewRowBuilder("Detect and recover")).
-		WithPanel(statPanel("MTTR by severity", "Mean time to recover (resolved_at − started_at) of resolved incidents.", unitSeconds,
-			query{expr: c.mean(m.MetricTimeToRecover, "severity", f...), legend: "{{severity}}"})).
-		WithPanel(statPanel("MTTD by severity", "Mean time to detect (detected_at − started_at).", unitSeconds,
-			query{expr: c.mean(m.MetricTimeToDetect, "severity", f...), legend: "{{severity}}"})).
-		WithPanel(statPanel("Time to recover, median and p90", "From the histogram: one slow incident moves the p90, not the median.", unitSeconds,
-			query{expr: c.quantile(0.5, m.MetricTimeToRecover, "severity", f...), legend: "p50 {{severity}}"},
-			query{expr: c.quantile(0.9, m.MetricTimeToRecover, "severity", f...), legend: "p90 {{severity}}"})).
-		WithPanel(statPanel("Time to detect, median and p90", "From the histogram.", unitSeconds,
-			query{expr: c.quantile(0.5, m.MetricTimeToDetect, "severity", f...), legend: "p50 {{severity}}"},
-			query{expr: c.quantile(0.9, m.MetricTimeToDetect, "severity", f...), legend: "p90 {{severity}}"})).
-		WithPanel(trendPanel("MTTR and MTTD trend", "The rolling-window means as they were each day.", unitSeconds,
-			query{expr: c.mean(m.MetricTimeToRecover, "severity", f...), legend: "MTTR {{severity}}"},
-			query{expr: c.mean(m.MetricTimeToDetect, "severity", f...), legend: "MTTD {{severity}}"})).
+		WithPanel(statPanel("MTTR by severity, all teams", "Mean time to recover (resolved_at − started_at) of resolved incidents, over all teams.", unitSeconds,
+			query{expr: c.mean(m.MetricTimeToRecover, "severity", ws...), legend: "{{severity}}"})).
+		WithPanel(statPanel("MTTD by severity, all teams", "Mean time to detect (detected_at − started_at), over all teams.", unitSeconds,
+			query{expr: c.mean(m.MetricTimeToDetect, "severity", ws...), legend: "{{severity}}"})).
+		WithPanel(statPanel("Time to recover, median and p90", "Exact, over all teams, with the number of resolved incidents: one slow incident moves the p90, not the median.", unitSeconds,
+			query{expr: c.exact(0.5, m.MetricTimeToRecover, ws...), legend: "p50 {{severity}}"},
+			query{expr: c.exact(0.9, m.MetricTimeToRecover, ws...), legend: "p90 {{severity}}"},
+			query{expr: m.MetricTimeToRecover + "_count" + c.selector(ws...), legend: "incidents {{severity}}"}).
+			OverrideByRegexp("incidents .*", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}})).
+		WithPanel(statPanel("Time to detect, median and p90", "Exact, over all teams, with the number of incidents.", unitSeconds,
+			query{expr: c.exact(0.5, m.MetricTimeToDetect, ws...), legend: "p50 {{severity}}"},
+			query{expr: c.exact(0.9, m.MetricTimeToDetect, ws...), legend: "p90 {{severity}}"},
+			query{expr: m.MetricTimeToDetect + "_count" + c.selector(ws...), legend: "incidents {{severity}}"}).
+			OverrideByRegexp("incidents .*", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}})).
+		WithPanel(statPanel("MTTR and median per team", "Mean and exact median of the time to recover of each team's resolved incidents, all severities.", unitSeconds,
+			query{expr: c.mean(m.MetricTeamTimeToRecover, "team", tw...), legend: "mean {{team}}"},
+			query{expr: c.exact(0.5, m.MetricTeamTimeToRecover, tw...), legend: "median {{team}}"})).
+		WithPanel(statPanel("MTTD and median per team", "Mean and exact median of the time to detect of each team's incidents, all severities.", unitSeconds,
+			query{expr: c.mean(m.MetricTeamTimeToDetect, "team", tw...), legend: "mean {{team}}"},
+			query{expr: c.exact(0.5, m.MetricTeamTimeToDetect, tw...), legend: "median {{team}}"})).
+		WithPanel(trendPanel("MTTR and MTTD trend", "The rolling-window means over all teams as they were each day.", unitSeconds,
+			query{expr: c.mean(m.MetricTimeToRecover, "severity", ws...), legend: "MTTR {{severity}}"},
+			query{expr: c.mean(m.MetricTimeToDetect, "severity", ws...), legend: "MTTD {{severity}}"})).
 		WithPanel(trendPanel("SEV1 share and incident count", "Share of SEV1 incidents beside the number of incidents: the share can fall while outages stay.", unitPercent,
 			query{expr: c.share(m.MetricIncidents, `severity="sev1"`, tw...), legend: "SEV1 share"}).
 			WithTarget(prometheusQuery(query{expr: c.sumBy(m.MetricIncidents, "", tw...), legend: "incidents"}, "B")).
@@ -47,9 +59,9 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 			query{expr: c.sumBy(m.MetricIncidentsOpen, "severity", teamFilter, severityFilter), legend: "{{severity}}"})).
 		WithRow(dashboard.NewRowBuilder("Impact")).
 		WithPanel(statPanel("Customers affected", "Summed over the incidents of the window.", unitCount,
-			query{expr: c.count(m.MetricImpactCustomers, f...), legend: "customers"})).
+			query{expr: c.count(m.MetricImpactCustomers, tw...), legend: "customers"})).
 		WithPanel(statPanel("Failed requests", "Summed over the incidents of the window.", unitCount,
-			query{expr: c.count(m.MetricImpactFailedRequests, f...), legend: "requests"})).
+			query{expr: c.count(m.MetricImpactFailedRequests, tw...), legend: "requests"})).
 		WithPanel(statPanel("Data-loss and security incidents", "Incidents that lost data, and security incidents.", unitCount,
 			query{expr: c.count(m.MetricIncidentsDataLoss, tw...), legend: "data loss"},
 			query{expr: c.count(m.MetricSecurityIncidents, tw...), legend: "security"})).

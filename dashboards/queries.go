@@ -17,6 +17,12 @@ func (c Config) quantile(q float64, histogram, by string, matchers ...string) st
 	return fmt.Sprintf("histogram_quantile(%g, sum by (le, %s) (%s_bucket%s))", q, by, histogram, c.selector(matchers...))
 }
 
+// exact selects an exact quantile of a summary; quantiles do not
+// aggregate, so each series is shown as it is.
+func (c Config) exact(q float64, summary string, matchers ...string) string {
+	return summary + c.selector(append(matchers, fmt.Sprintf(`quantile="%g"`, q))...)
+}
+
 // sumBy sums a metric by the given labels ("" for a plain sum).
 func (c Config) sumBy(metric, by string, matchers ...string) string {
 	if by == "" {

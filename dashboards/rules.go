@@ -51,13 +51,13 @@ func (c Config) recordingRules() []Rule {
 	return []Rule{
 		{Record: RecordMTTR, Expr: c.mean(m.MetricTimeToRecover, "window, severity")},
 		{Record: RecordMTTD, Expr: c.mean(m.MetricTimeToDetect, "window, severity")},
-		{Record: RecordRecoverP90, Expr: c.quantile(0.9, m.MetricTimeToRecover, "window, severity")},
+		{Record: RecordRecoverP90, Expr: fmt.Sprintf("max by (window, severity) (%s)", c.exact(0.9, m.MetricTimeToRecover))},
 		{Record: RecordWindowMTTR, Expr: c.mean(m.MetricTimeToRecover, "window")},
 		{Record: RecordCustomerDetected, Expr: fmt.Sprintf("%s / %s",
 			c.sumBy(m.MetricIncidentsByDetection, "window", `detection="customer"`), c.sumBy(m.MetricIncidentsByDetection, "window"))},
 		{Record: RecordTeamOverdue, Expr: c.sumBy(m.MetricActionItemsOverdue, "team")},
 		{Record: RecordWindowOnTimeRatio, Expr: fmt.Sprintf("%s / %s",
-			c.sumBy(m.MetricActionItemsOnTime, "window"), c.sumBy(m.MetricActionItemCompletion+"_count", "window"))},
+			c.sumBy(m.MetricActionItemsOnTime, "window"), c.sumBy(m.MetricTeamActionItemCompletion+"_count", "window"))},
 	}
 }
 

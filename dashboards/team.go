@@ -15,10 +15,12 @@ func (c Config) team() *dashboard.DashboardBuilder {
 		WithRow(dashboard.NewRowBuilder("Incidents over the windows")).
 		WithPanel(statPanel("Incidents per window", "Incidents started in each rolling window.", unitCount,
 			query{expr: c.sumBy(m.MetricIncidents, "window", t...), legend: "{{window}}"})).
-		WithPanel(statPanel("MTTR per window", "Mean time to recover in each window.", unitSeconds,
-			query{expr: c.mean(m.MetricTimeToRecover, "window", t...), legend: "{{window}}"})).
-		WithPanel(statPanel("MTTD per window", "Mean time to detect in each window.", unitSeconds,
-			query{expr: c.mean(m.MetricTimeToDetect, "window", t...), legend: "{{window}}"})).
+		WithPanel(statPanel("MTTR per window", "Mean and exact median time to recover in each window, all severities.", unitSeconds,
+			query{expr: c.mean(m.MetricTeamTimeToRecover, "window", teamFilter), legend: "mean {{window}}"},
+			query{expr: c.exact(0.5, m.MetricTeamTimeToRecover, teamFilter), legend: "median {{window}}"})).
+		WithPanel(statPanel("MTTD per window", "Mean and exact median time to detect in each window, all severities.", unitSeconds,
+			query{expr: c.mean(m.MetricTeamTimeToDetect, "window", teamFilter), legend: "mean {{window}}"},
+			query{expr: c.exact(0.5, m.MetricTeamTimeToDetect, teamFilter), legend: "median {{window}}"})).
 		WithPanel(statPanel("Repeat incidents per window", "Incidents an open action item would have prevented.", unitCount,
 			query{expr: c.sumBy(m.MetricRepeatIncidents, "window", teamFilter), legend: "{{window}}"})).
 		WithPanel(trendPanel("Incidents by severity", "Incidents started in the window, by severity.", unitCount,

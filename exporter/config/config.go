@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	_ "time/tzdata" // period time zones on machines without a zoneinfo database
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/caarlos0/env/v11"
@@ -40,6 +41,7 @@ type Config struct {
 	WebConfigFile     string         `env:"WEB_CONFIG_FILE"`
 	MaxRequests       int            `env:"WEB_MAX_REQUESTS" envDefault:"40"`
 	ScrapeTimeout     model.Duration `env:"WEB_TIMEOUT" envDefault:"10s"`
+	Periods
 	RecordLimits
 
 	// FileSource holds the limits of the folder read from SourceDir.
@@ -56,6 +58,19 @@ type RecordLimits struct {
 	// QualityFile configures the quality rules (docs/quality.md).
 	QualityFile string `env:"QUALITY_FILE"`
 }
+
+// Periods are the settings of the calendar periods and of the detail
+// beyond the default series budget.
+type Periods struct {
+	Unit          string `env:"PERIODS" envDefault:"month"`
+	Count         int    `env:"PERIODS_COUNT" envDefault:"13"`
+	TimeZone      string `env:"PERIODS_TIMEZONE" envDefault:"UTC"`
+	ByTeam        bool   `env:"PERIODS_BY_TEAM"`
+	MetricsDetail bool   `env:"METRICS_DETAIL"`
+}
+
+// MaxPeriods bounds --periods.count, and with it the series of the periods.
+const MaxPeriods = 120
 
 // FromEnv reads the configuration from the environment, reporting every bad
 // variable at once.
@@ -115,6 +130,7 @@ func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(c.TopServices)).IntVar(&c.TopServices)
 	cmd.Flag("overdue-items.limit", "At most this many series of postmortem_action_item_overdue_seconds, the most overdue first.").
 		Default(fmt.Sprint(c.OverdueItemsLimit)).IntVar(&c.OverdueItemsLimit)
+	c.Periods.addFlags(cmd)
 	cmd.Flag("repeats.limit", "At most this many series of postmortem_repeat_incident_info, the latest repeats first.").
 		Default(fmt.Sprint(c.RepeatsLimit)).IntVar(&c.RepeatsLimit)
 	cmd.Flag("web.listen-address", "Addresses on which to expose metrics and the web interface, comma separated.").
@@ -170,6 +186,35 @@ func (l RecordLimits) Limits() (record.Limits, error) {
 	}, errors.Join(errs...)
 }
 
+func (p *Periods) addFlags(cmd *kingpin.CmdClause) {
+	cmd.Flag("periods", "Calendar unit of the `period` label: month (2026-05), week (ISO, 2026-W21) or quarter (2026-Q2).").
+		Default(p.Unit).EnumVar(&p.Unit, snapshot.PeriodUnits...)
+	cmd.Flag("periods.count", fmt.Sprintf("How many calendar periods to publish, the current one included (1..%d).", MaxPeriods)).
+		Default(fmt.Sprint(p.Count)).IntVar(&p.Count)
+	cmd.Flag("periods.timezone", "IANA time zone of the period edges, e.g. Europe/Paris.").
+		Default(p.TimeZone).StringVar(&p.TimeZone)
+	cmd.Flag("periods.by-team", "Add the team label to the period metrics (about 300 series per team with 13 months).").
+		Default(fmt.Sprint(p.ByTeam)).BoolVar(&p.ByTeam)
+	cmd.Flag("metrics.detail", "Also publish histograms per (window, severity, team) and per-team time to mitigate and completion histograms, beyond the default series budget.").
+		Default(fmt.Sprint(p.MetricsDetail)).BoolVar(&p.MetricsDetail)
+}
+
+// options checks the period settings.
+func (p *Periods) options() (snapshot.PeriodOptions, error) {
+	var errs []error
+	if !slices.Contains(snapshot.PeriodUnits, p.Unit) {
+		errs = append(errs, fmt.Errorf("periods (%sPERIODS): %q: must be one of %s", EnvPrefix, p.Unit, strings.Join(snapshot.PeriodUnits, ", ")))
+	}
+	if p.Count < 1 || p.Count > MaxPeriods {
+		errs = append(errs, fmt.Errorf("periods.count (%sPERIODS_COUNT): must be between 1 and %d, got %d", EnvPrefix, MaxPeriods, p.Count))
+	}
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil || p.TimeZone == "" || p.TimeZone == "Local" {
+		errs = append(errs, fmt.Errorf("periods.timezone (%sPERIODS_TIMEZONE): %q is not an IANA time zone name", EnvPrefix, p.TimeZone))
+	}
+	return snapshot.PeriodOptions{Unit: p.Unit, Count: p.Count, Location: loc, ByTeam: p.ByTeam}, errors.Join(errs...)
+}
+
 // EnvDatabaseURL is the database URL from the environment: the variable,
 // or the content of the file its _FILE variant names.
 func (c *Config) EnvDatabaseURL() string {
@@ -214,6 +259,10 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 	if c.RepeatsLimit < 1 {
 		errs = append(errs, fmt.Errorf("repeats.limit (%sREPEATS_LIMIT): must be at least 1, got %d", EnvPrefix, c.RepeatsLimit))
 	}
+	periods, err := c.Periods.options()
+	if err != nil {
+		errs = append(errs, err)
+	}
 	for _, d := range []struct {
 		name string
 		v    model.Duration
@@ -228,6 +277,8 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		TopServices:       c.TopServices,
 		OverdueItemsLimit: c.OverdueItemsLimit,
 		RepeatsLimit:      c.RepeatsLimit,
+		Periods:           periods,
+		Detail:            c.Periods.MetricsDetail,
 	}, errors.Join(errs...)
 }
 

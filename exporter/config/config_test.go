@@ -156,3 +156,34 @@ func TestRecordLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestPeriodSettings checks the period settings from the environment, the
+// flags that override them, and every bad one reported at once.
+func TestPeriodSettings(t *testing.T) {
+	c, err := FromEnv(map[string]string{"POSTMORTEM_PERIODS_TIMEZONE": "Europe/Paris", "POSTMORTEM_PERIODS_BY_TEAM": "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := kingpin.New("test", "")
+	c.AddFlags(app.Command("serve", "").Default())
+	if _, err := app.Parse([]string{"--periods=week", "--periods.count=4"}); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := c.SnapshotOptions(record.DefaultTaxonomy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := opts.Periods; p.Unit != "week" || p.Count != 4 || p.Location.String() != "Europe/Paris" || !p.ByTeam {
+		t.Errorf("periods = %+v, want week, 4, Europe/Paris, by team", p)
+	}
+	c, err = FromEnv(map[string]string{"POSTMORTEM_PERIODS": "fortnight", "POSTMORTEM_PERIODS_COUNT": "0", "POSTMORTEM_PERIODS_TIMEZONE": "Mars/Olympus"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.SnapshotOptions(record.DefaultTaxonomy())
+	for _, want := range []string{"POSTMORTEM_PERIODS)", "POSTMORTEM_PERIODS_COUNT", `"Mars/Olympus"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want an error mentioning %s, got %v", want, err)
+		}
+	}
+}

@@ -11,7 +11,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-// The quality bar's part of a refresh (migrations/0005_quality.sql):
+// The quality bar's part of a refresh (migrations/0006_quality.sql):
 // learnings and the time from resolution to publication come from
 // rollup_quality like the other window sums; findings from rollup_findings
 // (import stores them); unowned items and repeats are read row by row

@@ -17,10 +17,17 @@ import (
 // count every valid record exactly as the file source does.
 type refresh struct {
 	asOf    time.Time
-	plan    plan
-	b       *snapshot.Builder
-	invalid map[string]bool // ids of the invalid incidents
-	quality record.Quality
+	windows []snapshot.Window
+	periods []snapshot.Period
+	byTeam  bool // the period aggregates keep the team
+	// taxonomy codes the classifications of the recent incidents.
+	taxonomy record.Taxonomy
+	plan     plan
+	// periodPlan reads the period counts of the action items.
+	periodPlan periodPlan
+	b          *snapshot.Builder
+	invalid    map[string]bool // ids of the invalid incidents
+	quality    record.Quality
 }
 
 // reads are the queries of a refresh after findInvalid; they only read
@@ -28,6 +35,7 @@ type refresh struct {
 func (r *refresh) reads() []read {
 	reads := []read{r.countRecords}
 	reads = append(reads, r.rollupReads()...)
+	reads = append(reads, r.periodReads()...)
 	reads = append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,
 		r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addIncidentStates)
 	return append(reads, r.qualityReads()...)
@@ -272,6 +280,7 @@ func (r *refresh) recountActionItems(ctx context.Context, q pgx.Tx) (func(), err
 	return func() {
 		for _, it := range items {
 			inc, a := it.incident, it.item
+			r.recountPeriodItem(it)
 			r.b.CountActionItems(a.Team, a.Status, a.Exception != "", -1)
 			switch {
 			case r.invalid[inc.ID]:

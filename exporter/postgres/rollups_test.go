@@ -55,6 +55,9 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 			{Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
 		},
 		Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 10,
+		// Months in a zone west of UTC with DST, by team: every period
+		// series has a team to disagree on.
+		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: mustZone(t, "America/New_York"), ByTeam: true},
 	}
 	// Synthetic rows are written with COPY, not by import: they have no
 	// stored findings, so the records in memory are checked with the
@@ -83,7 +86,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 		if exp := exposition(t, got); exp != want {
 			t.Fatalf("as of %s the rollups disagree with the records:\n%s", asOf, diffLines(exp, want))
 		}
-		if !strings.Contains(want, collectors.MetricRepeatIncidents) || got.Records < 1000 {
+		if !strings.Contains(want, collectors.MetricRepeatIncidents) || !strings.Contains(want, collectors.MetricPeriodTeamTimeToRecover) || got.Records < 1000 {
 			t.Fatalf("as of %s the comparison is nearly empty: %d records", asOf, got.Records)
 		}
 	}

@@ -87,7 +87,10 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 	}
 	opts := s.Options
 	opts.Severities = tax.Severities
-	r := &refresh{asOf: asOf, plan: newPlan(asOf, opts.Windows), b: snapshot.NewBuilder(SourceName, asOf, opts), quality: s.Quality}
+	periods := opts.Periods.Periods(asOf)
+	r := &refresh{asOf: asOf, windows: opts.Windows, periods: periods, byTeam: opts.Periods.ByTeam, taxonomy: tax,
+		plan: newPlan(asOf, opts.Windows), periodPlan: newPeriodPlan(periods), b: snapshot.NewBuilder(SourceName, asOf, opts),
+		quality: s.Quality}
 	rules := record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()} // the wall clock, as for files
 	if err := r.findInvalid(ctx, tx, rules); err != nil {
 		return nil, err

@@ -49,27 +49,36 @@ func TestSameMetricsAsFiles(t *testing.T) {
 	const dir = "../../examples/postmortems"
 	imported := len(records)
 	tax := record.DefaultTaxonomy()
-	opts := snapshot.Options{
-		Windows: []snapshot.Window{
-			{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
-		},
-		Severities: tax.Severities, TopServices: 3, OverdueItemsLimit: 3,
-	}
-	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
-	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, tax)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, tax)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, got := exposition(t, fromFiles), exposition(t, fromDB)
-	if got != want {
-		t.Fatalf("postgres and files disagree:\n--- postgres\n%s\n--- files\n%s", got, want)
-	}
-	if !strings.Contains(got, collectors.MetricMTTR) || fromDB.Records != imported {
-		t.Fatalf("the comparison is empty: %d records", fromDB.Records)
+	// Months in Paris (the default shape), ISO weeks by team in Kolkata
+	// (UTC+5:30: every week starts and ends inside a UTC day), quarters.
+	for _, periods := range []snapshot.PeriodOptions{
+		{Unit: snapshot.Month, Count: 13, Location: mustZone(t, "Europe/Paris")},
+		{Unit: snapshot.Week, Count: 20, Location: mustZone(t, "Asia/Kolkata"), ByTeam: true},
+		{Unit: snapshot.Quarter, Count: 5, Location: time.UTC},
+	} {
+		opts := snapshot.Options{
+			Windows: []snapshot.Window{
+				{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
+			},
+			Severities: tax.Severities, TopServices: 3, OverdueItemsLimit: 3, Periods: periods,
+		}
+		asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
+		fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, tax)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, tax)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got := exposition(t, fromFiles), exposition(t, fromDB)
+		if got != want {
+			t.Fatalf("%s periods: postgres and files disagree:\n%s", periods.Unit, diffLines(got, want))
+		}
+		if !strings.Contains(got, collectors.MetricMTTR) || !strings.Contains(got, collectors.MetricPeriodActionItemsDue) ||
+			!strings.Contains(got, collectors.MetricPeriodTimeToRecover+`{period="`) || fromDB.Records != imported {
+			t.Fatalf("%s periods: the comparison is empty: %d records", periods.Unit, fromDB.Records)
+		}
 	}
 }
 

@@ -307,7 +307,7 @@ type qualityChecker struct {
 
 func (c *qualityChecker) add(rule, field, format string, args ...any) {
 	c.findings = append(c.findings, Problem{
-		Path: c.r.Path, Line: c.r.LineOf(field), Field: field, Rule: rule,
+		Path: c.r.Path, Line: c.r.LineOf(field), Field: field, Rule: rule, Team: c.r.Team,
 		Message: fmt.Sprintf(format, args...),
 	})
 }

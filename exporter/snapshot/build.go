@@ -16,6 +16,9 @@ type Options struct {
 	Severities        []string
 	TopServices       int // services beyond this many are summed as "other"
 	OverdueItemsLimit int // overdue items beyond this many are only counted
+	Periods           PeriodOptions
+	// Detail publishes the histograms per (window, severity, team).
+	Detail bool
 	// RepeatsLimit bounds the listed repeats; 0 is DefaultRepeatsLimit.
 	RepeatsLimit int
 }
@@ -47,6 +50,10 @@ type Builder struct {
 	overdue  overdueHeap
 	dropped  int
 	services []map[string]int // per window
+	// Every duration, per window and per period, for exact summaries.
+	periods       []Period
+	windowSamples []map[SeverityTeam]*durationSamples
+	periodSamples []map[SeverityTeam]*durationSamples
 }
 
 // NewBuilder starts an empty snapshot as of asOf.
@@ -67,9 +74,16 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 			Quality:        newQuality(),
 		},
 	}
+	b.s.Detail, b.s.PeriodsByTeam = opts.Detail, opts.Periods.ByTeam
 	for _, w := range opts.Windows {
 		b.s.Windows = append(b.s.Windows, NewWindowStats(w))
 		b.services = append(b.services, map[string]int{})
+		b.windowSamples = append(b.windowSamples, map[SeverityTeam]*durationSamples{})
+	}
+	b.periods = opts.Periods.Periods(asOf)
+	for _, p := range b.periods {
+		b.s.Periods = append(b.s.Periods, newPeriodStats(p))
+		b.periodSamples = append(b.periodSamples, map[SeverityTeam]*durationSamples{})
 	}
 	return b
 }
@@ -79,6 +93,7 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 func (b *Builder) Add(r *record.Record, repeat bool) {
 	b.CountRecords(1)
 	b.AddToWindows(r, repeat, b.s.AsOf, 1)
+	b.AddWindowDurations(r)
 	for _, a := range r.ActionItems {
 		if !a.Invalid {
 			b.AddCompletion(a, 1)
@@ -87,10 +102,12 @@ func (b *Builder) Add(r *record.Record, repeat bool) {
 	if r.StartedAt.After(b.s.AsOf) {
 		return
 	}
+	b.AddToPeriods(r, repeat)
 	b.AddIncidentState(r)
 	for _, a := range r.ActionItems {
 		if !a.Invalid {
 			b.AddActionItem(r, a)
+			b.AddItemToPeriods(a)
 			b.AddUnowned(a)
 		}
 	}
@@ -102,103 +119,6 @@ func (b *Builder) AddUnowned(a record.ActionItem) {
 	if a.Owner == "" && !a.CreatedAt.After(b.s.AsOf) && a.OpenAt(b.s.AsOf) {
 		b.s.UnownedByTeam[a.Team]++
 	}
-}
-
-// The methods below are the parts of Add, for sources that keep part of
-// the aggregates precomputed (rollups) and correct them record by record.
-// A sign of -1 takes back what a sign of 1 counted.
-
-// CountRecords adds n to the number of valid records.
-func (b *Builder) CountRecords(n int) { b.s.Records += n }
-
-// AddToWindows counts r in every window it started in, with the events
-// (detection, mitigation, resolution) that happened by eventsUntil.
-func (b *Builder) AddToWindows(r *record.Record, repeat bool, eventsUntil time.Time, sign int) {
-	for i := range b.s.Windows {
-		ws := &b.s.Windows[i]
-		if !ws.Window.Contains(r.StartedAt, b.s.AsOf) {
-			continue
-		}
-		ws.incident(SeverityTeam{r.Severity, r.Team}).add(r, eventsUntil, repeat, sign)
-		ws.ByDetection[TeamValue{r.Team, r.Detection}] += sign
-		ws.ByOrigin[TeamValue{r.Team, r.Origin}] += sign
-		if r.Resolved() && !r.ResolvedAt.After(eventsUntil) {
-			ws.ByResolution[TeamValue{r.Team, r.Resolution}] += sign
-		}
-		for _, svc := range r.Services {
-			b.services[i][svc] += sign
-		}
-	}
-}
-
-// AddCompletion counts a done action item in every window it was done in.
-func (b *Builder) AddCompletion(a record.ActionItem, sign int) {
-	if a.Status != record.ItemDone {
-		return
-	}
-	for i := range b.s.Windows {
-		ws := &b.s.Windows[i]
-		if ws.Window.Contains(a.ClosedAt, b.s.AsOf) {
-			ws.completion(a.Team).add(a, sign)
-		}
-	}
-}
-
-// AddWindowSums adds aggregates counted over a stretch of time that starts
-// span before AsOf to every window at least span long.
-func (b *Builder) AddWindowSums(span time.Duration, sums *WindowStats) {
-	for i := range b.s.Windows {
-		ws := &b.s.Windows[i]
-		if ws.Window.Length < span {
-			continue
-		}
-		for k, st := range sums.Incidents {
-			ws.incident(k).merge(st)
-		}
-		for k, c := range sums.Completion {
-			ws.completion(k).merge(c)
-		}
-		addCounts(ws.ByDetection, sums.ByDetection)
-		addCounts(ws.ByOrigin, sums.ByOrigin)
-		addCounts(ws.ByResolution, sums.ByResolution)
-		addCounts(b.services[i], sums.Services)
-	}
-}
-
-// CountActionItems adds n items of a team and status, with or without an
-// exception.
-func (b *Builder) CountActionItems(team, status string, exception bool, n int) {
-	b.s.ActionItems[TeamStatus{team, status}] += n
-	if exception {
-		b.s.Exceptions[TeamStatus{team, status}] += n
-	}
-}
-
-// AddActionItem counts an item of r by its status as of AsOf, and keeps it
-// when it is overdue.
-func (b *Builder) AddActionItem(r *record.Record, a record.ActionItem) {
-	if a.CreatedAt.After(b.s.AsOf) {
-		return
-	}
-	status := a.Status
-	if a.OpenAt(b.s.AsOf) {
-		status = record.ItemOpen
-	}
-	b.CountActionItems(a.Team, status, a.Exception != "", 1)
-	b.AddOverdue(r, a)
-}
-
-// AddOverdue counts an item of r when it was open and overdue as of AsOf.
-func (b *Builder) AddOverdue(r *record.Record, a record.ActionItem) {
-	overdueAt := a.OverdueAt()
-	if a.Due.IsZero() || !a.OpenAt(b.s.AsOf) || !b.s.AsOf.After(overdueAt) {
-		return
-	}
-	b.s.OverdueByTeam[a.Team]++
-	b.keepOverdue(OverdueItem{
-		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity,
-		Overdue: b.s.AsOf.Sub(overdueAt), Due: a.Due, URL: a.URL, IncidentURL: r.URL,
-	})
 }
 
 // keepOverdue keeps the limit most overdue items seen so far and counts
@@ -270,32 +190,14 @@ func (b *Builder) Snapshot() *Snapshot {
 		maps.DeleteFunc(ws.Incidents, func(_ SeverityTeam, st *IncidentStats) bool { return st.Count == 0 })
 		maps.DeleteFunc(ws.Completion, func(_ string, c *CompletionStats) bool { return c.Time.Count == 0 })
 	}
+	for i := range s.Windows {
+		ws := &s.Windows[i]
+		ws.BySeverity = summarize(b.windowSamples[i], bySeverity, true)
+		ws.ByTeam = summarize(b.windowSamples[i], byTeam, true)
+	}
 	fillWindowKeys(s.Windows)
+	b.finishPeriods()
 	return s
-}
-
-// AddIncidentState counts r when it is unresolved or its review pending as
-// of AsOf.
-func (b *Builder) AddIncidentState(r *record.Record) {
-	s := b.s
-	resolved := r.Resolved() && !r.ResolvedAt.After(s.AsOf)
-	if !resolved {
-		s.OpenIncidents[SeverityTeam{r.Severity, r.Team}]++
-	}
-	if r.Status == record.StatusPublished && !r.PublishedAt.After(s.AsOf) {
-		return
-	}
-	status := r.Status
-	if status == record.StatusPublished {
-		status = record.StatusInReview // published later than AsOf
-	}
-	key := TeamStatus{r.Team, status}
-	p := s.ReviewsPending[key]
-	p.Count++
-	if resolved && (p.OldestResolved.IsZero() || r.ResolvedAt.Before(p.OldestResolved)) {
-		p.OldestResolved = r.ResolvedAt
-	}
-	s.ReviewsPending[key] = p
 }
 
 // moreOverdue orders overdue items: the longer overdue first, then by id.
@@ -461,6 +363,8 @@ func fillWindowKeys(windows []WindowStats) {
 			fillKeys(w.ByDetection, other.ByDetection, zero)
 			fillKeys(w.ByOrigin, other.ByOrigin, zero)
 			fillKeys(w.ByResolution, other.ByResolution, zero)
+			fillKeys(w.BySeverity, other.BySeverity, noDurations)
+			fillKeys(w.ByTeam, other.ByTeam, noDurations)
 		}
 	}
 }

@@ -25,6 +25,13 @@ type Snapshot struct {
 	AsOf       time.Time
 	Severities []string // the taxonomy's severities, for the severity share
 	Windows    []WindowStats
+	// Periods are the calendar periods, oldest first; their aggregates
+	// carry the team only when PeriodsByTeam (the team is "" otherwise).
+	Periods       []PeriodStats
+	PeriodsByTeam bool
+	// Detail asks the collectors for the per (window, severity, team)
+	// histograms beyond the default series budget.
+	Detail bool
 
 	// Records is the number of valid records the snapshot was built from.
 	Records int
@@ -95,7 +102,45 @@ type WindowStats struct {
 	Services map[string]int
 	// Completion is keyed by team.
 	Completion map[string]*CompletionStats
+	// BySeverity and ByTeam are the exact summaries of the durations, over
+	// all teams and over all severities.
+	BySeverity map[string]*DurationSummaries
+	ByTeam     map[string]*DurationSummaries
 }
+
+// PeriodStats aggregates the incidents started, and the action items due,
+// in one calendar period. Keys hold the team "" unless PeriodsByTeam.
+type PeriodStats struct {
+	Period       Period
+	Incidents    map[SeverityTeam]int
+	Security     map[string]int // by team
+	DataLoss     map[string]int
+	Repeat       map[string]int
+	ByDetection  map[TeamValue]int
+	ByOrigin     map[TeamValue]int
+	ByResolution map[TeamValue]int
+	// BySeverity are exact summaries with quantiles; ByTeam only sums and
+	// counts (quantiles per team and month would cost more series than
+	// their few samples are worth), and only when PeriodsByTeam.
+	BySeverity map[string]*DurationSummaries
+	ByTeam     map[string]*DurationSummaries
+	// ItemsDue counts the items due in the period by outcome (the Value):
+	// ItemOnTime, ItemLate, ItemStillOpen, ItemWontDo.
+	ItemsDue     map[TeamValue]int
+	ItemsCreated map[string]int // items created in the period
+	ItemsClosed  map[string]int // items done or dropped in the period
+}
+
+// Outcomes of an action item due in a period, as of the snapshot.
+const (
+	ItemOnTime    = "on_time" // done before the end of its due day
+	ItemLate      = "late"    // done after it
+	ItemStillOpen = "open"    // not closed yet
+	ItemWontDo    = "wont_do" // closed without being done
+)
+
+// ItemOutcomes are the outcomes in the order they are published.
+var ItemOutcomes = []string{ItemOnTime, ItemLate, ItemStillOpen, ItemWontDo}
 
 // OtherService is the service label that sums the services beyond the top N.
 const OtherService = "other"

@@ -1,0 +1,113 @@
+package collectors
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+)
+
+// periodDesc is a period metric. It always has the team label, which is
+// empty unless --periods.by-team: Prometheus stores an empty label as no
+// label at all, so one descriptor serves both.
+func periodDesc(name, help string, labels ...string) *prometheus.Desc {
+	return newDesc(name, help, append(append([]string{LabelPeriod}, labels...), LabelTeam), nil)
+}
+
+var (
+	periodIncidentsDesc = periodDesc(MetricPeriodIncidents,
+		"Incidents started in the calendar period (in the configured time zone), by severity.", LabelSeverity)
+	periodClassDescs = [3]*prometheus.Desc{
+		periodDesc(MetricPeriodIncidentsByDetection, "Incidents started in the period, by who or what detected them first.", LabelDetection),
+		periodDesc(MetricPeriodIncidentsByOrigin, "Incidents started in the period, by where the fault came from.", LabelOrigin),
+		periodDesc(MetricPeriodIncidentsByResolution, "Resolved incidents started in the period, by how they were resolved.", LabelResolution),
+	}
+	periodSecurityDesc = periodDesc(MetricPeriodSecurityIncidents, "Security incidents started in the period.")
+	periodDataLossDesc = periodDesc(MetricPeriodIncidentsDataLoss, "Incidents started in the period that lost data.")
+	periodRepeatDesc   = periodDesc(MetricPeriodRepeatIncidents,
+		"Incidents started in the period that repeat an earlier incident which still had open action items when they started.")
+	periodItemsDueDesc = periodDesc(MetricPeriodActionItemsDue,
+		"Action items due in the period, by outcome as of now: done on_time (before the end of the due day), done late, still open, wont_do.", LabelOutcome)
+	periodItemsCreatedDesc = periodDesc(MetricPeriodActionItemsCreated, "Action items created in the period.")
+	periodItemsClosedDesc  = periodDesc(MetricPeriodActionItemsClosed, "Action items done or dropped (wont_do) in the period.")
+
+	periodDurationDescs = [snapshot.DurationKinds]*prometheus.Desc{
+		newDesc(MetricPeriodTimeToDetect, "Exact summary of detected_at − started_at of the incidents started in the period, by severity.",
+			[]string{LabelPeriod, LabelSeverity}, nil),
+		newDesc(MetricPeriodTimeToMitigate, "Exact summary of mitigated_at − started_at of the mitigated incidents started in the period, by severity.",
+			[]string{LabelPeriod, LabelSeverity}, nil),
+		newDesc(MetricPeriodTimeToRecover, "Exact summary of resolved_at − started_at of the resolved incidents started in the period, by severity.",
+			[]string{LabelPeriod, LabelSeverity}, nil),
+	}
+	periodTeamDurationDescs = [snapshot.DurationKinds]*prometheus.Desc{
+		newDesc(MetricPeriodTeamTimeToDetect, "Sum and count of detected_at − started_at of the incidents started in the period, by team.",
+			[]string{LabelPeriod, LabelTeam}, nil),
+		newDesc(MetricPeriodTeamTimeToMitigate, "Sum and count of mitigated_at − started_at of the mitigated incidents started in the period, by team.",
+			[]string{LabelPeriod, LabelTeam}, nil),
+		newDesc(MetricPeriodTeamTimeToRecover, "Sum and count of resolved_at − started_at of the resolved incidents started in the period, by team.",
+			[]string{LabelPeriod, LabelTeam}, nil),
+	}
+)
+
+// periodsCollector publishes the calendar periods: the trends a forum
+// reads, from the first scrape on.
+type periodsCollector struct{}
+
+func (periodsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
+	for _, p := range s.Periods {
+		name := p.Period.Name
+		send := func(d *prometheus.Desc, v int, team string, labels ...string) {
+			gauge(ch, d, float64(v), append(append([]string{name}, labels...), team)...)
+		}
+		for k, n := range p.Incidents {
+			send(periodIncidentsDesc, n, k.Team, k.Severity)
+		}
+		for i, counts := range []map[snapshot.TeamValue]int{p.ByDetection, p.ByOrigin, p.ByResolution} {
+			for k, n := range counts {
+				send(periodClassDescs[i], n, k.Team, k.Value)
+			}
+		}
+		for k, n := range p.ItemsDue {
+			send(periodItemsDueDesc, n, k.Team, k.Value)
+		}
+		for _, c := range []struct {
+			desc   *prometheus.Desc
+			counts map[string]int
+		}{{periodSecurityDesc, p.Security}, {periodDataLossDesc, p.DataLoss}, {periodRepeatDesc, p.Repeat},
+			{periodItemsCreatedDesc, p.ItemsCreated}, {periodItemsClosedDesc, p.ItemsClosed}} {
+			for team, n := range c.counts {
+				send(c.desc, n, team)
+			}
+		}
+		for sev, d := range p.BySeverity {
+			for i := range d {
+				summary(ch, periodDurationDescs[i], &d[i], name, sev)
+			}
+		}
+		for team, d := range p.ByTeam {
+			for i := range d {
+				summary(ch, periodTeamDurationDescs[i], &d[i], name, team)
+			}
+		}
+	}
+	return nil
+}
+
+// summary sends one summary in seconds. Durations are never negative: a
+// sum or quantile that is negative or not a finite number is refused, like
+// gauge refuses one, which fails the collector.
+func summary(ch chan<- prometheus.Metric, desc *prometheus.Desc, s *snapshot.Summary, labels ...string) {
+	values := []float64{s.Sum}
+	for _, v := range s.Quantiles {
+		values = append(values, v)
+	}
+	for _, v := range values {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			ch <- invalidSample{desc, fmt.Errorf("%s would hold %v: a duration is finite and never negative", series(desc, labels), v)}
+			return
+		}
+	}
+	ch <- prometheus.MustNewConstSummary(desc, s.Count, s.Sum, s.Quantiles, labels...)
+}

@@ -1,0 +1,152 @@
+package dashboards
+
+import (
+	"fmt"
+
+	"github.com/grafana/grafana-foundation-sdk/go/barchart"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	m "github.com/postmortem-exporter/postmortem-exporter/collectors"
+)
+
+// trends is the forum's month-by-month view. Its bars come from the
+// calendar periods the exporter computes from the records (the `period`
+// label), so they show the last 13 months from the first scrape on:
+// every query is an instant query of the latest values.
+//
+// $team narrows every panel. The period metrics carry a team only with
+// the exporter's --periods.by-team; without it, they are the sums over all
+// teams, match team=~".*" (All) and nothing for a single team, so a panel
+// shows its noValue text instead of passing the whole organisation off as
+// one team. The exact medians are per severity over all teams (quantiles
+// do not add up across teams): they show with Team set to All.
+func (c Config) trends() *dashboard.DashboardBuilder {
+	team := []string{teamFilter}
+	recover := periodDuration{m.MetricPeriodTimeToRecover, m.MetricPeriodTeamTimeToRecover, "recover", "resolved incidents"}
+	detect := periodDuration{m.MetricPeriodTimeToDetect, m.MetricPeriodTeamTimeToDetect, "detect", "incidents"}
+	customer := fmt.Sprintf("%s / %s", c.sumBy(m.MetricPeriodIncidentsByDetection, m.LabelPeriod, teamFilter, `detection="customer"`),
+		c.sumBy(m.MetricPeriodIncidentsByDetection, m.LabelPeriod, team...))
+	sev1 := fmt.Sprintf("%s / %s", c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, teamFilter, `severity="sev1"`),
+		c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, team...))
+	incidents := query{expr: c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, team...), legend: "incidents"}
+	return c.newDashboard("postmortem-trends", "Post-mortems: trends per month",
+		"Month by month, computed by the exporter from the records in the forum's time zone: MTTR and MTTD with their medians and sample sizes, "+
+			"the SEV1 and customer-detected shares, fault origins and resolutions, and whether the action items due each month were done.", true).
+		Time("now-1h", "now").
+		Variables(c.trendVariables()).
+		WithRow(dashboard.NewRowBuilder("Detect and recover")).
+		WithPanel(c.periodMeanPanel(recover)).
+		WithPanel(c.periodMedianPanel(recover)).
+		WithPanel(c.periodMeanPanel(detect)).
+		WithPanel(c.periodMedianPanel(detect)).
+		WithRow(dashboard.NewRowBuilder("Severity and detection")).
+		WithPanel(joinedBars("SEV1 share, with the incident count", "Share of the month's incidents that were SEV1, beside how many incidents there were: the share can fall while outages stay.",
+			unitPercent, query{expr: sev1, legend: "SEV1 share"}, incidents)).
+		WithPanel(joinedBars("Customer-detected share", "Share of the month's incidents that customers told us about first, beside the incident count.",
+			unitPercent, query{expr: customer, legend: "customer-detected"}, incidents)).
+		WithRow(dashboard.NewRowBuilder("Where faults come from, how they end")).
+		WithPanel(matrixBars("Fault origin", "Incidents started each month, by where the fault came from.", m.LabelOrigin,
+			c.sumBy(m.MetricPeriodIncidentsByOrigin, m.LabelPeriod+", "+m.LabelOrigin, team...), true)).
+		WithPanel(matrixBars("Resolution", "Resolved incidents started each month, by how they were resolved.", m.LabelResolution,
+			c.sumBy(m.MetricPeriodIncidentsByResolution, m.LabelPeriod+", "+m.LabelResolution, team...), true)).
+		WithRow(dashboard.NewRowBuilder("Action items")).
+		WithPanel(matrixBars("Action items due each month", "Items due in the month, as they stand now: done on time, done late, still open, or dropped (wont_do).", m.LabelOutcome,
+			c.sumBy(m.MetricPeriodActionItemsDue, m.LabelPeriod+", "+m.LabelOutcome, team...), true).Span(24))
+}
+
+// periodDuration names a duration's period metrics.
+type periodDuration struct {
+	bySeverity, byTeam string
+	what, counted      string
+}
+
+// periodMeanPanel shows the mean per month beside its sample size. With
+// --periods.by-team the per-team sums answer for the selected teams (all
+// severities); otherwise the per-severity sums do, for the selected
+// severities, and only with Team set to All.
+func (c Config) periodMeanPanel(d periodDuration) *barchart.PanelBuilder {
+	sum := func(metric, part string, matchers ...string) string {
+		return c.sumBy(metric+"_"+part, m.LabelPeriod, matchers...)
+	}
+	mean := func(metric string, matchers ...string) string {
+		return fmt.Sprintf("%s / %s", sum(metric, "sum", matchers...), sum(metric, "count", matchers...))
+	}
+	bySev := []string{teamFilter, severityFilter}
+	return joinedBars(fmt.Sprintf("Mean time to %s, with the number of %s", d.what, d.counted),
+		fmt.Sprintf("Mean time to %s of the %s started each month, beside how many there were: a mean of three is mostly noise.", d.what, d.counted),
+		unitSeconds,
+		query{expr: fmt.Sprintf("(%s) or (%s)", mean(d.byTeam, teamFilter), mean(d.bySeverity, bySev...)), legend: "mean"},
+		query{expr: fmt.Sprintf("%s or %s", sum(d.byTeam, "count", teamFilter), sum(d.bySeverity, "count", bySev...)), legend: "incidents"})
+}
+
+// periodMedianPanel shows the exact median per month and severity.
+func (c Config) periodMedianPanel(d periodDuration) *barchart.PanelBuilder {
+	return matrixBars(fmt.Sprintf("Median time to %s by severity, all teams", d.what),
+		fmt.Sprintf("Exact median time to %s of the %s started each month, per severity over all teams; empty for a single team, since medians do not add up across teams.", d.what, d.counted),
+		m.LabelSeverity, c.exact(0.5, d.bySeverity, teamFilter, severityFilter), false).Unit(unitSeconds)
+}
+
+// joinedBars draws one bar per query and period, side by side; the query
+// named "incidents" is a count on its own axis.
+func joinedBars(title, description, unit string, queries ...query) *barchart.PanelBuilder {
+	rename := map[string]any{}
+	exclude := map[string]any{}
+	for i, q := range queries {
+		rename["Value #"+refID(i)] = q.legend
+		exclude["Time "+fmt.Sprint(i+1)] = true
+	}
+	exclude["Time"] = true
+	b := bars(title, description, unit, queries...).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "joinByField", Options: map[string]any{"byField": m.LabelPeriod, "mode": "outer"}}).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{"excludeByName": exclude, "renameByName": rename}}).
+		WithTransformation(sortByPeriod(m.LabelPeriod))
+	for _, q := range queries {
+		if q.legend == "incidents" {
+			b = b.OverrideByName("incidents", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}, {Id: "custom.axisPlacement", Value: "right"}})
+		}
+	}
+	return b
+}
+
+// matrixBars draws one query by period and a label: a bar per value of
+// the label, stacked when the values are parts of a whole.
+func matrixBars(title, description, label, expr string, stacked bool) *barchart.PanelBuilder {
+	// groupingToMatrix names its row column "<row>\<column>".
+	rowColumn := m.LabelPeriod + `\` + label
+	b := bars(title, description, unitCount, query{expr: expr, legend: "{{" + label + "}}"}).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "groupingToMatrix", Options: map[string]any{
+			"columnField": label, "rowField": m.LabelPeriod, "valueField": "Value",
+		}}).
+		WithTransformation(sortByPeriod(rowColumn))
+	if stacked {
+		b = b.Stacking(common.StackingModeNormal)
+	}
+	return b
+}
+
+func bars(title, description, unit string, queries ...query) *barchart.PanelBuilder {
+	b := barchart.NewPanelBuilder().Title(title).Description(description).Unit(unit).Datasource(datasource).
+		Height(8).Span(12).Min(0).ShowValue(common.VisibilityModeAuto).XTickLabelRotation(-45).
+		Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom)).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone)).
+		NoValue("No data: per-team trends need the exporter's --periods.by-team")
+	for i, q := range queries {
+		q.instant = true
+		b = b.WithTarget(prometheusQuery(q, refID(i)))
+	}
+	return b
+}
+
+func sortByPeriod(field string) dashboard.DataTransformerConfig {
+	return dashboard.DataTransformerConfig{Id: "sortBy", Options: map[string]any{"sort": []map[string]any{{"field": field}}}}
+}
+
+// trendVariables are the usual variables with the window hidden: the
+// periods replace the rolling windows here.
+func (c Config) trendVariables() []cog.Builder[dashboard.VariableModel] {
+	vars := c.variables(true)
+	vars[1] = vars[1].(*dashboard.CustomVariableBuilder).Hide(dashboard.VariableHideHideVariable)
+	return vars
+}

@@ -1,0 +1,57 @@
+package dashboards_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/postmortem-exporter/postmortem-exporter/dashboards"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+)
+
+// TestTrendsShowThirteenMonthsOnFirstScrape starts the real exporter on
+// the bundled examples and a fresh Prometheus that has scraped it once:
+// every query of the trend dashboard must already answer for the last 13
+// months, 0 included, since the exporter computes the periods itself. The
+// exact medians exist only for the months with incidents of a severity,
+// so they must answer for at least one.
+func TestTrendsShowThirteenMonthsOnFirstScrape(t *testing.T) {
+	exporter := testenv.StartExporter(t, nil)
+	prom := testenv.StartPrometheus(t, testenv.PrometheusConfig{Targets: []string{exporter.Addr}})
+	prom.WaitForData(t, `up{job="postmortem"} == 1`, 30*time.Second)
+
+	d, ok := loadDashboards(t)[filepath.Base("trends.json")]
+	if !ok {
+		t.Fatalf("no trends.json in %s", filepath.Join(deployDir, dashboards.DashboardsDir))
+	}
+	queries := 0
+	for _, pr := range d.Panels {
+		if pr.Panel == nil {
+			continue
+		}
+		for _, expr := range panelQueries(pr.Panel) {
+			queries++
+			v, err := prom.Query(t, templateValues.Replace(expr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			periods := map[model.LabelValue]bool{}
+			for _, s := range v {
+				periods[s.Metric["period"]] = true
+			}
+			atLeast := 13
+			if strings.Contains(expr, `quantile="0.5"`) {
+				atLeast = 1
+			}
+			if len(periods) < atLeast || len(periods) > 13 {
+				t.Errorf("%s: %s answers for %d months, want %d to 13", *pr.Panel.Title, expr, len(periods), atLeast)
+			}
+		}
+	}
+	if queries < 10 {
+		t.Fatalf("only %d queries in the trend dashboard", queries)
+	}
+}

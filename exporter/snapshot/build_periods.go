@@ -1,0 +1,199 @@
+package snapshot
+
+import (
+	"time"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+)
+
+// AddWindowDurations keeps r's durations, with the events that happened
+// by AsOf, for the exact summaries of every window r started in.
+func (b *Builder) AddWindowDurations(r *record.Record) {
+	for i := range b.s.Windows {
+		if b.s.Windows[i].Window.Contains(r.StartedAt, b.s.AsOf) {
+			samplesOf(b.windowSamples[i], SeverityTeam{r.Severity, r.Team}).add(r, b.s.AsOf)
+		}
+	}
+}
+
+// AddToPeriods counts r, with the events that happened by AsOf, in the
+// calendar period it started in.
+func (b *Builder) AddToPeriods(r *record.Record, repeat bool) {
+	i := periodOf(b.periods, r.StartedAt)
+	if i < 0 || r.StartedAt.After(b.s.AsOf) {
+		return
+	}
+	ps, team := &b.s.Periods[i], b.periodTeam(r.Team)
+	ps.Incidents[SeverityTeam{r.Severity, team}]++
+	ps.Security[team] += boolCount(r.SecurityIncident)
+	ps.DataLoss[team] += boolCount(r.Impact.DataLoss)
+	ps.Repeat[team] += boolCount(repeat)
+	ps.ByDetection[TeamValue{team, r.Detection}]++
+	ps.ByOrigin[TeamValue{team, r.Origin}]++
+	if r.Resolved() && !r.ResolvedAt.After(b.s.AsOf) {
+		ps.ByResolution[TeamValue{team, r.Resolution}]++
+	}
+	samplesOf(b.periodSamples[i], SeverityTeam{r.Severity, team}).add(r, b.s.AsOf)
+}
+
+// Kinds of action item counts in a period.
+const (
+	PeriodItemsDue     = "due"     // by due day and outcome
+	PeriodItemsCreated = "created" // by created_at
+	PeriodItemsClosed  = "closed"  // by closed_at, done or wont_do
+)
+
+// AddItemToPeriods counts an action item, as it stood at AsOf, in the
+// period it is due in, and in those it was created and closed in.
+func (b *Builder) AddItemToPeriods(a record.ActionItem) {
+	asOf := b.s.AsOf
+	if a.CreatedAt.After(asOf) {
+		return
+	}
+	b.CountPeriodItems(b.PeriodOfDay(a.Due), PeriodItemsDue, a.Team, ItemOutcome(a, asOf), 1)
+	b.CountPeriodItems(b.PeriodOf(a.CreatedAt), PeriodItemsCreated, a.Team, "", 1)
+	if ClosedBy(a, asOf) {
+		b.CountPeriodItems(b.PeriodOf(a.ClosedAt), PeriodItemsClosed, a.Team, "", 1)
+	}
+}
+
+// CountPeriodItems adds n items of a team to period i (nothing when i is
+// -1): kind is PeriodItemsDue (with an outcome), PeriodItemsCreated or
+// PeriodItemsClosed.
+func (b *Builder) CountPeriodItems(i int, kind, team, outcome string, n int) {
+	if i < 0 {
+		return
+	}
+	ps, team := &b.s.Periods[i], b.periodTeam(team)
+	switch kind {
+	case PeriodItemsDue:
+		ps.ItemsDue[TeamValue{team, outcome}] += n
+	case PeriodItemsCreated:
+		ps.ItemsCreated[team] += n
+	case PeriodItemsClosed:
+		ps.ItemsClosed[team] += n
+	}
+}
+
+// PeriodOf returns the index of the period holding t, or -1.
+func (b *Builder) PeriodOf(t time.Time) int { return periodOf(b.periods, t) }
+
+// PeriodOfDay returns the index of the period holding a calendar day (a
+// due date), or -1.
+func (b *Builder) PeriodOfDay(day time.Time) int { return periodOfDay(b.periods, day) }
+
+// ClosedBy reports whether an item was done or dropped by t.
+func ClosedBy(a record.ActionItem, t time.Time) bool {
+	return a.Status != record.ItemOpen && !a.ClosedAt.After(t)
+}
+
+// ItemOutcome is how an item due in a period stands at t: ItemStillOpen
+// until it is closed, then ItemWontDo, ItemOnTime or ItemLate.
+func ItemOutcome(a record.ActionItem, t time.Time) string {
+	switch {
+	case !ClosedBy(a, t):
+		return ItemStillOpen
+	case a.Status == record.ItemWontDo:
+		return ItemWontDo
+	case a.ClosedAt.Before(a.OverdueAt()):
+		return ItemOnTime
+	default:
+		return ItemLate
+	}
+}
+
+// periodTeam is the team key of the period aggregates.
+func (b *Builder) periodTeam(team string) string {
+	if b.s.PeriodsByTeam {
+		return team
+	}
+	return ""
+}
+
+// finishPeriods summarizes the durations and gives every period the same
+// keys, 0 included, so that each period shows every severity, outcome and
+// value seen in any of them, and a month without incidents shows 0.
+func (b *Builder) finishPeriods() {
+	periods := b.s.Periods
+	teams := map[string]bool{}
+	if !b.s.PeriodsByTeam && len(periods) > 0 {
+		teams[""] = true
+	}
+	for i := range periods {
+		ps := &periods[i]
+		// Counts a correction brought back to 0 were never there.
+		dropZeros(ps.ItemsDue)
+		dropZeros(ps.ItemsCreated, ps.ItemsClosed)
+		ps.BySeverity = summarize(b.periodSamples[i], bySeverity, true)
+		if b.s.PeriodsByTeam {
+			ps.ByTeam = summarize(b.periodSamples[i], byTeam, false)
+		}
+		for k := range ps.Incidents {
+			teams[k.Team] = true
+		}
+		for k := range ps.ItemsDue {
+			teams[k.Team] = true
+		}
+		for _, m := range []map[string]int{ps.ItemsCreated, ps.ItemsClosed} {
+			for team := range m {
+				teams[team] = true
+			}
+		}
+	}
+	for i := range periods {
+		ps := &periods[i]
+		for team := range teams {
+			for _, sev := range b.opts.Severities {
+				ps.Incidents[SeverityTeam{sev, team}] += 0
+				fillKeys(ps.BySeverity, map[string]*DurationSummaries{sev: nil}, noDurations)
+			}
+			for _, outcome := range ItemOutcomes {
+				ps.ItemsDue[TeamValue{team, outcome}] += 0
+			}
+			for _, m := range []map[string]int{ps.Security, ps.DataLoss, ps.Repeat, ps.ItemsCreated, ps.ItemsClosed} {
+				m[team] += 0
+			}
+			if b.s.PeriodsByTeam {
+				fillKeys(ps.ByTeam, map[string]*DurationSummaries{team: nil}, noDurations)
+			}
+		}
+		for j := range periods {
+			other := &periods[j]
+			fillKeys(ps.Incidents, other.Incidents, zero)
+			fillKeys(ps.BySeverity, other.BySeverity, noDurations)
+			fillKeys(ps.ByDetection, other.ByDetection, zero)
+			fillKeys(ps.ByOrigin, other.ByOrigin, zero)
+			fillKeys(ps.ByResolution, other.ByResolution, zero)
+		}
+	}
+}
+
+func newPeriodStats(p Period) PeriodStats {
+	return PeriodStats{
+		Period: p, Incidents: map[SeverityTeam]int{},
+		Security: map[string]int{}, DataLoss: map[string]int{}, Repeat: map[string]int{},
+		ByDetection: map[TeamValue]int{}, ByOrigin: map[TeamValue]int{}, ByResolution: map[TeamValue]int{},
+		ItemsDue: map[TeamValue]int{}, ItemsCreated: map[string]int{}, ItemsClosed: map[string]int{},
+	}
+}
+
+func samplesOf(m map[SeverityTeam]*durationSamples, k SeverityTeam) *durationSamples {
+	s, ok := m[k]
+	if !ok {
+		s = &durationSamples{}
+		m[k] = s
+	}
+	return s
+}
+
+func bySeverity(k SeverityTeam) string { return k.Severity }
+func byTeam(k SeverityTeam) string     { return k.Team }
+
+// noDurations is the summaries of no incident.
+func noDurations() *DurationSummaries {
+	d := &DurationSummaries{}
+	for i := range d {
+		d[i].Quantiles = map[float64]float64{}
+	}
+	return d
+}
