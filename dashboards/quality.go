@@ -15,7 +15,7 @@ func (c Config) quality() *dashboard.DashboardBuilder {
 		WithRow(dashboard.NewRowBuilder("Findings")).
 		WithPanel(statPanel("Findings", "Findings of the quality rules on the served post-mortems; their incidents count as usual.", unitCount,
 			query{expr: c.count(m.MetricQualityFindings, teamFilter), legend: "findings"})).
-		WithPanel(statPanel("Learnings", "Learnings written in the window's post-mortems: kept and counted, never action items.", unitCount,
+		WithPanel(statPanel("Learnings", "Learnings written in the window's post-mortems: kept and counted, never action items. Per team only when the exporter runs with --metrics.detail.", unitCount,
 			query{expr: c.count(m.MetricLearnings, tw...), legend: "learnings"})).
 		WithPanel(trendPanel("Findings per rule", "Findings by rule, all selected teams.", unitCount,
 			query{expr: c.sumBy(m.MetricQualityFindings, "rule", teamFilter) + " > 0", legend: "{{rule}}"})).
@@ -29,7 +29,7 @@ func (c Config) quality() *dashboard.DashboardBuilder {
 		WithPanel(tablePanel("Which incident repeats which", "The latest repeats first; fix is done (the earlier items were all closed) or open.", unitCount,
 			query{expr: m.MetricRepeatIncidentInfo + c.selector(teamFilter)})).
 		WithRow(dashboard.NewRowBuilder("Late post-mortems")).
-		WithPanel(statPanel("Time to publish", "Mean and p90 of published_at − resolved_at for the window's published post-mortems.", unitSeconds,
+		WithPanel(statPanel("Time to publish", "Mean and p90 of published_at − resolved_at for the window's published post-mortems. Per team only when the exporter runs with --metrics.detail.", unitSeconds,
 			query{expr: c.mean(m.MetricPublicationDelay, "window", tw...), legend: "mean"},
 			query{expr: c.quantile(0.9, m.MetricPublicationDelay, "window", tw...), legend: "p90"},
 			query{expr: c.sumBy(m.MetricPublicationDelay+"_count", "window", tw...), legend: "post-mortems"})).
