@@ -15,7 +15,8 @@ import (
 // learnings and the time from resolution to publication come from
 // rollup_quality like the other window sums; findings from rollup_findings
 // (import stores them); unowned items and repeats are read row by row
-// through partial indexes that hold only such rows.
+// through partial indexes that hold only such rows (the repeats as the
+// triggers keep them in incident_facts).
 
 var publicationBuckets = len(snapshot.PublicationBuckets) + 1
 
@@ -47,20 +48,13 @@ const unownedQuery = itemColumns + `
 	  FROM action_items a JOIN incidents i ON i.id = a.incident_id
 	 WHERE a.owner = ''`
 
-// repeatsQuery reads, for each incident started in ($1, $2] that relates
-// to an earlier one (a partial index holds only those), the earlier
-// incident's action items open and closed when it started.
+// repeatsQuery reads the incidents started in ($1, $2] that repeat
+// earlier ones, with which and whether each one's fix was done, as the
+// triggers keep them in incident_facts: an index-only range of a partial
+// index that holds only the repeats.
 const repeatsQuery = `
-	SELECT f.incident_id, f.team, f.started_at, e.id,
-	       count(a.id) FILTER (WHERE a.created_at <= f.started_at AND (a.status = 'open' OR a.closed_at > f.started_at))::int,
-	       count(a.id) FILTER (WHERE a.created_at <= f.started_at AND a.status <> 'open' AND a.closed_at <= f.started_at)::int
-	  FROM incident_facts f
-	  JOIN incident_related rel ON rel.incident_id = f.incident_id
-	  JOIN incidents e ON e.id = rel.related_id AND e.started_at < f.started_at
-	  LEFT JOIN action_items a ON a.incident_id = e.id
-	 WHERE f.relating AND f.started_at > $1 AND f.started_at <= $2
-	 GROUP BY f.incident_id, f.team, f.started_at, e.id
-	 ORDER BY f.incident_id, e.id`
+	SELECT incident_id, team, started_at, repeat_of, repeat_fix_done FROM incident_facts
+	 WHERE repeat_of <> '{}' AND started_at > $1 AND started_at <= $2`
 
 // countFindings counts the stored findings per team and rule, less those
 // of invalid incidents; rules configured off are left out.
@@ -105,44 +99,36 @@ func (r *refresh) countUnowned(ctx context.Context, q pgx.Tx) (func(), error) {
 }
 
 // addRepeats reads the incidents started in the longest window that
-// relate to another, with each related incident's action items open and
-// closed when they started, and adds their repeats.
+// repeat earlier ones and adds their repeats (see snapshot.RepeatsOf).
 func (r *refresh) addRepeats(ctx context.Context, q pgx.Tx) (func(), error) {
 	longest := time.Duration(0)
 	for _, w := range r.b.Windows() {
 		longest = max(longest, w.Length)
 	}
-	type pair struct {
-		incident     *record.Record
-		earlier      string
-		open, closed int
+	type repeating struct {
+		incident *record.Record
+		earlier  []string
+		fixDone  []bool
 	}
-	pairs, err := collect(ctx, q, "repeats", repeatsQuery, []any{r.asOf.Add(-longest), r.asOf}, func(row pgx.CollectableRow) (pair, error) {
-		p := pair{incident: &record.Record{}}
-		err := row.Scan(&p.incident.ID, &p.incident.Team, &p.incident.StartedAt, &p.earlier, &p.open, &p.closed)
-		p.incident.StartedAt = p.incident.StartedAt.UTC()
-		return p, err
+	rows, err := collect(ctx, q, "repeats", repeatsQuery, []any{r.asOf.Add(-longest), r.asOf}, func(row pgx.CollectableRow) (repeating, error) {
+		rp := repeating{incident: &record.Record{}}
+		err := row.Scan(&rp.incident.ID, &rp.incident.Team, &rp.incident.StartedAt, &rp.earlier, &rp.fixDone)
+		rp.incident.StartedAt = rp.incident.StartedAt.UTC()
+		return rp, err
 	})
 	return func() {
-		byIncident := map[string][]snapshot.Repeat{}
-		records := map[string]*record.Record{}
-		var order []string
-		for _, p := range pairs {
-			if r.invalid[p.incident.ID] || r.invalid[p.earlier] {
+		for _, rp := range rows {
+			if r.invalid[rp.incident.ID] {
 				continue
 			}
-			rp, ok := snapshot.NewRepeat(p.incident, p.earlier, p.open, p.closed)
-			if !ok {
-				continue
+			var repeats []snapshot.Repeat
+			for i, earlier := range rp.earlier {
+				if !r.invalid[earlier] && i < len(rp.fixDone) {
+					repeats = append(repeats, snapshot.Repeat{Incident: rp.incident.ID, Team: rp.incident.Team, Earlier: earlier,
+						StartedAt: rp.incident.StartedAt, FixDone: rp.fixDone[i]})
+				}
 			}
-			if _, seen := records[p.incident.ID]; !seen {
-				records[p.incident.ID] = p.incident
-				order = append(order, p.incident.ID)
-			}
-			byIncident[p.incident.ID] = append(byIncident[p.incident.ID], rp)
-		}
-		for _, id := range order {
-			r.b.AddRepeats(records[id], byIncident[id])
+			r.b.AddRepeats(rp.incident, repeats)
 		}
 	}, err
 }

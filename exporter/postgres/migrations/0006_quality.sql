@@ -74,16 +74,21 @@ END $$;
 CREATE TRIGGER postmortem_findings_truncated AFTER TRUNCATE ON quality_findings
     FOR EACH STATEMENT EXECUTE FUNCTION postmortem_findings_truncated();
 
--- The facts gain what the quality rollup counts: the number of learnings,
--- the publication (for the time from resolution to publication), and
--- whether the incident relates to any other (the repeats a refresh lists
--- are read among those, by a partial index).
+-- The facts gain what the quality rollup counts: the number of learnings
+-- and the publication (for the time from resolution to publication); and
+-- the incidents this one repeats: each related incident that started
+-- earlier and had action items by then (repeat_of), and whether those
+-- were all closed then (repeat_fix_done: the fix did not work) or some
+-- still open. A refresh reads them through a partial index that holds
+-- only the repeats, with every column it needs.
 ALTER TABLE incident_facts
     ADD COLUMN learnings integer NOT NULL DEFAULT 0,
     ADD COLUMN published_at timestamptz,
-    ADD COLUMN relating boolean NOT NULL DEFAULT false;
+    ADD COLUMN repeat_of text[] NOT NULL DEFAULT '{}',
+    ADD COLUMN repeat_fix_done boolean[] NOT NULL DEFAULT '{}';
 CREATE INDEX incident_facts_published_at ON incident_facts (published_at);
-CREATE INDEX incident_facts_relating ON incident_facts (started_at) WHERE relating;
+CREATE INDEX incident_facts_repeats ON incident_facts (started_at) INCLUDE (incident_id, team, repeat_of, repeat_fix_done)
+    WHERE repeat_of <> '{}';
 
 CREATE OR REPLACE FUNCTION postmortem_refresh_facts(ids text[]) RETURNS void
 LANGUAGE sql AS $$
@@ -103,8 +108,16 @@ SELECT i.id, i.severity, i.team, i.detection, i.origin, i.resolution,
                     AND (r.related_id = i.id OR NOT EXISTS (SELECT 1 FROM incidents e WHERE e.id = r.related_id))), '{}'),
        cardinality(i.learnings),
        CASE WHEN i.status = 'published' THEN i.published_at END,
-       EXISTS (SELECT 1 FROM incident_related r WHERE r.incident_id = i.id)
-  FROM incidents i JOIN (SELECT DISTINCT unnest(ids)) AS u (id) ON i.id = u.id;
+       coalesce(rep.earlier, '{}'), coalesce(rep.fix_done, '{}')
+  FROM incidents i JOIN (SELECT DISTINCT unnest(ids)) AS u (id) ON i.id = u.id
+  LEFT JOIN LATERAL (
+      SELECT array_agg(x.earlier ORDER BY x.earlier) AS earlier, array_agg(x.open = 0 ORDER BY x.earlier) AS fix_done
+        FROM (SELECT e.id AS earlier, count(*) FILTER (WHERE a.status = 'open' OR a.closed_at > i.started_at) AS open
+                FROM incident_related r
+                JOIN incidents e ON e.id = r.related_id AND e.started_at < i.started_at
+                JOIN action_items a ON a.incident_id = e.id AND a.created_at <= i.started_at
+               WHERE r.incident_id = i.id
+               GROUP BY e.id) AS x) AS rep ON true;
 $$;
 
 -- Learnings and the time from resolution to publication per block of the
