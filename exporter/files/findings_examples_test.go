@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
@@ -29,14 +27,7 @@ type expectedFinding struct {
 // valid record (its incident core is sound) with exactly its expected
 // finding: what used to make these records invalid is now a finding.
 func TestFindingExamples(t *testing.T) {
-	data, err := os.ReadFile(findingsExpected)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var list []expectedFinding
-	if err := yaml.Unmarshal(data, &list); err != nil {
-		t.Fatal(err)
-	}
+	list := readYAMLList[expectedFinding](t, findingsExpected)
 	folder, err := Read(t.Context(), os.DirFS(findingsDir), findingsDir, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -27,18 +27,24 @@ type expectedProblem struct {
 	Code  record.Code `yaml:"code"`
 }
 
-func loadExpected(t *testing.T) map[string]expectedProblem {
+// readYAMLList reads a YAML list of T from path.
+func readYAMLList[T any](t *testing.T, path string) []T {
 	t.Helper()
-	data, err := os.ReadFile(expectedFile)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var list []expectedProblem
+	var list []T
 	if err := yaml.Unmarshal(data, &list); err != nil {
 		t.Fatal(err)
 	}
+	return list
+}
+
+func loadExpected(t *testing.T) map[string]expectedProblem {
+	t.Helper()
 	byPath := map[string]expectedProblem{}
-	for _, e := range list {
+	for _, e := range readYAMLList[expectedProblem](t, expectedFile) {
 		byPath[filepath.Join(invalidDir, e.File)] = e
 	}
 	return byPath
