@@ -46,9 +46,15 @@ var fieldNames = func() []string {
 	for _, f := range impactFields {
 		names = append(names, "impact."+f)
 	}
-	names = append(names, "services[]", "related[]", "action_items[]")
+	for _, f := range securityReviewFields {
+		names = append(names, "security_review."+f)
+	}
+	names = append(names, "services[]", "related[]", "learnings[]", "action_items[]")
 	for _, f := range itemFields {
 		names = append(names, "action_items[]."+f)
+	}
+	for _, f := range exceptionFields {
+		names = append(names, "action_items[].exception."+f)
 	}
 	return names
 }()

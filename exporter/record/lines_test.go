@@ -16,7 +16,8 @@ func TestFieldKeys(t *testing.T) {
 		ok    bool
 	}{
 		{"id", true}, {"impact.data_loss", true}, {"services[0]", true}, {"related[1023]", true},
-		{"action_items[7]", true}, {"action_items[12].closed_at", true},
+		{"action_items[7]", true}, {"action_items[12].closed_at", true}, {"action_items[2].exception.approver", true},
+		{"security_review.outcome", true}, {"learnings[3]", true},
 		{"services[1024]", false}, {"services[01]", false}, {"services[+1]", false}, {"services[-1]", false},
 		{"services[]", false}, {"services[1", false}, {"services", true}, {"nickname", false}, {"", false},
 		{"action_items[1].owner[0]", false}, {"action_items[1].nickname", false}, {"impact.key", false},

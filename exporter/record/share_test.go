@@ -12,7 +12,8 @@ func TestShareStrings(t *testing.T) {
 	r := &Record{
 		ID: "PM-1", Title: "t", Severity: "sev2", Team: "payments", Services: []string{"checkout", "ledger"},
 		Origin: "code_change", Resolution: "rollback", Detection: "automated", Status: "published",
-		ActionItems: []ActionItem{{ID: "PM-1-1", Title: "a", Owner: "alice", Team: "payments", Status: "done"}},
+		Moderator: "mo", BarRaiser: "bea", Learnings: []string{"a lesson"}, SecurityReview: &SecurityReview{By: "sec", Outcome: "no_breach"},
+		ActionItems: []ActionItem{{ID: "PM-1-1", Title: "a", Owner: "alice", Team: "payments", Status: "done", ExceptionApprover: "lead"}},
 	}
 	var seen []string
 	r.ShareStrings(func(s string) string {
@@ -20,12 +21,12 @@ func TestShareStrings(t *testing.T) {
 		return "<" + s + ">"
 	})
 	slices.Sort(seen)
-	want := []string{"alice", "automated", "checkout", "code_change", "done", "ledger", "payments", "payments", "published", "rollback", "sev2"}
+	want := []string{"alice", "automated", "bea", "checkout", "code_change", "done", "lead", "ledger", "mo", "no_breach", "payments", "payments", "published", "rollback", "sec", "sev2"}
 	if !slices.Equal(seen, want) {
 		t.Errorf("canonical saw %q, want %q", seen, want)
 	}
 	a := r.ActionItems[0]
-	if r.Team != "<payments>" || r.Services[1] != "<ledger>" || a.Owner != "<alice>" || a.Status != "<done>" || r.ID != "PM-1" || a.Title != "a" {
+	if r.Team != "<payments>" || r.Services[1] != "<ledger>" || a.Owner != "<alice>" || a.Status != "<done>" || r.SecurityReview.By != "<sec>" || r.ID != "PM-1" || a.Title != "a" || r.Learnings[0] != "a lesson" {
 		t.Errorf("after ShareStrings: %+v", r)
 	}
 }
