@@ -51,10 +51,14 @@ func heapAfterGC() uint64 {
 // TestMemoryPerRecord checks how much memory a read of a folder holds per
 // record once it is done: what `validate` holds before it prints, and what
 // the exporter keeps between refreshes (the records, for the files that
-// do not change and for edits in flight). A record with five action items
-// held 7.1 KB before its line numbers were stored compactly, half of it
-// the map of field to line; it now holds about 2.1 KB (the record 0.45 KB,
-// its items 1 KB, lines 0.25 KB, its own strings 0.3 KB). The bounds leave
+// do not change and for edits in flight). A synthetic record has five
+// action items and about five quality findings (warnings: no bar raiser,
+// published late, items too large). Before its line numbers were stored
+// compactly, a record held 7.1 KB without findings, half of it the map of
+// field to line; now 2.1 KB (the record 0.5 KB, its items 1 KB, lines 0.25
+// KB, its own strings 0.3 KB), and its findings 1.9 KB for validate (in
+// the result and in the record, 0.25 KB and a message each) and 1 KB for
+// the exporter, which keeps only what it counts of them. The bounds leave
 // room for a runtime that grows a structure differently, not for a map per
 // record.
 func TestMemoryPerRecord(t *testing.T) {
@@ -74,8 +78,8 @@ func TestMemoryPerRecord(t *testing.T) {
 			t.Fatalf("%d valid records, want %d: %v", len(res.Valid), n, res.Problems)
 		}
 		t.Logf("%d bytes per record", held)
-		if held > 3500 {
-			t.Errorf("a read holds %d bytes per record, want at most 3500", held)
+		if held > 5000 {
+			t.Errorf("a read holds %d bytes per record, want at most 5000", held)
 		}
 		runtime.KeepAlive(res)
 	})

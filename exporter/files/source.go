@@ -135,7 +135,27 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 	opts.Severities = tax.Severities
 	snap := snapshot.FromRecords(SourceName, res, asOf, opts)
 	snap.Stale = stale
+	s.trimFindings()
 	return snap, nil
+}
+
+// trimFindings keeps of the findings of the records kept for the next
+// refresh only what that refresh may use: a record checked again gets its
+// findings anew, and one served in its last valid version (edits in
+// flight) has its findings counted by team and rule, nothing more. A
+// finding's message and location take about 0.3 KB, and most records of
+// a repository older than its quality rules have a few.
+func (s *Source) trimFindings() {
+	for _, r := range s.lastValid {
+		if len(r.Findings) == 0 {
+			continue
+		}
+		counted := make([]record.Problem, len(r.Findings))
+		for i, f := range r.Findings {
+			counted[i] = record.Problem{Rule: f.Rule, Severity: f.Severity, Team: f.Team}
+		}
+		r.Findings = counted
+	}
 }
 
 // keepParsed keeps what a refresh that failed half-way parsed, so that the
