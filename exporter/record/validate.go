@@ -52,6 +52,7 @@ func Check(records []*Record, problems []Problem, rules Rules) Result {
 	}
 	sortProblems(core)
 	sortProblems(findings)
+	attachFindings(records, findings)
 	res.Problems, res.Findings = core, findings
 	return res
 }
