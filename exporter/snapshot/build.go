@@ -31,6 +31,7 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 	b := NewBuilder(source, asOf, opts)
 	for _, r := range res.Valid {
 		b.Add(r, IsRepeat(r, byID))
+		b.addToAgenda(r)
 	}
 	for _, r := range res.Invalid {
 		b.AddInvalid(r)
@@ -51,6 +52,7 @@ type Builder struct {
 	periods       []Period
 	windowSamples []map[SeverityTeam]*durationSamples
 	periodSamples []map[SeverityTeam]*durationSamples
+	agenda        agendaBuilder
 }
 
 // NewBuilder starts an empty snapshot as of asOf.
@@ -166,6 +168,7 @@ func (b *Builder) Snapshot() *Snapshot {
 	}
 	fillWindowKeys(s.Windows)
 	b.finishPeriods()
+	b.finishAgenda()
 	return s
 }
 

@@ -59,6 +59,9 @@ type Snapshot struct {
 	// Stale counts the records served in their last valid version because
 	// their file is invalid now (an edit in flight); they are in Records.
 	Stale int
+
+	// Agenda is what the forum's report lists beyond the metrics.
+	Agenda
 }
 
 // SeverityTeam keys aggregates by severity and team.
