@@ -23,8 +23,9 @@ const DueSoonDays = 14
 type Agenda struct {
 	// Listed is true when the lists below were filled.
 	Listed bool
-	// DueSoon are the open items due within DueSoonDays after AsOf and not
-	// overdue yet, the soonest first, at most Options.OverdueItemsLimit.
+	// DueSoon are the open items not overdue yet whose due day is at most
+	// DueSoonDays after AsOf's day (UTC), the soonest first, at most
+	// Options.OverdueItemsLimit.
 	DueSoon []ListedItem
 	// DueSoonDropped is how many due-soon items the limit left out.
 	DueSoonDropped int
@@ -74,7 +75,8 @@ func (b *Builder) addToAgenda(r *record.Record) {
 			s.OriginResolution[i][OriginResolution{r.Origin, r.Resolution}]++
 		}
 	}
-	horizon := s.AsOf.Add(DueSoonDays * 24 * time.Hour)
+	// Due today (and not over) up to due DueSoonDays days after today.
+	horizon := s.AsOf.UTC().Truncate(24*time.Hour).AddDate(0, 0, DueSoonDays+1)
 	for _, a := range r.ActionItems {
 		ab.titles[a.ID] = a.Title
 		if !r.StartedAt.After(s.AsOf) && a.OpenAt(s.AsOf) && a.OverdueAt().After(s.AsOf) && a.Due.Before(horizon) {
