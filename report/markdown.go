@@ -208,7 +208,7 @@ func (m *mdWriter) learnings(r *Report) {
 	m.printf("## 3. Aggregate learnings, last %s\n\n", mdText(r.Window))
 	m.printf("### Where faults came from and how they were resolved\n\n")
 	var rows [][]string
-	if r.Listed {
+	if l.Crossed {
 		m.printf("Code changes resolved by rollback are the argument for canary releases.\n\n")
 		header := []string{"Origin / resolution"}
 		for _, res := range l.Resolutions {

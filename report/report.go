@@ -33,8 +33,8 @@ type Report struct {
 	Records int      // valid records
 	Invalid int      // invalid records
 	Stale   int
-	// Listed tells whether the source filled the lists the metrics do not
-	// carry (items due soon, titles, origin by resolution).
+	// Listed tells whether the source listed the items due soon and the
+	// titles, which the metrics do not carry.
 	Listed bool
 
 	Timeliness Timeliness
@@ -121,6 +121,9 @@ type SeverityDurations struct {
 
 // Learnings is the third section: what the incidents of the window teach.
 type Learnings struct {
+	// Crossed tells whether the source counted origin by resolution;
+	// without it only OriginTot is known.
+	Crossed     bool
 	Origins     []string // rows of the cross table
 	Resolutions []string // its columns
 	// Cross[i][j] counts the resolved incidents of Origins[i] resolved by
@@ -333,8 +336,8 @@ func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats) Learnings {
 	l.Origins = sortedByCount(origins)
 	l.Resolutions = sortedByCount(resolutions)
 	var cross map[snapshot.OriginResolution]int
-	if s.Listed && i < len(s.OriginResolution) {
-		cross = s.OriginResolution[i]
+	if i < len(s.OriginResolution) {
+		l.Crossed, cross = true, s.OriginResolution[i]
 	}
 	for _, o := range l.Origins {
 		row := make([]int, len(l.Resolutions))

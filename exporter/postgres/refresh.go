@@ -36,7 +36,7 @@ func (r *refresh) reads() []read {
 	reads = append(reads, r.rollupReads()...)
 	reads = append(reads, r.periodReads()...)
 	return append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,
-		r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addIncidentStates)
+		r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addIncidentStates, r.addDueSoon)
 }
 
 // fact is a row of incident_facts: an incident as the windows count it.

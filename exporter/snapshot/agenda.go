@@ -17,11 +17,11 @@ const DueSoonDays = 14
 // the lists name, and origin crossed with resolution. Every list is
 // bounded, so the snapshot's size does not grow with the records.
 //
-// Only sources that hand every record to the snapshot (FromRecords: the
-// files) fill it; Listed says so. A source that reads rollups (PostgreSQL)
-// leaves it empty and the report says the lists are not available.
+// A source fills it when it calls Builder.ListAgenda: FromRecords (the
+// files) fills all of it; PostgreSQL, which reads rollups, lists the items
+// and their titles but not origin by resolution.
 type Agenda struct {
-	// Listed is true when the lists below were filled.
+	// Listed is true when DueSoon and Titles were filled.
 	Listed bool
 	// DueSoon are the open items not overdue yet whose due day is at most
 	// DueSoonDays after AsOf's day (UTC), the soonest first, at most
@@ -30,10 +30,11 @@ type Agenda struct {
 	// DueSoonDropped is how many due-soon items the limit left out.
 	DueSoonDropped int
 	// Titles maps the ids of the items and incidents named in
-	// OverdueItems, DueSoon and the repeats to their titles.
+	// OverdueItems and DueSoon to their titles.
 	Titles map[string]string
 	// OriginResolution counts, per window (as Windows), the incidents
-	// started in the window and resolved by AsOf, by origin and resolution.
+	// started in the window and resolved by AsOf, by origin and
+	// resolution; nil when the source does not count them.
 	OriginResolution []map[OriginResolution]int
 }
 
@@ -52,38 +53,72 @@ type OriginResolution struct{ Origin, Resolution string }
 
 // agendaBuilder collects the agenda while records are added.
 type agendaBuilder struct {
-	titles  map[string]string // every record's and item's title seen
+	titles  map[string]string // every record's and item's title seen, by FromRecords
 	dueSoon []ListedItem
 }
 
-// addToAgenda lists r's items due soon, keeps its titles and counts it by
-// origin and resolution.
-func (b *Builder) addToAgenda(r *record.Record) {
-	s, ab := b.s, &b.agenda
-	if ab.titles == nil {
-		ab.titles = map[string]string{}
+// ListAgenda says the source lists the items due soon (ListDueSoon) and
+// sets the titles; with crossed it also counts origin by resolution
+// (CountOriginResolution).
+func (b *Builder) ListAgenda(crossed bool) {
+	s := b.s
+	s.Listed = true
+	if crossed && s.OriginResolution == nil {
 		s.OriginResolution = make([]map[OriginResolution]int, len(s.Windows))
 		for i := range s.OriginResolution {
 			s.OriginResolution[i] = map[OriginResolution]int{}
 		}
 	}
-	s.Listed = true
+}
+
+// addToAgenda lists r's items due soon, keeps its titles and counts it by
+// origin and resolution.
+func (b *Builder) addToAgenda(r *record.Record) {
+	ab := &b.agenda
+	if ab.titles == nil {
+		ab.titles = map[string]string{}
+		b.ListAgenda(true)
+	}
 	ab.titles[r.ID] = r.Title
-	resolved := r.Resolved() && !r.ResolvedAt.After(s.AsOf)
+	b.CountOriginResolution(r)
+	for _, a := range r.ActionItems {
+		ab.titles[a.ID] = a.Title
+		b.ListDueSoon(r, a)
+	}
+}
+
+// CountOriginResolution counts r by origin and resolution in every window
+// it started in, when it was resolved by AsOf.
+func (b *Builder) CountOriginResolution(r *record.Record) {
+	s := b.s
+	if !r.Resolved() || r.ResolvedAt.After(s.AsOf) {
+		return
+	}
 	for i, ws := range s.Windows {
-		if resolved && ws.Window.Contains(r.StartedAt, s.AsOf) {
+		if ws.Window.Contains(r.StartedAt, s.AsOf) {
 			s.OriginResolution[i][OriginResolution{r.Origin, r.Resolution}]++
 		}
 	}
-	// Due today (and not over) up to due DueSoonDays days after today.
-	horizon := s.AsOf.UTC().Truncate(24*time.Hour).AddDate(0, 0, DueSoonDays+1)
-	for _, a := range r.ActionItems {
-		ab.titles[a.ID] = a.Title
-		if !r.StartedAt.After(s.AsOf) && a.OpenAt(s.AsOf) && a.OverdueAt().After(s.AsOf) && a.Due.Before(horizon) {
-			ab.dueSoon = append(ab.dueSoon, ListedItem{ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team,
-				Severity: r.Severity, Due: a.Due, URL: a.URL, IncidentURL: r.URL})
-		}
+}
+
+// ListDueSoon lists an item of r when, as of AsOf, it is open, not
+// overdue, and due at most DueSoonDays after AsOf's day (UTC).
+func (b *Builder) ListDueSoon(r *record.Record, a record.ActionItem) {
+	asOf := b.s.AsOf
+	_, last := DueSoonHorizon(asOf)
+	if r.StartedAt.After(asOf) || !a.OpenAt(asOf) || !a.OverdueAt().After(asOf) || a.Due.After(last) {
+		return
 	}
+	b.agenda.dueSoon = append(b.agenda.dueSoon, ListedItem{ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team,
+		Severity: r.Severity, Due: a.Due, URL: a.URL, IncidentURL: r.URL})
+}
+
+// DueSoonHorizon returns the due days ListDueSoon lists as of asOf: from
+// first to last, both included (midnight UTC).
+func DueSoonHorizon(asOf time.Time) (first, last time.Time) {
+	// Not overdue: the due day ends after asOf.
+	first = asOf.UTC().Add(-24 * time.Hour).Truncate(24 * time.Hour).Add(24 * time.Hour)
+	return first, asOf.UTC().Truncate(24*time.Hour).AddDate(0, 0, DueSoonDays)
 }
 
 // finishAgenda orders and caps the due-soon list and keeps the titles of
@@ -101,6 +136,9 @@ func (b *Builder) finishAgenda() {
 		ab.dueSoon = ab.dueSoon[:limit]
 	}
 	s.DueSoon = ab.dueSoon
+	if ab.titles == nil {
+		return // the source sets the titles
+	}
 	s.Titles = map[string]string{}
 	keep := func(id string) {
 		if t, ok := ab.titles[id]; ok {
