@@ -19,7 +19,7 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 			query{expr: c.sumBy(m.MetricActionItems, "team", teamFilter, `status="done"`), legend: "done {{team}}"})).
 		WithPanel(statPanel("Overdue items", "Open items past the end of their due day.", unitCount,
 			query{expr: c.count(m.MetricActionItemsOverdue, teamFilter), legend: "overdue"}).ColorMode("background")).
-		WithPanel(statPanel("Unowned items", "Open items written without an owner (their records are invalid).", unitCount,
+		WithPanel(statPanel("Unowned items", "Open items written without an owner: a finding (action_item_owner); their incidents still count.", unitCount,
 			query{expr: c.count(m.MetricActionItemsUnowned, teamFilter), legend: "unowned"})).
 		WithRow(dashboard.NewRowBuilder("Aging")).
 		WithPanel(tablePanel("Overdue action items", "One row per overdue item: owner, team, incident, due day and links; the value is days overdue.", unitDays,

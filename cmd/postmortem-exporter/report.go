@@ -120,7 +120,7 @@ func csvRecords(source refresh.Source, tax record.Taxonomy, asOf time.Time, logg
 					r.Shift(shift)
 				}
 			}
-			res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()})
+			res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality})
 			if len(res.Problems) > 0 {
 				logger.Warn("invalid records are left out of the CSV; `postmortem-exporter validate` lists them", "problems", len(res.Problems))
 			}
@@ -133,7 +133,7 @@ func csvRecords(source refresh.Source, tax record.Taxonomy, asOf time.Time, logg
 		}, nil
 	case *postgres.Source:
 		return func(ctx context.Context, fn func(*record.Record) error) error {
-			invalid, err := postgres.EachRecord(ctx, s.Pool, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()}, fn)
+			invalid, err := postgres.EachRecord(ctx, s.Pool, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality}, fn)
 			if invalid > 0 {
 				logger.Warn("invalid rows are left out of the CSV", "rows", invalid)
 			}
