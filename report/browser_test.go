@@ -38,6 +38,7 @@ type browserValue struct {
 	Period   string `json:"period"`
 	Team     string `json:"team"`
 	Severity string `json:"severity"`
+	Status   string `json:"status"`
 	Key      string `json:"key"`
 	Value    string `json:"value"`
 	Text     string `json:"text"`
@@ -49,7 +50,7 @@ const readPage = `(() => {
     charts[svg.id] = [...svg.querySelectorAll('rect.bar')].map(r => ({period: r.dataset.period, value: r.dataset.value}));
   }
   const cells = [...document.querySelectorAll('td[data-key]')].map(td => ({
-    period: td.parentElement.dataset.period || '', team: td.parentElement.dataset.team || '',
+    period: td.parentElement.dataset.period || '', team: td.parentElement.dataset.team || '', status: td.parentElement.dataset.status || '',
     severity: td.dataset.severity || '', key: td.dataset.key, value: td.dataset.value, text: td.textContent}));
   return {asOf: document.getElementById('as-of').getAttribute('datetime'), charts, cells};
 })()`
@@ -324,6 +325,12 @@ func checkCells(t *testing.T, page browserPage, families map[string]*dto.MetricF
 		case "overdue":
 			want = sum(series(families, collectors.MetricActionItemsOverdue, map[string]string{"team": c.Team}))
 			text = strconv.FormatFloat(want, 'f', -1, 64)
+		case "findings":
+			want = sum(series(families, collectors.MetricQualityFindings, map[string]string{"team": c.Team}))
+			text = strconv.FormatFloat(want, 'f', -1, 64)
+		case "pending":
+			want = sum(series(families, collectors.MetricReviewsPending, map[string]string{"team": c.Team, "status": c.Status}))
+			text = strconv.FormatFloat(want, 'f', -1, 64)
 		case "on-time-ratio":
 			want = sum(series(families, collectors.MetricActionItemsOnTimeRatio, map[string]string{"team": c.Team, "window": "365d"}))
 		default:
@@ -337,7 +344,8 @@ func checkCells(t *testing.T, page browserPage, families map[string]*dto.MetricF
 		}
 		checked[c.Key]++
 	}
-	for key, n := range map[string]int{"incidents": 13, "mttr": 13, "recover-median": 13 * 4, "overdue": 4, "on-time-ratio": 4} {
+	for key, n := range map[string]int{"incidents": 13, "mttr": 13, "recover-median": 13 * 4, "overdue": 4, "on-time-ratio": 4,
+		"findings": 3, "pending": 4} {
 		if checked[key] != n {
 			t.Errorf("%d cells %s checked, want %d", checked[key], key, n)
 		}

@@ -252,18 +252,90 @@ func (m *mdWriter) learnings(r *Report) {
 		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N)})
 	}
 	m.table([]string{"Team", "> Repeat incidents"}, rows, "No repeat incident.")
+
+	m.printf("#### Which incident repeats which\n\n")
+	m.printf("Incidents started in the longest window whose `related` names an earlier incident with action items: still open when it started, or all closed (the fix did not work).\n\n")
+	rows = nil
+	for _, rp := range l.RepeatList {
+		earlier := "still open"
+		if rp.FixDone {
+			earlier = "all closed"
+		}
+		rows = append(rows, []string{rp.Started, mdText(rp.Team), titled(rp.Incident, "", rp.Title), titled(rp.Earlier, "", rp.EarlierTitle), earlier})
+	}
+	m.table([]string{"Started", "Team", "Incident", "Repeats", "Earlier items"}, rows, "No incident repeats an earlier one.")
+	if l.RepeatsDropped > 0 {
+		m.printf("%d more are left out by `--repeats.limit`.\n\n", l.RepeatsDropped)
+	}
+}
+
+// titled shows an id, linked when it has an http(s) address, and its title.
+func titled(id, address, title string) string {
+	s := mdLink(id, address)
+	if title != "" {
+		s += " " + mdText(title)
+	}
+	return s
 }
 
 func (m *mdWriter) quality(r *Report) {
-	m.printf("## 4. Quality bar\n\n### Post-mortems not published yet\n\n")
-	m.printf("Age: since the oldest resolved incident among them was resolved.\n\n")
+	q := r.Quality
+	m.printf("## 4. Quality bar\n\n### Findings per team and rule\n\n")
+	header := []string{"Team"}
+	for _, rule := range q.Rules {
+		header = append(header, "> "+mdText(rule))
+	}
+	header = append(header, "> all")
 	var rows [][]string
-	for _, p := range r.Quality.Pending {
-		age := "not resolved"
-		if p.OldestAge > 0 {
-			age = formatAge(p.OldestAge)
+	for _, tf := range q.Findings {
+		row := []string{mdText(tf.Team)}
+		for _, n := range tf.Counts {
+			row = append(row, fmt.Sprint(n))
 		}
-		rows = append(rows, []string{mdText(p.Team), mdText(p.Status), fmt.Sprint(p.N), age})
+		rows = append(rows, append(row, fmt.Sprint(tf.Total)))
+	}
+	m.table(header, rows, "No finding: every record meets the bar.")
+
+	m.printf("### Post-mortems published late\n\n")
+	if q.LateListed {
+		rows = nil
+		for _, pm := range q.Late {
+			rows = append(rows, []string{pmCell(pm), mdText(pm.Team), formatAge(pm.Delay)})
+		}
+		m.table([]string{"Post-mortem", "Team", "> Published after resolution"}, rows, "No post-mortem was published late.")
+		if q.LateDropped > 0 {
+			m.printf("%d more are left out by the list's limit.\n\n", q.LateDropped)
+		}
+	} else {
+		m.printf("The %s source does not list them; their count per team is the `published_late` column above.\n\n", mdText(r.Source))
+	}
+
+	m.printf("### Post-mortems not published yet\n\n")
+	m.printf("Age: since the incident was resolved; a post-mortem is due once the incident is over.\n\n")
+	if r.Listed {
+		rows = nil
+		for _, pm := range q.Unpublished {
+			rows = append(rows, []string{pmCell(pm), mdText(pm.Team), mdText(pm.Status), ageOrOpen(pm.Age)})
+		}
+		m.table([]string{"Post-mortem", "Team", "Status", "> Age"}, rows, "Every post-mortem is published.")
+		if q.UnpublishedDropped > 0 {
+			m.printf("%d more are left out by the list's limit.\n\n", q.UnpublishedDropped)
+		}
+	}
+	rows = nil
+	for _, p := range q.Pending {
+		rows = append(rows, []string{mdText(p.Team), mdText(p.Status), fmt.Sprint(p.N), ageOrOpen(p.OldestAge)})
 	}
 	m.table([]string{"Team", "Status", "> Post-mortems", "> Oldest age"}, rows, "Every post-mortem is published.")
+}
+
+func pmCell(pm PostMortem) string {
+	return mdLink(pm.ID, pm.URL) + " (" + mdText(pm.Severity) + ")" + strings.TrimRight(" "+mdText(pm.Title), " ")
+}
+
+func ageOrOpen(age time.Duration) string {
+	if age <= 0 {
+		return "not resolved"
+	}
+	return formatAge(age)
 }

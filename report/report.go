@@ -14,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
@@ -137,6 +138,18 @@ type Learnings struct {
 	// items still open, per team.
 	Repeats      []Count
 	RepeatsTotal int
+	// RepeatList says which incident repeats which, the latest first.
+	RepeatList     []Repeat
+	RepeatsDropped int
+}
+
+// Repeat is an incident that repeats an earlier one.
+type Repeat struct {
+	Incident, Title, Team, Started string
+	Earlier, EarlierTitle          string
+	// FixDone: the earlier incident's action items were all closed when
+	// this one started (the fix did not work); otherwise some were open.
+	FixDone bool
 }
 
 // Count is a labelled count and its share of the total.
@@ -148,8 +161,36 @@ type Count struct {
 
 // Quality is the fourth section: the bar the post-mortems are held to.
 type Quality struct {
+	// Rules are the quality rules with a finding, in the catalogue's
+	// order; Findings the counts per team, as many as Rules, most first.
+	Rules         []string
+	Findings      []TeamFindings
+	FindingsTotal []int // per rule
 	// Pending are the post-mortems not published yet, per team and status.
 	Pending []Pending
+	// Unpublished lists them, the longest resolved first.
+	Unpublished        []PostMortem
+	UnpublishedDropped int
+	// Late lists the post-mortems published later than the quality bar
+	// allows, when LateListed (the source lists them).
+	LateListed  bool
+	Late        []PostMortem
+	LateDropped int
+}
+
+// TeamFindings are a team's findings per rule.
+type TeamFindings struct {
+	Team   string
+	Counts []int // as Quality.Rules
+	Total  int
+}
+
+// PostMortem is a listed incident's post-mortem.
+type PostMortem struct {
+	ID, Title, Team, Severity, Status, URL string
+	// Age is the time since resolution, 0 when not resolved; Delay the
+	// time from resolution to publication.
+	Age, Delay time.Duration
 }
 
 // Pending counts a team's post-mortems in one status and the age of the
@@ -223,7 +264,7 @@ func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats) Timeliness {
 		return ti
 	}
 	for k, n := range s.ActionItems {
-		if k.Status == "open" {
+		if k.Status == record.ItemOpen {
 			team(k.Team).Open += n
 		} else {
 			team(k.Team)
@@ -360,11 +401,43 @@ func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats) Learnings {
 		}
 	}
 	l.Repeats = counts(repeats, false)
+	for _, rp := range s.Repeats {
+		l.RepeatList = append(l.RepeatList, Repeat{Incident: rp.Incident, Title: s.Titles[rp.Incident], Team: rp.Team,
+			Started: rp.StartedAt.UTC().Format(time.DateOnly), Earlier: rp.Earlier, EarlierTitle: s.Titles[rp.Earlier], FixDone: rp.FixDone})
+	}
+	l.RepeatsDropped = s.RepeatsDropped
 	return l
 }
 
 func quality(s *snapshot.Snapshot) Quality {
-	var q Quality
+	q := Quality{LateListed: s.PublishedLate != nil, UnpublishedDropped: s.UnpublishedDropped, LateDropped: s.PublishedLateDropped}
+	byRule := map[string]int{}
+	teams := map[string]*TeamFindings{}
+	for k, n := range s.Findings {
+		if n > 0 {
+			byRule[k.Value] += n
+			teams[k.Team] = &TeamFindings{Team: k.Team}
+		}
+	}
+	q.Rules = slices.DeleteFunc(record.RuleNames(), func(rule string) bool { return byRule[rule] == 0 })
+	for rule := range byRule { // a rule outside the catalogue is shown too, last
+		if !slices.Contains(q.Rules, rule) {
+			q.Rules = append(q.Rules, rule)
+		}
+	}
+	for _, rule := range q.Rules {
+		q.FindingsTotal = append(q.FindingsTotal, byRule[rule])
+	}
+	for _, tf := range teams {
+		for _, rule := range q.Rules {
+			n := s.Findings[snapshot.TeamValue{Team: tf.Team, Value: rule}]
+			tf.Counts = append(tf.Counts, n)
+			tf.Total += n
+		}
+		q.Findings = append(q.Findings, *tf)
+	}
+	slices.SortFunc(q.Findings, func(a, b TeamFindings) int { return cmp.Or(cmp.Compare(b.Total, a.Total), cmp.Compare(a.Team, b.Team)) })
+
 	for k, p := range s.ReviewsPending {
 		if p.Count == 0 {
 			continue
@@ -378,6 +451,22 @@ func quality(s *snapshot.Snapshot) Quality {
 	slices.SortFunc(q.Pending, func(a, b Pending) int {
 		return cmp.Or(cmp.Compare(b.OldestAge, a.OldestAge), cmp.Compare(a.Team, b.Team), cmp.Compare(a.Status, b.Status))
 	})
+	postMortem := func(it snapshot.ListedIncident) PostMortem {
+		pm := PostMortem{ID: it.ID, Title: s.Titles[it.ID], Team: it.Team, Severity: it.Severity, Status: it.Status, URL: it.URL}
+		if !it.ResolvedAt.IsZero() {
+			pm.Age = s.AsOf.Sub(it.ResolvedAt)
+			if !it.PublishedAt.IsZero() {
+				pm.Delay = it.PublishedAt.Sub(it.ResolvedAt)
+			}
+		}
+		return pm
+	}
+	for _, it := range s.Unpublished {
+		q.Unpublished = append(q.Unpublished, postMortem(it))
+	}
+	for _, it := range s.PublishedLate {
+		q.Late = append(q.Late, postMortem(it))
+	}
 	return q
 }
 

@@ -36,6 +36,22 @@ type Agenda struct {
 	// started in the window and resolved by AsOf, by origin and
 	// resolution; nil when the source does not count them.
 	OriginResolution []map[OriginResolution]int
+	// Unpublished are the incidents started by AsOf whose post-mortem is
+	// not published as of AsOf, the longest resolved first (the
+	// unresolved last), at most Options.OverdueItemsLimit.
+	Unpublished        []ListedIncident
+	UnpublishedDropped int
+	// PublishedLate are the post-mortems with a published_late finding,
+	// the latest published first, at most Options.OverdueItemsLimit; nil
+	// when the source does not list them.
+	PublishedLate        []ListedIncident
+	PublishedLateDropped int
+}
+
+// ListedIncident is an incident the report lists for its post-mortem.
+type ListedIncident struct {
+	ID, Team, Severity, Status, URL string
+	ResolvedAt, PublishedAt         time.Time // zero when not
 }
 
 // ListedItem is an open action item the report lists.
@@ -53,8 +69,10 @@ type OriginResolution struct{ Origin, Resolution string }
 
 // agendaBuilder collects the agenda while records are added.
 type agendaBuilder struct {
-	titles  map[string]string // every record's and item's title seen, by FromRecords
-	dueSoon []ListedItem
+	titles      map[string]string // every record's and item's title seen, by FromRecords
+	dueSoon     []ListedItem
+	unpublished []ListedIncident
+	late        []ListedIncident
 }
 
 // ListAgenda says the source lists the items due soon (ListDueSoon) and
@@ -81,6 +99,11 @@ func (b *Builder) addToAgenda(r *record.Record) {
 	}
 	ab.titles[r.ID] = r.Title
 	b.CountOriginResolution(r)
+	b.ListUnpublished(r)
+	if slices.ContainsFunc(r.Findings, func(f record.Problem) bool { return f.Rule == record.RulePublishedLate }) &&
+		!r.PublishedAt.After(b.s.AsOf) {
+		ab.late = append(ab.late, listedIncident(r))
+	}
 	for _, a := range r.ActionItems {
 		ab.titles[a.ID] = a.Title
 		b.ListDueSoon(r, a)
@@ -113,6 +136,28 @@ func (b *Builder) ListDueSoon(r *record.Record, a record.ActionItem) {
 		Severity: r.Severity, Due: a.Due, URL: a.URL, IncidentURL: r.URL})
 }
 
+// ListUnpublished lists r when it started by AsOf and its post-mortem was
+// not published as of AsOf.
+func (b *Builder) ListUnpublished(r *record.Record) {
+	asOf := b.s.AsOf
+	if r.StartedAt.After(asOf) || r.Status == record.StatusPublished && !r.PublishedAt.After(asOf) {
+		return
+	}
+	it := listedIncident(r)
+	if it.Status == record.StatusPublished { // published after AsOf
+		it.Status, it.PublishedAt = record.StatusInReview, time.Time{}
+	}
+	if it.ResolvedAt.After(asOf) {
+		it.ResolvedAt = time.Time{}
+	}
+	b.agenda.unpublished = append(b.agenda.unpublished, it)
+}
+
+func listedIncident(r *record.Record) ListedIncident {
+	return ListedIncident{ID: r.ID, Team: r.Team, Severity: r.Severity, Status: r.Status, URL: r.URL,
+		ResolvedAt: r.ResolvedAt, PublishedAt: r.PublishedAt}
+}
+
 // DueSoonHorizon returns the due days ListDueSoon lists as of asOf: from
 // first to last, both included (midnight UTC).
 func DueSoonHorizon(asOf time.Time) (first, last time.Time) {
@@ -131,13 +176,23 @@ func (b *Builder) finishAgenda() {
 	slices.SortFunc(ab.dueSoon, func(x, y ListedItem) int {
 		return cmp.Or(x.Due.Compare(y.Due), cmp.Compare(x.ID, y.ID))
 	})
-	if limit := b.opts.OverdueItemsLimit; len(ab.dueSoon) > limit {
-		s.DueSoonDropped = len(ab.dueSoon) - limit
-		ab.dueSoon = ab.dueSoon[:limit]
-	}
-	s.DueSoon = ab.dueSoon
+	limit := b.opts.OverdueItemsLimit
+	s.DueSoon, s.DueSoonDropped = capped(ab.dueSoon, limit)
+	slices.SortFunc(ab.unpublished, func(x, y ListedIncident) int {
+		return cmp.Or(cmp.Compare(boolCount(x.ResolvedAt.IsZero()), boolCount(y.ResolvedAt.IsZero())),
+			x.ResolvedAt.Compare(y.ResolvedAt), cmp.Compare(x.ID, y.ID))
+	})
+	s.Unpublished, s.UnpublishedDropped = capped(ab.unpublished, limit)
 	if ab.titles == nil {
-		return // the source sets the titles
+		return // a source that sets the titles and lists no late post-mortem
+	}
+	// FromRecords sees the findings: it lists the late post-mortems.
+	slices.SortFunc(ab.late, func(x, y ListedIncident) int {
+		return cmp.Or(y.PublishedAt.Compare(x.PublishedAt), cmp.Compare(x.ID, y.ID))
+	})
+	s.PublishedLate, s.PublishedLateDropped = capped(ab.late, limit)
+	if s.PublishedLate == nil {
+		s.PublishedLate = []ListedIncident{}
 	}
 	s.Titles = map[string]string{}
 	keep := func(id string) {
@@ -153,5 +208,22 @@ func (b *Builder) finishAgenda() {
 		keep(it.ID)
 		keep(it.Incident)
 	}
+	for _, rp := range s.Repeats {
+		keep(rp.Incident)
+		keep(rp.Earlier)
+	}
+	for _, list := range [][]ListedIncident{s.Unpublished, s.PublishedLate} {
+		for _, it := range list {
+			keep(it.ID)
+		}
+	}
 	ab.titles = nil
+}
+
+// capped returns the first limit elements of list and how many it left out.
+func capped[T any](list []T, limit int) ([]T, int) {
+	if len(list) > limit {
+		return list[:limit], len(list) - limit
+	}
+	return list, 0
 }
