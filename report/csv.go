@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,9 @@ var csvHeader = []string{
 	"origin", "resolution", "detection",
 	"customers_affected", "failed_requests", "data_loss", "p99_latency_ms",
 	"related", "status", "published_at",
-	"owner", "created_at", "due", "closed_at", "exception",
+	"moderator", "bar_raiser", "learnings", "security_review_by", "security_review_outcome", "security_review_date",
+	"findings",
+	"owner", "created_at", "due", "closed_at", "exception", "exception_approver",
 	"source",
 }
 
@@ -36,8 +39,9 @@ const (
 	KindActionItem = "action_item"
 )
 
-// ListSeparator joins the items of a list field (services, related) in
-// one CSV cell.
+// ListSeparator joins the items of a list field (services, related,
+// findings) in one CSV cell; learnings, which are sentences, are joined
+// with line breaks.
 const ListSeparator = ";"
 
 // WriteCSV writes one row per incident, followed by one per action item
@@ -88,6 +92,11 @@ func incidentRow(r *record.Record) []string {
 		"p99_latency_ms":     strconv.FormatInt(r.Impact.P99LatencyMS, 10),
 		"related":            strings.Join(r.Related, ListSeparator), "status": r.Status,
 		"published_at": instant(r.PublishedAt), "source": r.Path,
+		"moderator": r.Moderator, "bar_raiser": r.BarRaiser, "learnings": strings.Join(r.Learnings, "\n"),
+		"findings": strings.Join(findingRules(r), ListSeparator),
+	}
+	if sr := r.SecurityReview; sr != nil {
+		f["security_review_by"], f["security_review_outcome"], f["security_review_date"] = sr.By, sr.Outcome, instant(sr.Date)
 	}
 	if r.Mitigated() {
 		f["time_to_mitigate_seconds"] = seconds(r.TimeToMitigate())
@@ -102,12 +111,23 @@ func itemRow(r *record.Record, a record.ActionItem) []string {
 	f := map[string]string{
 		"kind": KindActionItem, "id": a.ID, "incident": r.ID, "title": a.Title, "team": a.Team, "url": a.URL,
 		"status": a.Status, "owner": a.Owner, "created_at": instant(a.CreatedAt), "closed_at": instant(a.ClosedAt),
-		"exception": a.Exception, "source": r.Path,
+		"exception": a.Exception, "exception_approver": a.ExceptionApprover, "source": r.Path,
 	}
 	if !a.Due.IsZero() {
 		f["due"] = a.Due.UTC().Format(time.DateOnly)
 	}
 	return columns(f)
+}
+
+// findingRules returns the rules of r's findings in name order, a rule as
+// often as it found something.
+func findingRules(r *record.Record) []string {
+	rules := make([]string, len(r.Findings))
+	for i, f := range r.Findings {
+		rules[i] = f.Rule
+	}
+	slices.Sort(rules)
+	return rules
 }
 
 // columns orders a row's fields as the header; a column it lacks is empty.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ func TestCSVRoundTrip(t *testing.T) {
 		}
 		byKey[key] = row
 	}
-	items := 0
+	items, withFindings := 0, 0
 	for _, r := range res.Valid {
 		row := byKey[KindIncident+" "+r.ID]
 		if row == nil {
@@ -82,7 +83,18 @@ func TestCSVRoundTrip(t *testing.T) {
 			"title": r.Title, "severity": r.Severity, "team": r.Team, "url": r.URL, "origin": r.Origin,
 			"resolution": r.Resolution, "detection": r.Detection, "status": r.Status, "source": r.Path,
 			"services": strings.Join(r.Services, ";"), "related": strings.Join(r.Related, ";"),
+			"moderator": r.Moderator, "bar_raiser": r.BarRaiser, "learnings": strings.Join(r.Learnings, "\n"),
 		}
+		if sr := r.SecurityReview; sr != nil {
+			want["security_review_by"], want["security_review_outcome"] = sr.By, sr.Outcome
+		}
+		var rules []string
+		for _, f := range r.Findings {
+			rules = append(rules, f.Rule)
+		}
+		slices.Sort(rules)
+		want["findings"] = strings.Join(rules, ";")
+		withFindings += min(1, len(rules))
 		for field, v := range want {
 			if row[field] != v {
 				t.Errorf("incident %s %s = %q, want %q", r.ID, field, row[field], v)
@@ -105,7 +117,8 @@ func TestCSVRoundTrip(t *testing.T) {
 				continue
 			}
 			want := map[string]string{"incident": r.ID, "title": a.Title, "owner": a.Owner, "team": a.Team,
-				"status": a.Status, "exception": a.Exception, "url": a.URL, "due": a.Due.Format("2006-01-02")}
+				"status": a.Status, "exception": a.Exception, "exception_approver": a.ExceptionApprover, "url": a.URL,
+				"due": a.Due.Format("2006-01-02")}
 			for field, v := range want {
 				if row[field] != v {
 					t.Errorf("item %s %s = %q, want %q", a.ID, field, row[field], v)
@@ -119,6 +132,9 @@ func TestCSVRoundTrip(t *testing.T) {
 	if len(rows) != len(res.Valid)+items {
 		t.Errorf("%d rows, want %d incidents and %d items", len(rows), len(res.Valid), items)
 	}
+	if withFindings == 0 {
+		t.Error("the examples should have findings to compare")
+	}
 }
 
 // TestCSVAwkwardFields: commas, quotes and line breaks survive; a cell a
@@ -128,6 +144,8 @@ func TestCSVAwkwardFields(t *testing.T) {
 	r.Title = "Checkout \"failed\", then\nrecovered, twice"
 	r.ActionItems[0].Exception = "approved by \"cto\", see\r\nthread"
 	r.ActionItems[0].Title = "=HYPERLINK(\"http://evil\")"
+	r.SecurityReview = &record.SecurityReview{By: "dana, CISO", Outcome: "no data \"left\",\nrotated", Date: time.Date(2026, 5, 21, 0, 0, 0, 0, time.UTC)}
+	r.Learnings = []string{"retries need idempotency keys", "canaries, always"}
 	var b bytes.Buffer
 	if _, err := WriteCSV(context.Background(), &b, recordsOf([]*record.Record{r})); err != nil {
 		t.Fatal(err)
@@ -142,6 +160,12 @@ func TestCSVAwkwardFields(t *testing.T) {
 	// encoding/csv reads a quoted \r\n as \n, as spreadsheets do.
 	if want := "approved by \"cto\", see\nthread"; rows[1]["exception"] != want {
 		t.Errorf("exception = %q, want %q", rows[1]["exception"], want)
+	}
+	for field, want := range map[string]string{"security_review_by": "dana, CISO", "security_review_outcome": "no data \"left\",\nrotated",
+		"security_review_date": "2026-05-21T00:00:00Z", "learnings": "retries need idempotency keys\ncanaries, always"} {
+		if rows[0][field] != want {
+			t.Errorf("%s = %q, want %q", field, rows[0][field], want)
+		}
 	}
 	if want := "'" + r.ActionItems[0].Title; rows[1]["title"] != want {
 		t.Errorf("formula title = %q, want %q", rows[1]["title"], want)

@@ -21,12 +21,14 @@ SELECT i.id, i.source_path, i.title, i.severity, i.security_incident, i.team, i.
        i.started_at, i.detected_at, i.mitigated_at, i.resolved_at,
        i.origin, coalesce(i.resolution, ''), i.detection,
        i.customers_affected, i.failed_requests, i.data_loss, i.p99_latency_ms,
-       i.status, i.published_at,
+       i.status, i.published_at, i.moderator, i.bar_raiser, i.learnings,
+       i.security_review_by, i.security_review_outcome, i.security_review_date,
+       coalesce((SELECT array_agg(f.rule ORDER BY f.rule) FROM quality_findings f WHERE f.incident_id = i.id), '{}'),
        coalesce((SELECT array_agg(s.service ORDER BY s.service) FROM incident_services s WHERE s.incident_id = i.id), '{}'),
        coalesce((SELECT array_agg(r.related_id ORDER BY r.related_id) FROM incident_related r WHERE r.incident_id = i.id), '{}'),
        coalesce((SELECT json_agg(json_build_object('id', a.id, 'title', a.title, 'owner', a.owner, 'team', a.team,
                      'created_at', a.created_at, 'due', a.due, 'status', a.status, 'closed_at', a.closed_at,
-                     'exception', a.exception, 'url', a.url) ORDER BY a.id)
+                     'exception', a.exception, 'exception_approver', a.exception_approver, 'url', a.url) ORDER BY a.id)
                    FROM action_items a WHERE a.incident_id = i.id), '[]')
   FROM incidents i
  ORDER BY i.id`
@@ -34,8 +36,9 @@ SELECT i.id, i.source_path, i.title, i.severity, i.security_incident, i.team, i.
 // exportItem is an action item as exportQuery writes it in JSON.
 type exportItem struct {
 	ID, Title, Owner, Team, Status, Exception, URL string
+	ExceptionApprover                              string     `json:"exception_approver"`
 	CreatedAt                                      time.Time  `json:"created_at"`
-	Due                                            string     // YYYY-MM-DD
+	Due                                            string     // YYYY-MM-DD, empty for none
 	ClosedAt                                       *time.Time `json:"closed_at"`
 }
 
@@ -72,13 +75,22 @@ func EachRecord(ctx context.Context, pool *pgxpool.Pool, rules record.Rules, fn 
 // scanExport scans a row of exportQuery into a record.
 func scanExport(rows pgx.Rows) (*record.Record, error) {
 	r := &record.Record{}
-	var mitigated, resolved, published *time.Time
+	var mitigated, resolved, published, reviewed *time.Time
+	var reviewBy, reviewOutcome *string
+	var findings []string
 	var items []byte
 	if err := rows.Scan(&r.ID, &r.Path, &r.Title, &r.Severity, &r.SecurityIncident, &r.Team, &r.URL,
 		&r.StartedAt, &r.DetectedAt, &mitigated, &resolved, &r.Origin, &r.Resolution, &r.Detection,
 		&r.Impact.CustomersAffected, &r.Impact.FailedRequests, &r.Impact.DataLoss, &r.Impact.P99LatencyMS,
-		&r.Status, &published, &r.Services, &r.Related, &items); err != nil {
+		&r.Status, &published, &r.Moderator, &r.BarRaiser, &r.Learnings, &reviewBy, &reviewOutcome, &reviewed, &findings,
+		&r.Services, &r.Related, &items); err != nil {
 		return nil, err
+	}
+	if reviewBy != nil || reviewOutcome != nil || reviewed != nil {
+		r.SecurityReview = &record.SecurityReview{By: deref(reviewBy), Outcome: deref(reviewOutcome), Date: utc(reviewed)}
+	}
+	for _, rule := range findings {
+		r.Findings = append(r.Findings, record.Problem{Path: r.Path, Team: r.Team, Rule: rule})
 	}
 	r.StartedAt, r.DetectedAt = r.StartedAt.UTC(), r.DetectedAt.UTC()
 	r.MitigatedAt, r.ResolvedAt, r.PublishedAt = utc(mitigated), utc(resolved), utc(published)
@@ -87,12 +99,23 @@ func scanExport(rows pgx.Rows) (*record.Record, error) {
 		return nil, fmt.Errorf("incident %s: action items: %w", r.ID, err)
 	}
 	for _, it := range decoded {
-		due, err := time.Parse(time.DateOnly, it.Due)
-		if err != nil {
-			return nil, fmt.Errorf("incident %s: action item %s: due: %w", r.ID, it.ID, err)
+		var due time.Time
+		if it.Due != "" {
+			var err error
+			if due, err = time.Parse(time.DateOnly, it.Due); err != nil {
+				return nil, fmt.Errorf("incident %s: action item %s: due: %w", r.ID, it.ID, err)
+			}
 		}
 		r.ActionItems = append(r.ActionItems, record.ActionItem{ID: it.ID, Title: it.Title, Owner: it.Owner, Team: it.Team,
-			CreatedAt: it.CreatedAt.UTC(), Due: due, Status: it.Status, ClosedAt: utc(it.ClosedAt), Exception: it.Exception, URL: it.URL})
+			CreatedAt: it.CreatedAt.UTC(), Due: due, Status: it.Status, ClosedAt: utc(it.ClosedAt),
+			Exception: it.Exception, ExceptionApprover: it.ExceptionApprover, URL: it.URL})
 	}
 	return r, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

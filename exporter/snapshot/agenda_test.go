@@ -80,3 +80,41 @@ func TestAgendaNotListedByBuilder(t *testing.T) {
 		t.Errorf("agenda %+v, want none", s.Agenda)
 	}
 }
+
+// TestAgendaPostMortems lists the post-mortems not published as of the
+// snapshot's instant (the longest resolved first, the unresolved last)
+// and those with a published_late finding.
+func TestAgendaPostMortems(t *testing.T) {
+	pm := func(id, status string, resolvedAgo time.Duration) *record.Record {
+		r := incident(id, "a", asOf.Add(-30*24*time.Hour))
+		r.Status = status
+		if resolvedAgo > 0 {
+			r.Resolution, r.ResolvedAt = "other", asOf.Add(-resolvedAgo)
+		}
+		if status == record.StatusPublished {
+			r.PublishedAt = asOf.Add(-time.Hour)
+		}
+		return r
+	}
+	late := pm("late", record.StatusPublished, 20*24*time.Hour)
+	late.Findings = []record.Problem{{Path: "late.md", Rule: record.RulePublishedLate}}
+	publishedLater := pm("published-later", record.StatusPublished, 2*24*time.Hour)
+	publishedLater.PublishedAt = asOf.Add(time.Hour) // after the snapshot's instant: still in review then
+	s := build([]*record.Record{
+		pm("draft-open", record.StatusDraft, 0),
+		pm("review-old", record.StatusInReview, 9*24*time.Hour),
+		pm("draft-new", record.StatusDraft, 24*time.Hour),
+		publishedLater, late, pm("on-time", record.StatusPublished, 3*24*time.Hour),
+	}, Options{OverdueItemsLimit: 10})
+	var got []string
+	for _, it := range s.Unpublished {
+		got = append(got, it.ID+":"+it.Status)
+	}
+	want := "[review-old:in_review published-later:in_review draft-new:draft draft-open:draft]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("unpublished %v, want %s", got, want)
+	}
+	if len(s.PublishedLate) != 1 || s.PublishedLate[0].ID != "late" || !s.PublishedLate[0].PublishedAt.Equal(late.PublishedAt) {
+		t.Errorf("published late %+v, want the one with the finding", s.PublishedLate)
+	}
+}
