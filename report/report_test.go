@@ -66,28 +66,38 @@ func examplesReport(t *testing.T) *Report {
 //   - Overdue (open, due day ended before June 1): identity PM-2026-034-1
 //     (due 05-25); payments PM-2026-031-1 (05-29); platform PM-2026-020-2
 //     (02-15: overdue since Feb 16, 13+31+30+31 = 105 days); search
-//     PM-2026-032-1 and -2 (05-28, 05-29): 1, 1, 1, 2.
-//   - Done in 365d and on time: identity 040-1, 028-1 both on time 2/2;
-//     payments 061-1, 029-1, 031-3 on time, 027-1 late (05-06 after 04-28)
-//     3/4 = 75%; platform 4/4; search 049-1 on time, 010-1 late (02-24
-//     after 02-17) 1/2 = 50%. 027-2 is wont_do, not done.
-//   - Due within 14 days and not overdue: 034-2 (06-05), 031-2 (06-10),
-//     033-2 (06-12); 033-3 (08-31) is later.
-//   - 2026-05: 8 incidents started (030, 034, 029, 031, 035, 033, 032,
-//     036), 3 sev1 (034, 029, 033) = 37.5% shown 38%; customer-detected
-//     029, 032, 036 = 3. MTTR over the 6 resolved: 2400 + 32400 + 15000 +
-//     4080 + 12000 + 18000 = 83880 s / 6 = 13980 s = 3h 53m; MTTD over 8:
-//     300 + 6600 + 3300 + 420 + 900 + 240 + 9600 + 1500 = 22860 / 8 =
-//     2857.5 s = 48m. sev1 recover 32400, 15000, 12000: median 15000 s =
-//     4h 10m, mean 19800 s = 5h 30m.
+//     PM-2026-032-1 and -2 (05-28, 05-29): 1, 1, 1, 2. Open: platform
+//     020-2, 033-2, 033-3, 038-1 = 4.
+//   - Done in 365d and on time: identity 040-1, 028-1, 026-1 (05-20, due
+//     05-25), 026-2 (05-28, due 05-29) all on time 4/4; payments 061-1,
+//     029-1, 031-3 on time, 027-1 late (05-06 after 04-28) 3/4 = 75%;
+//     platform 4/4; search 049-1 on time, 010-1 late (02-24 after 02-17)
+//     1/2 = 50%. 027-2 is wont_do, not done.
+//   - Due within 14 days and not overdue: 034-2 (06-05), 031-2 and 038-1
+//     (06-10), 033-2 (06-12); 033-3 (08-31) is later.
+//   - 2026-05: 11 incidents started (026, 030, 034, 029, 031, 037, 035,
+//     033, 038, 032, 036), 3 sev1 (034, 029, 033) = 27%; customer-detected
+//     026, 029, 032, 036 = 4 = 36%. MTTR over the 9 resolved: 7200 + 2400
+//     + 32400 + 15000 + 4080 + 7500 + 12000 + 4200 + 18000 = 102780 s / 9 =
+//     11420 s = 3h 10m; MTTD over 11: 1500 + 300 + 6600 + 3300 + 420 +
+//     6000 + 900 + 240 + 360 + 9600 + 1500 = 30720 / 11 = 2792.7 s = 47m.
+//     sev1 recover 32400, 15000, 12000: median 15000 s = 4h 10m, mean
+//     19800 s = 5h 30m; sev2 recover 4080, 7500, 4200: median 4200 s =
+//     1h 10m, mean 5260 s = 1h 28m.
 //   - Origin by resolution, 365d: code_change by rollback 040, 029, 031,
-//     010 = 4, fix_forward 028, not resolved 036: 6 in all.
-//   - Repeat: PM-2026-036 (search) names PM-2026-032, whose items were
-//     open when it started; PM-2026-029 names 027, whose items were all
-//     closed by then, so it is none.
-//   - Pending: identity in_review 034, resolved 05-18 07:40: 13d; search
-//     in_review 032, resolved 05-25 14:15: 6d; drafts 035 and 036 are
-//     not resolved.
+//     010 = 4, fix_forward 028, 037 = 2, not resolved 036: 7 in all.
+//   - Repeats: PM-2026-036 (search) names PM-2026-032, whose items were
+//     open when it started: the one counted repeat. PM-2026-038 names
+//     PM-2025-055 (its item done 2025-10-30) and PM-2026-029 names 027
+//     (its items closed by 05-06): repeats after the fix.
+//   - Findings: identity bar_raiser 040 and 030, action_item_habitual and
+//     published_late 026, action_item_size and security_review 034 = 6;
+//     payments action_item_size 031, action_item_count 037 (a published
+//     sev2 with no item) = 2; platform action_item_size 020 = 1.
+//   - Published late: 026 resolved 05-03 09:00, published 05-18 09:00 =
+//     15d. Not published: identity in_review 034, resolved 05-18 07:40:
+//     13d; search in_review 032, resolved 05-25 14:15: 6d; drafts 035 and
+//     036 are not resolved.
 func TestMarkdownGolden(t *testing.T) {
 	var got bytes.Buffer
 	if err := WriteMarkdown(&got, examplesReport(t)); err != nil {
