@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -99,6 +102,7 @@ func TestBrowserReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", screenshotPath)
+	checkPrint(t, tab)
 
 	// The console listener does hear errors: a page that logs one is seen.
 	if err := chromedp.Do(tab, chromedp.Navigate(`data:text/html,<script>console.error("probe")</script>`)); err != nil {
@@ -120,6 +124,37 @@ func TestBrowserReport(t *testing.T) {
 	checkCharts(t, page, metrics)
 	checkCells(t, page, metrics)
 }
+
+// checkPrint prints the page as the browser's print dialog would, at the
+// page size its CSS asks for: A4 portrait (595 × 842 points), the
+// examples on a few pages. The PDF is left beside the screenshot.
+func checkPrint(t *testing.T, tab context.Context) {
+	t.Helper()
+	pdf, err := chromedp.Run(tab, func(ctx context.Context, target *chromedp.Target) ([]byte, error) {
+		res, err := cdp.Call(ctx, target, cdppage.PrintToPDF, cdppage.PrintToPDFParams{PreferCSSPageSize: ptr(true)})
+		return res.Data, err
+	})
+	if err != nil {
+		t.Fatalf("print: %v", err)
+	}
+	out := filepath.Join(filepath.Dir(screenshotPath), "report.pdf")
+	if err := os.WriteFile(out, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	boxes := regexp.MustCompile(`/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]`).FindAllSubmatch(pdf, -1)
+	if len(boxes) == 0 || len(boxes) > 6 {
+		t.Fatalf("%s has %d pages, want 1 to 6", out, len(boxes))
+	}
+	for _, b := range boxes {
+		w, _ := strconv.ParseFloat(string(b[1]), 64)
+		h, _ := strconv.ParseFloat(string(b[2]), 64)
+		if math.Abs(w-595.3) > 1 || math.Abs(h-841.9) > 1 {
+			t.Errorf("%s has a page of %v × %v points, want A4 portrait (595 × 842)", out, w, h)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // consoleLog collects the errors and warnings a tab logs.
 type consoleLog struct {
