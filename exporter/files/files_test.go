@@ -1,6 +1,7 @@
 package files
 
 import (
+	"regexp"
 	"testing"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
@@ -71,5 +72,36 @@ func TestParseProblems(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestConflictMarker checks the scan for a merge conflict finds what the
+// regular expression it replaced, (?m)^<<<<<<<( |\r?$), finds: on every
+// text of up to five pieces of the marker, a '<' too few or too many, blanks
+// and line ends.
+func TestConflictMarker(t *testing.T) {
+	want := regexp.MustCompile(`(?m)^<<<<<<<( |\r?$)`)
+	pieces := []string{"<<<<<<<", "<<<<<<", "<", " ", "\r", "\n", "x"}
+	var texts func(prefix string, n int)
+	checked := 0
+	texts = func(prefix string, n int) {
+		at := -1
+		if loc := want.FindStringIndex(prefix); loc != nil {
+			at = loc[0]
+		}
+		if got := conflictMarker([]byte(prefix)); got != at {
+			t.Fatalf("conflictMarker(%q) = %d, want %d", prefix, got, at)
+		}
+		checked++
+		if n == 0 {
+			return
+		}
+		for _, p := range pieces {
+			texts(prefix+p, n-1)
+		}
+	}
+	texts("", 5)
+	if checked < 10000 {
+		t.Fatalf("only %d texts checked", checked)
 	}
 }

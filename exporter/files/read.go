@@ -173,8 +173,12 @@ func (f *Folder) readRecords(ctx context.Context, fsys fs.FS, prefix string, fil
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		wg.Go(func() {
+			shared := stringPool{}
 			for i := int(next.Add(1) - 1); i < len(files) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
 				results[i] = readRecord(ctx, fsys, files[i], path.Join(prefix, files[i]), limit, parse)
+				if r := results[i].record; r != nil {
+					r.ShareStrings(shared.canonical)
+				}
 			}
 		})
 	}
@@ -192,6 +196,19 @@ func (f *Folder) readRecords(ctx context.Context, fsys fs.FS, prefix string, fil
 		f.Problems = append(f.Problems, res.problems...)
 	}
 	return nil
+}
+
+// stringPool holds one copy of each string it was given.
+type stringPool map[string]string
+
+// canonical returns the pool's copy of s, which becomes s's first copy.
+func (p stringPool) canonical(s string) string {
+	if c, ok := p[s]; ok {
+		return c
+	}
+	c := strings.Clone(s) // not a piece of a larger string, which it would keep
+	p[c] = c
+	return c
 }
 
 // readRecord reads and parses the file p, named name in messages.
@@ -288,7 +305,9 @@ func readFile(ctx context.Context, fsys fs.FS, p string, limit int64) ([]byte, e
 }
 
 // readLimited checks the size before reading, and reads at most one byte
-// more than limit in case the file grows meanwhile.
+// more than limit in case the file grows meanwhile. The file is read into
+// a buffer of its size (plus the byte that sees the end): io.ReadAll would
+// grow one from 512 bytes, twice the garbage on a folder of small files.
 func readLimited(fsys fs.FS, p string, limit int64) ([]byte, error) {
 	file, err := fsys.Open(p)
 	if err != nil {
@@ -304,7 +323,7 @@ func readLimited(fsys fs.FS, p string, limit int64) ([]byte, error) {
 	case info.Size() > limit:
 		return nil, &tooLargeError{size: info.Size(), limit: limit}
 	}
-	data, err := io.ReadAll(io.LimitReader(file, limit+1))
+	data, err := readAll(io.LimitReader(file, limit+1), info.Size()+1)
 	if err != nil {
 		return nil, err
 	}
@@ -312,4 +331,23 @@ func readLimited(fsys fs.FS, p string, limit int64) ([]byte, error) {
 		return nil, &tooLargeError{size: -1, limit: limit}
 	}
 	return data, nil
+}
+
+// readAll reads r to its end into a buffer of size bytes, grown only if r
+// holds more.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	data := make([]byte, 0, size)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if errors.Is(err, io.EOF) {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }

@@ -102,7 +102,8 @@ func (s *Source) Name() string { return SourceName }
 func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	parser := &reusingParser{last: s.parsed, lastShift: s.lastShift, next: map[string]parsedFile{}, reused: map[*record.Record]bool{}}
+	parser := &reusingParser{last: s.parsed, lastShift: s.lastShift, // sized as the last refresh found the folder
+		next: make(map[string]parsedFile, len(s.parsed)), reused: make(map[*record.Record]bool, len(s.parsed))}
 	var folder *Folder
 	var err error
 	if s.FS == nil {
@@ -134,7 +135,40 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 	opts.Severities = tax.Severities
 	snap := snapshot.FromRecords(SourceName, res, asOf, opts)
 	snap.Stale = stale
+	s.trimFindings()
 	return snap, nil
+}
+
+// trimFindings keeps of the findings of the records kept for the next
+// refresh only what that refresh may use: a record checked again gets its
+// findings anew, and one served in its last valid version (edits in
+// flight) has its findings counted by team and rule, nothing more. A
+// finding's message and location take about 0.3 KB, most records of a
+// repository older than its quality rules have a few, and a record's
+// findings are a part of the refresh's list of all findings
+// (record.Check), which a kept record would keep whole.
+func (s *Source) trimFindings() {
+	for _, r := range s.lastValid {
+		trimFindings(r)
+	}
+	for name, p := range s.parsed { // the records parsed that are invalid
+		if s.lastValid[name] != p.record {
+			trimFindings(p.record)
+		}
+	}
+}
+
+// trimFindings keeps of r's findings their rule, severity and team, in a
+// list of r's own.
+func trimFindings(r *record.Record) {
+	if len(r.Findings) == 0 {
+		return
+	}
+	counted := make([]record.Problem, len(r.Findings))
+	for i, f := range r.Findings {
+		counted[i] = record.Problem{Rule: f.Rule, Severity: f.Severity, Team: f.Team}
+	}
+	r.Findings = counted
 }
 
 // keepParsed keeps what a refresh that failed half-way parsed, so that the

@@ -26,6 +26,7 @@ func Decode(doc *yaml.Node, path string, lineOffset int) (*Record, []Problem) {
 		r.Line = lineOffset // a front matter record starts at its opening '---'
 	}
 	d.rec = r
+	defer r.lines.compact()
 	if node.Kind != yaml.MappingNode {
 		d.add(node, "document", CodeMalformed, "expected a mapping of fields, got %s", kindName(node))
 		return r, d.problems

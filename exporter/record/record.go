@@ -2,10 +2,7 @@
 // rules that make a record valid.
 package record
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // Record is one incident post-mortem with its action items.
 type Record struct {
@@ -46,9 +43,9 @@ type Record struct {
 	// by Check (import stores them with the record).
 	Findings []Problem
 
-	// lines maps a field path (e.g. "resolved_at" or "action_items[1].owner")
-	// to the line it was written on.
-	lines map[string]int
+	// lines holds the line each field path (e.g. "resolved_at" or
+	// "action_items[1].owner") was written on.
+	lines lineTable
 }
 
 // Impact is what the incident cost users.
@@ -123,29 +120,6 @@ func (r *Record) TimeToRecover() float64 { return Seconds(r.StartedAt, r.Resolve
 // back out of the rollups may hold 8,000 (resolved in 9999).
 func Seconds(from, to time.Time) float64 {
 	return float64(to.Unix()-from.Unix()) + float64(to.Nanosecond()-from.Nanosecond())/1e9
-}
-
-// LineOf returns the line a field was written on. For an absent field it
-// falls back to its parent (an action item), then to the record's own line.
-func (r *Record) LineOf(field string) int {
-	for {
-		if l, ok := r.lines[field]; ok {
-			return l
-		}
-		i := strings.LastIndexByte(field, '.')
-		if i < 0 {
-			return r.Line
-		}
-		field = field[:i]
-	}
-}
-
-// SetLine records the line a field was written on.
-func (r *Record) SetLine(field string, line int) {
-	if r.lines == nil {
-		r.lines = map[string]int{}
-	}
-	r.lines[field] = line
 }
 
 // OverdueAt is the instant an item becomes overdue: the end of its due day.

@@ -52,6 +52,7 @@ func Check(records []*Record, problems []Problem, rules Rules) Result {
 	}
 	sortProblems(core)
 	sortProblems(findings)
+	attachFindings(records, findings)
 	res.Problems, res.Findings = core, findings
 	return res
 }
@@ -137,8 +138,7 @@ func (v *validator) add(field string, code Code, format string, args ...any) {
 
 // has reports whether the field was written at all (possibly unparsable).
 func (v *validator) has(field string) bool {
-	_, ok := v.r.lines[field]
-	return ok
+	return v.r.wrote(field)
 }
 
 func (v *validator) enum(field, value string, allowed []string) {
@@ -172,8 +172,12 @@ func checkSet(records []*Record) []Problem {
 	add := func(r *Record, field string, code Code, format string, args ...any) {
 		problems = append(problems, Problem{Path: r.Path, Line: r.LineOf(field), Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 	}
-	incidents := map[string]*Record{}
-	items := map[string]*Record{}
+	n := 0
+	for _, r := range records {
+		n += len(r.ActionItems)
+	}
+	incidents := make(map[string]*Record, len(records)) // sized once: 100,000 records hold 500,000 items
+	items := make(map[string]*Record, n)
 	for _, r := range records {
 		if r.ID != "" {
 			if first, dup := incidents[r.ID]; dup {
