@@ -17,7 +17,7 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 	noneDone := "No item done in the window"
 	return c.newDashboard(uidActionItems, "Post-mortems: action items",
 		"Open, overdue and done action items per team, the overdue items with their owners, and how long items take.", varWindow|varTeam).
-		WithRow(dashboard.NewRowBuilder("Per team, "+asOfNow)).
+		WithRow(dashboard.NewRowBuilder("Per team, " + asOfNow)).
 		WithPanel(trendPanel("Open, overdue and done per team", "Action items by status, "+asOfNow+" at each point of the graph (the counts are not windowed).", unitCount,
 			query{expr: c.sumBy(m.MetricActionItems, "team", teamFilter, `status="open"`), legend: "open {{team}}"},
 			query{expr: c.sumBy(m.MetricActionItemsOverdue, "team", teamFilter), legend: "overdue {{team}}"},

@@ -11,8 +11,10 @@ import (
 // "Replicas"): Prometheus then holds one series per replica, told apart
 // by target labels (instance, pod, job). Every query therefore selects a
 // metric through dedup, which keeps one series per label set of the
-// exporter's own labels (max by (those labels)): the replicas collapse
-// into one before anything is summed, joined or alerted on. The maximum is
+// exporter's own labels and the job (max by (job, those labels)): the
+// replicas of one job collapse into one before anything is summed, joined
+// or alerted on. The job stays: the alerts carry it, and Alertmanager
+// inhibits a job's item alerts while its source is down. The maximum is
 // the right pick while two replicas refresh a moment apart: an overdue
 // item's age only grows, and counts agree between refreshes.
 
@@ -46,7 +48,7 @@ func (c Config) dedup(metric string, matchers ...string) string {
 			labels = append(labels, "quantile")
 		}
 	}
-	return fmt.Sprintf("max by (%s) (%s%s)", strings.Join(labels, ", "), metric, c.selector(matchers...))
+	return fmt.Sprintf("max by (%s) (%s%s)", strings.Join(append([]string{"job"}, labels...), ", "), metric, c.selector(matchers...))
 }
 
 // selector builds a label selector from the config's selector and matchers.
@@ -101,12 +103,12 @@ func (c Config) share(metric, by, matcher string, matchers ...string) string {
 
 // shareBy is each value's part of a classification.
 func (c Config) shareBy(metric, label string, matchers ...string) string {
-	return fmt.Sprintf("%s / ignoring (%s) group_left (%s > 0)", c.sumBy(metric, label, matchers...), label, c.sumBy(metric, "", matchers...))
+	return fmt.Sprintf("%s / ignoring (%s) group_left () (%s > 0)", c.sumBy(metric, label, matchers...), label, c.sumBy(metric, "", matchers...))
 }
 
 // overdueItems is one row per overdue item, in days, with its links.
 func (c Config) overdueItems(matchers ...string) string {
-	return fmt.Sprintf("%s / 86400 * on (%s) group_left (%s, %s, %s) %s",
+	return fmt.Sprintf("%s / 86400 * on (job, %s) group_left (%s, %s, %s) %s",
 		c.dedup(collectors.MetricActionItemOverdue, matchers...), collectors.LabelID,
 		collectors.LabelDue, collectors.LabelTicketURL, collectors.LabelRecordURL,
 		c.dedup(collectors.MetricActionItemOverdueInfo))

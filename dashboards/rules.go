@@ -95,7 +95,7 @@ func (c Config) alertingRules() []Rule {
 		// Per replica on purpose: each replica reads the source itself.
 		c.alert("PostmortemExporterSourceDown",
 			fmt.Sprintf("%s%s == 0", m.MetricSourceUp, c.selector()), c.SourceDownFor, "warning",
-			"postmortem-exporter cannot read its source.",
+			"The exporter cannot read its post-mortem source.",
 			"The exporter {{ $labels.instance }} cannot read its {{ $labels.source }} source and serves its last good snapshot; new and changed post-mortems are not seen, and per-item alerts are based on stale data."),
 		c.alert("PostmortemInvalidRecords",
 			fmt.Sprintf("%s > 0", c.sumBy(m.MetricRecordsInvalid, "source")), c.InvalidRecordsFor, "info",

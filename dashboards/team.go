@@ -17,7 +17,7 @@ func (c Config) team() *dashboard.DashboardBuilder {
 	}
 	return c.newDashboard(uidTeam, "Post-mortems: team drill-down",
 		"One team's incidents over the windows, its action items and its post-mortems waiting for review.", varWindow|varOneTeam|varSeverity).
-		WithRow(dashboard.NewRowBuilder("Incidents over "+everyWindow)).
+		WithRow(dashboard.NewRowBuilder("Incidents over " + everyWindow)).
 		WithPanel(statPanel("Incidents per window", "The team's incidents of the selected severities started in "+everyWindow+".", unitCount,
 			query{expr: c.sumBy(m.MetricIncidents, "window", ts...), legend: "{{window}}"}).NoValue("No incidents in any window")).
 		WithPanel(statPanel("MTTR per window, "+allSeverities, "Mean and exact median time to recover of the team's resolved incidents in "+everyWindow+".", unitSeconds,
@@ -33,7 +33,7 @@ func (c Config) team() *dashboard.DashboardBuilder {
 		WithPanel(statPanel("Customer-detected share", "Share of the team's incidents of the window ("+allSeverities+") that customers told us about first.", unitPercent,
 			query{expr: c.share(m.MetricIncidentsByDetection, "", `detection="customer"`, windowFilter, teamFilter), legend: "customer-detected"}).
 			Thresholds(badFrom(c.CustomerDetectedLimit, 2*c.CustomerDetectedLimit)).ColorMode("background").NoValue("No incidents in the window").Height(8).Span(12)).
-		WithRow(dashboard.NewRowBuilder("Action items and reviews, "+asOfNow)).
+		WithRow(dashboard.NewRowBuilder("Action items and reviews, " + asOfNow)).
 		WithPanel(statPanel("Action items by status", "All the team's action items, "+asOfNow+", "+allSeverities+".", unitCount,
 			query{expr: c.sumBy(m.MetricActionItems, "status", teamFilter), legend: "{{status}}"}).NoValue("No action items")).
 		WithPanel(statPanel("Overdue items", "The team's open items past their due day, "+asOfNow+", "+allSeverities+".", unitCount,
