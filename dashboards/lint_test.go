@@ -76,8 +76,9 @@ type rawPanel struct {
 	Transformations []struct {
 		ID      string `json:"id"`
 		Options struct {
-			Rename map[string]string `json:"renameByName"`
-			Index  map[string]int    `json:"indexByName"`
+			Rename  map[string]string `json:"renameByName"`
+			Index   map[string]int    `json:"indexByName"`
+			Exclude map[string]bool   `json:"excludeByName"`
 		} `json:"options"`
 	} `json:"transformations"`
 }
@@ -554,15 +555,16 @@ func lintTable(t *testing.T, where string, p rawPanel) {
 		t.Errorf("%s: not sorted", where)
 	}
 	var rename map[string]string
+	var excluded map[string]bool
 	for _, tr := range p.Transformations {
 		if tr.ID == "organize" {
-			rename = tr.Options.Rename
+			rename, excluded = tr.Options.Rename, tr.Options.Exclude
 			if len(tr.Options.Index) != len(rename) {
 				t.Errorf("%s: column order not set", where)
 			}
 		}
 	}
-	if _, ok := rename["Value"]; !ok && len(p.Targets) == 1 {
+	if _, ok := rename["Value"]; !ok && !excluded["Value"] && len(p.Targets) == 1 {
 		t.Errorf("%s: the value column keeps the header \"Value\"", where)
 	}
 	links := map[string]bool{}

@@ -181,9 +181,10 @@ func tablePanel(title, description, sortBy string, columns []column, queries ...
 }
 
 // excludedColumns hides the columns an instant query adds that are not
-// in the table: the time, the metric name and the target labels.
+// in the table: the time, the metric name, the target labels, and the
+// value of an info metric (always 1).
 func excludedColumns(columns []column) map[string]any {
-	exclude := map[string]any{"Time": true, "__name__": true, "job": true, "instance": true}
+	exclude := map[string]any{"Time": true, "__name__": true, "job": true, "instance": true, "Value": true}
 	for _, col := range columns {
 		delete(exclude, col.field)
 	}
