@@ -24,16 +24,16 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 			query{expr: c.sumBy(m.MetricActionItems, "team", teamFilter, `status="done"`), legend: "done {{team}}"}).NoValue("No action items")).
 		WithPanel(statPanel("Overdue items", fmt.Sprintf("Open items past the end of their due day, "+asOfNow+"; red from %d, when the team alert fires.", c.TeamOverdueItems+1), unitCount,
 			query{expr: c.count(m.MetricActionItemsOverdue, teamFilter), legend: "overdue"}).
-			Thresholds(badFrom(1, float64(c.TeamOverdueItems+1))).ColorMode("background")).
+			Thresholds(badFrom(1, float64(c.TeamOverdueItems+1))).ColorMode("background").Height(8)).
 		WithPanel(statPanel("Unowned items", "Open items written without an owner, "+asOfNow+": a finding on their record, counted here so that nobody forgets them.", unitCount,
-			query{expr: c.count(m.MetricActionItemsUnowned, teamFilter), legend: "unowned"}).Thresholds(badFrom(1, 1))).
+			query{expr: c.count(m.MetricActionItemsUnowned, teamFilter), legend: "unowned"}).Thresholds(badFrom(1, 1)).Height(8)).
 		WithRow(dashboard.NewRowBuilder("Aging")).
 		WithPanel(c.overdueTable("Overdue action items", teamFilter)).
 		WithPanel(tablePanel("Exceptions", "Items a leader approved as larger, with their own due date, by team and status, "+asOfNow+": listed apart, still counted above.", "Items",
 			[]column{{field: "team", header: "Team", link: teamLink}, {field: "status", header: "Status"}, {field: "Value", header: "Items", unit: unitCount}},
 			query{expr: c.sumBy(m.MetricActionItemsExceptions, "team, status", teamFilter)}).NoValue("No exceptions").Span(12).Height(8)).
 		WithPanel(statPanel("Overdue items not listed", "Overdue items of "+allTeams+" left out of the list by the exporter's --overdue-items.limit, "+asOfNow+": raise the limit when this is not 0.", unitCount,
-			query{expr: c.count(m.MetricActionItemOverdueDrop), legend: "not listed"}).Thresholds(badFrom(1, 1)).Height(8)).
+			query{expr: c.count(m.MetricActionItemOverdueDrop), legend: "not listed"}).Thresholds(badFrom(1, 1)).Height(8).Span(12)).
 		WithRow(dashboard.NewRowBuilder("Completion")).
 		WithPanel(statPanel("Time to complete", "Mean of closed_at − created_at of the selected teams' items done in the window, beside how many; p90 over "+allTeams+" (estimated from the histogram's buckets).", unitSeconds,
 			query{expr: c.mean(m.MetricTeamActionItemCompletion, "", tw...), legend: "mean"},

@@ -75,9 +75,9 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 		WithPanel(statPanel("Resolution", "The selected teams' resolved incidents ("+allSeverities+") by how they were resolved.", unitCount,
 			query{expr: c.sumBy(m.MetricIncidentsByResolution, "resolution", tw...), legend: "{{resolution}}"}).NoValue(noResolved)).
 		WithPanel(statPanel("Repeat incidents", "Incidents ("+allSeverities+") that an open action item of an earlier one would have prevented.", unitCount,
-			query{expr: c.count(m.MetricRepeatIncidents, tw...), legend: "repeats"}).Thresholds(badFrom(1, 2))).
+			query{expr: c.count(m.MetricRepeatIncidents, tw...), legend: "repeats"}).Thresholds(badFrom(1, 2)).Span(12)).
 		WithPanel(statPanel("Open incidents", "Incidents started and not resolved yet, "+asOfNow+" (whatever the window).", unitCount,
-			query{expr: c.count(m.MetricIncidentsOpen, teamFilter, severityFilter), legend: "open"})).
+			query{expr: c.count(m.MetricIncidentsOpen, teamFilter, severityFilter), legend: "open"}).Span(12)).
 		WithRow(dashboard.NewRowBuilder("Impact")).
 		WithPanel(statPanel("Customers affected", "Summed over the selected teams' incidents of the window, "+allSeverities+".", unitCount,
 			query{expr: c.count(m.MetricImpactCustomers, tw...), legend: "customers"})).
@@ -93,7 +93,7 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 			query{expr: c.sumBy(m.MetricIncidentsByService, "service", windowFilter)}).NoValue(noIncidents)).
 		WithRow(dashboard.NewRowBuilder("Reviews")).
 		WithPanel(statPanel("Post-mortems not published", "Incidents whose post-mortem is a draft or in review, "+asOfNow+", "+allSeverities+".", unitCount,
-			query{expr: c.sumBy(m.MetricReviewsPending, "status", teamFilter), legend: "{{status}}"}).NoValue("Every post-mortem is published")).
+			query{expr: c.sumBy(m.MetricReviewsPending, "status", teamFilter), legend: "{{status}}"}).NoValue("Every post-mortem is published").Span(12)).
 		WithPanel(statPanel("Oldest unpublished post-mortem", fmt.Sprintf("Per team, "+asOfNow+" ("+allSeverities+"): time since the oldest resolved incident with an unpublished post-mortem was resolved; red after %d days.", c.UnpublishedDays), unitSeconds,
 			query{expr: fmt.Sprintf("max by (team) (%s)", c.dedup(m.MetricReviewsPendingAge, teamFilter)), legend: "{{team}}"}).
 			Thresholds(badFrom(float64(c.UnpublishedDays)*86400/2, float64(c.UnpublishedDays)*86400)).NoValue("Every post-mortem is published").Span(12))

@@ -35,11 +35,11 @@ func (c Config) team() *dashboard.DashboardBuilder {
 			Thresholds(badFrom(c.CustomerDetectedLimit, 2*c.CustomerDetectedLimit)).ColorMode("background").NoValue("No incidents in the window").Height(8).Span(12)).
 		WithRow(dashboard.NewRowBuilder("Action items and reviews, " + asOfNow)).
 		WithPanel(statPanel("Action items by status", "All the team's action items, "+asOfNow+", "+allSeverities+".", unitCount,
-			query{expr: c.sumBy(m.MetricActionItems, "status", teamFilter), legend: "{{status}}"}).NoValue("No action items")).
+			query{expr: c.sumBy(m.MetricActionItems, "status", teamFilter), legend: "{{status}}"}).NoValue("No action items").Span(8)).
 		WithPanel(statPanel("Overdue items", "The team's open items past their due day, "+asOfNow+", "+allSeverities+".", unitCount,
 			query{expr: c.count(m.MetricActionItemsOverdue, teamFilter), legend: "overdue"}).
-			Thresholds(badFrom(1, float64(c.TeamOverdueItems+1))).ColorMode("background")).
+			Thresholds(badFrom(1, float64(c.TeamOverdueItems+1))).ColorMode("background").Span(8)).
 		WithPanel(statPanel("Post-mortems not published", "Drafts and post-mortems in review, "+asOfNow+", "+allSeverities+".", unitCount,
-			query{expr: c.sumBy(m.MetricReviewsPending, "status", teamFilter), legend: "{{status}}"}).NoValue("Every post-mortem is published")).
+			query{expr: c.sumBy(m.MetricReviewsPending, "status", teamFilter), legend: "{{status}}"}).NoValue("Every post-mortem is published").Span(8)).
 		WithPanel(c.overdueTable("Overdue action items", teamFilter, severityFilter))
 }
