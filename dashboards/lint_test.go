@@ -27,6 +27,8 @@ type rawDashboard struct {
 	Title      string     `json:"title"`
 	UID        string     `json:"uid"`
 	Editable   *bool      `json:"editable"`
+	Tags       []string   `json:"tags"`
+	Links      []rawLink  `json:"links"`
 	Panels     []rawPanel `json:"panels"`
 	Templating struct {
 		List []struct {
@@ -36,6 +38,14 @@ type rawDashboard struct {
 			Query any    `json:"query"`
 		} `json:"list"`
 	} `json:"templating"`
+}
+
+// rawLink is a dashboard link.
+type rawLink struct {
+	Type        string   `json:"type"`
+	Tags        []string `json:"tags"`
+	IncludeVars bool     `json:"includeVars"`
+	KeepTime    bool     `json:"keepTime"`
 }
 
 type rawPanel struct {
@@ -412,6 +422,23 @@ func TestAlertsFollowMixinGuidelines(t *testing.T) {
 	}
 	if alerts < 5 {
 		t.Fatalf("only %d alerts", alerts)
+	}
+}
+
+// TestDashboardsLinkToEachOther checks that each dashboard carries the
+// pack's tag and a links menu of the dashboards with that tag, keeping
+// the variables and the time range.
+func TestDashboardsLinkToEachOther(t *testing.T) {
+	for name, d := range rawDashboards(t) {
+		if !slices.Contains(d.Tags, "postmortem") {
+			t.Errorf("%s: no postmortem tag", name)
+		}
+		linked := slices.ContainsFunc(d.Links, func(l rawLink) bool {
+			return l.Type == "dashboards" && slices.Contains(l.Tags, "postmortem") && l.IncludeVars && l.KeepTime
+		})
+		if !linked {
+			t.Errorf("%s: no link to the other dashboards keeping variables and time: %+v", name, d.Links)
+		}
 	}
 }
 
