@@ -175,7 +175,8 @@ var templateValues = strings.NewReplacer(
 // TestEveryQueryReturnsData runs a real Prometheus scraping two real
 // exporters that serve the bundled examples (two replicas under one job,
 // the supported topology), with the generated rules loaded. Every panel
-// query, for every team of the examples (and All) and every window, must
+// query, for every team of the examples (and All), every window and
+// every severity (and All), must
 // return numbers, never NaN; it may return nothing only on a panel whose
 // "no data" text says what that means. Each result must equal the same
 // query over one replica alone: nothing is counted twice. The per-item
@@ -200,6 +201,7 @@ func TestEveryQueryReturnsData(t *testing.T) {
 		t.Fatalf("teams of the examples: %v", teams)
 	}
 	windows := dashboards.DefaultConfig().Windows
+	severities := []string{".*", "sev1", "sev2", "sev3", "sev4"}
 	oneReplica := `job=~"postmortem", instance="` + a.Addr + `"`
 	evaluated := 0
 	for name, d := range loadDashboards(t) {
@@ -215,10 +217,11 @@ func TestEveryQueryReturnsData(t *testing.T) {
 			mayBeEmpty := p.FieldConfig != nil && p.FieldConfig.Defaults.NoValue != nil
 			for _, expr := range panelQueries(p) {
 				for _, team := range variants(expr, "$team", teamChoices(teams, single)) {
-					for _, window := range variants(expr, "$window", windows) {
-						vars := strings.NewReplacer("$team", team, "$window", window, "$severity", ".*")
+					for _, combo := range combinations(variants(expr, "$window", windows), variants(expr, "$severity", severities)) {
+						window, severity := combo[0], combo[1]
+						vars := strings.NewReplacer("$team", team, "$window", window, "$severity", severity)
 						q := vars.Replace(strings.ReplaceAll(expr, `job=~"$job"`, `job=~"postmortem"`))
-						where := fmt.Sprintf("%s: %s (team %s, window %s): %s", name, derefString(p.Title), team, window, q)
+						where := fmt.Sprintf("%s: %s (team %s, window %s, severity %s): %s", name, derefString(p.Title), team, window, severity, q)
 						both, err := prom.Query(t, q)
 						if err != nil {
 							t.Errorf("%s: %v", where, err)
@@ -245,7 +248,7 @@ func TestEveryQueryReturnsData(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d panel queries evaluated for %d teams and %d windows", evaluated, len(teams), len(windows))
+	t.Logf("%d panel queries evaluated for %d teams, %d windows and %d severities", evaluated, len(teams), len(windows), len(severities)-1)
 
 	for _, group := range dashboards.DefaultConfig().Rules().Groups {
 		for _, r := range group.Rules {
@@ -309,6 +312,17 @@ func variants(expr, variable string, values []string) []string {
 		return values
 	}
 	return values[:1]
+}
+
+// combinations pairs every a with every b.
+func combinations(a, b []string) [][2]string {
+	var out [][2]string
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, [2]string{x, y})
+		}
+	}
+	return out
 }
 
 // compareVectors says how two results differ, "" when they hold the same
