@@ -14,7 +14,7 @@ var (
 	overdueDesc = newDesc(MetricActionItemsOverdue,
 		"Open action items past the end of their due day.", []string{LabelTeam}, nil)
 	unownedDesc = newDesc(MetricActionItemsUnowned,
-		"Open action items written without an owner; their records are invalid and not served otherwise.", []string{LabelTeam}, nil)
+		"Open action items written without an owner (a finding of rule action_item_owner; their incidents still count).", []string{LabelTeam}, nil)
 	exceptionsDesc = newDesc(MetricActionItemsExceptions,
 		"Action items with an approved exception (a larger item with its own due date), by status.", []string{LabelTeam, LabelStatus}, nil)
 	itemOverdueDesc = newDesc(MetricActionItemOverdue,

@@ -75,8 +75,34 @@ func worstCaseOrg(teams int, asOf time.Time) []*record.Record {
 				records = append(records, r)
 			}
 		}
+		records = append(records, everyFinding(team, asOf))
+	}
+	for _, r := range records {
+		r.Path = r.ID + ".md" // Check tells records apart by path
 	}
 	return records
+}
+
+// everyFinding returns a record of team, started before every window and
+// period, that breaks every quality rule: its incident counts nowhere but
+// every (team, rule) of postmortem_quality_findings has a series.
+func everyFinding(team string, asOf time.Time) *record.Record {
+	started := asOf.Add(-500 * 24 * time.Hour)
+	r := &record.Record{
+		ID: "PM-" + team + "-findings", Title: "t", Team: team, Severity: "sev1", SecurityIncident: true,
+		StartedAt: started, DetectedAt: started.Add(time.Minute), ResolvedAt: started.Add(time.Hour), Resolution: "rollback",
+		Origin: "unknown", Detection: "internal", Status: record.StatusPublished, PublishedAt: started.Add(20 * 24 * time.Hour),
+	}
+	for i := range 8 { // more than 7 (action_item_count)
+		r.ActionItems = append(r.ActionItems, record.ActionItem{ID: fmt.Sprintf("%s-%d", r.ID, i), Title: "a", Owner: "o",
+			Status: record.ItemOpen, CreatedAt: r.PublishedAt, Due: r.PublishedAt.Add(3 * 24 * time.Hour).Truncate(24 * time.Hour)})
+	}
+	r.ActionItems[0].Owner = ""                                   // action_item_owner
+	r.ActionItems[1].Due = time.Time{}                            // action_item_due
+	r.ActionItems[2].Due = r.PublishedAt.Add(30 * 24 * time.Hour) // action_item_size
+	r.ActionItems[3].Title = "Be careful"                         // action_item_habitual
+	r.ActionItems[4].Status = "finished"                          // field_invalid
+	return r
 }
 
 // seriesCount renders the exporter's metrics as a scrape does and counts
@@ -113,6 +139,12 @@ func TestSeriesBudget(t *testing.T) {
 	if len(res.Problems) > 0 {
 		t.Fatalf("the synthetic records are invalid: %v", res.Problems[0])
 	}
+	// Every team has invalid records of every reason too.
+	for i := range 200 {
+		for _, code := range collectors.InvalidReasons {
+			res.Problems = append(res.Problems, record.Problem{Path: fmt.Sprintf("bad-%d-%s", i, code), Code: code, Team: fmt.Sprintf("team-%03d", i)})
+		}
+	}
 	opts := snapshot.Options{
 		Windows: []snapshot.Window{
 			{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
@@ -134,6 +166,12 @@ func TestSeriesBudget(t *testing.T) {
 	// severity and period.
 	if n := byFamily[collectors.MetricIncidents]; n != 3*4*200 {
 		t.Errorf("%d series of %s, want 3 windows × 4 severities × 200 teams", n, collectors.MetricIncidents)
+	}
+	if n := byFamily[collectors.MetricQualityFindings]; n != len(record.QualityRules)*200 {
+		t.Errorf("%d series of %s, want every rule × 200 teams", n, collectors.MetricQualityFindings)
+	}
+	if n := byFamily[collectors.MetricRecordsInvalid]; n != len(collectors.InvalidReasons)+collectors.InvalidTeamsLimit {
+		t.Errorf("%d series of %s, want a team=\"\" series per reason and the %d pairs of the limit", n, collectors.MetricRecordsInvalid, collectors.InvalidTeamsLimit)
 	}
 	if n := byFamily[collectors.MetricPeriodIncidents]; n != 13*4 {
 		t.Errorf("%d series of %s, want 13 periods × 4 severities", n, collectors.MetricPeriodIncidents)

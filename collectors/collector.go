@@ -40,6 +40,7 @@ var collectorsByName = map[string]collector{
 	"reviews":      reviewsCollector{},
 	"records":      recordsCollector{},
 	"periods":      periodsCollector{},
+	"quality":      qualityCollector{},
 }
 
 // RefreshStatus is how the refresh loop stands, published as self-metrics.

@@ -67,6 +67,8 @@ var goldenMetrics = []string{
 	collectors.MetricActionItemOverdueDrop, collectors.MetricActionItemOverdueInfo, collectors.MetricActionItemCompletion, collectors.MetricActionItemsOnTime,
 	collectors.MetricActionItemsOnTimeRatio, collectors.MetricReviewsPending, collectors.MetricReviewsPendingAge,
 	collectors.MetricRecordsValid, collectors.MetricRecordsInvalid, collectors.MetricRecordsStale,
+	collectors.MetricQualityFindings, collectors.MetricLearnings, collectors.MetricPublicationDelay,
+	collectors.MetricRepeatIncidentsAfterFix, collectors.MetricRepeatIncidentInfo, collectors.MetricRepeatIncidentsDropped,
 	collectors.MetricPeriodIncidents, collectors.MetricPeriodIncidentsByDetection, collectors.MetricPeriodIncidentsByOrigin,
 	collectors.MetricPeriodIncidentsByResolution, collectors.MetricPeriodSecurityIncidents, collectors.MetricPeriodIncidentsDataLoss,
 	collectors.MetricPeriodRepeatIncidents, collectors.MetricPeriodTimeToDetect, collectors.MetricPeriodTimeToMitigate,
@@ -92,6 +94,18 @@ var goldenMetrics = []string{
 //	A3 repeats A2, whose item A2-1 was open when A3 started.
 //	Completion 30d: A1-2 created at A1's published_at 02-22, done 02-27
 //	(5 days = 432000 s, on time); B2-1 done 02-01 after its due day (late).
+//	Quality findings (default rules): bar_raiser alpha 1 (A1 published
+//	without one), beta 2 (B1, B2); action_item_size alpha 1 (A2-1 created
+//	at A2's detection 01-10T00:30, due 03-10: 59 days > 14), beta 1 (B2-1
+//	created at publication 11-05, due 11-20: 15 days; B1-2 is larger but
+//	has an exception); security_review alpha 1 (A2 is a security incident
+//	without a review). G1 is invalid: its findings are not counted, its
+//	invalid_value is counted under team gamma.
+//	Publication delay, summed over the teams (by team only with
+//	--metrics.detail): A1 resolved 02-20T12:00, published 02-22T00:00: 36h
+//	= 129600 s; B1 resolved 02-11, published 02-15: 4 days = 345600 s; in
+//	30d and 90d 2 post-mortems, 475200 s.
+//	A3 repeats A2 whose item A2-1 was open: fix="open", none after a fix.
 //	Period 2026-02 sev1 (A1, B1), exact summaries by linear interpolation:
 //	recover median (7200+86400)/2 = 46800, p90 7200 + 0.9·79200 = 78480;
 //	detect median (600+3600)/2 = 2100, p90 600 + 0.9·3000 = 3300.

@@ -62,6 +62,14 @@ const (
 	MetricPeriodActionItemsClosed     = "postmortem_period_action_items_closed"
 	MetricRecordsInvalid              = "postmortem_records_invalid"
 
+	// The quality bar (collectors/quality.go).
+	MetricQualityFindings         = "postmortem_quality_findings"
+	MetricLearnings               = "postmortem_learnings"
+	MetricPublicationDelay        = "postmortem_publication_delay_seconds"
+	MetricRepeatIncidentsAfterFix = "postmortem_repeat_incidents_after_fix"
+	MetricRepeatIncidentInfo      = "postmortem_repeat_incident_info"
+	MetricRepeatIncidentsDropped  = "postmortem_repeat_incident_info_dropped"
+
 	MetricRefreshDuration    = "postmortem_exporter_refresh_duration_seconds"
 	MetricLastRefreshSuccess = "postmortem_exporter_last_refresh_success_timestamp_seconds"
 	MetricSourceUp           = "postmortem_exporter_source_up"
@@ -98,4 +106,7 @@ const (
 	LabelRecordURL  = "postmortem_url"
 	LabelPeriod     = "period"
 	LabelOutcome    = "outcome"
+	LabelRule       = "rule"
+	LabelRepeats    = "repeats"
+	LabelFix        = "fix"
 )

@@ -25,7 +25,7 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 		WithPanel(statPanel("Overdue items", fmt.Sprintf("Open items past the end of their due day, "+asOfNow+"; red from %d, when the team alert fires.", c.TeamOverdueItems+1), unitCount,
 			query{expr: c.count(m.MetricActionItemsOverdue, teamFilter), legend: "overdue"}).
 			Thresholds(badFrom(1, float64(c.TeamOverdueItems+1))).ColorMode("background").Height(8)).
-		WithPanel(statPanel("Unowned items", "Open items written without an owner, "+asOfNow+": a finding on their record, counted here so that nobody forgets them.", unitCount,
+		WithPanel(statPanel("Unowned items", "Open items written without an owner, "+asOfNow+": a finding (action_item_owner) on their record; their incidents still count.", unitCount,
 			query{expr: c.count(m.MetricActionItemsUnowned, teamFilter), legend: "unowned"}).Thresholds(badFrom(1, 1)).Height(8)).
 		WithRow(dashboard.NewRowBuilder("Aging")).
 		WithPanel(c.overdueTable("Overdue action items", teamFilter)).

@@ -27,6 +27,7 @@ func (c Config) Build() (map[string]dashboard.Dashboard, error) {
 		"action-items.json": c.actionItems(),
 		"team.json":         c.team(),
 		"trends.json":       c.trends(),
+		"quality.json":      c.quality(),
 	}
 	out := make(map[string]dashboard.Dashboard, len(builders))
 	for name, b := range builders {

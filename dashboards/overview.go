@@ -117,6 +117,7 @@ func (c Config) scorecard() *table.PanelBuilder {
 		{header: "Repeats", unit: unitCount, colour: badFrom(1, 2)},
 		{header: "Overdue items", unit: unitCount, colour: badFrom(1, float64(c.TeamOverdueItems))},
 		{header: "On time", unit: unitPercent, colour: goodFrom(c.OnTimeTarget/2, c.OnTimeTarget)},
+		{header: "Findings", unit: unitCount, colour: badFrom(1, 5)},
 	}
 	queries := []query{
 		{expr: orZero(c.sumBy(m.MetricIncidents, "team", tw...))},
@@ -126,13 +127,14 @@ func (c Config) scorecard() *table.PanelBuilder {
 		{expr: orZero(c.sumBy(m.MetricRepeatIncidents, "team", tw...))},
 		{expr: orZero(c.sumBy(m.MetricActionItemsOverdue, "team", teamFilter))},
 		{expr: ratio(c.sumBy(m.MetricActionItemsOnTime, "team", tw...), c.sumBy(m.MetricTeamActionItemCompletion+"_count", "team", tw...))},
+		{expr: orZero(c.sumBy(m.MetricQualityFindings, "team", teamFilter))},
 	}
 	for i := range queries {
 		cols[i+1].field = "Value #" + refID(i)
 	}
 	return tablePanel("Team scorecard",
 		"One row per team, "+allSeverities+": incidents started in the window, SEV1s, exact median time to recover, customer-detected share, "+
-			"repeat incidents, action items overdue "+asOfNow+", and the share of the items done in the window that were done by their due day. "+
+			"repeat incidents, action items overdue "+asOfNow+", the share of the items done in the window that were done by their due day, and quality findings "+asOfNow+". "+
 			"Empty: no resolved incident, no incident, or no item done in the window. The team opens its drill-down.",
 		"Incidents", cols, queries...).NoValue("No incidents or action items")
 }

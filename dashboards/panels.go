@@ -262,6 +262,7 @@ const (
 	uidActionItems = "postmortem-action-items"
 	uidTeam        = "postmortem-team"
 	uidTrends      = "postmortem-trends"
+	uidQuality     = "postmortem-quality"
 )
 
 // dashboardTag marks every dashboard of the pack; the links menu lists

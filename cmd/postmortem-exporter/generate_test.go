@@ -45,12 +45,16 @@ func runCLIEnv(t *testing.T, environ map[string]string, args ...string) (code in
 }
 
 // TestGenerateFollowsTheServeSettings generates for a deployment with its
-// own windows, period, job and thresholds, given as
+// own windows, period, quality file, job and thresholds, given as
 // serve's environment variable and flags: the files must use them, not
 // the defaults.
 func TestGenerateFollowsTheServeSettings(t *testing.T) {
 	dir := t.TempDir()
-	code, _, stderr := runCLIEnv(t, map[string]string{"POSTMORTEM_WINDOWS": "7d,28d"}, "generate", "--periods=week", "--mixin.job=incidents", "--mixin.team-overdue-items=9", dir)
+	quality := filepath.Join(t.TempDir(), "quality.yaml")
+	if err := os.WriteFile(quality, []byte("published_late: {severity: warning, max_days: 4}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLIEnv(t, map[string]string{"POSTMORTEM_WINDOWS": "7d,28d"}, "generate", "--periods=week", "--mixin.job=incidents", "--mixin.team-overdue-items=9", "--quality.file="+quality, dir)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -68,6 +72,7 @@ func TestGenerateFollowsTheServeSettings(t *testing.T) {
 		{trends, `trends per week`, "the period in the title"},
 		{rules, `{window="7d"} > ignoring (window) (1.5 * window:postmortem_time_to_recover_seconds:mean{window="28d"})`, "the MTTR regression between the shortest and longest window"},
 		{rules, `postmortem_action_items_overdue{job="incidents"})) > 9`, "the job and the team threshold"},
+		{rules, `> 4 * 86400`, "the quality file's published_late limit in the unpublished alert"},
 	} {
 		if !strings.Contains(c.file, c.text) {
 			t.Errorf("want %s: %q not found", c.want, c.text)

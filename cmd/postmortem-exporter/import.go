@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,7 +31,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	url := databaseURL(cmd, environ)
 	checkRules := rulesFlags(cmd, environ)
 	readOptions := sourceFlags(cmd, environ)
-	prune := cmd.Flag("prune", "Delete the incidents whose file is gone from the folder. Refused, deleting nothing, when any file has a problem, when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
+	prune := cmd.Flag("prune", "Delete the incidents whose file is gone from the folder. Refused, deleting nothing, when any file is invalid (findings of the quality rules do not count), when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
 	maxDelete := cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete).Int()
 	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
@@ -57,7 +58,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err != nil {
 			return fail(err)
 		}
-		for _, p := range folder.res.Problems {
+		for _, p := range append(slices.Clone(folder.res.Problems), folder.res.Findings...) {
 			fmt.Fprintln(env.stdout, p)
 		}
 		meter = env.meter("import", "records")
@@ -126,10 +127,12 @@ func readFolder(ctx context.Context, dir string, rules record.Rules, readOptions
 
 // pruneFolder deletes the incidents whose file is gone from the folder,
 // printing each, and returns how many it deleted (or would, in a dry run).
-// It refuses, deleting nothing, when any file of the folder has a problem:
-// a file that does not parse holds an id nobody can read, and an invalid
-// one may have lost the id it had (the safe rule is that any problem
-// blocks a prune, not only the ones that hide an id).
+// It refuses, deleting nothing, when any file of the folder has a problem
+// of the incident core: a file that does not parse holds an id nobody can
+// read, and an invalid one may have lost the id it had (the safe rule is
+// that any such problem blocks a prune, not only the ones that hide an
+// id). A finding of a quality rule, error or warning, does not: it is on
+// a record whose core, id included, is sound.
 func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f importFolder, req postgres.PruneRequest) (int, error) {
 	if bad := problemFiles(f.res); len(bad) > 0 {
 		return 0, fmt.Errorf("prune refused, nothing deleted: which incidents these files hold is unknown (fix or remove them, then prune again):\n  %s",

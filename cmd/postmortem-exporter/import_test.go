@@ -67,12 +67,12 @@ func TestImport(t *testing.T) {
 		t.Fatalf("migrate: exit %d, %s %s; want %q", code, stdout, stderr, wantApplied)
 	}
 	dir := copyExamples(t)
-	importDir(exitOK, "17 inserted, 0 updated, 0 unchanged, 0 pruned, 0 invalid", dir)
-	if n := count(`SELECT count(*) FROM incidents`); n != 17 {
-		t.Fatalf("%d incidents stored, want 17", n)
+	importDir(exitOK, "20 inserted, 0 updated, 0 unchanged, 0 pruned, 0 invalid", dir)
+	if n := count(`SELECT count(*) FROM incidents`); n != 20 {
+		t.Fatalf("%d incidents stored, want 20", n)
 	}
 	items := count(`SELECT count(*) FROM action_items WHERE incident_id = 'PM-2026-031'`)
-	importDir(exitOK, "0 inserted, 0 updated, 17 unchanged", dir)
+	importDir(exitOK, "0 inserted, 0 updated, 20 unchanged", dir)
 
 	// A changed file updates its incident and replaces its action items.
 	path := filepath.Join(dir, "payments", "2026-05-20-checkout-500s-after-sdk-upgrade.md")
@@ -87,7 +87,7 @@ func TestImport(t *testing.T) {
 	if err := os.WriteFile(path, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	importDir(exitOK, "0 inserted, 1 updated, 16 unchanged", dir)
+	importDir(exitOK, "0 inserted, 1 updated, 19 unchanged", dir)
 	if n := count(`SELECT count(*) FROM action_items WHERE incident_id = 'PM-2026-031'`); n != items-1 {
 		t.Fatalf("action items after the update: %d, want %d", n, items-1)
 	}
@@ -100,7 +100,7 @@ func TestImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	importDir(exitInvalid, "broken.md:3: front_matter:", dir)
-	importDir(exitInvalid, "0 inserted, 0 updated, 17 unchanged, 0 pruned, 1 invalid", dir)
+	importDir(exitInvalid, "0 inserted, 0 updated, 20 unchanged, 0 pruned, 1 invalid", dir)
 	if err := os.Remove(filepath.Join(dir, "broken.md")); err != nil {
 		t.Fatal(err)
 	}
@@ -109,11 +109,11 @@ func TestImport(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	importDir(exitOK, "0 inserted, 0 updated, 16 unchanged, 0 pruned", dir)
+	importDir(exitOK, "0 inserted, 0 updated, 19 unchanged, 0 pruned", dir)
 	if n := count(`SELECT count(*) FROM incidents WHERE id = 'PM-2026-031'`); n != 1 {
 		t.Fatal("an incident was deleted without --prune")
 	}
-	importDir(exitOK, "0 inserted, 0 updated, 16 unchanged, 1 pruned", "--prune", dir)
+	importDir(exitOK, "0 inserted, 0 updated, 19 unchanged, 1 pruned", "--prune", dir)
 	if n := count(`SELECT count(*) FROM action_items WHERE incident_id = 'PM-2026-031'`); n != 0 {
 		t.Fatalf("%d action items of the pruned incident remain", n)
 	}

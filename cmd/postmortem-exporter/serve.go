@@ -63,7 +63,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	source, err := newSource(cfg, limits, opts, logger)
+	quality, err := cfg.Quality()
+	if err != nil {
+		return err
+	}
+	source, err := newSource(cfg, record.Rules{Limits: limits, Quality: quality}, opts, logger)
 	if err != nil {
 		return err
 	}
@@ -132,7 +136,8 @@ func drain(srv *http.Server, logger *slog.Logger) error {
 
 // newSource returns the configured records source: PostgreSQL, a folder,
 // or the bundled examples when none is configured.
-func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
+// Of rules, only the limits and the quality rules are used.
+func newSource(cfg *config.Config, rules record.Rules, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
 	if cfg.DatabaseURL != "" {
 		// The pool connects lazily: a database that is down at start-up
 		// only delays readiness.
@@ -141,7 +146,7 @@ func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, 
 			return nil, fmt.Errorf("database.url: %w", err)
 		}
 		return &postgres.Source{
-			Pool: pool, Limits: limits, Options: opts, Migrate: cfg.Migrate, Logger: logger,
+			Pool: pool, Limits: rules.Limits, Quality: rules.Quality, Options: opts, Migrate: cfg.Migrate, Logger: logger,
 			StatementTimeout: time.Duration(cfg.RefreshTimeout),
 		}, nil
 	}
@@ -149,7 +154,7 @@ func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, 
 	if err != nil {
 		return nil, err
 	}
-	src := &files.Source{Limits: limits, Options: opts, ReadOptions: readOptions, Logger: logger}
+	src := &files.Source{Limits: rules.Limits, Quality: rules.Quality, Options: opts, ReadOptions: readOptions, Logger: logger}
 	if cfg.SourceDir == "" {
 		logger.Info("no source configured: serving the bundled example post-mortems", "anchor", examples.Anchor.Format(time.DateOnly))
 		src.FS, src.Dir, src.Shift = examples.Postmortems(), examples.Dir, examples.Shift

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -15,22 +16,29 @@ import (
 
 // validationReport is validate's JSON output.
 type validationReport struct {
-	Dir      string           `json:"dir"`
-	Records  int              `json:"records"`
-	Valid    int              `json:"valid"`
-	Invalid  int              `json:"invalid"`
+	Dir     string `json:"dir"`
+	Records int    `json:"records"`
+	Valid   int    `json:"valid"`
+	Invalid int    `json:"invalid"`
+	// Problems of the incident core: they make records invalid.
 	Problems []record.Problem `json:"problems"`
+	// Findings of the quality rules, with their severity; the records
+	// they are on stay valid.
+	Findings []record.Problem `json:"findings"`
+	Errors   int              `json:"errors"`   // findings of severity error
+	Warnings int              `json:"warnings"` // findings of severity warning
 	// Skipped are files named like records that are not records (a
 	// README without front matter); never an error.
 	Skipped []files.Skip `json:"skipped"`
 }
 
 func registerValidate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid. For the CI of a post-mortem repository.")
+	cmd := app.Command("validate", "Check post-mortem record files; exit 1 when any is invalid or has a finding of severity error (or, with --strict, a warning). For the CI of a post-mortem repository.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Default(".").String()
 	checkRules := rulesFlags(cmd, environ)
 	readOptions := sourceFlags(cmd, environ)
 	output := cmd.Flag("output", "Output format.").Default("text").Enum("text", "json")
+	strict := cmd.Flag("strict", "Fail (exit 1) on warnings too.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
 		rules, err := checkRules()
 		var folder *files.Folder
@@ -44,12 +52,10 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 		}
 		report := validationReport{
 			Dir: *dir, Valid: len(res.Valid), Invalid: invalidFiles(res),
-			Problems: res.Problems, Skipped: folder.Skipped,
+			Problems: orEmpty(res.Problems), Findings: orEmpty(res.Findings), Errors: res.Errors(), Skipped: folder.Skipped,
 		}
 		report.Records = report.Valid + report.Invalid
-		if report.Problems == nil {
-			report.Problems = []record.Problem{}
-		}
+		report.Warnings = len(report.Findings) - report.Errors
 		if report.Skipped == nil {
 			report.Skipped = []files.Skip{}
 		}
@@ -61,27 +67,49 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 				return exitError
 			}
 		} else {
-			for _, p := range report.Problems {
-				fmt.Fprintln(env.stdout, p)
-			}
-			for _, skip := range report.Skipped {
-				fmt.Fprintf(env.stdout, "%s: skipped: %s\n", skip.Path, skip.Reason)
-			}
-			skipped := ""
-			switch n := len(report.Skipped); {
-			case n == 1:
-				skipped = "; 1 file skipped"
-			case n > 1:
-				skipped = fmt.Sprintf("; %d files skipped", n)
-			}
-			fmt.Fprintf(env.stdout, "%s: %d records: %d valid, %d invalid (%d problems)%s\n",
-				*dir, report.Records, report.Valid, report.Invalid, len(report.Problems), skipped)
+			printValidation(env.stdout, report)
 		}
-		if report.Invalid > 0 {
+		if report.Invalid > 0 || report.Errors > 0 || *strict && report.Warnings > 0 {
 			return exitInvalid
 		}
 		return exitOK
 	}
+}
+
+// printValidation prints the core problems, then the findings of severity
+// error, then the warnings, then the skipped files, then a summary line.
+func printValidation(w io.Writer, report validationReport) {
+	for _, p := range report.Problems {
+		fmt.Fprintln(w, p)
+	}
+	for _, severity := range []record.Severity{record.SeverityError, record.SeverityWarning} {
+		for _, f := range report.Findings {
+			if f.Severity == severity {
+				fmt.Fprintln(w, f)
+			}
+		}
+	}
+	for _, skip := range report.Skipped {
+		fmt.Fprintf(w, "%s: skipped: %s\n", skip.Path, skip.Reason)
+	}
+	fmt.Fprintf(w, "%s: %d records: %d valid, %d invalid (%d problems)", report.Dir, report.Records, report.Valid, report.Invalid, len(report.Problems))
+	if len(report.Findings) > 0 {
+		fmt.Fprintf(w, "; findings: %d errors, %d warnings", report.Errors, report.Warnings)
+	}
+	switch n := len(report.Skipped); {
+	case n == 1:
+		fmt.Fprint(w, "; 1 file skipped")
+	case n > 1:
+		fmt.Fprintf(w, "; %d files skipped", n)
+	}
+	fmt.Fprintln(w)
+}
+
+func orEmpty(ps []record.Problem) []record.Problem {
+	if ps == nil {
+		return []record.Problem{}
+	}
+	return ps
 }
 
 // taxonomyFlag registers --taxonomy.file on a command. The returned
@@ -106,8 +134,8 @@ func sourceFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (file
 	}
 }
 
-// rulesFlags registers --taxonomy.file and the flags of the record limits
-// (POSTMORTEM_RECORDS_* by default) on a command. The returned function
+// rulesFlags registers --taxonomy.file, the flags of the record limits
+// (POSTMORTEM_RECORDS_* by default) and --quality.file on a command. The returned function
 // gives the rules, as of the current time, once flags are parsed.
 func rulesFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (record.Rules, error) {
 	taxonomy := taxonomyFlag(cmd)
@@ -125,7 +153,11 @@ func rulesFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (recor
 		if err != nil {
 			return record.Rules{}, err
 		}
-		return record.Rules{Taxonomy: tax, Limits: lim, Now: time.Now()}, nil
+		quality, err := limits.Quality()
+		if err != nil {
+			return record.Rules{}, err
+		}
+		return record.Rules{Taxonomy: tax, Limits: lim, Now: time.Now(), Quality: quality}, nil
 	}
 }
 

@@ -35,6 +35,7 @@ type Config struct {
 	RefreshTimeout    model.Duration `env:"REFRESH_TIMEOUT" envDefault:"30s"`
 	TopServices       int            `env:"TOP_SERVICES" envDefault:"50"`
 	OverdueItemsLimit int            `env:"OVERDUE_ITEMS_LIMIT" envDefault:"1000"`
+	RepeatsLimit      int            `env:"REPEATS_LIMIT" envDefault:"100"`
 	ListenAddresses   []string       `env:"WEB_LISTEN_ADDRESS" envDefault:":9787"`
 	TelemetryPath     string         `env:"WEB_TELEMETRY_PATH" envDefault:"/metrics"`
 	WebConfigFile     string         `env:"WEB_CONFIG_FILE"`
@@ -54,6 +55,8 @@ type RecordLimits struct {
 	MaxDuration    model.Duration `env:"RECORDS_MAX_DURATION" envDefault:"365d"`
 	MaxActionItems int            `env:"RECORDS_MAX_ACTION_ITEMS" envDefault:"100"`
 	MaxListLength  int            `env:"RECORDS_MAX_LIST_LENGTH" envDefault:"100"`
+	// QualityFile configures the quality rules (docs/quality.md).
+	QualityFile string `env:"QUALITY_FILE"`
 }
 
 // Periods are the settings of the calendar periods and of the detail
@@ -128,6 +131,8 @@ func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("overdue-items.limit", "At most this many series of postmortem_action_item_overdue_seconds, the most overdue first.").
 		Default(fmt.Sprint(c.OverdueItemsLimit)).IntVar(&c.OverdueItemsLimit)
 	c.Periods.addFlags(cmd)
+	cmd.Flag("repeats.limit", "At most this many series of postmortem_repeat_incident_info, the latest repeats first.").
+		Default(fmt.Sprint(c.RepeatsLimit)).IntVar(&c.RepeatsLimit)
 	cmd.Flag("web.listen-address", "Addresses on which to expose metrics and the web interface, comma separated.").
 		Default(strings.Join(c.ListenAddresses, ",")).SetValue((*commaList)(&c.ListenAddresses))
 	cmd.Flag("web.config.file", "Path to a web configuration file that enables TLS or basic authentication (exporter-toolkit format).").
@@ -152,6 +157,13 @@ func (l *RecordLimits) AddFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(l.MaxActionItems)).IntVar(&l.MaxActionItems)
 	cmd.Flag("records.max-list-length", "Most services, and most related ids, one record may list. Env: "+EnvPrefix+"RECORDS_MAX_LIST_LENGTH.").
 		Default(fmt.Sprint(l.MaxListLength)).IntVar(&l.MaxListLength)
+	cmd.Flag("quality.file", "YAML file with the quality rules' severities (error, warning, off), limits and phrases (docs/quality.md). Empty: the defaults. Env: "+EnvPrefix+"QUALITY_FILE.").
+		Default(l.QualityFile).StringVar(&l.QualityFile)
+}
+
+// Quality loads the quality rules file, or returns the defaults.
+func (l RecordLimits) Quality() (record.Quality, error) {
+	return record.LoadQuality(l.QualityFile)
 }
 
 // Limits checks the record limits, reporting every bad one at once.
@@ -244,6 +256,9 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 	if c.OverdueItemsLimit < 0 {
 		errs = append(errs, fmt.Errorf("overdue-items.limit (%sOVERDUE_ITEMS_LIMIT): must be at least 0, got %d", EnvPrefix, c.OverdueItemsLimit))
 	}
+	if c.RepeatsLimit < 1 {
+		errs = append(errs, fmt.Errorf("repeats.limit (%sREPEATS_LIMIT): must be at least 1, got %d", EnvPrefix, c.RepeatsLimit))
+	}
 	periods, err := c.Periods.options()
 	if err != nil {
 		errs = append(errs, err)
@@ -261,6 +276,7 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		Severities:        tax.Severities,
 		TopServices:       c.TopServices,
 		OverdueItemsLimit: c.OverdueItemsLimit,
+		RepeatsLimit:      c.RepeatsLimit,
 		Periods:           periods,
 		Detail:            c.Periods.MetricsDetail,
 	}, errors.Join(errs...)

@@ -32,6 +32,22 @@ type frontMatterFields struct {
 	Status           string     `yaml:"status"`
 	PublishedAt      utcTime    `yaml:"published_at,omitempty"`
 	ActionItems      []itemYAML `yaml:"action_items,omitempty"`
+	Moderator        string     `yaml:"moderator,omitempty"`
+	BarRaiser        string     `yaml:"bar_raiser,omitempty"`
+	Learnings        []string   `yaml:"learnings,omitempty"`
+	SecurityReview   *review    `yaml:"security_review,omitempty"`
+}
+
+type review struct {
+	By      string  `yaml:"by"`
+	Outcome string  `yaml:"outcome"`
+	Date    utcTime `yaml:"date,omitempty"`
+}
+
+// exception is an action item's exception in its mapping form.
+type exception struct {
+	Approver string `yaml:"approver,omitempty"`
+	Reason   string `yaml:"reason"`
 }
 
 type impact struct {
@@ -42,16 +58,16 @@ type impact struct {
 }
 
 type itemYAML struct {
-	ID        string  `yaml:"id"`
-	Title     string  `yaml:"title"`
-	Owner     string  `yaml:"owner,omitempty"`
-	Team      string  `yaml:"team,omitempty"`
-	CreatedAt utcTime `yaml:"created_at,omitempty"`
-	Due       day     `yaml:"due"`
-	Status    string  `yaml:"status"`
-	ClosedAt  utcTime `yaml:"closed_at,omitempty"`
-	Exception string  `yaml:"exception,omitempty"`
-	URL       string  `yaml:"url,omitempty"`
+	ID        string     `yaml:"id"`
+	Title     string     `yaml:"title"`
+	Owner     string     `yaml:"owner,omitempty"`
+	Team      string     `yaml:"team,omitempty"`
+	CreatedAt utcTime    `yaml:"created_at,omitempty"`
+	Due       day        `yaml:"due,omitempty"`
+	Status    string     `yaml:"status"`
+	ClosedAt  utcTime    `yaml:"closed_at,omitempty"`
+	Exception *exception `yaml:"exception,omitempty"`
+	URL       string     `yaml:"url,omitempty"`
 }
 
 // Format writes a record as a Markdown file with YAML front matter, the
@@ -63,16 +79,23 @@ func Format(r *record.Record, narrative string) ([]byte, error) {
 		Services: r.Services, URL: r.URL, StartedAt: utcTime(r.StartedAt), DetectedAt: utcTime(r.DetectedAt),
 		MitigatedAt: utcTime(r.MitigatedAt), ResolvedAt: utcTime(r.ResolvedAt), Origin: r.Origin,
 		Resolution: r.Resolution, Detection: r.Detection, Related: r.Related, Status: r.Status,
-		PublishedAt: utcTime(r.PublishedAt),
+		PublishedAt: utcTime(r.PublishedAt), Moderator: r.Moderator, BarRaiser: r.BarRaiser, Learnings: r.Learnings,
+	}
+	if sr := r.SecurityReview; sr != nil {
+		f.SecurityReview = &review{By: sr.By, Outcome: sr.Outcome, Date: utcTime(sr.Date)}
 	}
 	if r.Impact != (record.Impact{}) {
 		f.Impact = &impact{r.Impact.CustomersAffected, r.Impact.FailedRequests, r.Impact.DataLoss, r.Impact.P99LatencyMS}
 	}
 	for _, a := range r.ActionItems {
-		f.ActionItems = append(f.ActionItems, itemYAML{
+		item := itemYAML{
 			ID: a.ID, Title: a.Title, Owner: a.Owner, Team: a.Team, CreatedAt: utcTime(a.CreatedAt),
-			Due: day(a.Due), Status: a.Status, ClosedAt: utcTime(a.ClosedAt), Exception: a.Exception, URL: a.URL,
-		})
+			Due: day(a.Due), Status: a.Status, ClosedAt: utcTime(a.ClosedAt), URL: a.URL,
+		}
+		if a.Exception != "" {
+			item.Exception = &exception{Approver: a.ExceptionApprover, Reason: a.Exception}
+		}
+		f.ActionItems = append(f.ActionItems, item)
 	}
 	var buf bytes.Buffer
 	buf.WriteString("---\n")
@@ -101,8 +124,11 @@ func (t utcTime) MarshalYAML() (any, error) {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!timestamp", Value: time.Time(t).UTC().Format(time.RFC3339)}, nil
 }
 
-// day is a date, written as a plain YAML date.
+// day is a date, written as a plain YAML date; the zero day is left out.
 type day time.Time
+
+// IsZero tells the encoder to leave out a zero day.
+func (d day) IsZero() bool { return time.Time(d).IsZero() }
 
 // MarshalYAML writes the date as YYYY-MM-DD.
 func (d day) MarshalYAML() (any, error) {

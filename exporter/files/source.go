@@ -37,7 +37,9 @@ type Source struct {
 	// Limits bound the records' times and lists; the future is judged by
 	// the wall clock, not asOf, so that a snapshot as of a past instant
 	// does not reject what happened since.
-	Limits  record.Limits
+	Limits record.Limits
+	// Quality configures the quality rules; the zero value is the defaults.
+	Quality record.Quality
 	Options snapshot.Options
 	Logger  *slog.Logger
 
@@ -125,7 +127,7 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 			r.Shift(shift)
 		}
 	}
-	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()})
+	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality})
 	stale := s.serveLastValid(&res, shift, parser.reused)
 	s.parsed = parser.next
 	opts := s.Options

@@ -54,8 +54,8 @@ func TestEditsInFlight(t *testing.T) {
 	}
 	check := func(step string, s *snapshot.Snapshot, records, stale, malformed int, teams map[string]int) {
 		t.Helper()
-		if s.Records != records || s.Stale != stale || s.Invalid[record.CodeMalformed] != malformed {
-			t.Errorf("%s: records %d, stale %d, malformed %d; want %d, %d, %d", step, s.Records, s.Stale, s.Invalid[record.CodeMalformed], records, stale, malformed)
+		if s.Records != records || s.Stale != stale || s.InvalidCount(record.CodeMalformed) != malformed {
+			t.Errorf("%s: records %d, stale %d, malformed %d; want %d, %d, %d", step, s.Records, s.Stale, s.InvalidCount(record.CodeMalformed), records, stale, malformed)
 		}
 		for team, want := range teams {
 			got := 0
@@ -173,8 +173,8 @@ func TestStaleCascade(t *testing.T) {
 		t.Fatal(err)
 	}
 	alpha := s.Windows[0].Incidents[snapshot.SeverityTeam{Severity: "sev2", Team: "alpha"}]
-	if s.Records != 2 || s.Stale != 2 || s.Invalid[record.CodeUnknownRelated] != 1 || alpha == nil || alpha.Count != 1 {
+	if s.Records != 2 || s.Stale != 2 || s.InvalidCount(record.CodeUnknownRelated) != 1 || alpha == nil || alpha.Count != 1 {
 		t.Fatalf("records %d, stale %d, unknown_related %d, alpha %+v; want 2, 2, 1 and alpha in the 30d window",
-			s.Records, s.Stale, s.Invalid[record.CodeUnknownRelated], alpha)
+			s.Records, s.Stale, s.InvalidCount(record.CodeUnknownRelated), alpha)
 	}
 }

@@ -215,7 +215,9 @@ func importBatch(ctx context.Context, tx pgx.Tx, batch []*record.Record, rep *Im
 	return nil
 }
 
-// contentHash identifies a record's content, to skip unchanged ones.
+// contentHash identifies a record's content, to skip unchanged ones; the
+// content includes its findings, so that a change of the quality rules
+// updates them.
 func contentHash(r *record.Record) (string, error) {
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -229,18 +231,27 @@ func contentHash(r *record.Record) (string, error) {
 // incident existed, it returns the stored action items that the record no
 // longer holds.
 func writeRecord(ctx context.Context, tx pgx.Tx, r *record.Record, hash string, exists bool) ([]RemovedItem, error) {
+	var review record.SecurityReview
+	if r.SecurityReview != nil {
+		review = *r.SecurityReview
+	}
 	_, err := tx.Exec(ctx, `
 INSERT INTO incidents (id, source_path, content_hash, title, severity, security_incident, team, url,
 	started_at, detected_at, mitigated_at, resolved_at, origin, resolution, detection,
-	customers_affected, failed_requests, data_loss, p99_latency_ms, status, published_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+	customers_affected, failed_requests, data_loss, p99_latency_ms, status, published_at,
+	moderator, bar_raiser, learnings, security_review_by, security_review_outcome, security_review_date)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+	$22, $23, $24, $25, $26, $27)
 ON CONFLICT (id) DO UPDATE SET source_path = $2, content_hash = $3, title = $4, severity = $5,
 	security_incident = $6, team = $7, url = $8, started_at = $9, detected_at = $10, mitigated_at = $11,
 	resolved_at = $12, origin = $13, resolution = $14, detection = $15, customers_affected = $16,
-	failed_requests = $17, data_loss = $18, p99_latency_ms = $19, status = $20, published_at = $21`,
+	failed_requests = $17, data_loss = $18, p99_latency_ms = $19, status = $20, published_at = $21,
+	moderator = $22, bar_raiser = $23, learnings = $24, security_review_by = $25, security_review_outcome = $26,
+	security_review_date = $27`,
 		r.ID, r.Path, hash, r.Title, r.Severity, r.SecurityIncident, r.Team, r.URL,
 		r.StartedAt, r.DetectedAt, nullTime(r.MitigatedAt), nullTime(r.ResolvedAt), r.Origin, nullString(r.Resolution), r.Detection,
-		r.Impact.CustomersAffected, r.Impact.FailedRequests, r.Impact.DataLoss, r.Impact.P99LatencyMS, r.Status, nullTime(r.PublishedAt))
+		r.Impact.CustomersAffected, r.Impact.FailedRequests, r.Impact.DataLoss, r.Impact.P99LatencyMS, r.Status, nullTime(r.PublishedAt),
+		r.Moderator, r.BarRaiser, orNoText(r.Learnings), nullString(review.By), nullString(review.Outcome), nullTime(review.Date))
 	if err != nil {
 		return nil, fmt.Errorf("incident: %w", err)
 	}
@@ -266,13 +277,20 @@ ON CONFLICT (id) DO UPDATE SET source_path = $2, content_hash = $3, title = $4, 
 		}
 	}
 	for _, a := range r.ActionItems {
+		if a.Invalid {
+			continue // reported as a finding, left out like the file source leaves it out
+		}
 		_, err := tx.Exec(ctx, `
-INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at, exception, url)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			a.ID, r.ID, a.Title, a.Owner, a.Team, a.CreatedAt, a.Due, a.Status, nullTime(a.ClosedAt), a.Exception, a.URL)
+INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at, exception, url, exception_approver)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			a.ID, r.ID, a.Title, a.Owner, a.Team, a.CreatedAt, nullTime(a.Due), a.Status, nullTime(a.ClosedAt), a.Exception, a.URL,
+			a.ExceptionApprover)
 		if err != nil {
 			return nil, fmt.Errorf("action item %s: %w", a.ID, err)
 		}
+	}
+	if err := writeFindings(ctx, tx, r); err != nil {
+		return nil, err
 	}
 	return removed, nil
 }
@@ -304,6 +322,14 @@ func nullTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// orNoText returns list, or an empty list for nil: the column is NOT NULL.
+func orNoText(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
 }
 
 func nullString(s string) *string {

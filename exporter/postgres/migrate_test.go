@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -80,15 +81,16 @@ func TestConstraintsMirrorValidation(t *testing.T) {
 		args      []any
 	}{
 		{"detected before started", incident, []any{"PM-2", "2026-01-01T09:00:00Z"}},
-		{"no owner", item, []any{"I-1", ""}},
-		{"two owners", item, []any{"I-2", "alice, bob"}},
-		{"two owners in words", item, []any{"I-3", "alice and bob"}},
 	} {
 		if _, err := pool.Exec(ctx, tc.sql, tc.args...); err == nil {
 			t.Errorf("%s: the row was accepted", tc.name)
 		}
 	}
-	if _, err := pool.Exec(ctx, item, "I-4", "alice"); err != nil {
-		t.Fatalf("an item with one owner was refused: %v", err)
+	// An owner problem is a finding on a served record (docs/quality.md):
+	// the schema stores such items, as validation serves them.
+	for i, owner := range []string{"alice", "", "alice, bob", "alice and bob"} {
+		if _, err := pool.Exec(ctx, item, fmt.Sprintf("I-%d", i), owner); err != nil {
+			t.Errorf("an item with owner %q was refused: %v", owner, err)
+		}
 	}
 }

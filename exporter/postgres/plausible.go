@@ -67,9 +67,9 @@ func implausibleFacts(ctx context.Context, q pgx.Tx, rules record.Rules) ([]fact
 	items, err := collect(ctx, q, "action items with implausible times", implausibleItems, append(args, ids),
 		func(row pgx.CollectableRow) (itemRow, error) {
 			var it itemRow
-			var closed *time.Time
-			err := row.Scan(&it.incident, &it.item.ID, &it.item.Status, &it.item.CreatedAt, &it.item.Due, &closed)
-			it.item.CreatedAt, it.item.Due, it.item.ClosedAt = it.item.CreatedAt.UTC(), it.item.Due.UTC(), utc(closed)
+			var closed, due *time.Time
+			err := row.Scan(&it.incident, &it.item.ID, &it.item.Status, &it.item.CreatedAt, &due, &closed)
+			it.item.CreatedAt, it.item.Due, it.item.ClosedAt = it.item.CreatedAt.UTC(), utc(due), utc(closed)
 			return it, err
 		})
 	if err != nil {

@@ -27,6 +27,7 @@ type refresh struct {
 	periodPlan periodPlan
 	b          *snapshot.Builder
 	invalid    map[string]bool // ids of the invalid incidents
+	quality    record.Quality
 }
 
 // reads are the queries of a refresh after findInvalid; they only read
@@ -35,8 +36,9 @@ func (r *refresh) reads() []read {
 	reads := []read{r.countRecords}
 	reads = append(reads, r.rollupReads()...)
 	reads = append(reads, r.periodReads()...)
-	return append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,
+	reads = append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,
 		r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addIncidentStates)
+	return append(reads, r.qualityReads()...)
 }
 
 // fact is a row of incident_facts: an incident as the windows count it.
@@ -48,19 +50,27 @@ type fact struct {
 
 const factColumns = `f.incident_id, f.severity, f.team, f.detection, f.origin, coalesce(f.resolution, ''),
        f.started_at, f.detected_at, f.mitigated_at, f.resolved_at, f.security_incident, f.data_loss,
-       f.customers_affected, f.failed_requests, f.repeat, f.services, f.unknown_related`
+       f.customers_affected, f.failed_requests, f.repeat, f.services, f.unknown_related, f.learnings, f.published_at`
 
 // scanFact scans a row of factColumns.
 func scanFact(row pgx.CollectableRow) (fact, error) {
 	rec := &record.Record{}
 	f := fact{record: rec}
-	var mitigated, resolved *time.Time
+	var mitigated, resolved, published *time.Time
+	var learnings int
 	err := row.Scan(&rec.ID, &rec.Severity, &rec.Team, &rec.Detection, &rec.Origin, &rec.Resolution,
 		&rec.StartedAt, &rec.DetectedAt, &mitigated, &resolved, &rec.SecurityIncident, &rec.Impact.DataLoss,
-		&rec.Impact.CustomersAffected, &rec.Impact.FailedRequests, &f.repeat, &rec.Services, &f.unknownRelated)
+		&rec.Impact.CustomersAffected, &rec.Impact.FailedRequests, &f.repeat, &rec.Services, &f.unknownRelated,
+		&learnings, &published)
 	rec.Path = "postgres:incidents/" + rec.ID
 	rec.StartedAt, rec.DetectedAt = rec.StartedAt.UTC(), rec.DetectedAt.UTC()
 	rec.MitigatedAt, rec.ResolvedAt = utc(mitigated), utc(resolved)
+	// The facts hold the number of learnings, not their text, and a
+	// publication only when the post-mortem is published.
+	rec.Learnings = make([]string, learnings)
+	if published != nil {
+		rec.PublishedAt, rec.Status = published.UTC(), record.StatusPublished
+	}
 	return f, err
 }
 
@@ -78,10 +88,10 @@ const itemColumns = `SELECT a.id, a.incident_id, a.owner, a.team, a.created_at, 
 func scanItem(row pgx.CollectableRow) (item, error) {
 	var a record.ActionItem
 	inc := &record.Record{}
-	var closed *time.Time
-	err := row.Scan(&a.ID, &inc.ID, &a.Owner, &a.Team, &a.CreatedAt, &a.Due, &a.Status, &closed,
+	var closed, due *time.Time
+	err := row.Scan(&a.ID, &inc.ID, &a.Owner, &a.Team, &a.CreatedAt, &due, &a.Status, &closed,
 		&a.Exception, &a.URL, &inc.Severity, &inc.URL, &inc.StartedAt)
-	a.CreatedAt, a.ClosedAt, a.Due = a.CreatedAt.UTC(), utc(closed), a.Due.UTC()
+	a.CreatedAt, a.ClosedAt, a.Due = a.CreatedAt.UTC(), utc(closed), utc(due)
 	inc.StartedAt = inc.StartedAt.UTC()
 	return item{inc, a}, err
 }
@@ -132,10 +142,12 @@ func (r *refresh) findInvalid(ctx context.Context, q pgx.Tx, rules record.Rules)
 		facts = append(facts, outside...)
 	}
 	for _, f := range facts {
-		problems := record.Validate(f.record, rules)
+		// Only problems of the incident core make it invalid; an action
+		// item's implausible time is a finding (docs/quality.md).
+		problems := slices.DeleteFunc(record.Validate(f.record, rules), func(p record.Problem) bool { return !record.IsCore(p) })
 		nameItemsByID(f.record, problems)
 		for _, id := range f.unknownRelated {
-			problems = append(problems, record.Problem{Path: f.record.Path, Field: "related", Code: record.CodeUnknownRelated,
+			problems = append(problems, record.Problem{Path: f.record.Path, Field: "related", Code: record.CodeUnknownRelated, Team: f.record.Team,
 				Message: fmt.Sprintf("no other incident has id %q", id)})
 		}
 		if len(problems) > 0 && !r.invalid[f.record.ID] {
@@ -208,8 +220,9 @@ func (r *refresh) addEdgeCompletions(ctx context.Context, q pgx.Tx) (func(), err
 		  JOIN action_items a ON a.closed_at > e.after AND a.closed_at <= e.until
 		 WHERE a.status = 'done'`, []any{after, until}, func(row pgx.CollectableRow) (done, error) {
 		d := done{item: record.ActionItem{Status: record.ItemDone}}
-		err := row.Scan(&d.incident, &d.item.Team, &d.item.CreatedAt, &d.item.Due, &d.item.ClosedAt)
-		d.item.CreatedAt, d.item.Due, d.item.ClosedAt = d.item.CreatedAt.UTC(), d.item.Due.UTC(), d.item.ClosedAt.UTC()
+		var due *time.Time
+		err := row.Scan(&d.incident, &d.item.Team, &d.item.CreatedAt, &due, &d.item.ClosedAt)
+		d.item.CreatedAt, d.item.Due, d.item.ClosedAt = d.item.CreatedAt.UTC(), utc(due), d.item.ClosedAt.UTC()
 		return d, err
 	})
 	return func() {
@@ -225,7 +238,8 @@ func (r *refresh) addEdgeCompletions(ctx context.Context, q pgx.Tx) (func(), err
 // of whole days with an event after it: the rollups count every event.
 func (r *refresh) correctLateEvents(ctx context.Context, q pgx.Tx) (func(), error) {
 	facts, err := collect(ctx, q, "incidents with later events", `SELECT `+factColumns+` FROM incident_facts f
-		WHERE greatest(f.detected_at, f.mitigated_at, f.resolved_at) > $1`, []any{r.asOf}, scanFact)
+		WHERE f.incident_id IN (SELECT incident_id FROM incident_facts WHERE greatest(detected_at, mitigated_at, resolved_at) > $1
+		                        UNION SELECT incident_id FROM incident_facts WHERE published_at > $1)`, []any{r.asOf}, scanFact)
 	return func() {
 		for _, f := range facts {
 			if r.invalid[f.record.ID] || !r.plan.rolledUp(f.record.StartedAt) {

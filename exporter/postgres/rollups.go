@@ -98,6 +98,7 @@ func (r *refresh) rollupReads() []read {
 			}},
 		{"services", rollupQuery("rollup_services", "r.service", sums("incidents"), "incidents"), 1,
 			func(part *snapshot.WindowStats, keys []string, v []int64) { part.Services[keys[0]] += int(v[0]) }},
+		{"quality", rollupQuery("rollup_quality", "r.severity, r.team", sums(qualityColumns()...), "incidents"), 2, addQualityRollup},
 		{"completion", rollupQuery("rollup_completion", "r.team", sums(completionCols...), "items"), 1,
 			func(part *snapshot.WindowStats, keys []string, v []int64) {
 				part.Completion[keys[0]] = &snapshot.CompletionStats{
@@ -144,6 +145,7 @@ func incidentStats(v []int64) *snapshot.IncidentStats {
 	st := &snapshot.IncidentStats{
 		Count: int(v[0]), Repeat: int(v[1]), Security: int(v[2]), DataLoss: int(v[3]),
 		CustomersAffected: v[4], FailedRequests: v[5],
+		PublicationDelay: snapshot.NewHistogram(snapshot.PublicationBuckets), // from rollup_quality
 	}
 	histograms := []*snapshot.Histogram{&st.TimeToDetect, &st.TimeToMitigate, &st.TimeToRecover}
 	v = v[6:]

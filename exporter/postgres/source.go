@@ -29,7 +29,11 @@ const SourceName = "postgres"
 type Source struct {
 	Pool *pgxpool.Pool
 	// Limits bound the records' times and lists, as for files.
-	Limits  record.Limits
+	Limits record.Limits
+	// Quality configures the quality rules. Findings are computed by
+	// import with its own --quality.file and stored; here only the rules
+	// that are off are left out (docs/quality.md).
+	Quality record.Quality
 	Options snapshot.Options
 	// StatementTimeout bounds every statement of a refresh.
 	StatementTimeout time.Duration
@@ -85,7 +89,8 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 	opts.Severities = tax.Severities
 	periods := opts.Periods.Periods(asOf)
 	r := &refresh{asOf: asOf, windows: opts.Windows, periods: periods, byTeam: opts.Periods.ByTeam, taxonomy: tax,
-		plan: newPlan(asOf, opts.Windows), periodPlan: newPeriodPlan(periods), b: snapshot.NewBuilder(SourceName, asOf, opts)}
+		plan: newPlan(asOf, opts.Windows), periodPlan: newPeriodPlan(periods), b: snapshot.NewBuilder(SourceName, asOf, opts),
+		quality: s.Quality}
 	rules := record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()} // the wall clock, as for files
 	if err := r.findInvalid(ctx, tx, rules); err != nil {
 		return nil, err

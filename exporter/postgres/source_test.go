@@ -109,7 +109,7 @@ func TestTaxonomyViolationsAreCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Records != 1 || snap.Invalid[record.CodeInvalidValue] != 1 || len(snap.Problems) != 1 ||
+	if snap.Records != 1 || snap.InvalidCount(record.CodeInvalidValue) != 1 || len(snap.Problems) != 1 ||
 		snap.Problems[0].Path != "postgres:incidents/PM-sev0" || snap.Problems[0].Field != "severity" {
 		t.Fatalf("records %d, invalid %v, problems %v", snap.Records, snap.Invalid, snap.Problems)
 	}

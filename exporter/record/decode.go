@@ -41,6 +41,7 @@ var recordFields = []string{
 	"id", "title", "severity", "security_incident", "team", "services", "url",
 	"started_at", "detected_at", "mitigated_at", "resolved_at", "origin", "resolution",
 	"detection", "impact", "related", "status", "published_at", "action_items",
+	"moderator", "bar_raiser", "learnings", "security_review",
 }
 
 var requiredRecordFields = []string{"id", "title", "severity", "team", "started_at", "detected_at", "origin", "detection", "status"}
@@ -50,6 +51,10 @@ var itemFields = []string{"id", "title", "owner", "team", "created_at", "due", "
 var requiredItemFields = []string{"id", "title", "due", "status"}
 
 var impactFields = []string{"customers_affected", "failed_requests", "data_loss", "p99_latency_ms"}
+
+var securityReviewFields = []string{"by", "outcome", "date"}
+
+var exceptionFields = []string{"approver", "reason"}
 
 type decoder struct {
 	path     string
@@ -144,6 +149,58 @@ func (d *decoder) recordField(r *Record, key string, v *yaml.Node) {
 		r.PublishedAt = d.timestamp(v, key)
 	case "action_items":
 		r.ActionItems = d.actionItems(v)
+	case "moderator":
+		r.Moderator = d.str(v, key)
+	case "bar_raiser":
+		r.BarRaiser = d.str(v, key)
+	case "learnings":
+		r.Learnings = d.strList(v, key)
+	case "security_review":
+		r.SecurityReview = d.securityReview(v)
+	}
+}
+
+// securityReview reads who reviewed the security dimension, with what
+// outcome and when; by and outcome are required.
+func (d *decoder) securityReview(v *yaml.Node) *SecurityReview {
+	if v.Kind != yaml.MappingNode {
+		d.add(v, "security_review", CodeMalformed, "expected a mapping with by, outcome and date, got %s", kindName(v))
+		return nil
+	}
+	sr := &SecurityReview{}
+	seen := d.fields(v, "security_review.", securityReviewFields, func(key string, n *yaml.Node) {
+		field := "security_review." + key
+		switch key {
+		case "by":
+			sr.By = d.str(n, field)
+		case "outcome":
+			sr.Outcome = d.str(n, field)
+		case "date":
+			sr.Date = d.timestamp(n, field)
+		}
+	})
+	d.requireFields(v.Line+d.offset, "security_review.", seen, []string{"by", "outcome"})
+	return sr
+}
+
+// exception reads an action item's exception: today's plain text (the
+// reason, approver unknown) or a mapping with approver and reason.
+// Either form counts as an exception.
+func (d *decoder) exception(a *ActionItem, field string, v *yaml.Node) {
+	if v.Kind != yaml.MappingNode {
+		a.Exception = d.str(v, field)
+		return
+	}
+	d.fields(v, field+".", exceptionFields, func(key string, n *yaml.Node) {
+		switch key {
+		case "approver":
+			a.ExceptionApprover = d.str(n, field+"."+key)
+		case "reason":
+			a.Exception = d.str(n, field+"."+key)
+		}
+	})
+	if a.Exception == "" && a.ExceptionApprover != "" {
+		a.Exception = "approved by " + a.ExceptionApprover
 	}
 }
 
@@ -179,6 +236,7 @@ func (d *decoder) actionItems(v *yaml.Node) []ActionItem {
 		prefix := fmt.Sprintf("action_items[%d].", i)
 		if n.Kind != yaml.MappingNode {
 			d.add(n, strings.TrimSuffix(prefix, "."), CodeMalformed, "expected a mapping, got %s", kindName(n))
+			items = append(items, ActionItem{Invalid: true}) // keeps the indexes of the others
 			continue
 		}
 		var a ActionItem
@@ -214,7 +272,7 @@ func (d *decoder) itemField(a *ActionItem, field, key string, v *yaml.Node) {
 	case "closed_at":
 		a.ClosedAt = d.timestamp(v, field)
 	case "exception":
-		a.Exception = d.str(v, field)
+		d.exception(a, field, v)
 	case "url":
 		a.URL = d.str(v, field)
 	}

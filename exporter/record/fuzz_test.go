@@ -55,3 +55,40 @@ func FuzzParseTaxonomy(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseQuality parses any bytes as a quality rules file: nothing
+// panics, an error says something, and accepted rules are usable: every
+// rule has a severity of error, warning or off (field_invalid never off),
+// limits are at least 1, no habitual phrase is blank.
+func FuzzParseQuality(f *testing.F) {
+	for _, seed := range []string{
+		"bar_raiser: {severity: off}\n", "", "action_item_size: {max_days: 0}\n", "field_invalid: {severity: off}\n",
+		"action_item_habitual: {phrases: [\"\", be careful]}\n", "action_item_count: {max: 3, severities: [sev1]}\n",
+		"nope: {}\n", "bar_raiser: [1]\n", "published_late: {max_days: -1, severity: error}\n", "---\n---\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		q, err := ParseQuality(data)
+		if err != nil {
+			if strings.TrimSpace(err.Error()) == "" {
+				t.Fatal("an error without a message")
+			}
+			return
+		}
+		for _, r := range QualityRules {
+			s := q.SeverityOf(r.Name)
+			if !slices.Contains([]Severity{SeverityError, SeverityWarning, SeverityOff}, s) || r.AlwaysOn && s == SeverityOff {
+				t.Errorf("%s: accepted severity %q", r.Name, s)
+			}
+		}
+		if q.ItemMaxDays < 1 || q.MaxItems < 1 || q.PublishWithinDays < 1 {
+			t.Errorf("accepted limits below 1: %+v", q)
+		}
+		for _, p := range q.HabitualPhrases {
+			if strings.TrimSpace(p) == "" {
+				t.Errorf("accepted a blank phrase")
+			}
+		}
+	})
+}

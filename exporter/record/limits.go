@@ -14,6 +14,9 @@ type Rules struct {
 	// Now is the instant of the check: a time after Now plus
 	// Limits.MaxClockSkew is in the future.
 	Now time.Time
+	// Quality configures the quality rules; the zero value is the
+	// defaults.
+	Quality Quality
 }
 
 // Limits bound what one record may hold: its times must be plausible, its
@@ -65,6 +68,9 @@ func (v *validator) plausible(r *Record, rules Rules) {
 		}
 	}
 	ok("published_at", r.PublishedAt)
+	if r.SecurityReview != nil {
+		ok("security_review.date", r.SecurityReview.Date)
+	}
 	for i := range r.ActionItems {
 		a := &r.ActionItems[i]
 		prefix := fmt.Sprintf("action_items[%d].", i)

@@ -23,21 +23,35 @@ const (
 	CodeTooMany          Code = "too_many"
 )
 
-// Problem is one reason a record is invalid, located as precisely as the
-// parser knows.
+// Problem is one thing wrong with a record, located as precisely as the
+// parser knows: a problem of the incident core, which makes the record
+// invalid, or a finding of a quality rule (Rule set), which does not.
 type Problem struct {
-	Path    string `json:"path"`
-	Line    int    `json:"line,omitempty"`
-	Field   string `json:"field"`
-	Code    Code   `json:"code"`
+	Path  string `json:"path"`
+	Line  int    `json:"line,omitempty"`
+	Field string `json:"field"`
+	// Code is the reason of a core problem; a finding from the model
+	// (e.g. an owner problem) keeps the code it was found with.
+	Code Code `json:"code,omitempty"`
+	// Rule is the quality rule of a finding, empty for a core problem.
+	Rule string `json:"rule,omitempty"`
+	// Severity is error for every core problem; a finding's is its rule's.
+	Severity Severity `json:"severity,omitempty"`
+	// Team is the record's team, when it is known.
+	Team    string `json:"team,omitempty"`
 	Message string `json:"message"`
 }
 
 // String formats the problem as "path:line: field: message", the form
-// editors and CI annotations understand.
+// editors and CI annotations understand; a finding adds its severity and
+// rule: "path:line: field: warning: rule: message".
 func (p Problem) String() string {
-	if p.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s: %s", p.Path, p.Line, p.Field, p.Message)
+	msg := p.Message
+	if p.Rule != "" {
+		msg = fmt.Sprintf("%s: %s: %s", p.Severity, p.Rule, p.Message)
 	}
-	return fmt.Sprintf("%s: %s: %s", p.Path, p.Field, p.Message)
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s: %s", p.Path, p.Line, p.Field, msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", p.Path, p.Field, msg)
 }

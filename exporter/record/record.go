@@ -34,6 +34,18 @@ type Record struct {
 	PublishedAt      time.Time
 	ActionItems      []ActionItem
 
+	// The quality bar (docs/quality.md): who ran and who challenged the
+	// review, what was learnt that is not an action, and the security
+	// review of a security incident.
+	Moderator      string
+	BarRaiser      string
+	Learnings      []string
+	SecurityReview *SecurityReview // nil when the record has none
+
+	// Findings are the findings of the quality rules on the record, set
+	// by Check (import stores them with the record).
+	Findings []Problem
+
 	// lines maps a field path (e.g. "resolved_at" or "action_items[1].owner")
 	// to the line it was written on.
 	lines map[string]int
@@ -47,6 +59,13 @@ type Impact struct {
 	P99LatencyMS      int64
 }
 
+// SecurityReview is the review of an incident's security dimension.
+type SecurityReview struct {
+	By      string
+	Outcome string
+	Date    time.Time // zero when not given
+}
+
 // ActionItem is one follow-up task that came out of a post-mortem.
 type ActionItem struct {
 	ID        string
@@ -57,8 +76,15 @@ type ActionItem struct {
 	Due       time.Time // the start of the due day, UTC
 	Status    string
 	ClosedAt  time.Time
-	Exception string
-	URL       string
+	// Exception is the reason a leader approved a larger item, empty
+	// without one; ExceptionApprover names the leader. The plain-text form
+	// (`exception: Approved by ... because ...`) sets only Exception.
+	Exception         string
+	ExceptionApprover string
+	URL               string
+	// Invalid marks an item with a field_invalid finding: it is reported,
+	// and left out of the action item metrics, while its incident counts.
+	Invalid bool `json:"-"`
 }
 
 // Statuses of a post-mortem review.
@@ -125,9 +151,10 @@ func (r *Record) SetLine(field string, line int) {
 // OverdueAt is the instant an item becomes overdue: the end of its due day.
 func (a *ActionItem) OverdueAt() time.Time { return a.Due.Add(24 * time.Hour) }
 
-// Overdue reports whether the item is open and past the end of its due day.
+// Overdue reports whether the item is open and past the end of its due
+// day; an item without a due day never is.
 func (a *ActionItem) Overdue(now time.Time) bool {
-	return a.Status == ItemOpen && now.After(a.OverdueAt())
+	return a.Status == ItemOpen && !a.Due.IsZero() && now.After(a.OverdueAt())
 }
 
 // OpenAt reports whether the item existed and was not yet closed at t.
@@ -143,6 +170,9 @@ func (a *ActionItem) OpenAt(t time.Time) bool {
 func (r *Record) Shift(d time.Duration) {
 	for _, t := range []*time.Time{&r.StartedAt, &r.DetectedAt, &r.MitigatedAt, &r.ResolvedAt, &r.PublishedAt} {
 		shiftTime(t, d)
+	}
+	if r.SecurityReview != nil {
+		shiftTime(&r.SecurityReview.Date, d)
 	}
 	for i := range r.ActionItems {
 		a := &r.ActionItems[i]

@@ -10,18 +10,25 @@ import (
 
 // Result is the outcome of checking a set of records.
 type Result struct {
-	// Valid records, sorted by path.
+	// Valid records, sorted by path: their incident core is sound, and
+	// they are served whatever their findings.
 	Valid []*Record
 	// Invalid records as far as they could be read, sorted by path. They
 	// are not served, but what they hold (e.g. unowned items) is counted.
 	Invalid []*Record
-	// Problems of the invalid records and of files that held no record.
+	// Problems of the incident core: of the invalid records and of files
+	// that held no record.
 	Problems []Problem
+	// Findings of the quality rules on every record read, valid or not,
+	// with their severity (rules that are off find nothing).
+	Findings []Problem
 }
 
 // Check validates each record against the rules and the set against
 // itself (duplicate ids, unknown related incidents). problems are those
-// already found while reading; a record with any problem is invalid.
+// already found while reading. A record with a problem of its incident
+// core is invalid; every other problem is a finding of a quality rule
+// (see findingRule), and its record stays valid.
 func Check(records []*Record, problems []Problem, rules Rules) Result {
 	sort.SliceStable(records, func(i, j int) bool { return records[i].Path < records[j].Path })
 	for _, r := range records {
@@ -29,9 +36,10 @@ func Check(records []*Record, problems []Problem, rules Rules) Result {
 		problems = append(problems, Validate(r, rules)...)
 	}
 	problems = append(problems, checkSet(records)...)
+	core, findings := classify(records, problems, rules.Quality)
 
 	badPaths := map[string]bool{}
-	for _, p := range problems {
+	for _, p := range core {
 		badPaths[p.Path] = true
 	}
 	var res Result
@@ -42,14 +50,30 @@ func Check(records []*Record, problems []Problem, rules Rules) Result {
 			res.Valid = append(res.Valid, r)
 		}
 	}
+	sortProblems(core)
+	sortProblems(findings)
+	res.Problems, res.Findings = core, findings
+	return res
+}
+
+// Errors counts the findings of severity error.
+func (res Result) Errors() int {
+	n := 0
+	for _, f := range res.Findings {
+		if f.Severity == SeverityError {
+			n++
+		}
+	}
+	return n
+}
+
+func sortProblems(problems []Problem) {
 	sort.SliceStable(problems, func(i, j int) bool {
 		if problems[i].Path != problems[j].Path {
 			return problems[i].Path < problems[j].Path
 		}
 		return problems[i].Line < problems[j].Line
 	})
-	res.Problems = problems
-	return res
 }
 
 // applyDefaults fills the fields that default to others.
@@ -106,7 +130,7 @@ type validator struct {
 
 func (v *validator) add(field string, code Code, format string, args ...any) {
 	v.problems = append(v.problems, Problem{
-		Path: v.r.Path, Line: v.r.LineOf(field), Field: field, Code: code,
+		Path: v.r.Path, Line: v.r.LineOf(field), Field: field, Code: code, Team: v.r.Team,
 		Message: fmt.Sprintf(format, args...),
 	})
 }

@@ -19,6 +19,8 @@ type Options struct {
 	Periods           PeriodOptions
 	// Detail publishes the histograms per (window, severity, team).
 	Detail bool
+	// RepeatsLimit bounds the listed repeats; 0 is DefaultRepeatsLimit.
+	RepeatsLimit int
 }
 
 // FromRecords aggregates checked records as of an instant. Every figure is
@@ -36,6 +38,7 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 		b.AddInvalid(r)
 	}
 	b.AddProblems(res.Problems...)
+	b.addQuality(res, byID)
 	return b.Snapshot()
 }
 
@@ -67,7 +70,8 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 			UnownedByTeam:  map[string]int{},
 			Exceptions:     map[TeamStatus]int{},
 			ReviewsPending: map[TeamStatus]PendingReviews{},
-			Invalid:        map[record.Code]int{},
+			Invalid:        map[InvalidKey]int{},
+			Quality:        newQuality(),
 		},
 	}
 	b.s.Detail, b.s.PeriodsByTeam = opts.Detail, opts.Periods.ByTeam
@@ -91,7 +95,9 @@ func (b *Builder) Add(r *record.Record, repeat bool) {
 	b.AddToWindows(r, repeat, b.s.AsOf, 1)
 	b.AddWindowDurations(r)
 	for _, a := range r.ActionItems {
-		b.AddCompletion(a, 1)
+		if !a.Invalid {
+			b.AddCompletion(a, 1)
+		}
 	}
 	if r.StartedAt.After(b.s.AsOf) {
 		return
@@ -99,8 +105,19 @@ func (b *Builder) Add(r *record.Record, repeat bool) {
 	b.AddToPeriods(r, repeat)
 	b.AddIncidentState(r)
 	for _, a := range r.ActionItems {
-		b.AddActionItem(r, a)
-		b.AddItemToPeriods(a)
+		if !a.Invalid {
+			b.AddActionItem(r, a)
+			b.AddItemToPeriods(a)
+			b.AddUnowned(a)
+		}
+	}
+}
+
+// AddUnowned counts an item of a valid record that has no owner and was
+// open as of AsOf.
+func (b *Builder) AddUnowned(a record.ActionItem) {
+	if a.Owner == "" && !a.CreatedAt.After(b.s.AsOf) && a.OpenAt(b.s.AsOf) {
+		b.s.UnownedByTeam[a.Team]++
 	}
 }
 
@@ -118,12 +135,25 @@ func (b *Builder) keepOverdue(it OverdueItem) {
 	b.dropped++
 }
 
+// Windows returns the windows of the snapshot.
+func (b *Builder) Windows() []Window {
+	out := make([]Window, len(b.s.Windows))
+	for i, w := range b.s.Windows {
+		out[i] = w.Window
+	}
+	return out
+}
+
+// AddUnownedInvalid counts an open item without an owner of an invalid
+// record.
+func (b *Builder) AddUnownedInvalid(team string) { b.s.UnownedByTeam[team]++ }
+
 // AddInvalid counts what an invalid record still tells: its open items
-// without an owner.
+// without an owner (those of valid records are counted by AddUnowned).
 func (b *Builder) AddInvalid(r *record.Record) {
 	for _, a := range r.ActionItems {
-		if a.Owner == "" && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
-			b.s.UnownedByTeam[a.Team]++
+		if a.Owner == "" && !a.Invalid && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
+			b.AddUnownedInvalid(a.Team)
 		}
 	}
 }
@@ -137,6 +167,7 @@ func (b *Builder) AddProblems(problems ...record.Problem) {
 func (b *Builder) Snapshot() *Snapshot {
 	s := b.s
 	s.Invalid = countInvalid(s.Problems)
+	b.finishQuality()
 	s.OverdueItems, s.OverdueItemsDropped = b.overdue, b.dropped
 	slices.SortFunc(s.OverdueItems, func(a, b OverdueItem) int {
 		if moreOverdue(a, b) {
@@ -221,9 +252,10 @@ func (ws *WindowStats) completion(team string) *CompletionStats {
 // NewIncidentStats returns empty stats with the incident duration buckets.
 func NewIncidentStats() *IncidentStats {
 	return &IncidentStats{
-		TimeToDetect:   NewHistogram(IncidentDurationBuckets),
-		TimeToMitigate: NewHistogram(IncidentDurationBuckets),
-		TimeToRecover:  NewHistogram(IncidentDurationBuckets),
+		TimeToDetect:     NewHistogram(IncidentDurationBuckets),
+		TimeToMitigate:   NewHistogram(IncidentDurationBuckets),
+		TimeToRecover:    NewHistogram(IncidentDurationBuckets),
+		PublicationDelay: NewHistogram(PublicationBuckets),
 	}
 }
 
@@ -249,6 +281,10 @@ func (st *IncidentStats) add(r *record.Record, eventsUntil time.Time, repeat boo
 	st.DataLoss += sign * boolCount(r.Impact.DataLoss)
 	st.Security += sign * boolCount(r.SecurityIncident)
 	st.Repeat += sign * boolCount(repeat)
+	st.Learnings += sign * len(r.Learnings)
+	if r.Status == record.StatusPublished && r.Resolved() && !r.PublishedAt.IsZero() && !r.PublishedAt.After(eventsUntil) {
+		st.PublicationDelay.observe(record.PublicationDelay(r), sign)
+	}
 }
 
 func (st *IncidentStats) merge(o *IncidentStats) {
@@ -261,6 +297,8 @@ func (st *IncidentStats) merge(o *IncidentStats) {
 	st.DataLoss += o.DataLoss
 	st.Security += o.Security
 	st.Repeat += o.Repeat
+	st.Learnings += o.Learnings
+	st.PublicationDelay.Add(o.PublicationDelay)
 }
 
 func (c *CompletionStats) add(a record.ActionItem, sign int) {
@@ -284,7 +322,7 @@ func IsRepeat(r *record.Record, byID map[string]*record.Record) bool {
 			continue
 		}
 		for _, a := range earlier.ActionItems {
-			if a.OpenAt(r.StartedAt) {
+			if !a.Invalid && a.OpenAt(r.StartedAt) {
 				return true
 			}
 		}
@@ -363,14 +401,14 @@ func boolCount(b bool) int {
 	return 0
 }
 
-func countInvalid(problems []record.Problem) map[record.Code]int {
+func countInvalid(problems []record.Problem) map[InvalidKey]int {
 	seen := map[string]bool{}
-	out := map[record.Code]int{}
+	out := map[InvalidKey]int{}
 	for _, p := range problems {
 		key := p.Path + "\x00" + string(p.Code)
 		if !seen[key] {
 			seen[key] = true
-			out[p.Code]++
+			out[InvalidKey{p.Code, p.Team}]++
 		}
 	}
 	return out

@@ -100,7 +100,8 @@ func (s *Snapshot) CheckHistograms() error {
 			for _, d := range []struct {
 				name string
 				h    *Histogram
-			}{{"time to detect", &st.TimeToDetect}, {"time to mitigate", &st.TimeToMitigate}, {"time to recover", &st.TimeToRecover}} {
+			}{{"time to detect", &st.TimeToDetect}, {"time to mitigate", &st.TimeToMitigate}, {"time to recover", &st.TimeToRecover},
+				{"publication delay", &st.PublicationDelay}} {
 				if err := d.h.Check(); err != nil {
 					errs = append(errs, fmt.Errorf("window %s, severity %s, team %s: %s: %w", w.Window.Name, k.Severity, k.Team, d.name, err))
 				}

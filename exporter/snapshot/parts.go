@@ -94,7 +94,7 @@ func (b *Builder) AddActionItem(r *record.Record, a record.ActionItem) {
 // AddOverdue counts an item of r when it was open and overdue as of AsOf.
 func (b *Builder) AddOverdue(r *record.Record, a record.ActionItem) {
 	overdueAt := a.OverdueAt()
-	if !a.OpenAt(b.s.AsOf) || !b.s.AsOf.After(overdueAt) {
+	if a.Due.IsZero() || !a.OpenAt(b.s.AsOf) || !b.s.AsOf.After(overdueAt) {
 		return
 	}
 	b.s.OverdueByTeam[a.Team]++

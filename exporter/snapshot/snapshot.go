@@ -40,8 +40,8 @@ type Snapshot struct {
 
 	ActionItems   map[TeamStatus]int
 	OverdueByTeam map[string]int
-	// UnownedByTeam counts open items written without an owner. Their
-	// records are invalid, so this is the only place they are seen.
+	// UnownedByTeam counts open items written without an owner, of valid
+	// and invalid records alike (an owner problem is a finding).
 	UnownedByTeam map[string]int
 	// Exceptions counts items with an approved exception, by status.
 	Exceptions map[TeamStatus]int
@@ -52,13 +52,32 @@ type Snapshot struct {
 
 	ReviewsPending map[TeamStatus]PendingReviews
 
-	// Invalid counts invalid records per reason; a record with several
-	// reasons counts once under each.
-	Invalid  map[record.Code]int
+	// Invalid counts invalid records per reason and team (empty when
+	// unknown); a record with several reasons counts once under each.
+	Invalid  map[InvalidKey]int
 	Problems []record.Problem
 	// Stale counts the records served in their last valid version because
 	// their file is invalid now (an edit in flight); they are in Records.
 	Stale int
+
+	Quality
+}
+
+// InvalidKey keys the invalid records by reason and team.
+type InvalidKey struct {
+	Code record.Code
+	Team string
+}
+
+// InvalidCount is how many records are invalid for a reason, all teams.
+func (s *Snapshot) InvalidCount(code record.Code) int {
+	n := 0
+	for k, c := range s.Invalid {
+		if k.Code == code {
+			n += c
+		}
+	}
+	return n
 }
 
 // SeverityTeam keys aggregates by severity and team.
@@ -138,6 +157,11 @@ type IncidentStats struct {
 	DataLoss          int
 	Security          int
 	Repeat            int
+	// Learnings sums the records' learnings.
+	Learnings int
+	// PublicationDelay observes published_at − resolved_at of the
+	// published incidents.
+	PublicationDelay Histogram
 }
 
 // CompletionStats aggregates the action items one team completed.
@@ -168,6 +192,11 @@ type PendingReviews struct {
 var IncidentDurationBuckets = []float64{
 	300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400,
 }
+
+// PublicationBuckets are the histogram bounds, in seconds, for the time
+// from resolution to publication: a day, three, the default limit of
+// published_late (10 days), a month.
+var PublicationBuckets = []float64{86400, 3 * 86400, 10 * 86400, 30 * 86400}
 
 // CompletionBuckets are the histogram bounds, in seconds, for the time to
 // complete an action item: from a day to half a year.

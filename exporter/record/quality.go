@@ -1,0 +1,429 @@
+package record
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Severity is how much a finding weighs: an error fails `validate`, a
+// warning fails it only with --strict; a rule that is off finds nothing.
+type Severity string
+
+// The severities of a finding, and of a rule that is off.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityOff     Severity = "off"
+)
+
+// The quality rules: the `rule` label of postmortem_quality_findings and
+// the names of --quality.file. docs/quality.md gives the reason for each.
+const (
+	RuleFieldInvalid       = "field_invalid"
+	RuleActionItemOwner    = "action_item_owner"
+	RuleActionItemDue      = "action_item_due"
+	RuleActionItemSize     = "action_item_size"
+	RuleActionItemHabitual = "action_item_habitual"
+	RuleActionItemCount    = "action_item_count"
+	RuleBarRaiser          = "bar_raiser"
+	RuleSecurityReview     = "security_review"
+	RulePublishedLate      = "published_late"
+)
+
+// RuleInfo describes a quality rule.
+type RuleInfo struct {
+	Name    string
+	Default Severity
+	// AlwaysOn rules cannot be turned off: what they find is left out of
+	// the metrics (an unreadable action item), so turning them off would
+	// drop it silently.
+	AlwaysOn bool
+	// Options are the keys the rule takes in --quality.file besides
+	// severity.
+	Options []string
+}
+
+// QualityRules is the catalogue of the quality rules, in the order they
+// are documented.
+var QualityRules = []RuleInfo{
+	{Name: RuleFieldInvalid, Default: SeverityError, AlwaysOn: true},
+	{Name: RuleActionItemOwner, Default: SeverityError},
+	{Name: RuleActionItemDue, Default: SeverityError},
+	{Name: RuleActionItemSize, Default: SeverityWarning, Options: []string{"max_days"}},
+	{Name: RuleActionItemHabitual, Default: SeverityWarning, Options: []string{"phrases"}},
+	{Name: RuleActionItemCount, Default: SeverityWarning, Options: []string{"max", "severities"}},
+	{Name: RuleBarRaiser, Default: SeverityWarning},
+	{Name: RuleSecurityReview, Default: SeverityWarning},
+	{Name: RulePublishedLate, Default: SeverityWarning, Options: []string{"max_days"}},
+}
+
+// RuleNames returns the names of every quality rule.
+func RuleNames() []string {
+	names := make([]string, len(QualityRules))
+	for i, r := range QualityRules {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// Quality is the configuration of the quality rules (--quality.file).
+// The zero value stands for DefaultQuality.
+type Quality struct {
+	// Severity of each rule; a rule missing here has its default.
+	Severity map[string]Severity
+	// ItemMaxDays bounds an action item's days from created_at to due
+	// (action_item_size) unless it has an exception.
+	ItemMaxDays int
+	// HabitualPhrases mark an action item's title as a habit, not an
+	// action (action_item_habitual), compared without case.
+	HabitualPhrases []string
+	// MaxItems bounds the action items of a published post-mortem of one
+	// of ItemSeverities, which must also have at least one
+	// (action_item_count).
+	MaxItems       int
+	ItemSeverities []string
+	// PublishWithinDays bounds the days from resolved_at to published_at
+	// (published_late).
+	PublishWithinDays int
+}
+
+// DefaultHabitualPhrases are the default phrases of action_item_habitual:
+// intentions and habits, not changes anyone can finish.
+var DefaultHabitualPhrases = []string{
+	"be careful", "be more careful", "double check", "double-check", "pay more attention",
+	"remember to", "try harder", "rewrite it in", "rewrite in", "be aware",
+}
+
+// DefaultQuality is the configuration documented in docs/quality.md.
+func DefaultQuality() Quality {
+	q := Quality{
+		Severity:          map[string]Severity{},
+		ItemMaxDays:       14,
+		HabitualPhrases:   slices.Clone(DefaultHabitualPhrases),
+		MaxItems:          7,
+		ItemSeverities:    []string{"sev1", "sev2"},
+		PublishWithinDays: 10,
+	}
+	for _, r := range QualityRules {
+		q.Severity[r.Name] = r.Default
+	}
+	return q
+}
+
+// orDefault returns q, or the defaults for the zero value.
+func (q Quality) orDefault() Quality {
+	if q.Severity == nil {
+		return DefaultQuality()
+	}
+	return q
+}
+
+// SeverityOf returns the configured severity of a rule.
+func (q Quality) SeverityOf(rule string) Severity {
+	q = q.orDefault()
+	if s, ok := q.Severity[rule]; ok {
+		return s
+	}
+	for _, r := range QualityRules {
+		if r.Name == rule {
+			return r.Default
+		}
+	}
+	return SeverityError
+}
+
+// qualityRuleYAML is one rule's entry in --quality.file.
+type qualityRuleYAML struct {
+	Severity   Severity `yaml:"severity"`
+	MaxDays    *int     `yaml:"max_days"`
+	Max        *int     `yaml:"max"`
+	Severities []string `yaml:"severities"`
+	Phrases    []string `yaml:"phrases"`
+}
+
+// LoadQuality reads a quality rules file (see ParseQuality); an empty path
+// gives the defaults.
+func LoadQuality(path string) (Quality, error) {
+	if path == "" {
+		return DefaultQuality(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Quality{}, fmt.Errorf("read quality rules: %w", err)
+	}
+	q, err := ParseQuality(data)
+	if err != nil {
+		return Quality{}, fmt.Errorf("quality rules %s: %w", path, err)
+	}
+	return q, nil
+}
+
+// ParseQuality reads the quality rules from YAML: a mapping from rule name
+// to its settings (severity: error, warning or off, and the rule's own
+// options). Rules left out keep their defaults. Unknown rules and keys,
+// options of another rule, and bad values are errors, all reported at once.
+func ParseQuality(data []byte) (Quality, error) {
+	var doc map[string]qualityRuleYAML
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return Quality{}, fmt.Errorf("empty: give at least one of %s", strings.Join(RuleNames(), ", "))
+	} else if err != nil {
+		return Quality{}, err
+	}
+	q := DefaultQuality()
+	var errs []error
+	names := make([]string, 0, len(doc))
+	for name := range doc {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		errs = append(errs, q.set(name, doc[name])...)
+	}
+	return q, errors.Join(errs...)
+}
+
+// set applies one rule's settings and returns what is wrong with them.
+func (q *Quality) set(name string, y qualityRuleYAML) []error {
+	i := slices.IndexFunc(QualityRules, func(r RuleInfo) bool { return r.Name == name })
+	if i < 0 {
+		return []error{fmt.Errorf("%s: unknown rule (rules: %s)", name, strings.Join(RuleNames(), ", "))}
+	}
+	info := QualityRules[i]
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	switch y.Severity {
+	case "":
+	case SeverityError, SeverityWarning:
+		q.Severity[name] = y.Severity
+	case SeverityOff:
+		if info.AlwaysOn {
+			bad("cannot be off: the action items it finds are left out of the action item metrics, so they would be dropped unsaid")
+		}
+		q.Severity[name] = y.Severity
+	default:
+		bad("severity %q: want error, warning or off", y.Severity)
+	}
+	given := map[string]bool{"max_days": y.MaxDays != nil, "max": y.Max != nil, "severities": y.Severities != nil, "phrases": y.Phrases != nil}
+	for _, opt := range []string{"max_days", "max", "severities", "phrases"} {
+		if given[opt] && !slices.Contains(info.Options, opt) {
+			bad("%s is not an option of this rule (options: %s)", opt, optionList(info.Options))
+		}
+	}
+	positive := func(opt string, v *int, dst *int) {
+		switch {
+		case v == nil || !slices.Contains(info.Options, opt):
+		case *v < 1:
+			bad("%s must be at least 1, got %d", opt, *v)
+		default:
+			*dst = *v
+		}
+	}
+	switch name {
+	case RuleActionItemSize:
+		positive("max_days", y.MaxDays, &q.ItemMaxDays)
+	case RulePublishedLate:
+		positive("max_days", y.MaxDays, &q.PublishWithinDays)
+	case RuleActionItemCount:
+		positive("max", y.Max, &q.MaxItems)
+		if y.Severities != nil {
+			q.ItemSeverities = y.Severities
+		}
+	case RuleActionItemHabitual:
+		if y.Phrases != nil {
+			for j, p := range y.Phrases {
+				if strings.TrimSpace(p) == "" {
+					bad("phrases[%d] is blank", j)
+				}
+			}
+			q.HabitualPhrases = y.Phrases
+		}
+	}
+	return errs
+}
+
+func optionList(opts []string) string {
+	if len(opts) == 0 {
+		return "none but severity"
+	}
+	return "severity, " + strings.Join(opts, ", ")
+}
+
+// findingRule tells which quality rule a problem of the model belongs to,
+// or "" when it is a problem of the incident core. This is the one place
+// that draws the line: the core is every field an incident metric reads
+// (id, title, team, severity, the times and their order, status, origin,
+// detection, resolution, impact, services, related, security_incident),
+// the file's syntax, unknown fields of the record (a misspelt field may be
+// a core one), list limits and ids (the database keys items by id).
+// Everything else - action items, roles, learnings, the security review -
+// gives a finding.
+func findingRule(p Problem) string {
+	item := p.Field == "action_items" || strings.HasPrefix(p.Field, "action_items[")
+	switch {
+	case p.Code == CodeDuplicateID || p.Code == CodeReadError || p.Code == CodeTooMany:
+		return ""
+	case p.Code == CodeOwner:
+		return RuleActionItemOwner
+	case item && strings.HasSuffix(p.Field, "].due") && p.Code == CodeMissingField:
+		return RuleActionItemDue
+	case item:
+		return RuleFieldInvalid
+	}
+	for _, f := range qualityFields {
+		if p.Field == f || strings.HasPrefix(p.Field, f+".") || strings.HasPrefix(p.Field, f+"[") {
+			return RuleFieldInvalid
+		}
+	}
+	return ""
+}
+
+// qualityFields are the record's fields outside the incident core.
+var qualityFields = []string{"moderator", "bar_raiser", "learnings", "security_review"}
+
+// IsCore reports whether a problem is one of the incident core, which
+// makes its record invalid.
+func IsCore(p Problem) bool { return p.Rule == "" && findingRule(p) == "" }
+
+// qualityChecker applies the quality rules to one record.
+type qualityChecker struct {
+	r        *Record
+	q        Quality
+	findings []Problem
+}
+
+func (c *qualityChecker) add(rule, field, format string, args ...any) {
+	c.findings = append(c.findings, Problem{
+		Path: c.r.Path, Line: c.r.LineOf(field), Field: field, Rule: rule, Team: c.r.Team,
+		Message: fmt.Sprintf(format, args...),
+	})
+}
+
+// qualityFindings returns the findings of the quality rules proper (not
+// those of the model) on r, whatever their configured severity.
+func qualityFindings(r *Record, q Quality) []Problem {
+	c := &qualityChecker{r: r, q: q}
+	published := r.Status == StatusPublished && !r.PublishedAt.IsZero()
+	for i := range r.ActionItems {
+		a := &r.ActionItems[i]
+		prefix := fmt.Sprintf("action_items[%d].", i)
+		if days := ItemDays(*a); a.Exception == "" && days > float64(q.ItemMaxDays) {
+			c.add(RuleActionItemSize, prefix+"due", "due %s days after created_at, more than %d: split the item, or give it an exception (approver and reason)",
+				fmtDays(days*86400), q.ItemMaxDays)
+		}
+		if phrase := habitual(a.Title, q.HabitualPhrases); phrase != "" {
+			c.add(RuleActionItemHabitual, prefix+"title", "%q is a habit, not an action (%q): make it a change someone can finish, or move it to learnings", a.Title, phrase)
+		}
+	}
+	if published && slices.Contains(q.ItemSeverities, r.Severity) {
+		switch n := len(r.ActionItems); {
+		case n == 0:
+			c.add(RuleActionItemCount, "action_items", "a published %s post-mortem with no action item", r.Severity)
+		case n > q.MaxItems:
+			c.add(RuleActionItemCount, "action_items", "%d action items, more than %d: keep a small number of clear, actionable items", n, q.MaxItems)
+		}
+	}
+	if published && r.BarRaiser == "" {
+		c.add(RuleBarRaiser, "bar_raiser", "published without a bar raiser")
+	}
+	if r.SecurityIncident && r.SecurityReview == nil {
+		c.add(RuleSecurityReview, "security_review", "a security incident needs a security review (by, outcome)")
+	}
+	if published && r.Resolved() {
+		if d := PublicationDelay(r); d > float64(q.PublishWithinDays)*86400 {
+			c.add(RulePublishedLate, "published_at", "published %s days after resolved_at, later than %d", fmtDays(d), q.PublishWithinDays)
+		}
+	}
+	return c.findings
+}
+
+// ItemDays is an action item's days from created_at to the start of its
+// due day, 0 without a due day.
+func ItemDays(a ActionItem) float64 {
+	if a.Due.IsZero() || a.CreatedAt.IsZero() {
+		return 0
+	}
+	return Seconds(a.CreatedAt, a.Due) / 86400
+}
+
+// PublicationDelay is published_at − resolved_at in seconds.
+func PublicationDelay(r *Record) float64 { return Seconds(r.ResolvedAt, r.PublishedAt) }
+
+// habitual returns the first phrase title contains, without case.
+func habitual(title string, phrases []string) string {
+	lower := strings.ToLower(title)
+	for _, p := range phrases {
+		if p = strings.ToLower(strings.TrimSpace(p)); p != "" && strings.Contains(lower, p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// fmtDays formats seconds as days with one decimal: "24", "10.5".
+func fmtDays(seconds float64) string {
+	return strconv.FormatFloat(math.Round(seconds/8640)/10, 'f', -1, 64)
+}
+
+// classify turns the problems of the model into core problems and
+// findings, and adds the findings of the quality rules; rules that are off
+// are dropped. Action items with a field_invalid finding are marked
+// Invalid.
+func classify(records []*Record, problems []Problem, q Quality) (core, findings []Problem) {
+	q = q.orDefault()
+	byPath := make(map[string]*Record, len(records))
+	for _, r := range records {
+		byPath[r.Path] = r
+		r.Findings = nil
+		problems = append(problems, qualityFindings(r, q)...)
+	}
+	for _, p := range problems {
+		if r := byPath[p.Path]; r != nil {
+			p.Team = r.Team
+		}
+		rule := p.Rule
+		if rule == "" {
+			rule = findingRule(p)
+		}
+		if rule == "" {
+			p.Severity = SeverityError
+			core = append(core, p)
+			continue
+		}
+		p.Rule, p.Severity = rule, q.SeverityOf(rule)
+		if rule == RuleFieldInvalid {
+			markItemInvalid(byPath[p.Path], p.Field)
+		}
+		if p.Severity != SeverityOff {
+			findings = append(findings, p)
+			if r := byPath[p.Path]; r != nil {
+				r.Findings = append(r.Findings, p)
+			}
+		}
+	}
+	return core, findings
+}
+
+// markItemInvalid marks the action item a field belongs to.
+func markItemInvalid(r *Record, field string) {
+	var i int
+	if r == nil || !strings.HasPrefix(field, "action_items[") {
+		return
+	}
+	if _, err := fmt.Sscanf(field, "action_items[%d]", &i); err == nil && i >= 0 && i < len(r.ActionItems) {
+		r.ActionItems[i].Invalid = true
+	}
+}
