@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		registerMigrate,
 		registerSynthesize,
 		registerSynthesizeFiles,
+		registerReport,
 	} {
 		clause, cmd := register(app, environ)
 		commands[clause.FullCommand()] = cmd

@@ -27,6 +27,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/server"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/report"
 )
 
 func registerServe(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
@@ -51,23 +52,7 @@ func registerServe(app *kingpin.Application, environ map[string]string) (*kingpi
 // serve refreshes the snapshot in the background and serves it until ctx
 // is done.
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
-	tax, err := cfg.Taxonomy()
-	if err != nil {
-		return err
-	}
-	opts, err := cfg.SnapshotOptions(tax)
-	if err != nil {
-		return err
-	}
-	limits, err := cfg.Limits()
-	if err != nil {
-		return err
-	}
-	quality, err := cfg.Quality()
-	if err != nil {
-		return err
-	}
-	source, err := newSource(cfg, record.Rules{Limits: limits, Quality: quality}, opts, logger)
+	source, tax, err := configuredSource(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -88,6 +73,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		MaxRequests:   cfg.MaxRequests,
 		Timeout:       time.Duration(cfg.ScrapeTimeout),
 		Ready:         refresher.Ready,
+		Report: report.Handler(func() *snapshot.Snapshot {
+			s, _ := refresher.Current()
+			return s
+		}, logger),
 	}, logger)
 	if err != nil {
 		return err
@@ -132,6 +121,29 @@ func drain(srv *http.Server, logger *slog.Logger) error {
 	}
 	logger.Info("shut down")
 	return nil
+}
+
+// configuredSource checks the configuration and returns the records
+// source it names with the taxonomy to check records against.
+func configuredSource(cfg *config.Config, logger *slog.Logger) (refresh.Source, record.Taxonomy, error) {
+	tax, err := cfg.Taxonomy()
+	if err != nil {
+		return nil, tax, err
+	}
+	opts, err := cfg.SnapshotOptions(tax)
+	if err != nil {
+		return nil, tax, err
+	}
+	limits, err := cfg.Limits()
+	if err != nil {
+		return nil, tax, err
+	}
+	quality, err := cfg.Quality()
+	if err != nil {
+		return nil, tax, err
+	}
+	source, err := newSource(cfg, record.Rules{Limits: limits, Quality: quality}, opts, logger)
+	return source, tax, err
 }
 
 // newSource returns the configured records source: PostgreSQL, a folder,

@@ -85,6 +85,8 @@ func TestSecuredEndpoint(t *testing.T) {
 		{"anonymous landing page", cert.Client("", ""), "/", http.StatusUnauthorized},
 		{"health check with credentials", cert.Client(user, password), "/-/healthy", http.StatusOK},
 		{"readiness check with credentials", cert.Client(user, password), "/-/ready", http.StatusOK},
+		{"anonymous report", cert.Client("", ""), "/report", http.StatusUnauthorized},
+		{"report with credentials", cert.Client(user, password), "/report", http.StatusOK},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, body := testenv.Fetch(t, c.client, base+c.path)

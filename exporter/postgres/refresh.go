@@ -37,7 +37,7 @@ func (r *refresh) reads() []read {
 	reads = append(reads, r.rollupReads()...)
 	reads = append(reads, r.periodReads()...)
 	reads = append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,
-		r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addIncidentStates)
+		r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addIncidentStates, r.addDueSoon, r.addUnpublished)
 	return append(reads, r.qualityReads()...)
 }
 

@@ -98,7 +98,11 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 	if err := runReads(ctx, s.Pool, tx, settings, s.readConnections(), r.reads()); err != nil {
 		return nil, err
 	}
-	return r.b.Snapshot(), nil
+	snap := r.b.Snapshot()
+	if err := addTitles(ctx, tx, snap); err != nil {
+		return nil, err
+	}
+	return snap, nil
 }
 
 // prepareSchema migrates or checks the schema once per exporter run.

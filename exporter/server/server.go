@@ -14,6 +14,9 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 )
 
+// ReportPath is where the forum's report is served.
+const ReportPath = "/report"
+
 // Options shape the HTTP interface.
 type Options struct {
 	TelemetryPath string
@@ -21,10 +24,12 @@ type Options struct {
 	Timeout       time.Duration
 	// Ready reports whether the first snapshot has been built.
 	Ready func() bool
+	// Report serves the forum's report on /report; nil for none.
+	Report http.Handler
 }
 
-// Handler serves reg's metrics on the telemetry path, /-/healthy, /-/ready
-// and a landing page on /.
+// Handler serves reg's metrics on the telemetry path, /-/healthy, /-/ready,
+// the report on /report and a landing page on /.
 func Handler(reg *prometheus.Registry, opts Options, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(opts.TelemetryPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
@@ -44,16 +49,18 @@ func Handler(reg *prometheus.Registry, opts Options, logger *slog.Logger) (http.
 		}
 		fmt.Fprintln(w, "Ready")
 	})
+	links := []web.LandingLinks{{Address: opts.TelemetryPath, Text: "Metrics"}}
+	if opts.Report != nil {
+		mux.Handle(ReportPath, opts.Report)
+		links = append(links, web.LandingLinks{Address: ReportPath, Text: "Forum report", Description: "the forum's agenda on one page; Markdown: " + ReportPath + "?format=md"})
+	}
+	links = append(links, web.LandingLinks{Address: "/-/healthy", Text: "Health"}, web.LandingLinks{Address: "/-/ready", Text: "Readiness"})
 	if opts.TelemetryPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "Post-mortem Exporter",
 			Description: "Prometheus exporter for incident post-mortems: MTTR, MTTD, severity share, action items",
 			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: opts.TelemetryPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
+			Links:       links,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("landing page: %w", err)

@@ -33,6 +33,7 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 	b := NewBuilder(source, asOf, opts)
 	for _, r := range res.Valid {
 		b.Add(r, IsRepeat(r, byID))
+		b.addToAgenda(r)
 	}
 	for _, r := range res.Invalid {
 		b.AddInvalid(r)
@@ -54,6 +55,7 @@ type Builder struct {
 	periods       []Period
 	windowSamples []map[SeverityTeam]*durationSamples
 	periodSamples []map[SeverityTeam]*durationSamples
+	agenda        agendaBuilder
 }
 
 // NewBuilder starts an empty snapshot as of asOf.
@@ -197,6 +199,7 @@ func (b *Builder) Snapshot() *Snapshot {
 	}
 	fillWindowKeys(s.Windows)
 	b.finishPeriods()
+	b.finishAgenda()
 	return s
 }
 

@@ -60,6 +60,9 @@ type Snapshot struct {
 	// their file is invalid now (an edit in flight); they are in Records.
 	Stale int
 
+	// Agenda is what the forum's report lists beyond the metrics.
+	Agenda
+
 	Quality
 }
 

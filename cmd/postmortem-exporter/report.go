@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
+	"github.com/postmortem-exporter/postmortem-exporter/report"
+)
+
+// reportFlags are the report command's own flags; the source, windows and
+// periods are serve's (config.Config).
+type reportFlags struct {
+	format, window, output, asOf string
+}
+
+func registerReport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
+	cfg, envErr := config.FromEnv(environ)
+	cmd := app.Command("report", "Write the forum's agenda (timeliness, trends per period, learnings, quality bar) as one HTML page, "+
+		"Markdown tables, or a CSV of every record and action item, from the source serve is configured with. "+
+		"--windows and --periods, --periods.count, --periods.timezone shape it as they shape the metrics.")
+	cfg.AddFlags(cmd)
+	var f reportFlags
+	cmd.Flag("format", "html (one self-contained page, charts included), md (Markdown tables) or csv (every record and action item).").
+		Default(report.FormatHTML).EnumVar(&f.format, report.Formats...)
+	cmd.Flag("window", "The rolling window of the per-window tables, one of --windows. Empty: the longest.").StringVar(&f.window)
+	cmd.Flag("output", "File to write; - is standard output.").Short('o').Default("-").StringVar(&f.output)
+	cmd.Flag("as-of", "Compute the report as of this instant (RFC 3339) instead of now.").PlaceHolder("TIME").StringVar(&f.asOf)
+	return cmd, func(ctx context.Context, env *environment) int {
+		if envErr != nil {
+			fmt.Fprintln(env.stderr, "postmortem-exporter report: environment:", envErr)
+			return exitError
+		}
+		if err := writeReport(ctx, &cfg, f, env); err != nil {
+			fmt.Fprintln(env.stderr, "postmortem-exporter report:", err)
+			return exitError
+		}
+		return exitOK
+	}
+}
+
+// writeReport builds the report from the configured source and writes it.
+func writeReport(ctx context.Context, cfg *config.Config, f reportFlags, env *environment) error {
+	logger := env.logger()
+	asOf := time.Now()
+	if f.asOf != "" {
+		t, err := time.Parse(time.RFC3339, f.asOf)
+		if err != nil {
+			return fmt.Errorf("as-of: %w", err)
+		}
+		asOf = t
+	}
+	source, tax, err := configuredSource(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if f.format == report.FormatCSV {
+		records, err := csvRecords(source, tax, asOf, logger)
+		if err != nil {
+			return err
+		}
+		return writeOutput(f.output, env.stdout, func(w io.Writer) error {
+			_, err := report.WriteCSV(ctx, w, records)
+			return err
+		})
+	}
+	snap, err := source.Snapshot(ctx, asOf, tax)
+	if err != nil {
+		return fmt.Errorf("read the records: %w", err)
+	}
+	if len(snap.Problems) > 0 {
+		logger.Warn("invalid records are left out of the report; `postmortem-exporter validate` lists them", "problems", len(snap.Problems))
+	}
+	r, err := report.New(snap, report.Options{Window: f.window})
+	if err != nil {
+		return err
+	}
+	var body bytes.Buffer
+	if err := report.Write(&body, r, f.format); err != nil {
+		return err
+	}
+	return writeOutput(f.output, env.stdout, func(w io.Writer) error {
+		_, err := body.WriteTo(w)
+		return err
+	})
+}
+
+// csvRecords returns the records of source for the CSV: the files are read
+// and checked as a refresh does (the bundled examples shifted like the
+// snapshot), PostgreSQL's rows are streamed.
+func csvRecords(source refresh.Source, tax record.Taxonomy, asOf time.Time, logger *slog.Logger) (report.Records, error) {
+	switch s := source.(type) {
+	case *files.Source:
+		return func(ctx context.Context, fn func(*record.Record) error) error {
+			var folder *files.Folder
+			var err error
+			if s.FS == nil {
+				folder, err = files.ReadDir(ctx, s.Dir, s.ReadOptions)
+			} else {
+				folder, err = files.Read(ctx, s.FS, s.Dir, s.ReadOptions)
+			}
+			if err != nil {
+				return err
+			}
+			if s.Shift != nil {
+				shift := s.Shift(asOf)
+				for _, r := range folder.Records {
+					r.Shift(shift)
+				}
+			}
+			res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality})
+			if len(res.Problems) > 0 {
+				logger.Warn("invalid records are left out of the CSV; `postmortem-exporter validate` lists them", "problems", len(res.Problems))
+			}
+			for _, r := range res.Valid {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, nil
+	case *postgres.Source:
+		return func(ctx context.Context, fn func(*record.Record) error) error {
+			invalid, err := postgres.EachRecord(ctx, s.Pool, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality}, fn)
+			if invalid > 0 {
+				logger.Warn("invalid rows are left out of the CSV", "rows", invalid)
+			}
+			return err
+		}, nil
+	}
+	return nil, fmt.Errorf("the CSV cannot be read from the %s source", source.Name())
+}
+
+// writeOutput writes to stdout for "-", else to the file, which is
+// removed again when writing fails half-way.
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "-" || strings.TrimSpace(path) == "" {
+		return write(stdout)
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	err = write(file)
+	if closeErr := file.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		os.Remove(path) //nolint:errcheck // the write error is the one to report
+		return fmt.Errorf("output %s: %w", path, err)
+	}
+	return nil
+}

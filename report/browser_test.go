@@ -1,0 +1,388 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+)
+
+// screenshotPath is where TestBrowserReport leaves its screenshot of the
+// page (testdata/.gitignore keeps it out of git).
+var screenshotPath = filepath.Join("testdata", "out", "report.png")
+
+// browserPage is what the test reads from the rendered page.
+type browserPage struct {
+	AsOf   string                    `json:"asOf"`
+	Charts map[string][]browserValue `json:"charts"`
+	Cells  []browserValue            `json:"cells"`
+}
+
+// browserValue is a bar or a table cell with its figure.
+type browserValue struct {
+	Period   string `json:"period"`
+	Team     string `json:"team"`
+	Severity string `json:"severity"`
+	Status   string `json:"status"`
+	Key      string `json:"key"`
+	Value    string `json:"value"`
+	Text     string `json:"text"`
+}
+
+const readPage = `(() => {
+  const charts = {};
+  for (const svg of document.querySelectorAll('svg[id^="chart-"]')) {
+    charts[svg.id] = [...svg.querySelectorAll('rect.bar')].map(r => ({period: r.dataset.period, value: r.dataset.value}));
+  }
+  const cells = [...document.querySelectorAll('td[data-key]')].map(td => ({
+    period: td.parentElement.dataset.period || '', team: td.parentElement.dataset.team || '', status: td.parentElement.dataset.status || '',
+    severity: td.dataset.severity || '', key: td.dataset.key, value: td.dataset.value, text: td.textContent}));
+  return {asOf: document.getElementById('as-of').getAttribute('datetime'), charts, cells};
+})()`
+
+// TestBrowserReport has a real headless Chromium load /report from the
+// running exporter (the bundled examples): the page logs no console
+// error, each chart has one bar per calendar period, and its figures
+// equal the metrics scraped from the same exporter, at the same snapshot
+// (the refresh interval is an hour, and the page and the scrape name the
+// same instant).
+func TestBrowserReport(t *testing.T) {
+	chromium := testenv.RequireCommand(t, "chromium")
+	e := testenv.StartExporter(t, nil, "--refresh.interval=1h")
+	metrics := scrapeFamilies(t, e)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1100, 1400))
+	defer cancelAlloc()
+	tab, closeTab := chromedp.NewContext(allocCtx)
+	defer closeTab()
+	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	console := collectConsole(tab)
+
+	if err := chromedp.Do(tab, chromedp.Navigate("http://"+e.Addr+"/report"), chromedp.WaitVisible("#quality")); err != nil {
+		t.Fatalf("load /report: %v", err)
+	}
+	page, err := chromedp.Run(tab, chromedp.Evaluate[browserPage](readPage))
+	if err != nil {
+		t.Fatalf("read the page: %v", err)
+	}
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(screenshotPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(screenshotPath, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", screenshotPath)
+	checkPrint(t, tab)
+
+	// The console listener does hear errors: a page that logs one is seen.
+	if err := chromedp.Do(tab, chromedp.Navigate(`data:text/html,<script>console.error("probe")</script>`)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if !slices.ContainsFunc(console.messages(), func(m string) bool { return strings.Contains(m, "probe") }) {
+			return fmt.Errorf("the console probe was not heard: %v", console.messages())
+		}
+		return nil
+	})
+	for _, m := range console.messages() {
+		if !strings.Contains(m, "probe") {
+			t.Errorf("console of /report: %s", m)
+		}
+	}
+
+	checkSameSnapshot(t, page, metrics)
+	checkCharts(t, page, metrics)
+	checkCells(t, page, metrics)
+}
+
+// checkPrint prints the page as the browser's print dialog would, at the
+// page size its CSS asks for: A4 portrait (595 × 842 points), the
+// examples on a few pages. The PDF is left beside the screenshot.
+func checkPrint(t *testing.T, tab context.Context) {
+	t.Helper()
+	pdf, err := chromedp.Run(tab, func(ctx context.Context, target *chromedp.Target) ([]byte, error) {
+		res, err := cdp.Call(ctx, target, cdppage.PrintToPDF, cdppage.PrintToPDFParams{PreferCSSPageSize: ptr(true)})
+		return res.Data, err
+	})
+	if err != nil {
+		t.Fatalf("print: %v", err)
+	}
+	out := filepath.Join(filepath.Dir(screenshotPath), "report.pdf")
+	if err := os.WriteFile(out, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	boxes := regexp.MustCompile(`/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]`).FindAllSubmatch(pdf, -1)
+	if len(boxes) == 0 || len(boxes) > 6 {
+		t.Fatalf("%s has %d pages, want 1 to 6", out, len(boxes))
+	}
+	for _, b := range boxes {
+		w, _ := strconv.ParseFloat(string(b[1]), 64)
+		h, _ := strconv.ParseFloat(string(b[2]), 64)
+		if math.Abs(w-595.3) > 1 || math.Abs(h-841.9) > 1 {
+			t.Errorf("%s has a page of %v × %v points, want A4 portrait (595 × 842)", out, w, h)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// consoleLog collects the errors and warnings a tab logs.
+type consoleLog struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func collectConsole(tab context.Context) *consoleLog {
+	c := &consoleLog{}
+	messages := chromedp.Console(tab) // subscribes now
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning || m.IsException() {
+				c.mu.Lock()
+				c.list = append(c.list, m.String()+" ("+m.URL+")")
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return c
+}
+
+func (c *consoleLog) messages() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.list)
+}
+
+func scrapeFamilies(t *testing.T, e *testenv.Exporter) map[string]*dto.MetricFamily {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(e.Scrape(t)))
+	if err != nil {
+		t.Fatalf("parse the scrape: %v", err)
+	}
+	return families
+}
+
+// series returns the samples of a family whose labels include want.
+func series(families map[string]*dto.MetricFamily, name string, want map[string]string) []*dto.Metric {
+	var out []*dto.Metric
+	mf := families[name]
+	if mf == nil {
+		return nil
+	}
+next:
+	for _, m := range mf.GetMetric() {
+		for k, v := range want {
+			if label(m, k) != v {
+				continue next
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+func sum(ms []*dto.Metric) float64 {
+	total := 0.0
+	for _, m := range ms {
+		total += m.GetGauge().GetValue()
+	}
+	return total
+}
+
+// meanOf is Σ sum ÷ Σ count over summaries: PromQL's sum/sum.
+func meanOf(ms []*dto.Metric) (float64, uint64) {
+	var total float64
+	var n uint64
+	for _, m := range ms {
+		total += m.GetSummary().GetSampleSum()
+		n += m.GetSummary().GetSampleCount()
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return total / float64(n), n
+}
+
+// near compares a figure of the page with one from the metrics: sums
+// added in another order may differ in the last bits.
+func near(page string, want float64) bool {
+	got, err := strconv.ParseFloat(page, 64)
+	return err == nil && math.Abs(got-want) <= 1e-9*math.Max(1, math.Abs(want))
+}
+
+func checkSameSnapshot(t *testing.T, page browserPage, families map[string]*dto.MetricFamily) {
+	t.Helper()
+	ts := series(families, collectors.MetricSnapshotTimestamp, nil)
+	if len(ts) != 1 {
+		t.Fatalf("%s: %d samples", collectors.MetricSnapshotTimestamp, len(ts))
+	}
+	sec, frac := math.Modf(ts[0].GetGauge().GetValue())
+	want := time.Unix(int64(sec), int64(frac*1e9)).UTC().Format(time.RFC3339)
+	if page.AsOf != want {
+		t.Fatalf("the page is as of %s, the metrics as of %s: not the same snapshot", page.AsOf, want)
+	}
+}
+
+// periodsOf returns the period labels of the metrics, oldest first.
+func periodsOf(families map[string]*dto.MetricFamily) []string {
+	seen := map[string]bool{}
+	for _, m := range series(families, collectors.MetricPeriodIncidents, nil) {
+		seen[label(m, collectors.LabelPeriod)] = true
+	}
+	var out []string
+	for p := range seen {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func checkCharts(t *testing.T, page browserPage, families map[string]*dto.MetricFamily) {
+	t.Helper()
+	periods := periodsOf(families)
+	if len(periods) != 13 {
+		t.Fatalf("the metrics have %d periods, want the default 13", len(periods))
+	}
+	want := map[string]func(period string) float64{
+		"chart-incidents": func(p string) float64 {
+			return sum(series(families, collectors.MetricPeriodIncidents, map[string]string{"period": p}))
+		},
+		"chart-mttr": func(p string) float64 {
+			m, _ := meanOf(series(families, collectors.MetricPeriodTimeToRecover, map[string]string{"period": p}))
+			return m
+		},
+		"chart-mttd": func(p string) float64 {
+			m, _ := meanOf(series(families, collectors.MetricPeriodTimeToDetect, map[string]string{"period": p}))
+			return m
+		},
+		"chart-customer": func(p string) float64 {
+			all := sum(series(families, collectors.MetricPeriodIncidents, map[string]string{"period": p}))
+			if all == 0 {
+				return 0
+			}
+			return sum(series(families, collectors.MetricPeriodIncidentsByDetection, map[string]string{"period": p, "detection": "customer"})) / all
+		},
+	}
+	for id, value := range want {
+		bars := page.Charts[id]
+		if len(bars) != len(periods) {
+			t.Errorf("%s has %d bars, want one per period (%d)", id, len(bars), len(periods))
+			continue
+		}
+		for i, b := range bars {
+			if b.Period != periods[i] {
+				t.Errorf("%s bar %d is %s, want %s", id, i, b.Period, periods[i])
+			}
+			if w := value(periods[i]); !near(b.Value, w) {
+				t.Errorf("%s %s = %s, metrics say %v", id, b.Period, b.Value, w)
+			}
+		}
+	}
+	if len(page.Charts) != len(want) {
+		t.Errorf("charts %v, want %d", page.Charts, len(want))
+	}
+}
+
+func checkCells(t *testing.T, page browserPage, families map[string]*dto.MetricFamily) {
+	t.Helper()
+	checked := map[string]int{}
+	for _, c := range page.Cells {
+		var want float64
+		text := ""
+		switch c.Key {
+		case "incidents":
+			want = sum(series(families, collectors.MetricPeriodIncidents, map[string]string{"period": c.Period}))
+			text = strconv.FormatFloat(want, 'f', -1, 64)
+		case "mttr":
+			mean, n := meanOf(series(families, collectors.MetricPeriodTimeToRecover, map[string]string{"period": c.Period}))
+			want, text = mean, "–"
+			if n > 0 {
+				text = fmt.Sprintf("%s (n=%d)", formatDuration(mean), n)
+			}
+		case "recover-median":
+			ms := series(families, collectors.MetricPeriodTimeToRecover, map[string]string{"period": c.Period, "severity": c.Severity})
+			if len(ms) != 1 {
+				t.Errorf("%s %s %s: %d series", collectors.MetricPeriodTimeToRecover, c.Period, c.Severity, len(ms))
+				continue
+			}
+			q := ms[0].GetSummary().GetQuantile()
+			if len(q) == 0 {
+				if c.Value != "" {
+					t.Errorf("median %s %s = %s, the metrics have none", c.Period, c.Severity, c.Value)
+				}
+				checked[c.Key]++
+				continue
+			}
+			want = q[0].GetValue() // quantile 0.5 comes first
+		case "overdue":
+			want = sum(series(families, collectors.MetricActionItemsOverdue, map[string]string{"team": c.Team}))
+			text = strconv.FormatFloat(want, 'f', -1, 64)
+		case "findings":
+			want = sum(series(families, collectors.MetricQualityFindings, map[string]string{"team": c.Team}))
+			text = strconv.FormatFloat(want, 'f', -1, 64)
+		case "pending":
+			want = sum(series(families, collectors.MetricReviewsPending, map[string]string{"team": c.Team, "status": c.Status}))
+			text = strconv.FormatFloat(want, 'f', -1, 64)
+		case "on-time-ratio":
+			want = sum(series(families, collectors.MetricActionItemsOnTimeRatio, map[string]string{"team": c.Team, "window": "365d"}))
+		default:
+			continue
+		}
+		if !near(c.Value, want) {
+			t.Errorf("%s of %s%s%s shows %s, the metrics say %v", c.Key, c.Period, c.Team, c.Severity, c.Value, want)
+		}
+		if text != "" && strings.TrimSpace(c.Text) != text {
+			t.Errorf("%s of %s%s reads %q, want %q", c.Key, c.Period, c.Team, c.Text, text)
+		}
+		checked[c.Key]++
+	}
+	for key, n := range map[string]int{"incidents": 13, "mttr": 13, "recover-median": 13 * 4, "overdue": 4, "on-time-ratio": 4,
+		"findings": 3, "pending": 4} {
+		if checked[key] != n {
+			t.Errorf("%d cells %s checked, want %d", checked[key], key, n)
+		}
+	}
+}

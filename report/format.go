@@ -1,0 +1,75 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// formatDuration shows seconds as a person reads them: 45s, 12m, 3h 5m,
+// 2.5d.
+func formatDuration(seconds float64) string {
+	switch s := math.Round(seconds); {
+	case s < 60:
+		return fmt.Sprintf("%.0fs", s)
+	case s < 3600:
+		return fmt.Sprintf("%.0fm", math.Round(s/60))
+	case s < 48*3600:
+		m := int(math.Round(s / 60))
+		if m%60 == 0 {
+			return fmt.Sprintf("%dh", m/60)
+		}
+		return fmt.Sprintf("%dh %dm", m/60, m%60)
+	default:
+		return strconv.FormatFloat(math.Round(s/8640)/10, 'f', -1, 64) + "d"
+	}
+}
+
+// formatAge shows a duration of days, such as an age: 3d, or 5h under a day.
+func formatAge(d time.Duration) string {
+	if d < 24*time.Hour {
+		return fmt.Sprintf("%.0fh", d.Hours())
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}
+
+// formatPercent shows a ratio as a whole percentage.
+func formatPercent(ratio float64) string {
+	return fmt.Sprintf("%.0f%%", 100*ratio)
+}
+
+// formatCount shows a count.
+func formatCount(n float64) string {
+	return strconv.FormatFloat(n, 'f', -1, 64)
+}
+
+// rawNumber prints a figure exactly as the metrics would hold it, for the
+// data-value attributes a machine can compare.
+func rawNumber(v float64) string {
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// formatMean shows a mean duration with its sample size, or "no incident".
+func formatMean(d Durations) string {
+	if d.N == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s (n=%d)", formatDuration(d.Mean), d.N)
+}
+
+// formatMedian shows a median duration, or a dash when there is none.
+func formatMedian(d Durations) string {
+	if !d.HasMedian {
+		return "–"
+	}
+	return formatDuration(d.Median)
+}
+
+// formatMedianMean shows "median / mean (n)", or a dash with no incident.
+func formatMedianMean(d Durations) string {
+	if d.N == 0 {
+		return "–"
+	}
+	return formatMedian(d) + " / " + formatMean(d)
+}

@@ -1,0 +1,341 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// WriteMarkdown writes the report's tables as Markdown (GitHub flavour) for
+// a wiki page. Charts are left out; the tables hold the same figures.
+// Every text from a record is escaped (see mdText).
+func WriteMarkdown(w io.Writer, r *Report) error {
+	m := &mdWriter{w: bufio.NewWriter(w)}
+	m.printf("# Post-mortem forum report\n\n")
+	m.printf("As of %s · source %s · %d valid records", r.AsOf.UTC().Format(time.RFC3339), mdText(r.Source), r.Records)
+	if r.Invalid > 0 {
+		m.printf(" · %d invalid (see `validate`)", r.Invalid)
+	}
+	if r.Stale > 0 {
+		m.printf(" · %d served in their last valid version", r.Stale)
+	}
+	m.printf(" · window %s (of %s)\n", mdText(r.Window), mdText(strings.Join(r.Windows, ", ")))
+	m.timeliness(r)
+	m.trends(r)
+	m.learnings(r)
+	m.quality(r)
+	if m.err != nil {
+		return fmt.Errorf("write the Markdown report: %w", m.err)
+	}
+	if err := m.w.Flush(); err != nil {
+		return fmt.Errorf("write the Markdown report: %w", err)
+	}
+	return nil
+}
+
+type mdWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (m *mdWriter) printf(format string, args ...any) {
+	if m.err == nil {
+		_, m.err = fmt.Fprintf(m.w, format, args...)
+	}
+}
+
+// table writes a table; a header starting with "> " is right-aligned (a
+// number). Cells must already be Markdown: record text goes through
+// mdText or mdLink. With no rows it writes empty instead.
+func (m *mdWriter) table(header []string, rows [][]string, empty string) {
+	if len(rows) == 0 {
+		m.printf("%s\n\n", empty)
+		return
+	}
+	var head, rule strings.Builder
+	for _, h := range header {
+		name, right := strings.CutPrefix(h, "> ")
+		head.WriteString("| " + name + " ")
+		if right {
+			rule.WriteString("|---:")
+		} else {
+			rule.WriteString("|---")
+		}
+	}
+	m.printf("%s|\n%s|\n", head.String(), rule.String())
+	for _, row := range rows {
+		m.printf("| %s |\n", strings.Join(row, " | "))
+	}
+	m.printf("\n")
+}
+
+// mdEscaper makes text inert in a Markdown table cell: the pipe would end
+// the cell, backticks open code, brackets make links, asterisks emphasis,
+// a backslash escapes what follows; HTML is written as entities and line
+// breaks become spaces, since a cell is one line.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "[", `\[`, "]", `\]`,
+	"&", "&amp;", "<", "&lt;", ">", "&gt;",
+	"\r\n", " ", "\n", " ", "\r", " ",
+)
+
+// mdText escapes text from a record for a Markdown table cell or line.
+func mdText(s string) string { return mdEscaper.Replace(s) }
+
+// mdLink links text to an http(s) address; any other address (a
+// javascript: one, say) is left out and the text shown alone.
+func mdLink(text, address string) string {
+	u, err := url.Parse(address)
+	if address == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return mdText(text)
+	}
+	target := strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(u.String())
+	return "[" + mdText(text) + "](" + target + ")"
+}
+
+func (m *mdWriter) timeliness(r *Report) {
+	t := r.Timeliness
+	m.printf("\n## 1. Timeliness of action items\n\n### Per team\n\n")
+	var rows [][]string
+	for _, ti := range t.Teams {
+		ratio := "–"
+		if ti.HasRatio {
+			ratio = formatPercent(ti.OnTimeRatio)
+		}
+		rows = append(rows, []string{mdText(ti.Team), fmt.Sprint(ti.Open), fmt.Sprint(ti.Overdue), fmt.Sprint(ti.Done), fmt.Sprint(ti.OnTime), ratio})
+	}
+	m.table([]string{"Team", "> Open", "> Overdue", "> Done in " + mdText(r.Window), "> On time", "> On-time ratio"}, rows, "No action items.")
+
+	m.printf("### Overdue items by team and owner\n\n")
+	rows = nil
+	for _, o := range t.Overdue {
+		for _, it := range o.Items {
+			rows = append(rows, []string{mdText(o.Team), mdText(o.Owner), itemCell(it), incidentCell(it), it.Due, fmt.Sprint(it.DaysOverdue)})
+		}
+	}
+	m.table([]string{"Team", "Owner", "Item", "Incident", "Due", "> Days overdue"}, rows, "No overdue item.")
+	if t.OverdueDropped > 0 {
+		m.printf("%d more overdue items are left out by `--overdue-items.limit`; the counts per team include them.\n\n", t.OverdueDropped)
+	}
+
+	m.printf("### Due in the next %d days\n\n", t.DueSoonDays)
+	if !r.Listed {
+		m.printf("The %s source does not list items due soon.\n\n", mdText(r.Source))
+		return
+	}
+	rows = nil
+	for _, it := range t.DueSoon {
+		rows = append(rows, []string{it.Due, mdText(it.Team), mdText(it.Owner), itemCell(it), incidentCell(it)})
+	}
+	m.table([]string{"Due", "Team", "Owner", "Item", "Incident"}, rows, "Nothing falls due.")
+	if t.DueSoonDropped > 0 {
+		m.printf("%d more items due soon are left out by the list's limit.\n\n", t.DueSoonDropped)
+	}
+}
+
+func itemCell(it Item) string {
+	s := mdLink(it.ID, it.URL)
+	if it.Title != "" {
+		s += " " + mdText(it.Title)
+	}
+	return s
+}
+
+func incidentCell(it Item) string {
+	s := mdLink(it.Incident, it.IncidentURL) + " (" + mdText(it.Severity) + ")"
+	if it.IncidentTitle != "" {
+		s += " " + mdText(it.IncidentTitle)
+	}
+	return s
+}
+
+func (m *mdWriter) trends(r *Report) {
+	t := r.Trends
+	m.printf("## 2. Trends per period\n\n")
+	m.printf("An incident counts in the period it started in. MTTR and MTTD are means over every severity with n, the incidents behind them; medians are per severity below.\n\n")
+	top := mdText(t.TopSeverity)
+	header := []string{"Period", "> Incidents", "> " + top, "> " + top + " share"}
+	if t.CustomerDetection != "" {
+		header = append(header, "> Customer-detected", "> share")
+	}
+	header = append(header, "> MTTR", "> MTTD")
+	var rows [][]string
+	for _, p := range t.Periods {
+		row := []string{mdText(p.Period), fmt.Sprint(p.Incidents), fmt.Sprint(p.TopSeverity), shareOrDash(p.TopSeverityShare, p.Incidents)}
+		if t.CustomerDetection != "" {
+			row = append(row, fmt.Sprint(p.CustomerDetected), shareOrDash(p.CustomerDetectedShare, p.Incidents))
+		}
+		rows = append(rows, append(row, formatMean(p.Recover), formatMean(p.Detect)))
+	}
+	m.table(header, rows, "No calendar period is configured.")
+
+	if len(t.Periods) == 0 {
+		return
+	}
+	m.printf("### Time to recover and detect by severity: median / mean (n)\n\n")
+	header = []string{"Period"}
+	for _, kind := range []string{"recover", "detect"} {
+		for _, sev := range t.Severities {
+			header = append(header, "> "+mdText(sev)+" "+kind)
+		}
+	}
+	rows = nil
+	for _, p := range t.Periods {
+		row := []string{mdText(p.Period)}
+		for _, d := range p.BySeverity {
+			row = append(row, formatMedianMean(d.Recover))
+		}
+		for _, d := range p.BySeverity {
+			row = append(row, formatMedianMean(d.Detect))
+		}
+		rows = append(rows, row)
+	}
+	m.table(header, rows, "")
+}
+
+func shareOrDash(ratio float64, total int) string {
+	if total == 0 {
+		return "–"
+	}
+	return formatPercent(ratio)
+}
+
+func (m *mdWriter) learnings(r *Report) {
+	l := r.Learnings
+	m.printf("## 3. Aggregate learnings, last %s\n\n", mdText(r.Window))
+	m.printf("### Where faults came from and how they were resolved\n\n")
+	var rows [][]string
+	if l.Crossed {
+		m.printf("Code changes resolved by rollback are the argument for canary releases.\n\n")
+		header := []string{"Origin / resolution"}
+		for _, res := range l.Resolutions {
+			header = append(header, "> "+mdText(res))
+		}
+		header = append(header, "> not resolved", "> all")
+		for i, o := range l.Origins {
+			row := []string{mdText(o)}
+			for _, n := range l.Cross[i] {
+				row = append(row, fmt.Sprint(n))
+			}
+			rows = append(rows, append(row, fmt.Sprint(l.Unresolved[i]), fmt.Sprint(l.OriginTot[i])))
+		}
+		m.table(header, rows, "No incident in the window.")
+	} else {
+		m.printf("The %s source does not cross origin with resolution; per origin:\n\n", mdText(r.Source))
+		for i, o := range l.Origins {
+			rows = append(rows, []string{mdText(o), fmt.Sprint(l.OriginTot[i])})
+		}
+		m.table([]string{"Origin", "> Incidents"}, rows, "No incident in the window.")
+	}
+
+	m.printf("### Who detected them first\n\n")
+	rows = nil
+	for _, c := range l.Detections {
+		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N), formatPercent(c.Share)})
+	}
+	m.table([]string{"Detection", "> Incidents", "> Share"}, rows, "No incident in the window.")
+
+	m.printf("### Services that keep failing\n\n")
+	rows = nil
+	for _, c := range l.Services {
+		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N)})
+	}
+	m.table([]string{"Service", "> Incidents"}, rows, "No incident named a service.")
+
+	m.printf("### Repeat incidents\n\n")
+	m.printf("An incident repeats an earlier one when its `related` names an incident that still had open action items when it started.\n\n")
+	rows = nil
+	for _, c := range l.Repeats {
+		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N)})
+	}
+	m.table([]string{"Team", "> Repeat incidents"}, rows, "No repeat incident.")
+
+	m.printf("#### Which incident repeats which\n\n")
+	m.printf("Incidents started in the longest window whose `related` names an earlier incident with action items: still open when it started, or all closed (the fix did not work).\n\n")
+	rows = nil
+	for _, rp := range l.RepeatList {
+		earlier := "still open"
+		if rp.FixDone {
+			earlier = "all closed"
+		}
+		rows = append(rows, []string{rp.Started, mdText(rp.Team), titled(rp.Incident, "", rp.Title), titled(rp.Earlier, "", rp.EarlierTitle), earlier})
+	}
+	m.table([]string{"Started", "Team", "Incident", "Repeats", "Earlier items"}, rows, "No incident repeats an earlier one.")
+	if l.RepeatsDropped > 0 {
+		m.printf("%d more are left out by `--repeats.limit`.\n\n", l.RepeatsDropped)
+	}
+}
+
+// titled shows an id, linked when it has an http(s) address, and its title.
+func titled(id, address, title string) string {
+	s := mdLink(id, address)
+	if title != "" {
+		s += " " + mdText(title)
+	}
+	return s
+}
+
+func (m *mdWriter) quality(r *Report) {
+	q := r.Quality
+	m.printf("## 4. Quality bar\n\n### Findings per team and rule\n\n")
+	header := []string{"Team"}
+	for _, rule := range q.Rules {
+		header = append(header, "> "+mdText(rule))
+	}
+	header = append(header, "> all")
+	var rows [][]string
+	for _, tf := range q.Findings {
+		row := []string{mdText(tf.Team)}
+		for _, n := range tf.Counts {
+			row = append(row, fmt.Sprint(n))
+		}
+		rows = append(rows, append(row, fmt.Sprint(tf.Total)))
+	}
+	m.table(header, rows, "No finding: every record meets the bar.")
+
+	m.printf("### Post-mortems published late\n\n")
+	if q.LateListed {
+		rows = nil
+		for _, pm := range q.Late {
+			rows = append(rows, []string{pmCell(pm), mdText(pm.Team), formatAge(pm.Delay)})
+		}
+		m.table([]string{"Post-mortem", "Team", "> Published after resolution"}, rows, "No post-mortem was published late.")
+		if q.LateDropped > 0 {
+			m.printf("%d more are left out by the list's limit.\n\n", q.LateDropped)
+		}
+	} else {
+		m.printf("The %s source does not list them; their count per team is the `published_late` column above.\n\n", mdText(r.Source))
+	}
+
+	m.printf("### Post-mortems not published yet\n\n")
+	m.printf("Age: since the incident was resolved; a post-mortem is due once the incident is over.\n\n")
+	if r.Listed {
+		rows = nil
+		for _, pm := range q.Unpublished {
+			rows = append(rows, []string{pmCell(pm), mdText(pm.Team), mdText(pm.Status), ageOrOpen(pm.Age)})
+		}
+		m.table([]string{"Post-mortem", "Team", "Status", "> Age"}, rows, "Every post-mortem is published.")
+		if q.UnpublishedDropped > 0 {
+			m.printf("%d more are left out by the list's limit.\n\n", q.UnpublishedDropped)
+		}
+	}
+	rows = nil
+	for _, p := range q.Pending {
+		rows = append(rows, []string{mdText(p.Team), mdText(p.Status), fmt.Sprint(p.N), ageOrOpen(p.OldestAge)})
+	}
+	m.table([]string{"Team", "Status", "> Post-mortems", "> Oldest age"}, rows, "Every post-mortem is published.")
+}
+
+func pmCell(pm PostMortem) string {
+	return mdLink(pm.ID, pm.URL) + " (" + mdText(pm.Severity) + ")" + strings.TrimRight(" "+mdText(pm.Title), " ")
+}
+
+func ageOrOpen(age time.Duration) string {
+	if age <= 0 {
+		return "not resolved"
+	}
+	return formatAge(age)
+}

@@ -1,0 +1,242 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postmortem-exporter/postmortem-exporter/examples"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/examples.md from the current output")
+
+// examplesSource reads the bundled examples as written (not shifted),
+// with the default settings of serve.
+func examplesSource(t *testing.T) (*files.Source, record.Taxonomy) {
+	t.Helper()
+	cfg, err := config.FromEnv(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tax := record.DefaultTaxonomy()
+	opts, err := cfg.SnapshotOptions(tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits, err := cfg.Limits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &files.Source{FS: examples.Postmortems(), Dir: examples.Dir, Limits: limits, Options: opts,
+		Logger: slog.New(slog.DiscardHandler)}, tax
+}
+
+// examplesReport is the report of the bundled examples as of the day they
+// were written against.
+func examplesReport(t *testing.T) *Report {
+	t.Helper()
+	src, tax := examplesSource(t)
+	snap, err := src.Snapshot(context.Background(), examples.Anchor, tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(snap, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestMarkdownGolden renders the examples as of 2026-06-01T00:00Z and
+// compares with testdata/examples.md, whose figures were checked by hand
+// against the records in examples/postmortems:
+//
+//   - Overdue (open, due day ended before June 1): identity PM-2026-034-1
+//     (due 05-25); payments PM-2026-031-1 (05-29); platform PM-2026-020-2
+//     (02-15: overdue since Feb 16, 13+31+30+31 = 105 days); search
+//     PM-2026-032-1 and -2 (05-28, 05-29): 1, 1, 1, 2. Open: platform
+//     020-2, 033-2, 033-3, 038-1 = 4.
+//   - Done in 365d and on time: identity 040-1, 028-1, 026-1 (05-20, due
+//     05-25), 026-2 (05-28, due 05-29) all on time 4/4; payments 061-1,
+//     029-1, 031-3 on time, 027-1 late (05-06 after 04-28) 3/4 = 75%;
+//     platform 4/4; search 049-1 on time, 010-1 late (02-24 after 02-17)
+//     1/2 = 50%. 027-2 is wont_do, not done.
+//   - Due within 14 days and not overdue: 034-2 (06-05), 031-2 and 038-1
+//     (06-10), 033-2 (06-12); 033-3 (08-31) is later.
+//   - 2026-05: 11 incidents started (026, 030, 034, 029, 031, 037, 035,
+//     033, 038, 032, 036), 3 sev1 (034, 029, 033) = 27%; customer-detected
+//     026, 029, 032, 036 = 4 = 36%. MTTR over the 9 resolved: 7200, 2400,
+//     32400, 15000, 4080, 7500, 12000, 4200, 18000: 102780 s / 9 =
+//     11420 s = 3h 10m; MTTD over 11: 1500, 300, 6600, 3300, 420, 6000,
+//     900, 240, 360, 9600, 1500: 30720 / 11 = 2792.7 s = 47m.
+//     sev1 recover 32400, 15000, 12000: median 15000 s = 4h 10m, mean
+//     19800 s = 5h 30m; sev2 recover 4080, 7500, 4200: median 4200 s =
+//     1h 10m, mean 5260 s = 1h 28m.
+//   - Origin by resolution, 365d: code_change by rollback 040, 029, 031,
+//     010 = 4, fix_forward 028, 037 = 2, not resolved 036: 7 in all.
+//   - Repeats: PM-2026-036 (search) names PM-2026-032, whose items were
+//     open when it started: the one counted repeat. PM-2026-038 names
+//     PM-2025-055 (its item done 2025-10-30) and PM-2026-029 names 027
+//     (its items closed by 05-06): repeats after the fix.
+//   - Findings: identity bar_raiser 040 and 030, action_item_habitual and
+//     published_late 026, action_item_size and security_review 034 = 6;
+//     payments action_item_size 031, action_item_count 037 (a published
+//     sev2 with no item) = 2; platform action_item_size 020 = 1.
+//   - Published late: 026 resolved 05-03 09:00, published 05-18 09:00 =
+//     15d. Not published: identity in_review 034, resolved 05-18 07:40:
+//     13d; search in_review 032, resolved 05-25 14:15: 6d; drafts 035 and
+//     036 are not resolved.
+func TestMarkdownGolden(t *testing.T) {
+	var got bytes.Buffer
+	if err := WriteMarkdown(&got, examplesReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "examples.md")
+	if *update {
+		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("Markdown differs from %s (go test ./report -update rewrites it; check the figures by hand):\n%s", golden, got.String())
+	}
+}
+
+// TestReportCommandMarkdown runs the binary's report command on the
+// example folder: it builds its snapshot from the configured source, as
+// serve does, and writes the same Markdown as the golden file.
+func TestReportCommandMarkdown(t *testing.T) {
+	bin := testenv.BuildExporter(t)
+	out := filepath.Join(t.TempDir(), "report.md")
+	cmd := exec.Command(bin, "report", "--format=md", "--as-of=2026-06-01T00:00:00Z", "-o", out,
+		"--source.dir="+filepath.Join(testenv.ModuleRoot(t), "examples", "postmortems"))
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("report: %v\n%s", err, msg)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "examples.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("report --format=md differs from testdata/examples.md:\n%s", got)
+	}
+
+	// A window that is not configured is refused, naming the choices.
+	cmd = exec.Command(bin, "report", "--window=7d", "--source.dir="+filepath.Join(testenv.ModuleRoot(t), "examples", "postmortems"))
+	msg, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(msg), `window "7d": not one of the configured windows [30d 90d 365d]`) {
+		t.Errorf("--window=7d: %v\n%s", err, msg)
+	}
+}
+
+// hostile is a record whose texts try to break out of HTML and Markdown.
+func hostile() *record.Record {
+	started := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
+	return &record.Record{
+		Path: "hostile.md", ID: "PM-X", Title: "<script>alert(1)</script> | `code` [link](http://evil)\nsecond line",
+		Severity: "sev1", Team: "red|team", Services: []string{"<b>api</b>"},
+		URL:       "javascript:alert(2)",
+		StartedAt: started, DetectedAt: started.Add(time.Minute), ResolvedAt: started.Add(time.Hour),
+		Origin: "code_change", Resolution: "rollback", Detection: "customer", Status: "draft",
+		ActionItems: []record.ActionItem{{
+			ID: "PM-X-1", Title: "<img src=x onerror=alert(3)>", Owner: "<i>mallory</i>", Team: "red|team",
+			CreatedAt: started.Add(2 * time.Hour), Due: time.Date(2026, 5, 25, 0, 0, 0, 0, time.UTC), Status: "open",
+			URL: "javascript:alert(4)",
+		}},
+	}
+}
+
+func hostileReport(t *testing.T) *Report {
+	t.Helper()
+	res := record.Check([]*record.Record{hostile()}, nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
+	if len(res.Valid) != 1 {
+		t.Fatalf("the hostile record should be valid: %v", res.Problems)
+	}
+	snap := snapshot.FromRecords("files", res, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), snapshot.Options{
+		Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}},
+		Severities: record.DefaultTaxonomy().Severities, TopServices: 10, OverdueItemsLimit: 10,
+		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 2},
+	})
+	r, err := New(snap, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestHostileTextHTML: every text from a record is shown as text, and a
+// javascript: link never becomes one.
+func TestHostileTextHTML(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteHTML(&b, hostileReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, bad := range []string{"<script>alert(1)", "<img src=x", "<i>mallory", "<b>api", "javascript:"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("the page holds %q unescaped", bad)
+		}
+	}
+	for _, escaped := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x onerror=alert(3)&gt;", "&lt;i&gt;mallory&lt;/i&gt;"} {
+		if !strings.Contains(page, escaped) {
+			t.Errorf("the page does not show %q as text", escaped)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("the page holds a script element")
+	}
+}
+
+// TestHostileTextMarkdown: in a table row, the pipes, backticks, brackets,
+// line break and HTML of a record stay text: the row keeps its cells.
+func TestHostileTextMarkdown(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, hostileReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	var row string
+	for _, line := range strings.Split(md, "\n") {
+		if strings.Contains(line, "PM-X-1") && strings.HasPrefix(line, "| red") {
+			row = line
+			break
+		}
+	}
+	if row == "" {
+		t.Fatalf("no overdue row of PM-X-1 in:\n%s", md)
+	}
+	want := "| red\\|team | &lt;i&gt;mallory&lt;/i&gt; | PM-X-1 &lt;img src=x onerror=alert(3)&gt; | " +
+		"PM-X (sev1) &lt;script&gt;alert(1)&lt;/script&gt; \\| \\`code\\` \\[link\\](http://evil) second line | 2026-05-25 | 6 |"
+	if row != want {
+		t.Errorf("overdue row:\n got %s\nwant %s", row, want)
+	}
+	// Six cells: seven pipes that are not escaped.
+	if n := strings.Count(row, "|") - strings.Count(row, `\|`); n != 7 {
+		t.Errorf("the row has %d cell borders, want 7: %s", n, row)
+	}
+	for _, bad := range []string{"<script", "<img", "<i>", "<b>", "javascript:"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("the Markdown holds %q", bad)
+		}
+	}
+}
