@@ -1,37 +1,65 @@
 package dashboards
 
 import (
+	"fmt"
+
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
 
 	m "github.com/postmortem-exporter/postmortem-exporter/collectors"
 )
 
 // actionItems shows whether the action items get done: open, overdue and
-// done per team, the aging list, unowned items and exceptions.
+// done per team, the aging list, unowned items and exceptions, and how
+// long items take.
 func (c Config) actionItems() *dashboard.DashboardBuilder {
 	tw := []string{windowFilter, teamFilter}
-	return c.newDashboard("postmortem-action-items", "Post-mortems: action items",
-		"Open, overdue and done action items per team, the overdue items with their owners, and how long items take.", true).
-		WithRow(dashboard.NewRowBuilder("Per team")).
-		WithPanel(trendPanel("Open, overdue and done per team", "Action items by status.", unitCount,
+	noneDone := "No item done in the window"
+	return c.newDashboard(uidActionItems, "Post-mortems: action items",
+		"Open, overdue and done action items per team, the overdue items with their owners, and how long items take.", varWindow|varTeam).
+		WithRow(dashboard.NewRowBuilder("Per team, " + asOfNow)).
+		WithPanel(trendPanel("Open, overdue and done per team", "Action items by status, "+asOfNow+" at each point of the graph (the counts are not windowed).", unitCount,
 			query{expr: c.sumBy(m.MetricActionItems, "team", teamFilter, `status="open"`), legend: "open {{team}}"},
 			query{expr: c.sumBy(m.MetricActionItemsOverdue, "team", teamFilter), legend: "overdue {{team}}"},
-			query{expr: c.sumBy(m.MetricActionItems, "team", teamFilter, `status="done"`), legend: "done {{team}}"})).
-		WithPanel(statPanel("Overdue items", "Open items past the end of their due day.", unitCount,
-			query{expr: c.count(m.MetricActionItemsOverdue, teamFilter), legend: "overdue"}).ColorMode("background")).
-		WithPanel(statPanel("Unowned items", "Open items written without an owner: a finding (action_item_owner); their incidents still count.", unitCount,
-			query{expr: c.count(m.MetricActionItemsUnowned, teamFilter), legend: "unowned"})).
+			query{expr: c.sumBy(m.MetricActionItems, "team", teamFilter, `status="done"`), legend: "done {{team}}"}).NoValue("No action items")).
+		WithPanel(statPanel("Overdue items", fmt.Sprintf("Open items past the end of their due day, "+asOfNow+"; red from %d, when the team alert fires.", c.TeamOverdueItems+1), unitCount,
+			query{expr: c.count(m.MetricActionItemsOverdue, teamFilter), legend: "overdue"}).
+			Thresholds(badFrom(1, float64(c.TeamOverdueItems+1))).ColorMode("background").Height(8)).
+		WithPanel(statPanel("Unowned items", "Open items written without an owner, "+asOfNow+": a finding (action_item_owner) on their record; their incidents still count.", unitCount,
+			query{expr: c.count(m.MetricActionItemsUnowned, teamFilter), legend: "unowned"}).Thresholds(badFrom(1, 1)).Height(8)).
 		WithRow(dashboard.NewRowBuilder("Aging")).
-		WithPanel(tablePanel("Overdue action items", "One row per overdue item: owner, team, incident, due day and links; the value is days overdue.", unitDays,
-			query{expr: "sort_desc(" + c.overdueItems(teamFilter) + ")"})).
-		WithPanel(tablePanel("Exceptions", "Items a leader approved as larger, with their own due date: listed apart, still counted above.", unitCount,
-			query{expr: c.sumBy(m.MetricActionItemsExceptions, "team, status", teamFilter)})).
-		WithPanel(statPanel("Overdue items not listed", "Overdue items left out of the list by the exporter's series limit.", unitCount,
-			query{expr: c.count(m.MetricActionItemOverdueDrop), legend: "not listed"})).
+		WithPanel(c.overdueTable("Overdue action items", teamFilter)).
+		WithPanel(tablePanel("Exceptions", "Items a leader approved as larger, with their own due date, by team and status, "+asOfNow+": listed apart, still counted above.", "Items",
+			[]column{{field: "team", header: "Team", link: teamLink}, {field: "status", header: "Status"}, {field: "Value", header: "Items", unit: unitCount}},
+			query{expr: c.sumBy(m.MetricActionItemsExceptions, "team, status", teamFilter)}).NoValue("No exceptions").Span(12).Height(8)).
+		WithPanel(statPanel("Overdue items not listed", "Overdue items of "+allTeams+" left out of the list by the exporter's --overdue-items.limit, "+asOfNow+": raise the limit when this is not 0.", unitCount,
+			query{expr: c.count(m.MetricActionItemOverdueDrop), legend: "not listed"}).Thresholds(badFrom(1, 1)).Height(8).Span(12)).
 		WithRow(dashboard.NewRowBuilder("Completion")).
-		WithPanel(statPanel("Time to complete", "Mean of closed_at − created_at of the selected teams' items done in the window; p90 over all teams (estimated from the histogram).", unitSeconds,
-			query{expr: c.mean(m.MetricTeamActionItemCompletion, "window", tw...), legend: "mean"},
-			query{expr: c.quantile(0.9, m.MetricActionItemCompletion, "window", windowFilter), legend: "p90, all teams"})).
-		WithPanel(trendPanel("On-time ratio", "Items done before the end of their due day, of all items done in the window.", unitPercent,
-			query{expr: c.sumBy(m.MetricActionItemsOnTime, "", tw...) + " / " + c.sumBy(m.MetricTeamActionItemCompletion+"_count", "", tw...), legend: "on time"}))
+		WithPanel(statPanel("Time to complete", "Mean of closed_at − created_at of the selected teams' items done in the window, beside how many; p90 over "+allTeams+" (estimated from the histogram's buckets).", unitSeconds,
+			query{expr: c.mean(m.MetricTeamActionItemCompletion, "", tw...), legend: "mean"},
+			query{expr: fmt.Sprintf("histogram_quantile(0.9, %s) and %s > 0", c.sumBy(m.MetricActionItemCompletion+"_bucket", "le", windowFilter),
+				c.sumBy(m.MetricActionItemCompletion+"_count", "", windowFilter)), legend: "p90, all teams"},
+			query{expr: c.sumBy(m.MetricTeamActionItemCompletion+"_count", "", tw...), legend: "items done"}).
+			OverrideByName("items done", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}}).NoValue(noneDone).Span(12)).
+		WithPanel(statPanel("On-time ratio", fmt.Sprintf("Share of the selected teams' items done in the window that were done by the end of their due day; orange below %g, red below %g.", c.OnTimeTarget, c.OnTimeTarget/2), unitPercent,
+			query{expr: ratio(c.sumBy(m.MetricActionItemsOnTime, "", tw...), c.sumBy(m.MetricTeamActionItemCompletion+"_count", "", tw...)), legend: "on time"}).
+			Thresholds(goodFrom(c.OnTimeTarget/2, c.OnTimeTarget)).ColorMode("background").NoValue(noneDone).Span(12))
+}
+
+// overdueTable lists the overdue items, most overdue first, with their
+// owner, team, incident, due day and links.
+func (c Config) overdueTable(title string, matchers ...string) *table.PanelBuilder {
+	return tablePanel(title, "One row per overdue item, "+asOfNow+": its owner, team and incident, the due day, links to its ticket and post-mortem, and the days since its due day ended.", "Days overdue",
+		[]column{
+			{field: m.LabelID, header: "Item"},
+			{field: m.LabelOwner, header: "Owner"},
+			{field: m.LabelTeam, header: "Team", link: teamLink},
+			{field: m.LabelIncident, header: "Incident"},
+			{field: m.LabelSeverity, header: "Severity"},
+			{field: m.LabelDue, header: "Due"},
+			{field: m.LabelTicketURL, header: "Ticket", link: linkToValue},
+			{field: m.LabelRecordURL, header: "Post-mortem", link: linkToValue},
+			{field: "Value", header: "Days overdue", unit: unitDays},
+		},
+		query{expr: c.overdueItems(matchers...)}).NoValue("No overdue action items")
 }

@@ -4,19 +4,32 @@
 // breaks the build instead of emptying a panel.
 package dashboards
 
-// Config holds the selectors, windows and thresholds shared by the
-// dashboards and the rules.
+import (
+	"fmt"
+	"strings"
+)
+
+// Config holds the selectors, windows, periods and thresholds shared by
+// the dashboards and the rules. `generate` fills it from the same
+// settings as `serve`, so the files match the running exporter.
 type Config struct {
-	// Selector is added to every metric selector, e.g. `job="postmortem"`.
-	Selector string
+	// Job is the Prometheus job of the exporter's targets, matched by the
+	// rules; the dashboards offer it as the $job variable's default.
+	Job string
 	// Windows are the exporter's `window` label values, shortest first.
 	Windows []string
+	// TopSeverity is the most severe value of the taxonomy, whose share
+	// the dashboards show.
+	TopSeverity string
+	// PeriodUnit is the exporter's calendar period: month, week or quarter.
+	PeriodUnit string
 	// RunbookURL is the base of every alert's runbook_url.
 	RunbookURL string
 
 	// OverdueItemFor is how long an item stays overdue before its alert fires.
 	OverdueItemFor string
-	// TeamOverdueItems is how many overdue items make a team's alert fire.
+	// TeamOverdueItems is how many overdue items make a team's alert fire,
+	// and colour a team's count red on the dashboards.
 	TeamOverdueItems int
 	// UnpublishedDays is how many days after resolution a post-mortem
 	// should be published.
@@ -28,22 +41,51 @@ type Config struct {
 	SourceDownFor string
 	// InvalidRecordsFor is how long invalid records may stay before alerting.
 	InvalidRecordsFor string
+	// OnTimeTarget is the share of action items done on time below which
+	// the on-time ratio turns orange (red below half of it).
+	OnTimeTarget float64
+	// CustomerDetectedLimit is the customer-detected share above which it
+	// turns orange (red above twice as much).
+	CustomerDetectedLimit float64
+
+	// dashboard is set while building dashboards: selectors then match the
+	// $job variable instead of the configured job.
+	dashboard bool
 }
 
-// DefaultConfig is the configuration of the generated files.
+// DefaultConfig is the configuration of the committed files: the
+// exporter's defaults.
 func DefaultConfig() Config {
 	return Config{
-		Selector:             `job="postmortem"`,
-		Windows:              []string{"30d", "90d", "365d"},
-		RunbookURL:           "https://github.com/postmortem-exporter/postmortem-exporter/blob/main/docs/runbooks.md",
-		OverdueItemFor:       "1h",
-		TeamOverdueItems:     5,
-		UnpublishedDays:      10,
-		MTTRRegressionFactor: 1.5,
-		SourceDownFor:        "10m",
-		InvalidRecordsFor:    "15m",
+		Job:                   "postmortem",
+		Windows:               []string{"30d", "90d", "365d"},
+		TopSeverity:           "sev1",
+		PeriodUnit:            "month",
+		RunbookURL:            "https://github.com/postmortem-exporter/postmortem-exporter/blob/main/docs/runbooks.md",
+		OverdueItemFor:        "1h",
+		TeamOverdueItems:      5,
+		UnpublishedDays:       10,
+		MTTRRegressionFactor:  1.5,
+		SourceDownFor:         "10m",
+		InvalidRecordsFor:     "15m",
+		OnTimeTarget:          0.8,
+		CustomerDetectedLimit: 0.25,
 	}
 }
+
+// jobMatcher is the matcher every selector starts with.
+func (c Config) jobMatcher() string {
+	if c.dashboard {
+		return `job=~"$job"`
+	}
+	return fmt.Sprintf("job=%q", c.Job)
+}
+
+// top matches the incidents of the most severe severity.
+func (c Config) top() string { return fmt.Sprintf("severity=%q", c.TopSeverity) }
+
+// topName names the most severe severity in titles: SEV1.
+func (c Config) topName() string { return strings.ToUpper(c.TopSeverity) }
 
 func (c Config) shortWindow() string { return c.Windows[0] }
 func (c Config) longWindow() string  { return c.Windows[len(c.Windows)-1] }

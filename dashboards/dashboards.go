@@ -3,6 +3,7 @@ package dashboards
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -17,6 +18,10 @@ const (
 
 // Build returns the dashboards by file name.
 func (c Config) Build() (map[string]dashboard.Dashboard, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	c.dashboard = true
 	builders := map[string]*dashboard.DashboardBuilder{
 		"overview.json":     c.overview(),
 		"action-items.json": c.actionItems(),
@@ -31,6 +36,7 @@ func (c Config) Build() (map[string]dashboard.Dashboard, error) {
 			return nil, fmt.Errorf("dashboard %s: %w", name, err)
 		}
 		numberPanels(&d)
+		layout(&d)
 		out[name] = d
 	}
 	return out, nil
@@ -48,6 +54,61 @@ func numberPanels(d *dashboard.Dashboard) {
 			r.Id = id
 		}
 	}
+}
+
+// gridColumns is the width of Grafana's grid.
+const gridColumns = 24
+
+// layout places the panels left to right in the order they were added,
+// starting a new line when a panel would not fit the 24 columns and after
+// every row header; the SDK's own placement lets a wide panel stick out.
+func layout(d *dashboard.Dashboard) {
+	var x, y, lineHeight uint32
+	newLine := func() { x, y, lineHeight = 0, y+lineHeight, 0 }
+	for _, pr := range d.Panels {
+		if r := pr.RowPanel; r != nil {
+			newLine()
+			r.GridPos = &dashboard.GridPos{X: 0, Y: y, W: gridColumns, H: 1}
+			y++
+			continue
+		}
+		g := pr.Panel.GridPos
+		if g == nil {
+			g = &dashboard.GridPos{W: gridColumns / 2, H: 8}
+			pr.Panel.GridPos = g
+		}
+		g.W = min(g.W, gridColumns)
+		if x+g.W > gridColumns {
+			newLine()
+		}
+		g.X, g.Y = x, y
+		x += g.W
+		lineHeight = max(lineHeight, g.H)
+	}
+}
+
+// check rejects a configuration the files cannot be built from.
+func (c Config) check() error {
+	var errs []error
+	if len(c.Windows) == 0 {
+		errs = append(errs, errors.New("no window"))
+	}
+	if c.TopSeverity == "" {
+		errs = append(errs, errors.New("no severity"))
+	}
+	if c.Job == "" {
+		errs = append(errs, errors.New("no job"))
+	}
+	if c.TeamOverdueItems < 1 {
+		errs = append(errs, fmt.Errorf("team overdue items: must be at least 1, got %d", c.TeamOverdueItems))
+	}
+	if c.OnTimeTarget <= 0 || c.OnTimeTarget > 1 {
+		errs = append(errs, fmt.Errorf("on-time target: must be in (0, 1], got %g", c.OnTimeTarget))
+	}
+	if c.CustomerDetectedLimit <= 0 || c.CustomerDetectedLimit > 0.5 {
+		errs = append(errs, fmt.Errorf("customer-detected limit: must be in (0, 0.5], got %g", c.CustomerDetectedLimit))
+	}
+	return errors.Join(errs...)
 }
 
 // Files returns every generated file by its path relative to the output

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/prometheus/common/model"
 
 	"github.com/postmortem-exporter/postmortem-exporter/dashboards"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
@@ -83,7 +85,7 @@ func panelQueries(p *dashboard.Panel) []string {
 }
 
 // TestDashboardStructure checks what Grafana needs and reviewers expect:
-// a prometheus $datasource variable, team and severity variables, a stable
+// a prometheus $datasource variable, a $job variable, a stable
 // unique uid, unique panel ids, and on every panel a query, a unit and the
 // $datasource.
 func TestDashboardStructure(t *testing.T) {
@@ -103,7 +105,7 @@ func TestDashboardStructure(t *testing.T) {
 		if ds, ok := vars["datasource"]; !ok || ds.Type != "datasource" || ds.Query == nil || ds.Query.String == nil || *ds.Query.String != "prometheus" {
 			t.Errorf("%s: no $datasource variable of type prometheus: %+v", name, vars["datasource"])
 		}
-		for _, v := range []string{"team", "severity", "window"} {
+		for _, v := range []string{"job"} {
 			if _, ok := vars[v]; !ok {
 				t.Errorf("%s: no $%s variable", name, v)
 			}
@@ -166,71 +168,182 @@ func TestRulesWithPromtool(t *testing.T) {
 // templateValues replace the dashboards' variables the way Grafana would
 // with "All" selected.
 var templateValues = strings.NewReplacer(
-	"$window", "30d", "$team", ".*", "$severity", ".*",
+	"$job", "postmortem", "$window", "30d", "$team", ".*", "$severity", ".*",
 	"$__rate_interval", "1m", "$__range", "1h", "$__interval", "1m",
 )
 
-// TestEveryQueryReturnsData runs a real Prometheus scraping the real exporter
-// on the bundled examples with the generated rules loaded: every panel
-// query and every recording rule must return data, and the per-item alert
-// must be active for a known overdue example item.
+// TestEveryQueryReturnsData runs a real Prometheus scraping two real
+// exporters that serve the bundled examples (two replicas under one job,
+// the supported topology), with the generated rules loaded. Every panel
+// query, for every team of the examples (and All), every window and
+// every severity (and All), must
+// return numbers, never NaN; it may return nothing only on a panel whose
+// "no data" text says what that means. Each result must equal the same
+// query over one replica alone: nothing is counted twice. The per-item
+// alert must be active once per overdue item, with its labels, and every
+// recording rule must have data.
 func TestEveryQueryReturnsData(t *testing.T) {
-	exporter := testenv.StartExporter(t, nil)
+	a, b := testenv.StartExporter(t, nil), testenv.StartExporter(t, nil)
 	rules, err := filepath.Abs(filepath.Join(deployDir, dashboards.RulesFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	prom := testenv.StartPrometheus(t, testenv.PrometheusConfig{Targets: []string{exporter.Addr}, RuleFiles: []string{rules}})
-	prom.WaitForData(t, `up{job="postmortem"} == 1`, 30*time.Second)
+	prom := testenv.StartPrometheus(t, testenv.PrometheusConfig{Targets: []string{a.Addr, b.Addr}, RuleFiles: []string{rules}})
+	prom.WaitForData(t, `count(up{job="postmortem"} == 1) == 2`, 30*time.Second)
+	prom.WaitForData(t, `count(count by (instance) (postmortem_incidents)) == 2`, 30*time.Second)
 
-	var exprs []string
+	var teams []string
+	for _, s := range prom.WaitForData(t, `group by (team) ({job="postmortem", team!=""})`, 10*time.Second) {
+		teams = append(teams, string(s.Metric["team"]))
+	}
+	sort.Strings(teams)
+	if len(teams) < 4 {
+		t.Fatalf("teams of the examples: %v", teams)
+	}
+	windows := dashboards.DefaultConfig().Windows
+	severities := []string{".*", "sev1", "sev2", "sev3", "sev4"}
+	oneReplica := `job=~"postmortem", instance="` + a.Addr + `"`
+	evaluated := 0
 	for name, d := range loadDashboards(t) {
+		single := false
+		for _, v := range d.Templating.List {
+			single = single || (v.Name == "team" && (v.Multi == nil || !*v.Multi))
+		}
 		for _, pr := range d.Panels {
-			if pr.Panel != nil {
-				for _, e := range panelQueries(pr.Panel) {
-					exprs = append(exprs, name+"\x00"+e)
+			p := pr.Panel
+			if p == nil {
+				continue
+			}
+			mayBeEmpty := p.FieldConfig != nil && p.FieldConfig.Defaults.NoValue != nil
+			for _, expr := range panelQueries(p) {
+				for _, team := range variants(expr, "$team", teamChoices(teams, single)) {
+					for _, combo := range combinations(variants(expr, "$window", windows), variants(expr, "$severity", severities)) {
+						window, severity := combo[0], combo[1]
+						vars := strings.NewReplacer("$team", team, "$window", window, "$severity", severity)
+						q := vars.Replace(strings.ReplaceAll(expr, `job=~"$job"`, `job=~"postmortem"`))
+						where := fmt.Sprintf("%s: %s (team %s, window %s, severity %s): %s", name, derefString(p.Title), team, window, severity, q)
+						both, err := prom.Query(t, q)
+						if err != nil {
+							t.Errorf("%s: %v", where, err)
+							continue
+						}
+						evaluated++
+						if len(both) == 0 && !mayBeEmpty {
+							t.Errorf("%s: no data, and the panel has no text saying what that means", where)
+						}
+						for _, s := range both {
+							if math.IsNaN(float64(s.Value)) {
+								t.Errorf("%s: NaN for %v", where, s.Metric)
+							}
+						}
+						one, err := prom.Query(t, vars.Replace(strings.ReplaceAll(expr, `job=~"$job"`, oneReplica)))
+						if err != nil {
+							t.Fatal(err)
+						}
+						if diff := compareVectors(both, one); diff != "" {
+							t.Errorf("%s: two replicas differ from one: %s", where, diff)
+						}
+					}
 				}
 			}
 		}
 	}
+	t.Logf("%d panel queries evaluated for %d teams, %d windows and %d severities", evaluated, len(teams), len(windows), len(severities)-1)
+
 	for _, group := range dashboards.DefaultConfig().Rules().Groups {
 		for _, r := range group.Rules {
 			if r.Record != "" {
-				exprs = append(exprs, "recording rule\x00"+r.Record)
+				prom.WaitForData(t, r.Record, 20*time.Second)
 			}
 		}
 	}
-	sort.Strings(exprs)
-	for _, entry := range exprs {
-		where, expr, _ := strings.Cut(entry, "\x00")
-		// "or vector(0)" shows 0 instead of "no data" in Grafana; the test
-		// wants the metric itself to have data.
-		expr = strings.TrimSuffix(expr, " or vector(0)")
-		prom.WaitForData(t, templateValues.Replace(expr), 20*time.Second)
-		t.Logf("%s: %s returns data", where, expr)
-	}
 
-	// PM-2026-031-1 (alice, payments) is past due in the examples.
+	// Every overdue item alerts once; PM-2026-031-1 (alice, payments) is
+	// one of them, with its owner, team, incident and ticket.
+	items := prom.WaitForData(t, `count(postmortem_action_item_overdue_seconds{instance="`+a.Addr+`"})`, 10*time.Second)
 	testenv.Eventually(t, 30*time.Second, func() error {
 		var data struct {
 			Alerts []struct {
 				Labels map[string]string `json:"labels"`
-				State  string            `json:"state"`
 			} `json:"alerts"`
 		}
 		if err := prom.API(t, "/api/v1/alerts", nil, &data); err != nil {
 			return err
 		}
+		perItem := map[string]int{}
+		var found map[string]string
 		for _, a := range data.Alerts {
-			l := a.Labels
-			if l["alertname"] == "PostmortemActionItemOverdue" && l["id"] == "PM-2026-031-1" {
-				if l["owner"] != "alice" || l["team"] != "payments" || l["incident"] != "PM-2026-031" ||
-					l["ticket_url"] != "https://tickets.example.com/browse/PAY-812" {
-					return fmt.Errorf("alert with wrong labels: %v", l)
+			if a.Labels["alertname"] == "PostmortemActionItemOverdue" {
+				perItem[a.Labels["id"]]++
+				if a.Labels["id"] == "PM-2026-031-1" {
+					found = a.Labels
 				}
-				return nil
 			}
 		}
-		return fmt.Errorf("no PostmortemActionItemOverdue alert for PM-2026-031-1 among %d alerts", len(data.Alerts))
+		if float64(len(perItem)) != float64(items[0].Value) {
+			return fmt.Errorf("alerts for %d items, want %v", len(perItem), items[0].Value)
+		}
+		for id, n := range perItem {
+			if n != 1 {
+				return fmt.Errorf("item %s alerts %d times", id, n)
+			}
+		}
+		if found["owner"] != "alice" || found["team"] != "payments" || found["incident"] != "PM-2026-031" ||
+			found["ticket_url"] != "https://tickets.example.com/browse/PAY-812" {
+			return fmt.Errorf("alert for PM-2026-031-1 with wrong labels: %v", found)
+		}
+		return nil
 	})
+}
+
+// teamChoices are the values $team takes: each team, and All on a
+// dashboard that allows several.
+func teamChoices(teams []string, single bool) []string {
+	if single {
+		return teams
+	}
+	return append([]string{".*"}, teams...)
+}
+
+// variants returns the values to try for a variable: all of them when the
+// expression uses it, one otherwise.
+func variants(expr, variable string, values []string) []string {
+	if strings.Contains(expr, variable) {
+		return values
+	}
+	return values[:1]
+}
+
+// combinations pairs every a with every b.
+func combinations(a, b []string) [][2]string {
+	var out [][2]string
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, [2]string{x, y})
+		}
+	}
+	return out
+}
+
+// compareVectors says how two results differ, "" when they hold the same
+// label sets with values equal within 0.1% (the replicas refresh a moment
+// apart, and ages grow in between).
+func compareVectors(got, want model.Vector) string {
+	index := map[model.Fingerprint]model.SampleValue{}
+	for _, s := range want {
+		index[s.Metric.Fingerprint()] = s.Value
+	}
+	if len(got) != len(want) {
+		return fmt.Sprintf("%d series, want %d: %v against %v", len(got), len(want), got, want)
+	}
+	for _, s := range got {
+		w, ok := index[s.Metric.Fingerprint()]
+		if !ok {
+			return fmt.Sprintf("unexpected series %v", s.Metric)
+		}
+		if diff := math.Abs(float64(s.Value - w)); diff > 1e-3*math.Abs(float64(w)) && diff > 1e-9 {
+			return fmt.Sprintf("%v = %v, want %v", s.Metric, s.Value, w)
+		}
+	}
+	return ""
 }

@@ -1,75 +1,140 @@
 package dashboards
 
 import (
+	"fmt"
+
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
 
 	m "github.com/postmortem-exporter/postmortem-exporter/collectors"
 )
 
-// overview is the forum's dashboard: how fast incidents are detected and
-// recovered, how severe they are, who noticed, where faults come from.
+// Phrases a panel's title or description carries when it does not follow
+// a variable of its dashboard, so that nobody reads an organisation-wide
+// number as their team's (the lint test checks them).
+const (
+	allTeams      = "all teams"
+	allSeverities = "all severities"
+	asOfNow       = "as of now"
+	everyWindow   = "every window"
+)
+
+// overview is the forum's dashboard: the teams side by side, how fast
+// incidents are detected and recovered, how severe they are, who
+// noticed, where faults come from.
 func (c Config) overview() *dashboard.DashboardBuilder {
 	// The duration summaries are either per severity (all teams) or per
 	// team (all severities): quantiles cannot be summed across labels.
 	ws := []string{windowFilter, severityFilter}
 	tw := []string{windowFilter, teamFilter}
-	return c.newDashboard("postmortem-overview", "Post-mortems: forum overview",
-		"MTTR, MTTD, severity share, detection, origins, impact and repeat incidents of the incidents started in the window.", true).
+	tws := []string{windowFilter, teamFilter, severityFilter}
+	noResolved := "No resolved incidents in the window"
+	noIncidents := "No incidents in the window"
+	return c.newDashboard(uidOverview, "Post-mortems: forum overview",
+		"The teams side by side, then MTTR, MTTD, severity share, detection, origins, impact and repeat incidents of the incidents started in the window.",
+		varWindow|varTeam|varSeverity).
+		WithRow(dashboard.NewRowBuilder("Teams")).
+		WithPanel(c.scorecard()).
 		WithRow(dashboard.NewRowBuilder("Detect and recover")).
-		WithPanel(statPanel("MTTR by severity, all teams", "Mean time to recover (resolved_at − started_at) of resolved incidents, over all teams.", unitSeconds,
-			query{expr: c.mean(m.MetricTimeToRecover, "severity", ws...), legend: "{{severity}}"})).
-		WithPanel(statPanel("MTTD by severity, all teams", "Mean time to detect (detected_at − started_at), over all teams.", unitSeconds,
-			query{expr: c.mean(m.MetricTimeToDetect, "severity", ws...), legend: "{{severity}}"})).
-		WithPanel(statPanel("Time to recover, median and p90", "Exact, over all teams, with the number of resolved incidents: one slow incident moves the p90, not the median.", unitSeconds,
-			query{expr: c.exact(0.5, m.MetricTimeToRecover, ws...), legend: "p50 {{severity}}"},
-			query{expr: c.exact(0.9, m.MetricTimeToRecover, ws...), legend: "p90 {{severity}}"},
-			query{expr: m.MetricTimeToRecover + "_count" + c.selector(ws...), legend: "incidents {{severity}}"}).
-			OverrideByRegexp("incidents .*", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}})).
-		WithPanel(statPanel("Time to detect, median and p90", "Exact, over all teams, with the number of incidents.", unitSeconds,
-			query{expr: c.exact(0.5, m.MetricTimeToDetect, ws...), legend: "p50 {{severity}}"},
-			query{expr: c.exact(0.9, m.MetricTimeToDetect, ws...), legend: "p90 {{severity}}"},
-			query{expr: m.MetricTimeToDetect + "_count" + c.selector(ws...), legend: "incidents {{severity}}"}).
-			OverrideByRegexp("incidents .*", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}})).
-		WithPanel(statPanel("MTTR and median per team", "Mean and exact median of the time to recover of each team's resolved incidents, all severities.", unitSeconds,
-			query{expr: c.mean(m.MetricTeamTimeToRecover, "team", tw...), legend: "mean {{team}}"},
-			query{expr: c.exact(0.5, m.MetricTeamTimeToRecover, tw...), legend: "median {{team}}"})).
-		WithPanel(statPanel("MTTD and median per team", "Mean and exact median of the time to detect of each team's incidents, all severities.", unitSeconds,
-			query{expr: c.mean(m.MetricTeamTimeToDetect, "team", tw...), legend: "mean {{team}}"},
-			query{expr: c.exact(0.5, m.MetricTeamTimeToDetect, tw...), legend: "median {{team}}"})).
-		WithPanel(trendPanel("MTTR and MTTD trend", "The rolling-window means over all teams as they were each day.", unitSeconds,
+		WithPanel(statPanel("MTTR by severity, "+allTeams, "Mean time to recover (resolved_at − started_at) of the resolved incidents of each severity, over all teams, beside how many there were.", unitSeconds,
 			query{expr: c.mean(m.MetricTimeToRecover, "severity", ws...), legend: "MTTR {{severity}}"},
-			query{expr: c.mean(m.MetricTimeToDetect, "severity", ws...), legend: "MTTD {{severity}}"})).
-		WithPanel(trendPanel("SEV1 share and incident count", "Share of SEV1 incidents beside the number of incidents: the share can fall while outages stay.", unitPercent,
-			query{expr: c.share(m.MetricIncidents, `severity="sev1"`, tw...), legend: "SEV1 share"}).
-			WithTarget(prometheusQuery(query{expr: c.sumBy(m.MetricIncidents, "", tw...), legend: "incidents"}, "B")).
-			OverrideByName("incidents", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}, {Id: "custom.axisPlacement", Value: "right"}})).
+			query{expr: c.sumBy(m.MetricTimeToRecover+"_count", "severity", ws...), legend: "incidents {{severity}}"}).
+			OverrideByRegexp(countOverride()).NoValue(noResolved)).
+		WithPanel(statPanel("MTTD by severity, "+allTeams, "Mean time to detect (detected_at − started_at) of each severity, over all teams, beside how many incidents there were.", unitSeconds,
+			query{expr: c.mean(m.MetricTimeToDetect, "severity", ws...), legend: "MTTD {{severity}}"},
+			query{expr: c.sumBy(m.MetricTimeToDetect+"_count", "severity", ws...), legend: "incidents {{severity}}"}).
+			OverrideByRegexp(countOverride()).NoValue(noIncidents)).
+		WithPanel(statPanel("Time to recover, median and p90, "+allTeams, "Exact, per severity over all teams: one slow incident moves the p90, not the median. A severity without a resolved incident shows no value.", unitSeconds,
+			query{expr: c.exact(0.5, m.MetricTimeToRecover, ws...), legend: "p50 {{severity}}"},
+			query{expr: c.exact(0.9, m.MetricTimeToRecover, ws...), legend: "p90 {{severity}}"}).NoValue(noResolved)).
+		WithPanel(statPanel("Time to detect, median and p90, "+allTeams, "Exact, per severity over all teams. A severity without an incident shows no value.", unitSeconds,
+			query{expr: c.exact(0.5, m.MetricTimeToDetect, ws...), legend: "p50 {{severity}}"},
+			query{expr: c.exact(0.9, m.MetricTimeToDetect, ws...), legend: "p90 {{severity}}"}).NoValue(noIncidents)).
+		WithPanel(statPanel("MTTR and median per team, "+allSeverities, "Mean and exact median of the time to recover of each team's resolved incidents, all severities together.", unitSeconds,
+			query{expr: c.mean(m.MetricTeamTimeToRecover, "team", tw...), legend: "mean {{team}}"},
+			query{expr: fmt.Sprintf("max by (team) (%s)", c.exact(0.5, m.MetricTeamTimeToRecover, tw...)), legend: "median {{team}}"}).NoValue(noResolved).Span(12)).
+		WithPanel(statPanel("MTTD and median per team, "+allSeverities, "Mean and exact median of the time to detect of each team's incidents, all severities together.", unitSeconds,
+			query{expr: c.mean(m.MetricTeamTimeToDetect, "team", tw...), legend: "mean {{team}}"},
+			query{expr: fmt.Sprintf("max by (team) (%s)", c.exact(0.5, m.MetricTeamTimeToDetect, tw...)), legend: "median {{team}}"}).NoValue(noIncidents).Span(12)).
+		WithPanel(trendPanel("MTTR and MTTD trend, "+allTeams, "The rolling-window means per severity over all teams, as they stood each day.", unitSeconds,
+			query{expr: c.mean(m.MetricTimeToRecover, "severity", ws...), legend: "MTTR {{severity}}"},
+			query{expr: c.mean(m.MetricTimeToDetect, "severity", ws...), legend: "MTTD {{severity}}"}).NoValue(noIncidents)).
+		WithPanel(trendPanel(c.topName()+" share and incident count", "Share of the selected teams' incidents that were "+c.topName()+" (of "+allSeverities+"), beside the number of incidents: the share can fall while outages stay.", unitPercent,
+			query{expr: c.share(m.MetricIncidents, "", c.top(), tw...), legend: c.topName() + " share"},
+			query{expr: c.sumBy(m.MetricIncidents, "", tw...), legend: "incidents"}).
+			OverrideByName("incidents", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}, {Id: "custom.axisPlacement", Value: "right"}}).
+			NoValue(noIncidents)).
 		WithRow(dashboard.NewRowBuilder("Who noticed, where faults come from")).
-		WithPanel(statPanel("Customer-detected share", "Incidents customers told us about first.", unitPercent,
-			query{expr: c.share(m.MetricIncidentsByDetection, `detection="customer"`, tw...), legend: "customer"}).
-			ColorMode("background")).
-		WithPanel(statPanel("Detection source share", "Who or what detected the incidents first.", unitPercent,
-			query{expr: c.shareBy(m.MetricIncidentsByDetection, "detection", tw...), legend: "{{detection}}"})).
-		WithPanel(statPanel("Fault origin", "Incidents by where the fault came from.", unitCount,
-			query{expr: c.sumBy(m.MetricIncidentsByOrigin, "origin", tw...), legend: "{{origin}}"})).
-		WithPanel(statPanel("Resolution", "Resolved incidents by how they were resolved.", unitCount,
-			query{expr: c.sumBy(m.MetricIncidentsByResolution, "resolution", tw...), legend: "{{resolution}}"})).
-		WithPanel(statPanel("Repeat incidents", "Incidents that an open action item of an earlier one would have prevented.", unitCount,
-			query{expr: c.count(m.MetricRepeatIncidents, tw...), legend: "repeats"})).
-		WithPanel(statPanel("Open incidents", "Started and not resolved yet.", unitCount,
-			query{expr: c.sumBy(m.MetricIncidentsOpen, "severity", teamFilter, severityFilter), legend: "{{severity}}"})).
+		WithPanel(statPanel("Customer-detected share", "Share of the selected teams' incidents ("+allSeverities+") that customers told us about first.", unitPercent,
+			query{expr: c.share(m.MetricIncidentsByDetection, "", `detection="customer"`, tw...), legend: "customer-detected"}).
+			Thresholds(badFrom(c.CustomerDetectedLimit, 2*c.CustomerDetectedLimit)).ColorMode("background").NoValue(noIncidents)).
+		WithPanel(statPanel("Detection source share", "Who or what detected the selected teams' incidents first ("+allSeverities+").", unitPercent,
+			query{expr: c.shareBy(m.MetricIncidentsByDetection, "detection", tw...), legend: "{{detection}}"}).NoValue(noIncidents)).
+		WithPanel(statPanel("Fault origin", "The selected teams' incidents ("+allSeverities+") by where the fault came from.", unitCount,
+			query{expr: c.sumBy(m.MetricIncidentsByOrigin, "origin", tw...), legend: "{{origin}}"}).NoValue(noIncidents)).
+		WithPanel(statPanel("Resolution", "The selected teams' resolved incidents ("+allSeverities+") by how they were resolved.", unitCount,
+			query{expr: c.sumBy(m.MetricIncidentsByResolution, "resolution", tw...), legend: "{{resolution}}"}).NoValue(noResolved)).
+		WithPanel(statPanel("Repeat incidents", "Incidents ("+allSeverities+") that an open action item of an earlier one would have prevented.", unitCount,
+			query{expr: c.count(m.MetricRepeatIncidents, tw...), legend: "repeats"}).Thresholds(badFrom(1, 2)).Span(12)).
+		WithPanel(statPanel("Open incidents", "Incidents started and not resolved yet, "+asOfNow+" (whatever the window).", unitCount,
+			query{expr: c.count(m.MetricIncidentsOpen, teamFilter, severityFilter), legend: "open"}).Span(12)).
 		WithRow(dashboard.NewRowBuilder("Impact")).
-		WithPanel(statPanel("Customers affected", "Summed over the incidents of the window.", unitCount,
+		WithPanel(statPanel("Customers affected", "Summed over the selected teams' incidents of the window, "+allSeverities+".", unitCount,
 			query{expr: c.count(m.MetricImpactCustomers, tw...), legend: "customers"})).
-		WithPanel(statPanel("Failed requests", "Summed over the incidents of the window.", unitCount,
+		WithPanel(statPanel("Failed requests", "Summed over the selected teams' incidents of the window, "+allSeverities+".", unitCount,
 			query{expr: c.count(m.MetricImpactFailedRequests, tw...), legend: "requests"})).
-		WithPanel(statPanel("Data-loss and security incidents", "Incidents that lost data, and security incidents.", unitCount,
+		WithPanel(statPanel("Data-loss and security incidents", "Incidents that lost data, and security incidents, "+allSeverities+".", unitCount,
 			query{expr: c.count(m.MetricIncidentsDataLoss, tw...), legend: "data loss"},
-			query{expr: c.count(m.MetricSecurityIncidents, tw...), legend: "security"})).
-		WithPanel(tablePanel("Services that keep failing", "Incidents per affected service in the window.", unitCount,
-			query{expr: "sort_desc(" + m.MetricIncidentsByService + c.selector(windowFilter) + ")", legend: "{{service}}"})).
+			query{expr: c.count(m.MetricSecurityIncidents, tw...), legend: "security"}).Thresholds(badFrom(1, 1))).
+		WithPanel(statPanel("Incidents", "Incidents of the selected teams and severities started in the window.", unitCount,
+			query{expr: c.count(m.MetricIncidents, tws...), legend: "incidents"})).
+		WithPanel(tablePanel("Services that keep failing", "Incidents per affected service in the window, "+allTeams+" and "+allSeverities+" (the exporter counts services without them).", "Incidents",
+			[]column{{field: "service", header: "Service"}, {field: "Value", header: "Incidents", unit: unitCount}},
+			query{expr: c.sumBy(m.MetricIncidentsByService, "service", windowFilter)}).NoValue(noIncidents)).
 		WithRow(dashboard.NewRowBuilder("Reviews")).
-		WithPanel(statPanel("Post-mortems not published", "Incidents whose post-mortem is a draft or in review.", unitCount,
-			query{expr: c.sumBy(m.MetricReviewsPending, "status", teamFilter), legend: "{{status}}"})).
-		WithPanel(statPanel("Oldest unpublished post-mortem", "Time since the oldest resolved incident with an unpublished post-mortem was resolved.", unitSeconds,
-			query{expr: "max by (team) (" + m.MetricReviewsPendingAge + c.selector(teamFilter) + ")", legend: "{{team}}"}))
+		WithPanel(statPanel("Post-mortems not published", "Incidents whose post-mortem is a draft or in review, "+asOfNow+", "+allSeverities+".", unitCount,
+			query{expr: c.sumBy(m.MetricReviewsPending, "status", teamFilter), legend: "{{status}}"}).NoValue("Every post-mortem is published").Span(12)).
+		WithPanel(statPanel("Oldest unpublished post-mortem", fmt.Sprintf("Per team, "+asOfNow+" ("+allSeverities+"): time since the oldest resolved incident with an unpublished post-mortem was resolved; red after %d days.", c.UnpublishedDays), unitSeconds,
+			query{expr: fmt.Sprintf("max by (team) (%s)", c.dedup(m.MetricReviewsPendingAge, teamFilter)), legend: "{{team}}"}).
+			Thresholds(badFrom(float64(c.UnpublishedDays)*86400/2, float64(c.UnpublishedDays)*86400)).NoValue("Every post-mortem is published").Span(12))
+}
+
+// scorecard compares the teams: one row each, linking to the team's
+// drill-down. Every count query falls back to 0 for the teams that have
+// incidents in the window or action items, so no cell is empty where
+// the truth is zero; a ratio over nothing stays empty.
+func (c Config) scorecard() *table.PanelBuilder {
+	tw := []string{windowFilter, teamFilter}
+	teams := fmt.Sprintf("0 * (%s or %s)", c.sumBy(m.MetricIncidents, "team", tw...), c.sumBy(m.MetricActionItems, "team", teamFilter))
+	orZero := func(expr string) string { return fmt.Sprintf("%s or %s", expr, teams) }
+	seconds := func(s string) column { return column{unit: unitSeconds, header: s} }
+	cols := []column{
+		{field: "team", header: "Team", link: teamLink},
+		{header: "Incidents", unit: unitCount},
+		{header: c.topName(), unit: unitCount, colour: badFrom(1, 2)},
+		seconds("Median TTR"),
+		{header: "Customer-detected", unit: unitPercent, colour: badFrom(c.CustomerDetectedLimit, 2*c.CustomerDetectedLimit)},
+		{header: "Repeats", unit: unitCount, colour: badFrom(1, 2)},
+		{header: "Overdue items", unit: unitCount, colour: badFrom(1, float64(c.TeamOverdueItems))},
+		{header: "On time", unit: unitPercent, colour: goodFrom(c.OnTimeTarget/2, c.OnTimeTarget)},
+		{header: "Findings", unit: unitCount, colour: badFrom(1, 5)},
+	}
+	queries := []query{
+		{expr: orZero(c.sumBy(m.MetricIncidents, "team", tw...))},
+		{expr: orZero(c.sumBy(m.MetricIncidents, "team", append(tw, c.top())...))},
+		{expr: fmt.Sprintf("max by (team) (%s)", c.exact(0.5, m.MetricTeamTimeToRecover, tw...))},
+		{expr: c.share(m.MetricIncidentsByDetection, "team", `detection="customer"`, tw...)},
+		{expr: orZero(c.sumBy(m.MetricRepeatIncidents, "team", tw...))},
+		{expr: orZero(c.sumBy(m.MetricActionItemsOverdue, "team", teamFilter))},
+		{expr: ratio(c.sumBy(m.MetricActionItemsOnTime, "team", tw...), c.sumBy(m.MetricTeamActionItemCompletion+"_count", "team", tw...))},
+		{expr: orZero(c.sumBy(m.MetricQualityFindings, "team", teamFilter))},
+	}
+	for i := range queries {
+		cols[i+1].field = "Value #" + refID(i)
+	}
+	return tablePanel("Team scorecard",
+		"One row per team, "+allSeverities+": incidents started in the window, SEV1s, exact median time to recover, customer-detected share, "+
+			"repeat incidents, action items overdue "+asOfNow+", the share of the items done in the window that were done by their due day, and quality findings "+asOfNow+". "+
+			"Empty: no resolved incident, no incident, or no item done in the window. The team opens its drill-down.",
+		"Incidents", cols, queries...).NoValue("No incidents or action items")
 }

@@ -1,6 +1,8 @@
 package dashboards
 
 import (
+	"fmt"
+
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	m "github.com/postmortem-exporter/postmortem-exporter/collectors"
@@ -10,29 +12,39 @@ import (
 // the repeat incidents, and post-mortems that are late.
 func (c Config) quality() *dashboard.DashboardBuilder {
 	tw := []string{windowFilter, teamFilter}
-	return c.newDashboard("postmortem-quality", "Post-mortems: quality bar",
-		"Findings of the quality rules per team and rule (docs/quality.md), repeat incidents, learnings, and post-mortems that are late.", true).
-		WithRow(dashboard.NewRowBuilder("Findings")).
-		WithPanel(statPanel("Findings", "Findings of the quality rules on the served post-mortems; their incidents count as usual.", unitCount,
-			query{expr: c.count(m.MetricQualityFindings, teamFilter), legend: "findings"})).
-		WithPanel(statPanel("Learnings", "Learnings written in the window's post-mortems: kept and counted, never action items. Per team only when the exporter runs with --metrics.detail.", unitCount,
-			query{expr: c.count(m.MetricLearnings, tw...), legend: "learnings"})).
-		WithPanel(trendPanel("Findings per rule", "Findings by rule, all selected teams.", unitCount,
-			query{expr: c.sumBy(m.MetricQualityFindings, "rule", teamFilter) + " > 0", legend: "{{rule}}"})).
-		WithPanel(tablePanel("Findings per team and rule", "One row per team and rule with findings; `validate` lists each with its file and line.", unitCount,
-			query{expr: "sort_desc(" + c.sumBy(m.MetricQualityFindings, "team, rule", teamFilter) + " > 0)"})).
+	detail := " (per team only with the exporter's --metrics.detail)"
+	noFindings := "No findings"
+	return c.newDashboard(uidQuality, "Post-mortems: quality bar",
+		"Findings of the quality rules per team and rule (docs/quality.md), repeat incidents, learnings, and post-mortems that are late.", varWindow|varTeam).
+		WithRow(dashboard.NewRowBuilder("Findings, " + asOfNow)).
+		WithPanel(statPanel("Findings", "Findings of the quality rules on the selected teams' post-mortems, "+asOfNow+"; their incidents count as usual.", unitCount,
+			query{expr: c.count(m.MetricQualityFindings, teamFilter), legend: "findings"}).Thresholds(badFrom(1, 10))).
+		WithPanel(statPanel("Learnings", "Learnings written in the post-mortems of the window's incidents: kept and counted, never action items"+detail+".", unitCount,
+			query{expr: c.sumBy(m.MetricLearnings, "", tw...), legend: "learnings"}).NoValue("No data: per-team learnings need the exporter's --metrics.detail")).
+		WithPanel(trendPanel("Findings per rule", "Findings by rule on the selected teams' post-mortems, "+asOfNow+" at each point of the graph (not windowed).", unitCount,
+			query{expr: c.sumBy(m.MetricQualityFindings, m.LabelRule, teamFilter) + " > 0", legend: "{{rule}}"}).NoValue(noFindings)).
+		WithPanel(tablePanel("Findings per team and rule", "One row per team and rule with findings, "+asOfNow+"; `validate` lists each with its file and line.", "Findings",
+			[]column{{field: m.LabelTeam, header: "Team", link: teamLink}, {field: m.LabelRule, header: "Rule"}, {field: "Value", header: "Findings", unit: unitCount}},
+			query{expr: c.sumBy(m.MetricQualityFindings, "team, rule", teamFilter) + " > 0"}).NoValue(noFindings)).
 		WithRow(dashboard.NewRowBuilder("Repeat incidents")).
 		WithPanel(statPanel("Repeats, fix not done", "Incidents started in the window that repeat one whose action items were still open.", unitCount,
-			query{expr: c.count(m.MetricRepeatIncidents, tw...), legend: "fix not done"})).
+			query{expr: c.count(m.MetricRepeatIncidents, tw...), legend: "fix not done"}).Thresholds(badFrom(1, 2))).
 		WithPanel(statPanel("Repeats after the fix", "Incidents started in the window that repeat one whose action items were all done or declined: the fix did not work.", unitCount,
-			query{expr: c.count(m.MetricRepeatIncidentsAfterFix, tw...), legend: "after the fix"})).
-		WithPanel(tablePanel("Which incident repeats which", "The latest repeats first; fix is done (the earlier items were all closed) or open.", unitCount,
-			query{expr: m.MetricRepeatIncidentInfo + c.selector(teamFilter)})).
+			query{expr: c.count(m.MetricRepeatIncidentsAfterFix, tw...), legend: "after the fix"}).Thresholds(badFrom(1, 2))).
+		WithPanel(statPanel("Repeats not listed", "Repeats of "+allTeams+" left out of the list below by the exporter's limit, "+asOfNow+".", unitCount,
+			query{expr: c.count(m.MetricRepeatIncidentsDropped), legend: "not listed"}).Thresholds(badFrom(1, 1))).
+		WithPanel(tablePanel("Which incident repeats which", "The selected teams' incidents of the longest window (whatever the window chosen: "+everyWindow+") that repeat an earlier one; fix is done (the earlier items were all closed) or open.", "Incident",
+			[]column{{field: m.LabelIncident, header: "Incident"}, {field: m.LabelTeam, header: "Team", link: teamLink}, {field: m.LabelRepeats, header: "Repeats"}, {field: m.LabelFix, header: "Fix"}},
+			query{expr: c.dedup(m.MetricRepeatIncidentInfo, teamFilter)}).NoValue("No repeat incidents")).
 		WithRow(dashboard.NewRowBuilder("Late post-mortems")).
-		WithPanel(statPanel("Time to publish", "Mean and p90 of published_at − resolved_at for the window's published post-mortems. Per team only when the exporter runs with --metrics.detail.", unitSeconds,
-			query{expr: c.mean(m.MetricPublicationDelay, "window", tw...), legend: "mean"},
-			query{expr: c.quantile(0.9, m.MetricPublicationDelay, "window", tw...), legend: "p90"},
-			query{expr: c.sumBy(m.MetricPublicationDelay+"_count", "window", tw...), legend: "post-mortems"})).
-		WithPanel(tablePanel("Post-mortems waiting, oldest first", "Per team and status, days since the oldest unpublished post-mortem's incident was resolved.", unitDays,
-			query{expr: "sort_desc(" + m.MetricReviewsPendingAge + c.selector(teamFilter) + " / 86400)"}))
+		WithPanel(statPanel("Time to publish", "Mean and p90 (estimated from the buckets) of published_at − resolved_at of the window's published post-mortems, beside how many"+detail+".", unitSeconds,
+			query{expr: c.mean(m.MetricPublicationDelay, "", tw...), legend: "mean"},
+			query{expr: fmt.Sprintf("histogram_quantile(0.9, %s) and %s > 0", c.sumBy(m.MetricPublicationDelay+"_bucket", "le", tw...), c.sumBy(m.MetricPublicationDelay+"_count", "", tw...)), legend: "p90"},
+			query{expr: c.sumBy(m.MetricPublicationDelay+"_count", "", tw...), legend: "post-mortems"}).
+			OverrideByName("post-mortems", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}}).
+			NoValue("No post-mortem published in the window").Span(12)).
+		WithPanel(tablePanel("Post-mortems waiting, oldest first", fmt.Sprintf("Per team and status, "+asOfNow+": days since the oldest unpublished post-mortem's incident was resolved; red after %d days.", c.UnpublishedDays), "Days waiting",
+			[]column{{field: m.LabelTeam, header: "Team", link: teamLink}, {field: m.LabelStatus, header: "Status"},
+				{field: "Value", header: "Days waiting", unit: unitDays, colour: badFrom(float64(c.UnpublishedDays)/2, float64(c.UnpublishedDays))}},
+			query{expr: c.dedup(m.MetricReviewsPendingAge, teamFilter) + " / 86400"}).NoValue("Every post-mortem is published").Span(12))
 }

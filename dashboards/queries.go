@@ -2,33 +2,67 @@ package dashboards
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 )
 
-// mean is Σ sum ÷ Σ count of a histogram, by the given labels.
-func (c Config) mean(histogram, by string, matchers ...string) string {
-	sel := c.selector(matchers...)
-	return fmt.Sprintf("sum by (%[1]s) (%[2]s_sum%[3]s) / sum by (%[1]s) (%[2]s_count%[3]s)", by, histogram, sel)
+// Replicas. Several exporters may serve the same records (docs/dashboards.md,
+// "Replicas"): Prometheus then holds one series per replica, told apart
+// by target labels (instance, pod, job). Every query therefore selects a
+// metric through dedup, which keeps one series per label set of the
+// exporter's own labels and the job (max by (job, those labels)): the
+// replicas of one job collapse into one before anything is summed, joined
+// or alerted on. The job stays: the alerts carry it, and Alertmanager
+// inhibits a job's item alerts while its source is down. The maximum is
+// the right pick while two replicas refresh a moment apart: an overdue
+// item's age only grows, and counts agree between refreshes.
+
+// suffixes of the series of summaries and histograms, and the label each
+// adds.
+var suffixes = []struct{ suffix, label string }{{"_sum", ""}, {"_count", ""}, {"_bucket", "le"}}
+
+// dedup selects metric (a name the collectors describe, optionally with
+// _sum, _count or _bucket) with the config's selector and the matchers,
+// one series per label set of the exporter.
+func (c Config) dedup(metric string, matchers ...string) string {
+	base, extra := metric, ""
+	for _, s := range suffixes {
+		if b, ok := strings.CutSuffix(metric, s.suffix); ok {
+			if _, known := collectors.LabelNames(b); known {
+				base, extra = b, s.label
+				break
+			}
+		}
+	}
+	labels, ok := collectors.LabelNames(base)
+	if !ok {
+		// A programming error in this package: every test generates the files.
+		panic(fmt.Sprintf("dashboards: %s is not a metric of the collectors", metric))
+	}
+	if extra != "" {
+		labels = append(labels, extra)
+	}
+	for _, m := range matchers {
+		if strings.HasPrefix(m, "quantile=") {
+			labels = append(labels, "quantile")
+		}
+	}
+	return fmt.Sprintf("max by (%s) (%s%s)", strings.Join(append([]string{"job"}, labels...), ", "), metric, c.selector(matchers...))
 }
 
-// quantile is a histogram quantile over the buckets, by the given labels.
-func (c Config) quantile(q float64, histogram, by string, matchers ...string) string {
-	return fmt.Sprintf("histogram_quantile(%g, sum by (le, %s) (%s_bucket%s))", q, by, histogram, c.selector(matchers...))
-}
-
-// exact selects an exact quantile of a summary; quantiles do not
-// aggregate, so each series is shown as it is.
-func (c Config) exact(q float64, summary string, matchers ...string) string {
-	return summary + c.selector(append(matchers, fmt.Sprintf(`quantile="%g"`, q))...)
+// selector builds a label selector from the config's selector and matchers.
+func (c Config) selector(matchers ...string) string {
+	all := append([]string{c.jobMatcher()}, matchers...)
+	return "{" + strings.Join(all, ", ") + "}"
 }
 
 // sumBy sums a metric by the given labels ("" for a plain sum).
 func (c Config) sumBy(metric, by string, matchers ...string) string {
 	if by == "" {
-		return fmt.Sprintf("sum(%s%s)", metric, c.selector(matchers...))
+		return fmt.Sprintf("sum(%s)", c.dedup(metric, matchers...))
 	}
-	return fmt.Sprintf("sum by (%s) (%s%s)", by, metric, c.selector(matchers...))
+	return fmt.Sprintf("sum by (%s) (%s)", by, c.dedup(metric, matchers...))
 }
 
 // count is a plain sum that shows 0, not "no data", when nothing matches.
@@ -36,20 +70,46 @@ func (c Config) count(metric string, matchers ...string) string {
 	return c.sumBy(metric, "", matchers...) + " or vector(0)"
 }
 
-// share is the part of a classification with the given value.
-func (c Config) share(metric, matcher string, matchers ...string) string {
-	return fmt.Sprintf("%s / %s", c.sumBy(metric, "", append(matchers, matcher)...), c.sumBy(metric, "", matchers...))
+// mean is Σ sum ÷ Σ count of a summary or histogram by the given labels;
+// a label set without a sample has no mean rather than NaN.
+func (c Config) mean(summary, by string, matchers ...string) string {
+	return ratio(c.sumBy(summary+"_sum", by, matchers...), c.sumBy(summary+"_count", by, matchers...))
+}
+
+// ratio divides, leaving out the label sets whose divisor is 0: "no
+// incidents" is no value, never NaN.
+func ratio(numerator, divisor string) string {
+	return fmt.Sprintf("%s / (%s > 0)", numerator, divisor)
+}
+
+// quantile is a histogram quantile over the buckets, by the given labels.
+func (c Config) quantile(q float64, histogram, by string, matchers ...string) string {
+	return fmt.Sprintf("histogram_quantile(%g, %s)", q, c.sumBy(histogram+"_bucket", "le, "+by, matchers...))
+}
+
+// exact selects an exact quantile of a summary; quantiles do not
+// aggregate, so each series is shown as it is.
+func (c Config) exact(q float64, summary string, matchers ...string) string {
+	return c.dedup(summary, append(matchers, fmt.Sprintf(`quantile="%g"`, q))...)
+}
+
+// share is the part of a classification with the given value, by the
+// given labels: 0 when none has it, no value when there is nothing.
+func (c Config) share(metric, by, matcher string, matchers ...string) string {
+	all := c.sumBy(metric, by, matchers...)
+	part := c.sumBy(metric, by, append(matchers, matcher)...)
+	return ratio(fmt.Sprintf("(%s or 0 * %s)", part, all), all)
 }
 
 // shareBy is each value's part of a classification.
 func (c Config) shareBy(metric, label string, matchers ...string) string {
-	return fmt.Sprintf("%s / ignoring (%s) group_left %s", c.sumBy(metric, label, matchers...), label, c.sumBy(metric, "", matchers...))
+	return fmt.Sprintf("%s / ignoring (%s) group_left () (%s > 0)", c.sumBy(metric, label, matchers...), label, c.sumBy(metric, "", matchers...))
 }
 
 // overdueItems is one row per overdue item, in days, with its links.
 func (c Config) overdueItems(matchers ...string) string {
-	return fmt.Sprintf("%s%s / 86400 * on (id) group_left (%s, %s, %s) %s%s",
-		collectors.MetricActionItemOverdue, c.selector(matchers...),
+	return fmt.Sprintf("%s / 86400 * on (job, %s) group_left (%s, %s, %s) %s",
+		c.dedup(collectors.MetricActionItemOverdue, matchers...), collectors.LabelID,
 		collectors.LabelDue, collectors.LabelTicketURL, collectors.LabelRecordURL,
-		collectors.MetricActionItemOverdueInfo, c.selector())
+		c.dedup(collectors.MetricActionItemOverdueInfo))
 }

@@ -51,13 +51,11 @@ func (c Config) recordingRules() []Rule {
 	return []Rule{
 		{Record: RecordMTTR, Expr: c.mean(m.MetricTimeToRecover, "window, severity")},
 		{Record: RecordMTTD, Expr: c.mean(m.MetricTimeToDetect, "window, severity")},
-		{Record: RecordRecoverP90, Expr: fmt.Sprintf("max by (window, severity) (%s)", c.exact(0.9, m.MetricTimeToRecover))},
+		{Record: RecordRecoverP90, Expr: c.exact(0.9, m.MetricTimeToRecover)},
 		{Record: RecordWindowMTTR, Expr: c.mean(m.MetricTimeToRecover, "window")},
-		{Record: RecordCustomerDetected, Expr: fmt.Sprintf("%s / %s",
-			c.sumBy(m.MetricIncidentsByDetection, "window", `detection="customer"`), c.sumBy(m.MetricIncidentsByDetection, "window"))},
+		{Record: RecordCustomerDetected, Expr: c.share(m.MetricIncidentsByDetection, "window", `detection="customer"`)},
 		{Record: RecordTeamOverdue, Expr: c.sumBy(m.MetricActionItemsOverdue, "team")},
-		{Record: RecordWindowOnTimeRatio, Expr: fmt.Sprintf("%s / %s",
-			c.sumBy(m.MetricActionItemsOnTime, "window"), c.sumBy(m.MetricTeamActionItemCompletion+"_count", "window"))},
+		{Record: RecordWindowOnTimeRatio, Expr: ratio(c.sumBy(m.MetricActionItemsOnTime, "window"), c.sumBy(m.MetricTeamActionItemCompletion+"_count", "window"))},
 	}
 }
 
@@ -74,36 +72,40 @@ func (c Config) alert(name, expr, forDuration, severity, summary, description st
 	}
 }
 
+// alertingRules follow the monitoring-mixins guidelines that mixtool
+// lint checks: the summary is one plain sentence, the description holds
+// the templated details.
 func (c Config) alertingRules() []Rule {
 	// The item's incident severity moves to incident_severity, so that the
 	// alert's own severity label does not hide it.
 	overdueItem := fmt.Sprintf(`label_replace(%s, "incident_severity", "$1", "severity", "(.*)")`, c.overdueItems())
 	return []Rule{
 		c.alert("PostmortemActionItemOverdue", overdueItem, c.OverdueItemFor, "warning",
-			"Action item {{ $labels.id }} of {{ $labels.incident }} is {{ $value | printf \"%.0f\" }} days overdue",
+			"A post-mortem action item is overdue.",
 			"{{ $labels.owner }} ({{ $labels.team }}) owns action item {{ $labels.id }} from post-mortem {{ $labels.incident }}, "+
-				"due {{ $labels.due }}. Ticket: {{ $labels.ticket_url }} Post-mortem: {{ $labels.postmortem_url }}"),
+				"due {{ $labels.due }}, {{ $value | printf \"%.0f\" }} days overdue. Ticket: {{ $labels.ticket_url }} Post-mortem: {{ $labels.postmortem_url }}"),
 		c.alert("PostmortemTeamTooManyOverdueItems",
 			fmt.Sprintf("%s > %d", c.sumBy(m.MetricActionItemsOverdue, "team"), c.TeamOverdueItems), "1h", "warning",
-			"Team {{ $labels.team }} has {{ $value }} overdue action items",
-			fmt.Sprintf("More than %d action items of team {{ $labels.team }} are past due.", c.TeamOverdueItems)),
+			"A team has too many overdue post-mortem action items.",
+			fmt.Sprintf("Team {{ $labels.team }} has {{ $value }} overdue action items, more than %d.", c.TeamOverdueItems)),
 		c.alert("PostmortemNotPublished",
-			fmt.Sprintf("max by (team, status) (%s%s) > %d * 86400", m.MetricReviewsPendingAge, c.selector(), c.UnpublishedDays), "1h", "info",
-			"A post-mortem of team {{ $labels.team }} is unpublished long after resolution",
+			fmt.Sprintf("%s > %d * 86400", c.dedup(m.MetricReviewsPendingAge), c.UnpublishedDays), "1h", "info",
+			"A post-mortem is unpublished long after its incident was resolved.",
 			fmt.Sprintf("An incident of team {{ $labels.team }} was resolved more than %d days ago and its post-mortem is still {{ $labels.status }}.", c.UnpublishedDays)),
+		// Per replica on purpose: each replica reads the source itself.
 		c.alert("PostmortemExporterSourceDown",
 			fmt.Sprintf("%s%s == 0", m.MetricSourceUp, c.selector()), c.SourceDownFor, "warning",
-			"postmortem-exporter cannot read its {{ $labels.source }} source",
-			"The exporter serves its last good snapshot; new and changed post-mortems are not seen, and per-item alerts are based on stale data."),
+			"The exporter cannot read its post-mortem source.",
+			"The exporter {{ $labels.instance }} cannot read its {{ $labels.source }} source and serves its last good snapshot; new and changed post-mortems are not seen, and per-item alerts are based on stale data."),
 		c.alert("PostmortemInvalidRecords",
 			fmt.Sprintf("%s > 0", c.sumBy(m.MetricRecordsInvalid, "source")), c.InvalidRecordsFor, "info",
-			"{{ $value }} post-mortem records are invalid",
-			"Invalid records are left out of every metric. The exporter logs each with its file, line, field and reason; `postmortem-exporter validate` lists them."),
+			"Post-mortem records are invalid.",
+			"{{ $value }} records of the {{ $labels.source }} source are invalid and left out of every metric. The exporter logs each with its file, line, field and reason; `postmortem-exporter validate` lists them."),
 		c.alert("PostmortemMTTRRegression",
 			fmt.Sprintf(`%[1]s{window="%[2]s"} > ignoring (window) (%[3]g * %[1]s{window="%[4]s"})`, RecordWindowMTTR, c.shortWindow(), c.MTTRRegressionFactor, c.longWindow()),
 			"1h", "info",
-			"MTTR of the last "+c.shortWindow()+" is well above the "+c.longWindow()+" mean",
-			fmt.Sprintf("The mean time to recover over %s is more than %g times the mean over %s.", c.shortWindow(), c.MTTRRegressionFactor, c.longWindow())),
+			"Mean time to recover has regressed.",
+			fmt.Sprintf("The mean time to recover over %s ({{ $value | humanizeDuration }}) is more than %g times the mean over %s.", c.shortWindow(), c.MTTRRegressionFactor, c.longWindow())),
 	}
 }
 

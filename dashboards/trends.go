@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/grafana/grafana-foundation-sdk/go/barchart"
-	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -26,33 +25,30 @@ func (c Config) trends() *dashboard.DashboardBuilder {
 	team := []string{teamFilter}
 	recover := periodDuration{m.MetricPeriodTimeToRecover, m.MetricPeriodTeamTimeToRecover, "recover", "resolved incidents"}
 	detect := periodDuration{m.MetricPeriodTimeToDetect, m.MetricPeriodTeamTimeToDetect, "detect", "incidents"}
-	customer := fmt.Sprintf("%s / %s", c.sumBy(m.MetricPeriodIncidentsByDetection, m.LabelPeriod, teamFilter, `detection="customer"`),
-		c.sumBy(m.MetricPeriodIncidentsByDetection, m.LabelPeriod, team...))
-	sev1 := fmt.Sprintf("%s / %s", c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, teamFilter, `severity="sev1"`),
-		c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, team...))
+	customer := c.share(m.MetricPeriodIncidentsByDetection, m.LabelPeriod, `detection="customer"`, team...)
+	sev1 := c.share(m.MetricPeriodIncidents, m.LabelPeriod, c.top(), team...)
 	incidents := query{expr: c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, team...), legend: "incidents"}
-	return c.newDashboard("postmortem-trends", "Post-mortems: trends per month",
+	return c.newDashboard(uidTrends, "Post-mortems: trends per "+c.PeriodUnit,
 		"Month by month, computed by the exporter from the records in the forum's time zone: MTTR and MTTD with their medians and sample sizes, "+
-			"the SEV1 and customer-detected shares, fault origins and resolutions, and whether the action items due each month were done.", true).
+			"the SEV1 and customer-detected shares, fault origins and resolutions, and whether the action items due each month were done.", varTeam|varSeverity).
 		Time("now-1h", "now").
-		Variables(c.trendVariables()).
 		WithRow(dashboard.NewRowBuilder("Detect and recover")).
 		WithPanel(c.periodMeanPanel(recover)).
 		WithPanel(c.periodMedianPanel(recover)).
 		WithPanel(c.periodMeanPanel(detect)).
 		WithPanel(c.periodMedianPanel(detect)).
 		WithRow(dashboard.NewRowBuilder("Severity and detection")).
-		WithPanel(joinedBars("SEV1 share, with the incident count", "Share of the month's incidents that were SEV1, beside how many incidents there were: the share can fall while outages stay.",
-			unitPercent, query{expr: sev1, legend: "SEV1 share"}, incidents)).
-		WithPanel(joinedBars("Customer-detected share", "Share of the month's incidents that customers told us about first, beside the incident count.",
+		WithPanel(joinedBars(c.topName()+" share, with the incident count", "Share of the month's incidents ("+allSeverities+") that were "+c.topName()+", beside how many incidents there were: the share can fall while outages stay.",
+			unitPercent, query{expr: sev1, legend: c.topName() + " share"}, incidents)).
+		WithPanel(joinedBars("Customer-detected share", "Share of the month's incidents ("+allSeverities+") that customers told us about first, beside the incident count.",
 			unitPercent, query{expr: customer, legend: "customer-detected"}, incidents)).
 		WithRow(dashboard.NewRowBuilder("Where faults come from, how they end")).
-		WithPanel(matrixBars("Fault origin", "Incidents started each month, by where the fault came from.", m.LabelOrigin,
+		WithPanel(matrixBars("Fault origin", "Incidents started each month ("+allSeverities+"), by where the fault came from.", m.LabelOrigin,
 			c.sumBy(m.MetricPeriodIncidentsByOrigin, m.LabelPeriod+", "+m.LabelOrigin, team...), true)).
-		WithPanel(matrixBars("Resolution", "Resolved incidents started each month, by how they were resolved.", m.LabelResolution,
+		WithPanel(matrixBars("Resolution", "Resolved incidents started each month ("+allSeverities+"), by how they were resolved.", m.LabelResolution,
 			c.sumBy(m.MetricPeriodIncidentsByResolution, m.LabelPeriod+", "+m.LabelResolution, team...), true)).
 		WithRow(dashboard.NewRowBuilder("Action items")).
-		WithPanel(matrixBars("Action items due each month", "Items due in the month, as they stand now: done on time, done late, still open, or dropped (wont_do).", m.LabelOutcome,
+		WithPanel(matrixBars("Action items due each month", "Items due in the month ("+allSeverities+"), as they stand now: done on time, done late, still open, or dropped (wont_do).", m.LabelOutcome,
 			c.sumBy(m.MetricPeriodActionItemsDue, m.LabelPeriod+", "+m.LabelOutcome, team...), true).Span(24))
 }
 
@@ -71,7 +67,7 @@ func (c Config) periodMeanPanel(d periodDuration) *barchart.PanelBuilder {
 		return c.sumBy(metric+"_"+part, m.LabelPeriod, matchers...)
 	}
 	mean := func(metric string, matchers ...string) string {
-		return fmt.Sprintf("%s / %s", sum(metric, "sum", matchers...), sum(metric, "count", matchers...))
+		return ratio(sum(metric, "sum", matchers...), sum(metric, "count", matchers...))
 	}
 	bySev := []string{teamFilter, severityFilter}
 	return joinedBars(fmt.Sprintf("Mean time to %s, with the number of %s", d.what, d.counted),
@@ -131,6 +127,7 @@ func bars(title, description, unit string, queries ...query) *barchart.PanelBuil
 		Height(8).Span(12).Min(0).ShowValue(common.VisibilityModeAuto).XTickLabelRotation(-45).
 		Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom)).
 		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone)).
+		Thresholds(neutral()).
 		NoValue("No data: per-team trends need the exporter's --periods.by-team")
 	for i, q := range queries {
 		q.instant = true
@@ -141,12 +138,4 @@ func bars(title, description, unit string, queries ...query) *barchart.PanelBuil
 
 func sortByPeriod(field string) dashboard.DataTransformerConfig {
 	return dashboard.DataTransformerConfig{Id: "sortBy", Options: map[string]any{"sort": []map[string]any{{"field": field}}}}
-}
-
-// trendVariables are the usual variables with the window hidden: the
-// periods replace the rolling windows here.
-func (c Config) trendVariables() []cog.Builder[dashboard.VariableModel] {
-	vars := c.variables(true)
-	vars[1] = vars[1].(*dashboard.CustomVariableBuilder).Hide(dashboard.VariableHideHideVariable)
-	return vars
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,13 +11,29 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/postmortem-exporter/postmortem-exporter/dashboards"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 )
 
-func registerGenerate(app *kingpin.Application, _ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("generate", "Write the Grafana dashboards (JSON) and the Prometheus rules (YAML).")
+// registerGenerate takes every setting of serve (the same POSTMORTEM_*
+// variables and flags, so a deployment runs both with one configuration)
+// and the mixin's own: the job its rules match and the alert thresholds.
+// The windows, the calendar period, the most severe severity and the days
+// a post-mortem may wait for publication (the quality file's
+// published_late limit) are the exporter's.
+func registerGenerate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
+	cmd := app.Command("generate", "Write the Grafana dashboards (JSON), the Prometheus rules (YAML) and the example Alertmanager files, for the windows and periods of the serve settings given.")
 	dir := cmd.Arg("dir", "Output folder.").Default("deploy").String()
+	cfg, envErr := config.FromEnv(environ)
+	cfg.AddFlags(cmd)
+	mixin := dashboards.DefaultConfig()
+	cmd.Flag("mixin.job", "Prometheus job of the exporter's targets, matched by the rules and the dashboards' default $job.").Default(mixin.Job).StringVar(&mixin.Job)
+	cmd.Flag("mixin.overdue-item-for", "How long an action item stays overdue before its alert fires (a Prometheus duration).").Default(mixin.OverdueItemFor).StringVar(&mixin.OverdueItemFor)
+	cmd.Flag("mixin.team-overdue-items", "Overdue items of one team above which its alert fires.").Default(fmt.Sprint(mixin.TeamOverdueItems)).IntVar(&mixin.TeamOverdueItems)
+	cmd.Flag("mixin.mttr-regression-factor", "Alert when the MTTR of the shortest window is this many times that of the longest.").Default(fmt.Sprint(mixin.MTTRRegressionFactor)).Float64Var(&mixin.MTTRRegressionFactor)
+	cmd.Flag("mixin.on-time-target", "Share of action items done on time below which the dashboards show orange (red below half).").Default(fmt.Sprint(mixin.OnTimeTarget)).Float64Var(&mixin.OnTimeTarget)
+	cmd.Flag("mixin.customer-detected-limit", "Customer-detected share above which the dashboards show orange (red above twice as much).").Default(fmt.Sprint(mixin.CustomerDetectedLimit)).Float64Var(&mixin.CustomerDetectedLimit)
 	return cmd, func(_ context.Context, env *environment) int {
-		files, err := dashboards.DefaultConfig().Files()
+		files, err := generateFiles(envErr, &cfg, mixin)
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter generate:", err)
 			return exitError
@@ -39,4 +56,38 @@ func registerGenerate(app *kingpin.Application, _ map[string]string) (*kingpin.C
 		}
 		return exitOK
 	}
+}
+
+// generateFiles checks the serve settings the files depend on and builds
+// the files with the exporter's windows and period.
+func generateFiles(envErr error, cfg *config.Config, mixin dashboards.Config) (map[string][]byte, error) {
+	if envErr != nil {
+		return nil, fmt.Errorf("environment: %w", envErr)
+	}
+	var errs []error
+	windows, err := config.ParseWindows(cfg.Windows)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	tax, err := cfg.Taxonomy()
+	if err != nil {
+		errs = append(errs, err)
+	} else if _, err := cfg.SnapshotOptions(tax); err != nil {
+		errs = append(errs, err)
+	}
+	quality, err := cfg.Quality()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	mixin.Windows = make([]string, len(windows))
+	for i, w := range windows {
+		mixin.Windows[i] = w.Name
+	}
+	mixin.PeriodUnit = cfg.Periods.Unit
+	mixin.TopSeverity = tax.Severities[0]
+	mixin.UnpublishedDays = quality.PublishWithinDays // the published_late rule's limit
+	return mixin.Files()
 }
