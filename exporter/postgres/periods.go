@@ -167,7 +167,7 @@ func (r *refresh) addPeriodItemSums(ctx context.Context, q pgx.Tx) (func(), erro
 		Items               int
 	}
 	p := r.periodPlan
-	// Without --periods.by-team the database sums over the teams.
+	// With --periods.by-team=false the database sums over the teams.
 	team := "''"
 	if r.byTeam {
 		team = "r.team"

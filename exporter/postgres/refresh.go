@@ -19,7 +19,7 @@ type refresh struct {
 	asOf    time.Time
 	windows []snapshot.Window
 	periods []snapshot.Period
-	byTeam  bool // the period aggregates keep the team
+	byTeam  bool // the period aggregates may keep the team (not --periods.by-team=false)
 	// taxonomy codes the classifications of the recent incidents.
 	taxonomy record.Taxonomy
 	plan     plan

@@ -12,8 +12,11 @@ import (
 
 // Options shape a snapshot.
 type Options struct {
-	Windows           []Window
-	Severities        []string
+	Windows    []Window
+	Severities []string
+	// Classes is the number of detection, origin and resolution values of
+	// the taxonomy, for SeriesBound (SetTaxonomy sets it).
+	Classes           int
 	TopServices       int // services beyond this many are summed as "other"
 	OverdueItemsLimit int // overdue items beyond this many are only counted
 	Periods           PeriodOptions
@@ -70,7 +73,7 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 			Invalid:        map[record.Code]int{},
 		},
 	}
-	b.s.Detail, b.s.PeriodsByTeam = opts.Detail, opts.Periods.ByTeam
+	b.s.Detail = opts.Detail
 	for _, w := range opts.Windows {
 		b.s.Windows = append(b.s.Windows, NewWindowStats(w))
 		b.services = append(b.services, map[string]int{})
@@ -161,8 +164,8 @@ func (b *Builder) Snapshot() *Snapshot {
 	}
 	for i := range s.Windows {
 		ws := &s.Windows[i]
-		ws.BySeverity = summarize(b.windowSamples[i], bySeverity, true)
-		ws.ByTeam = summarize(b.windowSamples[i], byTeam, true)
+		ws.BySeverity = summarize(b.windowSamples[i], bySeverity, SummaryQuantiles)
+		ws.ByTeam = summarize(b.windowSamples[i], byTeam, SummaryQuantiles)
 	}
 	fillWindowKeys(s.Windows)
 	b.finishPeriods()

@@ -16,8 +16,12 @@ const (
 	DurationKinds
 )
 
-// SummaryQuantiles are the quantiles every exact summary publishes.
+// SummaryQuantiles are the quantiles of the exact summaries.
 var SummaryQuantiles = []float64{0.5, 0.9}
+
+// TeamPeriodQuantiles are the quantiles of the summaries per team and
+// calendar period: the median only.
+var TeamPeriodQuantiles = []float64{0.5}
 
 // Summary is an exact summary of durations in seconds: their count, sum
 // and quantiles. Quantiles is empty when there is no duration or when only
@@ -108,8 +112,9 @@ func (d *durationSamples) add(r *record.Record, eventsUntil time.Time) {
 }
 
 // summarize groups samples kept per severity and team by the key group
-// returns, and summarizes each group: with quantiles when withQuantiles.
-func summarize(samples map[SeverityTeam]*durationSamples, group func(SeverityTeam) string, withQuantiles bool) map[string]*DurationSummaries {
+// returns, and summarizes each group with the quantiles (none: the sum
+// and count only).
+func summarize(samples map[SeverityTeam]*durationSamples, group func(SeverityTeam) string, quantiles []float64) map[string]*DurationSummaries {
 	grouped := map[string]*durationSamples{}
 	for k, s := range samples {
 		g, ok := grouped[group(k)]
@@ -126,7 +131,7 @@ func summarize(samples map[SeverityTeam]*durationSamples, group func(SeverityTea
 	for key, g := range grouped {
 		sums := &DurationSummaries{}
 		for i, values := range g {
-			sums[i], seconds = newSummary(values, withQuantiles, seconds[:0])
+			sums[i], seconds = newSummary(values, quantiles, seconds[:0])
 		}
 		out[key] = sums
 	}
@@ -138,7 +143,7 @@ func summarize(samples map[SeverityTeam]*durationSamples, group func(SeverityTea
 // would overflow past 292 years in total), so it is exact and does not
 // depend on the order the durations came in; seconds is scratch space,
 // returned for reuse.
-func newSummary(durations []time.Duration, withQuantiles bool, seconds []float64) (Summary, []float64) {
+func newSummary(durations []time.Duration, quantiles []float64, seconds []float64) (Summary, []float64) {
 	s := Summary{Count: uint64(len(durations)), Quantiles: map[float64]float64{}}
 	var microseconds, nanoseconds int64
 	for _, d := range durations {
@@ -146,11 +151,11 @@ func newSummary(durations []time.Duration, withQuantiles bool, seconds []float64
 		nanoseconds += int64(d % time.Microsecond)
 	}
 	s.Sum = float64(microseconds)/1e6 + float64(nanoseconds)/1e9
-	if withQuantiles && len(durations) > 0 {
+	if len(quantiles) > 0 && len(durations) > 0 {
 		for _, d := range durations {
 			seconds = append(seconds, d.Seconds())
 		}
-		for _, q := range SummaryQuantiles {
+		for _, q := range quantiles {
 			s.Quantiles[q] = Quantile(seconds, q)
 		}
 	}
