@@ -1,6 +1,8 @@
 package dashboards_test
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,14 +24,35 @@ import (
 // with incidents, so they must answer for at least one. The team filter
 // panel says the team narrows the trends.
 func TestTrendsShowThirteenMonthsOnFirstScrape(t *testing.T) {
-	exporter := testenv.StartExporter(t, nil)
+	checkTrends(t, testenv.StartExporter(t, nil), "payments")
+}
+
+// TestTrendsNarrowFiftyTeams does the same for a synthetic organisation
+// of 50 teams, within --periods.by-team=auto's limit with the defaults.
+func TestTrendsNarrowFiftyTeams(t *testing.T) {
+	dir := t.TempDir()
+	out, err := exec.Command(testenv.BuildExporter(t), "synthesize-files", "--records", "5000", "--items-per-incident", "2", "--teams", "50", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("synthesize-files: %v\n%s", err, out)
+	}
+	if teams, err := os.ReadDir(dir); err != nil || len(teams) != 50 {
+		t.Fatalf("%d team folders (%v), want 50", len(teams), err)
+	}
+	checkTrends(t, testenv.StartExporter(t, nil, "--source.dir="+dir), "team-007")
+}
+
+// checkTrends evaluates every query of the trend dashboard against a
+// fresh Prometheus that has scraped the exporter once, with Team set to
+// All and to team.
+func checkTrends(t *testing.T, exporter *testenv.Exporter, team string) {
+	t.Helper()
 	prom := testenv.StartPrometheus(t, testenv.PrometheusConfig{Targets: []string{exporter.Addr}})
 	prom.WaitForData(t, `up{job="postmortem"} == 1`, 30*time.Second)
 	d, ok := loadDashboards(t)[filepath.Base("trends.json")]
 	if !ok {
 		t.Fatalf("no trends.json in %s", filepath.Join(deployDir, dashboards.DashboardsDir))
 	}
-	for _, team := range []string{".*", "payments"} {
+	for _, team := range []string{".*", team} {
 		queries := 0
 		for _, pr := range d.Panels {
 			if pr.Panel == nil {
@@ -43,7 +66,7 @@ func TestTrendsShowThirteenMonthsOnFirstScrape(t *testing.T) {
 				}
 				if strings.HasPrefix(expr, collectors.MetricPeriodsByTeam) {
 					if len(v) != 1 || v[0].Value != 1 {
-						t.Errorf("%s: %s = %v, want 1: the examples' 4 teams fit the budget", *pr.Panel.Title, expr, v)
+						t.Errorf("%s: %s = %v, want 1: the teams fit the budget", *pr.Panel.Title, expr, v)
 					}
 					continue
 				}
