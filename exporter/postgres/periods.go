@@ -128,6 +128,7 @@ func (r *refresh) addRecentIncidents(ctx context.Context, q pgx.Tx) (func(), err
 		var rec record.Record // reused: the builder keeps no reference to it
 		for _, g := range groups {
 			rec.Severity, rec.Team = g.Severity, g.Team
+			group := r.b.IncidentGroup(g.Severity, g.Team)
 			for i, started := range g.Started {
 				rec.StartedAt, rec.DetectedAt = started.UTC(), g.Detected[i].UTC()
 				rec.MitigatedAt, rec.ResolvedAt = validTime(g.Mitigated[i]), validTime(g.Resolved[i])
@@ -135,9 +136,9 @@ func (r *refresh) addRecentIncidents(ctx context.Context, q pgx.Tx) (func(), err
 				rec.Detection, rec.Origin = taxonomyValue(tax.Detections, code), taxonomyValue(tax.Origins, code>>codeBits)
 				rec.Resolution = taxonomyValue(tax.Resolutions, code>>(2*codeBits))
 				rec.SecurityIncident, rec.Impact.DataLoss = code&codeSecurity != 0, code&codeDataLoss != 0
-				r.b.AddWindowDurations(&rec)
-				r.b.AddToPeriods(&rec, code&codeRepeat != 0)
+				group.Add(&rec, code&codeRepeat != 0)
 			}
+			group.Close()
 		}
 	}, err
 }

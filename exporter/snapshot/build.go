@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"container/heap"
 	"maps"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
@@ -54,6 +56,7 @@ type Builder struct {
 	periods       []Period
 	windowSamples []map[SeverityTeam]*durationSamples
 	periodSamples []map[SeverityTeam]*durationSamples
+	group         IncidentGroup // reused, see IncidentGroup
 }
 
 // NewBuilder starts an empty snapshot as of asOf.
@@ -92,14 +95,15 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 func (b *Builder) Add(r *record.Record, repeat bool) {
 	b.CountRecords(1)
 	b.AddToWindows(r, repeat, b.s.AsOf, 1)
-	b.AddWindowDurations(r)
+	g := b.IncidentGroup(r.Severity, r.Team)
+	g.Add(r, repeat)
+	g.Close()
 	for _, a := range r.ActionItems {
 		b.AddCompletion(a, 1)
 	}
 	if r.StartedAt.After(b.s.AsOf) {
 		return
 	}
-	b.AddToPeriods(r, repeat)
 	b.AddIncidentState(r)
 	for _, a := range r.ActionItems {
 		b.AddActionItem(r, a)
@@ -162,14 +166,45 @@ func (b *Builder) Snapshot() *Snapshot {
 		maps.DeleteFunc(ws.Incidents, func(_ SeverityTeam, st *IncidentStats) bool { return st.Count == 0 })
 		maps.DeleteFunc(ws.Completion, func(_ string, c *CompletionStats) bool { return c.Time.Count == 0 })
 	}
-	for i := range s.Windows {
-		ws := &s.Windows[i]
-		ws.BySeverity = summarize(b.windowSamples[i], bySeverity, SummaryQuantiles)
-		ws.ByTeam = summarize(b.windowSamples[i], byTeam, SummaryQuantiles)
+	b.preparePeriods()
+	// The exact summaries, the longest window first: the team summaries
+	// of time to mitigate are published only with the detail.
+	teamKinds := detectRecoverOnly
+	if b.opts.Detail {
+		teamKinds = allKinds
 	}
+	var summaries []func()
+	for i := len(s.Windows) - 1; i >= 0; i-- {
+		ws, samples := &s.Windows[i], b.windowSamples[i]
+		summaries = append(summaries,
+			func() { ws.BySeverity = summarize(samples, bySeverity, SummaryQuantiles, allKinds) },
+			func() { ws.ByTeam = summarize(samples, byTeam, SummaryQuantiles, teamKinds) })
+	}
+	runAll(append(summaries, b.periodSummaries()...))
 	fillWindowKeys(s.Windows)
 	b.finishPeriods()
 	return s
+}
+
+// runAll runs independent tasks on up to GOMAXPROCS goroutines: the
+// exact summaries of the incidents of a year, a few hundred thousand at a
+// million incidents, take a while, and those of each window and period
+// are independent of the others.
+func runAll(tasks []func()) {
+	next := make(chan func(), len(tasks))
+	for _, t := range tasks {
+		next <- t
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+		wg.Go(func() {
+			for t := range next {
+				t()
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // moreOverdue orders overdue items: the longer overdue first, then by id.

@@ -6,36 +6,6 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
-// AddWindowDurations keeps r's durations, with the events that happened
-// by AsOf, for the exact summaries of every window r started in.
-func (b *Builder) AddWindowDurations(r *record.Record) {
-	for i := range b.s.Windows {
-		if b.s.Windows[i].Window.Contains(r.StartedAt, b.s.AsOf) {
-			samplesOf(b.windowSamples[i], SeverityTeam{r.Severity, r.Team}).add(r, b.s.AsOf)
-		}
-	}
-}
-
-// AddToPeriods counts r, with the events that happened by AsOf, in the
-// calendar period it started in.
-func (b *Builder) AddToPeriods(r *record.Record, repeat bool) {
-	i := periodOf(b.periods, r.StartedAt)
-	if i < 0 || r.StartedAt.After(b.s.AsOf) {
-		return
-	}
-	ps, team := &b.s.Periods[i], b.periodTeam(r.Team)
-	ps.Incidents[SeverityTeam{r.Severity, team}]++
-	ps.Security[""] += boolCount(r.SecurityIncident)
-	ps.DataLoss[""] += boolCount(r.Impact.DataLoss)
-	ps.Repeat[""] += boolCount(repeat)
-	ps.ByDetection[TeamValue{team, r.Detection}]++
-	ps.ByOrigin[TeamValue{team, r.Origin}]++
-	if r.Resolved() && !r.ResolvedAt.After(b.s.AsOf) {
-		ps.ByResolution[TeamValue{team, r.Resolution}]++
-	}
-	samplesOf(b.periodSamples[i], SeverityTeam{r.Severity, team}).add(r, b.s.AsOf)
-}
-
 // Kinds of action item counts in a period.
 const (
 	PeriodItemsDue     = "due"     // by due day and outcome
@@ -171,27 +141,42 @@ func sumOverTeams[K comparable](counts map[K]int, withoutTeam func(K) K) map[K]i
 	return out
 }
 
-// finishPeriods summarizes the durations and gives every period the same
-// keys, 0 included, so that each period shows every severity, outcome and
-// value seen in any of them, and a month without incidents shows 0.
-func (b *Builder) finishPeriods() {
-	periods := b.s.Periods
-	for i := range periods {
-		// Counts a correction brought back to 0 were never there.
-		dropZeros(periods[i].ItemsDue)
-		dropZeros(periods[i].ItemsCreated, periods[i].ItemsClosed)
+// preparePeriods drops the counts a correction brought back to 0 (they
+// were never there), and decides whether the periods keep the teams.
+func (b *Builder) preparePeriods() {
+	for i := range b.s.Periods {
+		dropZeros(b.s.Periods[i].ItemsDue)
+		dropZeros(b.s.Periods[i].ItemsCreated, b.s.Periods[i].ItemsClosed)
 	}
 	b.decidePeriodTeams()
+}
+
+// periodSummaries are the tasks that summarize the durations of each
+// period, per severity, and per team when the periods keep the teams
+// (time to detect and recover only, the ones published).
+func (b *Builder) periodSummaries() []func() {
+	var tasks []func()
+	for i := range b.s.Periods {
+		ps, samples := &b.s.Periods[i], b.periodSamples[i]
+		tasks = append(tasks, func() { ps.BySeverity = summarize(samples, bySeverity, SummaryQuantiles, allKinds) })
+		if b.s.PeriodsByTeam {
+			tasks = append(tasks, func() { ps.ByTeam = summarize(samples, byTeam, TeamPeriodQuantiles, detectRecoverOnly) })
+		}
+	}
+	return tasks
+}
+
+// finishPeriods gives every period the same keys, 0 included, so that
+// each period shows every severity, outcome and value seen in any of
+// them, and a month without incidents shows 0.
+func (b *Builder) finishPeriods() {
+	periods := b.s.Periods
 	teams := map[string]bool{}
 	if !b.s.PeriodsByTeam && len(periods) > 0 {
 		teams[""] = true
 	}
 	for i := range periods {
 		ps := &periods[i]
-		ps.BySeverity = summarize(b.periodSamples[i], bySeverity, SummaryQuantiles)
-		if b.s.PeriodsByTeam {
-			ps.ByTeam = summarize(b.periodSamples[i], byTeam, TeamPeriodQuantiles)
-		}
 		addTeams(teams, ps.Incidents, func(k SeverityTeam) string { return k.Team })
 		addTeams(teams, ps.ItemsDue, func(k TeamValue) string { return k.Team })
 	}

@@ -128,7 +128,7 @@ func TestSummarySumIsExact(t *testing.T) {
 		durations[i] = 40 * 24 * time.Hour
 	}
 	durations[7] = time.Nanosecond
-	s, _ := newSummary(durations, nil, nil)
+	s, _ := newSummary([][]time.Duration{durations[:5], durations[5:]}, nil, nil)
 	if want := 299999*40*86400.0 + 1e-9; s.Sum != want || s.Count != 300000 {
 		t.Fatalf("sum %g, count %d; want %g, 300000", s.Sum, s.Count, want)
 	}
