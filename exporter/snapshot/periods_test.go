@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"fmt"
+	"reflect"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -96,16 +97,21 @@ func TestQuantile(t *testing.T) {
 }
 
 // TestQuantileMatchesSorting checks the selection against the definition
-// on sorted values, for counts of 1 to 60 with many ties, in any order.
+// on sorted values, for counts of 1 to 60 with many ties, in any order:
+// one quantile at a time, and several in one go as the summaries select
+// them (each above the one before).
 func TestQuantileMatchesSorting(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	qs := []float64{0, 0.5, 0.9, 1}
 	for n := 1; n <= 60; n++ {
 		values := make([]float64, n)
 		for i := range values {
 			values[i] = float64(rng.IntN(n/2+1)) * 60
 		}
 		sorted := slices.Sorted(slices.Values(values))
-		for _, q := range []float64{0, 0.5, 0.9, 1} {
+		together := map[float64]float64{}
+		quantiles(slices.Clone(values), qs, together)
+		for _, q := range qs {
 			h := float64(n-1) * q
 			lo := int(math.Floor(h))
 			want := sorted[lo]
@@ -114,6 +120,9 @@ func TestQuantileMatchesSorting(t *testing.T) {
 			}
 			if got := Quantile(slices.Clone(values), q); math.Abs(got-want) > 1e-9 {
 				t.Fatalf("q=%g of %v = %g, want %g", q, values, got, want)
+			}
+			if got := together[q]; math.Abs(got-want) > 1e-9 {
+				t.Fatalf("q=%g of %v with the others = %g, want %g", q, values, got, want)
 			}
 		}
 	}
@@ -251,5 +260,53 @@ func TestPeriodsByTeam(t *testing.T) {
 	// The median only: a team's month has too few incidents for a p90.
 	if d := march.ByTeam["a"][TimeToRecover]; d.Count != 1 || d.Sum != 28800 || !maps.Equal(d.Quantiles, map[float64]float64{0.5: 28800}) {
 		t.Errorf("March team a time to recover = %+v, want C's 8 h as sum and median", d)
+	}
+}
+
+// TestIncidentGroups checks that incidents added in groups of a severity
+// and team, as PostgreSQL reads them, give the same windows and periods as
+// added one by one, as the files are: the group adds its counts up before
+// it puts them in the snapshot.
+func TestIncidentGroups(t *testing.T) {
+	asOf, records := periodFixture(t)
+	// More incidents in the groups of the fixture, in every period.
+	for i := range 12 {
+		r := incident(fmt.Sprintf("G%d", i), []string{"a", "b"}[i%2], asOf.Add(-time.Duration(i*5*24+3)*time.Hour))
+		r.Severity, r.Detection, r.Origin = []string{"sev1", "sev2"}[i%2], []string{"automated", "customer"}[i%3%2], "unknown"
+		r.ResolvedAt, r.Resolution = r.StartedAt.Add(time.Duration(i+1)*time.Hour), []string{"rollback", "scaling"}[i%2]
+		r.SecurityIncident = i%4 == 0
+		records = append(records, r)
+	}
+	opts := Options{Windows: []Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}},
+		Severities: []string{"sev1", "sev2", "sev3", "sev4"},
+		Periods:    PeriodOptions{Unit: Month, Count: 3, Location: zone(t, "Europe/Paris")}}
+	build := func(groups [][]*record.Record) *Snapshot {
+		b := NewBuilder("files", asOf, opts)
+		for _, g := range groups {
+			group := b.IncidentGroup(g[0].Severity, g[0].Team)
+			for _, r := range g {
+				group.Add(r, r.ID == "G3")
+			}
+			group.Close()
+		}
+		return b.Snapshot()
+	}
+	var single [][]*record.Record
+	grouped := map[SeverityTeam][]*record.Record{}
+	for _, r := range records {
+		single = append(single, []*record.Record{r})
+		grouped[SeverityTeam{r.Severity, r.Team}] = append(grouped[SeverityTeam{r.Severity, r.Team}], r)
+	}
+	oneByOne, inGroups := build(single), build(slices.Collect(maps.Values(grouped)))
+	if !oneByOne.PeriodsByTeam || len(grouped) >= len(records)-3 {
+		t.Fatalf("the fixture does not test groups: by team %v, %d groups of %d incidents", oneByOne.PeriodsByTeam, len(grouped), len(records))
+	}
+	if !reflect.DeepEqual(oneByOne.Periods, inGroups.Periods) {
+		t.Errorf("periods differ:\none by one %+v\nin groups  %+v", oneByOne.Periods, inGroups.Periods)
+	}
+	for i := range oneByOne.Windows {
+		if w, g := oneByOne.Windows[i], inGroups.Windows[i]; !reflect.DeepEqual(w.BySeverity, g.BySeverity) || !reflect.DeepEqual(w.ByTeam, g.ByTeam) {
+			t.Errorf("window %s summaries differ", w.Window.Name)
+		}
 	}
 }
