@@ -2,10 +2,10 @@ package snapshot
 
 import (
 	"fmt"
-	"reflect"
 	"maps"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
