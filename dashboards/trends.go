@@ -108,7 +108,9 @@ const medianOf = "median_of"
 // teamFilterPanel says whether $team can narrow the trends: the exporter
 // keeps the team on the period metrics or sums them over the teams.
 func (c Config) teamFilterPanel() *stat.PanelBuilder {
-	text := func(s, color string) dashboard.ValueMappingResult { return dashboard.ValueMappingResult{Text: &s, Color: &color} }
+	text := func(s, color string) dashboard.ValueMappingResult {
+		return dashboard.ValueMappingResult{Text: &s, Color: &color}
+	}
 	return statPanel("Team filter",
 		"Whether the exporter publishes the monthly trends per team (postmortem_exporter_periods_by_team). With --periods.by-team=auto "+
 			"(the default) it does while the organisation has few enough teams to stay within the series budget (57 with the default settings), "+

@@ -32,7 +32,9 @@ type refresh struct {
 // reads are the queries of a refresh after findInvalid; they only read
 // r.invalid and r.plan, so they can run at the same time.
 func (r *refresh) reads() []read {
-	reads := []read{r.countRecords}
+	// The longest first: they start at once on the connections.
+	reads := r.recentReads()
+	reads = append(reads, r.countRecords)
 	reads = append(reads, r.rollupReads()...)
 	reads = append(reads, r.periodReads()...)
 	return append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,

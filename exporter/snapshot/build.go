@@ -57,6 +57,14 @@ type Builder struct {
 	windowSamples []map[SeverityTeam]*durationSamples
 	periodSamples []map[SeverityTeam]*durationSamples
 	group         IncidentGroup // reused, see IncidentGroup
+	windowStarts  []time.Time   // AsOf − each window's length
+	// Teams seen in the periods with --periods.by-team=auto, until there
+	// are more than teamsLimit: then manyTeams, and the periods are
+	// summed over the teams from there on (decidePeriodTeams sums the
+	// rest).
+	periodTeams map[string]bool
+	teamsLimit  int
+	manyTeams   bool
 }
 
 // NewBuilder starts an empty snapshot as of asOf.
@@ -77,7 +85,9 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 		},
 	}
 	b.s.Detail = opts.Detail
+	b.periodTeams, b.teamsLimit = map[string]bool{}, opts.PeriodTeamsLimit()
 	for _, w := range opts.Windows {
+		b.windowStarts = append(b.windowStarts, asOf.Add(-w.Length))
 		b.s.Windows = append(b.s.Windows, NewWindowStats(w))
 		b.services = append(b.services, map[string]int{})
 		b.windowSamples = append(b.windowSamples, map[SeverityTeam]*durationSamples{})

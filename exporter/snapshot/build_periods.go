@@ -74,10 +74,21 @@ func ItemOutcome(a record.ActionItem, t time.Time) string {
 
 // periodTeam is the team key of the period aggregates the dashboard
 // narrows by team: the team, unless they are always summed over the
-// teams. decidePeriodTeams sums them when the snapshot has too many teams
-// to keep them.
+// teams, or the periods have shown more teams than auto keeps (the sums
+// are then cheaper to add up). decidePeriodTeams sums them when the
+// snapshot has too many teams to keep them.
 func (b *Builder) periodTeam(team string) string {
-	if b.opts.Periods.ByTeam == TeamsOff {
+	switch b.opts.Periods.ByTeam {
+	case TeamsOn:
+		return team
+	case TeamsOff:
+		return ""
+	}
+	if !b.manyTeams && !b.periodTeams[team] {
+		b.periodTeams[team] = true
+		b.manyTeams = len(b.periodTeams) > b.teamsLimit
+	}
+	if b.manyTeams {
 		return ""
 	}
 	return team

@@ -66,8 +66,11 @@ func (b *Builder) IncidentGroup(severity, team string) *IncidentGroup {
 // incident (see IsRepeat).
 func (g *IncidentGroup) Add(r *record.Record, repeat bool) {
 	b, asOf := g.b, g.b.s.AsOf
-	for i := range b.s.Windows {
-		if b.s.Windows[i].Window.Contains(r.StartedAt, asOf) {
+	if r.StartedAt.After(asOf) {
+		return
+	}
+	for i, start := range b.windowStarts { // Window.Contains
+		if r.StartedAt.After(start) {
 			if g.windows[i] == nil {
 				g.windows[i] = samplesOf(b.windowSamples[i], g.key)
 			}
@@ -75,7 +78,7 @@ func (g *IncidentGroup) Add(r *record.Record, repeat bool) {
 		}
 	}
 	i := periodOf(b.periods, r.StartedAt)
-	if i < 0 || r.StartedAt.After(asOf) {
+	if i < 0 {
 		return
 	}
 	p := &g.periods[i]

@@ -310,3 +310,49 @@ func TestIncidentGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestPeriodTeamsAuto checks --periods.by-team=auto on both sides of its
+// limit: with as many teams as it allows, the periods are those of
+// --periods.by-team=true; with one more, those of false, although the
+// builder keeps the teams until it has seen one too many (and sums what
+// it kept at the end).
+func TestPeriodTeamsAuto(t *testing.T) {
+	asOf := time.Date(2026, time.May, 20, 0, 0, 0, 0, time.UTC)
+	opts := Options{Windows: []Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, Severities: []string{"sev1", "sev2", "sev3", "sev4"},
+		Classes: 13, TopServices: 50, OverdueItemsLimit: 1000,
+		// 120 months leave room for few teams: the bound is 150 own +
+		// 2,000 overdue + 6,486 over all teams (126 for the window, 120·5
+		// and 3·120·4·4 for the periods) + 3,290 per team (34 for the
+		// window, 16, 120·(4 + 13 + 4 + 2·3) for the periods):
+		// (30,000 − 8,636) / 3,290 = 6.
+		Periods: PeriodOptions{Unit: Month, Count: 120, Location: time.UTC}}
+	limit := opts.PeriodTeamsLimit()
+	if limit != 6 {
+		t.Fatalf("limit = %d teams, want 6", limit)
+	}
+	org := func(teams int) []*record.Record {
+		var records []*record.Record
+		for i := range 40 {
+			r := incident(fmt.Sprintf("I%d", i), fmt.Sprintf("team-%d", i%teams), asOf.AddDate(0, -i%7, -i))
+			r.ActionItems = []record.ActionItem{{ID: fmt.Sprintf("I%d-1", i), Team: r.Team, Owner: "o", Status: record.ItemOpen, CreatedAt: r.StartedAt, Due: r.StartedAt.Truncate(24 * time.Hour)}}
+			records = append(records, r)
+		}
+		return records
+	}
+	for _, c := range []struct {
+		teams int
+		same  TeamMode
+	}{{limit, TeamsOn}, {limit + 1, TeamsOff}} {
+		records := org(c.teams)
+		opts.Periods.ByTeam = TeamsAuto
+		auto := FromRecords("files", record.Result{Valid: records}, asOf, opts)
+		opts.Periods.ByTeam = c.same
+		same := FromRecords("files", record.Result{Valid: records}, asOf, opts)
+		if auto.PeriodsByTeam != (c.same == TeamsOn) || auto.Teams != c.teams || auto.PeriodTeamsLimit != limit {
+			t.Errorf("%d teams: by team %v (%d teams, limit %d), want %v", c.teams, auto.PeriodsByTeam, auto.Teams, auto.PeriodTeamsLimit, c.same)
+		}
+		if !reflect.DeepEqual(auto.Periods, same.Periods) {
+			t.Errorf("%d teams: the periods of auto differ from those of --periods.by-team=%s", c.teams, c.same)
+		}
+	}
+}
