@@ -14,11 +14,6 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
-// SeriesBudget is the most series the exporter may publish with the
-// default settings for an organisation of 200 teams (DESIGN: "Scale and
-// speed"), whatever the number of incidents and action items.
-const SeriesBudget = 30000
-
 // worstCaseOrg returns records that fill every label combination the
 // defaults can publish for the given teams: every team has, in every one
 // of the last 13 months and in the last 30 days, incidents of every
@@ -129,38 +124,54 @@ func seriesCount(t *testing.T, snap *snapshot.Snapshot) (int, map[string]int) {
 	return total, byFamily
 }
 
-// TestSeriesBudget checks the defaults stay within the budget at 200
-// teams with every label combination filled, and what the opt-in detail
-// costs on top.
-func TestSeriesBudget(t *testing.T) {
-	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
-	tax := record.DefaultTaxonomy()
-	res := record.Check(worstCaseOrg(200, asOf), nil, record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: asOf})
-	if len(res.Problems) > 0 {
-		t.Fatalf("the synthetic records are invalid: %v", res.Problems[0])
-	}
-	// Every team has invalid records of every reason too.
-	for i := range 200 {
-		for _, code := range collectors.InvalidReasons {
-			res.Problems = append(res.Problems, record.Problem{Path: fmt.Sprintf("bad-%d-%s", i, code), Code: code, Team: fmt.Sprintf("team-%03d", i)})
-		}
-	}
+// budgetOptions are the default settings.
+func budgetOptions() snapshot.Options {
 	opts := snapshot.Options{
 		Windows: []snapshot.Window{
 			{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
 		},
-		Severities: tax.Severities, TopServices: 50, OverdueItemsLimit: 1000,
+		TopServices: 50, OverdueItemsLimit: 1000,
 		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: time.UTC},
 	}
-	total, byFamily := seriesCount(t, snapshot.FromRecords("files", res, asOf, opts))
+	opts.SetTaxonomy(record.DefaultTaxonomy())
+	return opts
+}
+
+// worstCase returns the snapshot of worstCaseOrg for the given teams.
+func worstCase(t *testing.T, teams int, opts snapshot.Options) *snapshot.Snapshot {
+	t.Helper()
+	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
+	res := record.Check(worstCaseOrg(teams, asOf), nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: asOf})
+	if len(res.Problems) > 0 {
+		t.Fatalf("the synthetic records are invalid: %v", res.Problems[0])
+	}
+	// Every team has invalid records of every reason too.
+	for i := range teams {
+		for _, code := range collectors.InvalidReasons {
+			res.Problems = append(res.Problems, record.Problem{Path: fmt.Sprintf("bad-%d-%s", i, code), Code: code, Team: fmt.Sprintf("team-%03d", i)})
+		}
+	}
+	return snapshot.FromRecords("files", res, asOf, opts)
+}
+
+// TestSeriesBudget checks the defaults stay within the budget at 200
+// teams with every label combination filled, and what the opt-in detail
+// costs on top.
+func TestSeriesBudget(t *testing.T) {
+	opts := budgetOptions()
+	snap := worstCase(t, 200, opts)
+	total, byFamily := seriesCount(t, snap)
 	if testing.Verbose() {
 		for name, n := range byFamily {
 			t.Logf("%7d %s", n, name)
 		}
 	}
 	t.Logf("default: %d series at 200 teams", total)
-	if total > SeriesBudget {
-		t.Errorf("the defaults publish %d series at 200 teams, over the budget of %d", total, SeriesBudget)
+	if total > snapshot.SeriesBudget {
+		t.Errorf("the defaults publish %d series at 200 teams, over the budget of %d", total, snapshot.SeriesBudget)
+	}
+	if snap.PeriodsByTeam || byFamily[collectors.MetricPeriodsByTeam] != 1 {
+		t.Errorf("200 teams keep the team on the period metrics by default, over the budget")
 	}
 	// The worst case must really be filled: every team in every window,
 	// severity and period.
@@ -177,11 +188,78 @@ func TestSeriesBudget(t *testing.T) {
 		t.Errorf("%d series of %s, want 13 periods × 4 severities", n, collectors.MetricPeriodIncidents)
 	}
 	opts.Detail = true
-	detail, _ := seriesCount(t, snapshot.FromRecords("files", res, asOf, opts))
-	opts.Detail, opts.Periods.ByTeam = false, true
-	byTeam, _ := seriesCount(t, snapshot.FromRecords("files", res, asOf, opts))
-	t.Logf("with --metrics.detail: %d series; with --periods.by-team: %d series", detail, byTeam)
+	detail, _ := seriesCount(t, worstCase(t, 200, opts))
+	opts.Detail, opts.Periods.ByTeam = false, snapshot.TeamsOn
+	byTeam, _ := seriesCount(t, worstCase(t, 200, opts))
+	t.Logf("with --metrics.detail: %d series; with --periods.by-team=true: %d series", detail, byTeam)
 	if detail <= total || byTeam <= total {
 		t.Errorf("the opt-in detail adds nothing")
+	}
+}
+
+// TestPeriodTeamsAuto checks --periods.by-team=auto at the edge of its
+// limit, derived from the bound formula: with the most teams it allows
+// (55 with the defaults), every team-narrowed period metric carries the
+// team and the worst case stays within the budget; with one team more,
+// they are summed over the teams, again within the budget. The formula
+// must really bound the series the collectors publish, and tightly.
+func TestPeriodTeamsAuto(t *testing.T) {
+	opts := budgetOptions()
+	limit := opts.PeriodTeamsLimit()
+	// The bound per team with the team on the periods: per window 3 ×
+	// (4 severities + 13 classifications + 5 + 8 + 4) = 102, per team
+	// 4 + 6 + 2 + 4 = 16, per period 13 × (4 + 13 + 4 outcomes + 2 × 3)
+	// = 351, the quality bar 9 rules + 3 windows of repeats after a fix =
+	// 12: 481. Fixed: 2,000 overdue items, 1,067 over all teams, 150 own,
+	// the quality bar over all teams 24 + 101 repeats listed + 100
+	// invalid (reason, team) pairs: (30,000 − 3,442) / 481 = 55.2.
+	if limit != 55 {
+		t.Errorf("limit = %d teams, want 55", limit)
+	}
+	for _, c := range []struct {
+		teams  int
+		byTeam bool
+	}{{1, true}, {50, true}, {limit, true}, {limit + 1, false}} {
+		snap := worstCase(t, c.teams, opts)
+		total, byFamily := seriesCount(t, snap)
+		t.Logf("%d teams: %d series, by team %v", c.teams, total, snap.PeriodsByTeam)
+		if snap.PeriodsByTeam != c.byTeam || snap.Teams != c.teams {
+			t.Errorf("%d teams: by team = %v for %d teams, want %v", c.teams, snap.PeriodsByTeam, snap.Teams, c.byTeam)
+		}
+		if total > snapshot.SeriesBudget {
+			t.Errorf("%d teams: %d series, over the budget of %d", c.teams, total, snapshot.SeriesBudget)
+		}
+		// Tight once the overdue items fill their limit (5 teams or
+		// more): what the bound keeps for the Go and process metrics
+		// (not in this registry), the medians of the current month, and
+		// the repeat list (the worst case lists no repeat).
+		if bound := opts.SeriesBound(c.teams, c.byTeam); total > bound || snap.OverdueItemsDropped > 0 && bound-total > 150+2*c.teams+snapshot.DefaultRepeatsLimit {
+			t.Errorf("%d teams: %d series against a bound of %d", c.teams, total, bound)
+		}
+		// Every panel of the trend dashboard narrows by team: the counts,
+		// classifications, items due and the median, sum and count of
+		// time to detect and recover, for every team. The current month
+		// has no incident yet as of June 1 00:00: no median.
+		narrowed := map[string]int{
+			collectors.MetricPeriodIncidents: 13 * 4, collectors.MetricPeriodIncidentsByDetection: 13 * 3,
+			collectors.MetricPeriodIncidentsByOrigin: 13 * 5, collectors.MetricPeriodIncidentsByResolution: 13 * 5,
+			collectors.MetricPeriodActionItemsDue:   13 * 4,
+			collectors.MetricPeriodTeamTimeToDetect: 13*3 - 1, collectors.MetricPeriodTeamTimeToRecover: 13*3 - 1,
+		}
+		for name, perTeam := range narrowed {
+			want := perTeam * c.teams
+			if !c.byTeam && (name == collectors.MetricPeriodTeamTimeToDetect || name == collectors.MetricPeriodTeamTimeToRecover) {
+				want = 0
+			} else if !c.byTeam {
+				want = perTeam
+			}
+			if byFamily[name] != want {
+				t.Errorf("%d teams: %d series of %s, want %d", c.teams, byFamily[name], name, want)
+			}
+		}
+	}
+	// With the team always, past the limit the bound is over the budget.
+	if b := opts.SeriesBound(limit+1, true); b <= snapshot.SeriesBudget {
+		t.Errorf("the bound with %d teams by team is %d, within the budget: the limit is too low", limit+1, b)
 	}
 }

@@ -38,6 +38,7 @@ func fixtureSnapshot(t *testing.T) *snapshot.Snapshot {
 			{Name: "30d", Length: 30 * 24 * time.Hour},
 			{Name: "90d", Length: 90 * 24 * time.Hour},
 		},
+		Classes:           len(tax.Detections) + len(tax.Origins) + len(tax.Resolutions),
 		Severities:        tax.Severities,
 		TopServices:       2,
 		OverdueItemsLimit: 10,
@@ -73,7 +74,8 @@ var goldenMetrics = []string{
 	collectors.MetricPeriodIncidentsByResolution, collectors.MetricPeriodSecurityIncidents, collectors.MetricPeriodIncidentsDataLoss,
 	collectors.MetricPeriodRepeatIncidents, collectors.MetricPeriodTimeToDetect, collectors.MetricPeriodTimeToMitigate,
 	collectors.MetricPeriodTimeToRecover, collectors.MetricPeriodActionItemsDue, collectors.MetricPeriodActionItemsCreated,
-	collectors.MetricPeriodActionItemsClosed,
+	collectors.MetricPeriodActionItemsClosed, collectors.MetricPeriodTeamTimeToDetect, collectors.MetricPeriodTeamTimeToRecover,
+	collectors.MetricPeriodsByTeam,
 	collectors.MetricRefreshDuration, collectors.MetricLastRefreshSuccess, collectors.MetricSourceUp,
 	collectors.MetricRefreshErrors, collectors.MetricSnapshotTimestamp, collectors.MetricCollectorSuccess,
 }

@@ -55,7 +55,6 @@ const (
 	MetricPeriodTimeToMitigate        = "postmortem_period_time_to_mitigate_seconds"
 	MetricPeriodTimeToRecover         = "postmortem_period_time_to_recover_seconds"
 	MetricPeriodTeamTimeToDetect      = "postmortem_period_team_time_to_detect_seconds"
-	MetricPeriodTeamTimeToMitigate    = "postmortem_period_team_time_to_mitigate_seconds"
 	MetricPeriodTeamTimeToRecover     = "postmortem_period_team_time_to_recover_seconds"
 	MetricPeriodActionItemsDue        = "postmortem_period_action_items_due"
 	MetricPeriodActionItemsCreated    = "postmortem_period_action_items_created"
@@ -78,6 +77,9 @@ const (
 	MetricCollectorSuccess   = "postmortem_exporter_collector_success"
 	MetricCollectorDuration  = "postmortem_exporter_collector_duration_seconds"
 	MetricBuildInfo          = "postmortem_exporter_build_info"
+	// MetricPeriodsByTeam is 1 when the period metrics the trend dashboard
+	// narrows carry the team (--periods.by-team, auto by the team count).
+	MetricPeriodsByTeam = "postmortem_exporter_periods_by_team"
 
 	// Reloads of the taxonomy file on SIGHUP, named like Prometheus's own
 	// prometheus_config_last_reload_successful.

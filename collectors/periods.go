@@ -10,8 +10,9 @@ import (
 )
 
 // periodDesc is a period metric. It always has the team label, which is
-// empty unless --periods.by-team: Prometheus stores an empty label as no
-// label at all, so one descriptor serves both.
+// empty when the metric is summed over the teams (always for some, for the
+// others when the snapshot has not PeriodsByTeam): Prometheus stores an
+// empty label as no label at all, so one descriptor serves both.
 func periodDesc(name, help string, labels ...string) *prometheus.Desc {
 	return newDesc(name, help, append(append([]string{LabelPeriod}, labels...), LabelTeam), nil)
 }
@@ -41,14 +42,19 @@ var (
 		newDesc(MetricPeriodTimeToRecover, "Exact summary of resolved_at − started_at of the resolved incidents started in the period, by severity.",
 			[]string{LabelPeriod, LabelSeverity}, nil),
 	}
-	periodTeamDurationDescs = [snapshot.DurationKinds]*prometheus.Desc{
-		newDesc(MetricPeriodTeamTimeToDetect, "Sum and count of detected_at − started_at of the incidents started in the period, by team.",
+	// periodTeamDurationDescs are the summaries per team the trend
+	// dashboard shows; the time to mitigate is not among them.
+	periodTeamDurationDescs = map[int]*prometheus.Desc{
+		snapshot.TimeToDetect: newDesc(MetricPeriodTeamTimeToDetect,
+			"Exact median, sum and count of detected_at − started_at of the incidents started in the period, by team.",
 			[]string{LabelPeriod, LabelTeam}, nil),
-		newDesc(MetricPeriodTeamTimeToMitigate, "Sum and count of mitigated_at − started_at of the mitigated incidents started in the period, by team.",
-			[]string{LabelPeriod, LabelTeam}, nil),
-		newDesc(MetricPeriodTeamTimeToRecover, "Sum and count of resolved_at − started_at of the resolved incidents started in the period, by team.",
+		snapshot.TimeToRecover: newDesc(MetricPeriodTeamTimeToRecover,
+			"Exact median, sum and count of resolved_at − started_at of the resolved incidents started in the period, by team.",
 			[]string{LabelPeriod, LabelTeam}, nil),
 	}
+	periodsByTeamDesc = newDesc(MetricPeriodsByTeam,
+		"1 when the period metrics of incidents, classifications and items due carry the team (--periods.by-team, or auto while the teams fit the series budget); 0 when they are summed over the teams.",
+		nil, nil)
 )
 
 // periodsCollector publishes the calendar periods: the trends a forum
@@ -56,6 +62,7 @@ var (
 type periodsCollector struct{}
 
 func (periodsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
+	gauge(ch, periodsByTeamDesc, boolValue(s.PeriodsByTeam))
 	for _, p := range s.Periods {
 		name := p.Period.Name
 		send := func(d *prometheus.Desc, v int, team string, labels ...string) {
@@ -87,8 +94,8 @@ func (periodsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric
 			}
 		}
 		for team, d := range p.ByTeam {
-			for i := range d {
-				summary(ch, periodTeamDurationDescs[i], &d[i], name, team)
+			for i, desc := range periodTeamDurationDescs {
+				summary(ch, desc, &d[i], name, team)
 			}
 		}
 	}

@@ -49,7 +49,7 @@ func (recordsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric
 // InvalidTeamsLimit bounds the (reason, team) series of
 // postmortem_records_invalid; the invalid records beyond it, the fewest
 // first, are counted under team="" with those whose team is unknown.
-const InvalidTeamsLimit = 100
+const InvalidTeamsLimit = snapshot.InvalidTeamsLimit
 
 // invalidByTeam keeps the limit (reason, team) pairs with the most invalid
 // records (ties by reason and team) and sums the rest, and those without a

@@ -6,6 +6,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/barchart"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
 
 	m "github.com/postmortem-exporter/postmortem-exporter/collectors"
 )
@@ -15,12 +16,14 @@ import (
 // label), so they show the last 13 months from the first scrape on:
 // every query is an instant query of the latest values.
 //
-// $team narrows every panel. The period metrics carry a team only with
-// the exporter's --periods.by-team; without it, they are the sums over all
-// teams, match team=~".*" (All) and nothing for a single team, so a panel
-// shows its noValue text instead of passing the whole organisation off as
-// one team. The exact medians are per severity over all teams (quantiles
-// do not add up across teams): they show with Team set to All.
+// $team narrows every panel while the exporter keeps the team on the
+// period metrics (--periods.by-team, auto: while the teams fit the series
+// budget, postmortem_exporter_periods_by_team says so). Otherwise they are
+// the sums over all teams, match team=~".*" (All) and nothing for a single
+// team, so a panel shows its noValue text instead of passing the whole
+// organisation off as one team. The first panel says which it is.
+// Quantiles do not add up across teams: the medians are per severity over
+// all teams with Team set to All, and per team otherwise.
 func (c Config) trends() *dashboard.DashboardBuilder {
 	team := []string{teamFilter}
 	recover := periodDuration{m.MetricPeriodTimeToRecover, m.MetricPeriodTeamTimeToRecover, "recover", "resolved incidents"}
@@ -32,6 +35,7 @@ func (c Config) trends() *dashboard.DashboardBuilder {
 		"Month by month, computed by the exporter from the records in the forum's time zone: MTTR and MTTD with their medians and sample sizes, "+
 			"the SEV1 and customer-detected shares, fault origins and resolutions, and whether the action items due each month were done.", varTeam|varSeverity).
 		Time("now-1h", "now").
+		WithPanel(c.teamFilterPanel()).
 		WithRow(dashboard.NewRowBuilder("Detect and recover")).
 		WithPanel(c.periodMeanPanel(recover)).
 		WithPanel(c.periodMedianPanel(recover)).
@@ -77,11 +81,42 @@ func (c Config) periodMeanPanel(d periodDuration) *barchart.PanelBuilder {
 		query{expr: fmt.Sprintf("%s or %s", sum(d.byTeam, "count", teamFilter), sum(d.bySeverity, "count", bySev...)), legend: "incidents"})
 }
 
-// periodMedianPanel shows the exact median per month and severity.
+// periodMedianPanel shows the exact median per month: per severity over
+// all teams with Team set to All (the per-severity summaries have no team
+// label, so they match team=~".*" only), otherwise per selected team, all
+// severities. Medians do not add up, so each is a bar of its own, under
+// the label medianOf.
 func (c Config) periodMedianPanel(d periodDuration) *barchart.PanelBuilder {
-	return matrixBars(fmt.Sprintf("Median time to %s by severity, all teams", d.what),
-		fmt.Sprintf("Exact median time to %s of the %s started each month, per severity over all teams; empty for a single team, since medians do not add up across teams.", d.what, d.counted),
-		m.LabelSeverity, c.exact(0.5, d.bySeverity, teamFilter, severityFilter), false).Unit(unitSeconds)
+	allTeams := c.exact(0.5, d.bySeverity, teamFilter)
+	expr := fmt.Sprintf(`label_replace(%s, "%[2]s", "$1", "%[3]s", "(.*)") or label_replace(%[4]s unless on () %[5]s, "%[2]s", "$1", "%[6]s", "(.*)")`,
+		c.exact(0.5, d.bySeverity, teamFilter, severityFilter), medianOf, m.LabelSeverity,
+		c.exact(0.5, d.byTeam, teamFilter), allTeams, m.LabelTeam)
+	return matrixBars(fmt.Sprintf("Median time to %s: by severity for all teams, by team for a selection", d.what),
+		fmt.Sprintf("Exact median time to %s of the %s started each month. With Team set to All, one bar per severity over all teams; "+
+			"with teams selected, one bar per team over all severities. Medians do not add up across teams or severities, so none is combined.", d.what, d.counted),
+		medianOf, expr, false).Unit(unitSeconds)
+}
+
+// medianOf is the label the median panels group their bars by: a severity
+// or a team.
+const medianOf = "median_of"
+
+// teamFilterPanel says whether $team can narrow the trends: the exporter
+// keeps the team on the period metrics or sums them over the teams.
+func (c Config) teamFilterPanel() *stat.PanelBuilder {
+	text := func(s, color string) dashboard.ValueMappingResult {
+		return dashboard.ValueMappingResult{Text: &s, Color: &color}
+	}
+	return statPanel("Team filter",
+		"Whether the exporter publishes the monthly trends per team, for all severities (postmortem_exporter_periods_by_team). With --periods.by-team=auto "+
+			"(the default) it does while the organisation has few enough teams to stay within the series budget (55 with the default settings), "+
+			"and sums them over all teams above; =true always, =false never. When it does not, pick Team = All.",
+		unitCount, query{expr: c.dedup(m.MetricPeriodsByTeam), legend: "team filter", instant: true}).
+		Span(24).Height(3).GraphMode(common.BigValueGraphModeNone).ColorMode(common.BigValueColorModeBackground).
+		Mappings([]dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: map[string]dashboard.ValueMappingResult{
+			"1": text("$team narrows every panel", "green"),
+			"0": text("All teams only: the exporter sums the trends over the teams (too many teams for --periods.by-team=auto, or =false); a single team shows no data", "orange"),
+		}}}})
 }
 
 // joinedBars draws one bar per query and period, side by side; the query
@@ -128,7 +163,7 @@ func bars(title, description, unit string, queries ...query) *barchart.PanelBuil
 		Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom)).
 		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone)).
 		Thresholds(neutral()).
-		NoValue("No data: per-team trends need the exporter's --periods.by-team")
+		NoValue("No data: none in these months, or the exporter sums the trends over all teams (see Team filter at the top) and a team is selected")
 	for i, q := range queries {
 		q.instant = true
 		b = b.WithTarget(prometheusQuery(q, refID(i)))

@@ -1,6 +1,8 @@
 package dashboards_test
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -8,52 +10,83 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/dashboards"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
 // TestTrendsShowThirteenMonthsOnFirstScrape starts the real exporter on
-// the bundled examples and a fresh Prometheus that has scraped it once:
-// every query of the trend dashboard must already answer for the last 13
-// months, 0 included, since the exporter computes the periods itself. The
-// exact medians, means and shares exist only for the months with
-// incidents, so they must answer for at least one.
+// the bundled examples (4 teams: --periods.by-team=auto keeps the team)
+// and a fresh Prometheus that has scraped it once: every query of the
+// trend dashboard must already answer for the last 13 months, 0
+// included, since the exporter computes the periods itself, with Team set
+// to All and with one team. The exact medians, means and shares exist only for
+// the months with incidents, so they must answer for at least one. The team filter
+// panel says the team narrows the trends.
 func TestTrendsShowThirteenMonthsOnFirstScrape(t *testing.T) {
-	exporter := testenv.StartExporter(t, nil)
+	checkTrends(t, testenv.StartExporter(t, nil), "payments")
+}
+
+// TestTrendsNarrowFiftyTeams does the same for a synthetic organisation
+// of 50 teams, within --periods.by-team=auto's limit with the defaults.
+func TestTrendsNarrowFiftyTeams(t *testing.T) {
+	dir := t.TempDir()
+	out, err := exec.Command(testenv.BuildExporter(t), "synthesize-files", "--records", "5000", "--items-per-incident", "2", "--teams", "50", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("synthesize-files: %v\n%s", err, out)
+	}
+	if teams, err := os.ReadDir(dir); err != nil || len(teams) != 50 {
+		t.Fatalf("%d team folders (%v), want 50", len(teams), err)
+	}
+	checkTrends(t, testenv.StartExporter(t, nil, "--source.dir="+dir), "team-007")
+}
+
+// checkTrends evaluates every query of the trend dashboard against a
+// fresh Prometheus that has scraped the exporter once, with Team set to
+// All and to team.
+func checkTrends(t *testing.T, exporter *testenv.Exporter, team string) {
+	t.Helper()
 	prom := testenv.StartPrometheus(t, testenv.PrometheusConfig{Targets: []string{exporter.Addr}})
 	prom.WaitForData(t, `up{job="postmortem"} == 1`, 30*time.Second)
-
 	d, ok := loadDashboards(t)[filepath.Base("trends.json")]
 	if !ok {
 		t.Fatalf("no trends.json in %s", filepath.Join(deployDir, dashboards.DashboardsDir))
 	}
-	queries := 0
-	for _, pr := range d.Panels {
-		if pr.Panel == nil {
-			continue
+	for _, team := range []string{".*", team} {
+		queries := 0
+		for _, pr := range d.Panels {
+			if pr.Panel == nil {
+				continue
+			}
+			for _, expr := range panelQueries(pr.Panel) {
+				queries++
+				v, err := prom.Query(t, templateValues.Replace(strings.ReplaceAll(expr, "$team", team)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(expr, collectors.MetricPeriodsByTeam) {
+					if len(v) != 1 || v[0].Value != 1 {
+						t.Errorf("%s: %s = %v, want 1: the teams fit the budget", *pr.Panel.Title, expr, v)
+					}
+					continue
+				}
+				periods := map[model.LabelValue]bool{}
+				for _, s := range v {
+					periods[s.Metric["period"]] = true
+				}
+				// A mean or share over a month without incidents has no
+				// bar, never NaN: at least one month has one.
+				atLeast := 13
+				if strings.Contains(expr, `quantile="0.5"`) || strings.Contains(expr, " > 0)") {
+					atLeast = 1
+				}
+				if len(periods) < atLeast || len(periods) > 13 {
+					t.Errorf("team %s: %s: %s answers for %d months, want %d to 13", team, *pr.Panel.Title, expr, len(periods), atLeast)
+				}
+			}
 		}
-		for _, expr := range panelQueries(pr.Panel) {
-			queries++
-			v, err := prom.Query(t, templateValues.Replace(expr))
-			if err != nil {
-				t.Fatal(err)
-			}
-			periods := map[model.LabelValue]bool{}
-			for _, s := range v {
-				periods[s.Metric["period"]] = true
-			}
-			// A mean or share over a month without incidents has no
-			// bar, never NaN: at least one month has one.
-			atLeast := 13
-			if strings.Contains(expr, `quantile="0.5"`) || strings.Contains(expr, " > 0)") {
-				atLeast = 1
-			}
-			if len(periods) < atLeast || len(periods) > 13 {
-				t.Errorf("%s: %s answers for %d months, want %d to 13", *pr.Panel.Title, expr, len(periods), atLeast)
-			}
+		if queries < 10 {
+			t.Fatalf("only %d queries in the trend dashboard", queries)
 		}
-	}
-	if queries < 10 {
-		t.Fatalf("only %d queries in the trend dashboard", queries)
 	}
 }

@@ -65,7 +65,7 @@ type Periods struct {
 	Unit          string `env:"PERIODS" envDefault:"month"`
 	Count         int    `env:"PERIODS_COUNT" envDefault:"13"`
 	TimeZone      string `env:"PERIODS_TIMEZONE" envDefault:"UTC"`
-	ByTeam        bool   `env:"PERIODS_BY_TEAM"`
+	ByTeam        string `env:"PERIODS_BY_TEAM" envDefault:"auto"`
 	MetricsDetail bool   `env:"METRICS_DETAIL"`
 }
 
@@ -193,8 +193,8 @@ func (p *Periods) addFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(p.Count)).IntVar(&p.Count)
 	cmd.Flag("periods.timezone", "IANA time zone of the period edges, e.g. Europe/Paris.").
 		Default(p.TimeZone).StringVar(&p.TimeZone)
-	cmd.Flag("periods.by-team", "Add the team label to the period metrics (about 300 series per team with 13 months).").
-		Default(fmt.Sprint(p.ByTeam)).BoolVar(&p.ByTeam)
+	cmd.Flag("periods.by-team", "The team label on the period metrics the trend dashboard narrows (about 350 series per team with 13 months): auto keeps it while the teams fit the series budget (55 teams with the defaults), true always, false never.").
+		Default(p.ByTeam).EnumVar(&p.ByTeam, snapshot.TeamModes...)
 	cmd.Flag("metrics.detail", "Also publish histograms per (window, severity, team) and per-team time to mitigate and completion histograms, beyond the default series budget.").
 		Default(fmt.Sprint(p.MetricsDetail)).BoolVar(&p.MetricsDetail)
 }
@@ -212,7 +212,10 @@ func (p *Periods) options() (snapshot.PeriodOptions, error) {
 	if err != nil || p.TimeZone == "" || p.TimeZone == "Local" {
 		errs = append(errs, fmt.Errorf("periods.timezone (%sPERIODS_TIMEZONE): %q is not an IANA time zone name", EnvPrefix, p.TimeZone))
 	}
-	return snapshot.PeriodOptions{Unit: p.Unit, Count: p.Count, Location: loc, ByTeam: p.ByTeam}, errors.Join(errs...)
+	if !slices.Contains(snapshot.TeamModes, p.ByTeam) {
+		errs = append(errs, fmt.Errorf("periods.by-team (%sPERIODS_BY_TEAM): %q: must be one of %s", EnvPrefix, p.ByTeam, strings.Join(snapshot.TeamModes, ", ")))
+	}
+	return snapshot.PeriodOptions{Unit: p.Unit, Count: p.Count, Location: loc, ByTeam: snapshot.TeamMode(p.ByTeam)}, errors.Join(errs...)
 }
 
 // EnvDatabaseURL is the database URL from the environment: the variable,
@@ -271,15 +274,16 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 			errs = append(errs, fmt.Errorf("%s: must be positive", d.name))
 		}
 	}
-	return snapshot.Options{
+	opts := snapshot.Options{
 		Windows:           windows,
-		Severities:        tax.Severities,
 		TopServices:       c.TopServices,
 		OverdueItemsLimit: c.OverdueItemsLimit,
 		RepeatsLimit:      c.RepeatsLimit,
 		Periods:           periods,
 		Detail:            c.Periods.MetricsDetail,
-	}, errors.Join(errs...)
+	}
+	opts.SetTaxonomy(tax)
+	return opts, errors.Join(errs...)
 }
 
 // ParseWindows parses window names such as "30d" into windows, shortest

@@ -10,6 +10,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
 func TestFromEnvDefaults(t *testing.T) {
@@ -160,7 +161,7 @@ func TestRecordLimits(t *testing.T) {
 // TestPeriodSettings checks the period settings from the environment, the
 // flags that override them, and every bad one reported at once.
 func TestPeriodSettings(t *testing.T) {
-	c, err := FromEnv(map[string]string{"POSTMORTEM_PERIODS_TIMEZONE": "Europe/Paris", "POSTMORTEM_PERIODS_BY_TEAM": "true"})
+	c, err := FromEnv(map[string]string{"POSTMORTEM_PERIODS_TIMEZONE": "Europe/Paris", "POSTMORTEM_PERIODS_BY_TEAM": "false"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,15 +174,15 @@ func TestPeriodSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := opts.Periods; p.Unit != "week" || p.Count != 4 || p.Location.String() != "Europe/Paris" || !p.ByTeam {
-		t.Errorf("periods = %+v, want week, 4, Europe/Paris, by team", p)
+	if p := opts.Periods; p.Unit != "week" || p.Count != 4 || p.Location.String() != "Europe/Paris" || p.ByTeam != snapshot.TeamsOff {
+		t.Errorf("periods = %+v, want week, 4, Europe/Paris, never by team", p)
 	}
-	c, err = FromEnv(map[string]string{"POSTMORTEM_PERIODS": "fortnight", "POSTMORTEM_PERIODS_COUNT": "0", "POSTMORTEM_PERIODS_TIMEZONE": "Mars/Olympus"})
+	c, err = FromEnv(map[string]string{"POSTMORTEM_PERIODS": "fortnight", "POSTMORTEM_PERIODS_COUNT": "0", "POSTMORTEM_PERIODS_TIMEZONE": "Mars/Olympus", "POSTMORTEM_PERIODS_BY_TEAM": "yes"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.SnapshotOptions(record.DefaultTaxonomy())
-	for _, want := range []string{"POSTMORTEM_PERIODS)", "POSTMORTEM_PERIODS_COUNT", `"Mars/Olympus"`} {
+	for _, want := range []string{"POSTMORTEM_PERIODS)", "POSTMORTEM_PERIODS_COUNT", `"Mars/Olympus"`, "POSTMORTEM_PERIODS_BY_TEAM"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want an error mentioning %s, got %v", want, err)
 		}

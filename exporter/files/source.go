@@ -132,7 +132,7 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 	stale := s.serveLastValid(&res, shift, parser.reused)
 	s.parsed = parser.next
 	opts := s.Options
-	opts.Severities = tax.Severities
+	opts.SetTaxonomy(tax)
 	snap := snapshot.FromRecords(SourceName, res, asOf, opts)
 	snap.Stale = stale
 	s.trimFindings()

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -62,13 +63,36 @@ func (p periodPlan) rolledUp(t time.Time) bool {
 	return false
 }
 
-// periodReads are the reads of the calendar periods: the rollups of the
-// items, the items of the periods' edges, and every incident started in
-// the windows or the periods, for the exact summaries.
+// periodReads are the reads of the action items of the calendar periods:
+// their rollups, and the items of the periods' edges.
 func (r *refresh) periodReads() []read {
-	reads := []read{r.addRecentIncidents}
-	if len(r.periods) > 0 {
-		reads = append(reads, r.addPeriodItemSums, r.addPeriodItemEdges)
+	if len(r.periods) == 0 {
+		return nil
+	}
+	return []read{r.addPeriodItemSums, r.addPeriodItemEdges}
+}
+
+// recentChunks is how many reads the incidents started in the windows or
+// periods are split into, by when they started: they are most of the rows
+// of a refresh (216,000 at a million incidents), and split they are read
+// on several connections at once.
+const recentChunks = 3
+
+// recentReads read every incident started in the windows or the periods,
+// for the exact summaries and the period counts, in recentChunks
+// stretches of time.
+func (r *refresh) recentReads() []read {
+	start := r.recentStart()
+	step := r.asOf.Sub(start) / recentChunks
+	var reads []read
+	for i := range recentChunks {
+		after, until := start.Add(time.Duration(i)*step), start.Add(time.Duration(i+1)*step)
+		if i == recentChunks-1 {
+			until = r.asOf
+		}
+		reads = append(reads, func(ctx context.Context, q pgx.Tx) (func(), error) {
+			return r.addRecentIncidents(ctx, q, after, until)
+		})
 	}
 	return reads
 }
@@ -90,12 +114,36 @@ func (r *refresh) recentStart() time.Time {
 // one per incident keeps the transfer and decoding cheap at a million
 // incidents. Codes packs the 1-based positions of detection, origin and
 // resolution in the taxonomy (8 bits each, 0 when absent) and the
-// security, data-loss and repeat flags.
+// security, data-loss and repeat flags. The times are in microseconds
+// since 1970 (see timestampArray).
 type recentGroup struct {
-	Severity, Team      string
-	Started, Detected   []time.Time
-	Mitigated, Resolved []pgtype.Timestamptz
-	Codes               []int32
+	severity, team      string
+	started, detected   []int64
+	mitigated, resolved []int64 // noTime when not yet
+	codes               []int32
+}
+
+// scanRecentGroup scans a row of recent incidents, decoding the arrays
+// by hand (arrays.go).
+func scanRecentGroup(row pgx.CollectableRow) (recentGroup, error) {
+	var g recentGroup
+	var raw [5]pgtype.UndecodedBytes
+	if err := row.Scan(&g.severity, &g.team, &raw[0], &raw[1], &raw[2], &raw[3], &raw[4]); err != nil {
+		return g, err
+	}
+	var errs [5]error
+	g.started, errs[0] = timestampArray(raw[0])
+	g.detected, errs[1] = timestampArray(raw[1])
+	g.mitigated, errs[2] = timestampArray(raw[2])
+	g.resolved, errs[3] = timestampArray(raw[3])
+	g.codes, errs[4] = int4Array(raw[4])
+	if err := errors.Join(errs[:]...); err != nil {
+		return g, err
+	}
+	if n := len(g.started); len(g.detected) != n || len(g.mitigated) != n || len(g.resolved) != n || len(g.codes) != n {
+		return g, fmt.Errorf("%s %s: arrays of different lengths", g.severity, g.team)
+	}
+	return g, nil
 }
 
 const (
@@ -105,10 +153,9 @@ const (
 	codeRepeat   = codeSecurity << 2
 )
 
-// addRecentIncidents reads the incidents started in the windows or
-// periods, with what their aggregates need, from the covering index of
-// incident_facts.
-func (r *refresh) addRecentIncidents(ctx context.Context, q pgx.Tx) (func(), error) {
+// addRecentIncidents reads the incidents started in (after, until], with
+// what their aggregates need, from the covering index of incident_facts.
+func (r *refresh) addRecentIncidents(ctx context.Context, q pgx.Tx, after, until time.Time) (func(), error) {
 	tax := r.taxonomy
 	if max(len(tax.Detections), len(tax.Origins), len(tax.Resolutions)) >= 1<<codeBits {
 		return nil, fmt.Errorf("read incidents of the windows and periods: taxonomy lists longer than %d values", 1<<codeBits-1)
@@ -122,32 +169,25 @@ func (r *refresh) addRecentIncidents(ctx context.Context, q pgx.Tx) (func(), err
 		  FROM incident_facts f
 		 WHERE f.started_at > $1 AND f.started_at <= $2 AND f.incident_id <> ALL ($3)
 		 GROUP BY f.severity, f.team`, codeBits, 2*codeBits, codeSecurity, codeDataLoss, codeRepeat),
-		[]any{r.recentStart(), r.asOf, mapKeys(r.invalid), tax.Detections, tax.Origins, tax.Resolutions},
-		pgx.RowToStructByPos[recentGroup])
+		[]any{after, until, mapKeys(r.invalid), tax.Detections, tax.Origins, tax.Resolutions},
+		scanRecentGroup)
 	return func() {
 		var rec record.Record // reused: the builder keeps no reference to it
 		for _, g := range groups {
-			rec.Severity, rec.Team = g.Severity, g.Team
-			for i, started := range g.Started {
-				rec.StartedAt, rec.DetectedAt = started.UTC(), g.Detected[i].UTC()
-				rec.MitigatedAt, rec.ResolvedAt = validTime(g.Mitigated[i]), validTime(g.Resolved[i])
-				code := g.Codes[i]
+			rec.Severity, rec.Team = g.severity, g.team
+			group := r.b.IncidentGroup(g.severity, g.team)
+			for i, started := range g.started {
+				rec.StartedAt, rec.DetectedAt = microsTime(started), microsTime(g.detected[i])
+				rec.MitigatedAt, rec.ResolvedAt = microsTime(g.mitigated[i]), microsTime(g.resolved[i])
+				code := g.codes[i]
 				rec.Detection, rec.Origin = taxonomyValue(tax.Detections, code), taxonomyValue(tax.Origins, code>>codeBits)
 				rec.Resolution = taxonomyValue(tax.Resolutions, code>>(2*codeBits))
 				rec.SecurityIncident, rec.Impact.DataLoss = code&codeSecurity != 0, code&codeDataLoss != 0
-				r.b.AddWindowDurations(&rec)
-				r.b.AddToPeriods(&rec, code&codeRepeat != 0)
+				group.Add(&rec, code&codeRepeat != 0)
 			}
+			group.Close()
 		}
 	}, err
-}
-
-// validTime returns a nullable time in UTC, the zero time for NULL.
-func validTime(t pgtype.Timestamptz) time.Time {
-	if !t.Valid {
-		return time.Time{}
-	}
-	return t.Time.UTC()
 }
 
 // taxonomyValue decodes a 1-based position in the low bits of code.
@@ -167,7 +207,7 @@ func (r *refresh) addPeriodItemSums(ctx context.Context, q pgx.Tx) (func(), erro
 		Items               int
 	}
 	p := r.periodPlan
-	// Without --periods.by-team the database sums over the teams.
+	// With --periods.by-team=false the database sums over the teams.
 	team := "''"
 	if r.byTeam {
 		team = "r.team"

@@ -19,7 +19,7 @@ type refresh struct {
 	asOf    time.Time
 	windows []snapshot.Window
 	periods []snapshot.Period
-	byTeam  bool // the period aggregates keep the team
+	byTeam  bool // the period aggregates may keep the team (not --periods.by-team=false)
 	// taxonomy codes the classifications of the recent incidents.
 	taxonomy record.Taxonomy
 	plan     plan
@@ -33,7 +33,9 @@ type refresh struct {
 // reads are the queries of a refresh after findInvalid; they only read
 // r.invalid and r.plan, so they can run at the same time.
 func (r *refresh) reads() []read {
-	reads := []read{r.countRecords}
+	// The longest first: they start at once on the connections.
+	reads := r.recentReads()
+	reads = append(reads, r.countRecords)
 	reads = append(reads, r.rollupReads()...)
 	reads = append(reads, r.periodReads()...)
 	reads = append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,

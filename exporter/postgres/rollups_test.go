@@ -57,7 +57,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 		Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 10,
 		// Months in a zone west of UTC with DST, by team: every period
 		// series has a team to disagree on.
-		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: mustZone(t, "America/New_York"), ByTeam: true},
+		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: mustZone(t, "America/New_York"), ByTeam: snapshot.TeamsOn},
 	}
 	// Synthetic rows are written with COPY, not by import: they have no
 	// stored findings, so the records in memory are checked with the

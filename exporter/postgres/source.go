@@ -86,9 +86,9 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 		return nil, fmt.Errorf("refresh settings: %w", err)
 	}
 	opts := s.Options
-	opts.Severities = tax.Severities
+	opts.SetTaxonomy(tax)
 	periods := opts.Periods.Periods(asOf)
-	r := &refresh{asOf: asOf, windows: opts.Windows, periods: periods, byTeam: opts.Periods.ByTeam, taxonomy: tax,
+	r := &refresh{asOf: asOf, windows: opts.Windows, periods: periods, byTeam: opts.Periods.ByTeam != snapshot.TeamsOff, taxonomy: tax,
 		plan: newPlan(asOf, opts.Windows), periodPlan: newPeriodPlan(periods), b: snapshot.NewBuilder(SourceName, asOf, opts),
 		quality: s.Quality}
 	rules := record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()} // the wall clock, as for files

@@ -52,9 +52,9 @@ func TestSameMetricsAsFiles(t *testing.T) {
 	// Months in Paris (the default shape), ISO weeks by team in Kolkata
 	// (UTC+5:30: every week starts and ends inside a UTC day), quarters.
 	for _, periods := range []snapshot.PeriodOptions{
-		{Unit: snapshot.Month, Count: 13, Location: mustZone(t, "Europe/Paris")},
-		{Unit: snapshot.Week, Count: 20, Location: mustZone(t, "Asia/Kolkata"), ByTeam: true},
-		{Unit: snapshot.Quarter, Count: 5, Location: time.UTC},
+		{Unit: snapshot.Month, Count: 13, Location: mustZone(t, "Europe/Paris")}, // auto: by team for the 4 teams
+		{Unit: snapshot.Week, Count: 20, Location: mustZone(t, "Asia/Kolkata"), ByTeam: snapshot.TeamsOn},
+		{Unit: snapshot.Quarter, Count: 5, Location: time.UTC, ByTeam: snapshot.TeamsOff},
 	} {
 		opts := snapshot.Options{
 			Windows: []snapshot.Window{

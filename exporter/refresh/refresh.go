@@ -105,9 +105,10 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 		r.cfg.Logger.Error("refresh failed; serving the last good snapshot", "records_source", r.cfg.Source.Name(), "err", err)
 		return err
 	}
-	r.current.Store(snap)
+	previous := r.current.Swap(snap)
 	r.status.LastSuccess = r.cfg.Now()
 	r.logNewProblems(snap)
+	r.logPeriodTeams(previous, snap)
 	r.cfg.Logger.Debug("refreshed", "records_source", r.cfg.Source.Name(), "records", snap.Records, "invalid", len(snap.Problems), "duration", elapsed)
 	return nil
 }
@@ -122,6 +123,21 @@ func (r *Refresher) logNewProblems(snap *snapshot.Snapshot) {
 		}
 	}
 	r.logged = seen
+}
+
+// logPeriodTeams says, on the first snapshot with calendar periods and
+// whenever it changes, whether the period metrics carry the team: with
+// --periods.by-team=auto it changes when the number of teams crosses the
+// limit that keeps the series within the budget.
+func (r *Refresher) logPeriodTeams(previous, snap *snapshot.Snapshot) {
+	if len(snap.Periods) == 0 || previous != nil && len(previous.Periods) > 0 && previous.PeriodsByTeam == snap.PeriodsByTeam {
+		return
+	}
+	msg := "period metrics by team: the trend dashboard narrows by team"
+	if !snap.PeriodsByTeam {
+		msg = "period metrics summed over the teams: the trend dashboard shows all teams only"
+	}
+	r.cfg.Logger.Info(msg, "teams", snap.Teams, "auto_teams_limit", snap.PeriodTeamsLimit)
 }
 
 // Reload reads the taxonomy again. A taxonomy that does not load is

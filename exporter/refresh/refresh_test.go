@@ -171,3 +171,39 @@ func TestReloadKeepsTheTaxonomyUntilAGoodOne(t *testing.T) {
 		t.Fatalf("severities of the three refreshes: %v, want %v", got, want)
 	}
 }
+
+// TestPeriodTeamsChangeIsLogged: whether the period metrics carry the team
+// is logged once on the first snapshot, then only when it changes, as
+// --periods.by-team=auto does when the number of teams crosses its limit.
+func TestPeriodTeamsChangeIsLogged(t *testing.T) {
+	withTeams := func(teams int) func(time.Time) (*snapshot.Snapshot, error) {
+		return func(asOf time.Time) (*snapshot.Snapshot, error) {
+			return &snapshot.Snapshot{Source: "files", AsOf: asOf, Periods: make([]snapshot.PeriodStats, 13),
+				Teams: teams, PeriodTeamsLimit: 57, PeriodsByTeam: teams <= 57}, nil
+		}
+	}
+	src := &scriptedSource{steps: []func(time.Time) (*snapshot.Snapshot, error){
+		withTeams(4), withTeams(57), withTeams(58), withTeams(60), withTeams(50),
+	}}
+	var logs bytes.Buffer
+	r := newRefresher(src, &logs)
+	for range 5 {
+		if err := r.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	want := []string{
+		`msg="period metrics by team: the trend dashboard narrows by team" teams=4 auto_teams_limit=57`,
+		`msg="period metrics summed over the teams: the trend dashboard shows all teams only" teams=58 auto_teams_limit=57`,
+		`msg="period metrics by team: the trend dashboard narrows by team" teams=50 auto_teams_limit=57`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d log lines, want %d:\n%s", len(lines), len(want), logs.String())
+	}
+	for i, w := range want {
+		if !strings.HasSuffix(lines[i], w) {
+			t.Errorf("line %d = %s, want it to end with %s", i, lines[i], w)
+		}
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"container/heap"
 	"maps"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
@@ -12,8 +14,11 @@ import (
 
 // Options shape a snapshot.
 type Options struct {
-	Windows           []Window
-	Severities        []string
+	Windows    []Window
+	Severities []string
+	// Classes is the number of detection, origin and resolution values of
+	// the taxonomy, for SeriesBound (SetTaxonomy sets it).
+	Classes           int
 	TopServices       int // services beyond this many are summed as "other"
 	OverdueItemsLimit int // overdue items beyond this many are only counted
 	Periods           PeriodOptions
@@ -56,6 +61,15 @@ type Builder struct {
 	windowSamples []map[SeverityTeam]*durationSamples
 	periodSamples []map[SeverityTeam]*durationSamples
 	agenda        agendaBuilder
+	group         IncidentGroup // reused, see IncidentGroup
+	windowStarts  []time.Time   // AsOf − each window's length
+	// Teams seen in the periods with --periods.by-team=auto, until there
+	// are more than teamsLimit: then manyTeams, and the periods are
+	// summed over the teams from there on (decidePeriodTeams sums the
+	// rest).
+	periodTeams map[string]bool
+	teamsLimit  int
+	manyTeams   bool
 }
 
 // NewBuilder starts an empty snapshot as of asOf.
@@ -76,8 +90,10 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 			Quality:        newQuality(),
 		},
 	}
-	b.s.Detail, b.s.PeriodsByTeam = opts.Detail, opts.Periods.ByTeam
+	b.s.Detail = opts.Detail
+	b.periodTeams, b.teamsLimit = map[string]bool{}, opts.PeriodTeamsLimit()
 	for _, w := range opts.Windows {
+		b.windowStarts = append(b.windowStarts, asOf.Add(-w.Length))
 		b.s.Windows = append(b.s.Windows, NewWindowStats(w))
 		b.services = append(b.services, map[string]int{})
 		b.windowSamples = append(b.windowSamples, map[SeverityTeam]*durationSamples{})
@@ -95,7 +111,9 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 func (b *Builder) Add(r *record.Record, repeat bool) {
 	b.CountRecords(1)
 	b.AddToWindows(r, repeat, b.s.AsOf, 1)
-	b.AddWindowDurations(r)
+	g := b.IncidentGroup(r.Severity, r.Team)
+	g.Add(r, repeat)
+	g.Close()
 	for _, a := range r.ActionItems {
 		if !a.Invalid {
 			b.AddCompletion(a, 1)
@@ -104,7 +122,6 @@ func (b *Builder) Add(r *record.Record, repeat bool) {
 	if r.StartedAt.After(b.s.AsOf) {
 		return
 	}
-	b.AddToPeriods(r, repeat)
 	b.AddIncidentState(r)
 	for _, a := range r.ActionItems {
 		if !a.Invalid {
@@ -192,15 +209,46 @@ func (b *Builder) Snapshot() *Snapshot {
 		maps.DeleteFunc(ws.Incidents, func(_ SeverityTeam, st *IncidentStats) bool { return st.Count == 0 })
 		maps.DeleteFunc(ws.Completion, func(_ string, c *CompletionStats) bool { return c.Time.Count == 0 })
 	}
-	for i := range s.Windows {
-		ws := &s.Windows[i]
-		ws.BySeverity = summarize(b.windowSamples[i], bySeverity, true)
-		ws.ByTeam = summarize(b.windowSamples[i], byTeam, true)
+	b.preparePeriods()
+	// The exact summaries, the longest window first: the team summaries
+	// of time to mitigate are published only with the detail.
+	teamKinds := detectRecoverOnly
+	if b.opts.Detail {
+		teamKinds = allKinds
 	}
+	var summaries []func()
+	for i := len(s.Windows) - 1; i >= 0; i-- {
+		ws, samples := &s.Windows[i], b.windowSamples[i]
+		summaries = append(summaries,
+			func() { ws.BySeverity = summarize(samples, bySeverity, SummaryQuantiles, allKinds) },
+			func() { ws.ByTeam = summarize(samples, byTeam, SummaryQuantiles, teamKinds) })
+	}
+	runAll(append(summaries, b.periodSummaries()...))
 	fillWindowKeys(s.Windows)
 	b.finishPeriods()
 	b.finishAgenda()
 	return s
+}
+
+// runAll runs independent tasks on up to GOMAXPROCS goroutines: the
+// exact summaries of the incidents of a year, a few hundred thousand at a
+// million incidents, take a while, and those of each window and period
+// are independent of the others.
+func runAll(tasks []func()) {
+	next := make(chan func(), len(tasks))
+	for _, t := range tasks {
+		next <- t
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+		wg.Go(func() {
+			for t := range next {
+				t()
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // moreOverdue orders overdue items: the longer overdue first, then by id.

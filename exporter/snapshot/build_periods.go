@@ -6,36 +6,6 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
-// AddWindowDurations keeps r's durations, with the events that happened
-// by AsOf, for the exact summaries of every window r started in.
-func (b *Builder) AddWindowDurations(r *record.Record) {
-	for i := range b.s.Windows {
-		if b.s.Windows[i].Window.Contains(r.StartedAt, b.s.AsOf) {
-			samplesOf(b.windowSamples[i], SeverityTeam{r.Severity, r.Team}).add(r, b.s.AsOf)
-		}
-	}
-}
-
-// AddToPeriods counts r, with the events that happened by AsOf, in the
-// calendar period it started in.
-func (b *Builder) AddToPeriods(r *record.Record, repeat bool) {
-	i := periodOf(b.periods, r.StartedAt)
-	if i < 0 || r.StartedAt.After(b.s.AsOf) {
-		return
-	}
-	ps, team := &b.s.Periods[i], b.periodTeam(r.Team)
-	ps.Incidents[SeverityTeam{r.Severity, team}]++
-	ps.Security[team] += boolCount(r.SecurityIncident)
-	ps.DataLoss[team] += boolCount(r.Impact.DataLoss)
-	ps.Repeat[team] += boolCount(repeat)
-	ps.ByDetection[TeamValue{team, r.Detection}]++
-	ps.ByOrigin[TeamValue{team, r.Origin}]++
-	if r.Resolved() && !r.ResolvedAt.After(b.s.AsOf) {
-		ps.ByResolution[TeamValue{team, r.Resolution}]++
-	}
-	samplesOf(b.periodSamples[i], SeverityTeam{r.Severity, team}).add(r, b.s.AsOf)
-}
-
 // Kinds of action item counts in a period.
 const (
 	PeriodItemsDue     = "due"     // by due day and outcome
@@ -64,14 +34,14 @@ func (b *Builder) CountPeriodItems(i int, kind, team, outcome string, n int) {
 	if i < 0 {
 		return
 	}
-	ps, team := &b.s.Periods[i], b.periodTeam(team)
+	ps := &b.s.Periods[i]
 	switch kind {
 	case PeriodItemsDue:
-		ps.ItemsDue[TeamValue{team, outcome}] += n
+		ps.ItemsDue[TeamValue{b.periodTeam(team), outcome}] += n
 	case PeriodItemsCreated:
-		ps.ItemsCreated[team] += n
+		ps.ItemsCreated[""] += n
 	case PeriodItemsClosed:
-		ps.ItemsClosed[team] += n
+		ps.ItemsClosed[""] += n
 	}
 }
 
@@ -102,17 +72,114 @@ func ItemOutcome(a record.ActionItem, t time.Time) string {
 	}
 }
 
-// periodTeam is the team key of the period aggregates.
+// periodTeam is the team key of the period aggregates the dashboard
+// narrows by team: the team, unless they are always summed over the
+// teams, or the periods have shown more teams than auto keeps (the sums
+// are then cheaper to add up). decidePeriodTeams sums them when the
+// snapshot has too many teams to keep them.
 func (b *Builder) periodTeam(team string) string {
-	if b.s.PeriodsByTeam {
+	switch b.opts.Periods.ByTeam {
+	case TeamsOn:
 		return team
+	case TeamsOff:
+		return ""
 	}
-	return ""
+	if !b.manyTeams && !b.periodTeams[team] {
+		b.periodTeams[team] = true
+		b.manyTeams = len(b.periodTeams) > b.teamsLimit
+	}
+	if b.manyTeams {
+		return ""
+	}
+	return team
 }
 
-// finishPeriods summarizes the durations and gives every period the same
-// keys, 0 included, so that each period shows every severity, outcome and
-// value seen in any of them, and a month without incidents shows 0.
+// decidePeriodTeams counts the teams the snapshot has series for, and
+// decides whether the period aggregates keep them; if not, it sums those
+// it kept over the teams.
+func (b *Builder) decidePeriodTeams() {
+	s := b.s
+	teams := map[string]bool{}
+	addTeams(teams, s.OpenIncidents, func(k SeverityTeam) string { return k.Team })
+	addTeams(teams, s.ActionItems, func(k TeamStatus) string { return k.Team })
+	addTeams(teams, s.Exceptions, func(k TeamStatus) string { return k.Team })
+	addTeams(teams, s.ReviewsPending, func(k TeamStatus) string { return k.Team })
+	addTeams(teams, s.OverdueByTeam, func(k string) string { return k })
+	addTeams(teams, s.UnownedByTeam, func(k string) string { return k })
+	for _, w := range s.Windows {
+		addTeams(teams, w.Incidents, func(k SeverityTeam) string { return k.Team })
+		addTeams(teams, w.Completion, func(k string) string { return k })
+	}
+	for i, p := range s.Periods {
+		addTeams(teams, p.Incidents, func(k SeverityTeam) string { return k.Team })
+		addTeams(teams, p.ItemsDue, func(k TeamValue) string { return k.Team })
+		addTeams(teams, b.periodSamples[i], func(k SeverityTeam) string { return k.Team })
+	}
+	delete(teams, "") // the sums over all teams
+	s.Teams, s.PeriodTeamsLimit = len(teams), b.opts.PeriodTeamsLimit()
+	switch b.opts.Periods.ByTeam {
+	case TeamsOn:
+		s.PeriodsByTeam = true
+	case TeamsOff:
+		s.PeriodsByTeam = false
+	default:
+		s.PeriodsByTeam = s.Teams <= s.PeriodTeamsLimit
+	}
+	if s.PeriodsByTeam {
+		return
+	}
+	for i := range s.Periods {
+		ps := &s.Periods[i]
+		ps.Incidents = sumOverTeams(ps.Incidents, func(k SeverityTeam) SeverityTeam { return SeverityTeam{k.Severity, ""} })
+		for _, m := range []*map[TeamValue]int{&ps.ByDetection, &ps.ByOrigin, &ps.ByResolution, &ps.ItemsDue} {
+			*m = sumOverTeams(*m, func(k TeamValue) TeamValue { return TeamValue{"", k.Value} })
+		}
+	}
+}
+
+func addTeams[K comparable, V any](teams map[string]bool, m map[K]V, team func(K) string) {
+	for k := range m {
+		teams[team(k)] = true
+	}
+}
+
+// sumOverTeams sums counts under the keys without their team.
+func sumOverTeams[K comparable](counts map[K]int, withoutTeam func(K) K) map[K]int {
+	out := make(map[K]int, len(counts))
+	for k, n := range counts {
+		out[withoutTeam(k)] += n
+	}
+	return out
+}
+
+// preparePeriods drops the counts a correction brought back to 0 (they
+// were never there), and decides whether the periods keep the teams.
+func (b *Builder) preparePeriods() {
+	for i := range b.s.Periods {
+		dropZeros(b.s.Periods[i].ItemsDue)
+		dropZeros(b.s.Periods[i].ItemsCreated, b.s.Periods[i].ItemsClosed)
+	}
+	b.decidePeriodTeams()
+}
+
+// periodSummaries are the tasks that summarize the durations of each
+// period, per severity, and per team when the periods keep the teams
+// (time to detect and recover only, the ones published).
+func (b *Builder) periodSummaries() []func() {
+	var tasks []func()
+	for i := range b.s.Periods {
+		ps, samples := &b.s.Periods[i], b.periodSamples[i]
+		tasks = append(tasks, func() { ps.BySeverity = summarize(samples, bySeverity, SummaryQuantiles, allKinds) })
+		if b.s.PeriodsByTeam {
+			tasks = append(tasks, func() { ps.ByTeam = summarize(samples, byTeam, TeamPeriodQuantiles, detectRecoverOnly) })
+		}
+	}
+	return tasks
+}
+
+// finishPeriods gives every period the same keys, 0 included, so that
+// each period shows every severity, outcome and value seen in any of
+// them, and a month without incidents shows 0.
 func (b *Builder) finishPeriods() {
 	periods := b.s.Periods
 	teams := map[string]bool{}
@@ -121,37 +188,23 @@ func (b *Builder) finishPeriods() {
 	}
 	for i := range periods {
 		ps := &periods[i]
-		// Counts a correction brought back to 0 were never there.
-		dropZeros(ps.ItemsDue)
-		dropZeros(ps.ItemsCreated, ps.ItemsClosed)
-		ps.BySeverity = summarize(b.periodSamples[i], bySeverity, true)
-		if b.s.PeriodsByTeam {
-			ps.ByTeam = summarize(b.periodSamples[i], byTeam, false)
-		}
-		for k := range ps.Incidents {
-			teams[k.Team] = true
-		}
-		for k := range ps.ItemsDue {
-			teams[k.Team] = true
-		}
-		for _, m := range []map[string]int{ps.ItemsCreated, ps.ItemsClosed} {
-			for team := range m {
-				teams[team] = true
-			}
-		}
+		addTeams(teams, ps.Incidents, func(k SeverityTeam) string { return k.Team })
+		addTeams(teams, ps.ItemsDue, func(k TeamValue) string { return k.Team })
 	}
 	for i := range periods {
 		ps := &periods[i]
+		for _, m := range []map[string]int{ps.Security, ps.DataLoss, ps.Repeat, ps.ItemsCreated, ps.ItemsClosed} {
+			m[""] += 0
+		}
+		for _, sev := range b.opts.Severities {
+			fillKeys(ps.BySeverity, map[string]*DurationSummaries{sev: nil}, noDurations)
+		}
 		for team := range teams {
 			for _, sev := range b.opts.Severities {
 				ps.Incidents[SeverityTeam{sev, team}] += 0
-				fillKeys(ps.BySeverity, map[string]*DurationSummaries{sev: nil}, noDurations)
 			}
 			for _, outcome := range ItemOutcomes {
 				ps.ItemsDue[TeamValue{team, outcome}] += 0
-			}
-			for _, m := range []map[string]int{ps.Security, ps.DataLoss, ps.Repeat, ps.ItemsCreated, ps.ItemsClosed} {
-				m[team] += 0
 			}
 			if b.s.PeriodsByTeam {
 				fillKeys(ps.ByTeam, map[string]*DurationSummaries{team: nil}, noDurations)

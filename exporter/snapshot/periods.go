@@ -23,10 +23,26 @@ type PeriodOptions struct {
 	Unit     string
 	Count    int
 	Location *time.Location
-	// ByTeam adds the team to every period aggregate; without it they
-	// are summed over the teams.
-	ByTeam bool
+	// ByTeam says when the period aggregates the trend dashboard narrows
+	// by team keep the team; otherwise they are summed over the teams.
+	ByTeam TeamMode
 }
+
+// TeamMode says when the period aggregates keep the team.
+type TeamMode string
+
+// The team modes of the periods. The zero value is TeamsAuto.
+const (
+	// TeamsAuto keeps the team while the number of teams keeps the
+	// series within SeriesBudget (Options.PeriodTeamsLimit), and sums
+	// over the teams above.
+	TeamsAuto TeamMode = "auto"
+	TeamsOn   TeamMode = "true"  // always keep the team
+	TeamsOff  TeamMode = "false" // always sum over the teams
+)
+
+// TeamModes are the values of a TeamMode, for flags.
+var TeamModes = []string{string(TeamsAuto), string(TeamsOn), string(TeamsOff)}
 
 // Period is one calendar period, the instants [Start, End).
 type Period struct {

@@ -2,8 +2,10 @@ package snapshot
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -95,16 +97,21 @@ func TestQuantile(t *testing.T) {
 }
 
 // TestQuantileMatchesSorting checks the selection against the definition
-// on sorted values, for counts of 1 to 60 with many ties, in any order.
+// on sorted values, for counts of 1 to 60 with many ties, in any order:
+// one quantile at a time, and several in one go as the summaries select
+// them (each above the one before).
 func TestQuantileMatchesSorting(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	qs := []float64{0, 0.5, 0.9, 1}
 	for n := 1; n <= 60; n++ {
 		values := make([]float64, n)
 		for i := range values {
 			values[i] = float64(rng.IntN(n/2+1)) * 60
 		}
 		sorted := slices.Sorted(slices.Values(values))
-		for _, q := range []float64{0, 0.5, 0.9, 1} {
+		together := map[float64]float64{}
+		quantiles(slices.Clone(values), qs, together)
+		for _, q := range qs {
 			h := float64(n-1) * q
 			lo := int(math.Floor(h))
 			want := sorted[lo]
@@ -113,6 +120,9 @@ func TestQuantileMatchesSorting(t *testing.T) {
 			}
 			if got := Quantile(slices.Clone(values), q); math.Abs(got-want) > 1e-9 {
 				t.Fatalf("q=%g of %v = %g, want %g", q, values, got, want)
+			}
+			if got := together[q]; math.Abs(got-want) > 1e-9 {
+				t.Fatalf("q=%g of %v with the others = %g, want %g", q, values, got, want)
 			}
 		}
 	}
@@ -127,7 +137,7 @@ func TestSummarySumIsExact(t *testing.T) {
 		durations[i] = 40 * 24 * time.Hour
 	}
 	durations[7] = time.Nanosecond
-	s, _ := newSummary(durations, false, nil)
+	s, _ := newSummary([][]time.Duration{durations[:5], durations[5:]}, nil, nil)
 	if want := 299999*40*86400.0 + 1e-9; s.Sum != want || s.Count != 300000 {
 		t.Fatalf("sum %g, count %d; want %g, 300000", s.Sum, s.Count, want)
 	}
@@ -178,7 +188,7 @@ func periodFixture(t *testing.T) (time.Time, []*record.Record) {
 func TestPeriods(t *testing.T) {
 	asOf, records := periodFixture(t)
 	opts := Options{Severities: []string{"sev1", "sev2", "sev3", "sev4"},
-		Periods: PeriodOptions{Unit: Month, Count: 3, Location: zone(t, "Europe/Paris")}}
+		Periods: PeriodOptions{Unit: Month, Count: 3, Location: zone(t, "Europe/Paris"), ByTeam: TeamsOff}}
 	build := func(records []*record.Record) map[string]PeriodStats {
 		s := FromRecords("files", record.Result{Valid: records}, asOf, opts)
 		out := map[string]PeriodStats{}
@@ -239,7 +249,7 @@ func TestPeriods(t *testing.T) {
 func TestPeriodsByTeam(t *testing.T) {
 	asOf, records := periodFixture(t)
 	s := FromRecords("files", record.Result{Valid: records}, asOf, Options{Severities: []string{"sev1", "sev2"},
-		Periods: PeriodOptions{Unit: Month, Count: 3, Location: zone(t, "Europe/Paris"), ByTeam: true}})
+		Periods: PeriodOptions{Unit: Month, Count: 3, Location: zone(t, "Europe/Paris"), ByTeam: TeamsOn}})
 	march := s.Periods[1]
 	if march.Incidents[SeverityTeam{"sev2", "b"}] != 1 || march.Incidents[SeverityTeam{"sev2", "a"}] != 1 {
 		t.Errorf("March by team = %v, want one sev2 of a (A) and one of b (B2)", march.Incidents)
@@ -247,7 +257,102 @@ func TestPeriodsByTeam(t *testing.T) {
 	if n, ok := s.Periods[0].Incidents[SeverityTeam{"sev1", "b"}]; !ok || n != 0 {
 		t.Errorf("February has no zero series for team b's sev1")
 	}
-	if d := march.ByTeam["a"][TimeToRecover]; d.Count != 1 || d.Sum != 28800 || len(d.Quantiles) != 0 {
-		t.Errorf("March team a time to recover = %+v, want sum and count of C only", d)
+	// The median only: a team's month has too few incidents for a p90.
+	if d := march.ByTeam["a"][TimeToRecover]; d.Count != 1 || d.Sum != 28800 || !maps.Equal(d.Quantiles, map[float64]float64{0.5: 28800}) {
+		t.Errorf("March team a time to recover = %+v, want C's 8 h as sum and median", d)
+	}
+}
+
+// TestIncidentGroups checks that incidents added in groups of a severity
+// and team, as PostgreSQL reads them, give the same windows and periods as
+// added one by one, as the files are: the group adds its counts up before
+// it puts them in the snapshot.
+func TestIncidentGroups(t *testing.T) {
+	asOf, records := periodFixture(t)
+	// More incidents in the groups of the fixture, in every period.
+	for i := range 12 {
+		r := incident(fmt.Sprintf("G%d", i), []string{"a", "b"}[i%2], asOf.Add(-time.Duration(i*5*24+3)*time.Hour))
+		r.Severity, r.Detection, r.Origin = []string{"sev1", "sev2"}[i%2], []string{"automated", "customer"}[i%3%2], "unknown"
+		r.ResolvedAt, r.Resolution = r.StartedAt.Add(time.Duration(i+1)*time.Hour), []string{"rollback", "scaling"}[i%2]
+		r.SecurityIncident = i%4 == 0
+		records = append(records, r)
+	}
+	opts := Options{Windows: []Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}},
+		Severities: []string{"sev1", "sev2", "sev3", "sev4"},
+		Periods:    PeriodOptions{Unit: Month, Count: 3, Location: zone(t, "Europe/Paris")}}
+	build := func(groups [][]*record.Record) *Snapshot {
+		b := NewBuilder("files", asOf, opts)
+		for _, g := range groups {
+			group := b.IncidentGroup(g[0].Severity, g[0].Team)
+			for _, r := range g {
+				group.Add(r, r.ID == "G3")
+			}
+			group.Close()
+		}
+		return b.Snapshot()
+	}
+	var single [][]*record.Record
+	grouped := map[SeverityTeam][]*record.Record{}
+	for _, r := range records {
+		single = append(single, []*record.Record{r})
+		grouped[SeverityTeam{r.Severity, r.Team}] = append(grouped[SeverityTeam{r.Severity, r.Team}], r)
+	}
+	oneByOne, inGroups := build(single), build(slices.Collect(maps.Values(grouped)))
+	if !oneByOne.PeriodsByTeam || len(grouped) >= len(records)-3 {
+		t.Fatalf("the fixture does not test groups: by team %v, %d groups of %d incidents", oneByOne.PeriodsByTeam, len(grouped), len(records))
+	}
+	if !reflect.DeepEqual(oneByOne.Periods, inGroups.Periods) {
+		t.Errorf("periods differ:\none by one %+v\nin groups  %+v", oneByOne.Periods, inGroups.Periods)
+	}
+	for i := range oneByOne.Windows {
+		if w, g := oneByOne.Windows[i], inGroups.Windows[i]; !reflect.DeepEqual(w.BySeverity, g.BySeverity) || !reflect.DeepEqual(w.ByTeam, g.ByTeam) {
+			t.Errorf("window %s summaries differ", w.Window.Name)
+		}
+	}
+}
+
+// TestPeriodTeamsAuto checks --periods.by-team=auto on both sides of its
+// limit: with as many teams as it allows, the periods are those of
+// --periods.by-team=true; with one more, those of false, although the
+// builder keeps the teams until it has seen one too many (and sums what
+// it kept at the end).
+func TestPeriodTeamsAuto(t *testing.T) {
+	asOf := time.Date(2026, time.May, 20, 0, 0, 0, 0, time.UTC)
+	opts := Options{Windows: []Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, Severities: []string{"sev1", "sev2", "sev3", "sev4"},
+		Classes: 13, TopServices: 50, OverdueItemsLimit: 1000,
+		// 120 months leave room for few teams: the bound is 150 own +
+		// 2,000 overdue + 6,486 over all teams (126 for the window, 120·5
+		// and 3·120·4·4 for the periods) + 3,290 per team (34 for the
+		// window, 16, 120·(4 + 13 + 4 + 2·3) for the periods):
+		// (30,000 − 8,636) / 3,290 = 6.
+		Periods: PeriodOptions{Unit: Month, Count: 120, Location: time.UTC}}
+	limit := opts.PeriodTeamsLimit()
+	if limit != 6 {
+		t.Fatalf("limit = %d teams, want 6", limit)
+	}
+	org := func(teams int) []*record.Record {
+		var records []*record.Record
+		for i := range 40 {
+			r := incident(fmt.Sprintf("I%d", i), fmt.Sprintf("team-%d", i%teams), asOf.AddDate(0, -i%7, -i))
+			r.ActionItems = []record.ActionItem{{ID: fmt.Sprintf("I%d-1", i), Team: r.Team, Owner: "o", Status: record.ItemOpen, CreatedAt: r.StartedAt, Due: r.StartedAt.Truncate(24 * time.Hour)}}
+			records = append(records, r)
+		}
+		return records
+	}
+	for _, c := range []struct {
+		teams int
+		same  TeamMode
+	}{{limit, TeamsOn}, {limit + 1, TeamsOff}} {
+		records := org(c.teams)
+		opts.Periods.ByTeam = TeamsAuto
+		auto := FromRecords("files", record.Result{Valid: records}, asOf, opts)
+		opts.Periods.ByTeam = c.same
+		same := FromRecords("files", record.Result{Valid: records}, asOf, opts)
+		if auto.PeriodsByTeam != (c.same == TeamsOn) || auto.Teams != c.teams || auto.PeriodTeamsLimit != limit {
+			t.Errorf("%d teams: by team %v (%d teams, limit %d), want %v", c.teams, auto.PeriodsByTeam, auto.Teams, auto.PeriodTeamsLimit, c.same)
+		}
+		if !reflect.DeepEqual(auto.Periods, same.Periods) {
+			t.Errorf("%d teams: the periods of auto differ from those of --periods.by-team=%s", c.teams, c.same)
+		}
 	}
 }

@@ -25,10 +25,15 @@ type Snapshot struct {
 	AsOf       time.Time
 	Severities []string // the taxonomy's severities, for the severity share
 	Windows    []WindowStats
-	// Periods are the calendar periods, oldest first; their aggregates
-	// carry the team only when PeriodsByTeam (the team is "" otherwise).
+	// Periods are the calendar periods, oldest first; the aggregates the
+	// trend dashboard narrows by team carry the team only when
+	// PeriodsByTeam (the team is "" otherwise).
 	Periods       []PeriodStats
 	PeriodsByTeam bool
+	// Teams is the number of teams the snapshot has series for, and
+	// PeriodTeamsLimit the most with which --periods.by-team=auto keeps
+	// the team (Options.PeriodTeamsLimit).
+	Teams, PeriodTeamsLimit int
 	// Detail asks the collectors for the per (window, severity, team)
 	// histograms beyond the default series budget.
 	Detail bool
@@ -112,7 +117,9 @@ type WindowStats struct {
 }
 
 // PeriodStats aggregates the incidents started, and the action items due,
-// in one calendar period. Keys hold the team "" unless PeriodsByTeam.
+// in one calendar period. The keys of Incidents, the classifications and
+// ItemsDue hold the team "" unless PeriodsByTeam; those of the other
+// counts always hold "" (they are summed over the teams).
 type PeriodStats struct {
 	Period       Period
 	Incidents    map[SeverityTeam]int
@@ -122,9 +129,10 @@ type PeriodStats struct {
 	ByDetection  map[TeamValue]int
 	ByOrigin     map[TeamValue]int
 	ByResolution map[TeamValue]int
-	// BySeverity are exact summaries with quantiles; ByTeam only sums and
-	// counts (quantiles per team and month would cost more series than
-	// their few samples are worth), and only when PeriodsByTeam.
+	// BySeverity are exact summaries with SummaryQuantiles. ByTeam, only
+	// when PeriodsByTeam, has the TeamPeriodQuantiles of time to detect
+	// and recover (the p90 of a team's month is its slowest incident or
+	// two: more series than it is worth).
 	BySeverity map[string]*DurationSummaries
 	ByTeam     map[string]*DurationSummaries
 	// ItemsDue counts the items due in the period by outcome (the Value):

@@ -16,8 +16,12 @@ const (
 	DurationKinds
 )
 
-// SummaryQuantiles are the quantiles every exact summary publishes.
+// SummaryQuantiles are the quantiles of the exact summaries.
 var SummaryQuantiles = []float64{0.5, 0.9}
+
+// TeamPeriodQuantiles are the quantiles of the summaries per team and
+// calendar period: the median only.
+var TeamPeriodQuantiles = []float64{0.5}
 
 // Summary is an exact summary of durations in seconds: their count, sum
 // and quantiles. Quantiles is empty when there is no duration or when only
@@ -43,14 +47,29 @@ func Quantile(values []float64, q float64) float64 {
 	if len(values) == 0 {
 		return math.NaN()
 	}
-	h := float64(len(values)-1) * q
-	lo := int(math.Floor(h))
-	selectRank(values, lo)
-	if lo+1 >= len(values) {
-		return values[lo]
+	out := map[float64]float64{}
+	quantiles(values, []float64{q}, out)
+	return out[q]
+}
+
+// quantiles puts the qs-quantiles of values (qs ascending, values not
+// empty) in out, as Quantile defines them. Each rank is selected among
+// the values above the one before, so the p90 after the median looks at
+// half of them.
+func quantiles(values, qs []float64, out map[float64]float64) {
+	from := 0 // values[:from] are no larger than any value after them
+	for _, q := range qs {
+		h := float64(len(values)-1) * q
+		lo := int(math.Floor(h))
+		selectRank(values[from:], lo-from)
+		from = lo
+		if lo+1 >= len(values) {
+			out[q] = values[lo]
+			continue
+		}
+		next := slices.Min(values[lo+1:]) // selectRank left the larger values after lo
+		out[q] = values[lo] + (h-float64(lo))*(next-values[lo])
 	}
-	next := slices.Min(values[lo+1:]) // selectRank left the larger values after lo
-	return values[lo] + (h-float64(lo))*(next-values[lo])
 }
 
 // selectRank reorders v so that v[k] is the value of rank k, with no
@@ -107,52 +126,63 @@ func (d *durationSamples) add(r *record.Record, eventsUntil time.Time) {
 	}
 }
 
+// summaryKinds says which durations a summary has: those of every kind,
+// or of time to detect and recover only (the others stay empty).
+type summaryKinds []int
+
+var (
+	allKinds          = summaryKinds{TimeToDetect, TimeToMitigate, TimeToRecover}
+	detectRecoverOnly = summaryKinds{TimeToDetect, TimeToRecover}
+)
+
 // summarize groups samples kept per severity and team by the key group
-// returns, and summarizes each group: with quantiles when withQuantiles.
-func summarize(samples map[SeverityTeam]*durationSamples, group func(SeverityTeam) string, withQuantiles bool) map[string]*DurationSummaries {
-	grouped := map[string]*durationSamples{}
+// returns, and summarizes each group's durations of the kinds with the
+// quantiles (none: the sum and count only).
+func summarize(samples map[SeverityTeam]*durationSamples, group func(SeverityTeam) string, quantiles []float64, kinds summaryKinds) map[string]*DurationSummaries {
+	grouped := map[string][]*durationSamples{}
 	for k, s := range samples {
-		g, ok := grouped[group(k)]
-		if !ok {
-			g = &durationSamples{}
-			grouped[group(k)] = g
-		}
-		for i := range s {
-			g[i] = append(g[i], s[i]...)
-		}
+		grouped[group(k)] = append(grouped[group(k)], s)
 	}
 	out := make(map[string]*DurationSummaries, len(grouped))
 	var seconds []float64 // reused
+	parts := make([][]time.Duration, 0, len(samples))
 	for key, g := range grouped {
-		sums := &DurationSummaries{}
-		for i, values := range g {
-			sums[i], seconds = newSummary(values, withQuantiles, seconds[:0])
+		sums := noDurations()
+		for _, kind := range kinds {
+			parts = parts[:0]
+			for _, s := range g {
+				parts = append(parts, s[kind])
+			}
+			sums[kind], seconds = newSummary(parts, quantiles, seconds[:0])
 		}
 		out[key] = sums
 	}
 	return out
 }
 
-// newSummary summarizes durations. The sum is added up in integers, whole
-// microseconds and the nanoseconds left over apart (nanoseconds alone
-// would overflow past 292 years in total), so it is exact and does not
-// depend on the order the durations came in; seconds is scratch space,
-// returned for reuse.
-func newSummary(durations []time.Duration, withQuantiles bool, seconds []float64) (Summary, []float64) {
-	s := Summary{Count: uint64(len(durations)), Quantiles: map[float64]float64{}}
+// newSummary summarizes durations, given in parts. The sum is added up in
+// integers, whole microseconds and the nanoseconds left over apart
+// (nanoseconds alone would overflow past 292 years in total), so it is
+// exact and does not depend on the order the durations came in; seconds
+// is scratch space, returned for reuse.
+func newSummary(parts [][]time.Duration, qs []float64, seconds []float64) (Summary, []float64) {
+	s := Summary{Quantiles: map[float64]float64{}}
 	var microseconds, nanoseconds int64
-	for _, d := range durations {
-		microseconds += int64(d / time.Microsecond)
-		nanoseconds += int64(d % time.Microsecond)
+	for _, durations := range parts {
+		s.Count += uint64(len(durations))
+		for _, d := range durations {
+			microseconds += int64(d / time.Microsecond)
+			nanoseconds += int64(d % time.Microsecond)
+		}
+		if len(qs) > 0 {
+			for _, d := range durations {
+				seconds = append(seconds, d.Seconds())
+			}
+		}
 	}
 	s.Sum = float64(microseconds)/1e6 + float64(nanoseconds)/1e9
-	if withQuantiles && len(durations) > 0 {
-		for _, d := range durations {
-			seconds = append(seconds, d.Seconds())
-		}
-		for _, q := range SummaryQuantiles {
-			s.Quantiles[q] = Quantile(seconds, q)
-		}
+	if len(seconds) > 0 {
+		quantiles(seconds, qs, s.Quantiles)
 	}
 	return s, seconds
 }
