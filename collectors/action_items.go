@@ -18,23 +18,24 @@ var (
 	exceptionsDesc = newDesc(MetricActionItemsExceptions,
 		"Action items with an approved exception (a larger item with its own due date), by status.", []string{LabelTeam, LabelStatus}, nil)
 	itemOverdueDesc = newDesc(MetricActionItemOverdue,
-		"How long an open action item is past the end of its due day; one series per item, the most overdue first, up to the configured limit.",
-		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity}, nil)
-	itemOverdueInfoDesc = newDesc(MetricActionItemOverdueInfo,
-		"Always 1: the due day and links of each item in "+MetricActionItemOverdue+", to join in alerts and tables: * on (id) group_left (due, ticket_url, postmortem_url).",
-		[]string{LabelID, LabelDue, LabelTicketURL, LabelRecordURL}, nil)
+		"How long an open action item is past the end of its due day (YYYY-MM-DD), with its ticket and post-mortem links; one series per item, the most overdue first, up to the configured limit.",
+		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity, LabelDue, LabelTicketURL, LabelRecordURL}, nil)
 	itemOverdueDroppedDesc = newDesc(MetricActionItemOverdueDrop,
 		"Overdue action items left out of "+MetricActionItemOverdue+" by the series limit.", nil, nil)
+	itemExceptionDesc = newDesc(MetricActionItemException,
+		"Always 1: an open action item with an approved exception (a larger item with its own due day), with who approved it (empty when the record does not say); the earliest due first, up to the configured limit.",
+		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelApprover, LabelDue, LabelTicketURL, LabelRecordURL}, nil)
+	itemExceptionDroppedDesc = newDesc(MetricActionItemExceptionDrop,
+		"Open action items with an exception left out of "+MetricActionItemException+" by the series limit.", nil, nil)
 	completionDesc = newDesc(MetricActionItemCompletion,
 		"Histogram of the time from created_at to closed_at of the action items done in the window, over all teams.", []string{LabelWindow}, nil)
 	teamCompletionDesc = newDesc(MetricTeamActionItemCompletion,
 		"Sum and count of the time from created_at to closed_at of the action items done in the window, by team.", []string{LabelWindow, LabelTeam}, nil)
 	teamCompletionDetailDesc = newDesc(MetricTeamActionItemCompletionDetail,
 		"Histogram of the time from created_at to closed_at of the action items done in the window, by team (--metrics.detail).", []string{LabelWindow, LabelTeam}, nil)
-	onTimeDesc = newDesc(MetricActionItemsOnTime,
-		"Action items done in the window before the end of their due day.", []string{LabelWindow, LabelTeam}, nil)
-	onTimeRatioDesc = newDesc(MetricActionItemsOnTimeRatio,
-		"Share of the action items done in the window that were done on time.", []string{LabelWindow, LabelTeam}, nil)
+	itemsDueDesc = newDesc(MetricActionItemsDue,
+		"Action items whose due day ended in the window, by outcome as of now: on_time (done by the end of the due day), late (done after it), open (not done: overdue), wont_do.",
+		[]string{LabelWindow, LabelTeam, LabelOutcome}, nil)
 )
 
 // actionItemsCollector publishes whether action items get done.
@@ -54,10 +55,14 @@ func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Me
 		gauge(ch, unownedDesc, float64(n), team)
 	}
 	for _, it := range s.OverdueItems {
-		gauge(ch, itemOverdueDesc, it.Overdue.Seconds(), it.ID, it.Incident, it.Owner, it.Team, it.Severity)
-		gauge(ch, itemOverdueInfoDesc, 1, it.ID, it.Due.Format(time.DateOnly), it.URL, it.IncidentURL)
+		gauge(ch, itemOverdueDesc, it.Overdue.Seconds(), it.ID, it.Incident, it.Owner, it.Team, it.Severity,
+			dueDay(it.Due), it.URL, it.IncidentURL)
 	}
 	gauge(ch, itemOverdueDroppedDesc, float64(s.OverdueItemsDropped))
+	for _, it := range s.ExceptionItems {
+		gauge(ch, itemExceptionDesc, 1, it.ID, it.Incident, it.Owner, it.Team, it.Approver, dueDay(it.Due), it.URL, it.IncidentURL)
+	}
+	gauge(ch, itemExceptionDroppedDesc, float64(s.ExceptionItemsDropped))
 	for _, w := range s.Windows {
 		all := snapshot.NewHistogram(snapshot.CompletionBuckets)
 		for team, c := range w.Completion {
@@ -66,14 +71,21 @@ func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Me
 			if s.Detail {
 				histogram(ch, teamCompletionDetailDesc, &c.Time, w.Window.Name, team)
 			}
-			gauge(ch, onTimeDesc, float64(c.OnTime), w.Window.Name, team)
-			if c.Time.Count > 0 {
-				gauge(ch, onTimeRatioDesc, float64(c.OnTime)/float64(c.Time.Count), w.Window.Name, team)
-			}
+		}
+		for k, n := range w.ItemsDue {
+			gauge(ch, itemsDueDesc, float64(n), w.Window.Name, k.Team, k.Value)
 		}
 		if len(w.Completion) > 0 {
 			histogram(ch, completionDesc, &all, w.Window.Name)
 		}
 	}
 	return nil
+}
+
+// dueDay is the `due` label: the due day, empty when there is none.
+func dueDay(due time.Time) string {
+	if due.IsZero() {
+		return ""
+	}
+	return due.Format(time.DateOnly)
 }

@@ -65,8 +65,8 @@ var goldenMetrics = []string{
 	collectors.MetricImpactCustomers, collectors.MetricImpactFailedRequests, collectors.MetricIncidentsDataLoss,
 	collectors.MetricSecurityIncidents, collectors.MetricActionItems, collectors.MetricActionItemsOverdue,
 	collectors.MetricActionItemsUnowned, collectors.MetricActionItemsExceptions, collectors.MetricActionItemOverdue,
-	collectors.MetricActionItemOverdueDrop, collectors.MetricActionItemOverdueInfo, collectors.MetricActionItemCompletion, collectors.MetricActionItemsOnTime,
-	collectors.MetricActionItemsOnTimeRatio, collectors.MetricReviewsPending, collectors.MetricReviewsPendingAge,
+	collectors.MetricActionItemOverdueDrop, collectors.MetricActionItemException, collectors.MetricActionItemExceptionDrop,
+	collectors.MetricActionItemCompletion, collectors.MetricActionItemsDue, collectors.MetricReviewsPending, collectors.MetricReviewsPendingAge,
 	collectors.MetricRecordsValid, collectors.MetricRecordsInvalid, collectors.MetricRecordsStale,
 	collectors.MetricQualityFindings, collectors.MetricLearnings, collectors.MetricPublicationDelay,
 	collectors.MetricRepeatIncidentsAfterFix, collectors.MetricRepeatIncidentInfo, collectors.MetricRepeatIncidentsDropped,
@@ -96,6 +96,13 @@ var goldenMetrics = []string{
 //	A3 repeats A2, whose item A2-1 was open when A3 started.
 //	Completion 30d: A1-2 created at A1's published_at 02-22, done 02-27
 //	(5 days = 432000 s, on time); B2-1 done 02-01 after its due day (late).
+//	Items due in a window are those whose due day ended in it: in 30d the
+//	days 01-30 to 02-28 (their ends in (01-30, 03-01]), in 90d 12-01 to
+//	02-28. Both: alpha A1-2 on time (done 02-27, due 02-28) and A1-1 open;
+//	beta B1-1 open and B1-2 wont_do. B2-1 (due 2025-11-20) is in neither,
+//	nor A2-1 and A1-3 (due in March and April).
+//	Exceptions: A1-3 is open, listed with its approver vera; B1-2's
+//	exception is wont_do, only counted.
 //	Quality findings (default rules): bar_raiser alpha 1 (A1 published
 //	without one), beta 2 (B1, B2); action_item_size alpha 1 (A2-1 created
 //	at A2's detection 01-10T00:30, due 03-10: 59 days > 14), beta 1 (B2-1

@@ -3,6 +3,8 @@ package dashboards
 import (
 	"fmt"
 
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 
@@ -29,11 +31,15 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 			query{expr: c.count(m.MetricActionItemsUnowned, teamFilter), legend: "unowned"}).Thresholds(badFrom(1, 1)).Height(8)).
 		WithRow(dashboard.NewRowBuilder("Aging")).
 		WithPanel(c.overdueTable("Overdue action items", teamFilter)).
-		WithPanel(tablePanel("Exceptions", "Items a leader approved as larger, with their own due date, by team and status, "+asOfNow+": listed apart, still counted above.", "Items",
+		WithRow(dashboard.NewRowBuilder("Exceptions")).
+		WithPanel(c.exceptionsTable(teamFilter)).
+		WithPanel(tablePanel("Exceptions by status", "Items with an approved exception by team and status, "+asOfNow+": listed apart, still counted in every figure above.", "Items",
 			[]column{{field: "team", header: "Team", link: teamLink}, {field: "status", header: "Status"}, {field: "Value", header: "Items", unit: unitCount}},
 			query{expr: c.sumBy(m.MetricActionItemsExceptions, "team, status", teamFilter)}).NoValue("No exceptions").Span(12).Height(8)).
-		WithPanel(statPanel("Overdue items not listed", "Overdue items of "+allTeams+" left out of the list by the exporter's --overdue-items.limit, "+asOfNow+": raise the limit when this is not 0.", unitCount,
-			query{expr: c.count(m.MetricActionItemOverdueDrop), legend: "not listed"}).Thresholds(badFrom(1, 1)).Height(8).Span(12)).
+		WithPanel(statPanel("Items not listed", "Items of "+allTeams+" left out of the lists above by the exporter's limits, "+asOfNow+
+			" (--overdue-items.limit, --exception-items.limit): raise the limit when this is not 0.", unitCount,
+			query{expr: c.count(m.MetricActionItemOverdueDrop), legend: "overdue"},
+			query{expr: c.count(m.MetricActionItemExceptionDrop), legend: "exceptions"}).Thresholds(badFrom(1, 1)).Height(8).Span(12)).
 		WithRow(dashboard.NewRowBuilder("Completion")).
 		WithPanel(statPanel("Time to complete", "Mean of closed_at − created_at of the selected teams' items done in the window, beside how many; p90 over "+allTeams+" (estimated from the histogram's buckets).", unitSeconds,
 			query{expr: c.mean(m.MetricTeamActionItemCompletion, "", tw...), legend: "mean"},
@@ -41,9 +47,12 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 				c.sumBy(m.MetricActionItemCompletion+"_count", "", windowFilter)), legend: "p90, all teams"},
 			query{expr: c.sumBy(m.MetricTeamActionItemCompletion+"_count", "", tw...), legend: "items done"}).
 			OverrideByName("items done", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}}).NoValue(noneDone).Span(12)).
-		WithPanel(statPanel("On-time ratio", fmt.Sprintf("Share of the selected teams' items done in the window that were done by the end of their due day; orange below %g, red below %g.", c.OnTimeTarget, c.OnTimeTarget/2), unitPercent,
-			query{expr: ratio(c.sumBy(m.MetricActionItemsOnTime, "", tw...), c.sumBy(m.MetricTeamActionItemCompletion+"_count", "", tw...)), legend: "on time"}).
-			Thresholds(goodFrom(c.OnTimeTarget/2, c.OnTimeTarget)).ColorMode("background").NoValue(noneDone).Span(12))
+		WithPanel(statPanel("On-time ratio", fmt.Sprintf("Of the selected teams' items due in the window (their due day ended in it), done or still open, the share done by the end of their due day, beside how many were due; "+
+			"items dropped as won't do are left out. Orange below %g, red below %g.", c.OnTimeTarget, c.OnTimeTarget/2), unitPercent,
+			query{expr: c.onTime("", tw...), legend: "on time"},
+			query{expr: c.sumBy(m.MetricActionItemsDue, "", append(tw, `outcome!="wont_do"`)...), legend: "items due"}).
+			OverrideByName("items due", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}, {Id: "thresholds", Value: thresholdsValue(neutral())}}).
+			Thresholds(goodFrom(c.OnTimeTarget/2, c.OnTimeTarget)).ColorMode("background").NoValue("No item due in the window").Span(12))
 }
 
 // overdueTable lists the overdue items, most overdue first, with their
@@ -62,4 +71,29 @@ func (c Config) overdueTable(title string, matchers ...string) *table.PanelBuild
 			{field: "Value", header: "Days overdue", unit: unitDays},
 		},
 		query{expr: c.overdueItems(matchers...)}).NoValue("No overdue action items")
+}
+
+// exceptionsTable lists the open items with an approved exception, the
+// earliest due first, with who approved them.
+func (c Config) exceptionsTable(matchers ...string) *table.PanelBuilder {
+	return tablePanel("Open exceptions", "One row per open item a leader approved as larger, with its own due day, "+asOfNow+
+		": its owner, team, incident, who approved it, the due day and links, the earliest due first. "+
+		"Such items are counted in every figure (overdue included), and listed here so the forum sees them. "+
+		"Approver not named: the record's exception is plain text; write it as approver and reason.", "Due",
+		[]column{
+			{field: m.LabelID, header: "Item"},
+			{field: m.LabelOwner, header: "Owner"},
+			{field: m.LabelTeam, header: "Team", link: teamLink},
+			{field: m.LabelIncident, header: "Incident"},
+			{field: m.LabelApprover, header: "Approver"},
+			{field: m.LabelDue, header: "Due"},
+			{field: m.LabelTicketURL, header: "Ticket", link: linkToValue},
+			{field: m.LabelRecordURL, header: "Post-mortem", link: linkToValue},
+		},
+		query{expr: c.dedup(m.MetricActionItemException, matchers...)}).
+		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Due").Desc(false)}).
+		OverrideByName("Approver", []dashboard.DynamicConfigValue{{Id: "mappings", Value: []map[string]any{
+			{"type": "special", "options": map[string]any{"match": "empty", "result": map[string]any{"text": "not named"}}},
+		}}}).
+		NoValue("No open exceptions").Height(8)
 }

@@ -126,7 +126,7 @@ func (c Config) scorecard() *table.PanelBuilder {
 		{expr: c.share(m.MetricIncidentsByDetection, "team", `detection="customer"`, tw...)},
 		{expr: orZero(c.sumBy(m.MetricRepeatIncidents, "team", tw...))},
 		{expr: orZero(c.sumBy(m.MetricActionItemsOverdue, "team", teamFilter))},
-		{expr: ratio(c.sumBy(m.MetricActionItemsOnTime, "team", tw...), c.sumBy(m.MetricTeamActionItemCompletion+"_count", "team", tw...))},
+		{expr: c.onTime("team", tw...)},
 		{expr: orZero(c.sumBy(m.MetricQualityFindings, "team", teamFilter))},
 	}
 	for i := range queries {
@@ -134,7 +134,8 @@ func (c Config) scorecard() *table.PanelBuilder {
 	}
 	return tablePanel("Team scorecard",
 		"One row per team, "+allSeverities+": incidents started in the window, SEV1s, exact median time to recover, customer-detected share, "+
-			"repeat incidents, action items overdue "+asOfNow+", the share of the items done in the window that were done by their due day, and quality findings "+asOfNow+". "+
-			"Empty: no resolved incident, no incident, or no item done in the window. The team opens its drill-down.",
+			"repeat incidents, action items overdue "+asOfNow+", the share of the items due in the window (their due day ended in it) that were done by their due day, "+
+			"of those done or still open (items dropped as won't do aside), and quality findings "+asOfNow+". "+
+			"Empty: no resolved incident, no incident, or no item due in the window. The team opens its drill-down.",
 		"Incidents", cols, queries...).NoValue("No incidents or action items")
 }

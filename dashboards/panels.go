@@ -56,6 +56,15 @@ func refID(i int) string { return string(rune('A' + i)) }
 // neither good nor bad by itself.
 func neutral() *dashboard.ThresholdsConfigBuilder { return steps("blue") }
 
+// thresholdsValue is thresholds as the value of a field override.
+func thresholdsValue(b *dashboard.ThresholdsConfigBuilder) dashboard.ThresholdsConfig {
+	t, err := b.Build()
+	if err != nil {
+		panic(err) // steps builds no invalid thresholds
+	}
+	return t
+}
+
 // badFrom is green below each limit and then orange, red: counts of
 // things that should not exist (overdue items), shares to keep low.
 func badFrom(orange, red float64) *dashboard.ThresholdsConfigBuilder {
@@ -163,11 +172,7 @@ func tablePanel(title, description, sortBy string, columns []column, queries ...
 			props = append(props, dashboard.DynamicConfigValue{Id: "unit", Value: col.unit})
 		}
 		if col.colour != nil {
-			t, err := col.colour.Build()
-			if err != nil {
-				panic(err) // steps builds no invalid thresholds
-			}
-			props = append(props, dashboard.DynamicConfigValue{Id: "thresholds", Value: t},
+			props = append(props, dashboard.DynamicConfigValue{Id: "thresholds", Value: thresholdsValue(col.colour)},
 				dashboard.DynamicConfigValue{Id: "custom.cellOptions", Value: map[string]any{"type": "color-text"}})
 		}
 		if col.link != "" {

@@ -108,8 +108,13 @@ func (c Config) shareBy(metric, label string, matchers ...string) string {
 
 // overdueItems is one row per overdue item, in days, with its links.
 func (c Config) overdueItems(matchers ...string) string {
-	return fmt.Sprintf("%s / 86400 * on (job, %s) group_left (%s, %s, %s) %s",
-		c.dedup(collectors.MetricActionItemOverdue, matchers...), collectors.LabelID,
-		collectors.LabelDue, collectors.LabelTicketURL, collectors.LabelRecordURL,
-		c.dedup(collectors.MetricActionItemOverdueInfo))
+	return c.dedup(collectors.MetricActionItemOverdue, matchers...) + " / 86400"
+}
+
+// onTime is the share of the items due in the window (their due day
+// ended in it) that were done by the end of their due day, of those done
+// or still open: an item dropped as wont_do is neither on time nor late.
+// 0 when none was on time, no value when none was due.
+func (c Config) onTime(by string, matchers ...string) string {
+	return c.share(collectors.MetricActionItemsDue, by, `outcome="on_time"`, append(matchers, `outcome!="wont_do"`)...)
 }

@@ -55,7 +55,7 @@ func (c Config) recordingRules() []Rule {
 		{Record: RecordWindowMTTR, Expr: c.mean(m.MetricTimeToRecover, "window")},
 		{Record: RecordCustomerDetected, Expr: c.share(m.MetricIncidentsByDetection, "window", `detection="customer"`)},
 		{Record: RecordTeamOverdue, Expr: c.sumBy(m.MetricActionItemsOverdue, "team")},
-		{Record: RecordWindowOnTimeRatio, Expr: ratio(c.sumBy(m.MetricActionItemsOnTime, "window"), c.sumBy(m.MetricTeamActionItemCompletion+"_count", "window"))},
+		{Record: RecordWindowOnTimeRatio, Expr: c.onTime("window")},
 	}
 }
 

@@ -109,7 +109,7 @@ func (c Config) teamFilterPanel() *stat.PanelBuilder {
 	}
 	return statPanel("Team filter",
 		"Whether the exporter publishes the monthly trends per team, for all severities (postmortem_exporter_periods_by_team). With --periods.by-team=auto "+
-			"(the default) it does while the organisation has few enough teams to stay within the series budget (55 with the default settings), "+
+			"(the default) it does while the organisation has few enough teams to stay within the series budget (56 with the default settings), "+
 			"and sums them over all teams above; =true always, =false never. When it does not, pick Team = All.",
 		unitCount, query{expr: c.dedup(m.MetricPeriodsByTeam), legend: "team filter", instant: true}).
 		Span(24).Height(3).GraphMode(common.BigValueGraphModeNone).ColorMode(common.BigValueColorModeBackground).

@@ -367,7 +367,12 @@ func checkCells(t *testing.T, page browserPage, families map[string]*dto.MetricF
 			want = sum(series(families, collectors.MetricReviewsPending, map[string]string{"team": c.Team, "status": c.Status}))
 			text = strconv.FormatFloat(want, 'f', -1, 64)
 		case "on-time-ratio":
-			want = sum(series(families, collectors.MetricActionItemsOnTimeRatio, map[string]string{"team": c.Team, "window": "365d"}))
+			// Of the items due in the window, done or still open, those
+			// done on time (the items dropped as wont_do aside).
+			due := func(outcome string) float64 {
+				return sum(series(families, collectors.MetricActionItemsDue, map[string]string{"team": c.Team, "window": "365d", "outcome": outcome}))
+			}
+			want = due("on_time") / (due("on_time") + due("late") + due("open"))
 		default:
 			continue
 		}

@@ -105,9 +105,9 @@ func (m *mdWriter) timeliness(r *Report) {
 		if ti.HasRatio {
 			ratio = formatPercent(ti.OnTimeRatio)
 		}
-		rows = append(rows, []string{mdText(ti.Team), fmt.Sprint(ti.Open), fmt.Sprint(ti.Overdue), fmt.Sprint(ti.Done), fmt.Sprint(ti.OnTime), ratio})
+		rows = append(rows, []string{mdText(ti.Team), fmt.Sprint(ti.Open), fmt.Sprint(ti.Overdue), fmt.Sprint(ti.Due), fmt.Sprint(ti.OnTime), ratio})
 	}
-	m.table([]string{"Team", "> Open", "> Overdue", "> Done in " + mdText(r.Window), "> On time", "> On-time ratio"}, rows, "No action items.")
+	m.table([]string{"Team", "> Open", "> Overdue", "> Due in " + mdText(r.Window), "> On time", "> On-time ratio"}, rows, "No action items.")
 
 	m.printf("### Overdue items by team and owner\n\n")
 	rows = nil

@@ -60,7 +60,10 @@ type Timeliness struct {
 type TeamItems struct {
 	Team          string
 	Open, Overdue int
-	Done, OnTime  int // done in the window, and of those before the end of their due day
+	// Due counts the items whose due day ended in the window, done or
+	// still open (those dropped as wont_do aside), and OnTime those of
+	// them done by the end of their due day.
+	Due, OnTime int
 	HasRatio      bool
 	OnTimeRatio   float64
 }
@@ -273,11 +276,19 @@ func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats) Timeliness {
 	for name, n := range s.OverdueByTeam {
 		team(name).Overdue = n
 	}
-	for name, c := range ws.Completion {
-		ti := team(name)
-		ti.Done, ti.OnTime = int(c.Time.Count), c.OnTime
-		if c.Time.Count > 0 {
-			ti.HasRatio, ti.OnTimeRatio = true, float64(c.OnTime)/float64(c.Time.Count)
+	for k, n := range ws.ItemsDue {
+		ti := team(k.Team)
+		switch k.Value {
+		case snapshot.ItemOnTime:
+			ti.OnTime += n
+			ti.Due += n
+		case snapshot.ItemLate, snapshot.ItemStillOpen:
+			ti.Due += n
+		}
+	}
+	for _, ti := range teams {
+		if ti.Due > 0 {
+			ti.HasRatio, ti.OnTimeRatio = true, float64(ti.OnTime)/float64(ti.Due)
 		}
 	}
 	for _, ti := range teams {

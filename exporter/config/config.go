@@ -36,6 +36,7 @@ type Config struct {
 	TopServices       int            `env:"TOP_SERVICES" envDefault:"50"`
 	OverdueItemsLimit int            `env:"OVERDUE_ITEMS_LIMIT" envDefault:"1000"`
 	RepeatsLimit      int            `env:"REPEATS_LIMIT" envDefault:"100"`
+	ExceptionsLimit   int            `env:"EXCEPTION_ITEMS_LIMIT" envDefault:"100"`
 	ListenAddresses   []string       `env:"WEB_LISTEN_ADDRESS" envDefault:":9787"`
 	TelemetryPath     string         `env:"WEB_TELEMETRY_PATH" envDefault:"/metrics"`
 	WebConfigFile     string         `env:"WEB_CONFIG_FILE"`
@@ -130,6 +131,8 @@ func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(c.TopServices)).IntVar(&c.TopServices)
 	cmd.Flag("overdue-items.limit", "At most this many series of postmortem_action_item_overdue_seconds, the most overdue first.").
 		Default(fmt.Sprint(c.OverdueItemsLimit)).IntVar(&c.OverdueItemsLimit)
+	cmd.Flag("exception-items.limit", "At most this many series of postmortem_action_item_exception_info (open items with an approved exception), the earliest due first.").
+		Default(fmt.Sprint(c.ExceptionsLimit)).IntVar(&c.ExceptionsLimit)
 	c.Periods.addFlags(cmd)
 	cmd.Flag("repeats.limit", "At most this many series of postmortem_repeat_incident_info, the latest repeats first.").
 		Default(fmt.Sprint(c.RepeatsLimit)).IntVar(&c.RepeatsLimit)
@@ -193,7 +196,7 @@ func (p *Periods) addFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(p.Count)).IntVar(&p.Count)
 	cmd.Flag("periods.timezone", "IANA time zone of the period edges, e.g. Europe/Paris.").
 		Default(p.TimeZone).StringVar(&p.TimeZone)
-	cmd.Flag("periods.by-team", "The team label on the period metrics the trend dashboard narrows (about 350 series per team with 13 months): auto keeps it while the teams fit the series budget (55 teams with the defaults), true always, false never.").
+	cmd.Flag("periods.by-team", "The team label on the period metrics the trend dashboard narrows (about 350 series per team with 13 months): auto keeps it while the teams fit the series budget (56 teams with the defaults), true always, false never.").
 		Default(p.ByTeam).EnumVar(&p.ByTeam, snapshot.TeamModes...)
 	cmd.Flag("metrics.detail", "Also publish histograms per (window, severity, team) and per-team time to mitigate and completion histograms, beyond the default series budget.").
 		Default(fmt.Sprint(p.MetricsDetail)).BoolVar(&p.MetricsDetail)
@@ -259,6 +262,9 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 	if c.OverdueItemsLimit < 0 {
 		errs = append(errs, fmt.Errorf("overdue-items.limit (%sOVERDUE_ITEMS_LIMIT): must be at least 0, got %d", EnvPrefix, c.OverdueItemsLimit))
 	}
+	if c.ExceptionsLimit < 1 {
+		errs = append(errs, fmt.Errorf("exception-items.limit (%sEXCEPTION_ITEMS_LIMIT): must be at least 1, got %d", EnvPrefix, c.ExceptionsLimit))
+	}
 	if c.RepeatsLimit < 1 {
 		errs = append(errs, fmt.Errorf("repeats.limit (%sREPEATS_LIMIT): must be at least 1, got %d", EnvPrefix, c.RepeatsLimit))
 	}
@@ -275,12 +281,13 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		}
 	}
 	opts := snapshot.Options{
-		Windows:           windows,
-		TopServices:       c.TopServices,
-		OverdueItemsLimit: c.OverdueItemsLimit,
-		RepeatsLimit:      c.RepeatsLimit,
-		Periods:           periods,
-		Detail:            c.Periods.MetricsDetail,
+		Windows:             windows,
+		TopServices:         c.TopServices,
+		OverdueItemsLimit:   c.OverdueItemsLimit,
+		RepeatsLimit:        c.RepeatsLimit,
+		ExceptionItemsLimit: c.ExceptionsLimit,
+		Periods:             periods,
+		Detail:              c.Periods.MetricsDetail,
 	}
 	opts.SetTaxonomy(tax)
 	return opts, errors.Join(errs...)

@@ -70,7 +70,7 @@ func (r *refresh) rollupReads() []read {
 	segments, spans, firstDays := r.plan.blockArrays()
 	blockArgs := []any{segments, spans, firstDays}
 	incidentCols := incidentColumns()
-	completionCols := append([]string{"items", "on_time", "sum_us"}, bucketColumns("c", completionBuckets)...)
+	completionCols := append([]string{"items", "sum_us"}, bucketColumns("c", completionBuckets)...)
 	parts := make([]snapshot.WindowStats, len(r.plan))
 	for i := range parts {
 		parts[i] = snapshot.NewWindowStats(snapshot.Window{})
@@ -101,10 +101,7 @@ func (r *refresh) rollupReads() []read {
 		{"quality", rollupQuery("rollup_quality", "r.severity, r.team", sums(qualityColumns()...), "incidents"), 2, addQualityRollup},
 		{"completion", rollupQuery("rollup_completion", "r.team", sums(completionCols...), "items"), 1,
 			func(part *snapshot.WindowStats, keys []string, v []int64) {
-				part.Completion[keys[0]] = &snapshot.CompletionStats{
-					OnTime: int(v[1]),
-					Time:   histogram(snapshot.CompletionBuckets, v[0], v[2], v[3:]),
-				}
+				part.Completion[keys[0]] = &snapshot.CompletionStats{Time: histogram(snapshot.CompletionBuckets, v[0], v[1], v[2:])}
 			}},
 	}
 	var reads []read

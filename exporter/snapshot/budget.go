@@ -30,10 +30,10 @@ func (o Options) SeriesBound(teams int, periodsByTeam bool) int {
 	// Per team and window: incidents, classifications; repeat, data-loss
 	// and security incidents and the two impact sums; the exact summaries
 	// of time to detect and recover (two quantiles, sum, count); the
-	// completion sum and count, on-time count and ratio. Per team: open
+	// completion sum and count, the items due by outcome. Per team: open
 	// incidents, items and exceptions by status, overdue and unowned,
 	// pending reviews and their age by status.
-	perTeam := w*(s+c+5+2*4+4) + s + 2*3 + 2 + 2*2
+	perTeam := w*(s+c+5+2*4+2+len(ItemOutcomes)) + s + 2*3 + 2 + 2*2
 	// Over all teams: the exact summaries per window and severity, their
 	// means, the severity share, the completion histogram (8 buckets,
 	// +Inf, sum, count) and the services.
@@ -61,12 +61,19 @@ func (o Options) SeriesBound(teams int, periodsByTeam bool) int {
 		repeats = DefaultRepeatsLimit
 	}
 	allTeams += w*(1+len(PublicationBuckets)+3) + repeats + 1 + InvalidTeamsLimit
-	return teams*perTeam + allTeams + 2*o.OverdueItemsLimit + ownSeries
+	// The listed items: overdue, and open with an exception, and the
+	// count of those each limit left out.
+	exceptions := o.ExceptionItemsLimit
+	if exceptions <= 0 {
+		exceptions = DefaultExceptionItemsLimit
+	}
+	allTeams += o.OverdueItemsLimit + exceptions + 2
+	return teams*perTeam + allTeams + ownSeries
 }
 
 // PeriodTeamsLimit is the most teams for which --periods.by-team=auto
 // keeps the team on the period metrics: beyond it, SeriesBound with the
-// team would exceed SeriesBudget. 55 with the defaults.
+// team would exceed SeriesBudget. 56 with the defaults.
 func (o Options) PeriodTeamsLimit() int {
 	perTeam := o.SeriesBound(1, true) - o.SeriesBound(0, true)
 	return max(0, (SeriesBudget-o.SeriesBound(0, true))/perTeam)

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"cmp"
-	"container/heap"
 	"maps"
 	"runtime"
 	"slices"
@@ -21,6 +20,9 @@ type Options struct {
 	Classes           int
 	TopServices       int // services beyond this many are summed as "other"
 	OverdueItemsLimit int // overdue items beyond this many are only counted
+	// ExceptionItemsLimit bounds the listed open items with an exception;
+	// 0 is DefaultExceptionItemsLimit.
+	ExceptionItemsLimit int
 	Periods           PeriodOptions
 	// Detail publishes the histograms per (window, severity, team).
 	Detail bool
@@ -53,8 +55,8 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 type Builder struct {
 	s        *Snapshot
 	opts     Options
-	overdue  overdueHeap
-	dropped  int
+	overdue    *topItems[OverdueItem]
+	exceptions *topItems[ExceptionItem]
 	services []map[string]int // per window
 	// Every duration, per window and per period, for exact summaries.
 	periods       []Period
@@ -91,6 +93,8 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 		},
 	}
 	b.s.Detail = opts.Detail
+	b.overdue = newTopItems(opts.OverdueItemsLimit, moreOverdue)
+	b.exceptions = newTopItems(cmp.Or(opts.ExceptionItemsLimit, DefaultExceptionItemsLimit), dueFirst)
 	b.periodTeams, b.teamsLimit = map[string]bool{}, opts.PeriodTeamsLimit()
 	for _, w := range opts.Windows {
 		b.windowStarts = append(b.windowStarts, asOf.Add(-w.Length))
@@ -127,6 +131,7 @@ func (b *Builder) Add(r *record.Record, repeat bool) {
 		if !a.Invalid {
 			b.AddActionItem(r, a)
 			b.AddItemToPeriods(a)
+			b.AddItemDue(a)
 			b.AddUnowned(a)
 		}
 	}
@@ -138,20 +143,6 @@ func (b *Builder) AddUnowned(a record.ActionItem) {
 	if a.Owner == "" && !a.CreatedAt.After(b.s.AsOf) && a.OpenAt(b.s.AsOf) {
 		b.s.UnownedByTeam[a.Team]++
 	}
-}
-
-// keepOverdue keeps the limit most overdue items seen so far and counts
-// the rest, so memory stays bounded by the limit.
-func (b *Builder) keepOverdue(it OverdueItem) {
-	switch {
-	case len(b.overdue) < b.opts.OverdueItemsLimit:
-		heap.Push(&b.overdue, it)
-		return
-	case len(b.overdue) > 0 && moreOverdue(it, b.overdue[0]):
-		b.overdue[0] = it
-		heap.Fix(&b.overdue, 0)
-	}
-	b.dropped++
 }
 
 // Windows returns the windows of the snapshot.
@@ -187,13 +178,8 @@ func (b *Builder) Snapshot() *Snapshot {
 	s := b.s
 	s.Invalid = countInvalid(s.Problems)
 	b.finishQuality()
-	s.OverdueItems, s.OverdueItemsDropped = b.overdue, b.dropped
-	slices.SortFunc(s.OverdueItems, func(a, b OverdueItem) int {
-		if moreOverdue(a, b) {
-			return -1
-		}
-		return 1
-	})
+	s.OverdueItems, s.OverdueItemsDropped = b.overdue.sorted()
+	s.ExceptionItems, s.ExceptionItemsDropped = b.exceptions.sorted()
 	dropZeros(s.ActionItems, s.Exceptions)
 	// Every team with action items has an overdue and an unowned series,
 	// 0 included, so a team's series does not come and go.
@@ -208,7 +194,9 @@ func (b *Builder) Snapshot() *Snapshot {
 		dropZeros(ws.ByDetection, ws.ByOrigin, ws.ByResolution)
 		maps.DeleteFunc(ws.Incidents, func(_ SeverityTeam, st *IncidentStats) bool { return st.Count == 0 })
 		maps.DeleteFunc(ws.Completion, func(_ string, c *CompletionStats) bool { return c.Time.Count == 0 })
+		dropZeros(ws.ItemsDue)
 	}
+	fillOutcomes(s.Windows)
 	b.preparePeriods()
 	// The exact summaries, the longest window first: the team summaries
 	// of time to mitigate are published only with the detail.
@@ -256,19 +244,15 @@ func moreOverdue(a, b OverdueItem) bool {
 	return a.Overdue > b.Overdue || a.Overdue == b.Overdue && a.ID < b.ID
 }
 
-// overdueHeap is a min-heap: the least overdue kept item on top.
-type overdueHeap []OverdueItem
-
-func (h overdueHeap) Len() int           { return len(h) }
-func (h overdueHeap) Less(i, j int) bool { return moreOverdue(h[j], h[i]) }
-func (h overdueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *overdueHeap) Push(x any)        { *h = append(*h, x.(OverdueItem)) }
-func (h *overdueHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return it
+// dueFirst orders items with an exception: the earliest due day first,
+// those without one last, then by id.
+func dueFirst(a, b ExceptionItem) bool {
+	if a.Due.Equal(b.Due) {
+		return a.ID < b.ID
+	}
+	return !a.Due.IsZero() && (b.Due.IsZero() || a.Due.Before(b.Due))
 }
+
 
 // NewWindowStats returns empty aggregates for a window.
 func NewWindowStats(w Window) WindowStats {
@@ -279,6 +263,7 @@ func NewWindowStats(w Window) WindowStats {
 		ByOrigin:     map[TeamValue]int{},
 		ByResolution: map[TeamValue]int{},
 		Completion:   map[string]*CompletionStats{},
+		ItemsDue:     map[TeamValue]int{},
 	}
 }
 
@@ -354,14 +339,10 @@ func (st *IncidentStats) merge(o *IncidentStats) {
 
 func (c *CompletionStats) add(a record.ActionItem, sign int) {
 	c.Time.observe(record.Seconds(a.CreatedAt, a.ClosedAt), sign)
-	if a.ClosedAt.Before(a.OverdueAt()) {
-		c.OnTime += sign
-	}
 }
 
 func (c *CompletionStats) merge(o *CompletionStats) {
 	c.Time.Add(o.Time)
-	c.OnTime += o.OnTime
 }
 
 // IsRepeat reports whether a related earlier incident still had an open
@@ -414,8 +395,23 @@ func fillWindowKeys(windows []WindowStats) {
 			fillKeys(w.ByDetection, other.ByDetection, zero)
 			fillKeys(w.ByOrigin, other.ByOrigin, zero)
 			fillKeys(w.ByResolution, other.ByResolution, zero)
+			fillKeys(w.ItemsDue, other.ItemsDue, zero)
 			fillKeys(w.BySeverity, other.BySeverity, noDurations)
 			fillKeys(w.ByTeam, other.ByTeam, noDurations)
+		}
+	}
+}
+
+// fillOutcomes gives every team with an item due in a window a count of
+// every outcome there, 0 included, so that the share of one outcome is a
+// number, never an empty result.
+func fillOutcomes(windows []WindowStats) {
+	for i := range windows {
+		due := windows[i].ItemsDue
+		for k := range due {
+			for _, outcome := range ItemOutcomes {
+				due[TeamValue{k.Team, outcome}] += 0
+			}
 		}
 	}
 }

@@ -89,6 +89,47 @@ func (b *Builder) AddActionItem(r *record.Record, a record.ActionItem) {
 	}
 	b.CountActionItems(a.Team, status, a.Exception != "", 1)
 	b.AddOverdue(r, a)
+	b.AddException(r, a)
+}
+
+// AddException lists an item of r that has an exception and was open as
+// of AsOf.
+func (b *Builder) AddException(r *record.Record, a record.ActionItem) {
+	if a.Exception == "" || !a.OpenAt(b.s.AsOf) {
+		return
+	}
+	b.exceptions.keep(ExceptionItem{
+		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Approver: a.ExceptionApprover,
+		Due: a.Due, URL: a.URL, IncidentURL: r.URL,
+	})
+}
+
+// AddItemDue counts an item that existed as of AsOf in the windows its
+// due day ended in, by its outcome as of AsOf.
+func (b *Builder) AddItemDue(a record.ActionItem) {
+	if !a.CreatedAt.After(b.s.AsOf) {
+		b.CountItemDue(a, ItemOutcome(a, b.s.AsOf), 1)
+	}
+}
+
+// CountItemDue adds n items like a, with the outcome given, in the
+// windows its due day ended in.
+func (b *Builder) CountItemDue(a record.ActionItem, outcome string, n int) {
+	if a.Due.IsZero() {
+		return
+	}
+	for i := range b.s.Windows {
+		first, end := b.s.Windows[i].Window.DueDays(b.s.AsOf)
+		if !a.Due.Before(first) && a.Due.Before(end) {
+			b.CountWindowItemsDue(i, a.Team, outcome, n)
+		}
+	}
+}
+
+// CountWindowItemsDue adds n items of a team and outcome due in the i-th
+// window.
+func (b *Builder) CountWindowItemsDue(i int, team, outcome string, n int) {
+	b.s.Windows[i].ItemsDue[TeamValue{team, outcome}] += n
 }
 
 // AddOverdue counts an item of r when it was open and overdue as of AsOf.
@@ -98,7 +139,7 @@ func (b *Builder) AddOverdue(r *record.Record, a record.ActionItem) {
 		return
 	}
 	b.s.OverdueByTeam[a.Team]++
-	b.keepOverdue(OverdueItem{
+	b.overdue.keep(OverdueItem{
 		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity,
 		Overdue: b.s.AsOf.Sub(overdueAt), Due: a.Due, URL: a.URL, IncidentURL: r.URL,
 	})

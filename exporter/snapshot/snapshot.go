@@ -19,6 +19,17 @@ func (w Window) Contains(t, asOf time.Time) bool {
 	return !t.After(asOf) && t.After(asOf.Add(-w.Length))
 }
 
+// DueDays are the due days of the items due in the window: those whose
+// due day ended in it (record.ActionItem.OverdueAt), so that whether each
+// was done on time is settled. They are the UTC dates from first, and
+// before end.
+func (w Window) DueDays(asOf time.Time) (first, end time.Time) {
+	const day = 24 * time.Hour
+	// The end of day d is d + 1 day: in (asOf − Length, asOf] when d is in
+	// (asOf − Length − 1 day, asOf − 1 day].
+	return asOf.Add(-w.Length - day).Truncate(day).Add(day), asOf.Add(-day).Truncate(day).Add(day)
+}
+
 // Snapshot is everything the collectors need, computed as of one instant.
 type Snapshot struct {
 	Source     string // "files" or "postgres": the `source` label
@@ -54,6 +65,11 @@ type Snapshot struct {
 	OverdueItems []OverdueItem
 	// OverdueItemsDropped is how many overdue items the limit left out.
 	OverdueItemsDropped int
+	// ExceptionItems are the open items with an exception, the earliest
+	// due first, at most the limit; ExceptionItemsDropped how many the
+	// limit left out.
+	ExceptionItems        []ExceptionItem
+	ExceptionItemsDropped int
 
 	ReviewsPending map[TeamStatus]PendingReviews
 
@@ -98,7 +114,7 @@ type TeamStatus struct{ Team, Status string }
 type TeamValue struct{ Team, Value string }
 
 // WindowStats aggregates the incidents started, and the action items
-// completed, in one window.
+// completed and due, in one window.
 type WindowStats struct {
 	Window       Window
 	Incidents    map[SeverityTeam]*IncidentStats
@@ -110,6 +126,11 @@ type WindowStats struct {
 	Services map[string]int
 	// Completion is keyed by team.
 	Completion map[string]*CompletionStats
+	// ItemsDue counts the items whose due day ended in the window
+	// (Window.DueDays) by team and outcome (the Value): ItemOnTime,
+	// ItemLate, ItemStillOpen (overdue), ItemWontDo. A team with any has
+	// every outcome, 0 included.
+	ItemsDue map[TeamValue]int
 	// BySeverity and ByTeam are the exact summaries of the durations, over
 	// all teams and over all severities.
 	BySeverity map[string]*DurationSummaries
@@ -177,8 +198,7 @@ type IncidentStats struct {
 
 // CompletionStats aggregates the action items one team completed.
 type CompletionStats struct {
-	Time   Histogram // closed_at − created_at of done items
-	OnTime int       // done items closed before the end of their due day
+	Time Histogram // closed_at − created_at of done items
 }
 
 // OverdueItem is one open action item past its due day.
@@ -189,6 +209,20 @@ type OverdueItem struct {
 	URL                                 string    // the item's ticket, may be empty
 	IncidentURL                         string    // the post-mortem document, may be empty
 }
+
+// ExceptionItem is one open action item with an approved exception: a
+// larger item with its own due day, listed with who approved it.
+type ExceptionItem struct {
+	ID, Incident, Owner, Team string
+	Approver                  string    // empty when the record did not name one
+	Due                       time.Time // the due day, zero when none
+	URL                       string    // the item's ticket, may be empty
+	IncidentURL               string    // the post-mortem document, may be empty
+}
+
+// DefaultExceptionItemsLimit is how many items with an exception are
+// listed when Options leave ExceptionItemsLimit at 0.
+const DefaultExceptionItemsLimit = 100
 
 // PendingReviews counts incidents whose post-mortem is not published.
 type PendingReviews struct {
