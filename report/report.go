@@ -64,8 +64,8 @@ type TeamItems struct {
 	// still open (those dropped as wont_do aside), and OnTime those of
 	// them done by the end of their due day.
 	Due, OnTime int
-	HasRatio      bool
-	OnTimeRatio   float64
+	HasRatio    bool
+	OnTimeRatio float64
 }
 
 // OwnerItems are the overdue items of one owner in one team.

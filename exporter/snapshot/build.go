@@ -23,7 +23,7 @@ type Options struct {
 	// ExceptionItemsLimit bounds the listed open items with an exception;
 	// 0 is DefaultExceptionItemsLimit.
 	ExceptionItemsLimit int
-	Periods           PeriodOptions
+	Periods             PeriodOptions
 	// Detail publishes the histograms per (window, severity, team).
 	Detail bool
 	// RepeatsLimit bounds the listed repeats; 0 is DefaultRepeatsLimit.
@@ -53,11 +53,11 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 // Builder aggregates records one at a time, so a source can stream them
 // instead of holding them all.
 type Builder struct {
-	s        *Snapshot
-	opts     Options
+	s          *Snapshot
+	opts       Options
 	overdue    *topItems[OverdueItem]
 	exceptions *topItems[ExceptionItem]
-	services []map[string]int // per window
+	services   []map[string]int // per window
 	// Every duration, per window and per period, for exact summaries.
 	periods       []Period
 	windowSamples []map[SeverityTeam]*durationSamples
@@ -252,7 +252,6 @@ func dueFirst(a, b ExceptionItem) bool {
 	}
 	return !a.Due.IsZero() && (b.Due.IsZero() || a.Due.Before(b.Due))
 }
-
 
 // NewWindowStats returns empty aggregates for a window.
 func NewWindowStats(w Window) WindowStats {
