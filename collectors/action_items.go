@@ -24,7 +24,7 @@ var (
 		"Overdue action items left out of "+MetricActionItemOverdue+" by the series limit.", nil, nil)
 	itemExceptionDesc = newDesc(MetricActionItemException,
 		"Always 1: an open action item with an approved exception (a larger item with its own due day), with who approved it (empty when the record does not say); the earliest due first, up to the configured limit.",
-		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelApprover, LabelDue, LabelTicketURL, LabelRecordURL}, nil)
+		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity, LabelApprover, LabelDue, LabelTicketURL, LabelRecordURL}, nil)
 	itemExceptionDroppedDesc = newDesc(MetricActionItemExceptionDrop,
 		"Open action items with an exception left out of "+MetricActionItemException+" by the series limit.", nil, nil)
 	completionDesc = newDesc(MetricActionItemCompletion,
@@ -60,7 +60,7 @@ func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Me
 	}
 	gauge(ch, itemOverdueDroppedDesc, float64(s.OverdueItemsDropped))
 	for _, it := range s.ExceptionItems {
-		gauge(ch, itemExceptionDesc, 1, it.ID, it.Incident, it.Owner, it.Team, it.Approver, dueDay(it.Due), it.URL, it.IncidentURL)
+		gauge(ch, itemExceptionDesc, 1, it.ID, it.Incident, it.Owner, it.Team, it.Severity, it.Approver, dueDay(it.Due), it.URL, it.IncidentURL)
 	}
 	gauge(ch, itemExceptionDroppedDesc, float64(s.ExceptionItemsDropped))
 	for _, w := range s.Windows {

@@ -85,6 +85,7 @@ func (c Config) exceptionsTable(matchers ...string) *table.PanelBuilder {
 			{field: m.LabelOwner, header: "Owner"},
 			{field: m.LabelTeam, header: "Team", link: teamLink},
 			{field: m.LabelIncident, header: "Incident"},
+			{field: m.LabelSeverity, header: "Severity"},
 			{field: m.LabelApprover, header: "Approver"},
 			{field: m.LabelDue, header: "Due"},
 			{field: m.LabelTicketURL, header: "Ticket", link: linkToValue},

@@ -41,5 +41,6 @@ func (c Config) team() *dashboard.DashboardBuilder {
 			Thresholds(badFrom(1, float64(c.TeamOverdueItems+1))).ColorMode("background").Span(8)).
 		WithPanel(statPanel("Post-mortems not published", "Drafts and post-mortems in review, "+asOfNow+", "+allSeverities+".", unitCount,
 			query{expr: c.sumBy(m.MetricReviewsPending, "status", teamFilter), legend: "{{status}}"}).NoValue("Every post-mortem is published").Span(8)).
-		WithPanel(c.overdueTable("Overdue action items", teamFilter, severityFilter))
+		WithPanel(c.overdueTable("Overdue action items", teamFilter, severityFilter)).
+		WithPanel(c.exceptionsTable(teamFilter, severityFilter))
 }

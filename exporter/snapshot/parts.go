@@ -99,7 +99,7 @@ func (b *Builder) AddException(r *record.Record, a record.ActionItem) {
 		return
 	}
 	b.exceptions.keep(ExceptionItem{
-		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Approver: a.ExceptionApprover,
+		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity, Approver: a.ExceptionApprover,
 		Due: a.Due, URL: a.URL, IncidentURL: r.URL,
 	})
 }

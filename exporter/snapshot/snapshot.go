@@ -214,6 +214,7 @@ type OverdueItem struct {
 // larger item with its own due day, listed with who approved it.
 type ExceptionItem struct {
 	ID, Incident, Owner, Team string
+	Severity                  string    // the incident's
 	Approver                  string    // empty when the record did not name one
 	Due                       time.Time // the due day, zero when none
 	URL                       string    // the item's ticket, may be empty
