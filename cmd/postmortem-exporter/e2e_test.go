@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
@@ -68,6 +69,21 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+	// The series bound (docs/metrics.md, "Label cardinality") counts the
+	// exporter's own series as at most snapshot.OwnSeries.
+	own := 0
+	for _, line := range strings.Split(body, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !strings.HasPrefix(line, "postmortem_") || strings.HasPrefix(line, "postmortem_exporter_") ||
+			strings.HasPrefix(line, collectors.MetricRecordsValid) || strings.HasPrefix(line, collectors.MetricRecordsStale) {
+			own++
+		}
+	}
+	if own > snapshot.OwnSeries {
+		t.Errorf("the exporter's own series are %d, more than the %d the series bound counts", own, snapshot.OwnSeries)
 	}
 }
 
