@@ -54,12 +54,12 @@ func TestBadSettingsAreAllReported(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "POSTMORTEM_REFRESH_INTERVAL") || !strings.Contains(err.Error(), "POSTMORTEM_TOP_SERVICES") {
 		t.Fatalf("want both bad variables named, got %v", err)
 	}
-	c, err := FromEnv(map[string]string{"POSTMORTEM_WINDOWS": "30d,1month,30d", "POSTMORTEM_TOP_SERVICES": "0"})
+	c, err := FromEnv(map[string]string{"POSTMORTEM_WINDOWS": "30d,1month,30d", "POSTMORTEM_TOP_SERVICES": "0", "POSTMORTEM_EXCEPTION_ITEMS_LIMIT": "0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.SnapshotOptions(record.DefaultTaxonomy())
-	for _, want := range []string{`"1month"`, "30d is given twice", "services.top"} {
+	for _, want := range []string{`"1month"`, "30d is given twice", "services.top", "exception-items.limit (POSTMORTEM_EXCEPTION_ITEMS_LIMIT)"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want an error mentioning %s, got %v", want, err)
 		}

@@ -101,3 +101,75 @@ func TestRepeatNeedsAnItemOpenAtTheTime(t *testing.T) {
 		}
 	}
 }
+
+// TestItemsDueInTheWindow checks which items a window counts as due: those
+// whose due day ended in it. As of 2026-03-01 12:00 a 30-day window is
+// (01-30 12:00, 03-01 12:00]: due 01-30 (its day ends 01-31 00:00) is in,
+// 01-29 (ends 01-30 00:00) out; 02-28 (ends 03-01 00:00) in; 03-01
+// (today, ends 03-02) out. Outcomes are as of asOf: an item done after
+// asOf is still open then; an item created after asOf, or without a due
+// day, is not counted.
+func TestItemsDueInTheWindow(t *testing.T) {
+	day := func(month time.Month, d int) time.Time { return time.Date(2026, month, d, 0, 0, 0, 0, time.UTC) }
+	item := func(id string, due time.Time, status string, closed time.Time) record.ActionItem {
+		return record.ActionItem{ID: id, Owner: "o", Team: "a", Status: status, Due: due, ClosedAt: closed,
+			CreatedAt: asOf.Add(-90 * 24 * time.Hour)}
+	}
+	createdLater := item("created-later", day(time.February, 20), record.ItemOpen, time.Time{})
+	createdLater.CreatedAt = asOf.Add(time.Hour)
+	s := build([]*record.Record{incident("PM-1", "a", asOf.Add(-100*24*time.Hour),
+		item("due-01-29", day(time.January, 29), record.ItemOpen, time.Time{}),
+		item("due-01-30", day(time.January, 30), record.ItemDone, day(time.January, 30).Add(23*time.Hour)), // on time
+		item("due-02-10", day(time.February, 10), record.ItemDone, day(time.February, 11)),                 // late: at the day's end
+		item("due-02-28", day(time.February, 28), record.ItemOpen, time.Time{}),
+		item("done-after-asof", day(time.February, 15), record.ItemDone, asOf.Add(time.Hour)), // open as of asOf
+		item("dropped", day(time.February, 16), record.ItemWontDo, day(time.February, 1)),
+		item("due-today", day(time.March, 1), record.ItemOpen, time.Time{}),
+		item("no-due", time.Time{}, record.ItemOpen, time.Time{}),
+		createdLater,
+	)}, Options{Windows: []Window{{Name: "30d", Length: 30 * 24 * time.Hour}}})
+	want := map[TeamValue]int{{"a", ItemOnTime}: 1, {"a", ItemLate}: 1, {"a", ItemStillOpen}: 2, {"a", ItemWontDo}: 1}
+	if got := s.Windows[0].ItemsDue; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("items due = %v, want %v", got, want)
+	}
+	first, end := s.Windows[0].Window.DueDays(asOf)
+	if !first.Equal(day(time.January, 30)) || !end.Equal(day(time.March, 1)) {
+		t.Fatalf("due days [%s, %s), want [01-30, 03-01)", first, end)
+	}
+}
+
+// TestExceptionItems checks the open items with an exception are listed
+// with their approver, the earliest due first and those without a due day
+// last, up to the limit; closed ones are not listed (an item closed after
+// asOf was open then).
+func TestExceptionItems(t *testing.T) {
+	item := func(id string, dueInDays int, status string, closed time.Time) record.ActionItem {
+		a := record.ActionItem{ID: id, Owner: "o", Team: "a", Status: status, ClosedAt: closed,
+			CreatedAt: asOf.Add(-30 * 24 * time.Hour), Exception: "approved", ExceptionApprover: "vera"}
+		if dueInDays != 0 {
+			a.Due = asOf.Truncate(24*time.Hour).AddDate(0, 0, dueInDays)
+		}
+		return a
+	}
+	plain := item("no-approver", 5, record.ItemOpen, time.Time{})
+	plain.ExceptionApprover = ""
+	records := []*record.Record{incident("PM-1", "a", asOf.Add(-40*24*time.Hour),
+		item("due-later", 30, record.ItemOpen, time.Time{}),
+		item("no-due", 0, record.ItemOpen, time.Time{}),
+		item("overdue", -3, record.ItemOpen, time.Time{}),
+		item("done", 1, record.ItemDone, asOf.Add(-time.Hour)),
+		item("done-after-asof", 10, record.ItemDone, asOf.Add(time.Hour)),
+		plain,
+	)}
+	s := build(records, Options{ExceptionItemsLimit: 4})
+	var got []string
+	for _, it := range s.ExceptionItems {
+		got = append(got, it.ID+"/"+it.Approver)
+	}
+	if want := "[overdue/vera no-approver/ done-after-asof/vera due-later/vera]"; fmt.Sprint(got) != want || s.ExceptionItemsDropped != 1 {
+		t.Fatalf("listed %v, dropped %d; want %s, dropped 1 (no-due)", got, s.ExceptionItemsDropped, want)
+	}
+	if s := build(records, Options{}); len(s.ExceptionItems) != 5 || s.ExceptionItems[4].ID != "no-due" {
+		t.Fatalf("with the default limit: %v, want the five open ones, no-due last", s.ExceptionItems)
+	}
+}
