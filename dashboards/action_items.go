@@ -59,18 +59,24 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 // owner, team, incident, due day and links.
 func (c Config) overdueTable(title string, matchers ...string) *table.PanelBuilder {
 	return tablePanel(title, "One row per overdue item, "+asOfNow+": its owner, team and incident, the due day, links to its ticket and post-mortem, and the days since its due day ended.", "Days overdue",
-		[]column{
-			{field: m.LabelID, header: "Item"},
-			{field: m.LabelOwner, header: "Owner"},
-			{field: m.LabelTeam, header: "Team", link: teamLink},
-			{field: m.LabelIncident, header: "Incident"},
-			{field: m.LabelSeverity, header: "Severity"},
-			{field: m.LabelDue, header: "Due"},
-			{field: m.LabelTicketURL, header: "Ticket", link: linkToValue},
-			{field: m.LabelRecordURL, header: "Post-mortem", link: linkToValue},
-			{field: "Value", header: "Days overdue", unit: unitDays},
-		},
+		append(itemColumns(), column{field: "Value", header: "Days overdue", unit: unitDays}),
 		query{expr: c.overdueItems(matchers...)}).NoValue("No overdue action items")
+}
+
+// itemColumns are the columns of a table of action items: the item, who
+// owns it, its incident, the given columns, its due day and its links.
+func itemColumns(more ...column) []column {
+	cols := []column{
+		{field: m.LabelID, header: "Item"},
+		{field: m.LabelOwner, header: "Owner"},
+		{field: m.LabelTeam, header: "Team", link: teamLink},
+		{field: m.LabelIncident, header: "Incident"},
+		{field: m.LabelSeverity, header: "Severity"},
+	}
+	return append(append(cols, more...),
+		column{field: m.LabelDue, header: "Due"},
+		column{field: m.LabelTicketURL, header: "Ticket", link: linkToValue},
+		column{field: m.LabelRecordURL, header: "Post-mortem", link: linkToValue})
 }
 
 // exceptionsTable lists the open items with an approved exception, the
@@ -80,17 +86,7 @@ func (c Config) exceptionsTable(matchers ...string) *table.PanelBuilder {
 		": its owner, team, incident, who approved it, the due day and links, the earliest due first. "+
 		"Such items are counted in every figure (overdue included), and listed here so the forum sees them. "+
 		"Approver not named: the record's exception is plain text; write it as approver and reason.", "Due",
-		[]column{
-			{field: m.LabelID, header: "Item"},
-			{field: m.LabelOwner, header: "Owner"},
-			{field: m.LabelTeam, header: "Team", link: teamLink},
-			{field: m.LabelIncident, header: "Incident"},
-			{field: m.LabelSeverity, header: "Severity"},
-			{field: m.LabelApprover, header: "Approver"},
-			{field: m.LabelDue, header: "Due"},
-			{field: m.LabelTicketURL, header: "Ticket", link: linkToValue},
-			{field: m.LabelRecordURL, header: "Post-mortem", link: linkToValue},
-		},
+		itemColumns(column{field: m.LabelApprover, header: "Approver"}),
 		query{expr: c.dedup(m.MetricActionItemException, matchers...)}).
 		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Due").Desc(false)}).
 		OverrideByName("Approver", []dashboard.DynamicConfigValue{{Id: "mappings", Value: []map[string]any{
