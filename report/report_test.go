@@ -68,11 +68,21 @@ func examplesReport(t *testing.T) *Report {
 //     (02-15: overdue since Feb 16, 13+31+30+31 = 105 days); search
 //     PM-2026-032-1 and -2 (05-28, 05-29): 1, 1, 1, 2. Open: platform
 //     020-2, 033-2, 033-3, 038-1 = 4.
-//   - Done in 365d and on time: identity 040-1, 028-1, 026-1 (05-20, due
-//     05-25), 026-2 (05-28, due 05-29) all on time 4/4; payments 061-1,
-//     029-1, 031-3 on time, 027-1 late (05-06 after 04-28) 3/4 = 75%;
-//     platform 4/4; search 049-1 on time, 010-1 late (02-24 after 02-17)
-//     1/2 = 50%. 027-2 is wont_do, not done.
+//   - Due in 365d: the items whose due day ended in (2025-06-01T00:00,
+//     2026-06-01T00:00], that is due 2025-06-01 to 2026-05-31, done or
+//     still open, wont_do aside; on time when closed before the end of
+//     the due day. identity 040-1 (closed 2025-08-14, due 08-19), 028-1
+//     (05-04, due 05-05), 026-1 (05-20, due 05-25), 026-2 (05-28, due
+//     05-29) on time, 034-1 (due 05-25) open: 4 of 5 = 80%. payments
+//     061-1 (2025-11-19, due 11-20), 029-1 (05-21, due 05-22), 031-3
+//     (05-26, due 05-27) on time, 027-1 late (05-06, due 04-28), 031-1
+//     (due 05-29) open, 027-2 wont_do aside: 3 of 5 = 60%. platform
+//     055-1 (2025-10-30, due 10-31), 020-1 (02-03, due 02-05), 025-1
+//     (04-08, due 04-10), 033-1 (05-22, due 05-26) on time, 020-2 (due
+//     02-15) open: 4 of 5 = 80%. search 049-1 (2025-09-23, due 09-24) on
+//     time, 010-1 late (02-24, due 02-17), 032-1 and 032-2 (due 05-28,
+//     05-29) open: 1 of 4 = 25%. Due after May: 034-2, 031-2, 033-2,
+//     033-3, 038-1.
 //   - Due within 14 days and not overdue: 034-2 (06-05), 031-2 and 038-1
 //     (06-10), 033-2 (06-12); 033-3 (08-31) is later.
 //   - 2026-05: 11 incidents started (026, 030, 034, 029, 031, 037, 035,
