@@ -239,19 +239,11 @@ func (m *mdWriter) learnings(r *Report) {
 	m.table([]string{"Detection", "> Incidents", "> Share"}, rows, "No incident in the window.")
 
 	m.printf("### Services that keep failing\n\n")
-	rows = nil
-	for _, c := range l.Services {
-		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N)})
-	}
-	m.table([]string{"Service", "> Incidents"}, rows, "No incident named a service.")
+	m.table([]string{"Service", "> Incidents"}, countRows(l.Services), "No incident named a service.")
 
 	m.printf("### Repeat incidents\n\n")
 	m.printf("An incident repeats an earlier one when its `related` names an incident that still had open action items when it started.\n\n")
-	rows = nil
-	for _, c := range l.Repeats {
-		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N)})
-	}
-	m.table([]string{"Team", "> Repeat incidents"}, rows, "No repeat incident.")
+	m.table([]string{"Team", "> Repeat incidents"}, countRows(l.Repeats), "No repeat incident.")
 
 	m.printf("#### Which incident repeats which\n\n")
 	m.printf("Incidents started in the longest window whose `related` names an earlier incident with action items: still open when it started, or all closed (the fix did not work).\n\n")
@@ -267,6 +259,15 @@ func (m *mdWriter) learnings(r *Report) {
 	if l.RepeatsDropped > 0 {
 		m.printf("%d more are left out by `--repeats.limit`.\n\n", l.RepeatsDropped)
 	}
+}
+
+// countRows are the rows of a table of counts: the name and its count.
+func countRows(counts []Count) [][]string {
+	rows := make([][]string, 0, len(counts))
+	for _, c := range counts {
+		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N)})
+	}
+	return rows
 }
 
 // titled shows an id, linked when it has an http(s) address, and its title.
