@@ -122,27 +122,46 @@ func (m *mdWriter) timeliness(r *Report) {
 	}
 
 	m.printf("### Due in the next %d days\n\n", t.DueSoonDays)
-	if !r.Listed {
+	if r.Listed {
+		rows = nil
+		for _, it := range t.DueSoon {
+			rows = append(rows, []string{it.Due, mdText(it.Team), mdText(it.Owner), itemCell(it), incidentCell(it)})
+		}
+		m.table([]string{"Due", "Team", "Owner", "Item", "Incident"}, rows, "Nothing falls due.")
+		if t.DueSoonDropped > 0 {
+			m.printf("%d more items due soon are left out by the list's limit.\n\n", t.DueSoonDropped)
+		}
+	} else {
 		m.printf("The %s source does not list items due soon.\n\n", mdText(r.Source))
-		return
 	}
+
+	m.printf("### Open exceptions\n\n")
+	m.printf("Open items a leader approved as larger than the quality bar allows, with their own due day, the earliest first. " +
+		"They count in the figures above too: an exception does not hide an item.\n\n")
 	rows = nil
-	for _, it := range t.DueSoon {
-		rows = append(rows, []string{it.Due, mdText(it.Team), mdText(it.Owner), itemCell(it), incidentCell(it)})
+	for _, e := range t.Exceptions {
+		approver := "not named"
+		if e.Approver != "" {
+			approver = mdText(e.Approver)
+		}
+		rows = append(rows, []string{orDash(e.Due), mdText(e.Team), mdText(e.Owner), itemCell(e.Item),
+			titled(e.Incident, e.IncidentURL, e.IncidentTitle), approver})
 	}
-	m.table([]string{"Due", "Team", "Owner", "Item", "Incident"}, rows, "Nothing falls due.")
-	if t.DueSoonDropped > 0 {
-		m.printf("%d more items due soon are left out by the list's limit.\n\n", t.DueSoonDropped)
+	m.table([]string{"Due", "Team", "Owner", "Item", "Incident", "Approved by"}, rows, "No open exceptions.")
+	if t.ExceptionsDropped > 0 {
+		m.printf("%d more open items with an exception are left out by `--exception-items.limit`.\n\n", t.ExceptionsDropped)
 	}
 }
 
-func itemCell(it Item) string {
-	s := mdLink(it.ID, it.URL)
-	if it.Title != "" {
-		s += " " + mdText(it.Title)
+// orDash shows a text, or a dash when it is empty.
+func orDash(s string) string {
+	if s == "" {
+		return "–"
 	}
 	return s
 }
+
+func itemCell(it Item) string { return titled(it.ID, it.URL, it.Title) }
 
 func incidentCell(it Item) string {
 	s := mdLink(it.Incident, it.IncidentURL) + " (" + mdText(it.Severity) + ")"

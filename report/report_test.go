@@ -85,6 +85,11 @@ func examplesReport(t *testing.T) *Report {
 //     033-3, 038-1.
 //   - Due within 14 days and not overdue: 034-2 (06-05), 031-2 and 038-1
 //     (06-10), 033-2 (06-12); 033-3 (08-31) is later.
+//   - Open exceptions, earliest due first: PM-2026-033-2 (platform, erin,
+//     due 06-12, `exception: {approver: nadia, ...}`), PM-2026-033-3
+//     (dave, due 08-31, a plain-text exception: approver not named). No
+//     other item has an exception. 033-3 shows no title: the snapshot
+//     keeps the titles of the items it lists as overdue or due soon only.
 //   - 2026-05: 11 incidents started (026, 030, 034, 029, 031, 037, 035,
 //     033, 038, 032, 036), 3 sev1 (034, 029, 033) = 27%; customer-detected
 //     026, 029, 032, 036 = 4 = 36%. MTTR over the 9 resolved: 7200, 2400,
