@@ -144,8 +144,7 @@ func (m *mdWriter) timeliness(r *Report) {
 		if e.Approver != "" {
 			approver = mdText(e.Approver)
 		}
-		rows = append(rows, []string{orDash(e.Due), mdText(e.Team), mdText(e.Owner), itemCell(e.Item),
-			titled(e.Incident, e.IncidentURL, e.IncidentTitle), approver})
+		rows = append(rows, []string{orDash(e.Due), mdText(e.Team), mdText(e.Owner), itemCell(e.Item), incidentCell(e.Item), approver})
 	}
 	m.table([]string{"Due", "Team", "Owner", "Item", "Incident", "Approved by"}, rows, "No open exceptions.")
 	if t.ExceptionsDropped > 0 {
@@ -163,8 +162,13 @@ func orDash(s string) string {
 
 func itemCell(it Item) string { return titled(it.ID, it.URL, it.Title) }
 
+// incidentCell shows an item's incident, linked when it has an http(s)
+// address, with its severity when known and its title.
 func incidentCell(it Item) string {
-	s := mdLink(it.Incident, it.IncidentURL) + " (" + mdText(it.Severity) + ")"
+	s := mdLink(it.Incident, it.IncidentURL)
+	if it.Severity != "" {
+		s += " (" + mdText(it.Severity) + ")"
+	}
 	if it.IncidentTitle != "" {
 		s += " " + mdText(it.IncidentTitle)
 	}
