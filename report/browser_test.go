@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -31,9 +32,25 @@ var screenshotPath = filepath.Join("testdata", "out", "report.png")
 
 // browserPage is what the test reads from the rendered page.
 type browserPage struct {
-	AsOf   string                    `json:"asOf"`
-	Charts map[string][]browserValue `json:"charts"`
-	Cells  []browserValue            `json:"cells"`
+	AsOf       string                    `json:"asOf"`
+	Charts     map[string][]browserValue `json:"charts"`
+	Cells      []browserValue            `json:"cells"`
+	Exceptions []browserRow              `json:"exceptions"`
+	// ExceptionsDropped is the number the page says the limit left out,
+	// "0" when it says nothing.
+	ExceptionsDropped string `json:"exceptionsDropped"`
+}
+
+// browserRow is a listed item: its cells by their data-field.
+type browserRow struct {
+	Item   string                  `json:"item"`
+	Fields map[string]browserField `json:"fields"`
+}
+
+// browserField is a cell's text and the address of its link, if any.
+type browserField struct {
+	Text string `json:"text"`
+	Href string `json:"href"`
 }
 
 // browserValue is a bar or a table cell with its figure.
@@ -55,7 +72,17 @@ const readPage = `(() => {
   const cells = [...document.querySelectorAll('td[data-key]')].map(td => ({
     period: td.parentElement.dataset.period || '', team: td.parentElement.dataset.team || '', status: td.parentElement.dataset.status || '',
     severity: td.dataset.severity || '', key: td.dataset.key, value: td.dataset.value, text: td.textContent}));
-  return {asOf: document.getElementById('as-of').getAttribute('datetime'), charts, cells};
+  const exceptions = [...document.querySelectorAll('#exceptions tbody tr[data-item]')].map(tr => {
+    const fields = {};
+    for (const td of tr.querySelectorAll('td[data-field]')) {
+      const a = td.querySelector('a');
+      fields[td.dataset.field] = {text: td.textContent, href: a ? a.getAttribute('href') : ''};
+    }
+    return {item: tr.dataset.item, fields};
+  });
+  const dropped = document.getElementById('exceptions-dropped');
+  return {asOf: document.getElementById('as-of').getAttribute('datetime'), charts, cells, exceptions,
+    exceptionsDropped: dropped ? dropped.dataset.value : '0'};
 })()`
 
 // TestBrowserReport has a real headless Chromium load /report from the
@@ -123,6 +150,7 @@ func TestBrowserReport(t *testing.T) {
 	checkSameSnapshot(t, page, metrics)
 	checkCharts(t, page, metrics)
 	checkCells(t, page, metrics)
+	checkExceptions(t, page, metrics)
 }
 
 // checkPrint prints the page as the browser's print dialog would, at the
@@ -389,5 +417,53 @@ func checkCells(t *testing.T, page browserPage, families map[string]*dto.MetricF
 		if checked[key] != n {
 			t.Errorf("%d cells %s checked, want %d", checked[key], key, n)
 		}
+	}
+}
+
+// checkExceptions compares the open exceptions listed on the page with
+// the series of postmortem_action_item_exception_info: the same items, in
+// the order of their due day, each cell showing its label (the approver
+// "not named" when the label is empty), the links their addresses, and
+// the number the limit left out.
+func checkExceptions(t *testing.T, page browserPage, families map[string]*dto.MetricFamily) {
+	t.Helper()
+	ms := series(families, collectors.MetricActionItemException, nil)
+	// The examples have two: PM-2026-033-2 approved by nadia, and
+	// PM-2026-033-3 whose plain-text exception names no approver.
+	if len(ms) != 2 || label(ms[0], collectors.LabelApprover) == label(ms[1], collectors.LabelApprover) {
+		t.Fatalf("%s: %d series, want 2, one with an approver and one without", collectors.MetricActionItemException, len(ms))
+	}
+	// An item without a due day comes last ("~" sorts after the digits).
+	due := func(m *dto.Metric) string { return cmp.Or(label(m, collectors.LabelDue), "~") }
+	slices.SortFunc(ms, func(a, b *dto.Metric) int {
+		return cmp.Or(cmp.Compare(due(a), due(b)), cmp.Compare(label(a, collectors.LabelID), label(b, collectors.LabelID)))
+	})
+	if len(page.Exceptions) != len(ms) {
+		t.Fatalf("the page lists %d open exceptions, the metrics %d", len(page.Exceptions), len(ms))
+	}
+	for i, m := range ms {
+		row, id := page.Exceptions[i], label(m, collectors.LabelID)
+		if row.Item != id {
+			t.Errorf("open exception %d is %s, the metrics say %s (earliest due first)", i, row.Item, id)
+			continue
+		}
+		approver := cmp.Or(label(m, collectors.LabelApprover), "not named")
+		for field, want := range map[string]browserField{
+			"due":      {Text: cmp.Or(label(m, collectors.LabelDue), "–")},
+			"team":     {Text: label(m, collectors.LabelTeam)},
+			"owner":    {Text: label(m, collectors.LabelOwner)},
+			"approver": {Text: approver},
+			"item":     {Text: id, Href: label(m, collectors.LabelTicketURL)},
+			"incident": {Text: label(m, collectors.LabelIncident), Href: label(m, collectors.LabelRecordURL)},
+		} {
+			got := row.Fields[field]
+			// The item and incident cells add the title after the id.
+			if text := got.Text; text != want.Text && !strings.HasPrefix(text, want.Text+" ") || got.Href != want.Href {
+				t.Errorf("open exception %s, %s: the page shows %+v, the metrics say %+v", id, field, got, want)
+			}
+		}
+	}
+	if w := sum(series(families, collectors.MetricActionItemExceptionDrop, nil)); !near(page.ExceptionsDropped, w) {
+		t.Errorf("the page says %s open exceptions are left out, the metrics %v", page.ExceptionsDropped, w)
 	}
 }

@@ -122,30 +122,53 @@ func (m *mdWriter) timeliness(r *Report) {
 	}
 
 	m.printf("### Due in the next %d days\n\n", t.DueSoonDays)
-	if !r.Listed {
+	if r.Listed {
+		rows = nil
+		for _, it := range t.DueSoon {
+			rows = append(rows, []string{it.Due, mdText(it.Team), mdText(it.Owner), itemCell(it), incidentCell(it)})
+		}
+		m.table([]string{"Due", "Team", "Owner", "Item", "Incident"}, rows, "Nothing falls due.")
+		if t.DueSoonDropped > 0 {
+			m.printf("%d more items due soon are left out by the list's limit.\n\n", t.DueSoonDropped)
+		}
+	} else {
 		m.printf("The %s source does not list items due soon.\n\n", mdText(r.Source))
-		return
 	}
+
+	m.printf("### Open exceptions\n\n")
+	m.printf("Open items a leader approved as larger than the quality bar allows, with their own due day, the earliest first. " +
+		"They count in the figures above too: an exception does not hide an item.\n\n")
 	rows = nil
-	for _, it := range t.DueSoon {
-		rows = append(rows, []string{it.Due, mdText(it.Team), mdText(it.Owner), itemCell(it), incidentCell(it)})
+	for _, e := range t.Exceptions {
+		approver := "not named"
+		if e.Approver != "" {
+			approver = mdText(e.Approver)
+		}
+		rows = append(rows, []string{orDash(e.Due), mdText(e.Team), mdText(e.Owner), itemCell(e.Item), incidentCell(e.Item), approver})
 	}
-	m.table([]string{"Due", "Team", "Owner", "Item", "Incident"}, rows, "Nothing falls due.")
-	if t.DueSoonDropped > 0 {
-		m.printf("%d more items due soon are left out by the list's limit.\n\n", t.DueSoonDropped)
+	m.table([]string{"Due", "Team", "Owner", "Item", "Incident", "Approved by"}, rows, "No open exceptions.")
+	if t.ExceptionsDropped > 0 {
+		m.printf("%d more open items with an exception are left out by `--exception-items.limit`.\n\n", t.ExceptionsDropped)
 	}
 }
 
-func itemCell(it Item) string {
-	s := mdLink(it.ID, it.URL)
-	if it.Title != "" {
-		s += " " + mdText(it.Title)
+// orDash shows a text, or a dash when it is empty.
+func orDash(s string) string {
+	if s == "" {
+		return "–"
 	}
 	return s
 }
 
+func itemCell(it Item) string { return titled(it.ID, it.URL, it.Title) }
+
+// incidentCell shows an item's incident, linked when it has an http(s)
+// address, with its severity when known and its title.
 func incidentCell(it Item) string {
-	s := mdLink(it.Incident, it.IncidentURL) + " (" + mdText(it.Severity) + ")"
+	s := mdLink(it.Incident, it.IncidentURL)
+	if it.Severity != "" {
+		s += " (" + mdText(it.Severity) + ")"
+	}
 	if it.IncidentTitle != "" {
 		s += " " + mdText(it.IncidentTitle)
 	}
@@ -239,19 +262,11 @@ func (m *mdWriter) learnings(r *Report) {
 	m.table([]string{"Detection", "> Incidents", "> Share"}, rows, "No incident in the window.")
 
 	m.printf("### Services that keep failing\n\n")
-	rows = nil
-	for _, c := range l.Services {
-		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N)})
-	}
-	m.table([]string{"Service", "> Incidents"}, rows, "No incident named a service.")
+	m.table([]string{"Service", "> Incidents"}, countRows(l.Services), "No incident named a service.")
 
 	m.printf("### Repeat incidents\n\n")
 	m.printf("An incident repeats an earlier one when its `related` names an incident that still had open action items when it started.\n\n")
-	rows = nil
-	for _, c := range l.Repeats {
-		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N)})
-	}
-	m.table([]string{"Team", "> Repeat incidents"}, rows, "No repeat incident.")
+	m.table([]string{"Team", "> Repeat incidents"}, countRows(l.Repeats), "No repeat incident.")
 
 	m.printf("#### Which incident repeats which\n\n")
 	m.printf("Incidents started in the longest window whose `related` names an earlier incident with action items: still open when it started, or all closed (the fix did not work).\n\n")
@@ -267,6 +282,15 @@ func (m *mdWriter) learnings(r *Report) {
 	if l.RepeatsDropped > 0 {
 		m.printf("%d more are left out by `--repeats.limit`.\n\n", l.RepeatsDropped)
 	}
+}
+
+// countRows are the rows of a table of counts: the name and its count.
+func countRows(counts []Count) [][]string {
+	rows := make([][]string, 0, len(counts))
+	for _, c := range counts {
+		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N)})
+	}
+	return rows
 }
 
 // titled shows an id, linked when it has an http(s) address, and its title.

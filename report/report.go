@@ -53,6 +53,11 @@ type Timeliness struct {
 	DueSoon        []Item
 	DueSoonDropped int
 	DueSoonDays    int
+	// Exceptions lists the open items with an approved exception, the
+	// earliest due first; ExceptionsDropped counts those the limit left
+	// out.
+	Exceptions        []Exception
+	ExceptionsDropped int
 }
 
 // TeamItems are a team's action item counts and its on-time ratio over
@@ -78,9 +83,17 @@ type OwnerItems struct {
 type Item struct {
 	ID, Title, Owner, Team, Severity string
 	Incident, IncidentTitle          string
-	Due                              string // YYYY-MM-DD
+	Due                              string // YYYY-MM-DD, empty when the item has none
 	DaysOverdue                      int    // whole days past the end of the due day, 0 for items not overdue
 	URL, IncidentURL                 string
+}
+
+// Exception is an open action item a leader approved as larger than the
+// quality bar allows: it keeps its own due day and is reported apart,
+// with who approved it. Its Item has no severity nor days overdue.
+type Exception struct {
+	Item
+	Approver string // empty when the record does not name one
 }
 
 // Trends is the second section: one row per calendar period.
@@ -256,7 +269,8 @@ func window(s *snapshot.Snapshot, name string) (*snapshot.WindowStats, error) {
 }
 
 func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats) Timeliness {
-	t := Timeliness{OverdueDropped: s.OverdueItemsDropped, DueSoonDropped: s.DueSoonDropped, DueSoonDays: snapshot.DueSoonDays}
+	t := Timeliness{OverdueDropped: s.OverdueItemsDropped, DueSoonDropped: s.DueSoonDropped, DueSoonDays: snapshot.DueSoonDays,
+		ExceptionsDropped: s.ExceptionItemsDropped}
 	teams := map[string]*TeamItems{}
 	team := func(name string) *TeamItems {
 		if ti, ok := teams[name]; ok {
@@ -308,7 +322,7 @@ func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats) Timeliness {
 		}
 		o.Items = append(o.Items, Item{ID: it.ID, Title: s.Titles[it.ID], Owner: it.Owner, Team: it.Team,
 			Severity: it.Severity, Incident: it.Incident, IncidentTitle: s.Titles[it.Incident],
-			Due: it.Due.UTC().Format(time.DateOnly), DaysOverdue: int(it.Overdue / (24 * time.Hour)),
+			Due: dueDay(it.Due), DaysOverdue: int(it.Overdue / (24 * time.Hour)),
 			URL: it.URL, IncidentURL: it.IncidentURL})
 	}
 	for _, key := range slices.SortedFunc(maps.Keys(byOwner), func(a, b [2]string) int {
@@ -319,9 +333,22 @@ func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats) Timeliness {
 	for _, it := range s.DueSoon {
 		t.DueSoon = append(t.DueSoon, Item{ID: it.ID, Title: s.Titles[it.ID], Owner: it.Owner, Team: it.Team,
 			Severity: it.Severity, Incident: it.Incident, IncidentTitle: s.Titles[it.Incident],
-			Due: it.Due.UTC().Format(time.DateOnly), URL: it.URL, IncidentURL: it.IncidentURL})
+			Due: dueDay(it.Due), URL: it.URL, IncidentURL: it.IncidentURL})
+	}
+	for _, it := range s.ExceptionItems {
+		t.Exceptions = append(t.Exceptions, Exception{Approver: it.Approver, Item: Item{ID: it.ID, Title: s.Titles[it.ID],
+			Owner: it.Owner, Team: it.Team, Incident: it.Incident, IncidentTitle: s.Titles[it.Incident],
+			Due: dueDay(it.Due), URL: it.URL, IncidentURL: it.IncidentURL}})
 	}
 	return t
+}
+
+// dueDay shows a due day as YYYY-MM-DD, empty when there is none.
+func dueDay(due time.Time) string {
+	if due.IsZero() {
+		return ""
+	}
+	return due.UTC().Format(time.DateOnly)
 }
 
 func trends(s *snapshot.Snapshot) Trends {

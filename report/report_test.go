@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -68,13 +69,28 @@ func examplesReport(t *testing.T) *Report {
 //     (02-15: overdue since Feb 16, 13+31+30+31 = 105 days); search
 //     PM-2026-032-1 and -2 (05-28, 05-29): 1, 1, 1, 2. Open: platform
 //     020-2, 033-2, 033-3, 038-1 = 4.
-//   - Done in 365d and on time: identity 040-1, 028-1, 026-1 (05-20, due
-//     05-25), 026-2 (05-28, due 05-29) all on time 4/4; payments 061-1,
-//     029-1, 031-3 on time, 027-1 late (05-06 after 04-28) 3/4 = 75%;
-//     platform 4/4; search 049-1 on time, 010-1 late (02-24 after 02-17)
-//     1/2 = 50%. 027-2 is wont_do, not done.
+//   - Due in 365d: the items whose due day ended in (2025-06-01T00:00,
+//     2026-06-01T00:00], that is due 2025-06-01 to 2026-05-31, done or
+//     still open, wont_do aside; on time when closed before the end of
+//     the due day. identity 040-1 (closed 2025-08-14, due 08-19), 028-1
+//     (05-04, due 05-05), 026-1 (05-20, due 05-25), 026-2 (05-28, due
+//     05-29) on time, 034-1 (due 05-25) open: 4 of 5 = 80%. payments
+//     061-1 (2025-11-19, due 11-20), 029-1 (05-21, due 05-22), 031-3
+//     (05-26, due 05-27) on time, 027-1 late (05-06, due 04-28), 031-1
+//     (due 05-29) open, 027-2 wont_do aside: 3 of 5 = 60%. platform
+//     055-1 (2025-10-30, due 10-31), 020-1 (02-03, due 02-05), 025-1
+//     (04-08, due 04-10), 033-1 (05-22, due 05-26) on time, 020-2 (due
+//     02-15) open: 4 of 5 = 80%. search 049-1 (2025-09-23, due 09-24) on
+//     time, 010-1 late (02-24, due 02-17), 032-1 and 032-2 (due 05-28,
+//     05-29) open: 1 of 4 = 25%. Due after May: 034-2, 031-2, 033-2,
+//     033-3, 038-1.
 //   - Due within 14 days and not overdue: 034-2 (06-05), 031-2 and 038-1
 //     (06-10), 033-2 (06-12); 033-3 (08-31) is later.
+//   - Open exceptions, earliest due first: PM-2026-033-2 (platform, erin,
+//     due 06-12, `exception: {approver: nadia, ...}`), PM-2026-033-3
+//     (dave, due 08-31, a plain-text exception: approver not named). No
+//     other item has an exception. 033-3 shows no title: the snapshot
+//     keeps the titles of the items it lists as overdue or due soon only.
 //   - 2026-05: 11 incidents started (026, 030, 034, 029, 031, 037, 035,
 //     033, 038, 032, 036), 3 sev1 (034, 029, 033) = 27%; customer-detected
 //     026, 029, 032, 036 = 4 = 36%. MTTR over the 9 resolved: 7200, 2400,
@@ -161,21 +177,30 @@ func hostile() *record.Record {
 		ActionItems: []record.ActionItem{{
 			ID: "PM-X-1", Title: "<img src=x onerror=alert(3)>", Owner: "<i>mallory</i>", Team: "red|team",
 			CreatedAt: started.Add(2 * time.Hour), Due: time.Date(2026, 5, 25, 0, 0, 0, 0, time.UTC), Status: "open",
-			URL: "javascript:alert(4)",
+			URL: "javascript:alert(4)", Exception: "larger", ExceptionApprover: "<u>eve</u>|x",
 		}},
 	}
 }
 
 func hostileReport(t *testing.T) *Report {
 	t.Helper()
-	res := record.Check([]*record.Record{hostile()}, nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
-	if len(res.Valid) != 1 {
-		t.Fatalf("the hostile record should be valid: %v", res.Problems)
+	return reportOf(t, 0, hostile())
+}
+
+// reportOf is the report of records as of 2026-06-01T00:00Z over a 30d
+// window, listing at most exceptionsLimit items with an exception (0:
+// the default).
+func reportOf(t *testing.T, exceptionsLimit int, records ...*record.Record) *Report {
+	t.Helper()
+	res := record.Check(records, nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
+	if len(res.Valid) != len(records) {
+		t.Fatalf("the records should be valid: %v", res.Problems)
 	}
 	snap := snapshot.FromRecords("files", res, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), snapshot.Options{
 		Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}},
 		Severities: record.DefaultTaxonomy().Severities, TopServices: 10, OverdueItemsLimit: 10,
-		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 2},
+		ExceptionItemsLimit: exceptionsLimit,
+		Periods:             snapshot.PeriodOptions{Unit: snapshot.Month, Count: 2},
 	})
 	r, err := New(snap, Options{})
 	if err != nil {
@@ -192,12 +217,13 @@ func TestHostileTextHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := b.String()
-	for _, bad := range []string{"<script>alert(1)", "<img src=x", "<i>mallory", "<b>api", "javascript:"} {
+	for _, bad := range []string{"<script>alert(1)", "<img src=x", "<i>mallory", "<b>api", "<u>eve", "javascript:"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("the page holds %q unescaped", bad)
 		}
 	}
-	for _, escaped := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x onerror=alert(3)&gt;", "&lt;i&gt;mallory&lt;/i&gt;"} {
+	for _, escaped := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x onerror=alert(3)&gt;", "&lt;i&gt;mallory&lt;/i&gt;",
+		`<td data-field="approver">&lt;u&gt;eve&lt;/u&gt;|x</td>`} {
 		if !strings.Contains(page, escaped) {
 			t.Errorf("the page does not show %q as text", escaped)
 		}
@@ -208,35 +234,135 @@ func TestHostileTextHTML(t *testing.T) {
 }
 
 // TestHostileTextMarkdown: in a table row, the pipes, backticks, brackets,
-// line break and HTML of a record stay text: the row keeps its cells.
+// line break and HTML of a record stay text: each row keeps its cells.
 func TestHostileTextMarkdown(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteMarkdown(&b, hostileReport(t)); err != nil {
 		t.Fatal(err)
 	}
 	md := b.String()
-	var row string
-	for _, line := range strings.Split(md, "\n") {
-		if strings.Contains(line, "PM-X-1") && strings.HasPrefix(line, "| red") {
-			row = line
-			break
+	const (
+		team  = "red\\|team"
+		owner = "&lt;i&gt;mallory&lt;/i&gt;"
+		item  = "PM-X-1 &lt;img src=x onerror=alert(3)&gt;"
+		title = "&lt;script&gt;alert(1)&lt;/script&gt; \\| \\`code\\` \\[link\\](http://evil) second line"
+	)
+	for _, tc := range []struct {
+		table, prefix, want string
+	}{
+		{"overdue", "| red", "| " + team + " | " + owner + " | " + item + " | PM-X (sev1) " + title + " | 2026-05-25 | 6 |"},
+		{"open exceptions", "| 2026-05-25", "| 2026-05-25 | " + team + " | " + owner + " | " + item + " | PM-X " + title + " | &lt;u&gt;eve&lt;/u&gt;\\|x |"},
+	} {
+		var row string
+		for _, line := range strings.Split(md, "\n") {
+			if strings.Contains(line, "PM-X-1") && strings.HasPrefix(line, tc.prefix) {
+				row = line
+				break
+			}
+		}
+		if row == "" {
+			t.Fatalf("no %s row of PM-X-1 in:\n%s", tc.table, md)
+		}
+		if row != tc.want {
+			t.Errorf("%s row:\n got %s\nwant %s", tc.table, row, tc.want)
+		}
+		// Six cells: seven pipes that are not escaped.
+		if n := strings.Count(row, "|") - strings.Count(row, `\|`); n != 7 {
+			t.Errorf("the %s row has %d cell borders, want 7: %s", tc.table, n, row)
 		}
 	}
-	if row == "" {
-		t.Fatalf("no overdue row of PM-X-1 in:\n%s", md)
-	}
-	want := "| red\\|team | &lt;i&gt;mallory&lt;/i&gt; | PM-X-1 &lt;img src=x onerror=alert(3)&gt; | " +
-		"PM-X (sev1) &lt;script&gt;alert(1)&lt;/script&gt; \\| \\`code\\` \\[link\\](http://evil) second line | 2026-05-25 | 6 |"
-	if row != want {
-		t.Errorf("overdue row:\n got %s\nwant %s", row, want)
-	}
-	// Six cells: seven pipes that are not escaped.
-	if n := strings.Count(row, "|") - strings.Count(row, `\|`); n != 7 {
-		t.Errorf("the row has %d cell borders, want 7: %s", n, row)
-	}
-	for _, bad := range []string{"<script", "<img", "<i>", "<b>", "javascript:"} {
+	for _, bad := range []string{"<script", "<img", "<i>", "<b>", "<u>", "javascript:"} {
 		if strings.Contains(md, bad) {
 			t.Errorf("the Markdown holds %q", bad)
 		}
+	}
+}
+
+// withExceptions is a record with an open item with an exception due on
+// each of the days given, approved by ann when approved is true.
+func withExceptions(approved bool, due ...time.Time) *record.Record {
+	started := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	r := &record.Record{
+		Path: "x.md", ID: "PM-E", Title: "Exceptions", Severity: "sev3", Team: "core",
+		StartedAt: started, DetectedAt: started.Add(time.Minute), ResolvedAt: started.Add(time.Hour),
+		Origin: "code_change", Resolution: "rollback", Detection: "internal", Status: "draft",
+	}
+	for i, d := range due {
+		a := record.ActionItem{ID: fmt.Sprintf("PM-E-%d", i+1), Title: "Item", Owner: "bo", Team: "core",
+			CreatedAt: started.Add(2 * time.Hour), Due: d, Status: "open", Exception: "a quarter of work"}
+		if approved {
+			a.ExceptionApprover = "ann"
+		}
+		r.ActionItems = append(r.ActionItems, a)
+	}
+	return r
+}
+
+// TestExceptions: the open exceptions are listed the earliest due first,
+// with their approver or "not named"; an empty list says so, and a list
+// the limit cut says how many it left out, in both formats. A title is
+// shown when the snapshot knows it: for the items due within 14 days
+// (due soon, June 1 to 14), not for those due later.
+func TestExceptions(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 6, d, 0, 0, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		name     string
+		limit    int
+		record   *record.Record
+		md, html []string // what each format must hold
+		notMD    []string
+	}{{
+		name:   "none",
+		record: withExceptions(true),
+		md:     []string{"### Open exceptions\n\nOpen items a leader approved", "earliest first. They count in the figures above too: an exception does not hide an item.\n\nNo open exceptions.\n\n## 2."},
+		html:   []string{`<tr><td colspan="6">No open exceptions.</td></tr>`},
+		notMD:  []string{"left out by `--exception-items.limit`"},
+	}, {
+		name:   "all listed, earliest due first, approver not named",
+		record: withExceptions(false, day(20), day(10)),
+		md: []string{"| Due | Team | Owner | Item | Incident | Approved by |\n|---|---|---|---|---|---|\n" +
+			"| 2026-06-10 | core | bo | PM-E-2 Item | PM-E Exceptions | not named |\n" +
+			"| 2026-06-20 | core | bo | PM-E-1 | PM-E Exceptions | not named |\n\n## 2."},
+		html:  []string{`<td data-field="approver">not named</td>`},
+		notMD: []string{"left out by `--exception-items.limit`", "No open exceptions."},
+	}, {
+		name:   "capped",
+		limit:  2,
+		record: withExceptions(true, day(30), day(10), day(20)),
+		md: []string{"| 2026-06-10 | core | bo | PM-E-2 Item | PM-E Exceptions | ann |\n" +
+			"| 2026-06-20 | core | bo | PM-E-3 | PM-E Exceptions | ann |\n\n" +
+			"1 more open items with an exception are left out by `--exception-items.limit`.\n\n## 2."},
+		html: []string{`<td data-field="approver">ann</td>`,
+			`<p class="note" id="exceptions-dropped" data-value="1">1 more open items with an exception are left out by <code>--exception-items.limit</code>.</p>`},
+		notMD: []string{"PM-E-1 ", "No open exceptions."},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := reportOf(t, tc.limit, tc.record)
+			var md, page bytes.Buffer
+			if err := WriteMarkdown(&md, r); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteHTML(&page, r); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range tc.md {
+				if !strings.Contains(md.String(), want) {
+					t.Errorf("the Markdown lacks %q:\n%s", want, md.String())
+				}
+			}
+			for _, bad := range tc.notMD {
+				if strings.Contains(md.String(), bad) {
+					t.Errorf("the Markdown holds %q:\n%s", bad, md.String())
+				}
+			}
+			for _, want := range tc.html {
+				if !strings.Contains(page.String(), want) {
+					t.Errorf("the page lacks %q", want)
+				}
+			}
+			if rows := strings.Count(page.String(), `<td data-field="approver">`); rows != len(r.Timeliness.Exceptions) {
+				t.Errorf("the page has %d exception rows, want %d", rows, len(r.Timeliness.Exceptions))
+			}
+		})
 	}
 }
