@@ -337,7 +337,7 @@ func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats) Timeliness {
 	}
 	for _, it := range s.ExceptionItems {
 		t.Exceptions = append(t.Exceptions, Exception{Approver: it.Approver, Item: Item{ID: it.ID, Title: s.Titles[it.ID],
-			Owner: it.Owner, Team: it.Team, Incident: it.Incident, IncidentTitle: s.Titles[it.Incident],
+			Owner: it.Owner, Team: it.Team, Severity: it.Severity, Incident: it.Incident, IncidentTitle: s.Titles[it.Incident],
 			Due: dueDay(it.Due), URL: it.URL, IncidentURL: it.IncidentURL}})
 	}
 	return t

@@ -89,8 +89,8 @@ func examplesReport(t *testing.T) *Report {
 //   - Open exceptions, earliest due first: PM-2026-033-2 (platform, erin,
 //     due 06-12, `exception: {approver: nadia, ...}`), PM-2026-033-3
 //     (dave, due 08-31, a plain-text exception: approver not named). No
-//     other item has an exception. 033-3 shows no title: the snapshot
-//     keeps the titles of the items it lists as overdue or due soon only.
+//     other item has an exception. Both show their titles and the
+//     incident's severity, sev1.
 //   - 2026-05: 11 incidents started (026, 030, 034, 029, 031, 037, 035,
 //     033, 038, 032, 036), 3 sev1 (034, 029, 033) = 27%; customer-detected
 //     026, 029, 032, 036 = 4 = 36%. MTTR over the 9 resolved: 7200, 2400,
@@ -251,7 +251,7 @@ func TestHostileTextMarkdown(t *testing.T) {
 		table, prefix, want string
 	}{
 		{"overdue", "| red", "| " + team + " | " + owner + " | " + item + " | PM-X (sev1) " + title + " | 2026-05-25 | 6 |"},
-		{"open exceptions", "| 2026-05-25", "| 2026-05-25 | " + team + " | " + owner + " | " + item + " | PM-X " + title + " | &lt;u&gt;eve&lt;/u&gt;\\|x |"},
+		{"open exceptions", "| 2026-05-25", "| 2026-05-25 | " + team + " | " + owner + " | " + item + " | PM-X (sev1) " + title + " | &lt;u&gt;eve&lt;/u&gt;\\|x |"},
 	} {
 		var row string
 		for _, line := range strings.Split(md, "\n") {
@@ -300,9 +300,8 @@ func withExceptions(approved bool, due ...time.Time) *record.Record {
 
 // TestExceptions: the open exceptions are listed the earliest due first,
 // with their approver or "not named"; an empty list says so, and a list
-// the limit cut says how many it left out, in both formats. A title is
-// shown when the snapshot knows it: for the items due within 14 days
-// (due soon, June 1 to 14), not for those due later.
+// the limit cut says how many it left out, in both formats. Each row
+// has the item's title and the incident's severity and title.
 func TestExceptions(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2026, 6, d, 0, 0, 0, 0, time.UTC) }
 	for _, tc := range []struct {
@@ -321,16 +320,16 @@ func TestExceptions(t *testing.T) {
 		name:   "all listed, earliest due first, approver not named",
 		record: withExceptions(false, day(20), day(10)),
 		md: []string{"| Due | Team | Owner | Item | Incident | Approved by |\n|---|---|---|---|---|---|\n" +
-			"| 2026-06-10 | core | bo | PM-E-2 Item | PM-E Exceptions | not named |\n" +
-			"| 2026-06-20 | core | bo | PM-E-1 | PM-E Exceptions | not named |\n\n## 2."},
+			"| 2026-06-10 | core | bo | PM-E-2 Item | PM-E (sev3) Exceptions | not named |\n" +
+			"| 2026-06-20 | core | bo | PM-E-1 Item | PM-E (sev3) Exceptions | not named |\n\n## 2."},
 		html:  []string{`<td data-field="approver">not named</td>`},
 		notMD: []string{"left out by `--exception-items.limit`", "No open exceptions."},
 	}, {
 		name:   "capped",
 		limit:  2,
 		record: withExceptions(true, day(30), day(10), day(20)),
-		md: []string{"| 2026-06-10 | core | bo | PM-E-2 Item | PM-E Exceptions | ann |\n" +
-			"| 2026-06-20 | core | bo | PM-E-3 | PM-E Exceptions | ann |\n\n" +
+		md: []string{"| 2026-06-10 | core | bo | PM-E-2 Item | PM-E (sev3) Exceptions | ann |\n" +
+			"| 2026-06-20 | core | bo | PM-E-3 Item | PM-E (sev3) Exceptions | ann |\n\n" +
 			"1 more open items with an exception are left out by `--exception-items.limit`.\n\n## 2."},
 		html: []string{`<td data-field="approver">ann</td>`,
 			`<p class="note" id="exceptions-dropped" data-value="1">1 more open items with an exception are left out by <code>--exception-items.limit</code>.</p>`},

@@ -67,6 +67,9 @@ func addTitles(ctx context.Context, q pgx.Tx, snap *snapshot.Snapshot) error {
 	for _, it := range snap.DueSoon {
 		items, incidents = append(items, it.ID), append(incidents, it.Incident)
 	}
+	for _, it := range snap.ExceptionItems {
+		items, incidents = append(items, it.ID), append(incidents, it.Incident)
+	}
 	for _, rp := range snap.Repeats {
 		incidents = append(incidents, rp.Incident, rp.Earlier)
 	}

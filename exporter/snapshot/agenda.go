@@ -208,6 +208,10 @@ func (b *Builder) finishAgenda() {
 		keep(it.ID)
 		keep(it.Incident)
 	}
+	for _, it := range s.ExceptionItems {
+		keep(it.ID)
+		keep(it.Incident)
+	}
 	for _, rp := range s.Repeats {
 		keep(rp.Incident)
 		keep(rp.Earlier)
