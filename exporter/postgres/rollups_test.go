@@ -103,7 +103,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 	} {
 		agreeAsOf(asOf)
 	}
-	seen.check(t, caseClosedLater, caseCreatedLater, caseCreatedLaterDue, caseInvalid, caseApproved, caseWithoutApprover, caseExceptionClosedLater)
+	seen.check(t, caseClosedLater, caseCreatedLater, caseCreatedLaterDue, caseInvalid, caseApproved, caseWithoutApprover, caseExceptionClosedLater, caseInvalidException)
 
 	// TRUNCATE fires no row triggers: the rollups are rebuilt instead.
 	if _, err := pg.Exec(ctx, `TRUNCATE action_items`); err != nil {
@@ -192,14 +192,18 @@ func changesOf(t *testing.T, byID map[string]*record.Record) []change {
 			INSERT INTO incidents (id, source_path, content_hash, title, severity, team, started_at, detected_at, origin, detection, status)
 			VALUES ('SQL-1', 'sql', '', 't', 'sev0', 'team-001', '2026-05-20T08:00:00Z', '2026-05-20T08:30:00Z', 'unknown', 'internal', 'draft');
 			INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at)
-			VALUES ('SQL-1-1', 'SQL-1', 't', 'zoe', 'team-001', '2026-05-20T09:00:00Z', '2026-05-21', 'done', '2026-05-22T09:00:00Z')`,
+			VALUES ('SQL-1-1', 'SQL-1', 't', 'zoe', 'team-001', '2026-05-20T09:00:00Z', '2026-05-21', 'done', '2026-05-22T09:00:00Z');
+			INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, exception, exception_approver)
+			VALUES ('SQL-1-2', 'SQL-1', 't', 'zoe', 'team-001', '2026-05-20T09:00:00Z', '2026-06-20', 'open', 'approved', 'cto')`,
 			func(m map[string]*record.Record) {
 				m["SQL-1"] = &record.Record{ID: "SQL-1", Title: "t", Severity: "sev0", Team: "team-001",
 					StartedAt: time.Date(2026, 5, 20, 8, 0, 0, 0, time.UTC), DetectedAt: time.Date(2026, 5, 20, 8, 30, 0, 0, time.UTC),
 					Origin: "unknown", Detection: "internal", Status: record.StatusDraft,
 					ActionItems: []record.ActionItem{{ID: "SQL-1-1", Title: "t", Owner: "zoe", Team: "team-001",
 						CreatedAt: time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC), Due: time.Date(2026, 5, 21, 0, 0, 0, 0, time.UTC),
-						Status: record.ItemDone, ClosedAt: time.Date(2026, 5, 22, 9, 0, 0, 0, time.UTC)}}}
+						Status: record.ItemDone, ClosedAt: time.Date(2026, 5, 22, 9, 0, 0, 0, time.UTC)},
+						{ID: "SQL-1-2", Title: "t", Owner: "zoe", Team: "team-001", CreatedAt: time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC),
+							Due: time.Date(2026, 6, 20, 0, 0, 0, 0, time.UTC), Status: record.ItemOpen, Exception: "approved", ExceptionApprover: "cto"}}}
 			}},
 		{"log an item after its due day", fmt.Sprintf(`INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at)
 			VALUES ('%s', '%s', 't', 'zoe', '%s', '2025-12-26T10:00:00Z', '2025-12-10', 'done', '2025-12-27T09:00:00Z')`,

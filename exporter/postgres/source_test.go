@@ -119,6 +119,7 @@ const (
 	caseApproved             = "open item with an exception, with its approver"
 	caseWithoutApprover      = "open item with an exception, without approver"
 	caseExceptionClosedLater = "item with an exception closed after the instant"
+	caseInvalidException     = "open item with an exception of an invalid incident"
 )
 
 func (c coverage) add(records []*record.Record, snap *snapshot.Snapshot, windows []snapshot.Window) {
@@ -138,6 +139,9 @@ func (c coverage) add(records []*record.Record, snap *snapshot.Snapshot, windows
 			items[a.ID] = a
 			if r.StartedAt.After(snap.AsOf) {
 				continue
+			}
+			if invalid[r.Path] && a.Exception != "" && a.OpenAt(snap.AsOf) && !a.CreatedAt.After(snap.AsOf) {
+				c[caseInvalidException]++
 			}
 			if a.CreatedAt.After(snap.AsOf) {
 				c[caseCreatedLater]++
