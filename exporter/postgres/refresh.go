@@ -314,13 +314,16 @@ func (r *refresh) addOverdueItems(ctx context.Context, q pgx.Tx) (func(), error)
 	}, err
 }
 
+// exceptionItemsQuery reads the open items with an exception that
+// existed at $1, through their partial index (migrations/0007).
+const exceptionItemsQuery = itemColumns + `
+	  FROM action_items a JOIN incidents i ON i.id = a.incident_id
+	 WHERE a.status = 'open' AND a.exception <> '' AND a.created_at <= $1 AND i.started_at <= $1`
+
 // addExceptionItems reads the open items with an exception. Those open
 // as of the snapshot's instant but closed since are recountActionItems'.
 func (r *refresh) addExceptionItems(ctx context.Context, q pgx.Tx) (func(), error) {
-	items, err := collect(ctx, q, "action items with an exception", itemColumns+`
-		  FROM action_items a JOIN incidents i ON i.id = a.incident_id
-		 WHERE a.status = 'open' AND a.exception <> '' AND a.created_at <= $1 AND i.started_at <= $1`,
-		[]any{r.asOf}, scanItem)
+	items, err := collect(ctx, q, "action items with an exception", exceptionItemsQuery, []any{r.asOf}, scanItem)
 	return func() {
 		for _, it := range items {
 			if !r.invalid[it.incident.ID] {
