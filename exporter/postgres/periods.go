@@ -240,8 +240,8 @@ type itemDaySum struct {
 	Items               int
 }
 
-// sumItemDays sums rollup_item_days over the blocks of each target; by
-// team, or over the teams (Team ”) when byTeam is false, in the database.
+// sumItemDays sums rollup_item_days over the blocks of each target, in the
+// database: by team, or over the teams (an empty Team) when byTeam is false.
 func sumItemDays(ctx context.Context, q pgx.Tx, what string, d dayBlocks, byTeam bool) ([]itemDaySum, error) {
 	team := "''"
 	if byTeam {
