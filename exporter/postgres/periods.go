@@ -19,10 +19,8 @@ import (
 // whole UTC days of each period and read row by row in its partial first
 // and last UTC days (its edges), which a time zone other than UTC makes.
 type periodPlan struct {
-	// Blocks of rollup_item_days, as parallel arrays for unnest.
-	periods, spans, firstDays []int
-	kinds                     []string
-	edges                     []interval
+	blocks dayBlocks // of rollup_item_days, the targets being the periods
+	edges  []interval
 	// wholeDays are the UTC days whose created and closed items the
 	// rollups count: [start, end) per period.
 	wholeDays []interval
@@ -30,16 +28,11 @@ type periodPlan struct {
 
 func newPeriodPlan(periods []snapshot.Period) periodPlan {
 	var p periodPlan
-	add := func(i int, kind string, blocks []block) {
-		for _, b := range blocks {
-			p.periods, p.spans, p.firstDays, p.kinds = append(p.periods, i), append(p.spans, b.span), append(p.firstDays, b.firstDay), append(p.kinds, kind)
-		}
-	}
 	for i, period := range periods {
-		add(i, snapshot.PeriodItemsDue, coverDays(dateDay(period.Start), dateDay(period.End)))
+		p.blocks.add(i, snapshot.PeriodItemsDue, coverDays(dateDay(period.Start), dateDay(period.End)))
 		seg := newSegment(period.Start.Add(-time.Microsecond), period.End.Add(-time.Microsecond), 0)
-		add(i, snapshot.PeriodItemsCreated, seg.blocks)
-		add(i, snapshot.PeriodItemsClosed, seg.blocks)
+		p.blocks.add(i, snapshot.PeriodItemsCreated, seg.blocks)
+		p.blocks.add(i, snapshot.PeriodItemsClosed, seg.blocks)
 		p.edges = append(p.edges, seg.edges...)
 		p.wholeDays = append(p.wholeDays, interval{seg.wholeDaysStart, seg.wholeDaysEnd})
 	}
@@ -201,28 +194,65 @@ func taxonomyValue(values []string, code int32) string {
 
 // addPeriodItemSums sums rollup_item_days over each period's blocks.
 func (r *refresh) addPeriodItemSums(ctx context.Context, q pgx.Tx) (func(), error) {
-	type sum struct {
-		Period              int
-		Team, Kind, Outcome string
-		Items               int
-	}
-	p := r.periodPlan
-	// With --periods.by-team=false the database sums over the teams.
-	team := "''"
-	if r.byTeam {
-		team = "r.team"
-	}
-	sums, err := collect(ctx, q, "rollup of the period items", fmt.Sprintf(`
-		SELECT b.period, %s, r.kind, r.outcome, sum(r.items)::int
-		  FROM unnest($1::int[], $2::int[], $3::int[], $4::text[]) AS b (period, span, first_day, kind)
-		  JOIN rollup_item_days r ON r.span = b.span AND r.first_day = b.first_day AND r.kind = b.kind
-		 WHERE r.items <> 0
-		 GROUP BY 1, 2, 3, 4`, team), []any{p.periods, p.spans, p.firstDays, p.kinds}, pgx.RowToStructByPos[sum])
+	sums, err := sumItemDays(ctx, q, "rollup of the period items", r.periodPlan.blocks, r.byTeam)
 	return func() {
 		for _, s := range sums {
-			r.b.CountPeriodItems(s.Period, s.Kind, s.Team, s.Outcome, s.Items)
+			r.b.CountPeriodItems(s.Target, s.Kind, s.Team, s.Outcome, s.Items)
 		}
 	}, err
+}
+
+// addWindowItemsDue sums rollup_item_days over the due days of each
+// window (snapshot.Window.DueDays): whole dates, so the blocks cover them
+// exactly and no row is read at the edges. They are always by team.
+func (r *refresh) addWindowItemsDue(ctx context.Context, q pgx.Tx) (func(), error) {
+	var blocks dayBlocks
+	for i, w := range r.windows {
+		first, end := w.DueDays(r.asOf)
+		blocks.add(i, snapshot.PeriodItemsDue, coverDays(epochDay(first), epochDay(end)))
+	}
+	sums, err := sumItemDays(ctx, q, "rollup of the items due in the windows", blocks, true)
+	return func() {
+		for _, s := range sums {
+			r.b.CountWindowItemsDue(s.Target, s.Team, s.Outcome, s.Items)
+		}
+	}, err
+}
+
+// dayBlocks are blocks of rollup_item_days to sum, each for a target (a
+// period or a window, by index) and a kind, as parallel arrays for unnest.
+type dayBlocks struct {
+	targets, spans, firstDays []int
+	kinds                     []string
+}
+
+// add adds blocks of a kind to the i-th target.
+func (d *dayBlocks) add(i int, kind string, blocks []block) {
+	for _, b := range blocks {
+		d.targets, d.spans, d.firstDays, d.kinds = append(d.targets, i), append(d.spans, b.span), append(d.firstDays, b.firstDay), append(d.kinds, kind)
+	}
+}
+
+// itemDaySum is the items of one target, team, kind and outcome.
+type itemDaySum struct {
+	Target              int
+	Team, Kind, Outcome string
+	Items               int
+}
+
+// sumItemDays sums rollup_item_days over the blocks of each target, in the
+// database: by team, or over the teams (an empty Team) when byTeam is false.
+func sumItemDays(ctx context.Context, q pgx.Tx, what string, d dayBlocks, byTeam bool) ([]itemDaySum, error) {
+	team := "''"
+	if byTeam {
+		team = "r.team"
+	}
+	return collect(ctx, q, what, fmt.Sprintf(`
+		SELECT b.target, %s, r.kind, r.outcome, sum(r.items)::int
+		  FROM unnest($1::int[], $2::int[], $3::int[], $4::text[]) AS b (target, span, first_day, kind)
+		  JOIN rollup_item_days r ON r.span = b.span AND r.first_day = b.first_day AND r.kind = b.kind
+		 WHERE r.items <> 0
+		 GROUP BY 1, 2, 3, 4`, team), []any{d.targets, d.spans, d.firstDays, d.kinds}, pgx.RowToStructByPos[itemDaySum])
 }
 
 // addPeriodItemEdges reads the items created or closed in the partial
@@ -266,16 +296,21 @@ func (r *refresh) countItemInstants(a record.ActionItem, n int, until time.Time,
 	}
 }
 
-// recountPeriodItem corrects the period counts of an item the rollups
-// count with its stored state: it takes that back, and counts the item
-// again as it stood at the snapshot's instant, when it counts then.
-func (r *refresh) recountPeriodItem(it item) {
+// recountItemDays corrects the counts of rollup_item_days (the periods'
+// items, the windows' items due) for an item they count with its stored
+// state: it takes that back, and counts the item again as it stood at the
+// snapshot's instant, when it counts then.
+func (r *refresh) recountItemDays(it item) {
 	a := it.item
 	due := r.b.PeriodOfDay(a.Due)
-	r.b.CountPeriodItems(due, snapshot.PeriodItemsDue, a.Team, snapshot.ItemOutcome(a, allEvents), -1)
+	stored := snapshot.ItemOutcome(a, allEvents)
+	r.b.CountPeriodItems(due, snapshot.PeriodItemsDue, a.Team, stored, -1)
+	r.b.CountItemDue(a, stored, -1)
 	r.countItemInstants(a, -1, allEvents, true)
 	if r.countsAsOf(it) {
-		r.b.CountPeriodItems(due, snapshot.PeriodItemsDue, a.Team, snapshot.ItemOutcome(a, r.asOf), 1)
+		outcome := snapshot.ItemOutcome(a, r.asOf)
+		r.b.CountPeriodItems(due, snapshot.PeriodItemsDue, a.Team, outcome, 1)
+		r.b.CountItemDue(a, outcome, 1)
 		r.countItemInstants(a, 1, r.asOf, true)
 	}
 }

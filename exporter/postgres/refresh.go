@@ -39,7 +39,7 @@ func (r *refresh) reads() []read {
 	reads = append(reads, r.rollupReads()...)
 	reads = append(reads, r.periodReads()...)
 	reads = append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,
-		r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addIncidentStates, r.addDueSoon, r.addUnpublished)
+		r.addWindowItemsDue, r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addExceptionItems, r.addIncidentStates, r.addDueSoon, r.addUnpublished)
 	return append(reads, r.qualityReads()...)
 }
 
@@ -84,7 +84,7 @@ type item struct {
 
 // itemColumns are what scanItem scans, before a query's FROM clause.
 const itemColumns = `SELECT a.id, a.incident_id, a.owner, a.team, a.created_at, a.due, a.status, a.closed_at,
-       a.exception, a.url, i.severity, i.url, i.started_at`
+       a.exception, a.exception_approver, a.url, i.severity, i.url, i.started_at`
 
 // scanItem scans a row of itemColumns.
 func scanItem(row pgx.CollectableRow) (item, error) {
@@ -92,7 +92,7 @@ func scanItem(row pgx.CollectableRow) (item, error) {
 	inc := &record.Record{}
 	var closed, due *time.Time
 	err := row.Scan(&a.ID, &inc.ID, &a.Owner, &a.Team, &a.CreatedAt, &due, &a.Status, &closed,
-		&a.Exception, &a.URL, &inc.Severity, &inc.URL, &inc.StartedAt)
+		&a.Exception, &a.ExceptionApprover, &a.URL, &inc.Severity, &inc.URL, &inc.StartedAt)
 	a.CreatedAt, a.ClosedAt, a.Due = a.CreatedAt.UTC(), utc(closed), utc(due)
 	inc.StartedAt = inc.StartedAt.UTC()
 	return item{inc, a}, err
@@ -282,7 +282,7 @@ func (r *refresh) recountActionItems(ctx context.Context, q pgx.Tx) (func(), err
 	return func() {
 		for _, it := range items {
 			inc, a := it.incident, it.item
-			r.recountPeriodItem(it)
+			r.recountItemDays(it)
 			r.b.CountActionItems(a.Team, a.Status, a.Exception != "", -1)
 			switch {
 			case r.invalid[inc.ID]:
@@ -309,6 +309,25 @@ func (r *refresh) addOverdueItems(ctx context.Context, q pgx.Tx) (func(), error)
 		for _, it := range items {
 			if !r.invalid[it.incident.ID] {
 				r.b.AddOverdue(it.incident, it.item)
+			}
+		}
+	}, err
+}
+
+// exceptionItemsQuery reads the open items with an exception that
+// existed at $1, through their partial index (migrations/0007).
+const exceptionItemsQuery = itemColumns + `
+	  FROM action_items a JOIN incidents i ON i.id = a.incident_id
+	 WHERE a.status = 'open' AND a.exception <> '' AND a.created_at <= $1 AND i.started_at <= $1`
+
+// addExceptionItems reads the open items with an exception. Those open
+// as of the snapshot's instant but closed since are recountActionItems'.
+func (r *refresh) addExceptionItems(ctx context.Context, q pgx.Tx) (func(), error) {
+	items, err := collect(ctx, q, "action items with an exception", exceptionItemsQuery, []any{r.asOf}, scanItem)
+	return func() {
+		for _, it := range items {
+			if !r.invalid[it.incident.ID] {
+				r.b.AddException(it.incident, it.item)
 			}
 		}
 	}, err

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -70,6 +71,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 		}
 	}
 	src := &Source{Pool: pg, Limits: record.DefaultLimits(), Quality: quality, Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
+	seen := coverage{}
 	agreeAsOf := func(asOf time.Time) {
 		t.Helper()
 		var records []*record.Record
@@ -77,8 +79,10 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 			r.Path = "postgres:incidents/" + r.ID
 			records = append(records, r)
 		}
-		want := exposition(t, snapshot.FromRecords(SourceName, record.Check(records, nil,
-			record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: time.Now(), Quality: quality}), asOf, opts))
+		fromRecords := snapshot.FromRecords(SourceName, record.Check(records, nil,
+			record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: time.Now(), Quality: quality}), asOf, opts)
+		seen.add(records, fromRecords, opts.Windows)
+		want := exposition(t, fromRecords)
 		got, err := src.Snapshot(ctx, asOf, tax)
 		if err != nil {
 			t.Fatal(err)
@@ -99,6 +103,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 	} {
 		agreeAsOf(asOf)
 	}
+	seen.check(t, caseClosedLater, caseCreatedLater, caseCreatedLaterDue, caseInvalid, caseApproved, caseWithoutApprover, caseExceptionClosedLater, caseInvalidException)
 
 	// TRUNCATE fires no row triggers: the rollups are rebuilt instead.
 	if _, err := pg.Exec(ctx, `TRUNCATE action_items`); err != nil {
@@ -145,6 +150,18 @@ func changesOf(t *testing.T, byID map[string]*record.Record) []change {
 			break
 		}
 	}
+	// An item logged after its due day: as of an instant between the
+	// two, it is not due in the windows yet, though the rollups count it.
+	var loggedLate *record.Record
+	for _, id := range ids {
+		if r := byID[id]; id != deletedRelated && len(r.Related) == 0 && r.StartedAt.Before(time.Date(2025, time.November, 1, 0, 0, 0, 0, time.UTC)) {
+			loggedLate = r
+			break
+		}
+	}
+	loggedItem := record.ActionItem{ID: loggedLate.ID + "-9", Title: "t", Owner: "zoe", Team: loggedLate.Team,
+		CreatedAt: time.Date(2025, time.December, 26, 10, 0, 0, 0, time.UTC), Due: time.Date(2025, time.December, 10, 0, 0, 0, 0, time.UTC),
+		Status: record.ItemDone, ClosedAt: time.Date(2025, time.December, 27, 9, 0, 0, 0, time.UTC)}
 	item := func(r *record.Record, id string) *record.ActionItem {
 		for i := range r.ActionItems {
 			if r.ActionItems[i].ID == id {
@@ -175,14 +192,24 @@ func changesOf(t *testing.T, byID map[string]*record.Record) []change {
 			INSERT INTO incidents (id, source_path, content_hash, title, severity, team, started_at, detected_at, origin, detection, status)
 			VALUES ('SQL-1', 'sql', '', 't', 'sev0', 'team-001', '2026-05-20T08:00:00Z', '2026-05-20T08:30:00Z', 'unknown', 'internal', 'draft');
 			INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at)
-			VALUES ('SQL-1-1', 'SQL-1', 't', 'zoe', 'team-001', '2026-05-20T09:00:00Z', '2026-05-21', 'done', '2026-05-22T09:00:00Z')`,
+			VALUES ('SQL-1-1', 'SQL-1', 't', 'zoe', 'team-001', '2026-05-20T09:00:00Z', '2026-05-21', 'done', '2026-05-22T09:00:00Z');
+			INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, exception, exception_approver)
+			VALUES ('SQL-1-2', 'SQL-1', 't', 'zoe', 'team-001', '2026-05-20T09:00:00Z', '2026-06-20', 'open', 'approved', 'cto')`,
 			func(m map[string]*record.Record) {
 				m["SQL-1"] = &record.Record{ID: "SQL-1", Title: "t", Severity: "sev0", Team: "team-001",
 					StartedAt: time.Date(2026, 5, 20, 8, 0, 0, 0, time.UTC), DetectedAt: time.Date(2026, 5, 20, 8, 30, 0, 0, time.UTC),
 					Origin: "unknown", Detection: "internal", Status: record.StatusDraft,
 					ActionItems: []record.ActionItem{{ID: "SQL-1-1", Title: "t", Owner: "zoe", Team: "team-001",
 						CreatedAt: time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC), Due: time.Date(2026, 5, 21, 0, 0, 0, 0, time.UTC),
-						Status: record.ItemDone, ClosedAt: time.Date(2026, 5, 22, 9, 0, 0, 0, time.UTC)}}}
+						Status: record.ItemDone, ClosedAt: time.Date(2026, 5, 22, 9, 0, 0, 0, time.UTC)},
+						{ID: "SQL-1-2", Title: "t", Owner: "zoe", Team: "team-001", CreatedAt: time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC),
+							Due: time.Date(2026, 6, 20, 0, 0, 0, 0, time.UTC), Status: record.ItemOpen, Exception: "approved", ExceptionApprover: "cto"}}}
+			}},
+		{"log an item after its due day", fmt.Sprintf(`INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at)
+			VALUES ('%s', '%s', 't', 'zoe', '%s', '2025-12-26T10:00:00Z', '2025-12-10', 'done', '2025-12-27T09:00:00Z')`,
+			loggedItem.ID, loggedLate.ID, loggedLate.Team),
+			func(m map[string]*record.Record) {
+				m[loggedLate.ID].ActionItems = append(m[loggedLate.ID].ActionItems, loggedItem)
 			}},
 		{"add and remove services", `INSERT INTO incident_services VALUES ('SYN-00000030', 'billing');
 			DELETE FROM incident_services WHERE incident_id = 'SYN-00000031'`,

@@ -17,7 +17,8 @@ import (
 // action items, the same for the same seed. Incidents spread over the
 // History before End; what would happen after End has not happened yet, so
 // the newest incidents are still unresolved or in review and their items
-// open, and a few items are never closed (they are the overdue ones).
+// open, and a few items are never closed (they are the overdue ones). The
+// first item of one incident in ten has an exception.
 type Synthetic struct {
 	Incidents      int
 	ItemsPerRecord int // action items per incident
@@ -94,6 +95,14 @@ func (s Synthetic) Record(i int) *record.Record {
 		default:
 			a.Status, a.ClosedAt = record.ItemDone, closed
 		}
+		// The first item of one incident in ten is a larger one a leader
+		// approved with its own due day; every other one names the leader.
+		if j == 0 && i%10 == 0 {
+			a.Exception = "approved as a larger item"
+			if i%20 == 0 {
+				a.ExceptionApprover = "vp-engineering"
+			}
+		}
 		r.ActionItems = append(r.ActionItems, a)
 	}
 	return r
@@ -131,11 +140,13 @@ func (s Synthetic) Write(ctx context.Context, pool *pgxpool.Pool) error {
 			}
 			return rows
 		}},
-		{"action_items", []string{"id", "incident_id", "title", "owner", "team", "created_at", "due", "status", "closed_at"},
+		{"action_items", []string{"id", "incident_id", "title", "owner", "team", "created_at", "due", "status", "closed_at",
+			"exception", "exception_approver"},
 			func(r *record.Record) [][]any {
 				var rows [][]any
 				for _, a := range r.ActionItems {
-					rows = append(rows, []any{a.ID, r.ID, a.Title, a.Owner, a.Team, a.CreatedAt, a.Due, a.Status, nullTime(a.ClosedAt)})
+					rows = append(rows, []any{a.ID, r.ID, a.Title, a.Owner, a.Team, a.CreatedAt, a.Due, a.Status, nullTime(a.ClosedAt),
+						a.Exception, a.ExceptionApprover})
 				}
 				return rows
 			}},
