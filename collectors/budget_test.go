@@ -10,8 +10,9 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testprovider"
 )
 
 // worstCaseOrg returns records that fill every label combination the
@@ -104,7 +105,7 @@ func everyFinding(team string, asOf time.Time) *record.Record {
 // the samples, one line each.
 func seriesCount(t *testing.T, snap *snapshot.Snapshot) (int, map[string]int) {
 	t.Helper()
-	families, err := registry(t, testenv.FixedProvider{Snapshot: snap, Status: collectors.RefreshStatus{Source: "files", Up: true}}).Gather()
+	families, err := registry(t, testprovider.Fixed{Snapshot: snap, Status: refresh.Status{Source: "files", Up: true}}).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

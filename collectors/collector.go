@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
@@ -43,21 +44,10 @@ var collectorsByName = map[string]collector{
 	"quality":      qualityCollector{},
 }
 
-// RefreshStatus is how the refresh loop stands, published as self-metrics.
-type RefreshStatus struct {
-	Source       string
-	Up           bool          // the last refresh read the source
-	LastDuration time.Duration // of the last refresh, successful or not
-	LastSuccess  time.Time     // zero before the first success
-	Errors       uint64        // failed refreshes since start
-	ReloadFailed bool          // the last reload (SIGHUP) was rejected
-	ReloadErrors uint64        // rejected reloads since start
-}
-
 // Provider hands the collectors the snapshot to publish (nil before the
 // first successful refresh) and the refresh status.
 type Provider interface {
-	Current() (*snapshot.Snapshot, RefreshStatus)
+	Current() (*snapshot.Snapshot, refresh.Status)
 }
 
 var (
@@ -202,7 +192,7 @@ func update(c collector, snap *snapshot.Snapshot) ([]prometheus.Metric, error) {
 	return metrics, err
 }
 
-func collectRefreshStatus(st RefreshStatus, ch chan<- prometheus.Metric) {
+func collectRefreshStatus(st refresh.Status, ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(sourceUpDesc, prometheus.GaugeValue, boolValue(st.Up), st.Source)
 	ch <- prometheus.MustNewConstMetric(refreshDurationDesc, prometheus.GaugeValue, st.LastDuration.Seconds())
 	ch <- prometheus.MustNewConstMetric(refreshErrorsDesc, prometheus.CounterValue, float64(st.Errors))

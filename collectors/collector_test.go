@@ -11,15 +11,16 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testprovider"
 )
 
 // TestDescribeListsEveryMetric checks that the Exporter is a checked
 // collector: every sample it collects has a descriptor it described, so the
 // registry checks them and a name collision fails at registration.
 func TestDescribeListsEveryMetric(t *testing.T) {
-	exp := collectors.New(testenv.FixedProvider{Snapshot: fixtureSnapshot(t), Status: collectors.RefreshStatus{Source: "files", Up: true}},
+	exp := collectors.New(testprovider.Fixed{Snapshot: fixtureSnapshot(t), Status: refresh.Status{Source: "files", Up: true}},
 		slog.New(slog.DiscardHandler))
 	descs := make(chan *prometheus.Desc)
 	go func() { exp.Describe(descs); close(descs) }()
@@ -98,7 +99,7 @@ func TestFailingCollectorHidesNoOther(t *testing.T) {
 			c.breakIt(snap)
 			var logs bytes.Buffer
 			reg := prometheus.NewPedanticRegistry()
-			reg.MustRegister(collectors.New(testenv.FixedProvider{Snapshot: snap, Status: collectors.RefreshStatus{Source: "files", Up: true}},
+			reg.MustRegister(collectors.New(testprovider.Fixed{Snapshot: snap, Status: refresh.Status{Source: "files", Up: true}},
 				slog.New(slog.NewJSONHandler(&logs, nil))))
 			families, err := reg.Gather()
 			if err != nil {

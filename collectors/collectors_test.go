@@ -16,8 +16,9 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testprovider"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.prom from the current output")
@@ -124,9 +125,9 @@ var goldenMetrics = []string{
 //	1800 + 0.8·1800 = 3240. Team alpha 90d recover (7200, 14400): median
 //	10800, p90 7200 + 0.9·7200 = 13680.
 func TestGolden(t *testing.T) {
-	provider := testenv.FixedProvider{
+	provider := testprovider.Fixed{
 		Snapshot: fixtureSnapshot(t),
-		Status: collectors.RefreshStatus{
+		Status: refresh.Status{
 			Source: "files", Up: true, LastDuration: 250 * time.Millisecond, LastSuccess: asOf,
 		},
 	}
@@ -170,7 +171,7 @@ func writeGolden(t *testing.T, reg *prometheus.Registry) {
 // TestNoSnapshotYet checks that before the first refresh only the refresh
 // status is published, with the source down.
 func TestNoSnapshotYet(t *testing.T) {
-	reg := registry(t, testenv.FixedProvider{Status: collectors.RefreshStatus{Source: "files", Errors: 2}})
+	reg := registry(t, testprovider.Fixed{Status: refresh.Status{Source: "files", Errors: 2}})
 	want := `
 # HELP postmortem_exporter_source_up Whether the last refresh could read the records source (1) or not (0); when 0 the last good snapshot is served.
 # TYPE postmortem_exporter_source_up gauge
@@ -182,7 +183,7 @@ postmortem_exporter_refresh_errors_total 2
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), collectors.MetricSourceUp, collectors.MetricRefreshErrors); err != nil {
 		t.Fatal(err)
 	}
-	if n := testutil.CollectAndCount(collectors.New(testenv.FixedProvider{}, slog.Default()), collectors.MetricIncidents, collectors.MetricMTTR); n != 0 {
+	if n := testutil.CollectAndCount(collectors.New(testprovider.Fixed{}, slog.Default()), collectors.MetricIncidents, collectors.MetricMTTR); n != 0 {
 		t.Fatalf("got %d incident series before the first snapshot, want none", n)
 	}
 }

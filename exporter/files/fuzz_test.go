@@ -16,8 +16,9 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testprovider"
 )
 
 // fuzzNames are the file names a fuzzed record is parsed as, one per format.
@@ -92,7 +93,7 @@ func FuzzParseAndCheck(f *testing.F) {
 		// UTF-8, counts never negative.
 		snap := snapshot.FromRecords(SourceName, res, fuzzNow, opts)
 		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(collectors.New(testenv.FixedProvider{Snapshot: snap, Status: collectors.RefreshStatus{Source: SourceName, Up: true}},
+		reg.MustRegister(collectors.New(testprovider.Fixed{Snapshot: snap, Status: refresh.Status{Source: SourceName, Up: true}},
 			slog.New(slog.NewTextHandler(io.Discard, nil))))
 		families, err := reg.Gather()
 		if err != nil {

@@ -17,8 +17,9 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	refreshloop "github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testprovider"
 )
 
 // exposition renders a snapshot's record metrics (not the exporter's self
@@ -26,7 +27,7 @@ import (
 func exposition(t *testing.T, snap *snapshot.Snapshot) string {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(collectors.New(testenv.FixedProvider{Snapshot: snap, Status: collectors.RefreshStatus{Source: snap.Source, Up: true}}, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	reg.MustRegister(collectors.New(testprovider.Fixed{Snapshot: snap, Status: refreshloop.Status{Source: snap.Source, Up: true}}, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

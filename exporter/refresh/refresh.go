@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
@@ -25,6 +24,17 @@ type Source interface {
 	// them. Invalid records are reported inside the snapshot; an error
 	// means the source itself could not be read.
 	Snapshot(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error)
+}
+
+// Status is how the refresh loop stands, published as self-metrics.
+type Status struct {
+	Source       string
+	Up           bool          // the last refresh read the source
+	LastDuration time.Duration // of the last refresh, successful or not
+	LastSuccess  time.Time     // zero before the first success
+	Errors       uint64        // failed refreshes since start
+	ReloadFailed bool          // the last reload (SIGHUP) was rejected
+	ReloadErrors uint64        // rejected reloads since start
 }
 
 // Config is what a Refresher runs with.
@@ -50,7 +60,7 @@ type Refresher struct {
 
 	mu       sync.Mutex // guards the fields below
 	taxonomy record.Taxonomy
-	status   collectors.RefreshStatus
+	status   Status
 	// logged holds the problems of the last refresh, so each is logged once
 	// and not again on every refresh.
 	logged map[string]bool
@@ -61,14 +71,14 @@ func New(cfg Config) *Refresher {
 	return &Refresher{
 		cfg:      cfg,
 		taxonomy: cfg.Taxonomy,
-		status:   collectors.RefreshStatus{Source: cfg.Source.Name()},
+		status:   Status{Source: cfg.Source.Name()},
 		logged:   map[string]bool{},
 	}
 }
 
 // Current returns the snapshot to serve (nil before the first success) and
 // the refresh status.
-func (r *Refresher) Current() (*snapshot.Snapshot, collectors.RefreshStatus) {
+func (r *Refresher) Current() (*snapshot.Snapshot, Status) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.current.Load(), r.status
