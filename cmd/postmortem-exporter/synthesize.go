@@ -8,6 +8,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/progress"
 )
 
@@ -28,10 +29,9 @@ func registerSynthesize(app *kingpin.Application, environ map[string]string) (*k
 		pool, _, err := connect(ctx, url)
 		if err == nil {
 			defer pool.Close()
-			err = postgres.Synthetic{
+			err = postgres.WriteSynthetic(ctx, pool, synthetic.Org{
 				Incidents: *incidents, ItemsPerRecord: *items, Teams: *teams, Seed: *seed, End: time.Now().UTC(),
-				Progress: meter,
-			}.Write(ctx, pool)
+			}, meter)
 		}
 		if err != nil {
 			meter.Close() // the error starts a line of its own

@@ -10,7 +10,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
 )
 
 // syntheticNarrative follows each synthetic front matter, about the size
@@ -40,7 +40,7 @@ func registerSynthesizeFiles(app *kingpin.Application, _ map[string]string) (*ki
 			fmt.Fprintln(env.stderr, "postmortem-exporter synthesize-files: --records and --items-per-incident must be >= 0, --teams >= 1")
 			return exitError
 		}
-		org := postgres.Synthetic{Incidents: *records, ItemsPerRecord: *items, Teams: *teams, Seed: *seed, End: time.Now().UTC()}
+		org := synthetic.Org{Incidents: *records, ItemsPerRecord: *items, Teams: *teams, Seed: *seed, End: time.Now().UTC()}
 		if err := writeSyntheticFiles(ctx, org, *dir); err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter synthesize-files:", err)
 			return exitError
@@ -51,7 +51,7 @@ func registerSynthesizeFiles(app *kingpin.Application, _ map[string]string) (*ki
 }
 
 // writeSyntheticFiles writes each record of org as dir/<team>/<id>.md.
-func writeSyntheticFiles(ctx context.Context, org postgres.Synthetic, dir string) error {
+func writeSyntheticFiles(ctx context.Context, org synthetic.Org, dir string) error {
 	for i := range org.Incidents {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
 )
 
 // syntheticNarrative follows each front matter of a synthetic folder, as
@@ -22,7 +22,7 @@ const syntheticNarrative = "## Summary\n\nA synthetic incident.\n\n## Timeline\n
 func writeSyntheticFolder(tb testing.TB, dir string, n int) record.Rules {
 	tb.Helper()
 	now := time.Now().UTC()
-	org := postgres.Synthetic{Incidents: n, ItemsPerRecord: 5, Teams: 20, Seed: 1, End: now}
+	org := synthetic.Org{Incidents: n, ItemsPerRecord: 5, Teams: 20, Seed: 1, End: now}
 	for i := range n {
 		r := org.Record(i)
 		text, err := Format(r, syntheticNarrative)

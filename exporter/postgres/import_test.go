@@ -11,6 +11,7 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
 )
 
 // importExamples imports the bundled examples into a new database.
@@ -123,7 +124,7 @@ func TestImportReportsRemovedActionItems(t *testing.T) {
 // never mixed into real incidents.
 func TestSyntheticRefusesADatabaseWithIncidents(t *testing.T) {
 	pool, records := importExamples(t)
-	err := Synthetic{Incidents: 10, ItemsPerRecord: 1, Teams: 2, Seed: 1, End: time.Now()}.Write(context.Background(), pool)
+	err := WriteSynthetic(context.Background(), pool, synthetic.Org{Incidents: 10, ItemsPerRecord: 1, Teams: 2, Seed: 1, End: time.Now()}, nil)
 	if !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("Write into a database with incidents: %v, want ErrNotEmpty", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
 )
 
 // TestImplausibleTimesAreCounted writes rows with implausible times with
@@ -114,8 +115,8 @@ func TestImplausibleTimesAreCounted(t *testing.T) {
 func TestImplausibleQueryReadsNoTable(t *testing.T) {
 	pg := startTestDatabase(t)
 	ctx := context.Background()
-	org := Synthetic{Incidents: 2000, ItemsPerRecord: 3, Teams: 10, Seed: 3, End: time.Now().UTC()}
-	if err := org.Write(ctx, pg); err != nil {
+	org := synthetic.Org{Incidents: 2000, ItemsPerRecord: 3, Teams: 10, Seed: 3, End: time.Now().UTC()}
+	if err := WriteSynthetic(ctx, pg, org, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pg.Exec(ctx, `ANALYZE`); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
 )
 
 // change is a write another client makes with plain SQL, and the same
@@ -33,8 +34,8 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 	pg := startTestDatabase(t)
 	ctx := context.Background()
 	end := time.Date(2026, time.June, 1, 12, 30, 0, 0, time.UTC)
-	org := Synthetic{Incidents: 1500, ItemsPerRecord: 3, Teams: 5, Seed: 11, End: end, History: 500 * 24 * time.Hour}
-	if err := org.Write(ctx, pg); err != nil {
+	org := synthetic.Org{Incidents: 1500, ItemsPerRecord: 3, Teams: 5, Seed: 11, End: end, History: 500 * 24 * time.Hour}
+	if err := WriteSynthetic(ctx, pg, org, nil); err != nil {
 		t.Fatal(err)
 	}
 	byID := map[string]*record.Record{}

@@ -19,6 +19,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	refreshloop "github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testprovider"
 )
 
@@ -221,8 +222,8 @@ func TestSyntheticOrganisation(t *testing.T) {
 	pg := startTestDatabase(t)
 	ctx := context.Background()
 	end := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
-	org := Synthetic{Incidents: 300, ItemsPerRecord: 5, Teams: 20, Seed: 7, End: end}
-	if err := org.Write(ctx, pg); err != nil {
+	org := synthetic.Org{Incidents: 300, ItemsPerRecord: 5, Teams: 20, Seed: 7, End: end}
+	if err := WriteSynthetic(ctx, pg, org, nil); err != nil {
 		t.Fatal(err)
 	}
 	var items int
