@@ -50,10 +50,14 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err != nil {
 			return fail(err)
 		}
+		opts, err := readOptions()
+		if err != nil {
+			return fail(err)
+		}
 		// Reading counts nothing, but its line shows the time going by.
 		meter = env.meter("import", "records")
 		meter.Stage("read "+*dir, 0)
-		folder, err := readFolder(ctx, *dir, rules, readOptions)
+		folder, err := readFolder(ctx, *dir, opts, rules)
 		meter.Close() // ends the line before the problems are printed
 		if err != nil {
 			return fail(err)
@@ -110,8 +114,8 @@ type importFolder struct {
 }
 
 // readFolder reads and checks every record file under dir.
-func readFolder(ctx context.Context, dir string, rules record.Rules, readOptions func() (files.Options, error)) (importFolder, error) {
-	read, res, err := checkFolder(ctx, dir, rules, readOptions)
+func readFolder(ctx context.Context, dir string, opts files.Options, rules record.Rules) (importFolder, error) {
+	read, res, err := files.CheckDir(ctx, dir, opts, rules)
 	if err != nil {
 		return importFolder{}, err
 	}

@@ -104,23 +104,10 @@ func csvRecords(source refresh.Source, tax record.Taxonomy, asOf time.Time, logg
 	switch s := source.(type) {
 	case *files.Source:
 		return func(ctx context.Context, fn func(*record.Record) error) error {
-			var folder *files.Folder
-			var err error
-			if s.FS == nil {
-				folder, err = files.ReadDir(ctx, s.Dir, s.ReadOptions)
-			} else {
-				folder, err = files.Read(ctx, s.FS, s.Dir, s.ReadOptions)
-			}
+			_, res, err := s.Check(ctx, asOf, tax)
 			if err != nil {
 				return err
 			}
-			if s.Shift != nil {
-				shift := s.Shift(asOf)
-				for _, r := range folder.Records {
-					r.Shift(shift)
-				}
-			}
-			res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality})
 			if len(res.Problems) > 0 {
 				logger.Warn("invalid records are left out of the CSV; `postmortem-exporter validate` lists them", "problems", len(res.Problems))
 			}

@@ -41,10 +41,14 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 	strict := cmd.Flag("strict", "Fail (exit 1) on warnings too.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
 		rules, err := checkRules()
+		var opts files.Options
+		if err == nil {
+			opts, err = readOptions()
+		}
 		var folder *files.Folder
 		var res record.Result
 		if err == nil {
-			folder, res, err = checkFolder(ctx, *dir, rules, readOptions)
+			folder, res, err = files.CheckDir(ctx, *dir, opts, rules)
 		}
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
@@ -159,21 +163,6 @@ func rulesFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (recor
 		}
 		return record.Rules{Taxonomy: tax, Limits: lim, Now: time.Now(), Quality: quality}, nil
 	}
-}
-
-// checkFolder reads every record file under dir and checks them against
-// the rules. It returns what the read found, every record read valid or
-// not among it, and the result of the check.
-func checkFolder(ctx context.Context, dir string, rules record.Rules, readOptions func() (files.Options, error)) (*files.Folder, record.Result, error) {
-	opts, err := readOptions()
-	if err != nil {
-		return nil, record.Result{}, err
-	}
-	folder, err := files.ReadDir(ctx, dir, opts)
-	if err != nil {
-		return nil, record.Result{}, err
-	}
-	return folder, record.Check(folder.Records, folder.Problems, rules), nil
 }
 
 // invalidFiles counts the files with a problem, whether or not a record

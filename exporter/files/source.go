@@ -104,13 +104,8 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 	defer s.mu.Unlock()
 	parser := &reusingParser{last: s.parsed, lastShift: s.lastShift, // sized as the last refresh found the folder
 		next: make(map[string]parsedFile, len(s.parsed)), reused: make(map[*record.Record]bool, len(s.parsed))}
-	var folder *Folder
-	var err error
-	if s.FS == nil {
-		folder, err = readDir(ctx, s.Dir, s.ReadOptions, parser.parse)
-	} else {
-		folder, err = read(ctx, s.FS, s.Dir, s.ReadOptions, parser.parse)
-	}
+	shift := s.shiftAsOf(asOf)
+	folder, res, err := s.check(ctx, shift, tax, parser.parse)
 	if err != nil {
 		s.keepParsed(parser)
 		return nil, err
@@ -121,14 +116,6 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 	for _, skip := range folder.Skipped {
 		s.Logger.Debug("skipping a file that is not a record", "path", skip.Path, "reason", skip.Reason)
 	}
-	var shift time.Duration
-	if s.Shift != nil {
-		shift = s.Shift(asOf)
-		for _, r := range folder.Records {
-			r.Shift(shift)
-		}
-	}
-	res := record.Check(folder.Records, folder.Problems, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality})
 	stale := s.serveLastValid(&res, shift, parser.reused)
 	s.parsed = parser.next
 	opts := s.Options
