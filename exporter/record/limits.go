@@ -17,6 +17,11 @@ type Rules struct {
 	// Quality configures the quality rules; the zero value is the
 	// defaults.
 	Quality Quality
+	// CountFindings keeps of each finding only what counting it by team
+	// and rule needs: its path, rule, severity and team, no field, line or
+	// message. For the exporter, which holds every finding of a refresh at
+	// once and only counts them; `validate` prints them whole.
+	CountFindings bool
 }
 
 // Limits bound what one record may hold: its times must be plausible, its

@@ -302,10 +302,15 @@ func IsCore(p Problem) bool { return p.Rule == "" && findingRule(p) == "" }
 type qualityChecker struct {
 	r        *Record
 	q        Quality
+	counted  bool // only counted: no field, line or message (Rules.CountFindings)
 	findings []Problem
 }
 
 func (c *qualityChecker) add(rule, field, format string, args ...any) {
+	if c.counted {
+		c.findings = append(c.findings, Problem{Path: c.r.Path, Rule: rule, Team: c.r.Team})
+		return
+	}
 	c.findings = append(c.findings, Problem{
 		Path: c.r.Path, Line: c.r.LineOf(field), Field: field, Rule: rule, Team: c.r.Team,
 		Message: fmt.Sprintf(format, args...),
@@ -313,9 +318,10 @@ func (c *qualityChecker) add(rule, field, format string, args ...any) {
 }
 
 // qualityFindings returns the findings of the quality rules proper (not
-// those of the model) on r, whatever their configured severity.
-func qualityFindings(r *Record, q Quality) []Problem {
-	c := &qualityChecker{r: r, q: q}
+// those of the model) on r, whatever their configured severity; counted,
+// only what counting them needs.
+func qualityFindings(r *Record, q Quality, counted bool) []Problem {
+	c := &qualityChecker{r: r, q: q, counted: counted}
 	published := r.Status == StatusPublished && !r.PublishedAt.IsZero()
 	for i := range r.ActionItems {
 		a := &r.ActionItems[i]
@@ -382,13 +388,15 @@ func fmtDays(seconds float64) string {
 // findings, and adds the findings of the quality rules; rules that are off
 // are dropped. Action items with a field_invalid finding are marked
 // Invalid. Each record's Findings are cleared: attachFindings sets them.
-func classify(records []*Record, problems []Problem, q Quality) (core, findings []Problem) {
+// Counted, the findings keep only what counting them needs
+// (Rules.CountFindings).
+func classify(records []*Record, problems []Problem, q Quality, counted bool) (core, findings []Problem) {
 	q = q.orDefault()
 	byPath := make(map[string]*Record, len(records))
 	for _, r := range records {
 		byPath[r.Path] = r
 		r.Findings = nil
-		problems = append(problems, qualityFindings(r, q)...)
+		problems = append(problems, qualityFindings(r, q, counted)...)
 	}
 	for _, p := range problems {
 		if r := byPath[p.Path]; r != nil {
@@ -407,9 +415,13 @@ func classify(records []*Record, problems []Problem, q Quality) (core, findings 
 		if rule == RuleFieldInvalid {
 			markItemInvalid(byPath[p.Path], p.Field)
 		}
-		if p.Severity != SeverityOff {
-			findings = append(findings, p)
+		if p.Severity == SeverityOff {
+			continue
 		}
+		if counted {
+			p = Problem{Path: p.Path, Rule: p.Rule, Severity: p.Severity, Team: p.Team}
+		}
+		findings = append(findings, p)
 	}
 	return core, findings
 }

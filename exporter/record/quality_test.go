@@ -87,15 +87,16 @@ func TestQualityRules(t *testing.T) {
 		}
 		return text
 	}
-	check := func(t *testing.T, text string, q Quality) Result {
+	checkAs := func(t *testing.T, text string, q Quality, counted bool) Result {
 		t.Helper()
 		r, problems := decodeText(t, unique(text))
-		res := Check([]*Record{r}, problems, Rules{Taxonomy: DefaultTaxonomy(), Limits: DefaultLimits(), Now: testNow, Quality: q})
+		res := Check([]*Record{r}, problems, Rules{Taxonomy: DefaultTaxonomy(), Limits: DefaultLimits(), Now: testNow, Quality: q, CountFindings: counted})
 		if len(res.Problems) != 0 || len(res.Valid) != 1 {
 			t.Fatalf("the incident is invalid: %v", res.Problems)
 		}
 		return res
 	}
+	check := func(t *testing.T, text string, q Quality) Result { t.Helper(); return checkAs(t, text, q, false) }
 	ruleFindings := func(res Result, rule string) []Problem {
 		var out []Problem
 		for _, f := range res.Findings {
@@ -114,6 +115,17 @@ func TestQualityRules(t *testing.T) {
 			}
 			if !strings.Contains(got[0].String(), ": "+string(info.Default)+": "+tc.rule+": ") {
 				t.Errorf("%q does not say its severity and rule", got[0])
+			}
+			// Counted (the exporter's check): the same findings, each with
+			// its path, rule, severity and team only, and the same items
+			// marked invalid.
+			full, counted := check(t, tc.fires, Quality{}), checkAs(t, tc.fires, Quality{}, true)
+			want := Problem{Path: got[0].Path, Rule: tc.rule, Severity: info.Default, Team: "payments"}
+			if c := ruleFindings(counted, tc.rule); len(c) != 1 || c[0] != want || len(counted.Findings) != len(full.Findings) {
+				t.Errorf("counted: got %v, want %v among %d findings", counted.Findings, want, len(full.Findings))
+			}
+			if !reflect.DeepEqual(counted.Valid[0].ActionItems, full.Valid[0].ActionItems) {
+				t.Errorf("counted: action items %+v, want %+v", counted.Valid[0].ActionItems, full.Valid[0].ActionItems)
 			}
 			silent := tc.silent
 			if silent == "" {

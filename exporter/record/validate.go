@@ -36,7 +36,7 @@ func Check(records []*Record, problems []Problem, rules Rules) Result {
 		problems = append(problems, Validate(r, rules)...)
 	}
 	problems = append(problems, checkSet(records)...)
-	core, findings := classify(records, problems, rules.Quality)
+	core, findings := classify(records, problems, rules.Quality, rules.CountFindings)
 
 	badPaths := map[string]bool{}
 	for _, p := range core {
