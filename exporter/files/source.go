@@ -127,34 +127,61 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 }
 
 // trimFindings keeps of the findings of the records kept for the next
-// refresh only what that refresh may use: a record checked again gets its
-// findings anew, and one served in its last valid version (edits in
-// flight) has its findings counted by team and rule, nothing more. A
-// finding's message and location take about 0.3 KB, most records of a
-// repository older than its quality rules have a few, and a record's
-// findings are a part of the refresh's list of all findings
-// (record.Check), which a kept record would keep whole.
+// refresh only what that refresh may use. A record checked again gets its
+// findings anew; one served in its last valid version (edits in flight)
+// has its findings counted by team and rule, and its published_late
+// finding lists it on the report's agenda: of each finding it keeps the
+// rule, severity and team, nothing more. Most records of a repository
+// older than its quality rules have a few findings, the same few as
+// thousands of others of their team (no bar raiser, items too large), so
+// the records with the same list share one copy: a kept record holds
+// nothing of its own for its findings. A record's findings as checked are
+// a part of the refresh's list of all findings, messages and locations
+// included (0.25 KB each, record.Check), which a kept record would keep
+// whole.
 func (s *Source) trimFindings() {
+	lists := findingLists{}
 	for _, r := range s.lastValid {
-		trimFindings(r)
+		lists.trim(r)
 	}
 	for name, p := range s.parsed { // the records parsed that are invalid
 		if s.lastValid[name] != p.record {
-			trimFindings(p.record)
+			p.record.Findings = nil // checked again before any use
 		}
 	}
 }
 
-// trimFindings keeps of r's findings their rule, severity and team, in a
-// list of r's own.
-func trimFindings(r *record.Record) {
+// findingLists holds the trimmed lists of findings of the kept records,
+// by their rules, severities and teams in order. The lists are shared:
+// nothing writes into a record's Findings, Check replaces them.
+type findingLists struct {
+	byKey map[string][]record.Problem
+	key   []byte // reused for each lookup, which does not copy it
+}
+
+// trim replaces r's findings by the shared list with their rules,
+// severities and teams.
+func (l *findingLists) trim(r *record.Record) {
 	if len(r.Findings) == 0 {
+		return
+	}
+	l.key = l.key[:0]
+	for _, f := range r.Findings {
+		l.key = append(append(append(append(append(l.key, f.Rule...), 0), f.Severity...), 0), f.Team...)
+		l.key = append(l.key, 0)
+	}
+	if shared, ok := l.byKey[string(l.key)]; ok {
+		r.Findings = shared
 		return
 	}
 	counted := make([]record.Problem, len(r.Findings))
 	for i, f := range r.Findings {
 		counted[i] = record.Problem{Rule: f.Rule, Severity: f.Severity, Team: f.Team}
 	}
+	if l.byKey == nil {
+		l.byKey = map[string][]record.Problem{}
+	}
+	l.byKey[string(l.key)] = counted
 	r.Findings = counted
 }
 
