@@ -74,20 +74,15 @@ func TestMemoryPerRecord(t *testing.T) {
 
 	t.Run("validate", func(t *testing.T) {
 		before := heapAfterGC()
-		folder, err := ReadDir(context.Background(), dir, Options{})
+		folder, res, err := CheckDir(context.Background(), dir, Options{}, rules)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := record.Check(folder.Records, folder.Problems, rules)
-		held := (int64(heapAfterGC()) - int64(before)) / n
+		holdsAtMost(t, "a read", before, n, 4500)
 		if len(res.Valid) != n {
 			t.Fatalf("%d valid records, want %d: %v", len(res.Valid), n, res.Problems)
 		}
-		t.Logf("%d bytes per record", held)
-		if held > 4500 {
-			t.Errorf("a read holds %d bytes per record, want at most 4500", held)
-		}
-		runtime.KeepAlive(res)
+		runtime.KeepAlive(folder)
 	})
 	t.Run("check of a refresh", func(t *testing.T) {
 		before := heapAfterGC()
@@ -95,13 +90,9 @@ func TestMemoryPerRecord(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		held := (int64(heapAfterGC()) - int64(before)) / n
+		holdsAtMost(t, "the check of a refresh", before, n, 3200)
 		if len(res.Valid) != n || len(res.Findings) < 3*n {
 			t.Fatalf("%d valid records, %d findings; want %d and about 4 findings each: %v", len(res.Valid), len(res.Findings), n, res.Problems)
-		}
-		t.Logf("%d bytes per record", held)
-		if held > 3200 {
-			t.Errorf("the check of a refresh holds %d bytes per record, want at most 3200", held)
 		}
 		runtime.KeepAlive(folder)
 	})
@@ -117,13 +108,20 @@ func TestMemoryPerRecord(t *testing.T) {
 				t.Fatalf("%d records in the snapshot, want %d: %v", snap.Records, n, snap.Problems)
 			}
 		}
-		held := (int64(heapAfterGC()) - int64(before)) / n
-		t.Logf("%d bytes per record", held)
-		if held > 2900 {
-			t.Errorf("the file source holds %d bytes per record between refreshes, want at most 2900", held)
-		}
+		holdsAtMost(t, "the file source between refreshes", before, n, 2900)
 		runtime.KeepAlive(src)
 	})
+}
+
+// holdsAtMost fails t when the heap in use has grown since before by more
+// than bound bytes per record of n.
+func holdsAtMost(t *testing.T, what string, before uint64, n int, bound int64) {
+	t.Helper()
+	held := (int64(heapAfterGC()) - int64(before)) / int64(n)
+	t.Logf("%d bytes per record", held)
+	if held > bound {
+		t.Errorf("%s holds %d bytes per record, want at most %d", what, held, bound)
+	}
 }
 
 // BenchmarkReadFolder reads and checks a folder of synthetic records with
