@@ -14,6 +14,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
@@ -32,7 +33,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	checkRules := rulesFlags(cmd, environ)
 	readOptions := sourceFlags(cmd, environ)
 	prune := cmd.Flag("prune", "Delete the incidents whose file is gone from the folder. Refused, deleting nothing, when any file is invalid (findings of the quality rules do not count), when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
-	maxDelete := cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete).Int()
+	maxDelete := config.Int(cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete))
 	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
 		var meter *progress.Meter
