@@ -243,9 +243,11 @@ func (c *Config) DatabaseURLHelp(base string) string {
 	return help + "."
 }
 
-// Taxonomy loads the configured taxonomy, or returns the default one.
-func (c *Config) Taxonomy() (record.Taxonomy, error) {
-	return record.LoadTaxonomy(c.TaxonomyFile)
+// RecordConfig loads the taxonomy and quality rules files as one
+// configuration, or returns the defaults. serve reads them again with it
+// on SIGHUP.
+func (c *Config) RecordConfig() (record.Config, error) {
+	return record.LoadConfig(c.TaxonomyFile, c.QualityFile)
 }
 
 // SnapshotOptions checks the settings that shape the snapshot, reporting
