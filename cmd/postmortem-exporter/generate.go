@@ -69,14 +69,10 @@ func generateFiles(envErr error, cfg *config.Config, mixin dashboards.Config) (m
 	if err != nil {
 		errs = append(errs, err)
 	}
-	tax, err := cfg.Taxonomy()
+	rules, err := cfg.RecordConfig()
 	if err != nil {
 		errs = append(errs, err)
-	} else if _, err := cfg.SnapshotOptions(tax); err != nil {
-		errs = append(errs, err)
-	}
-	quality, err := cfg.Quality()
-	if err != nil {
+	} else if _, err := cfg.SnapshotOptions(rules.Taxonomy); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -87,7 +83,7 @@ func generateFiles(envErr error, cfg *config.Config, mixin dashboards.Config) (m
 		mixin.Windows[i] = w.Name
 	}
 	mixin.PeriodUnit = cfg.Periods.Unit
-	mixin.TopSeverity = tax.Severities[0]
-	mixin.UnpublishedDays = quality.PublishWithinDays // the published_late rule's limit
+	mixin.TopSeverity = rules.Taxonomy.Severities[0]
+	mixin.UnpublishedDays = rules.Quality.PublishWithinDays // the published_late rule's limit
 	return mixin.Files()
 }

@@ -119,7 +119,7 @@ func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("database.url", help).PlaceHolder("URL").StringVar(&c.DatabaseURL)
 	cmd.Flag("migrate", "Apply missing database migrations on the first refresh.").
 		Default(fmt.Sprint(c.Migrate)).BoolVar(&c.Migrate)
-	cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections. Empty: the defaults.").
+	cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections. Empty: the defaults. Read again on SIGHUP, with --quality.file.").
 		Default(c.TaxonomyFile).StringVar(&c.TaxonomyFile)
 	cmd.Flag("windows", "Rolling windows, comma separated, as the `window` label (Prometheus durations).").
 		Default(strings.Join(c.Windows, ",")).SetValue((*commaList)(&c.Windows))
@@ -160,7 +160,7 @@ func (l *RecordLimits) AddFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(l.MaxActionItems)), &l.MaxActionItems)
 	IntFlag(cmd.Flag("records.max-list-length", "Most services, and most related ids, one record may list. Env: "+EnvPrefix+"RECORDS_MAX_LIST_LENGTH.").
 		Default(fmt.Sprint(l.MaxListLength)), &l.MaxListLength)
-	cmd.Flag("quality.file", "YAML file with the quality rules' severities (error, warning, off), limits and phrases (docs/quality.md). Empty: the defaults. Env: "+EnvPrefix+"QUALITY_FILE.").
+	cmd.Flag("quality.file", "YAML file with the quality rules' severities (error, warning, off), limits and phrases (docs/quality.md). Empty: the defaults. serve reads it again on SIGHUP, with --taxonomy.file. Env: "+EnvPrefix+"QUALITY_FILE.").
 		Default(l.QualityFile).StringVar(&l.QualityFile)
 }
 
@@ -243,9 +243,11 @@ func (c *Config) DatabaseURLHelp(base string) string {
 	return help + "."
 }
 
-// Taxonomy loads the configured taxonomy, or returns the default one.
-func (c *Config) Taxonomy() (record.Taxonomy, error) {
-	return record.LoadTaxonomy(c.TaxonomyFile)
+// RecordConfig loads the taxonomy and quality rules files as one
+// configuration, or returns the defaults. serve reads them again with it
+// on SIGHUP.
+func (c *Config) RecordConfig() (record.Config, error) {
+	return record.LoadConfig(c.TaxonomyFile, c.QualityFile)
 }
 
 // SnapshotOptions checks the settings that shape the snapshot, reporting

@@ -87,7 +87,7 @@ func TestMemoryPerRecord(t *testing.T) {
 		before := heapAfterGC()
 		src := testSource(nil, dir)
 		for range 2 { // the second refresh reuses the records of the first
-			snap, err := src.Snapshot(context.Background(), rules.Now, rules.Taxonomy)
+			snap, err := src.Snapshot(context.Background(), rules.Now, record.Config{Taxonomy: rules.Taxonomy, Quality: rules.Quality})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,8 +25,8 @@ func TestStoredFindings(t *testing.T) {
 	opts := snapshot.Options{Windows: []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, TopServices: 5, OverdueItemsLimit: 5}
 	findings := func(quality record.Quality, tax record.Taxonomy) map[snapshot.TeamValue]int {
 		t.Helper()
-		src := &Source{Pool: pg, Limits: record.DefaultLimits(), Quality: quality, Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
-		s, err := src.Snapshot(ctx, time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), tax)
+		src := &Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
+		s, err := src.Snapshot(ctx, time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), record.Config{Taxonomy: tax, Quality: quality})
 		if err != nil {
 			t.Fatal(err)
 		}
