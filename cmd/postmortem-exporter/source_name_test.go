@@ -225,3 +225,31 @@ func TestGitRemoteURL(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultSourceNameFallsBack checks the folder's path is the source
+// name when no git repository names one, and that a `.git` that cannot
+// be read says so rather than passing unnoticed.
+func TestDefaultSourceNameFallsBack(t *testing.T) {
+	plain := t.TempDir()
+	noOrigin := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(noOrigin, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(noOrigin, ".git", "config"), []byte("[remote \"upstream\"]\n\turl = https://example.com/up.git\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := t.TempDir()
+	if err := os.WriteFile(filepath.Join(broken, ".git"), []byte("not a gitdir line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, dir, note string }{
+		{"no repository", plain, ""},
+		{"a repository without origin", filepath.Join(noOrigin, "."), ""},
+		{"an unreadable .git file", broken, "does not say `gitdir: <path>`"},
+	} {
+		name, note := defaultSourceName(tc.dir)
+		if name != filepath.Clean(tc.dir) || !strings.Contains(note, tc.note) || (tc.note == "") != (note == "") {
+			t.Errorf("%s: defaultSourceName = %q, %q; want %q and a note saying %q", tc.name, name, note, filepath.Clean(tc.dir), tc.note)
+		}
+	}
+}
