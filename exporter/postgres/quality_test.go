@@ -54,7 +54,7 @@ func TestStoredFindings(t *testing.T) {
 		if r.ID == "PM-2026-030" {
 			r.BarRaiser = "ruth"
 			res := record.Check([]*record.Record{r}, nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
-			if _, err := Import(ctx, pg, res.Valid, nil); err != nil {
+			if _, err := Import(ctx, pg, exampleSource, res.Valid, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
