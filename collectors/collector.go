@@ -67,9 +67,9 @@ var (
 	snapshotTimestampDesc = newDesc(MetricSnapshotTimestamp,
 		"The instant the served snapshot was computed as of, in Unix seconds.", nil, nil)
 	reloadSuccessDesc = newDesc(MetricConfigReloadSuccess,
-		"Whether the last reload of the taxonomy file (on SIGHUP) succeeded (1) or was rejected (0); a rejected file leaves the current taxonomy in use.", nil, nil)
+		"Whether the last reload of the taxonomy and quality rules files (on SIGHUP) succeeded (1) or was rejected (0); a rejected reload leaves both current ones in use.", nil, nil)
 	reloadErrorsDesc = newDesc(MetricConfigReloadErrors,
-		"Reloads of the taxonomy file (on SIGHUP) rejected since the exporter started.", nil, nil)
+		"Reloads of the taxonomy and quality rules files (on SIGHUP) rejected since the exporter started.", nil, nil)
 )
 
 // described are every descriptor of the package, in creation order, and

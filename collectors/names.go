@@ -81,7 +81,7 @@ const (
 	// narrows carry the team (--periods.by-team, auto by the team count).
 	MetricPeriodsByTeam = "postmortem_exporter_periods_by_team"
 
-	// Reloads of the taxonomy file on SIGHUP, named like Prometheus's own
+	// Reloads of the taxonomy and quality rules files on SIGHUP, named like Prometheus's own
 	// prometheus_config_last_reload_successful.
 	MetricConfigReloadSuccess = "postmortem_exporter_config_last_reload_successful"
 	MetricConfigReloadErrors  = "postmortem_exporter_config_reload_errors_total"

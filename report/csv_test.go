@@ -52,7 +52,7 @@ func readCSV(t *testing.T, data []byte) []map[string]string {
 func TestCSVRoundTrip(t *testing.T) {
 	// Read as `report --format csv` reads files: its findings counted.
 	src := &files.Source{FS: examples.Postmortems(), Dir: examples.Dir, Limits: record.DefaultLimits()}
-	_, res, err := src.Check(context.Background(), time.Now(), record.DefaultTaxonomy())
+	_, res, err := src.Check(context.Background(), time.Now(), record.Config{Taxonomy: record.DefaultTaxonomy()})
 	if err != nil {
 		t.Fatal(err)
 	}

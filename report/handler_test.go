@@ -21,8 +21,8 @@ import (
 // run, Markdown on request, clear refusals for the CSV, an unknown window
 // and before the first snapshot.
 func TestHandler(t *testing.T) {
-	src, tax := examplesSource(t)
-	snap, err := src.Snapshot(t.Context(), examples.Anchor, tax)
+	src, rules := examplesSource(t)
+	snap, err := src.Snapshot(t.Context(), examples.Anchor, rules)
 	if err != nil {
 		t.Fatal(err)
 	}

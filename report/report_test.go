@@ -25,7 +25,7 @@ var update = flag.Bool("update", false, "rewrite testdata/examples.md from the c
 
 // examplesSource reads the bundled examples as written (not shifted),
 // with the default settings of serve.
-func examplesSource(t *testing.T) (*files.Source, record.Taxonomy) {
+func examplesSource(t *testing.T) (*files.Source, record.Config) {
 	t.Helper()
 	cfg, err := config.FromEnv(nil)
 	if err != nil {
@@ -41,15 +41,15 @@ func examplesSource(t *testing.T) (*files.Source, record.Taxonomy) {
 		t.Fatal(err)
 	}
 	return &files.Source{FS: examples.Postmortems(), Dir: examples.Dir, Limits: limits, Options: opts,
-		Logger: slog.New(slog.DiscardHandler)}, tax
+		Logger: slog.New(slog.DiscardHandler)}, record.Config{Taxonomy: tax}
 }
 
 // examplesReport is the report of the bundled examples as of the day they
 // were written against.
 func examplesReport(t *testing.T) *Report {
 	t.Helper()
-	src, tax := examplesSource(t)
-	snap, err := src.Snapshot(context.Background(), examples.Anchor, tax)
+	src, rules := examplesSource(t)
+	snap, err := src.Snapshot(context.Background(), examples.Anchor, rules)
 	if err != nil {
 		t.Fatal(err)
 	}

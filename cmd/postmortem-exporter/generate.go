@@ -28,7 +28,7 @@ func registerGenerate(app *kingpin.Application, environ map[string]string) (*kin
 	mixin := dashboards.DefaultConfig()
 	cmd.Flag("mixin.job", "Prometheus job of the exporter's targets, matched by the rules and the dashboards' default $job.").Default(mixin.Job).StringVar(&mixin.Job)
 	cmd.Flag("mixin.overdue-item-for", "How long an action item stays overdue before its alert fires (a Prometheus duration).").Default(mixin.OverdueItemFor).StringVar(&mixin.OverdueItemFor)
-	cmd.Flag("mixin.team-overdue-items", "Overdue items of one team above which its alert fires.").Default(fmt.Sprint(mixin.TeamOverdueItems)).IntVar(&mixin.TeamOverdueItems)
+	config.IntFlag(cmd.Flag("mixin.team-overdue-items", "Overdue items of one team above which its alert fires.").Default(fmt.Sprint(mixin.TeamOverdueItems)), &mixin.TeamOverdueItems)
 	cmd.Flag("mixin.mttr-regression-factor", "Alert when the MTTR of the shortest window is this many times that of the longest.").Default(fmt.Sprint(mixin.MTTRRegressionFactor)).Float64Var(&mixin.MTTRRegressionFactor)
 	cmd.Flag("mixin.on-time-target", "Share of action items done on time below which the dashboards show orange (red below half).").Default(fmt.Sprint(mixin.OnTimeTarget)).Float64Var(&mixin.OnTimeTarget)
 	cmd.Flag("mixin.customer-detected-limit", "Customer-detected share above which the dashboards show orange (red above twice as much).").Default(fmt.Sprint(mixin.CustomerDetectedLimit)).Float64Var(&mixin.CustomerDetectedLimit)
@@ -69,14 +69,10 @@ func generateFiles(envErr error, cfg *config.Config, mixin dashboards.Config) (m
 	if err != nil {
 		errs = append(errs, err)
 	}
-	tax, err := cfg.Taxonomy()
+	rules, err := cfg.RecordConfig()
 	if err != nil {
 		errs = append(errs, err)
-	} else if _, err := cfg.SnapshotOptions(tax); err != nil {
-		errs = append(errs, err)
-	}
-	quality, err := cfg.Quality()
-	if err != nil {
+	} else if _, err := cfg.SnapshotOptions(rules.Taxonomy); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -87,7 +83,7 @@ func generateFiles(envErr error, cfg *config.Config, mixin dashboards.Config) (m
 		mixin.Windows[i] = w.Name
 	}
 	mixin.PeriodUnit = cfg.Periods.Unit
-	mixin.TopSeverity = tax.Severities[0]
-	mixin.UnpublishedDays = quality.PublishWithinDays // the published_late rule's limit
+	mixin.TopSeverity = rules.Taxonomy.Severities[0]
+	mixin.UnpublishedDays = rules.Quality.PublishWithinDays // the published_late rule's limit
 	return mixin.Files()
 }

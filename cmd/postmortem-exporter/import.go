@@ -14,6 +14,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
@@ -26,13 +27,14 @@ import (
 const defaultPruneMaxDelete = "10"
 
 func registerImport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid, 2 when --prune is refused.")
+	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid or its id is imported from another source name, 2 when --prune is refused.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
 	checkRules := rulesFlags(cmd, environ)
 	readOptions := sourceFlags(cmd, environ)
-	prune := cmd.Flag("prune", "Delete the incidents whose file is gone from the folder. Refused, deleting nothing, when any file is invalid (findings of the quality rules do not count), when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
-	maxDelete := cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete).Int()
+	sourceName := sourceNameFlag(cmd, environ)
+	prune := cmd.Flag("prune", "Delete the incidents of this --source.name (or of none, imported before source names were kept) whose file is gone from the folder. Refused, deleting nothing, when any file is invalid (findings of the quality rules do not count), when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
+	maxDelete := config.Int(cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete))
 	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
 		var meter *progress.Meter
@@ -49,6 +51,10 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		rules, err := checkRules()
 		if err != nil {
 			return fail(err)
+		}
+		source, note := sourceName(*dir)
+		if note != "" {
+			fmt.Fprintln(env.stderr, "postmortem-exporter import:", note)
 		}
 		opts, err := readOptions()
 		if err != nil {
@@ -75,7 +81,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err := postgres.StoreTaxonomy(ctx, pool, rules.Taxonomy); err != nil {
 			return fail(err)
 		}
-		rep, err := postgres.Import(ctx, pool, folder.res.Valid, meter)
+		rep, err := postgres.Import(ctx, pool, source, folder.res.Valid, meter)
 		if err != nil {
 			return fail(err)
 		}
@@ -83,13 +89,19 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		for _, item := range rep.RemovedItems {
 			fmt.Fprintf(env.stdout, "%s: action item %s of %s deleted: the record no longer holds it\n", item.Path, item.ID, item.Incident)
 		}
+		for _, c := range rep.Conflicts {
+			fmt.Fprintln(env.stdout, conflictProblem(c))
+		}
+		if rep.Adopted > 0 {
+			fmt.Fprintf(env.stdout, "%d incidents stored without a source name are now of source %s\n", rep.Adopted, source)
+		}
 		code := exitOK
-		if len(folder.res.Problems) > 0 {
+		if len(folder.res.Problems) > 0 || len(rep.Conflicts) > 0 {
 			code = exitInvalid
 		}
 		pruned := "0 pruned"
 		if *prune {
-			deleted, err := pruneFolder(ctx, env.stdout, pool, folder, postgres.PruneRequest{MaxDelete: *maxDelete, DryRun: *dryRun})
+			deleted, err := pruneFolder(ctx, env.stdout, pool, folder, postgres.PruneRequest{Source: source, MaxDelete: *maxDelete, DryRun: *dryRun})
 			if err != nil {
 				fail(err)
 				code = exitError
@@ -99,10 +111,18 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 				pruned = fmt.Sprintf("0 pruned (dry run: %d would be)", deleted)
 			}
 		}
-		fmt.Fprintf(env.stdout, "%s: %d inserted, %d updated, %d unchanged, %s, %d invalid files not imported\n",
-			*dir, rep.Inserted, rep.Updated, rep.Unchanged, pruned, invalidFiles(folder.res))
+		fmt.Fprintf(env.stdout, "%s (source %s): %d inserted, %d updated, %d unchanged, %s, %d invalid files not imported\n",
+			*dir, source, rep.Inserted, rep.Updated, rep.Unchanged, pruned, invalidFiles(folder.res)+len(rep.Conflicts))
 		return code
 	}
+}
+
+// conflictProblem reports a record left out because its id is stored
+// from another source name, the way an invalid record is reported.
+func conflictProblem(c postgres.Conflict) record.Problem {
+	return record.Problem{Path: c.Path, Field: "id", Code: record.CodeDuplicateID, Severity: record.SeverityError,
+		Message: fmt.Sprintf("id %s is already imported from %s: two repositories share the id; rename one (or, if %s is this repository, import with --source.name '%s')",
+			c.ID, c.Source, c.Source, c.Source)}
 }
 
 // importFolder is what import read from a folder.
@@ -151,7 +171,7 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 	if errors.As(err, &refused) {
 		lines := make([]string, len(refused.Candidates))
 		for i, c := range refused.Candidates {
-			lines[i] = fmt.Sprintf("%s (%s)", c.ID, c.SourcePath)
+			lines[i] = fmt.Sprintf("%s (%s%s)", c.ID, c.SourcePath, noSourceNote(c))
 		}
 		if more := refused.Total - len(refused.Candidates); more > 0 {
 			lines = append(lines, fmt.Sprintf("and %d more", more))
@@ -169,9 +189,18 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 		verb = "would prune"
 	}
 	for _, p := range pruned {
-		fmt.Fprintf(stdout, "%s %s: its file %s is gone\n", verb, p.ID, p.SourcePath)
+		fmt.Fprintf(stdout, "%s %s: its file %s is gone%s\n", verb, p.ID, p.SourcePath, noSourceNote(p))
 	}
 	return len(pruned), nil
+}
+
+// noSourceNote marks an incident stored without a source name, which a
+// prune considers whatever repository it came from.
+func noSourceNote(p postgres.Pruned) string {
+	if p.NoSource {
+		return ", stored without a source name"
+	}
+	return ""
 }
 
 // problemFiles returns the files with a problem, sorted.

@@ -246,9 +246,11 @@ func TestPruneRefusesWhenUnsure(t *testing.T) {
 		{"folder with only a README", []string{empty}, exitError, []string{"prune refused, nothing deleted"}, 14},
 		// 14 files removed but 2: 12 incidents would go, more than 10; the
 		// first 11 by id are listed (PM-10 ... PM-8), then "and 1 more" (PM-9).
-		// The wrong folder: PM-2 ... PM-13 are not in it, but their files
-		// are still there.
-		{"another folder", []string{"other"}, exitError,
+		// The wrong folder, named as the same repository (under its own
+		// default name, its path, it is another repository, whose prune
+		// never deletes these): PM-2 ... PM-13 are not in it, but their
+		// files are still there.
+		{"another folder", []string{"--source.name=" + dir, "other"}, exitError,
 			[]string{"prune refused, nothing deleted: the files these incidents were imported from are still there", "PM-10 ("}, 14},
 		{"more than --prune.max-delete", []string{"keep2"}, exitError,
 			[]string{"prune refused, nothing deleted: 12 incidents would be deleted, more than the 10 allowed (--prune.max-delete)", "PM-10 (", "PM-8 (", "and 1 more"}, 14},

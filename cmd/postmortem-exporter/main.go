@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 )
 
 // Exit codes.
@@ -71,7 +73,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 
 	chosen, err := app.Parse(args)
 	if err != nil {
-		fmt.Fprintln(stderr, "postmortem-exporter:", err)
+		fmt.Fprintln(stderr, "postmortem-exporter:", config.NameFlagError(app, args, err))
 		return exitError
 	}
 	return commands[chosen](ctx, &environment{stdout: stdout, stderr: stderr, logConfig: logConfig})

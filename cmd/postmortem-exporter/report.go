@@ -62,12 +62,12 @@ func writeReport(ctx context.Context, cfg *config.Config, f reportFlags, env *en
 		}
 		asOf = t
 	}
-	source, tax, err := configuredSource(cfg, logger)
+	source, rules, err := configuredSource(cfg, logger)
 	if err != nil {
 		return err
 	}
 	if f.format == report.FormatCSV {
-		records, err := csvRecords(source, tax, asOf, logger)
+		records, err := csvRecords(source, rules, asOf, logger)
 		if err != nil {
 			return err
 		}
@@ -76,7 +76,7 @@ func writeReport(ctx context.Context, cfg *config.Config, f reportFlags, env *en
 			return err
 		})
 	}
-	snap, err := source.Snapshot(ctx, asOf, tax)
+	snap, err := source.Snapshot(ctx, asOf, rules)
 	if err != nil {
 		return fmt.Errorf("read the records: %w", err)
 	}
@@ -100,11 +100,11 @@ func writeReport(ctx context.Context, cfg *config.Config, f reportFlags, env *en
 // csvRecords returns the records of source for the CSV: the files are read
 // and checked as a refresh does (the bundled examples shifted like the
 // snapshot), PostgreSQL's rows are streamed.
-func csvRecords(source refresh.Source, tax record.Taxonomy, asOf time.Time, logger *slog.Logger) (report.Records, error) {
+func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logger *slog.Logger) (report.Records, error) {
 	switch s := source.(type) {
 	case *files.Source:
 		return func(ctx context.Context, fn func(*record.Record) error) error {
-			_, res, err := s.Check(ctx, asOf, tax)
+			_, res, err := s.Check(ctx, asOf, rules)
 			if err != nil {
 				return err
 			}
@@ -120,7 +120,7 @@ func csvRecords(source refresh.Source, tax record.Taxonomy, asOf time.Time, logg
 		}, nil
 	case *postgres.Source:
 		return func(ctx context.Context, fn func(*record.Record) error) error {
-			invalid, err := postgres.EachRecord(ctx, s.Pool, record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality}, fn)
+			invalid, err := postgres.EachRecord(ctx, s.Pool, rules.Rules(s.Limits, time.Now()), fn)
 			if invalid > 0 {
 				logger.Warn("invalid rows are left out of the CSV", "rows", invalid)
 			}

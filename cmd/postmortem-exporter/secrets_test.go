@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,12 +26,19 @@ var passwordHalves = []string{testPassword[:3], testPassword[3:]}
 // --database.url) and every form (URL, keyword/value, one pgx cannot
 // parse, a server that is down), runs every command with it, and serves
 // for real, reading the logs, the landing page and the metrics: the
-// password never appears.
+// password never appears. The records folder is a git clone whose origin
+// URL holds the same secret as a token, which import's source name is
+// read from, and the token is given as --source.name and
+// POSTMORTEM_SOURCE_NAME too: it never appears either.
 func TestPasswordNeverPrinted(t *testing.T) {
 	pg := testenv.StartPostgres(t) // trust authentication: the password is sent and ignored
 	bin := testenv.BuildExporter(t)
 	records := t.TempDir()
 	writeIncident(t, records, "PM-1", "sev1", "payments", 48*time.Hour, time.Hour)
+	git(t, records, "init", "-q")
+	git(t, records, "remote", "add", "origin", "https://x-access-token:"+testPassword+"@example.com/pm.git")
+	const sourceName = "https://example.com/pm.git" // the origin without the token
+	tokenURL := "https://u:" + testPassword + "@example.com/pm.git"
 
 	databases := []struct {
 		name, url string
@@ -60,6 +68,7 @@ func TestPasswordNeverPrinted(t *testing.T) {
 		{"serve", "--no-such-flag"}, {"import", "--no-such-flag", records},
 		{"validate", records}, {"generate", t.TempDir()},
 		{"migrate"}, {"synthesize", "--incidents=10"}, {"import", records}, {"import", "--prune", records},
+		{"import", "--source.name=" + tokenURL, records},
 	}
 	for _, db := range databases {
 		for _, way := range ways {
@@ -70,6 +79,11 @@ func TestPasswordNeverPrinted(t *testing.T) {
 					out := runBinary(t, bin, env, append(command, args...)...)
 					name := strings.Join(command, " ")
 					checkNoPassword(t, name, out)
+					// The source name is the origin's URL, token removed.
+					imports := command[0] == "import" && command[len(command)-1] == records && !slices.Contains(command, "--no-such-flag")
+					if imports && db.reachable && !strings.Contains(out, "(source "+sourceName+")") {
+						t.Errorf("import does not import as source %s:\n%s", sourceName, out)
+					}
 					// The password-bearing URL is used, not ignored.
 					if name == "migrate" && db.reachable && !strings.Contains(out, "the database schema is up to date") {
 						t.Errorf("migrate did not reach the database:\n%s", out)
@@ -79,6 +93,11 @@ func TestPasswordNeverPrinted(t *testing.T) {
 						!strings.Contains(strings.Join(strings.Fields(out), " "), "(now set from "+way.name+")") {
 						t.Errorf("serve --help does not say the database URL is set from %s:\n%s", way.name, out)
 					}
+				}
+				sourceEnv := append(slices.Clone(env), envSourceName+"="+tokenURL)
+				for _, command := range [][]string{{"import", "--help"}, {"help", "import"}, {"import", records}} {
+					out := runBinary(t, bin, sourceEnv, append(command, args...)...)
+					checkNoPassword(t, envSourceName+" "+strings.Join(command, " "), out)
 				}
 				serveAndCheck(t, bin, env, args, db.reachable, strings.HasPrefix(db.name, "unparsable"))
 			})

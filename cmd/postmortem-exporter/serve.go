@@ -52,12 +52,12 @@ func registerServe(app *kingpin.Application, environ map[string]string) (*kingpi
 // serve refreshes the snapshot in the background and serves it until ctx
 // is done.
 func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
-	source, tax, err := configuredSource(cfg, logger)
+	source, rules, err := configuredSource(cfg, logger)
 	if err != nil {
 		return err
 	}
 	refresher := refresh.New(refresh.Config{
-		Source: source, Taxonomy: tax, LoadTaxonomy: cfg.Taxonomy,
+		Source: source, Rules: rules, Load: cfg.RecordConfig,
 		Timeout: time.Duration(cfg.RefreshTimeout), Logger: logger, Now: time.Now,
 	})
 
@@ -124,32 +124,28 @@ func drain(srv *http.Server, logger *slog.Logger) error {
 }
 
 // configuredSource checks the configuration and returns the records
-// source it names with the taxonomy to check records against.
-func configuredSource(cfg *config.Config, logger *slog.Logger) (refresh.Source, record.Taxonomy, error) {
-	tax, err := cfg.Taxonomy()
+// source it names with the taxonomy and quality rules to check records
+// against (which SIGHUP reloads: see refresh.Refresher.Reload).
+func configuredSource(cfg *config.Config, logger *slog.Logger) (refresh.Source, record.Config, error) {
+	rules, err := cfg.RecordConfig()
 	if err != nil {
-		return nil, tax, err
+		return nil, rules, err
 	}
-	opts, err := cfg.SnapshotOptions(tax)
+	opts, err := cfg.SnapshotOptions(rules.Taxonomy)
 	if err != nil {
-		return nil, tax, err
+		return nil, rules, err
 	}
 	limits, err := cfg.Limits()
 	if err != nil {
-		return nil, tax, err
+		return nil, rules, err
 	}
-	quality, err := cfg.Quality()
-	if err != nil {
-		return nil, tax, err
-	}
-	source, err := newSource(cfg, record.Rules{Limits: limits, Quality: quality}, opts, logger)
-	return source, tax, err
+	source, err := newSource(cfg, limits, opts, logger)
+	return source, rules, err
 }
 
 // newSource returns the configured records source: PostgreSQL, a folder,
 // or the bundled examples when none is configured.
-// Of rules, only the limits and the quality rules are used.
-func newSource(cfg *config.Config, rules record.Rules, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
+func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
 	if cfg.DatabaseURL != "" {
 		// The pool connects lazily: a database that is down at start-up
 		// only delays readiness.
@@ -158,7 +154,7 @@ func newSource(cfg *config.Config, rules record.Rules, opts snapshot.Options, lo
 			return nil, fmt.Errorf("database.url: %w", err)
 		}
 		return &postgres.Source{
-			Pool: pool, Limits: rules.Limits, Quality: rules.Quality, Options: opts, Migrate: cfg.Migrate, Logger: logger,
+			Pool: pool, Limits: limits, Options: opts, Migrate: cfg.Migrate, Logger: logger,
 			StatementTimeout: time.Duration(cfg.RefreshTimeout),
 		}, nil
 	}
@@ -166,7 +162,7 @@ func newSource(cfg *config.Config, rules record.Rules, opts snapshot.Options, lo
 	if err != nil {
 		return nil, err
 	}
-	src := &files.Source{Limits: rules.Limits, Quality: rules.Quality, Options: opts, ReadOptions: readOptions, Logger: logger}
+	src := &files.Source{Limits: limits, Options: opts, ReadOptions: readOptions, Logger: logger}
 	if cfg.SourceDir == "" {
 		logger.Info("no source configured: serving the bundled example post-mortems", "anchor", examples.Anchor.Format(time.DateOnly))
 		src.FS, src.Dir, src.Shift = examples.Postmortems(), examples.Dir, examples.Shift
@@ -176,8 +172,9 @@ func newSource(cfg *config.Config, rules record.Rules, opts snapshot.Options, lo
 	return src, nil
 }
 
-// hangups turns SIGHUP into reload requests (the taxonomy file is read
-// again, then the snapshot refreshed) until ctx is done.
+// hangups turns SIGHUP into reload requests (the taxonomy and quality
+// rules files are read again, then the snapshot refreshed) until ctx is
+// done.
 func hangups(ctx context.Context) <-chan struct{} {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGHUP)

@@ -281,3 +281,124 @@ func TestSIGHUPReloadsTheTaxonomy(t *testing.T) {
 		t.Errorf("no JSON line logs the invalid record with its detail:\n%s", e.Output())
 	}
 }
+
+// writeLatePostmortem writes a published sev3 record (action_item_count
+// does not apply) with a bar raiser, published lateDays after its
+// resolution: its only possible finding is published_late, when that
+// rule's limit is under lateDays.
+func writeLatePostmortem(t *testing.T, dir, id string, lateDays int) {
+	t.Helper()
+	ago, recover := 30*24*time.Hour, time.Hour
+	published := time.Now().Add(-ago + recover + time.Duration(lateDays)*24*time.Hour).UTC().Format(time.RFC3339)
+	testenv.WriteIncident(t, dir, testenv.Incident{ID: id, Severity: "sev3", Team: "payments", StartedAgo: ago, Recover: recover,
+		Extra: "status: published\nbar_raiser: bob\npublished_at: " + published + "\n"})
+}
+
+// writeConfig writes a configuration file of the exporter.
+func writeConfig(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reloadState is what a scrape says of the published_late findings and
+// of the last reload.
+type reloadState struct{ valid, late, reloadOK, reloadErrors float64 }
+
+func scrapeReloadState(t *testing.T, e *testenv.Exporter) reloadState {
+	t.Helper()
+	f := parseMetrics(t, e.Scrape(t))
+	return reloadState{
+		valid:        sum(f, collectors.MetricRecordsValid, nil),
+		late:         sum(f, collectors.MetricQualityFindings, map[string]string{"team": "payments", "rule": "published_late"}),
+		reloadOK:     sum(f, collectors.MetricConfigReloadSuccess, nil),
+		reloadErrors: sum(f, collectors.MetricConfigReloadErrors, nil),
+	}
+}
+
+// hupUntil sends SIGHUP to the exporter and waits for want.
+func hupUntil(t *testing.T, e *testenv.Exporter, what string, want reloadState) {
+	t.Helper()
+	if err := e.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 20*time.Second, func() error {
+		if got := scrapeReloadState(t, e); got != want {
+			return fmt.Errorf("%s: %+v, want %+v", what, got, want)
+		}
+		return nil
+	})
+}
+
+// TestSIGHUPReloadsTheQualityRules edits the quality rules file (and the
+// taxonomy) under a running exporter: a new limit applies on SIGHUP, and
+// the two files are one configuration: while either is invalid neither
+// applies, the reload is counted as rejected and the log names the file
+// and the reason.
+func TestSIGHUPReloadsTheQualityRules(t *testing.T) {
+	dir := t.TempDir()
+	writeLatePostmortem(t, dir, "PM-1", 5)
+	writeIncident(t, dir, "PM-0", "sev0", "payments", 24*time.Hour, time.Hour) // in review; outside the default taxonomy
+	config := t.TempDir()
+	taxonomy, quality := filepath.Join(config, "taxonomy.yaml"), filepath.Join(config, "quality.yaml")
+	writeConfig(t, taxonomy, "severities: [sev1, sev2, sev3, sev4]\n")
+	writeConfig(t, quality, "published_late: {max_days: 10}\n")
+	e := testenv.StartExporterWith(t, testenv.ExporterOptions{Race: true, Args: []string{
+		"--source.dir=" + dir, "--taxonomy.file=" + taxonomy, "--quality.file=" + quality, "--refresh.interval=1h",
+	}})
+	if got, want := scrapeReloadState(t, e), (reloadState{valid: 1, late: 0, reloadOK: 1}); got != want {
+		t.Fatalf("at start: %+v, want %+v", got, want)
+	}
+
+	writeConfig(t, quality, "published_late: {max_days: 3}\n") // 5 days late is now too late
+	hupUntil(t, e, "after lowering published_late's limit", reloadState{valid: 1, late: 1, reloadOK: 1})
+
+	// A good taxonomy with a bad quality file: neither applies (PM-0 stays
+	// invalid, the finding stays).
+	writeConfig(t, taxonomy, "severities: [sev0, sev1, sev2, sev3, sev4]\n")
+	writeConfig(t, quality, "published_late: {max_days: 0}\n")
+	hupUntil(t, e, "after a bad quality file", reloadState{valid: 1, late: 1, reloadOK: 0, reloadErrors: 1})
+	if out := e.Output(); !strings.Contains(out, quality) || !strings.Contains(out, "max_days must be at least 1") {
+		t.Errorf("the rejected quality file is not logged with its path and reason:\n%s", out)
+	}
+
+	// A good quality file with a bad taxonomy: neither applies either.
+	writeConfig(t, quality, "published_late: {severity: off}\n")
+	writeConfig(t, taxonomy, "severities: [sev0, sev1, sev1]\n")
+	hupUntil(t, e, "after a bad taxonomy", reloadState{valid: 1, late: 1, reloadOK: 0, reloadErrors: 2})
+	if out := e.Output(); !strings.Contains(out, taxonomy) || !strings.Contains(out, "listed twice") {
+		t.Errorf("the rejected taxonomy is not logged with its path and reason:\n%s", out)
+	}
+
+	writeConfig(t, taxonomy, "severities: [sev0, sev1, sev2, sev3, sev4]\n")
+	hupUntil(t, e, "after both are fixed", reloadState{valid: 2, late: 0, reloadOK: 1, reloadErrors: 2})
+}
+
+// TestSIGHUPQualityRulesWithPostgres: with PostgreSQL the findings are
+// those import computed with its own quality rules and stored. serve's
+// quality file, reloaded on SIGHUP, only leaves out the rules it turns
+// off; its limits change nothing (docs/quality.md).
+func TestSIGHUPQualityRulesWithPostgres(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	dir := t.TempDir()
+	writeLatePostmortem(t, dir, "PM-1", 12) // late by import's default limit, 10 days
+	if code, stdout, stderr := runCLI(t, "import", "--database.url="+pg.URL, dir); code != exitOK {
+		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
+	}
+	quality := filepath.Join(t.TempDir(), "quality.yaml")
+	writeConfig(t, quality, "published_late: {max_days: 30}\n") // would find nothing, were it applied
+	e := testenv.StartExporterWith(t, testenv.ExporterOptions{Race: true,
+		Env:  []string{"POSTMORTEM_DATABASE_URL_FILE=" + writeSecret(t, pg.URL)},
+		Args: []string{"--quality.file=" + quality, "--refresh.interval=1h"},
+	})
+	if got, want := scrapeReloadState(t, e), (reloadState{valid: 1, late: 1, reloadOK: 1}); got != want {
+		t.Fatalf("at start (import's finding, whatever serve's limit): %+v, want %+v", got, want)
+	}
+
+	writeConfig(t, quality, "published_late: {severity: off}\n")
+	hupUntil(t, e, "after turning published_late off", reloadState{valid: 1, late: 0, reloadOK: 1})
+
+	writeConfig(t, quality, "published_late: {max_days: 30}\n")
+	hupUntil(t, e, "after turning it on again", reloadState{valid: 1, late: 1, reloadOK: 1})
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/progress"
@@ -15,9 +16,9 @@ import (
 func registerSynthesize(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("synthesize", "Write a synthetic organisation of incidents and action items into an empty PostgreSQL database (COPY), for demos and benchmarks.")
 	url := databaseURL(cmd, environ)
-	incidents := cmd.Flag("incidents", "How many incidents.").Default("1000").Int()
-	items := cmd.Flag("items-per-incident", "Action items per incident.").Default("5").Int()
-	teams := cmd.Flag("teams", "How many teams.").Default("200").Int()
+	incidents := config.Int(cmd.Flag("incidents", "How many incidents.").Default("1000"))
+	items := config.Int(cmd.Flag("items-per-incident", "Action items per incident.").Default("5"))
+	teams := config.Int(cmd.Flag("teams", "How many teams.").Default("200"))
 	seed := cmd.Flag("seed", "Random seed: the same seed writes the same data.").Default("1").Uint64()
 	return cmd, func(ctx context.Context, env *environment) int {
 		if *incidents < 0 || *items < 0 || *teams < 1 {

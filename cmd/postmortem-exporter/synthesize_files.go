@@ -9,6 +9,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
 )
@@ -31,9 +32,9 @@ A synthetic incident, written for benchmarks.
 func registerSynthesizeFiles(app *kingpin.Application, _ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("synthesize-files", "Write a synthetic organisation as record files, one folder per team, for benchmarks (scripts/bench).").Hidden()
 	dir := cmd.Arg("dir", "Folder to write the records into; created.").Required().String()
-	records := cmd.Flag("records", "How many records.").Default("100000").Int()
-	items := cmd.Flag("items-per-incident", "Action items per record.").Default("5").Int()
-	teams := cmd.Flag("teams", "How many teams.").Default("200").Int()
+	records := config.Int(cmd.Flag("records", "How many records.").Default("100000"))
+	items := config.Int(cmd.Flag("items-per-incident", "Action items per record.").Default("5"))
+	teams := config.Int(cmd.Flag("teams", "How many teams.").Default("200"))
 	seed := cmd.Flag("seed", "Random seed: the same seed writes the same records.").Default("1").Uint64()
 	return cmd, func(ctx context.Context, env *environment) int {
 		if *records < 0 || *items < 0 || *teams < 1 {

@@ -119,7 +119,7 @@ func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("database.url", help).PlaceHolder("URL").StringVar(&c.DatabaseURL)
 	cmd.Flag("migrate", "Apply missing database migrations on the first refresh.").
 		Default(fmt.Sprint(c.Migrate)).BoolVar(&c.Migrate)
-	cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections. Empty: the defaults.").
+	cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections. Empty: the defaults. Read again on SIGHUP, with --quality.file.").
 		Default(c.TaxonomyFile).StringVar(&c.TaxonomyFile)
 	cmd.Flag("windows", "Rolling windows, comma separated, as the `window` label (Prometheus durations).").
 		Default(strings.Join(c.Windows, ",")).SetValue((*commaList)(&c.Windows))
@@ -127,23 +127,23 @@ func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 		Default(c.RefreshInterval.String()).SetValue(&c.RefreshInterval)
 	cmd.Flag("refresh.timeout", "How long one refresh may take.").
 		Default(c.RefreshTimeout.String()).SetValue(&c.RefreshTimeout)
-	cmd.Flag("services.top", "How many services get their own series in postmortem_incidents_by_service; the rest are summed as \"other\".").
-		Default(fmt.Sprint(c.TopServices)).IntVar(&c.TopServices)
-	cmd.Flag("overdue-items.limit", "At most this many series of postmortem_action_item_overdue_seconds, the most overdue first.").
-		Default(fmt.Sprint(c.OverdueItemsLimit)).IntVar(&c.OverdueItemsLimit)
-	cmd.Flag("exception-items.limit", "At most this many series of postmortem_action_item_exception_info (open items with an approved exception), the earliest due first.").
-		Default(fmt.Sprint(c.ExceptionsLimit)).IntVar(&c.ExceptionsLimit)
+	IntFlag(cmd.Flag("services.top", "How many services get their own series in postmortem_incidents_by_service; the rest are summed as \"other\".").
+		Default(fmt.Sprint(c.TopServices)), &c.TopServices)
+	IntFlag(cmd.Flag("overdue-items.limit", "At most this many series of postmortem_action_item_overdue_seconds, the most overdue first.").
+		Default(fmt.Sprint(c.OverdueItemsLimit)), &c.OverdueItemsLimit)
+	IntFlag(cmd.Flag("exception-items.limit", "At most this many series of postmortem_action_item_exception_info (open items with an approved exception), the earliest due first.").
+		Default(fmt.Sprint(c.ExceptionsLimit)), &c.ExceptionsLimit)
 	c.Periods.addFlags(cmd)
-	cmd.Flag("repeats.limit", "At most this many series of postmortem_repeat_incident_info, the latest repeats first.").
-		Default(fmt.Sprint(c.RepeatsLimit)).IntVar(&c.RepeatsLimit)
+	IntFlag(cmd.Flag("repeats.limit", "At most this many series of postmortem_repeat_incident_info, the latest repeats first.").
+		Default(fmt.Sprint(c.RepeatsLimit)), &c.RepeatsLimit)
 	cmd.Flag("web.listen-address", "Addresses on which to expose metrics and the web interface, comma separated.").
 		Default(strings.Join(c.ListenAddresses, ",")).SetValue((*commaList)(&c.ListenAddresses))
 	cmd.Flag("web.config.file", "Path to a web configuration file that enables TLS or basic authentication (exporter-toolkit format).").
 		Default(c.WebConfigFile).StringVar(&c.WebConfigFile)
 	cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").
 		Default(c.TelemetryPath).StringVar(&c.TelemetryPath)
-	cmd.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit.").
-		Default(fmt.Sprint(c.MaxRequests)).IntVar(&c.MaxRequests)
+	IntFlag(cmd.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit.").
+		Default(fmt.Sprint(c.MaxRequests)), &c.MaxRequests)
 	cmd.Flag("web.timeout", "Maximum time to serve one scrape.").
 		Default(c.ScrapeTimeout.String()).SetValue(&c.ScrapeTimeout)
 	c.RecordLimits.AddFlags(cmd)
@@ -156,11 +156,11 @@ func (l *RecordLimits) AddFlags(cmd *kingpin.CmdClause) {
 		Default(l.MaxClockSkew.String()).SetValue(&l.MaxClockSkew)
 	cmd.Flag("records.max-duration", "Longest plausible time to detect, mitigate or recover, and action item from creation to closing or due day. Env: "+EnvPrefix+"RECORDS_MAX_DURATION.").
 		Default(l.MaxDuration.String()).SetValue(&l.MaxDuration)
-	cmd.Flag("records.max-action-items", "Most action items one record may have. Env: "+EnvPrefix+"RECORDS_MAX_ACTION_ITEMS.").
-		Default(fmt.Sprint(l.MaxActionItems)).IntVar(&l.MaxActionItems)
-	cmd.Flag("records.max-list-length", "Most services, and most related ids, one record may list. Env: "+EnvPrefix+"RECORDS_MAX_LIST_LENGTH.").
-		Default(fmt.Sprint(l.MaxListLength)).IntVar(&l.MaxListLength)
-	cmd.Flag("quality.file", "YAML file with the quality rules' severities (error, warning, off), limits and phrases (docs/quality.md). Empty: the defaults. Env: "+EnvPrefix+"QUALITY_FILE.").
+	IntFlag(cmd.Flag("records.max-action-items", "Most action items one record may have. Env: "+EnvPrefix+"RECORDS_MAX_ACTION_ITEMS.").
+		Default(fmt.Sprint(l.MaxActionItems)), &l.MaxActionItems)
+	IntFlag(cmd.Flag("records.max-list-length", "Most services, and most related ids, one record may list. Env: "+EnvPrefix+"RECORDS_MAX_LIST_LENGTH.").
+		Default(fmt.Sprint(l.MaxListLength)), &l.MaxListLength)
+	cmd.Flag("quality.file", "YAML file with the quality rules' severities (error, warning, off), limits and phrases (docs/quality.md). Empty: the defaults. serve reads it again on SIGHUP, with --taxonomy.file. Env: "+EnvPrefix+"QUALITY_FILE.").
 		Default(l.QualityFile).StringVar(&l.QualityFile)
 }
 
@@ -192,8 +192,8 @@ func (l RecordLimits) Limits() (record.Limits, error) {
 func (p *Periods) addFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("periods", "Calendar unit of the `period` label: month (2026-05), week (ISO, 2026-W21) or quarter (2026-Q2).").
 		Default(p.Unit).EnumVar(&p.Unit, snapshot.PeriodUnits...)
-	cmd.Flag("periods.count", fmt.Sprintf("How many calendar periods to publish, the current one included (1..%d).", MaxPeriods)).
-		Default(fmt.Sprint(p.Count)).IntVar(&p.Count)
+	IntFlag(cmd.Flag("periods.count", fmt.Sprintf("How many calendar periods to publish, the current one included (1..%d).", MaxPeriods)).
+		Default(fmt.Sprint(p.Count)), &p.Count)
 	cmd.Flag("periods.timezone", "IANA time zone of the period edges, e.g. Europe/Paris.").
 		Default(p.TimeZone).StringVar(&p.TimeZone)
 	cmd.Flag("periods.by-team", "The team label on the period metrics the trend dashboard narrows (about 350 series per team with 13 months): auto keeps it while the teams fit the series budget (56 teams with the defaults), true always, false never.").
@@ -243,9 +243,11 @@ func (c *Config) DatabaseURLHelp(base string) string {
 	return help + "."
 }
 
-// Taxonomy loads the configured taxonomy, or returns the default one.
-func (c *Config) Taxonomy() (record.Taxonomy, error) {
-	return record.LoadTaxonomy(c.TaxonomyFile)
+// RecordConfig loads the taxonomy and quality rules files as one
+// configuration, or returns the defaults. serve reads them again with it
+// on SIGHUP.
+func (c *Config) RecordConfig() (record.Config, error) {
+	return record.LoadConfig(c.TaxonomyFile, c.QualityFile)
 }
 
 // SnapshotOptions checks the settings that shape the snapshot, reporting

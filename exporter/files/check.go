@@ -20,8 +20,8 @@ func CheckDir(ctx context.Context, dir string, opts Options, rules record.Rules)
 // examples shifted as of asOf), keeping nothing for the next refresh: the
 // records of the report's CSV. As a refresh, it keeps of each finding only
 // what counting it by team and rule needs (record.Rules.CountFindings).
-func (s *Source) Check(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*Folder, record.Result, error) {
-	return s.check(ctx, s.shiftAsOf(asOf), tax, Parse)
+func (s *Source) Check(ctx context.Context, asOf time.Time, cfg record.Config) (*Folder, record.Result, error) {
+	return s.check(ctx, s.shiftAsOf(asOf), cfg, Parse)
 }
 
 // shiftAsOf is how far the records of s move for a refresh as of asOf.
@@ -33,10 +33,10 @@ func (s *Source) shiftAsOf(asOf time.Time) time.Duration {
 }
 
 // check reads the records of s with parse, moves their times by shift,
-// and checks them against tax and the limits and quality rules of s,
-// counting the findings.
-func (s *Source) check(ctx context.Context, shift time.Duration, tax record.Taxonomy, parse parseFunc) (*Folder, record.Result, error) {
-	rules := record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now(), Quality: s.Quality, CountFindings: true}
+// and checks them against cfg and the limits of s, counting the findings.
+func (s *Source) check(ctx context.Context, shift time.Duration, cfg record.Config, parse parseFunc) (*Folder, record.Result, error) {
+	rules := cfg.Rules(s.Limits, time.Now())
+	rules.CountFindings = true
 	return check(ctx, s.FS, s.Dir, s.ReadOptions, parse, shift, rules)
 }
 

@@ -101,7 +101,7 @@ func TestMixedFolder(t *testing.T) {
 		Windows: []snapshot.Window{{Name: "365d", Length: 365 * 24 * time.Hour}}, Severities: tax.Severities,
 		TopServices: 10, OverdueItemsLimit: 100,
 	}, Logger: slog.New(slog.DiscardHandler)}
-	s, err := src.Snapshot(t.Context(), time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), tax)
+	s, err := src.Snapshot(t.Context(), time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), record.Config{Taxonomy: tax})
 	if err != nil {
 		t.Fatal(err)
 	}

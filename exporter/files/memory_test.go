@@ -71,6 +71,7 @@ func TestMemoryPerRecord(t *testing.T) {
 	const n = 2000
 	dir := t.TempDir()
 	rules := writeSyntheticFolder(t, dir, n)
+	cfg := record.Config{Taxonomy: rules.Taxonomy, Quality: rules.Quality}
 
 	t.Run("validate", func(t *testing.T) {
 		before := heapAfterGC()
@@ -86,7 +87,7 @@ func TestMemoryPerRecord(t *testing.T) {
 	})
 	t.Run("check of a refresh", func(t *testing.T) {
 		before := heapAfterGC()
-		folder, res, err := testSource(nil, dir).Check(context.Background(), rules.Now, rules.Taxonomy)
+		folder, res, err := testSource(nil, dir).Check(context.Background(), rules.Now, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +101,7 @@ func TestMemoryPerRecord(t *testing.T) {
 		before := heapAfterGC()
 		src := testSource(nil, dir)
 		for range 2 { // the second refresh reuses the records of the first
-			snap, err := src.Snapshot(context.Background(), rules.Now, rules.Taxonomy)
+			snap, err := src.Snapshot(context.Background(), rules.Now, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

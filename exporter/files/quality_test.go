@@ -78,7 +78,7 @@ func TestFindingsNeverHideAnIncident(t *testing.T) {
 		Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}},
 		Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 5,
 	}}
-	s, err := src.Snapshot(t.Context(), time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), tax)
+	s, err := src.Snapshot(t.Context(), time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), record.Config{Taxonomy: tax})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestStaleRecordKeepsItsFindings(t *testing.T) {
 	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
 	findings := func() int {
 		t.Helper()
-		s, err := src.Snapshot(t.Context(), asOf, tax)
+		s, err := src.Snapshot(t.Context(), asOf, record.Config{Taxonomy: tax})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -69,8 +69,12 @@ func (s slowFS) Open(name string) (fs.File, error) {
 	return s.FS.Open(name)
 }
 
-// tax is the taxonomy of the sources of these tests.
-var tax = record.DefaultTaxonomy()
+// tax is the taxonomy of the sources of these tests, and defaultConfig
+// their taxonomy and quality rules.
+var (
+	tax           = record.DefaultTaxonomy()
+	defaultConfig = record.Config{Taxonomy: tax}
+)
 
 func testSource(fsys fs.FS, dir string) *Source {
 	return &Source{FS: fsys, Dir: dir, Limits: record.DefaultLimits(), Logger: slog.New(slog.DiscardHandler), Options: snapshot.Options{
@@ -92,7 +96,7 @@ func TestSnapshotHonoursTimeout(t *testing.T) {
 	slow := &atomic.Bool{}
 	src := testSource(slowFS{FS: os.DirFS(dir), slow: slow, delay: 2 * time.Second}, dir)
 	now := func() time.Time { return time.Date(2026, time.January, 2, 0, 0, 0, 0, time.UTC) }
-	refresher := refresh.New(refresh.Config{Source: src, Taxonomy: tax, Timeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler), Now: now})
+	refresher := refresh.New(refresh.Config{Source: src, Rules: defaultConfig, Timeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler), Now: now})
 	if err := refresher.Refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -37,9 +37,7 @@ type Source struct {
 	// Limits bound the records' times and lists; the future is judged by
 	// the wall clock, not asOf, so that a snapshot as of a past instant
 	// does not reject what happened since.
-	Limits record.Limits
-	// Quality configures the quality rules; the zero value is the defaults.
-	Quality record.Quality
+	Limits  record.Limits
 	Options snapshot.Options
 	Logger  *slog.Logger
 
@@ -95,17 +93,17 @@ func (p *reusingParser) parse(name string, data []byte) (*record.Record, []recor
 // Name returns "files".
 func (s *Source) Name() string { return SourceName }
 
-// Snapshot reads every record file, checks it against tax and aggregates
-// the valid ones, with the last valid version of the files that turned
+// Snapshot reads every record file, checks it against cfg (the taxonomy
+// and the quality rules) and aggregates the valid ones, with the last valid version of the files that turned
 // invalid. It gives up with ctx's error when ctx ends first (the refresh
 // timeout).
-func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
+func (s *Source) Snapshot(ctx context.Context, asOf time.Time, cfg record.Config) (*snapshot.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	parser := &reusingParser{last: s.parsed, lastShift: s.lastShift, // sized as the last refresh found the folder
 		next: make(map[string]parsedFile, len(s.parsed)), reused: make(map[*record.Record]bool, len(s.parsed))}
 	shift := s.shiftAsOf(asOf)
-	folder, res, err := s.check(ctx, shift, tax, parser.parse)
+	folder, res, err := s.check(ctx, shift, cfg, parser.parse)
 	if err != nil {
 		s.keepParsed(parser)
 		return nil, err
@@ -119,7 +117,7 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 	stale := s.serveLastValid(&res, shift, parser.reused)
 	s.parsed = parser.next
 	opts := s.Options
-	opts.SetTaxonomy(tax)
+	opts.SetTaxonomy(cfg.Taxonomy)
 	snap := snapshot.FromRecords(SourceName, res, asOf, opts)
 	snap.Stale = stale
 	s.trimFindings()

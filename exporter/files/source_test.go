@@ -35,7 +35,7 @@ func TestEditsInFlight(t *testing.T) {
 	refresh := func() *snapshot.Snapshot {
 		t.Helper()
 		day += 50 // each refresh 50 days later: an unshifted record leaves the 30d window
-		s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, day), tax)
+		s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, day), defaultConfig)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,12 +101,12 @@ func TestStaleVersionYieldsToItsID(t *testing.T) {
 	writeTree(t, dir, map[string]string{"a.md": recordText("PM-1", "alpha")})
 	src := testSource(nil, dir)
 	asOf := time.Date(2026, time.January, 2, 0, 0, 0, 0, time.UTC)
-	if _, err := src.Snapshot(t.Context(), asOf, tax); err != nil {
+	if _, err := src.Snapshot(t.Context(), asOf, defaultConfig); err != nil {
 		t.Fatal(err)
 	}
 	// The record moves to b.md and a.md is left broken.
 	writeTree(t, dir, map[string]string{"a.md": "---\nid: PM-1\n", "b.md": recordText("PM-1", "beta")})
-	s, err := src.Snapshot(t.Context(), asOf, tax)
+	s, err := src.Snapshot(t.Context(), asOf, defaultConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,21 +132,21 @@ func TestTimeoutKeepsRecordsForNextRefresh(t *testing.T) {
 		}
 		return 0
 	}
-	if s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, 50), tax); err != nil || alpha(s) != 1 {
+	if s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, 50), defaultConfig); err != nil || alpha(s) != 1 {
 		t.Fatalf("first refresh: %v", err)
 	}
 	writeTree(t, dir, map[string]string{"b.md": recordText("PM-3", "bravo")}) // new: parsed for the first time below
 	slow.Store(true)
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	if _, err := src.Snapshot(ctx, anchor.AddDate(0, 0, 100), tax); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := src.Snapshot(ctx, anchor.AddDate(0, 0, 100), defaultConfig); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("slow refresh: %v, want the deadline", err)
 	}
 	if _, ok := src.parsed[filepath.Join(dir, "b.md")]; !ok {
 		t.Errorf("b.md, parsed before the deadline, is not kept for the next refresh")
 	}
 	slow.Store(false)
-	s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, 150), tax)
+	s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, 150), defaultConfig)
 	if err != nil || s.Records != 3 || alpha(s) != 1 {
 		t.Fatalf("refresh after the timeout: %v, %d records, alpha in 30d %d; want 3 and 1", err, s.Records, alpha(s))
 	}
@@ -164,11 +164,11 @@ func TestStaleCascade(t *testing.T) {
 	src := testSource(nil, dir)
 	anchor := time.Date(2026, time.January, 2, 0, 0, 0, 0, time.UTC)
 	src.Shift = func(asOf time.Time) time.Duration { return asOf.Sub(anchor) }
-	if s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, 50), tax); err != nil || s.Records != 2 {
+	if s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, 50), defaultConfig); err != nil || s.Records != 2 {
 		t.Fatalf("first refresh: %v", err)
 	}
 	writeTree(t, dir, map[string]string{"z.md": "---\nid: PM-9\n"})
-	s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, 100), tax)
+	s, err := src.Snapshot(t.Context(), anchor.AddDate(0, 0, 100), defaultConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,9 +19,24 @@ import (
 // ImportReport counts what an import did.
 type ImportReport struct {
 	Inserted, Updated, Unchanged int
+	// Adopted counts the incidents stored without a source name (before
+	// migration 0008, or by plain SQL) that the import gave its own,
+	// whether their content changed or not.
+	Adopted int
 	// RemovedItems lists the action items an update deleted because the
 	// record no longer holds them, so that no item disappears unsaid.
 	RemovedItems []RemovedItem
+	// Conflicts lists the records not imported because their id is
+	// stored from another source name: two repositories share the id.
+	Conflicts []Conflict
+}
+
+// Conflict is a record left out of an import because its incident id is
+// already stored from another source name, which is left as it was.
+type Conflict struct {
+	ID, Path string
+	// Source is the source name the stored incident was imported from.
+	Source string
 }
 
 // RemovedItem is an action item deleted by the update of its incident.
@@ -52,25 +68,34 @@ func orSilent(p Progress) Progress {
 // ImportBatchSize is how many records one transaction upserts.
 const ImportBatchSize = 500
 
-// Import upserts valid records, one transaction per batch: a new record is
-// inserted, a changed one updated with its action items, services and
+// Import upserts valid records read from the repository called source
+// (the incidents' source_name), one transaction per batch: a new record
+// is inserted, a changed one updated with its action items, services and
 // related ids replaced, an unchanged one (same content hash) left alone.
-// It never deletes an incident: that is Prune's job. progress may be nil.
-func Import(ctx context.Context, pool *pgxpool.Pool, records []*record.Record, progress Progress) (ImportReport, error) {
+// A record whose id is stored from another non-empty source name is not
+// written, and is listed in the report's Conflicts; an incident stored
+// without a source name is adopted. Import never deletes an incident:
+// that is Prune's job. progress may be nil.
+func Import(ctx context.Context, pool *pgxpool.Pool, source string, records []*record.Record, progress Progress) (ImportReport, error) {
 	var rep ImportReport
+	if source == "" {
+		return rep, errors.New("import: the source name is empty")
+	}
 	progress = orSilent(progress)
 	progress.Stage("upsert", int64(len(records)))
 	for start := 0; start < len(records); start += ImportBatchSize {
 		batch := records[start:min(start+ImportBatchSize, len(records))]
 		// A failed batch is rolled back: count it only once committed.
 		batchRep := ImportReport{}
-		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return importBatch(ctx, tx, batch, &batchRep) }); err != nil {
+		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return importBatch(ctx, tx, source, batch, &batchRep) }); err != nil {
 			return rep, err
 		}
 		rep.Inserted += batchRep.Inserted
 		rep.Updated += batchRep.Updated
 		rep.Unchanged += batchRep.Unchanged
+		rep.Adopted += batchRep.Adopted
 		rep.RemovedItems = append(rep.RemovedItems, batchRep.RemovedItems...)
+		rep.Conflicts = append(rep.Conflicts, batchRep.Conflicts...)
 		progress.Add(int64(len(batch)))
 	}
 	return rep, nil
@@ -78,6 +103,10 @@ func Import(ctx context.Context, pool *pgxpool.Pool, records []*record.Record, p
 
 // PruneRequest says what a prune may delete.
 type PruneRequest struct {
+	// Source is the source name of the folder: only its incidents, and
+	// those stored without a source name, are considered. It must not be
+	// empty.
+	Source string
 	// Keep holds the id of every record read from the folder. An empty
 	// Keep is refused: it would delete every incident.
 	Keep []string
@@ -96,6 +125,10 @@ type PruneRequest struct {
 // Pruned is an incident that a prune deleted, or would delete.
 type Pruned struct {
 	ID, SourcePath string
+	// NoSource is true for an incident stored without a source name
+	// (before migration 0008, or by plain SQL): it may have come from
+	// another repository.
+	NoSource bool
 }
 
 // PruneRefusedError says why a prune deleted nothing and which incidents
@@ -111,11 +144,13 @@ func (e *PruneRefusedError) Error() string {
 	return "prune refused, nothing deleted: " + e.Reason
 }
 
-// Prune deletes, in one transaction, the incidents whose id is not in
-// req.Keep (their action items, services and related ids go with them),
-// and returns them sorted by id. It deletes nothing and returns a
-// *PruneRefusedError when Keep is empty, when more than req.MaxDelete
-// incidents would go, or when the file of one of them is still present.
+// Prune deletes, in one transaction, the incidents of req.Source (and
+// those stored without a source name) whose id is not in req.Keep (their
+// action items, services and related ids go with them), and returns them
+// sorted by id. The incidents of other source names are never touched.
+// It deletes nothing and returns a *PruneRefusedError when Keep is empty,
+// when more than req.MaxDelete incidents would go, or when the file of
+// one of them is still present.
 func Prune(ctx context.Context, pool *pgxpool.Pool, req PruneRequest) ([]Pruned, error) {
 	if len(req.Keep) == 0 {
 		return nil, &PruneRefusedError{Reason: "the folder holds no record; pruning would delete every incident"}
@@ -123,17 +158,20 @@ func Prune(ctx context.Context, pool *pgxpool.Pool, req PruneRequest) ([]Pruned,
 	if req.MaxDelete < 1 {
 		return nil, fmt.Errorf("prune: the most incidents to delete must be at least 1, got %d", req.MaxDelete)
 	}
+	if req.Source == "" {
+		return nil, errors.New("prune: the source name is empty")
+	}
 	var pruned []Pruned
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// The candidates: at most one more than allowed, with the total.
-		rows, err := tx.Query(ctx, `SELECT id, source_path, count(*) OVER () FROM incidents
-WHERE id <> ALL($1) ORDER BY id LIMIT $2`, req.Keep, req.MaxDelete+1)
+		rows, err := tx.Query(ctx, `SELECT id, source_path, source_name = '', count(*) OVER () FROM incidents
+WHERE source_name IN ($3, '') AND id <> ALL($1) ORDER BY id LIMIT $2`, req.Keep, req.MaxDelete+1, req.Source)
 		if err != nil {
 			return err
 		}
 		total := 0
 		var p Pruned
-		if _, err := pgx.ForEachRow(rows, []any{&p.ID, &p.SourcePath, &total}, func() error { pruned = append(pruned, p); return nil }); err != nil {
+		if _, err := pgx.ForEachRow(rows, []any{&p.ID, &p.SourcePath, &p.NoSource, &total}, func() error { pruned = append(pruned, p); return nil }); err != nil {
 			return err
 		}
 		// A file still there says more (the wrong folder, a link) than a
@@ -153,8 +191,18 @@ WHERE id <> ALL($1) ORDER BY id LIMIT $2`, req.Keep, req.MaxDelete+1)
 		for i, p := range pruned {
 			ids[i] = p.ID
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM incidents WHERE id = ANY($1)`, ids)
-		return err
+		// The source condition again: an import of another repository
+		// may have adopted an incident without a source name meanwhile.
+		rows, err = tx.Query(ctx, `DELETE FROM incidents WHERE id = ANY($1) AND source_name IN ($2, '') RETURNING id`, ids, req.Source)
+		if err != nil {
+			return err
+		}
+		deleted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		pruned = slices.DeleteFunc(pruned, func(p Pruned) bool { return !slices.Contains(deleted, p.ID) })
+		return nil
 	})
 	var refused *PruneRefusedError
 	switch {
@@ -177,20 +225,30 @@ func stillThere(candidates []Pruned, there func(string) bool) []Pruned {
 	return found
 }
 
-func importBatch(ctx context.Context, tx pgx.Tx, batch []*record.Record, rep *ImportReport) error {
+// storedIncident is what an import compares a record with.
+type storedIncident struct {
+	hash, source string
+}
+
+// importBatch upserts one batch of records of source.
+func importBatch(ctx context.Context, tx pgx.Tx, source string, batch []*record.Record, rep *ImportReport) error {
 	ids := make([]string, len(batch))
 	for i, r := range batch {
 		ids[i] = r.ID
 	}
-	stored := map[string]string{}
-	rows, err := tx.Query(ctx, `SELECT id, content_hash FROM incidents WHERE id = ANY($1)`, ids)
+	// Locked, in id order, until the batch commits: no other import can
+	// change their source name between this read and the writes.
+	stored := map[string]storedIncident{}
+	rows, err := tx.Query(ctx, `SELECT id, content_hash, source_name FROM incidents WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
 	if err != nil {
 		return fmt.Errorf("read hashes: %w", err)
 	}
-	var id, hash string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &hash}, func() error { stored[id] = hash; return nil }); err != nil {
+	var id string
+	var s storedIncident
+	if _, err := pgx.ForEachRow(rows, []any{&id, &s.hash, &s.source}, func() error { stored[id] = s; return nil }); err != nil {
 		return fmt.Errorf("read hashes: %w", err)
 	}
+	var adopt []string // unchanged incidents stored without a source name
 	for _, r := range batch {
 		h, err := contentHash(r)
 		if err != nil {
@@ -198,21 +256,52 @@ func importBatch(ctx context.Context, tx pgx.Tx, batch []*record.Record, rep *Im
 		}
 		old, exists := stored[r.ID]
 		switch {
-		case exists && old == h:
-			rep.Unchanged++
+		case exists && old.source != "" && old.source != source:
+			rep.Conflicts = append(rep.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: old.source})
 			continue
+		case exists && old.hash == h:
+			rep.Unchanged++
+			if old.source == "" {
+				adopt = append(adopt, r.ID)
+			}
+			continue
+		}
+		removed, err := writeRecord(ctx, tx, source, r, h, exists)
+		var taken *sourceTakenError
+		switch {
+		case errors.As(err, &taken): // inserted by another import since the read
+			rep.Conflicts = append(rep.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: taken.source})
+			continue
+		case err != nil:
+			return fmt.Errorf("%s: %w", r.Path, err)
 		case exists:
 			rep.Updated++
 		default:
 			rep.Inserted++
 		}
-		removed, err := writeRecord(ctx, tx, r, h, exists)
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.Path, err)
+		if exists && old.source == "" {
+			rep.Adopted++
 		}
 		rep.RemovedItems = append(rep.RemovedItems, removed...)
 	}
+	if len(adopt) > 0 {
+		tag, err := tx.Exec(ctx, `UPDATE incidents SET source_name = $1 WHERE id = ANY($2) AND source_name = ''`, source, adopt)
+		if err != nil {
+			return fmt.Errorf("adopt incidents without a source name: %w", err)
+		}
+		rep.Adopted += int(tag.RowsAffected())
+	}
 	return nil
+}
+
+// sourceTakenError says an incident id is stored from another source
+// name.
+type sourceTakenError struct {
+	source string
+}
+
+func (e *sourceTakenError) Error() string {
+	return "the incident is stored from source " + e.source
 }
 
 // contentHash identifies a record's content, to skip unchanged ones; the
@@ -227,31 +316,45 @@ func contentHash(r *record.Record) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// writeRecord upserts the incident and replaces its children. When the
-// incident existed, it returns the stored action items that the record no
-// longer holds.
-func writeRecord(ctx context.Context, tx pgx.Tx, r *record.Record, hash string, exists bool) ([]RemovedItem, error) {
+// writeRecord upserts the incident of source and replaces its children.
+// When the incident existed, it returns the stored action items that the
+// record no longer holds. It writes nothing and returns a
+// *sourceTakenError when the id is stored from another source name.
+func writeRecord(ctx context.Context, tx pgx.Tx, source string, r *record.Record, hash string, exists bool) ([]RemovedItem, error) {
 	var review record.SecurityReview
 	if r.SecurityReview != nil {
 		review = *r.SecurityReview
 	}
-	_, err := tx.Exec(ctx, `
+	// The condition on the stored row holds for every row this batch
+	// locked; it guards against an id inserted by another import since.
+	var written bool
+	err := tx.QueryRow(ctx, `
 INSERT INTO incidents (id, source_path, content_hash, title, severity, security_incident, team, url,
 	started_at, detected_at, mitigated_at, resolved_at, origin, resolution, detection,
 	customers_affected, failed_requests, data_loss, p99_latency_ms, status, published_at,
-	moderator, bar_raiser, learnings, security_review_by, security_review_outcome, security_review_date)
+	moderator, bar_raiser, learnings, security_review_by, security_review_outcome, security_review_date, source_name)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-	$22, $23, $24, $25, $26, $27)
+	$22, $23, $24, $25, $26, $27, $28)
 ON CONFLICT (id) DO UPDATE SET source_path = $2, content_hash = $3, title = $4, severity = $5,
 	security_incident = $6, team = $7, url = $8, started_at = $9, detected_at = $10, mitigated_at = $11,
 	resolved_at = $12, origin = $13, resolution = $14, detection = $15, customers_affected = $16,
 	failed_requests = $17, data_loss = $18, p99_latency_ms = $19, status = $20, published_at = $21,
 	moderator = $22, bar_raiser = $23, learnings = $24, security_review_by = $25, security_review_outcome = $26,
-	security_review_date = $27`,
+	security_review_date = $27, source_name = $28
+WHERE incidents.source_name IN ($28, '')
+RETURNING true`,
 		r.ID, r.Path, hash, r.Title, r.Severity, r.SecurityIncident, r.Team, r.URL,
 		r.StartedAt, r.DetectedAt, nullTime(r.MitigatedAt), nullTime(r.ResolvedAt), r.Origin, nullString(r.Resolution), r.Detection,
 		r.Impact.CustomersAffected, r.Impact.FailedRequests, r.Impact.DataLoss, r.Impact.P99LatencyMS, r.Status, nullTime(r.PublishedAt),
-		r.Moderator, r.BarRaiser, orNoText(r.Learnings), nullString(review.By), nullString(review.Outcome), nullTime(review.Date))
+		r.Moderator, r.BarRaiser, orNoText(r.Learnings), nullString(review.By), nullString(review.Outcome), nullTime(review.Date),
+		source).Scan(&written)
+	if errors.Is(err, pgx.ErrNoRows) {
+		taken := &sourceTakenError{}
+		if err := tx.QueryRow(ctx, `SELECT source_name FROM incidents WHERE id = $1`, r.ID).Scan(&taken.source); err != nil {
+			return nil, fmt.Errorf("incident: read its source name: %w", err)
+		}
+		return nil, taken
+	}
 	if err != nil {
 		return nil, fmt.Errorf("incident: %w", err)
 	}

@@ -56,7 +56,7 @@ func TestImplausibleTimesAreCounted(t *testing.T) {
 			t.Fatalf("%v\n%s", err, sql)
 		}
 	}
-	before, err := src.Snapshot(ctx, asOf, tax)
+	before, err := src.Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestImplausibleTimesAreCounted(t *testing.T) {
 		t.Errorf("a start in year 1 was not refused by the schema: %v", err)
 	}
 
-	after, err := src.Snapshot(ctx, asOf, tax)
+	after, err := src.Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
 	if err != nil {
 		t.Fatal(err)
 	}

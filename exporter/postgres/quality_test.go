@@ -25,8 +25,8 @@ func TestStoredFindings(t *testing.T) {
 	opts := snapshot.Options{Windows: []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, TopServices: 5, OverdueItemsLimit: 5}
 	findings := func(quality record.Quality, tax record.Taxonomy) map[snapshot.TeamValue]int {
 		t.Helper()
-		src := &Source{Pool: pg, Limits: record.DefaultLimits(), Quality: quality, Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
-		s, err := src.Snapshot(ctx, time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), tax)
+		src := &Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
+		s, err := src.Snapshot(ctx, time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), record.Config{Taxonomy: tax, Quality: quality})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func TestStoredFindings(t *testing.T) {
 		if r.ID == "PM-2026-030" {
 			r.BarRaiser = "ruth"
 			res := record.Check([]*record.Record{r}, nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
-			if _, err := Import(ctx, pg, res.Valid, nil); err != nil {
+			if _, err := Import(ctx, pg, exampleSource, res.Valid, nil); err != nil {
 				t.Fatal(err)
 			}
 		}

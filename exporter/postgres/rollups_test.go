@@ -71,7 +71,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 			quality.Severity[rule.Name] = record.SeverityOff
 		}
 	}
-	src := &Source{Pool: pg, Limits: record.DefaultLimits(), Quality: quality, Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
+	src := &Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}
 	seen := coverage{}
 	agreeAsOf := func(asOf time.Time) {
 		t.Helper()
@@ -84,7 +84,7 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 			record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: time.Now(), Quality: quality}), asOf, opts)
 		seen.add(records, fromRecords, opts.Windows)
 		want := exposition(t, fromRecords)
-		got, err := src.Snapshot(ctx, asOf, tax)
+		got, err := src.Snapshot(ctx, asOf, record.Config{Taxonomy: tax, Quality: quality})
 		if err != nil {
 			t.Fatal(err)
 		}

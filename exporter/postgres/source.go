@@ -29,11 +29,7 @@ const SourceName = "postgres"
 type Source struct {
 	Pool *pgxpool.Pool
 	// Limits bound the records' times and lists, as for files.
-	Limits record.Limits
-	// Quality configures the quality rules. Findings are computed by
-	// import with its own --quality.file and stored; here only the rules
-	// that are off are left out (docs/quality.md).
-	Quality record.Quality
+	Limits  record.Limits
 	Options snapshot.Options
 	// StatementTimeout bounds every statement of a refresh.
 	StatementTimeout time.Duration
@@ -69,10 +65,13 @@ func (s *Source) Name() string { return SourceName }
 // no time after the year 294276; an implausible row may hold one in 9999.
 var allEvents = time.Date(294277, time.January, 1, 0, 0, 0, 0, time.UTC)
 
-// Snapshot aggregates the records as of asOf. Rows that break tax, hold
-// implausible times or name unknown related incidents are reported as
-// invalid records.
-func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
+// Snapshot aggregates the records as of asOf. Rows that break cfg's
+// taxonomy, hold implausible times or name unknown related incidents are
+// reported as invalid records. Of cfg's quality rules, only which are off
+// matters: findings are computed by import with its own --quality.file
+// and stored, and a refresh leaves out those of the rules that are off
+// (docs/quality.md).
+func (s *Source) Snapshot(ctx context.Context, asOf time.Time, cfg record.Config) (*snapshot.Snapshot, error) {
 	if err := s.prepareSchema(ctx); err != nil {
 		return nil, err
 	}
@@ -86,12 +85,12 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, tax record.Taxono
 		return nil, fmt.Errorf("refresh settings: %w", err)
 	}
 	opts := s.Options
-	opts.SetTaxonomy(tax)
+	opts.SetTaxonomy(cfg.Taxonomy)
 	periods := opts.Periods.Periods(asOf)
-	r := &refresh{asOf: asOf, windows: opts.Windows, periods: periods, byTeam: opts.Periods.ByTeam != snapshot.TeamsOff, taxonomy: tax,
+	r := &refresh{asOf: asOf, windows: opts.Windows, periods: periods, byTeam: opts.Periods.ByTeam != snapshot.TeamsOff, taxonomy: cfg.Taxonomy,
 		plan: newPlan(asOf, opts.Windows), periodPlan: newPeriodPlan(periods), b: snapshot.NewBuilder(SourceName, asOf, opts),
-		quality: s.Quality}
-	rules := record.Rules{Taxonomy: tax, Limits: s.Limits, Now: time.Now()} // the wall clock, as for files
+		quality: cfg.Quality}
+	rules := cfg.Rules(s.Limits, time.Now()) // the wall clock, as for files
 	if err := r.findInvalid(ctx, tx, rules); err != nil {
 		return nil, err
 	}

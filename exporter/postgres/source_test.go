@@ -84,11 +84,11 @@ func TestSameMetricsAsFiles(t *testing.T) {
 			},
 			Severities: c.tax.Severities, TopServices: 3, OverdueItemsLimit: 3, Periods: c.periods,
 		}
-		fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, c.asOf, c.tax)
+		fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, c.asOf, record.Config{Taxonomy: c.tax})
 		if err != nil {
 			t.Fatal(err)
 		}
-		fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, c.asOf, c.tax)
+		fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, c.asOf, record.Config{Taxonomy: c.tax})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +206,7 @@ func TestTaxonomyViolationsAreCounted(t *testing.T) {
 	src := &Source{Pool: pg, Limits: record.DefaultLimits(), StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, Severities: tax.Severities, TopServices: 5, OverdueItemsLimit: 5,
 	}}
-	snap, err := src.Snapshot(ctx, time.Now(), tax)
+	snap, err := src.Snapshot(ctx, time.Now(), record.Config{Taxonomy: tax})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestSyntheticOrganisation(t *testing.T) {
 	tax := record.DefaultTaxonomy()
 	snap, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), StatementTimeout: 10 * time.Second, Logger: slog.Default(), Options: snapshot.Options{
 		Windows: []snapshot.Window{{Name: "365d", Length: 365 * 24 * time.Hour}}, Severities: tax.Severities, TopServices: 10, OverdueItemsLimit: 10,
-	}}).Snapshot(ctx, end, tax)
+	}}).Snapshot(ctx, end, record.Config{Taxonomy: tax})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -22,6 +23,31 @@ type Rules struct {
 	// message. For the exporter, which holds every finding of a refresh at
 	// once and only counts them; `validate` prints them whole.
 	CountFindings bool
+}
+
+// Config is the part of the rules read from files: the taxonomy
+// (--taxonomy.file) and the quality rules (--quality.file). `serve` holds
+// one Config and replaces it whole on SIGHUP, so that the two files apply
+// together or not at all.
+type Config struct {
+	Taxonomy Taxonomy
+	// Quality configures the quality rules; the zero value is the
+	// defaults.
+	Quality Quality
+}
+
+// LoadConfig reads the taxonomy and quality rules files (an empty path
+// gives the defaults), reporting what is wrong with both at once; each
+// error names its file.
+func LoadConfig(taxonomyPath, qualityPath string) (Config, error) {
+	tax, taxErr := LoadTaxonomy(taxonomyPath)
+	quality, qualityErr := LoadQuality(qualityPath)
+	return Config{Taxonomy: tax, Quality: quality}, errors.Join(taxErr, qualityErr)
+}
+
+// Rules returns the rules of a check at now: c with limits.
+func (c Config) Rules(limits Limits, now time.Time) Rules {
+	return Rules{Taxonomy: c.Taxonomy, Quality: c.Quality, Limits: limits, Now: now}
 }
 
 // Limits bound what one record may hold: its times must be plausible, its

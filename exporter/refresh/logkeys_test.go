@@ -22,7 +22,7 @@ func TestInvalidRecordLogLineHasUniqueKeys(t *testing.T) {
 	bad := record.Problem{Path: "a.md", Line: 3, Field: "severity", Code: record.CodeInvalidValue, Message: `unknown value "sev9"`}
 	var logs bytes.Buffer
 	src := &scriptedSource{steps: []func(time.Time) (*snapshot.Snapshot, error){withProblems(bad)}}
-	r := New(Config{Source: src, Taxonomy: record.DefaultTaxonomy(), Timeout: time.Second,
+	r := New(Config{Source: src, Rules: defaultRules(), Timeout: time.Second,
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Now: time.Now})
 	if err := r.Refresh(context.Background()); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,8 @@
 // Package refresh keeps the served snapshot fresh: it rebuilds it from the
 // source on an interval or on demand and swaps it in atomically, keeping the
-// last good one when the source cannot be read. It also holds the taxonomy
-// the records are checked against, which a reload (SIGHUP) replaces.
+// last good one when the source cannot be read. It also holds the
+// configuration the records are checked against (the taxonomy and the
+// quality rules), which a reload (SIGHUP) replaces as one.
 package refresh
 
 import (
@@ -20,10 +21,11 @@ import (
 type Source interface {
 	// Name is the `source` label: "files" or "postgres".
 	Name() string
-	// Snapshot reads the records, checks them against tax and aggregates
-	// them. Invalid records are reported inside the snapshot; an error
-	// means the source itself could not be read.
-	Snapshot(ctx context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error)
+	// Snapshot reads the records, checks them against cfg's taxonomy and
+	// quality rules and aggregates them. Invalid records are reported
+	// inside the snapshot; an error means the source itself could not be
+	// read.
+	Snapshot(ctx context.Context, asOf time.Time, cfg record.Config) (*snapshot.Snapshot, error)
 }
 
 // Status is how the refresh loop stands, published as self-metrics.
@@ -40,11 +42,12 @@ type Status struct {
 // Config is what a Refresher runs with.
 type Config struct {
 	Source Source
-	// Taxonomy is the taxonomy until the first reload.
-	Taxonomy record.Taxonomy
-	// LoadTaxonomy reads the taxonomy again on a reload; nil when there is
+	// Rules are the taxonomy and quality rules until the first reload.
+	Rules record.Config
+	// Load reads the taxonomy and quality rules again on a reload, both
+	// checked: an error leaves Rules as they are. nil when there is
 	// nothing to reload.
-	LoadTaxonomy func() (record.Taxonomy, error)
+	Load func() (record.Config, error)
 	// Timeout bounds each refresh.
 	Timeout time.Duration
 	Logger  *slog.Logger
@@ -52,15 +55,16 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Refresher owns the current snapshot, the taxonomy and the refresh status.
+// Refresher owns the current snapshot, the records' configuration and the
+// refresh status.
 type Refresher struct {
 	cfg Config
 
 	current atomic.Pointer[snapshot.Snapshot]
 
-	mu       sync.Mutex // guards the fields below
-	taxonomy record.Taxonomy
-	status   Status
+	mu     sync.Mutex // guards the fields below
+	rules  record.Config
+	status Status
 	// logged holds the problems of the last refresh, so each is logged once
 	// and not again on every refresh.
 	logged map[string]bool
@@ -69,10 +73,10 @@ type Refresher struct {
 // New returns a Refresher; nothing is read before the first Refresh.
 func New(cfg Config) *Refresher {
 	return &Refresher{
-		cfg:      cfg,
-		taxonomy: cfg.Taxonomy,
-		status:   Status{Source: cfg.Source.Name()},
-		logged:   map[string]bool{},
+		cfg:    cfg,
+		rules:  cfg.Rules,
+		status: Status{Source: cfg.Source.Name()},
+		logged: map[string]bool{},
 	}
 }
 
@@ -95,10 +99,10 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	r.mu.Lock()
-	tax := r.taxonomy
+	rules := r.rules
 	r.mu.Unlock()
 	start := time.Now()
-	snap, err := r.cfg.Source.Snapshot(ctx, r.cfg.Now(), tax)
+	snap, err := r.cfg.Source.Snapshot(ctx, r.cfg.Now(), rules)
 	if err == nil {
 		if err = snap.CheckHistograms(); err != nil {
 			err = fmt.Errorf("the new snapshot is inconsistent: %w", err)
@@ -150,30 +154,44 @@ func (r *Refresher) logPeriodTeams(previous, snap *snapshot.Snapshot) {
 	r.cfg.Logger.Info(msg, "teams", snap.Teams, "auto_teams_limit", snap.PeriodTeamsLimit)
 }
 
-// Reload reads the taxonomy again. A taxonomy that does not load is
-// rejected: the error is logged and counted and the current taxonomy kept.
-// A new one applies from the next refresh.
+// Reload reads the taxonomy and the quality rules again, as one: when
+// either does not load, the reload is rejected (the error, which names the
+// file, is logged and counted) and both current ones are kept. New ones
+// apply from the next refresh.
 func (r *Refresher) Reload() error {
-	if r.cfg.LoadTaxonomy == nil {
+	if r.cfg.Load == nil {
 		return nil
 	}
-	tax, err := r.cfg.LoadTaxonomy()
+	rules, err := r.cfg.Load()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.status.ReloadFailed = err != nil
 	if err != nil {
 		r.status.ReloadErrors++
-		r.cfg.Logger.Error("reload failed; keeping the current taxonomy", "err", err)
+		r.cfg.Logger.Error("reload failed; keeping the current taxonomy and quality rules", "err", err)
 		return err
 	}
-	r.taxonomy = tax
-	r.cfg.Logger.Info("taxonomy reloaded", "severities", len(tax.Severities), "origins", len(tax.Origins),
-		"resolutions", len(tax.Resolutions), "detections", len(tax.Detections))
+	r.rules = rules
+	tax := rules.Taxonomy
+	r.cfg.Logger.Info("taxonomy and quality rules reloaded", "severities", len(tax.Severities), "origins", len(tax.Origins),
+		"resolutions", len(tax.Resolutions), "detections", len(tax.Detections), "quality_rules_off", rulesOff(rules.Quality))
 	return nil
 }
 
+// rulesOff lists the quality rules configured off, for the log.
+func rulesOff(q record.Quality) []string {
+	var off []string
+	for _, name := range record.RuleNames() {
+		if q.SeverityOf(name) == record.SeverityOff {
+			off = append(off, name)
+		}
+	}
+	return off
+}
+
 // Run refreshes at once, then every interval, until ctx is done. When
-// reload fires (SIGHUP) it reloads the taxonomy and refreshes at once.
+// reload fires (SIGHUP) it reloads the taxonomy and quality rules and
+// refreshes at once.
 func (r *Refresher) Run(ctx context.Context, interval time.Duration, reload <-chan struct{}) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()

@@ -15,25 +15,29 @@ import (
 )
 
 // scriptedSource returns its next snapshot or error on each refresh and
-// remembers the taxonomy of each.
+// remembers the rules of each.
 type scriptedSource struct {
-	steps      []func(asOf time.Time) (*snapshot.Snapshot, error)
-	taxonomies []record.Taxonomy
+	steps []func(asOf time.Time) (*snapshot.Snapshot, error)
+	rules []record.Config
 }
 
 func (s *scriptedSource) Name() string { return "files" }
 
-func (s *scriptedSource) Snapshot(_ context.Context, asOf time.Time, tax record.Taxonomy) (*snapshot.Snapshot, error) {
+func (s *scriptedSource) Snapshot(_ context.Context, asOf time.Time, rules record.Config) (*snapshot.Snapshot, error) {
 	step := s.steps[0]
 	s.steps = s.steps[1:]
-	s.taxonomies = append(s.taxonomies, tax)
+	s.rules = append(s.rules, rules)
 	return step(asOf)
 }
 
-// newRefresher refreshes src with the default taxonomy, logging to logs.
+// newRefresher refreshes src with the default rules, logging to logs.
 func newRefresher(src Source, logs *bytes.Buffer) *Refresher {
-	return New(Config{Source: src, Taxonomy: record.DefaultTaxonomy(), Timeout: time.Second,
+	return New(Config{Source: src, Rules: defaultRules(), Timeout: time.Second,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: time.Now})
+}
+
+func defaultRules() record.Config {
+	return record.Config{Taxonomy: record.DefaultTaxonomy(), Quality: record.DefaultQuality()}
 }
 
 func withProblems(problems ...record.Problem) func(time.Time) (*snapshot.Snapshot, error) {
@@ -116,22 +120,24 @@ func TestInconsistentSnapshotFailsTheRefresh(t *testing.T) {
 	}
 }
 
-// TestReloadKeepsTheTaxonomyUntilAGoodOne: a taxonomy file that does not
-// load is rejected, logged and counted, and refreshes keep the current
-// taxonomy; a good one applies from the next refresh.
-func TestReloadKeepsTheTaxonomyUntilAGoodOne(t *testing.T) {
-	withSev0 := record.DefaultTaxonomy()
-	withSev0.Severities = append([]string{"sev0"}, withSev0.Severities...)
-	loads := []func() (record.Taxonomy, error){
-		func() (record.Taxonomy, error) {
-			return record.Taxonomy{}, errors.New("taxonomy t.yaml: severities[1]: \"sev1\" listed twice")
+// TestReloadKeepsTheRulesUntilGoodOnes: a taxonomy or quality file that
+// does not load is rejected, logged and counted, and refreshes keep the
+// current taxonomy and quality rules; good ones apply together from the
+// next refresh.
+func TestReloadKeepsTheRulesUntilGoodOnes(t *testing.T) {
+	next := defaultRules()
+	next.Taxonomy.Severities = append([]string{"sev0"}, next.Taxonomy.Severities...)
+	next.Quality.Severity[record.RulePublishedLate] = record.SeverityOff
+	loads := []func() (record.Config, error){
+		func() (record.Config, error) {
+			return next, errors.New("taxonomy t.yaml: severities[1]: \"sev1\" listed twice")
 		},
-		func() (record.Taxonomy, error) { return withSev0, nil },
+		func() (record.Config, error) { return next, nil },
 	}
 	src := &scriptedSource{steps: []func(time.Time) (*snapshot.Snapshot, error){withProblems(), withProblems(), withProblems()}}
 	var logs bytes.Buffer
-	r := New(Config{Source: src, Taxonomy: record.DefaultTaxonomy(), Timeout: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now,
-		LoadTaxonomy: func() (record.Taxonomy, error) {
+	r := New(Config{Source: src, Rules: defaultRules(), Timeout: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: time.Now,
+		Load: func() (record.Config, error) {
 			load := loads[0]
 			loads = loads[1:]
 			return load()
@@ -141,7 +147,7 @@ func TestReloadKeepsTheTaxonomyUntilAGoodOne(t *testing.T) {
 	}
 
 	if err := r.Reload(); err == nil {
-		t.Fatal("a bad taxonomy was accepted")
+		t.Fatal("a bad configuration was accepted")
 	}
 	if _, st := r.Current(); !st.ReloadFailed || st.ReloadErrors != 1 {
 		t.Fatalf("after a bad reload: failed %v, errors %d; want true, 1", st.ReloadFailed, st.ReloadErrors)
@@ -162,13 +168,21 @@ func TestReloadKeepsTheTaxonomyUntilAGoodOne(t *testing.T) {
 	if err := r.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var got [][]string
-	for _, tax := range src.taxonomies {
-		got = append(got, tax.Severities)
+	type used struct {
+		severities []string
+		late       record.Severity
 	}
-	want := [][]string{{"sev1", "sev2", "sev3", "sev4"}, {"sev1", "sev2", "sev3", "sev4"}, {"sev0", "sev1", "sev2", "sev3", "sev4"}}
+	var got []used
+	for _, rules := range src.rules {
+		got = append(got, used{rules.Taxonomy.Severities, rules.Quality.SeverityOf(record.RulePublishedLate)})
+	}
+	old := used{[]string{"sev1", "sev2", "sev3", "sev4"}, record.SeverityWarning}
+	want := []used{old, old, {[]string{"sev0", "sev1", "sev2", "sev3", "sev4"}, record.SeverityOff}}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("severities of the three refreshes: %v, want %v", got, want)
+		t.Fatalf("severities and published_late of the three refreshes: %+v, want %+v", got, want)
+	}
+	if !strings.Contains(logs.String(), "quality_rules_off=[published_late]") {
+		t.Errorf("the reload does not log the rules turned off:\n%s", logs.String())
 	}
 }
 
