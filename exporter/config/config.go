@@ -56,6 +56,8 @@ type RecordLimits struct {
 	MaxDuration    model.Duration `env:"RECORDS_MAX_DURATION" envDefault:"365d"`
 	MaxActionItems int            `env:"RECORDS_MAX_ACTION_ITEMS" envDefault:"100"`
 	MaxListLength  int            `env:"RECORDS_MAX_LIST_LENGTH" envDefault:"100"`
+	MaxLabelLength int            `env:"RECORDS_MAX_LABEL_LENGTH" envDefault:"256"`
+	MaxURLLength   int            `env:"RECORDS_MAX_URL_LENGTH" envDefault:"2048"`
 	// QualityFile configures the quality rules (docs/quality.md).
 	QualityFile string `env:"QUALITY_FILE"`
 }
@@ -160,6 +162,10 @@ func (l *RecordLimits) AddFlags(cmd *kingpin.CmdClause) {
 		Default(fmt.Sprint(l.MaxActionItems)), &l.MaxActionItems)
 	IntFlag(cmd.Flag("records.max-list-length", "Most services, and most related ids, one record may list. Env: "+EnvPrefix+"RECORDS_MAX_LIST_LENGTH.").
 		Default(fmt.Sprint(l.MaxListLength)), &l.MaxListLength)
+	IntFlag(cmd.Flag("records.max-label-length", "Most bytes in a value that becomes a label (id, team, service, related id, action item id, owner, team, approver). Env: "+EnvPrefix+"RECORDS_MAX_LABEL_LENGTH.").
+		Default(fmt.Sprint(l.MaxLabelLength)), &l.MaxLabelLength)
+	IntFlag(cmd.Flag("records.max-url-length", "Most bytes in the url of a record or an action item (a label too). Env: "+EnvPrefix+"RECORDS_MAX_URL_LENGTH.").
+		Default(fmt.Sprint(l.MaxURLLength)), &l.MaxURLLength)
 	cmd.Flag("quality.file", "YAML file with the quality rules' severities (error, warning, off), limits and phrases (docs/quality.md). Empty: the defaults. serve reads it again on SIGHUP, with --taxonomy.file. Env: "+EnvPrefix+"QUALITY_FILE.").
 		Default(l.QualityFile).StringVar(&l.QualityFile)
 }
@@ -175,17 +181,26 @@ func (l RecordLimits) Limits() (record.Limits, error) {
 	if l.MaxDuration <= 0 {
 		errs = append(errs, fmt.Errorf("records.max-duration (%sRECORDS_MAX_DURATION): must be positive", EnvPrefix))
 	}
-	if l.MaxActionItems < 1 {
-		errs = append(errs, fmt.Errorf("records.max-action-items (%sRECORDS_MAX_ACTION_ITEMS): must be at least 1, got %d", EnvPrefix, l.MaxActionItems))
-	}
-	if l.MaxListLength < 1 {
-		errs = append(errs, fmt.Errorf("records.max-list-length (%sRECORDS_MAX_LIST_LENGTH): must be at least 1, got %d", EnvPrefix, l.MaxListLength))
+	for _, c := range []struct {
+		flag, env string
+		n         int
+	}{
+		{"records.max-action-items", "RECORDS_MAX_ACTION_ITEMS", l.MaxActionItems},
+		{"records.max-list-length", "RECORDS_MAX_LIST_LENGTH", l.MaxListLength},
+		{"records.max-label-length", "RECORDS_MAX_LABEL_LENGTH", l.MaxLabelLength},
+		{"records.max-url-length", "RECORDS_MAX_URL_LENGTH", l.MaxURLLength},
+	} {
+		if c.n < 1 {
+			errs = append(errs, fmt.Errorf("%s (%s%s): must be at least 1, got %d", c.flag, EnvPrefix, c.env, c.n))
+		}
 	}
 	return record.Limits{
 		MaxClockSkew:   time.Duration(l.MaxClockSkew),
 		MaxDuration:    time.Duration(l.MaxDuration),
 		MaxActionItems: l.MaxActionItems,
 		MaxListLength:  l.MaxListLength,
+		MaxLabelLength: l.MaxLabelLength,
+		MaxURLLength:   l.MaxURLLength,
 	}, errors.Join(errs...)
 }
 

@@ -131,17 +131,19 @@ func TestRecordLimits(t *testing.T) {
 		t.Errorf("defaults: got %+v, %v; want %+v", lim, err, record.DefaultLimits())
 	}
 	l, err := RecordLimitsFromEnv(map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "90d", "POSTMORTEM_RECORDS_MAX_CLOCK_SKEW": "1h",
-		"POSTMORTEM_RECORDS_MAX_ACTION_ITEMS": "20", "POSTMORTEM_TOP_SERVICES": "not read here"})
+		"POSTMORTEM_RECORDS_MAX_ACTION_ITEMS": "20", "POSTMORTEM_TOP_SERVICES": "not read here",
+		"POSTMORTEM_RECORDS_MAX_LABEL_LENGTH": "64", "POSTMORTEM_RECORDS_MAX_URL_LENGTH": "512"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := kingpin.New("test", "")
 	l.AddFlags(app.Command("validate", "").Default())
-	if _, err := app.Parse([]string{"--records.max-list-length=7", "--records.max-clock-skew=2m"}); err != nil {
+	if _, err := app.Parse([]string{"--records.max-list-length=7", "--records.max-clock-skew=2m", "--records.max-url-length=300"}); err != nil {
 		t.Fatal(err)
 	}
 	lim, err = l.Limits()
-	want := record.Limits{MaxClockSkew: 2 * time.Minute, MaxDuration: 90 * 24 * time.Hour, MaxActionItems: 20, MaxListLength: 7}
+	want := record.Limits{MaxClockSkew: 2 * time.Minute, MaxDuration: 90 * 24 * time.Hour, MaxActionItems: 20, MaxListLength: 7,
+		MaxLabelLength: 64, MaxURLLength: 300}
 	if err != nil || lim != want {
 		t.Errorf("got %+v, %v; want %+v", lim, err, want)
 	}
@@ -150,8 +152,9 @@ func TestRecordLimits(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "POSTMORTEM_RECORDS_MAX_DURATION") {
 		t.Errorf("want the bad variable named, got %v", err)
 	}
-	_, err = RecordLimits{MaxDuration: 0, MaxActionItems: 0, MaxListLength: -1}.Limits()
-	for _, want := range []string{"records.max-duration", "records.max-action-items", "records.max-list-length"} {
+	_, err = RecordLimits{MaxDuration: 0, MaxActionItems: 0, MaxListLength: -1, MaxLabelLength: 0, MaxURLLength: -1}.Limits()
+	for _, want := range []string{"records.max-duration", "records.max-action-items", "records.max-list-length",
+		"records.max-label-length (POSTMORTEM_RECORDS_MAX_LABEL_LENGTH)", "records.max-url-length (POSTMORTEM_RECORDS_MAX_URL_LENGTH)"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want an error mentioning %s, got %v", want, err)
 		}

@@ -48,7 +48,8 @@ func FuzzFromEnv(f *testing.F) {
 		lim, err := c.Limits()
 		if err != nil {
 			checkError(t, err, url)
-		} else if lim.MaxDuration <= 0 || lim.MaxClockSkew < 0 || lim.MaxActionItems < 1 || lim.MaxListLength < 1 {
+		} else if lim.MaxDuration <= 0 || lim.MaxClockSkew < 0 || lim.MaxActionItems < 1 || lim.MaxListLength < 1 ||
+			lim.MaxLabelLength < 1 || lim.MaxURLLength < 1 {
 			t.Errorf("accepted %+v", lim)
 		}
 	})

@@ -343,7 +343,7 @@ ON CONFLICT (id) DO UPDATE SET source_path = $2, content_hash = $3, title = $4, 
 	security_review_date = $27, source_name = $28
 WHERE incidents.source_name IN ($28, '')
 RETURNING true`,
-		r.ID, r.Path, hash, r.Title, r.Severity, r.SecurityIncident, r.Team, r.URL,
+		r.ID, r.Path, hash, r.Title, r.Severity, r.SecurityIncident, r.Team, r.LabelURL(),
 		r.StartedAt, r.DetectedAt, nullTime(r.MitigatedAt), nullTime(r.ResolvedAt), r.Origin, nullString(r.Resolution), r.Detection,
 		r.Impact.CustomersAffected, r.Impact.FailedRequests, r.Impact.DataLoss, r.Impact.P99LatencyMS, r.Status, nullTime(r.PublishedAt),
 		r.Moderator, r.BarRaiser, orNoText(r.Learnings), nullString(review.By), nullString(review.Outcome), nullTime(review.Date),
@@ -369,7 +369,7 @@ RETURNING true`,
 			return nil, fmt.Errorf("%s: %w", table, err)
 		}
 	}
-	for _, svc := range r.Services {
+	for _, svc := range r.LabelServices() { // an over-long service or url is a finding, kept out of the database
 		if _, err := tx.Exec(ctx, `INSERT INTO incident_services (incident_id, service) VALUES ($1, $2) ON CONFLICT DO NOTHING`, r.ID, svc); err != nil {
 			return nil, fmt.Errorf("service %s: %w", svc, err)
 		}

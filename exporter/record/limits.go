@@ -66,6 +66,13 @@ type Limits struct {
 	MaxActionItems int
 	// MaxListLength bounds a record's services and related ids.
 	MaxListLength int
+	// MaxLabelLength bounds, in bytes, each value that becomes a label
+	// but a URL: the record's id, team, services and related ids, and an
+	// action item's id, owner, team and exception approver.
+	MaxLabelLength int
+	// MaxURLLength bounds, in bytes, the url of a record and of an action
+	// item (the postmortem_url and ticket_url labels).
+	MaxURLLength int
 }
 
 // DefaultLimits are the limits documented in docs/records.md.
@@ -75,6 +82,8 @@ func DefaultLimits() Limits {
 		MaxDuration:    365 * 24 * time.Hour,
 		MaxActionItems: 100,
 		MaxListLength:  100,
+		MaxLabelLength: 256,
+		MaxURLLength:   2048,
 	}
 }
 
@@ -147,6 +156,60 @@ func (v *validator) duration(field string, t time.Time, fromField string, from t
 		v.add(field, CodeImplausibleTime, "%s is %s after %s, longer than the limit of %s (--records.max-duration): check the year",
 			t.Format(time.RFC3339), days(d), fromField, days(limit.Seconds()))
 	}
+}
+
+// labels reports each value that would become a label and is longer than
+// its limit, before anything else is checked so that no problem of the
+// record carries an over-long team. An over-long id, team or related id
+// breaks the incident core; an over-long service or url is a finding of
+// field_invalid (findingRule), and is marked so that it is left out of
+// every metric (Record.LabelServices, Record.LabelURL) while the incident
+// counts; an action item's over-long field is a finding that leaves the
+// item out of the action item metrics. The marks are set anew on every
+// check: the value itself is kept, so a check of the same record again
+// finds it again.
+func (v *validator) labels(r *Record, lim Limits) {
+	r.tooLong = nil
+	name := func(field, value string) bool {
+		return v.long(field, value, lim.MaxLabelLength, "--records.max-label-length")
+	}
+	url := func(field, value string) bool {
+		return v.long(field, value, lim.MaxURLLength, "--records.max-url-length")
+	}
+	if name("team", r.Team) {
+		r.markTooLong("team")
+	}
+	name("id", r.ID)
+	for i, id := range r.Related {
+		name(fmt.Sprintf("related[%d]", i), id)
+	}
+	for i, svc := range r.Services {
+		if field := fmt.Sprintf("services[%d]", i); name(field, svc) {
+			r.markTooLong(field)
+		}
+	}
+	if url("url", r.URL) {
+		r.markTooLong("url")
+	}
+	for i := range r.ActionItems {
+		a := &r.ActionItems[i]
+		prefix := fmt.Sprintf("action_items[%d].", i)
+		name(prefix+"id", a.ID)
+		name(prefix+"owner", a.Owner)
+		name(prefix+"team", a.Team)
+		name(prefix+"exception.approver", a.ExceptionApprover)
+		url(prefix+"url", a.URL)
+	}
+}
+
+// long reports a value longer than limit bytes, without the value: it
+// may be a whole paragraph pasted by mistake.
+func (v *validator) long(field, value string, limit int, flag string) bool {
+	if len(value) <= limit {
+		return false
+	}
+	v.add(field, CodeTooLarge, "%d bytes, longer than the limit of %d (%s)", len(value), limit, flag)
+	return true
 }
 
 // length reports a list longer than limit.

@@ -106,7 +106,8 @@ func TestImplausibleTimes(t *testing.T) {
 // TestListLimits: more action items, services or related ids than the
 // limit is an error on the list's field.
 func TestListLimits(t *testing.T) {
-	lim := Limits{MaxClockSkew: time.Minute, MaxDuration: 30 * 24 * time.Hour, MaxActionItems: 3, MaxListLength: 2}
+	lim := Limits{MaxClockSkew: time.Minute, MaxDuration: 30 * 24 * time.Hour, MaxActionItems: 3, MaxListLength: 2,
+		MaxLabelLength: 256, MaxURLLength: 2048}
 	// withItems is the base record with n action items instead of its one.
 	withItems := func(n int) string {
 		var b strings.Builder
@@ -151,5 +152,83 @@ func TestSecondsBeyondDuration(t *testing.T) {
 	want := float64(7973*365+1933)*86400 + 0.5
 	if got := Seconds(from, to); got != want {
 		t.Errorf("got %f s, want %f s", got, want)
+	}
+}
+
+// TestLabelLengths: a value that becomes a label and is longer than its
+// limit (256 bytes, 2048 for a url) is reported on its field and line with
+// its length, the limit and the flag, and never reaches a label. An
+// over-long id, team or related id breaks the incident core; an over-long
+// service or url is a field_invalid finding (the incident still counts,
+// without that value); an action item's over-long field is a finding that
+// leaves the item out. 256 bytes are accepted.
+func TestLabelLengths(t *testing.T) {
+	long := strings.Repeat("x", 257)
+	longURL := "https://example.com/" + strings.Repeat("x", 2029) // 20 + 2029 = 2049 bytes
+	const label, url = "--records.max-label-length", "--records.max-url-length"
+	item := func(key, value string) string { return baseRecord + "    " + key + ": " + value + "\n" } // line 23, in the item
+	for _, tc := range []struct {
+		name, text, field string
+		line, n           int
+		flag              string
+		core, itemOut     bool
+		services          []string // as labels
+		url               string   // as a label
+	}{
+		{"team", replaceField(t, baseRecord, "team", long), "team", 4, 257, label, true, true, []string{"checkout"}, ""},
+		{"id", replaceField(t, baseRecord, "id", long), "id", 1, 257, label, true, false, []string{"checkout"}, ""},
+		{"related id", baseRecord + "related: [" + long + "]\n", "related[0]", 23, 257, label, true, false, []string{"checkout"}, ""},
+		{"service", replaceField(t, baseRecord, "services", "[checkout, "+long+"]"), "services[1]", 5, 257, label, false, false,
+			[]string{"checkout"}, ""},
+		{"url", baseRecord + "url: " + longURL + "\n", "url", 23, 2049, url, false, false, []string{"checkout"}, ""},
+		{"item id", strings.Replace(baseRecord, "- id: PM-1-1", "- id: "+long, 1), "action_items[0].id", 16, 257, label, false, true,
+			[]string{"checkout"}, ""},
+		{"item owner", replaceField(t, baseRecord, "owner", long), "action_items[0].owner", 18, 257, label, false, true, []string{"checkout"}, ""},
+		{"item team", item("team", long), "action_items[0].team", 23, 257, label, false, true, []string{"checkout"}, ""},
+		{"item url", item("url", longURL), "action_items[0].url", 23, 2049, url, false, true, []string{"checkout"}, ""},
+		{"item approver", item("exception", "{approver: "+long+", reason: big}"), "action_items[0].exception.approver", 23, 257, label,
+			false, true, []string{"checkout"}, ""},
+		{"256 bytes everywhere", replaceField(t, replaceField(t, baseRecord, "team", long[1:]), "services", "["+long[1:]+"]") +
+			"url: " + longURL[1:] + "\n", "", 0, 0, "", false, false, []string{long[1:]}, longURL[1:]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, res := checkText(t, tc.text, DefaultLimits())
+			for range 2 { // a record kept between refreshes is checked again: same result
+				all := append(slices.Clone(res.Problems), res.Findings...)
+				found := slices.IndexFunc(all, func(p Problem) bool { return p.Field == tc.field && p.Code == CodeTooLarge })
+				if tc.field == "" {
+					if slices.ContainsFunc(all, func(p Problem) bool { return p.Code == CodeTooLarge }) {
+						t.Errorf("problems %v, want no too_large", all)
+					}
+				} else if found < 0 {
+					t.Fatalf("no too_large problem on %s in %v", tc.field, all)
+				} else {
+					p := all[found]
+					limit := 256
+					if tc.flag == url {
+						limit = 2048
+					}
+					want := fmt.Sprintf("%d bytes, longer than the limit of %d (%s)", tc.n, limit, tc.flag)
+					if p.Line != tc.line || p.Message != want || IsCore(p) != tc.core || !tc.core && p.Rule != RuleFieldInvalid {
+						t.Errorf("got %+v; want line %d, core %v, message %q", p, tc.line, tc.core, want)
+					}
+				}
+				for _, p := range all {
+					if strings.Contains(p.Team, long) {
+						t.Errorf("a problem's team label carries the long value: %.80s", p.String())
+					}
+				}
+				if valid := len(res.Valid) == 1; valid == tc.core {
+					t.Errorf("valid = %v, want %v: only a core problem makes the record invalid", valid, !tc.core)
+				}
+				if r.ActionItems[0].Invalid != tc.itemOut {
+					t.Errorf("item Invalid = %v, want %v", r.ActionItems[0].Invalid, tc.itemOut)
+				}
+				if got := r.LabelServices(); !slices.Equal(got, tc.services) || r.LabelURL() != tc.url {
+					t.Errorf("labels: services %.40q, url %.40q; want %.40q, %.40q", got, r.LabelURL(), tc.services, tc.url)
+				}
+				res = Check([]*Record{r}, nil, Rules{Taxonomy: DefaultTaxonomy(), Limits: DefaultLimits(), Now: testNow})
+			}
+		})
 	}
 }

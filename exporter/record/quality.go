@@ -268,9 +268,10 @@ func optionList(opts []string) string {
 // (id, title, team, severity, the times and their order, status, origin,
 // detection, resolution, impact, services, related, security_incident),
 // the file's syntax, unknown fields of the record (a misspelt field may be
-// a core one), list limits and ids (the database keys items by id).
-// Everything else - action items, roles, learnings, the security review -
-// gives a finding.
+// a core one), list limits and ids (the database keys items by id), and
+// the length of the id, team and related ids. Everything else - action
+// items, roles, learnings, the security review, an over-long service or
+// url - gives a finding.
 func findingRule(p Problem) string {
 	item := p.Field == "action_items" || strings.HasPrefix(p.Field, "action_items[")
 	switch {
@@ -282,6 +283,8 @@ func findingRule(p Problem) string {
 		return RuleActionItemDue
 	case item:
 		return RuleFieldInvalid
+	case p.Code == CodeTooLarge && (p.Field == "url" || strings.HasPrefix(p.Field, "services[")):
+		return RuleFieldInvalid // left out of the metrics: Record.LabelURL, Record.LabelServices
 	}
 	for _, f := range qualityFields {
 		if p.Field == f || strings.HasPrefix(p.Field, f+".") || strings.HasPrefix(p.Field, f+"[") {
@@ -308,11 +311,11 @@ type qualityChecker struct {
 
 func (c *qualityChecker) add(rule, field, format string, args ...any) {
 	if c.counted {
-		c.findings = append(c.findings, Problem{Path: c.r.Path, Rule: rule, Team: c.r.Team})
+		c.findings = append(c.findings, Problem{Path: c.r.Path, Rule: rule, Team: c.r.LabelTeam()})
 		return
 	}
 	c.findings = append(c.findings, Problem{
-		Path: c.r.Path, Line: c.r.LineOf(field), Field: field, Rule: rule, Team: c.r.Team,
+		Path: c.r.Path, Line: c.r.LineOf(field), Field: field, Rule: rule, Team: c.r.LabelTeam(),
 		Message: fmt.Sprintf(format, args...),
 	})
 }
@@ -400,7 +403,7 @@ func classify(records []*Record, problems []Problem, q Quality, counted bool) (c
 	}
 	for _, p := range problems {
 		if r := byPath[p.Path]; r != nil {
-			p.Team = r.Team
+			p.Team = r.LabelTeam()
 		}
 		rule := p.Rule
 		if rule == "" {

@@ -2,7 +2,10 @@
 // rules that make a record valid.
 package record
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Record is one incident post-mortem with its action items.
 type Record struct {
@@ -42,6 +45,11 @@ type Record struct {
 	// Findings are the findings of the quality rules on the record, set
 	// by Check (import stores them with the record).
 	Findings []Problem
+
+	// tooLong marks the fields (team, url, services[i]) whose value is
+	// longer than its limit, nil when none is: set by Validate, read by
+	// LabelTeam, LabelURL and LabelServices.
+	tooLong map[string]bool
 
 	// lines holds the line each field path (e.g. "resolved_at" or
 	// "action_items[1].owner") was written on.
@@ -97,6 +105,48 @@ const (
 	ItemDone   = "done"
 	ItemWontDo = "wont_do"
 )
+
+// markTooLong marks a field whose value is too long to be a label.
+func (r *Record) markTooLong(field string) {
+	if r.tooLong == nil {
+		r.tooLong = map[string]bool{}
+	}
+	r.tooLong[field] = true
+}
+
+// LabelTeam is the team as a label: empty when it is longer than
+// Limits.MaxLabelLength (the record is then invalid, and its problems,
+// findings and unowned items are counted with team="").
+func (r *Record) LabelTeam() string {
+	if r.tooLong["team"] {
+		return ""
+	}
+	return r.Team
+}
+
+// LabelURL is the url as a label: empty when it is longer than
+// Limits.MaxURLLength (a field_invalid finding).
+func (r *Record) LabelURL() string {
+	if r.tooLong["url"] {
+		return ""
+	}
+	return r.URL
+}
+
+// LabelServices are the services as labels: without those longer than
+// Limits.MaxLabelLength (a field_invalid finding each).
+func (r *Record) LabelServices() []string {
+	if r.tooLong == nil {
+		return r.Services
+	}
+	services := make([]string, 0, len(r.Services))
+	for i, svc := range r.Services {
+		if !r.tooLong[fmt.Sprintf("services[%d]", i)] {
+			services = append(services, svc)
+		}
+	}
+	return services
+}
 
 // Resolved reports whether the incident has a resolved_at time.
 func (r *Record) Resolved() bool { return !r.ResolvedAt.IsZero() }

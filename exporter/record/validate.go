@@ -101,6 +101,7 @@ func (r *Record) applyDefaults() {
 func Validate(r *Record, rules Rules) []Problem {
 	tax := rules.Taxonomy
 	v := &validator{r: r}
+	v.labels(r, rules.Limits)
 	v.enum("severity", r.Severity, tax.Severities)
 	v.enum("origin", r.Origin, tax.Origins)
 	v.enum("detection", r.Detection, tax.Detections)
@@ -131,7 +132,7 @@ type validator struct {
 
 func (v *validator) add(field string, code Code, format string, args ...any) {
 	v.problems = append(v.problems, Problem{
-		Path: v.r.Path, Line: v.r.LineOf(field), Field: field, Code: code, Team: v.r.Team,
+		Path: v.r.Path, Line: v.r.LineOf(field), Field: field, Code: code, Team: v.r.LabelTeam(),
 		Message: fmt.Sprintf(format, args...),
 	})
 }

@@ -133,7 +133,7 @@ func (b *Builder) ListDueSoon(r *record.Record, a record.ActionItem) {
 		return
 	}
 	b.agenda.dueSoon = append(b.agenda.dueSoon, ListedItem{ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team,
-		Severity: r.Severity, Due: a.Due, URL: a.URL, IncidentURL: r.URL})
+		Severity: r.Severity, Due: a.Due, URL: a.URL, IncidentURL: r.LabelURL()})
 }
 
 // ListUnpublished lists r when it started by AsOf and its post-mortem was
@@ -154,7 +154,7 @@ func (b *Builder) ListUnpublished(r *record.Record) {
 }
 
 func listedIncident(r *record.Record) ListedIncident {
-	return ListedIncident{ID: r.ID, Team: r.Team, Severity: r.Severity, Status: r.Status, URL: r.URL,
+	return ListedIncident{ID: r.ID, Team: r.Team, Severity: r.Severity, Status: r.Status, URL: r.LabelURL(),
 		ResolvedAt: r.ResolvedAt, PublishedAt: r.PublishedAt}
 }
 

@@ -28,7 +28,7 @@ func (b *Builder) AddToWindows(r *record.Record, repeat bool, eventsUntil time.T
 		if r.Resolved() && !r.ResolvedAt.After(eventsUntil) {
 			ws.ByResolution[TeamValue{r.Team, r.Resolution}] += sign
 		}
-		for _, svc := range r.Services {
+		for _, svc := range r.LabelServices() {
 			b.services[i][svc] += sign
 		}
 	}
@@ -100,7 +100,7 @@ func (b *Builder) AddException(r *record.Record, a record.ActionItem) {
 	}
 	b.exceptions.keep(ExceptionItem{
 		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity, Approver: a.ExceptionApprover,
-		Due: a.Due, URL: a.URL, IncidentURL: r.URL,
+		Due: a.Due, URL: a.URL, IncidentURL: r.LabelURL(),
 	})
 }
 
@@ -141,7 +141,7 @@ func (b *Builder) AddOverdue(r *record.Record, a record.ActionItem) {
 	b.s.OverdueByTeam[a.Team]++
 	b.overdue.keep(OverdueItem{
 		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity,
-		Overdue: b.s.AsOf.Sub(overdueAt), Due: a.Due, URL: a.URL, IncidentURL: r.URL,
+		Overdue: b.s.AsOf.Sub(overdueAt), Due: a.Due, URL: a.URL, IncidentURL: r.LabelURL(),
 	})
 }
 
