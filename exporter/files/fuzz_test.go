@@ -52,8 +52,15 @@ func FuzzParseAndCheck(f *testing.F) {
 			f.Fatal(err)
 		}
 	}
+	// Every label value 200 bytes long: more than the limits below.
+	hostile := labelRecord
+	for k := range labelDefaults {
+		hostile = strings.ReplaceAll(hostile, "{{"+k+"}}", "https://"+strings.Repeat(k[:1], 192))
+	}
+	f.Add(uint8(0), []byte(hostile))
 	lim := record.DefaultLimits()
 	lim.MaxActionItems, lim.MaxListLength = 20, 20 // small, so the fuzzer reaches them
+	lim.MaxLabelLength, lim.MaxURLLength = 64, 128
 	rules := record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: lim, Now: fuzzNow}
 	opts := snapshot.Options{
 		Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour}},
@@ -90,7 +97,7 @@ func FuzzParseAndCheck(f *testing.F) {
 			checkSound(t, v, rules, name, data)
 		}
 		// What is served never breaks a scrape: label values are valid
-		// UTF-8, counts never negative.
+		// UTF-8 and within their limit, counts never negative.
 		snap := snapshot.FromRecords(SourceName, res, fuzzNow, opts)
 		reg := prometheus.NewPedanticRegistry()
 		reg.MustRegister(collectors.New(testprovider.Fixed{Snapshot: snap, Status: refresh.Status{Source: SourceName, Up: true}},
@@ -103,6 +110,15 @@ func FuzzParseAndCheck(f *testing.F) {
 			for _, m := range mf.GetMetric() {
 				if v := m.GetGauge().GetValue(); v < 0 {
 					t.Errorf("%s %v = %g", mf.GetName(), m.GetLabel(), v)
+				}
+				for _, l := range m.GetLabel() {
+					limit := lim.MaxLabelLength
+					if l.GetName() == collectors.LabelTicketURL || l.GetName() == collectors.LabelRecordURL {
+						limit = lim.MaxURLLength
+					}
+					if len(l.GetValue()) > limit {
+						t.Errorf("%s: label %s is %d bytes, more than %d", mf.GetName(), l.GetName(), len(l.GetValue()), limit)
+					}
 				}
 			}
 		}
