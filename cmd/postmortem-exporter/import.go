@@ -81,6 +81,9 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err := postgres.StoreTaxonomy(ctx, pool, rules.Taxonomy); err != nil {
 			return fail(err)
 		}
+		if err := postgres.StoreLabelLimits(ctx, pool, rules.Limits); err != nil {
+			return fail(err)
+		}
 		rep, err := postgres.Import(ctx, pool, source, folder.res.Valid, meter)
 		if err != nil {
 			return fail(err)

@@ -73,6 +73,14 @@ func TestImport(t *testing.T) {
 	}
 	items := count(`SELECT count(*) FROM action_items WHERE incident_id = 'PM-2026-031'`)
 	importDir(exitOK, "0 inserted, 0 updated, 20 unchanged", dir)
+	// Plain-SQL writers are held to the label limits of the last import.
+	if n := count(`SELECT max_label_length FROM label_limits`); n != 256 {
+		t.Fatalf("label limit %d after an import with the defaults, want 256", n)
+	}
+	importDir(exitOK, "0 inserted, 0 updated, 20 unchanged", "--records.max-label-length=300", dir)
+	if n := count(`SELECT max_label_length FROM label_limits`); n != 300 {
+		t.Fatalf("label limit %d after import --records.max-label-length=300, want 300", n)
+	}
 
 	// A changed file updates its incident and replaces its action items.
 	path := filepath.Join(dir, "payments", "2026-05-20-checkout-500s-after-sdk-upgrade.md")
