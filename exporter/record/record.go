@@ -115,8 +115,9 @@ func (r *Record) markTooLong(field string) {
 }
 
 // LabelTeam is the team as a label: empty when it is longer than
-// Limits.MaxLabelLength (the record is then invalid, and its problems,
-// findings and unowned items are counted with team="").
+// Limits.MaxLabelLength. The record is then invalid, its problems and
+// findings are counted with team="", and its action items, whose team
+// defaults to it, are left out with a field_invalid finding each.
 func (r *Record) LabelTeam() string {
 	if r.tooLong["team"] {
 		return ""
