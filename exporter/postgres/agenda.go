@@ -22,17 +22,10 @@ import (
 // snapshot.DueSoonDays days.
 func (r *refresh) addDueSoon(ctx context.Context, q pgx.Tx) (func(), error) {
 	first, last := snapshot.DueSoonHorizon(r.asOf)
-	items, err := collect(ctx, q, "action items due soon", itemColumns+`
-		  FROM action_items a JOIN incidents i ON i.id = a.incident_id
-		 WHERE a.status = 'open' AND a.due BETWEEN $2 AND $3 AND a.created_at <= $1 AND i.started_at <= $1`,
-		[]any{r.asOf, first, last}, scanItem)
+	list, err := r.readOpenItems(ctx, q, "action items due soon", `a.due BETWEEN $2 AND $3`, []any{first, last}, r.b.ListDueSoon)
 	return func() {
 		r.b.ListAgenda(false)
-		for _, it := range items {
-			if !r.invalid[it.incident.ID] {
-				r.b.ListDueSoon(it.incident, it.item)
-			}
-		}
+		list()
 	}, err
 }
 

@@ -141,7 +141,7 @@ func TestImplausibleQueryReadsNoTable(t *testing.T) {
 		// The quality bar's row reads (quality.go).
 		{unownedQuery, nil, ""}, {repeatsQuery, []any{now.Add(-365 * 24 * time.Hour), now}, ""},
 		// Not the whole of another index of action_items either.
-		{exceptionItemsQuery, []any{now}, "action_items_open_exceptions"},
+		{openItemsQuery(exceptionItems), []any{now}, "action_items_open_exceptions"},
 	} {
 		query := tc.query
 		rows, err := tx.Query(ctx, "EXPLAIN "+query, tc.args...)

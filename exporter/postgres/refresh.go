@@ -296,41 +296,45 @@ func (r *refresh) recountActionItems(ctx context.Context, q pgx.Tx) (func(), err
 	}, err
 }
 
-// addOverdueItems reads the open items that are overdue.
-func (r *refresh) addOverdueItems(ctx context.Context, q pgx.Tx) (func(), error) {
-	// An item is overdue after the end of its due day: its due day is at
-	// most the day before the one that ends at the snapshot's instant.
-	lastOverdueDue := r.asOf.UTC().Add(-24*time.Hour - time.Microsecond).Truncate(24 * time.Hour)
-	items, err := collect(ctx, q, "overdue action items", itemColumns+`
-		  FROM action_items a JOIN incidents i ON i.id = a.incident_id
-		 WHERE a.status = 'open' AND a.due <= $2 AND a.created_at <= $1 AND i.started_at <= $1`,
-		[]any{r.asOf, lastOverdueDue}, scanItem)
+// openItemsQuery reads the open items that existed at $1, of incidents
+// started by then, that meet a further condition on a (the item) and i
+// (its incident).
+func openItemsQuery(condition string) string {
+	return itemColumns + `
+	  FROM action_items a JOIN incidents i ON i.id = a.incident_id
+	 WHERE a.status = 'open' AND a.created_at <= $1 AND i.started_at <= $1 AND ` + condition
+}
+
+// readOpenItems runs an openItemsQuery with the snapshot's instant as $1
+// and args after it, and gives add the items of valid incidents. The
+// items closed since the snapshot's instant are recountActionItems'.
+func (r *refresh) readOpenItems(ctx context.Context, q pgx.Tx, what, condition string, args []any,
+	add func(*record.Record, record.ActionItem)) (func(), error) {
+	items, err := collect(ctx, q, what, openItemsQuery(condition), append([]any{r.asOf}, args...), scanItem)
 	return func() {
 		for _, it := range items {
 			if !r.invalid[it.incident.ID] {
-				r.b.AddOverdue(it.incident, it.item)
+				add(it.incident, it.item)
 			}
 		}
 	}, err
 }
 
-// exceptionItemsQuery reads the open items with an exception that
-// existed at $1, through their partial index (migrations/0007).
-const exceptionItemsQuery = itemColumns + `
-	  FROM action_items a JOIN incidents i ON i.id = a.incident_id
-	 WHERE a.status = 'open' AND a.exception <> '' AND a.created_at <= $1 AND i.started_at <= $1`
+// addOverdueItems reads the open items that are overdue.
+func (r *refresh) addOverdueItems(ctx context.Context, q pgx.Tx) (func(), error) {
+	// An item is overdue after the end of its due day: its due day is at
+	// most the day before the one that ends at the snapshot's instant.
+	lastOverdueDue := r.asOf.UTC().Add(-24*time.Hour - time.Microsecond).Truncate(24 * time.Hour)
+	return r.readOpenItems(ctx, q, "overdue action items", `a.due <= $2`, []any{lastOverdueDue}, r.b.AddOverdue)
+}
 
-// addExceptionItems reads the open items with an exception. Those open
-// as of the snapshot's instant but closed since are recountActionItems'.
+// exceptionItems is the condition of the open items with an exception,
+// read through their partial index (migrations/0007).
+const exceptionItems = `a.exception <> ''`
+
+// addExceptionItems reads the open items with an exception.
 func (r *refresh) addExceptionItems(ctx context.Context, q pgx.Tx) (func(), error) {
-	items, err := collect(ctx, q, "action items with an exception", exceptionItemsQuery, []any{r.asOf}, scanItem)
-	return func() {
-		for _, it := range items {
-			if !r.invalid[it.incident.ID] {
-				r.b.AddException(it.incident, it.item)
-			}
-		}
-	}, err
+	return r.readOpenItems(ctx, q, "action items with an exception", exceptionItems, nil, r.b.AddException)
 }
 
 // addIncidentStates counts the incidents unresolved or with their review
