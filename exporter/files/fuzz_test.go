@@ -1,9 +1,7 @@
 package files
 
 import (
-	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,13 +10,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/testprovider"
 )
 
 // fuzzNames are the file names a fuzzed record is parsed as, one per format.
@@ -98,15 +93,7 @@ func FuzzParseAndCheck(f *testing.F) {
 		}
 		// What is served never breaks a scrape: label values are valid
 		// UTF-8 and within their limit, counts never negative.
-		snap := snapshot.FromRecords(SourceName, res, fuzzNow, opts)
-		reg := prometheus.NewPedanticRegistry()
-		reg.MustRegister(collectors.New(testprovider.Fixed{Snapshot: snap, Status: refresh.Status{Source: SourceName, Up: true}},
-			slog.New(slog.NewTextHandler(io.Discard, nil))))
-		families, err := reg.Gather()
-		if err != nil {
-			t.Fatalf("gather: %v", err)
-		}
-		for _, mf := range families {
+		for _, mf := range gatherFamilies(t, snapshot.FromRecords(SourceName, res, fuzzNow, opts)) {
 			for _, m := range mf.GetMetric() {
 				if v := m.GetGauge().GetValue(); v < 0 {
 					t.Errorf("%s %v = %g", mf.GetName(), m.GetLabel(), v)

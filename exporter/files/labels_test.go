@@ -149,9 +149,9 @@ func TestLongLabelValues(t *testing.T) {
 	}
 }
 
-// gatherSeries scrapes a snapshot through the collectors: every series,
-// as name{labels sorted by name}, with its gauge value.
-func gatherSeries(t *testing.T, snap *snapshot.Snapshot) map[string]float64 {
+// gatherFamilies scrapes a snapshot through the collectors, as the
+// exporter serves it.
+func gatherFamilies(t *testing.T, snap *snapshot.Snapshot) []*dto.MetricFamily {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(collectors.New(testprovider.Fixed{Snapshot: snap, Status: refresh.Status{Source: SourceName, Up: true}},
@@ -160,8 +160,15 @@ func gatherSeries(t *testing.T, snap *snapshot.Snapshot) map[string]float64 {
 	if err != nil {
 		t.Fatalf("gather: %v", err)
 	}
+	return families
+}
+
+// gatherSeries scrapes a snapshot through the collectors: every series,
+// as name{labels sorted by name}, with its gauge value.
+func gatherSeries(t *testing.T, snap *snapshot.Snapshot) map[string]float64 {
+	t.Helper()
 	out := map[string]float64{}
-	for _, mf := range families {
+	for _, mf := range gatherFamilies(t, snap) {
 		for _, m := range mf.GetMetric() {
 			out[seriesName(mf.GetName(), m.GetLabel())] = m.GetGauge().GetValue()
 		}
