@@ -1,8 +1,6 @@
 package collectors
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
@@ -56,11 +54,11 @@ func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Me
 	}
 	for _, it := range s.OverdueItems {
 		gauge(ch, itemOverdueDesc, it.Overdue.Seconds(), it.ID, it.Incident, it.Owner, it.Team, it.Severity,
-			dueDay(it.Due), it.URL, it.IncidentURL)
+			snapshot.DueDay(it.Due), it.URL, it.IncidentURL)
 	}
 	gauge(ch, itemOverdueDroppedDesc, float64(s.OverdueItemsDropped))
 	for _, it := range s.ExceptionItems {
-		gauge(ch, itemExceptionDesc, 1, it.ID, it.Incident, it.Owner, it.Team, it.Severity, it.Approver, dueDay(it.Due), it.URL, it.IncidentURL)
+		gauge(ch, itemExceptionDesc, 1, it.ID, it.Incident, it.Owner, it.Team, it.Severity, it.Approver, snapshot.DueDay(it.Due), it.URL, it.IncidentURL)
 	}
 	gauge(ch, itemExceptionDroppedDesc, float64(s.ExceptionItemsDropped))
 	for _, w := range s.Windows {
@@ -80,12 +78,4 @@ func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Me
 		}
 	}
 	return nil
-}
-
-// dueDay is the `due` label: the due day, empty when there is none.
-func dueDay(due time.Time) string {
-	if due.IsZero() {
-		return ""
-	}
-	return due.Format(time.DateOnly)
 }

@@ -322,7 +322,7 @@ func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats) Timeliness {
 		}
 		o.Items = append(o.Items, Item{ID: it.ID, Title: s.Titles[it.ID], Owner: it.Owner, Team: it.Team,
 			Severity: it.Severity, Incident: it.Incident, IncidentTitle: s.Titles[it.Incident],
-			Due: dueDay(it.Due), DaysOverdue: int(it.Overdue / (24 * time.Hour)),
+			Due: snapshot.DueDay(it.Due), DaysOverdue: int(it.Overdue / (24 * time.Hour)),
 			URL: it.URL, IncidentURL: it.IncidentURL})
 	}
 	for _, key := range slices.SortedFunc(maps.Keys(byOwner), func(a, b [2]string) int {
@@ -333,22 +333,14 @@ func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats) Timeliness {
 	for _, it := range s.DueSoon {
 		t.DueSoon = append(t.DueSoon, Item{ID: it.ID, Title: s.Titles[it.ID], Owner: it.Owner, Team: it.Team,
 			Severity: it.Severity, Incident: it.Incident, IncidentTitle: s.Titles[it.Incident],
-			Due: dueDay(it.Due), URL: it.URL, IncidentURL: it.IncidentURL})
+			Due: snapshot.DueDay(it.Due), URL: it.URL, IncidentURL: it.IncidentURL})
 	}
 	for _, it := range s.ExceptionItems {
 		t.Exceptions = append(t.Exceptions, Exception{Approver: it.Approver, Item: Item{ID: it.ID, Title: s.Titles[it.ID],
 			Owner: it.Owner, Team: it.Team, Severity: it.Severity, Incident: it.Incident, IncidentTitle: s.Titles[it.Incident],
-			Due: dueDay(it.Due), URL: it.URL, IncidentURL: it.IncidentURL}})
+			Due: snapshot.DueDay(it.Due), URL: it.URL, IncidentURL: it.IncidentURL}})
 	}
 	return t
-}
-
-// dueDay shows a due day as YYYY-MM-DD, empty when there is none.
-func dueDay(due time.Time) string {
-	if due.IsZero() {
-		return ""
-	}
-	return due.UTC().Format(time.DateOnly)
 }
 
 func trends(s *snapshot.Snapshot) Trends {

@@ -221,6 +221,15 @@ type ExceptionItem struct {
 	IncidentURL               string    // the post-mortem document, may be empty
 }
 
+// DueDay shows a due day as YYYY-MM-DD (UTC), empty when there is none:
+// the `due` label, and the report's due column.
+func DueDay(due time.Time) string {
+	if due.IsZero() {
+		return ""
+	}
+	return due.UTC().Format(time.DateOnly)
+}
+
 // DefaultExceptionItemsLimit is how many items with an exception are
 // listed when Options leave ExceptionItemsLimit at 0.
 const DefaultExceptionItemsLimit = 100
