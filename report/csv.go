@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
 // Records hands every valid record to fn, one at a time, so that a source
@@ -111,10 +112,7 @@ func itemRow(r *record.Record, a record.ActionItem) []string {
 	f := map[string]string{
 		"kind": KindActionItem, "id": a.ID, "incident": r.ID, "title": a.Title, "team": a.Team, "url": a.URL,
 		"status": a.Status, "owner": a.Owner, "created_at": instant(a.CreatedAt), "closed_at": instant(a.ClosedAt),
-		"exception": a.Exception, "exception_approver": a.ExceptionApprover, "source": r.Path,
-	}
-	if !a.Due.IsZero() {
-		f["due"] = a.Due.UTC().Format(time.DateOnly)
+		"exception": a.Exception, "exception_approver": a.ExceptionApprover, "source": r.Path, "due": snapshot.DueDay(a.Due),
 	}
 	return columns(f)
 }
