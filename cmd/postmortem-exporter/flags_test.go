@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBadFlagValuesNameTheFlag gives each kind of flag a value it cannot
@@ -26,6 +30,27 @@ func TestBadFlagValuesNameTheFlag(t *testing.T) {
 		code, _, stderr := runCLI(t, c.args...)
 		if code != exitError || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, exitError, c.want)
+		}
+	}
+}
+
+// TestFolderAndDatabaseBothSet: serve and report refuse to start when a
+// records folder and a database are both configured (the old code served
+// the database and ignored the folder given on the command line), and
+// the error does not show the database password.
+func TestFolderAndDatabaseBothSet(t *testing.T) {
+	env := map[string]string{"POSTMORTEM_DATABASE_URL": "postgres://u:S3cretPW@db.invalid/pm"}
+	for _, args := range [][]string{{"serve", "--web.listen-address=127.0.0.1:0"}, {"report"}} {
+		command := args[0]
+		// The old serve kept serving: the deadline ends it, and the test
+		// fails instead of hanging.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var stderrBuf bytes.Buffer
+		code := run(ctx, append(args, "--source.dir="+t.TempDir()), env, io.Discard, &stderrBuf)
+		cancel()
+		stderr := stderrBuf.String()
+		if code != exitError || !strings.Contains(stderr, "are both set") || strings.Contains(stderr, "S3cretPW") {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d naming both sources, without the password", command, code, stderr, exitError)
 		}
 	}
 }

@@ -146,6 +146,12 @@ func configuredSource(cfg *config.Config, logger *slog.Logger) (refresh.Source, 
 // newSource returns the configured records source: PostgreSQL, a folder,
 // or the bundled examples when none is configured.
 func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
+	if cfg.DatabaseURL != "" && cfg.SourceDir != "" {
+		// Serving one and silently ignoring the other would show the
+		// wrong organisation's figures.
+		return nil, errors.New("a records folder (--source.dir, " + config.EnvPrefix + "SOURCE_DIR) and a database (--database.url, " +
+			config.EnvPrefix + "DATABASE_URL or _FILE) are both set: one source is read, so unset the other")
+	}
 	if cfg.DatabaseURL != "" {
 		// The pool connects lazily: a database that is down at start-up
 		// only delays readiness.
