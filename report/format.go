@@ -5,6 +5,9 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
 // formatDuration shows seconds as a person reads them: 45s, 12m, 3h 5m,
@@ -73,3 +76,24 @@ func formatMedianMean(d Durations) string {
 	}
 	return formatMedian(d) + " / " + formatMean(d)
 }
+
+// MaxTextRunes bounds each free text the page shows, the titles: a longer
+// one is cut to its first MaxTextRunes-1 characters and an ellipsis, so
+// that the size of a page has a bound (docs/report.md). The CSV keeps
+// every text whole.
+const MaxTextRunes = 200
+
+// pageText is text as the page shows it: cut to MaxTextRunes characters.
+func pageText(text string) string {
+	n := 0
+	for i := range text {
+		if n == MaxTextRunes-1 && utf8.RuneCountInString(text[i:]) > 1 {
+			return text[:i] + "…"
+		}
+		n++
+	}
+	return text
+}
+
+// title is the page's text of the title of the listed incident or item id.
+func title(s *snapshot.Snapshot, id string) string { return pageText(s.Titles[id]) }

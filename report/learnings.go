@@ -1,0 +1,129 @@
+package report
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+)
+
+// Learnings is the third section: what the incidents of the window teach.
+type Learnings struct {
+	// Crossed tells whether the source counted origin by resolution;
+	// without it only OriginTot is known.
+	Crossed     bool
+	Origins     []string // rows of the cross table
+	Resolutions []string // its columns
+	// Cross[i][j] counts the resolved incidents of Origins[i] resolved by
+	// Resolutions[j]; Unresolved[i] those not resolved yet.
+	Cross      [][]int
+	Unresolved []int
+	OriginTot  []int
+	Detections []Count
+	Services   []Count // most incidents first, "other" last
+	// Repeats counts the incidents repeating an earlier one with action
+	// items still open, per team.
+	Repeats      []Count
+	RepeatsTotal int
+	// RepeatList says which incident repeats which, the latest first.
+	RepeatList     []Repeat
+	RepeatsDropped int
+}
+
+// Repeat is an incident that repeats an earlier one.
+type Repeat struct {
+	Incident, Title, Team, Started string
+	Earlier, EarlierTitle          string
+	// FixDone: the earlier incident's action items were all closed when
+	// this one started (the fix did not work); otherwise some were open.
+	FixDone bool
+}
+
+// Count is a labelled count and its share of the total.
+type Count struct {
+	Name  string
+	N     int
+	Share float64
+}
+
+func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats) Learnings {
+	var l Learnings
+	i := slices.IndexFunc(s.Windows, func(w snapshot.WindowStats) bool { return w.Window.Name == ws.Window.Name })
+	origins := sumByValue(ws.ByOrigin)
+	resolutions := sumByValue(ws.ByResolution)
+	l.Origins = sortedByCount(origins)
+	l.Resolutions = sortedByCount(resolutions)
+	var cross map[snapshot.OriginResolution]int
+	if i < len(s.OriginResolution) {
+		l.Crossed, cross = true, s.OriginResolution[i]
+	}
+	for _, o := range l.Origins {
+		row := make([]int, len(l.Resolutions))
+		resolved := 0
+		for j, res := range l.Resolutions {
+			row[j] = cross[snapshot.OriginResolution{Origin: o, Resolution: res}]
+			resolved += row[j]
+		}
+		l.Cross = append(l.Cross, row)
+		l.OriginTot = append(l.OriginTot, origins[o])
+		l.Unresolved = append(l.Unresolved, origins[o]-resolved)
+	}
+	l.Detections = counts(sumByValue(ws.ByDetection), false)
+	l.Services = counts(ws.Services, true)
+	repeats := map[string]int{}
+	for k, st := range ws.Incidents {
+		if st.Repeat > 0 {
+			repeats[k.Team] += st.Repeat
+			l.RepeatsTotal += st.Repeat
+		}
+	}
+	l.Repeats = counts(repeats, false)
+	for _, rp := range s.Repeats {
+		l.RepeatList = append(l.RepeatList, Repeat{Incident: rp.Incident, Title: title(s, rp.Incident), Team: rp.Team,
+			Started: rp.StartedAt.UTC().Format(time.DateOnly), Earlier: rp.Earlier, EarlierTitle: title(s, rp.Earlier), FixDone: rp.FixDone})
+	}
+	l.RepeatsDropped = s.RepeatsDropped
+	return l
+}
+
+// sumByValue sums counts kept by team and value over the teams.
+func sumByValue(m map[snapshot.TeamValue]int) map[string]int {
+	out := map[string]int{}
+	for k, n := range m {
+		out[k.Value] += n
+	}
+	return out
+}
+
+// sortedByCount returns the keys with a count, most first, ties by name.
+func sortedByCount(m map[string]int) []string {
+	var keys []string
+	for k, n := range m {
+		if n > 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
+	return keys
+}
+
+// counts lists the non-zero counts, most first; with otherLast the
+// services beyond the top N come last.
+func counts(m map[string]int, otherLast bool) []Count {
+	total := 0
+	for _, n := range m {
+		total += n
+	}
+	var out []Count
+	for _, k := range sortedByCount(m) {
+		out = append(out, Count{Name: k, N: m[k], Share: share(m[k], total)})
+	}
+	if otherLast {
+		if i := slices.IndexFunc(out, func(c Count) bool { return c.Name == snapshot.OtherService }); i >= 0 {
+			other := out[i]
+			out = append(slices.Delete(out, i, i+1), other)
+		}
+	}
+	return out
+}
