@@ -1,14 +1,16 @@
 package report
 
 import (
+	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
@@ -49,33 +51,58 @@ const ListSeparator = ";"
 // of that incident, with every field, for a spreadsheet. Times are RFC
 // 3339 in UTC, due days YYYY-MM-DD. A cell that a spreadsheet would run as
 // a formula (it starts with =, +, -, @, a tab or a carriage return) is
-// written with a leading apostrophe, which spreadsheets hide.
+// written with a leading apostrophe, which spreadsheets hide; a cell it
+// could split is quoted (see csvCell).
 func WriteCSV(ctx context.Context, w io.Writer, records Records) (int, error) {
-	out := csv.NewWriter(w)
-	if err := out.Write(csvHeader); err != nil {
-		return 0, fmt.Errorf("write CSV: %w", err)
-	}
+	out := bufio.NewWriter(w)
+	writeCSVRow(out, csvHeader)
 	n := 0
 	err := records(ctx, func(r *record.Record) error {
 		n++
-		if err := out.Write(neutralize(incidentRow(r))); err != nil {
-			return err
-		}
+		writeCSVRow(out, neutralize(incidentRow(r)))
 		for _, a := range r.ActionItems {
-			if err := out.Write(neutralize(itemRow(r, a))); err != nil {
-				return err
-			}
+			writeCSVRow(out, neutralize(itemRow(r, a)))
 		}
-		return nil
+		return out.Flush() // nil until a write fails, then that error
 	})
+	if err == nil {
+		err = out.Flush()
+	}
 	if err != nil {
 		return n, fmt.Errorf("write CSV: %w", err)
 	}
-	out.Flush()
-	if err := out.Error(); err != nil {
-		return n, fmt.Errorf("write CSV: %w", err)
-	}
 	return n, nil
+}
+
+// writeCSVRow writes one row of cells separated by commas and ended by a
+// line feed (RFC 4180 but for the line end, as encoding/csv writes). A
+// write error is kept by out and returned by its Flush.
+func writeCSVRow(out *bufio.Writer, row []string) {
+	for i, cell := range row {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.WriteString(csvCell(cell))
+	}
+	out.WriteByte('\n')
+}
+
+// csvSplitters are the characters a spreadsheet may split a cell on or
+// end it at: the comma, the semicolon (the list separator of many locales,
+// which LibreOffice and Excel there split on), the tab, the quote and line
+// breaks.
+const csvSplitters = ",;\t\"\r\n"
+
+// csvCell quotes a cell that holds one of csvSplitters, starts with a
+// space (which readers may trim) or is `\.` (PostgreSQL's end of COPY
+// data), doubling its quotes; other cells are written as they are, as
+// encoding/csv writes them.
+func csvCell(cell string) string {
+	first, _ := utf8.DecodeRuneInString(cell)
+	if !strings.ContainsAny(cell, csvSplitters) && !unicode.IsSpace(first) && cell != `\.` {
+		return cell
+	}
+	return `"` + strings.ReplaceAll(cell, `"`, `""`) + `"`
 }
 
 func incidentRow(r *record.Record) []string {

@@ -184,3 +184,75 @@ func parseInstant(t *testing.T, s string) time.Time {
 	}
 	return v
 }
+
+// spreadsheetRows reads data as a spreadsheet does whose import splits on
+// the comma, the semicolon and the tab at once (LibreOffice's "Separated
+// by" with all three ticked; Excel opening a .csv in a locale whose list
+// separator is the semicolon splits on it alone): outside quotes each of
+// them ends a cell and a line feed ends a row; "" inside quotes is a quote.
+func spreadsheetRows(data string) [][]string {
+	var rows [][]string
+	var row []string
+	var cell strings.Builder
+	quoted := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case quoted && c == '"' && i+1 < len(data) && data[i+1] == '"':
+			cell.WriteByte('"')
+			i++
+		case c == '"' && (quoted || cell.Len() == 0):
+			quoted = !quoted
+		case !quoted && strings.IndexByte(",;\t", c) >= 0:
+			row = append(row, cell.String())
+			cell.Reset()
+		case !quoted && c == '\n':
+			rows = append(rows, append(row, cell.String()))
+			row = nil
+			cell.Reset()
+		default:
+			cell.WriteByte(c)
+		}
+	}
+	return rows
+}
+
+// TestCSVSpreadsheetSeparators: a spreadsheet that splits on semicolons
+// and tabs as well as commas still reads every row as the header's
+// columns, with each cell whole, and a formula hidden after a semicolon
+// does not become a cell of its own (without quoting, "ok;=1+2" would be
+// read as the cells "ok" and "=1+2", which the spreadsheet computes).
+func TestCSVSpreadsheetSeparators(t *testing.T) {
+	r := hostile()
+	r.Title = "Checkout; then search\tdown"
+	r.Services = []string{"checkout", "search"} // joined as "checkout;search"
+	r.Moderator = "ok;=1+2"
+	r.ActionItems[0].Title = "retry;@SUM(A1)"
+	var b bytes.Buffer
+	if _, err := WriteCSV(context.Background(), &b, recordsOf([]*record.Record{r})); err != nil {
+		t.Fatal(err)
+	}
+	rows := spreadsheetRows(b.String())
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want the header, the incident and its item:\n%s", len(rows), b.String())
+	}
+	for i, row := range rows {
+		if len(row) != len(csvHeader) {
+			t.Fatalf("row %d has %d cells, want %d: %q", i, len(row), len(csvHeader), row)
+		}
+	}
+	cell := func(row int, column string) string { return rows[row][slices.Index(csvHeader, column)] }
+	for _, c := range []struct {
+		row          int
+		column, want string
+	}{
+		{1, "title", r.Title},
+		{1, "services", "checkout;search"},
+		{1, "moderator", "ok;=1+2"},
+		{2, "title", "retry;@SUM(A1)"},
+	} {
+		if got := cell(c.row, c.column); got != c.want {
+			t.Errorf("row %d %s = %q, want %q", c.row, c.column, got, c.want)
+		}
+	}
+}
