@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,10 +53,10 @@ type Provider interface {
 
 var (
 	collectorSuccessDesc = newDesc(MetricCollectorSuccess,
-		"Whether a collector succeeded on this scrape (1) or failed (0): a failed collector publishes none of its metrics, and the exporter logs why.",
+		"Whether a collector succeeded on the served snapshot (1) or failed (0): a failed collector publishes none of its metrics, and the exporter logs why.",
 		[]string{LabelCollector}, nil)
 	collectorDurationDesc = newDesc(MetricCollectorDuration,
-		"How long a collector took on this scrape.", []string{LabelCollector}, nil)
+		"How long a collector took to compute its metrics from the served snapshot (once per snapshot and format: its scrapes are served that result).", []string{LabelCollector}, nil)
 	refreshDurationDesc = newDesc(MetricRefreshDuration,
 		"How long the last refresh of the snapshot took, successful or not.", nil, nil)
 	lastSuccessDesc = newDesc(MetricLastRefreshSuccess,
@@ -135,9 +136,71 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	snap, status := e.provider.Current()
 	collectRefreshStatus(status, ch)
-	if snap == nil {
-		return
+	if snap != nil {
+		e.collectSnapshot(snap, ch)
 	}
+}
+
+// Status is the Exporter's refresh status alone: the part of its metrics
+// that changes without a new snapshot, which an HTTP handler gathers on
+// every scrape (see Snapshot for the rest).
+func (e *Exporter) Status() prometheus.Collector { return statusCollector{e} }
+
+// Snapshot returns the snapshot to serve (nil before the first) and the
+// gatherer of the Exporter's metrics computed from it: everything but the
+// refresh status. Those are the same for every scrape of the snapshot,
+// so an HTTP handler may gather and encode them once per snapshot; its
+// collectors then run once per gather, and
+// postmortem_exporter_collector_duration_seconds says how long they took.
+func (e *Exporter) Snapshot() (*snapshot.Snapshot, prometheus.Gatherer) {
+	snap, _ := e.provider.Current()
+	if snap == nil {
+		return nil, nil
+	}
+	return snap, prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		reg := prometheus.NewRegistry()
+		if err := reg.Register(snapshotCollector{e, snap}); err != nil {
+			return nil, err
+		}
+		return reg.Gather()
+	})
+}
+
+// statusDescs are the descriptors of the refresh status.
+var statusDescs = []*prometheus.Desc{sourceUpDesc, refreshDurationDesc, refreshErrorsDesc, reloadSuccessDesc, reloadErrorsDesc, lastSuccessDesc}
+
+type statusCollector struct{ e *Exporter }
+
+func (c statusCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range statusDescs {
+		ch <- d
+	}
+}
+
+func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
+	_, status := c.e.provider.Current()
+	collectRefreshStatus(status, ch)
+}
+
+// snapshotCollector publishes what the Exporter computes from one snapshot.
+type snapshotCollector struct {
+	e    *Exporter
+	snap *snapshot.Snapshot
+}
+
+func (c snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range described {
+		if !slices.Contains(statusDescs, d) {
+			ch <- d
+		}
+	}
+}
+
+func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) { c.e.collectSnapshot(c.snap, ch) }
+
+// collectSnapshot publishes every collector's metrics from snap, with the
+// success and duration of each.
+func (e *Exporter) collectSnapshot(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(snapshotTimestampDesc, prometheus.GaugeValue, unixSeconds(snap.AsOf))
 	for name, c := range collectorsByName {
 		start := time.Now()

@@ -6,8 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/memo"
 )
 
 // Formats of the report.
@@ -37,45 +39,88 @@ const contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; im
 
 // Handler serves the report of the snapshot current returns (nil before
 // the first refresh): HTML, or Markdown with ?format=md; ?window= picks a
-// window other than the longest. The CSV needs every record, which the
-// snapshot does not hold, so it is only written by the report command.
+// window other than the longest. Each page (format and window) is rendered
+// once per snapshot, by its first request, and served from memory to every
+// other request of that snapshot, so that concurrent requests share one
+// page: the bounds on a page's size are in docs/report.md. server.Handler
+// bounds the requests served at once and their time; a request whose time
+// ends before its page is rendered gets 503. The CSV needs every record,
+// which the snapshot does not hold, so it is only written by the report
+// command.
 func Handler(current func() *snapshot.Snapshot, logger *slog.Logger) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		q := req.URL.Query()
-		format := q.Get("format")
-		if format == "" {
-			format = FormatHTML
-		}
-		contentType := map[string]string{FormatHTML: "text/html; charset=utf-8", FormatMarkdown: "text/markdown; charset=utf-8"}[format]
-		switch {
-		case format == FormatCSV:
-			http.Error(w, "The CSV holds every record, which the served snapshot does not: run `postmortem-exporter report --format csv`.", http.StatusBadRequest)
-			return
-		case contentType == "":
-			http.Error(w, fmt.Sprintf("format %q: use html or md", format), http.StatusBadRequest)
-			return
-		}
-		s := current()
-		if s == nil {
-			http.Error(w, "Not ready: the first refresh of the records has not succeeded yet", http.StatusServiceUnavailable)
-			return
-		}
-		r, err := New(s, Options{Window: q.Get("window")})
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
+	return &pages{current: current, logger: logger}
+}
+
+// pages serves the rendered pages of the current snapshot.
+type pages struct {
+	current func() *snapshot.Snapshot
+	logger  *slog.Logger
+	// rendered holds the pages of the latest snapshot asked for.
+	rendered memo.Memo[snapshot.Snapshot, pageKey, []byte]
+}
+
+// page names one rendering of a snapshot's report.
+type pageKey struct{ format, window string }
+
+var contentTypes = map[string]string{FormatHTML: "text/html; charset=utf-8", FormatMarkdown: "text/markdown; charset=utf-8"}
+
+func (p *pages) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	q := req.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = FormatHTML
+	}
+	contentType := contentTypes[format]
+	switch {
+	case format == FormatCSV:
+		http.Error(w, "The CSV holds every record, which the served snapshot does not: run `postmortem-exporter report --format csv`.", http.StatusBadRequest)
+		return
+	case contentType == "":
+		http.Error(w, fmt.Sprintf("format %q: use html or md", format), http.StatusBadRequest)
+		return
+	}
+	s := p.current()
+	if s == nil {
+		http.Error(w, "Not ready: the first refresh of the records has not succeeded yet", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := window(s, q.Get("window"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	key := pageKey{format: format}
+	if ws != nil {
+		key.window = ws.Window.Name
+	}
+	body, err := p.rendered.Get(req.Context(), s, key, func() ([]byte, error) { return p.render(s, key) })
+	switch {
+	case err != nil && req.Context().Err() != nil:
+		http.Error(w, "The report was not rendered within the time limit of a request (--web.timeout); try again.", http.StatusServiceUnavailable)
+		return
+	case err != nil:
+		http.Error(w, "The report could not be rendered; the exporter's log says why.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(body) // the client went away
+}
+
+// render renders one page of s, logging why when it cannot: once per
+// snapshot and page, as it is kept.
+func (p *pages) render(s *snapshot.Snapshot, key pageKey) ([]byte, error) {
+	r, err := New(s, Options{Window: key.window})
+	if err == nil {
 		var body bytes.Buffer
-		if err := Write(&body, r, format); err != nil {
-			logger.Error("report failed", "err", err)
-			http.Error(w, "The report could not be rendered; the exporter's log says why.", http.StatusInternalServerError)
-			return
+		if err = Write(&body, r, key.format); err == nil {
+			return bytes.Clone(body.Bytes()), nil // held as long as the snapshot: no spare capacity
 		}
-		h := w.Header()
-		h.Set("Content-Type", contentType)
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store")
-		_, _ = body.WriteTo(w) // the client went away
-	})
+	}
+	p.logger.Error("report failed", "format", key.format, "window", key.window, "err", err)
+	return nil, err
 }

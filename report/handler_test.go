@@ -27,7 +27,7 @@ func TestHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	var current atomic.Pointer[snapshot.Snapshot]
-	handler, err := server.Handler(prometheus.NewRegistry(), server.Options{
+	handler, err := server.Handler(server.Metrics{Live: prometheus.NewRegistry()}, server.Options{
 		TelemetryPath: "/metrics", Ready: func() bool { return current.Load() != nil },
 		Report: Handler(current.Load, slog.New(slog.DiscardHandler)),
 	}, slog.New(slog.DiscardHandler))

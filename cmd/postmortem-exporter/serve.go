@@ -61,14 +61,17 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		Timeout: time.Duration(cfg.RefreshTimeout), Logger: logger, Now: time.Now,
 	})
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.New(refresher, logger),
+	// The snapshot's metrics are encoded once per snapshot; the refresh
+	// status and the runtime's are gathered on every scrape.
+	exporter := collectors.New(refresher, logger)
+	live := prometheus.NewRegistry()
+	live.MustRegister(
+		exporter.Status(),
 		versioncollector.NewCollector("postmortem_exporter"),
 		promcollectors.NewGoCollector(),
 		promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}),
 	)
-	handler, err := server.Handler(reg, server.Options{
+	handler, err := server.Handler(server.Metrics{Live: live, Snapshot: exporter.Snapshot}, server.Options{
 		TelemetryPath: cfg.TelemetryPath,
 		MaxRequests:   cfg.MaxRequests,
 		Timeout:       time.Duration(cfg.ScrapeTimeout),

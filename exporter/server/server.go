@@ -3,13 +3,12 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 )
@@ -20,25 +19,26 @@ const ReportPath = "/report"
 // Options shape the HTTP interface.
 type Options struct {
 	TelemetryPath string
-	MaxRequests   int
-	Timeout       time.Duration
+	// MaxRequests bounds the requests served at once by the telemetry
+	// path, and apart from them those served by /report (0: no limit);
+	// Timeout bounds each of them (0: none). See bounded.
+	MaxRequests int
+	Timeout     time.Duration
 	// Ready reports whether the first snapshot has been built.
 	Ready func() bool
 	// Report serves the forum's report on /report; nil for none.
 	Report http.Handler
 }
 
-// Handler serves reg's metrics on the telemetry path, /-/healthy, /-/ready,
+// Handler serves metrics on the telemetry path, /-/healthy, /-/ready,
 // the report on /report and a landing page on /.
-func Handler(reg *prometheus.Registry, opts Options, logger *slog.Logger) (http.Handler, error) {
+func Handler(metrics Metrics, opts Options, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.Handle(opts.TelemetryPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: opts.MaxRequests,
-		Timeout:             opts.Timeout,
-		Registry:            reg,
-	}))
+	telemetry, err := newMetricsHandler(metrics, logger)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle(opts.TelemetryPath, bounded(telemetry, opts.MaxRequests, opts.Timeout))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
@@ -51,7 +51,7 @@ func Handler(reg *prometheus.Registry, opts Options, logger *slog.Logger) (http.
 	})
 	links := []web.LandingLinks{{Address: opts.TelemetryPath, Text: "Metrics"}}
 	if opts.Report != nil {
-		mux.Handle(ReportPath, opts.Report)
+		mux.Handle(ReportPath, bounded(opts.Report, opts.MaxRequests, opts.Timeout))
 		links = append(links, web.LandingLinks{Address: ReportPath, Text: "Forum report", Description: "the forum's agenda on one page; Markdown: " + ReportPath + "?format=md"})
 	}
 	links = append(links, web.LandingLinks{Address: "/-/healthy", Text: "Health"}, web.LandingLinks{Address: "/-/ready", Text: "Readiness"})
@@ -68,4 +68,40 @@ func Handler(reg *prometheus.Registry, opts Options, logger *slog.Logger) (http.
 		mux.Handle("/", landing)
 	}
 	return mux, nil
+}
+
+// bounded serves at most maxRequests requests of h at once (0: no limit):
+// one more is answered 503 at once, as promhttp does. Each request has
+// timeout (0: none) to be answered: its context ends then, and writing
+// its answer fails after it. Unlike http.TimeoutHandler, which promhttp
+// uses, nothing is buffered: an answer served from memory is written from
+// there, so N requests in flight do not hold N copies of it.
+func bounded(h http.Handler, maxRequests int, timeout time.Duration) http.Handler {
+	var inFlight chan struct{}
+	if maxRequests > 0 {
+		inFlight = make(chan struct{}, maxRequests)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if inFlight != nil {
+			select {
+			case inFlight <- struct{}{}:
+				defer func() { <-inFlight }()
+			default:
+				http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", maxRequests), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		if timeout > 0 {
+			ctx, cancel := context.WithTimeout(req.Context(), timeout)
+			defer cancel()
+			req = req.WithContext(ctx)
+			rc := http.NewResponseController(w)
+			// Not every ResponseWriter has a connection (httptest's).
+			if rc.SetWriteDeadline(time.Now().Add(timeout)) == nil {
+				// The connection may serve the next request.
+				defer func() { _ = rc.SetWriteDeadline(time.Time{}) }()
+			}
+		}
+		h.ServeHTTP(w, req)
+	})
 }
