@@ -124,3 +124,6 @@ func (p *pages) render(s *snapshot.Snapshot, key pageKey) ([]byte, error) {
 	p.logger.Error("report failed", "format", key.format, "window", key.window, "err", err)
 	return nil, err
 }
+
+// renders counts the pages rendered since the handler was made.
+func (p *pages) renders() int64 { return p.rendered.Computed() }

@@ -192,21 +192,27 @@ func hostileReport(t *testing.T) *Report {
 // the default).
 func reportOf(t *testing.T, exceptionsLimit int, records ...*record.Record) *Report {
 	t.Helper()
-	res := record.Check(records, nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
-	if len(res.Valid) != len(records) {
-		t.Fatalf("the records should be valid: %v", res.Problems)
-	}
-	snap := snapshot.FromRecords("files", res, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), snapshot.Options{
-		Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}},
-		Severities: record.DefaultTaxonomy().Severities, TopServices: 10, OverdueItemsLimit: 10,
-		ExceptionItemsLimit: exceptionsLimit,
-		Periods:             snapshot.PeriodOptions{Unit: snapshot.Month, Count: 2},
-	})
-	r, err := New(snap, Options{})
+	r, err := New(snapshotOf(t, exceptionsLimit, records...), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// snapshotOf is the snapshot of reportOf, listing at most 10 overdue
+// items or as many as there are records, whichever is more.
+func snapshotOf(t *testing.T, exceptionsLimit int, records ...*record.Record) *snapshot.Snapshot {
+	t.Helper()
+	res := record.Check(records, nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
+	if len(res.Valid) != len(records) {
+		t.Fatalf("the records should be valid: %v", res.Problems)
+	}
+	return snapshot.FromRecords("files", res, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), snapshot.Options{
+		Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}},
+		Severities: record.DefaultTaxonomy().Severities, TopServices: 10, OverdueItemsLimit: max(10, len(records)),
+		ExceptionItemsLimit: exceptionsLimit,
+		Periods:             snapshot.PeriodOptions{Unit: snapshot.Month, Count: 2},
+	})
 }
 
 // TestHostileTextHTML: every text from a record is shown as text, and a
