@@ -289,3 +289,170 @@ func TestMaxRequestsAnswers503(t *testing.T) {
 	}
 	t.Logf("statuses %v; slowest 503 took %s", counts, slowest503)
 }
+
+// TestLoadLongTitles measures what issue 18 found: 2,000 records whose
+// titles are 28 KB each (an 84 MB /report page when rendered whole), 50
+// scrapers of /metrics for 10 s, then 20 clients reading /report for 10 s
+// while one more scrapes /metrics in turn, timing it. It logs the heap
+// and RSS before, at the peak of each phase (VmHWM, reset between the
+// two) and after, and the latencies. Each scrape is served the snapshot's
+// encoded metrics from memory, and /report one page rendered once with
+// its titles cut, so the heap in use may grow by at most a few copies of
+// the exposition per scrape in flight (the pre-issue code held about ten)
+// and, under the /report flood, by at most 256 MiB (it held one 84 MB page
+// per request in flight). Figures: docs/security.md.
+func TestLoadLongTitles(t *testing.T) {
+	const records, scrapers, readers, phase = 2000, 50, 20, 10 * time.Second
+	dir := t.TempDir()
+	title := strings.Repeat("checkout failed again ", 28*1024/22)
+	for i := range records {
+		testenv.WriteIncident(t, dir, testenv.Incident{
+			ID: fmt.Sprintf("PM-L%04d", i), Severity: "sev2", Team: fmt.Sprintf("team-%03d", i%200), Title: title,
+			StartedAgo: 72 * time.Hour, Recover: time.Hour,
+			Extra: fmt.Sprintf("status: in_review\nservices: [svc-%d]\naction_items:\n  - id: PM-L%04d-1\n    title: make it impossible\n    owner: owner-%d@example.com\n    due: %s\n    status: open\n",
+				i%300, i, i%500, time.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)),
+		})
+	}
+	e := testenv.StartExporterWith(t, testenv.ExporterOptions{Args: []string{
+		"--source.dir=" + dir, "--refresh.interval=1h", "--web.timeout=1m",
+		fmt.Sprintf("--web.max-requests=%d", scrapers+readers),
+	}})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: scrapers + readers}, Timeout: 2 * time.Minute}
+	metricsURL, reportURL := "http://"+e.Addr+"/metrics", "http://"+e.Addr+"/report"
+	heap := func() float64 { return sum(parseMetrics(t, e.Scrape(t)), "go_memstats_heap_inuse_bytes", nil) }
+	exposition, page := len(e.Scrape(t)), len(testenv.Get(t, reportURL))
+	before := struct{ heap, rss float64 }{heap(), procMemory(t, e, "VmRSS")}
+	t.Logf("%d records with %d-byte titles: exposition %.2f MB, /report %.2f MB; heap in use %.1f MiB, RSS %.1f MiB",
+		records, len(title), float64(exposition)/1e6, float64(page)/1e6, before.heap/(1<<20), before.rss/(1<<20))
+
+	// Phase 1: the scrapers alone.
+	resetPeakRSS(t, e)
+	scrapes := &loadStats{}
+	peakHeap := during(phase, heap, func(ctx context.Context) {
+		var wg sync.WaitGroup
+		for range scrapers {
+			wg.Go(func() { readUntil(ctx, client, metricsURL, scrapes) })
+		}
+		wg.Wait()
+	})
+	scrapeRSS := procMemory(t, e, "VmHWM")
+	t.Logf("%d scrapers: %d scrapes, latency %s; peak heap in use %.1f MiB (+%.1f MiB, %.1f expositions per scrape), peak RSS %.1f MiB",
+		scrapers, len(scrapes.latencies), percentiles(scrapes.latencies), peakHeap/(1<<20), (peakHeap-before.heap)/(1<<20),
+		(peakHeap-before.heap)/float64(scrapers*exposition), scrapeRSS/(1<<20))
+
+	// Phase 2: the /report flood, and one scraper timed.
+	resetPeakRSS(t, e)
+	reports, timed := &loadStats{}, &loadStats{}
+	peakFlood := during(phase, heap, func(ctx context.Context) {
+		var wg sync.WaitGroup
+		for range readers {
+			wg.Go(func() { readUntil(ctx, client, reportURL, reports) })
+		}
+		wg.Go(func() { readUntil(ctx, client, metricsURL, timed) })
+		wg.Wait()
+	})
+	floodRSS := procMemory(t, e, "VmHWM")
+	t.Logf("%d /report readers: %d pages, latency %s; /metrics meanwhile: %d scrapes, latency %s; peak heap in use %.1f MiB (+%.1f MiB, %.1f pages per reader), peak RSS %.1f MiB",
+		readers, len(reports.latencies), percentiles(reports.latencies), len(timed.latencies), percentiles(timed.latencies),
+		peakFlood/(1<<20), (peakFlood-before.heap)/(1<<20), (peakFlood-before.heap)/float64(readers*page), floodRSS/(1<<20))
+	client.CloseIdleConnections()
+	t.Logf("after: RSS %.1f MiB", procMemory(t, e, "VmRSS")/(1<<20))
+
+	for name, s := range map[string]*loadStats{"/metrics": scrapes, "/report": reports, "timed /metrics": timed} {
+		if len(s.failures) > 0 || len(s.latencies) == 0 {
+			t.Errorf("%s: %d answered, %d failed, the first: %s", name, len(s.latencies), len(s.failures), strings.Join(s.failures[:min(3, len(s.failures))], "; "))
+		}
+	}
+	if grown := peakHeap - before.heap; grown > float64(4*scrapers*exposition) {
+		t.Errorf("%d scrapers grew the heap in use by %.1f MiB, more than 4 expositions (%.2f MB) each", scrapers, grown/(1<<20), float64(exposition)/1e6)
+	}
+	// The page is rendered once; what the flood may add is a few copies of
+	// it and the garbage the scrapes of phase 1 left. Rendered per request
+	// with whole titles, 20 pages in flight were 20 × 84 MB.
+	if grown := peakFlood - before.heap; grown > 256<<20 {
+		t.Errorf("%d /report readers grew the heap in use by %.1f MiB, more than 256 MiB", readers, grown/(1<<20))
+	}
+}
+
+// readUntil GETs url, reading each answer to its end, until ctx is done,
+// and records each latency, or the failure, in stats.
+func readUntil(ctx context.Context, client *http.Client, url string, stats *loadStats) {
+	for ctx.Err() == nil {
+		start := time.Now()
+		resp, err := client.Get(url)
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		if err != nil {
+			stats.fail("%s: %v", url, err)
+			continue
+		}
+		stats.mu.Lock()
+		stats.latencies = append(stats.latencies, time.Since(start))
+		stats.mu.Unlock()
+	}
+}
+
+// during runs load for d and returns the highest value sample gave,
+// sampled every 250 ms meanwhile.
+func during(d time.Duration, sample func() float64, load func(context.Context)) float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); load(ctx) }()
+	peak := 0.0
+	ticker := time.NewTicker(250 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-done:
+			return peak
+		case <-ticker.C:
+			peak = max(peak, sample())
+		}
+	}
+}
+
+// percentiles shows the median, p99 and highest of latencies.
+func percentiles(latencies []time.Duration) string {
+	if len(latencies) == 0 {
+		return "none"
+	}
+	slices.Sort(latencies)
+	n := len(latencies)
+	round := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	return fmt.Sprintf("p50 %s p99 %s max %s", round(latencies[n/2]), round(latencies[n*99/100]), round(latencies[n-1]))
+}
+
+// procMemory returns a memory figure of the exporter's process in bytes,
+// from /proc/PID/status: VmRSS (resident now) or VmHWM (the peak).
+func procMemory(t *testing.T, e *testenv.Exporter, field string) float64 {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.Cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			var kB float64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%f kB", &kB); err != nil {
+				t.Fatalf("%s: %q: %v", field, line, err)
+			}
+			return kB * 1024
+		}
+	}
+	t.Fatalf("no %s in /proc/PID/status", field)
+	return 0
+}
+
+// resetPeakRSS starts VmHWM afresh from the current RSS (clear_refs 5).
+func resetPeakRSS(t *testing.T, e *testenv.Exporter) {
+	t.Helper()
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", e.Cmd.Process.Pid), []byte("5"), 0); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 // Incident describes a valid record for a test, dated relative to now.
 type Incident struct {
 	ID, Severity, Team string
+	Title              string        // "incident <ID>" when empty
 	StartedAgo         time.Duration // how long before now it started
 	Recover            time.Duration // started_at to resolved_at
 	// Extra is more front matter, e.g. "status: published\n" and action
@@ -26,9 +27,13 @@ func WriteIncident(t testing.TB, dir string, in Incident) {
 	if extra == "" {
 		extra = "status: in_review\n"
 	}
-	text := fmt.Sprintf("---\nid: %s\ntitle: incident %[1]s\nseverity: %s\nteam: %s\nstarted_at: %s\ndetected_at: %s\nresolved_at: %s\n"+
+	title := in.Title
+	if title == "" {
+		title = "incident " + in.ID
+	}
+	text := fmt.Sprintf("---\nid: %s\ntitle: %q\nseverity: %s\nteam: %s\nstarted_at: %s\ndetected_at: %s\nresolved_at: %s\n"+
 		"origin: code_change\nresolution: rollback\ndetection: automated\n%s---\n",
-		in.ID, in.Severity, in.Team, started.Format(time.RFC3339), started.Add(5*time.Minute).Format(time.RFC3339),
+		in.ID, title, in.Severity, in.Team, started.Format(time.RFC3339), started.Add(5*time.Minute).Format(time.RFC3339),
 		started.Add(in.Recover).Format(time.RFC3339), extra)
 	if err := os.WriteFile(filepath.Join(dir, in.ID+".md"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
