@@ -241,13 +241,20 @@ func scrapeOnce(client *http.Client, url string, stats *loadStats) {
 	stats.goroutines = max(stats.goroutines, sum(families, "go_goroutines", nil))
 }
 
-// TestMaxRequestsAnswers503 floods an exporter limited to one scrape at a
-// time (--web.max-requests=1) with rounds of 20 simultaneous scrapes: the
-// ones beyond the limit get 503 at once instead of queueing, every other
-// one 200, and the health check still answers.
+// TestMaxRequestsAnswers503 floods an exporter limited to one request at a
+// time (--web.max-requests=1) with rounds of 20 simultaneous requests of
+// /metrics, then of /report, which has a limit of its own: the ones
+// beyond the limit get 503 at once instead of queueing, every other one
+// 200, and the health check still answers.
 func TestMaxRequestsAnswers503(t *testing.T) {
 	e := testenv.StartExporter(t, nil, "--web.max-requests=1")
-	url := "http://" + e.Addr + "/metrics"
+	for _, path := range []string{"/metrics", "/report"} {
+		t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) { checkMaxRequests(t, e, path) })
+	}
+}
+
+func checkMaxRequests(t *testing.T, e *testenv.Exporter, path string) {
+	url := "http://" + e.Addr + path
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 20}, Timeout: time.Minute}
 	counts := map[int]int{}
 	var slowest503 time.Duration
