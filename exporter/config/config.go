@@ -144,9 +144,9 @@ func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
 		Default(c.WebConfigFile).StringVar(&c.WebConfigFile)
 	cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").
 		Default(c.TelemetryPath).StringVar(&c.TelemetryPath)
-	IntFlag(cmd.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit.").
+	IntFlag(cmd.Flag("web.max-requests", "Maximum number of requests of the metrics served at once, and apart of /report; more get 503. 0 disables the limit.").
 		Default(fmt.Sprint(c.MaxRequests)), &c.MaxRequests)
-	cmd.Flag("web.timeout", "Maximum time to serve one scrape.").
+	cmd.Flag("web.timeout", "Maximum time to answer one request of the metrics or of /report.").
 		Default(c.ScrapeTimeout.String()).SetValue(&c.ScrapeTimeout)
 	c.RecordLimits.AddFlags(cmd)
 }
