@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/dashboards"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/atomicfile"
 )
 
 // registerGenerate takes every setting of serve (the same POSTMORTEM_*
@@ -43,16 +43,22 @@ func registerGenerate(app *kingpin.Application, environ map[string]string) (*kin
 			names = append(names, name)
 		}
 		sort.Strings(names)
+		// One batch: a failure (a full disk) leaves every file as it was,
+		// not the rules new and the dashboards old, or a rules file empty.
+		var batch atomicfile.Batch
 		for _, name := range names {
-			path := filepath.Join(*dir, name)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
-				err = os.WriteFile(path, files[name], 0o644)
-			}
-			if err != nil {
-				fmt.Fprintln(env.stderr, "postmortem-exporter generate:", err)
+			if err := batch.AddBytes(filepath.Join(*dir, name), 0o644, files[name]); err != nil {
+				batch.Discard()
+				fmt.Fprintln(env.stderr, "postmortem-exporter generate: nothing written:", err)
 				return exitError
 			}
-			fmt.Fprintln(env.stdout, "wrote", path)
+		}
+		if err := batch.Commit(); err != nil {
+			fmt.Fprintln(env.stderr, "postmortem-exporter generate:", err)
+			return exitError
+		}
+		for _, name := range names {
+			fmt.Fprintln(env.stdout, "wrote", filepath.Join(*dir, name))
 		}
 		return exitOK
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/atomicfile"
 	"github.com/postmortem-exporter/postmortem-exporter/report"
 )
 
@@ -130,23 +130,14 @@ func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logg
 	return nil, fmt.Errorf("the CSV cannot be read from the %s source", source.Name())
 }
 
-// writeOutput writes to stdout for "-", else to the file, which is
-// removed again when writing fails half-way.
+// writeOutput writes to stdout for "-", else to the file, replaced only
+// once the whole report is written: a failure leaves the previous one.
 func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
 	if path == "-" || strings.TrimSpace(path) == "" {
 		return write(stdout)
 	}
-	file, err := os.Create(path)
-	if err != nil {
+	if err := atomicfile.Write(path, 0o644, write); err != nil {
 		return fmt.Errorf("output: %w", err)
-	}
-	err = write(file)
-	if closeErr := file.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		os.Remove(path) //nolint:errcheck // the write error is the one to report
-		return fmt.Errorf("output %s: %w", path, err)
 	}
 	return nil
 }
