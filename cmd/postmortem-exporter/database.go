@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/term"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
@@ -58,6 +56,5 @@ func connect(ctx context.Context, databaseURL func() (string, error)) (*pgxpool.
 // redrawn in place when stderr is a terminal, one summary line otherwise.
 // The caller closes it.
 func (e *environment) meter(job, unit string) *progress.Meter {
-	f, ok := e.stderr.(*os.File)
-	return progress.New(e.stderr, ok && term.IsTerminal(int(f.Fd())), job, unit)
+	return progress.New(e.stderr, e.terminal, job, unit)
 }
