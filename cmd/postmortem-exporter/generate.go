@@ -14,17 +14,18 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/internal/atomicfile"
 )
 
-// registerGenerate takes every setting of serve (the same POSTMORTEM_*
-// variables and flags, so a deployment runs both with one configuration)
-// and the mixin's own: the job its rules match and the alert thresholds.
+// registerGenerate takes the settings of serve the files depend on (the
+// same POSTMORTEM_* variables and flags, so a deployment runs both with
+// one configuration) and the mixin's own: the job its rules match and the
+// alert thresholds.
 // The windows, the calendar period, the most severe severity and the days
 // a post-mortem may wait for publication (the quality file's
 // published_late limit) are the exporter's.
 func registerGenerate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("generate", "Write the Grafana dashboards (JSON), the Prometheus rules (YAML) and the example Alertmanager files, for the windows and periods of the serve settings given.")
 	dir := cmd.Arg("dir", "Output folder.").Default("deploy").String()
-	cfg, envErr := config.FromEnv(environ)
-	cfg.AddFlags(cmd)
+	cfg, envErr := config.FromEnv(environ, config.Generate)
+	cfg.AddFlags(cmd, config.Generate)
 	mixin := dashboards.DefaultConfig()
 	cmd.Flag("mixin.job", "Prometheus job of the exporter's targets, matched by the rules and the dashboards' default $job.").Default(mixin.Job).StringVar(&mixin.Job)
 	cmd.Flag("mixin.overdue-item-for", "How long an action item stays overdue before its alert fires (a Prometheus duration).").Default(mixin.OverdueItemFor).StringVar(&mixin.OverdueItemFor)

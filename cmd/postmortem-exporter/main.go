@@ -119,7 +119,7 @@ func (r *redactingWriter) Write(p []byte) (int, error) {
 // databaseURLs returns the database connection strings the chosen
 // command may use: its --database.url and the environment's.
 func databaseURLs(app *kingpin.Application, chosen string, environ map[string]string) []string {
-	cfg, _ := config.FromEnv(environ) // a bad variable is the command's to report
+	cfg, _ := config.FromEnv(environ, config.Database) // a bad variable is the command's to report
 	urls := []string{cfg.EnvDatabaseURL()}
 	if flag := app.GetCommand(chosen).GetFlag("database.url"); flag != nil {
 		urls = append(urls, flag.Model().Value.String())

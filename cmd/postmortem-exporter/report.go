@@ -20,18 +20,18 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/report"
 )
 
-// reportFlags are the report command's own flags; the source, windows and
-// periods are serve's (config.Config).
+// reportFlags are the report command's own flags; the source, windows,
+// periods and limits are serve's (config.Report).
 type reportFlags struct {
 	format, window, output, asOf string
 }
 
 func registerReport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cfg, envErr := config.FromEnv(environ)
+	cfg, envErr := config.FromEnv(environ, config.Report)
 	cmd := app.Command("report", "Write the forum's agenda (timeliness, trends per period, learnings, quality bar) as one HTML page, "+
 		"Markdown tables, or a CSV of every record and action item, from the source serve is configured with. "+
 		"--windows and --periods, --periods.count, --periods.timezone shape it as they shape the metrics.")
-	cfg.AddFlags(cmd)
+	cfg.AddFlags(cmd, config.Report)
 	var f reportFlags
 	cmd.Flag("format", "html (one self-contained page, charts included), md (Markdown tables) or csv (every record and action item).").
 		Default(report.FormatHTML).EnumVar(&f.format, report.Formats...)
