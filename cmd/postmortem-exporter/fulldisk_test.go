@@ -80,14 +80,7 @@ func TestReportOutputOnAFullDisk(t *testing.T) {
 // was left behind.
 func checkOnly(t *testing.T, dir string, n int) {
 	t.Helper()
-	var found []string
-	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error { //nolint:errcheck // a walk error shows as a missing file
-		if err == nil && !d.IsDir() {
-			found = append(found, path)
-		}
-		return nil
-	})
-	if len(found) != n {
+	if found := testenv.ListFiles(t, dir); len(found) != n {
 		t.Errorf("%s holds %d files, want %d: %s", dir, len(found), n, strings.Join(found, ", "))
 	}
 }

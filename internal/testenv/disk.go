@@ -79,3 +79,22 @@ func FillDisk(t *testing.T, dir string) {
 		}
 	}
 }
+
+// ListFiles returns the files under dir, relative with '/', in walk
+// order: a test sees that no temporary file was left behind.
+func ListFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		files = append(files, filepath.ToSlash(rel))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
