@@ -9,6 +9,7 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/store"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/progress"
 )
 
@@ -41,7 +42,7 @@ func connect(ctx context.Context, databaseURL func() (string, error)) (*pgxpool.
 	if err != nil {
 		return nil, 0, fmt.Errorf("database: %w", err)
 	}
-	applied, err := postgres.Migrate(ctx, pool)
+	applied, err := store.Migrate(ctx, pool)
 	if err != nil {
 		pool.Close()
 		return nil, 0, fmt.Errorf("database: %w", postgres.RedactError(err, url))

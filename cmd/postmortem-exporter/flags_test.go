@@ -76,7 +76,7 @@ func TestEachCommandTakesOnlyItsFlags(t *testing.T) {
 	for _, tc := range []struct{ command, flags string }{
 		{"serve", source + rules + shape + serving},
 		{"report", source + rules + shape + "format window output as-of"},
-		{"generate", "taxonomy.file windows periods quality.file mixin.job mixin.overdue-item-for mixin.team-overdue-items mixin.mttr-regression-factor mixin.on-time-target mixin.customer-detected-limit"},
+		{"generate", "taxonomy.file windows periods quality.file mixin.job mixin.overdue-item-for mixin.team-overdue-items mixin.mttr-regression-factor mixin.on-time-target mixin.customer-detected-limit mixin.grafana-url"},
 		{"validate", rules + "source.exclude source.max-file-size output strict"},
 		{"import", rules + "source.exclude source.max-file-size database.url source.name prune prune.max-delete prune.dry-run"},
 		{"migrate", "database.url taxonomy.file"},

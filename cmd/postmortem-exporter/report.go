@@ -13,7 +13,8 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	pgsource "github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/source"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/store"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/atomicfile"
@@ -118,9 +119,9 @@ func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logg
 			}
 			return nil
 		}, nil
-	case *postgres.Source:
+	case *pgsource.Source:
 		return func(ctx context.Context, fn func(*record.Record) error) error {
-			invalid, err := postgres.EachRecord(ctx, s.Pool, rules.Rules(s.Limits, time.Now()), fn)
+			invalid, err := store.EachRecord(ctx, s.Pool, rules.Rules(s.Limits, time.Now()), fn)
 			if invalid > 0 {
 				logger.Warn("invalid rows are left out of the CSV", "rows", invalid)
 			}

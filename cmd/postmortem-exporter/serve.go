@@ -23,6 +23,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	pgsource "github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/source"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/server"
@@ -159,7 +160,7 @@ func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, 
 		if err != nil {
 			return nil, fmt.Errorf("database.url: %w", err)
 		}
-		return &postgres.Source{
+		return &pgsource.Source{
 			Pool: pool, Limits: limits, Options: opts, Migrate: cfg.Migrate, Logger: logger,
 			StatementTimeout: time.Duration(cfg.RefreshTimeout),
 		}, nil

@@ -1,3 +1,6 @@
+// Package postgres opens connections to PostgreSQL and keeps the password
+// out of every message; the store, the source and the synthetic loader
+// are its subpackages.
 package postgres
 
 import (
