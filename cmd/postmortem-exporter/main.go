@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
-
 	"golang.org/x/term"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
