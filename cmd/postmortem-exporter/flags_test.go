@@ -108,22 +108,27 @@ func helpFlags(help string) []string {
 }
 
 // TestCommandsRefuseFlagsTheyDoNotUse: a flag of serve given to report or
-// generate is an error naming it (the old code took it and ignored it),
+// generate is an error naming it and the commands that take it (the old
+// code took it and ignored it),
 // and a bad variable of a setting a command does not use does not stop
 // it (the old report, generate and migrate failed on a bad
 // POSTMORTEM_REFRESH_INTERVAL).
 func TestCommandsRefuseFlagsTheyDoNotUse(t *testing.T) {
-	for _, args := range [][]string{
-		{"report", "--refresh.interval=1m"},
-		{"report", "--web.listen-address=:9999"},
-		{"generate", "--source.dir=.", t.TempDir()},
-		{"validate", "--windows=7d", "."},
-		{"migrate", "--source.dir=."},
+	for _, tc := range []struct {
+		args    []string
+		takenBy string
+	}{
+		{[]string{"report", "--refresh.interval=1m"}, "serve"},
+		{[]string{"report", "--web.listen-address=:9999"}, "serve"},
+		{[]string{"generate", "--source.dir=.", t.TempDir()}, "serve, report"},
+		{[]string{"validate", "--windows=7d", "."}, "serve, generate, report"},
+		{[]string{"migrate", "--source.dir=."}, "serve, report"},
 	} {
-		code, _, stderr := runCLI(t, args...)
-		flag, _, _ := strings.Cut(args[1], "=")
-		if code != exitError || !strings.Contains(stderr, "unknown long flag '"+flag+"'") {
-			t.Errorf("%v: exit %d, stderr %q; want exit %d naming %s", args, code, stderr, exitError, flag)
+		code, _, stderr := runCLI(t, tc.args...)
+		flag, _, _ := strings.Cut(tc.args[1], "=")
+		want := "unknown long flag '" + flag + "' (a flag of " + tc.takenBy + ")"
+		if code != exitError || !strings.Contains(stderr, want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, exitError, want)
 		}
 	}
 	environ := map[string]string{"POSTMORTEM_REFRESH_INTERVAL": "soon", "POSTMORTEM_WEB_TIMEOUT": "never"}

@@ -83,11 +83,31 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 
 	chosen, err := app.Parse(args)
 	if err != nil {
-		fmt.Fprintln(stderr, "postmortem-exporter:", config.NameFlagError(app, args, err))
+		fmt.Fprintf(stderr, "postmortem-exporter: %v%s\n", config.NameFlagError(app, args, err), takenBy(app, err))
 		return exitError
 	}
 	redacting.connStrings = databaseURLs(app, chosen, environ)
 	return commands[chosen](ctx, &environment{stdout: stdout, stderr: stderr, terminal: terminal, logConfig: logConfig})
+}
+
+// takenBy says which subcommands take the flag of an "unknown long flag"
+// error, when some do: " (a flag of serve, report)".
+func takenBy(app *kingpin.Application, err error) string {
+	_, rest, ok := strings.Cut(err.Error(), "unknown long flag '--")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "'")
+	var commands []string
+	for _, c := range app.Model().Commands {
+		if slices.ContainsFunc(c.Flags, func(f *kingpin.FlagModel) bool { return f.Name == name }) {
+			commands = append(commands, c.Name)
+		}
+	}
+	if len(commands) == 0 {
+		return ""
+	}
+	return " (a flag of " + strings.Join(commands, ", ") + ")"
 }
 
 func (e *environment) logger() *slog.Logger {
