@@ -18,7 +18,7 @@ import (
 const exampleSource = "https://example.com/examples.git"
 
 // importExamples imports the bundled examples into a new database.
-func importExamples(t *testing.T) (*pgxpool.Pool, []*record.Record) {
+func importExamples(t *testing.T) (*pgxpool.Pool, []record.Checked) {
 	t.Helper()
 	pool := startTestDatabase(t)
 	const dir = "../../examples/postmortems"
@@ -30,10 +30,10 @@ func importExamples(t *testing.T) (*pgxpool.Pool, []*record.Record) {
 	if len(res.Problems) > 0 || len(res.Valid) < 2 {
 		t.Fatalf("the examples: %d valid, problems %v", len(res.Valid), res.Problems)
 	}
-	if _, err := Import(context.Background(), pool, exampleSource, res.Valid, nil); err != nil {
+	if _, err := Import(context.Background(), pool, exampleSource, res.ValidChecked(), nil); err != nil {
 		t.Fatal(err)
 	}
-	return pool, res.Valid
+	return pool, res.ValidChecked()
 }
 
 // count runs a query that counts.
@@ -101,7 +101,7 @@ func TestPruneRefusals(t *testing.T) {
 // item: the item is deleted and the report names it.
 func TestImportReportsRemovedActionItems(t *testing.T) {
 	pool, records := importExamples(t)
-	var r *record.Record
+	var r record.Checked
 	for _, c := range records {
 		if len(c.ActionItems) >= 2 {
 			r = c
@@ -110,7 +110,7 @@ func TestImportReportsRemovedActionItems(t *testing.T) {
 	}
 	lost := r.ActionItems[1]
 	r.ActionItems = append(r.ActionItems[:1], r.ActionItems[2:]...)
-	rep, err := Import(context.Background(), pool, exampleSource, []*record.Record{r}, nil)
+	rep, err := Import(context.Background(), pool, exampleSource, []record.Checked{r}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestImportKeepsOtherSources(t *testing.T) {
 	pool, records := importExamples(t)
 	ctx := context.Background()
 	const other = "https://example.com/team-b.git"
-	var shared *record.Record
+	var shared record.Checked
 	for _, r := range records {
 		if len(r.ActionItems) > 0 {
 			shared = r
@@ -153,12 +153,12 @@ func TestImportKeepsOtherSources(t *testing.T) {
 		}
 	}
 	items := count(t, pool, `SELECT count(*) FROM action_items WHERE incident_id = $1`, shared.ID)
-	clash := *shared
+	clash := *shared.Record
 	clash.Path, clash.Title, clash.ActionItems = "team-b/clash.md", "Team B's own incident", nil
-	own := *shared
+	own := *shared.Record
 	own.ID, own.Path, own.ActionItems = "B-1", "team-b/own.md", nil
 
-	rep, err := Import(ctx, pool, other, []*record.Record{&clash, &own}, nil)
+	rep, err := Import(ctx, pool, other, []record.Checked{{Record: &clash}, {Record: &own}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,14 +228,14 @@ func TestImportAdoptsIncidentsWithoutSource(t *testing.T) {
 func TestWriteRecordRefusesAnotherSource(t *testing.T) {
 	pool, records := importExamples(t)
 	ctx := context.Background()
-	r := *records[0]
+	r := *records[0].Record
 	r.Title = "overwritten"
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after the commit
-	_, err = writeRecord(ctx, tx, "https://example.com/team-b.git", &r, "hash", false)
+	_, err = writeRecord(ctx, tx, "https://example.com/team-b.git", record.Checked{Record: &r}, "hash", false)
 	var taken *sourceTakenError
 	if !errors.As(err, &taken) || taken.source != exampleSource {
 		t.Fatalf("writeRecord over another source: %v, want a *sourceTakenError naming %s", err, exampleSource)

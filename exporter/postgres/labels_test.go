@@ -46,7 +46,7 @@ action_items:
 	if len(res.Valid) != 1 || len(res.Findings) != 3 {
 		t.Fatalf("valid %d, findings %v; want the record valid with 3 findings (service, url, owner)", len(res.Valid), res.Findings)
 	}
-	if _, err := Import(ctx, pg, exampleSource, res.Valid, nil); err != nil {
+	if _, err := Import(ctx, pg, exampleSource, res.ValidChecked(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, pg, `SELECT count(*) FROM incident_services WHERE incident_id = 'PM-1'`); n != 1 {

@@ -44,6 +44,21 @@ type Verdict struct {
 // instead while its incident counts.
 func (v Verdict) ItemCounts(i int) bool { return !slices.Contains(v.itemsOut, i) }
 
+// Checked is a record with the verdict of its check: what import stores.
+type Checked struct {
+	*Record
+	Verdict Verdict
+}
+
+// ValidChecked returns the valid records with their verdicts, in order.
+func (res Result) ValidChecked() []Checked {
+	out := make([]Checked, len(res.Valid))
+	for i, r := range res.Valid {
+		out[i] = Checked{r, res.Verdict(r)}
+	}
+	return out
+}
+
 // Verdict returns what the check found on r, one of its records.
 func (res Result) Verdict(r *Record) Verdict { return res.verdicts[r] }
 
