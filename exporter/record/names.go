@@ -2,7 +2,6 @@ package record
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"unicode"
 
@@ -42,14 +41,13 @@ func refusedRune(s string) (rune, bool) {
 	return 0, false
 }
 
-// mixedScripts returns the look-alike scripts s mixes, or nil.
+// mixedScripts returns the look-alike scripts s mixes, in the order of
+// lookAlikeScripts, or nil.
 func mixedScripts(s string) []string {
 	var found []string
-	for _, c := range s {
-		for _, sc := range lookAlikeScripts {
-			if unicode.Is(sc.table, c) && !slices.Contains(found, sc.name) {
-				found = append(found, sc.name)
-			}
+	for _, sc := range lookAlikeScripts {
+		if strings.ContainsFunc(s, func(c rune) bool { return unicode.Is(sc.table, c) }) {
+			found = append(found, sc.name)
 		}
 	}
 	if len(found) < 2 {
