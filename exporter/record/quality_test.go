@@ -239,7 +239,7 @@ func TestDocumentedDefaults(t *testing.T) {
 }
 
 // TestCoreOrFinding: which problems of the model make a record invalid
-// and which are findings (findingRule draws the line).
+// and which are findings (the scope each problem is raised in draws the line).
 func TestCoreOrFinding(t *testing.T) {
 	for _, tc := range []struct {
 		name, text string
