@@ -16,7 +16,7 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/store"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/progress"
 )
@@ -78,13 +78,13 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 			return fail(err)
 		}
 		defer pool.Close()
-		if err := postgres.StoreTaxonomy(ctx, pool, rules.Taxonomy); err != nil {
+		if err := store.StoreTaxonomy(ctx, pool, rules.Taxonomy); err != nil {
 			return fail(err)
 		}
-		if err := postgres.StoreLabelLimits(ctx, pool, rules.Limits); err != nil {
+		if err := store.StoreLabelLimits(ctx, pool, rules.Limits); err != nil {
 			return fail(err)
 		}
-		rep, err := postgres.Import(ctx, pool, source, folder.res.ValidChecked(), meter)
+		rep, err := store.Import(ctx, pool, source, folder.res.ValidChecked(), meter)
 		if err != nil {
 			return fail(err)
 		}
@@ -104,7 +104,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		}
 		pruned := "0 pruned"
 		if *prune {
-			deleted, err := pruneFolder(ctx, env.stdout, pool, folder, postgres.PruneRequest{Source: source, MaxDelete: *maxDelete, DryRun: *dryRun})
+			deleted, err := pruneFolder(ctx, env.stdout, pool, folder, store.PruneRequest{Source: source, MaxDelete: *maxDelete, DryRun: *dryRun})
 			if err != nil {
 				fail(err)
 				code = exitError
@@ -122,7 +122,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 
 // conflictProblem reports a record left out because its id is stored
 // from another source name, the way an invalid record is reported.
-func conflictProblem(c postgres.Conflict) record.Problem {
+func conflictProblem(c store.Conflict) record.Problem {
 	return record.Problem{Path: c.Path, Field: "id", Code: record.CodeDuplicateID, Severity: record.SeverityError,
 		Message: fmt.Sprintf("id %s is already imported from %s: two repositories share the id; rename one (or, if %s is this repository, import with --source.name '%s')",
 			c.ID, c.Source, c.Source, c.Source)}
@@ -160,7 +160,7 @@ func readFolder(ctx context.Context, dir string, opts files.Options, rules recor
 // that any such problem blocks a prune, not only the ones that hide an
 // id). A finding of a quality rule, error or warning, does not: it is on
 // a record whose core, id included, is sound.
-func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f importFolder, req postgres.PruneRequest) (int, error) {
+func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f importFolder, req store.PruneRequest) (int, error) {
 	if bad := problemFiles(f.res); len(bad) > 0 {
 		return 0, fmt.Errorf("prune refused, nothing deleted: which incidents these files hold is unknown (fix or remove them, then prune again):\n  %s",
 			strings.Join(bad, "\n  "))
@@ -169,8 +169,8 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 		req.Keep = append(req.Keep, r.ID)
 	}
 	req.StillThere = f.stillThere
-	pruned, err := postgres.Prune(ctx, pool, req)
-	var refused *postgres.PruneRefusedError
+	pruned, err := store.Prune(ctx, pool, req)
+	var refused *store.PruneRefusedError
 	if errors.As(err, &refused) {
 		lines := make([]string, len(refused.Candidates))
 		for i, c := range refused.Candidates {
@@ -199,7 +199,7 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 
 // noSourceNote marks an incident stored without a source name, which a
 // prune considers whatever repository it came from.
-func noSourceNote(p postgres.Pruned) string {
+func noSourceNote(p store.Pruned) string {
 	if p.NoSource {
 		return ", stored without a source name"
 	}

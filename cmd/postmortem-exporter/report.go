@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -14,24 +13,26 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	pgsource "github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/source"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/store"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/atomicfile"
 	"github.com/postmortem-exporter/postmortem-exporter/report"
 )
 
-// reportFlags are the report command's own flags; the source, windows and
-// periods are serve's (config.Config).
+// reportFlags are the report command's own flags; the source, windows,
+// periods and limits are serve's (config.Report).
 type reportFlags struct {
 	format, window, output, asOf string
 }
 
 func registerReport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cfg, envErr := config.FromEnv(environ)
+	cfg, envErr := config.FromEnv(environ, config.Report)
 	cmd := app.Command("report", "Write the forum's agenda (timeliness, trends per period, learnings, quality bar) as one HTML page, "+
 		"Markdown tables, or a CSV of every record and action item, from the source serve is configured with. "+
 		"--windows and --periods, --periods.count, --periods.timezone shape it as they shape the metrics.")
-	cfg.AddFlags(cmd)
+	cfg.AddFlags(cmd, config.Report)
 	var f reportFlags
 	cmd.Flag("format", "html (one self-contained page, charts included), md (Markdown tables) or csv (every record and action item).").
 		Default(report.FormatHTML).EnumVar(&f.format, report.Formats...)
@@ -118,9 +119,9 @@ func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logg
 			}
 			return nil
 		}, nil
-	case *postgres.Source:
+	case *pgsource.Source:
 		return func(ctx context.Context, fn func(record.Checked) error) error {
-			invalid, err := postgres.EachRecord(ctx, s.Pool, rules.Rules(s.Limits, time.Now()), fn)
+			invalid, err := store.EachRecord(ctx, s.Pool, rules.Rules(s.Limits, time.Now()), fn)
 			if invalid > 0 {
 				logger.Warn("invalid rows are left out of the CSV", "rows", invalid)
 			}
@@ -130,23 +131,14 @@ func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logg
 	return nil, fmt.Errorf("the CSV cannot be read from the %s source", source.Name())
 }
 
-// writeOutput writes to stdout for "-", else to the file, which is
-// removed again when writing fails half-way.
+// writeOutput writes to stdout for "-", else to the file, replaced only
+// once the whole report is written: a failure leaves the previous one.
 func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
 	if path == "-" || strings.TrimSpace(path) == "" {
 		return write(stdout)
 	}
-	file, err := os.Create(path)
-	if err != nil {
+	if err := atomicfile.Write(path, 0o644, write); err != nil {
 		return fmt.Errorf("output: %w", err)
-	}
-	err = write(file)
-	if closeErr := file.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		os.Remove(path) //nolint:errcheck // the write error is the one to report
-		return fmt.Errorf("output %s: %w", path, err)
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	pgsource "github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/source"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/server"
@@ -33,9 +34,9 @@ import (
 func registerServe(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	// A bad variable only matters to serve: report it when serve runs, so
 	// that validate or generate still work.
-	cfg, envErr := config.FromEnv(environ)
+	cfg, envErr := config.FromEnv(environ, config.Serve)
 	cmd := app.Command("serve", "Serve the post-mortem metrics (the default command).").Default()
-	cfg.AddFlags(cmd)
+	cfg.AddFlags(cmd, config.Serve)
 	return cmd, func(ctx context.Context, env *environment) int {
 		if envErr != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter serve: environment:", envErr)
@@ -159,7 +160,7 @@ func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, 
 		if err != nil {
 			return nil, fmt.Errorf("database.url: %w", err)
 		}
-		return &postgres.Source{
+		return &pgsource.Source{
 			Pool: pool, Limits: limits, Options: opts, Migrate: cfg.Migrate, Logger: logger,
 			StatementTimeout: time.Duration(cfg.RefreshTimeout),
 		}, nil

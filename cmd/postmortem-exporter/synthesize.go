@@ -8,7 +8,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/synthload"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/progress"
 )
@@ -30,7 +30,7 @@ func registerSynthesize(app *kingpin.Application, environ map[string]string) (*k
 		pool, _, err := connect(ctx, url)
 		if err == nil {
 			defer pool.Close()
-			err = postgres.WriteSynthetic(ctx, pool, synthetic.Org{
+			err = synthload.WriteSynthetic(ctx, pool, synthetic.Org{
 				Incidents: *incidents, ItemsPerRecord: *items, Teams: *teams, Seed: *seed, End: time.Now().UTC(),
 			}, meter)
 		}

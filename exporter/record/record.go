@@ -93,12 +93,18 @@ const (
 	StatusPublished = "published"
 )
 
+// ReviewStatuses are the statuses of a post-mortem review, in order.
+var ReviewStatuses = []string{StatusDraft, StatusInReview, StatusPublished}
+
 // Statuses of an action item.
 const (
 	ItemOpen   = "open"
 	ItemDone   = "done"
 	ItemWontDo = "wont_do"
 )
+
+// ItemStatuses are the statuses of an action item.
+var ItemStatuses = []string{ItemOpen, ItemDone, ItemWontDo}
 
 // refuse marks a field whose value cannot be a label.
 func (r *Record) refuse(field string) {

@@ -1,0 +1,89 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/pgtest"
+	"github.com/postmortem-exporter/postmortem-exporter/report"
+)
+
+// markdown renders a snapshot's report, the source's name left out.
+func markdown(t *testing.T, snap *snapshot.Snapshot) string {
+	t.Helper()
+	r, err := report.New(snap, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := report.WriteMarkdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return strings.ReplaceAll(b.String(), "source "+snap.Source, "source any")
+}
+
+// without cuts the sections from one heading to the next out of a report.
+func without(t *testing.T, md string, sections ...[2]string) string {
+	t.Helper()
+	for _, s := range sections {
+		start, end := strings.Index(md, s[0]), strings.Index(md, s[1])
+		if start < 0 || end < start {
+			t.Fatalf("no section %q in:\n%s", s[0], md)
+		}
+		md = md[:start] + md[end:]
+	}
+	return md
+}
+
+// unlisted are the report's sections the PostgreSQL source does not fill.
+var unlisted = [][2]string{
+	{"### Where faults came from", "### Who detected them first"},
+	{"### Post-mortems published late", "### Post-mortems not published yet"},
+}
+
+// TestSameReportAsFiles imports the examples and checks the PostgreSQL
+// source gives the report the files give, items due soon and titles
+// included; only origin by resolution and the list of post-mortems
+// published late, which it does not read, are replaced by counts.
+func TestSameReportAsFiles(t *testing.T) {
+	pg, _ := pgtest.ImportExamples(t)
+	ctx := context.Background()
+	const dir = pgtest.ExamplesDir
+	tax := record.DefaultTaxonomy()
+	opts := snapshot.Options{
+		Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour}},
+		Severities: tax.Severities, TopServices: 50, OverdueItemsLimit: 1000,
+		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: time.UTC},
+	}
+	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
+	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fromDB.Listed || len(fromDB.DueSoon) == 0 || len(fromDB.Unpublished) == 0 || fromDB.OriginResolution != nil || fromDB.PublishedLate != nil ||
+		!reflect.DeepEqual(fromDB.DueSoon, fromFiles.DueSoon) || !reflect.DeepEqual(fromDB.Unpublished, fromFiles.Unpublished) {
+		t.Errorf("agenda from postgres:\n%+v\nfrom files:\n%+v", fromDB.Agenda, fromFiles.Agenda)
+	}
+	got, want := markdown(t, fromDB), markdown(t, fromFiles)
+	for _, missing := range []string{"does not cross origin with resolution", "source does not list them; their count per team is the `published_late` column"} {
+		if !strings.Contains(got, missing) {
+			t.Errorf("the postgres report does not say %q:\n%s", missing, got)
+		}
+	}
+	if without(t, got, unlisted...) != without(t, want, unlisted...) {
+		t.Errorf("postgres and files reports disagree:\n%s", diffLines(got, want))
+	}
+}
