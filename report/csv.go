@@ -18,7 +18,7 @@ import (
 
 // Records hands every valid record to fn, one at a time, so that a source
 // can stream them (PostgreSQL) instead of holding them all.
-type Records func(ctx context.Context, fn func(*record.Record) error) error
+type Records func(ctx context.Context, fn func(record.Checked) error) error
 
 // CSV columns. An incident row fills the incident's columns; an action
 // item row has kind "action_item", its own id, title, team, url and
@@ -57,11 +57,11 @@ func WriteCSV(ctx context.Context, w io.Writer, records Records) (int, error) {
 	out := bufio.NewWriter(w)
 	writeCSVRow(out, csvHeader)
 	n := 0
-	err := records(ctx, func(r *record.Record) error {
+	err := records(ctx, func(r record.Checked) error {
 		n++
 		writeCSVRow(out, neutralize(incidentRow(r)))
 		for _, a := range r.ActionItems {
-			writeCSVRow(out, neutralize(itemRow(r, a)))
+			writeCSVRow(out, neutralize(itemRow(r.Record, a)))
 		}
 		return out.Flush() // nil until a write fails, then that error
 	})
@@ -105,7 +105,7 @@ func csvCell(cell string) string {
 	return `"` + strings.ReplaceAll(cell, `"`, `""`) + `"`
 }
 
-func incidentRow(r *record.Record) []string {
+func incidentRow(r record.Checked) []string {
 	f := map[string]string{
 		"kind": KindIncident, "id": r.ID, "title": r.Title, "severity": r.Severity,
 		"security_incident": strconv.FormatBool(r.SecurityIncident), "team": r.Team,
@@ -146,9 +146,9 @@ func itemRow(r *record.Record, a record.ActionItem) []string {
 
 // findingRules returns the rules of r's findings in name order, a rule as
 // often as it found something.
-func findingRules(r *record.Record) []string {
-	rules := make([]string, len(r.Findings))
-	for i, f := range r.Findings {
+func findingRules(r record.Checked) []string {
+	rules := make([]string, len(r.Verdict.Findings))
+	for i, f := range r.Verdict.Findings {
 		rules[i] = f.Rule
 	}
 	slices.Sort(rules)

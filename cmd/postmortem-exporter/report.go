@@ -104,7 +104,7 @@ func writeReport(ctx context.Context, cfg *config.Config, f reportFlags, env *en
 func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logger *slog.Logger) (report.Records, error) {
 	switch s := source.(type) {
 	case *files.Source:
-		return func(ctx context.Context, fn func(*record.Record) error) error {
+		return func(ctx context.Context, fn func(record.Checked) error) error {
 			_, res, err := s.Check(ctx, asOf, rules)
 			if err != nil {
 				return err
@@ -112,7 +112,7 @@ func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logg
 			if len(res.Problems) > 0 {
 				logger.Warn("invalid records are left out of the CSV; `postmortem-exporter validate` lists them", "problems", len(res.Problems))
 			}
-			for _, r := range res.Valid {
+			for _, r := range res.ValidChecked() {
 				if err := fn(r); err != nil {
 					return err
 				}
@@ -120,7 +120,7 @@ func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logg
 			return nil
 		}, nil
 	case *pgsource.Source:
-		return func(ctx context.Context, fn func(*record.Record) error) error {
+		return func(ctx context.Context, fn func(record.Checked) error) error {
 			invalid, err := store.EachRecord(ctx, s.Pool, rules.Rules(s.Limits, time.Now()), fn)
 			if invalid > 0 {
 				logger.Warn("invalid rows are left out of the CSV", "rows", invalid)
