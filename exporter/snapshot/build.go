@@ -51,7 +51,19 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 }
 
 // Builder aggregates records one at a time, so a source can stream them
-// instead of holding them all.
+// instead of holding them all. A source hands in:
+//   - whole records: Add, AddInvalid and AddProblems (FromRecords does
+//     it for the file source);
+//   - or, when it keeps aggregates precomputed (PostgreSQL's rollups),
+//     the sums it counted itself in one Sums (AddSums), the incidents
+//     whose durations it needs one by one by severity and team
+//     (IncidentGroup), and the rows the snapshot counts or lists by their
+//     state as of AsOf (AddIncidentState, AddOverdue, AddException,
+//     AddUnowned, AddRepeats, ListAgenda, ListDueSoon, ListUnpublished).
+//
+// Nothing is taken back through the builder: a source that corrects its
+// sums does so in its own Sums (WindowStats.RemoveIncident and the like)
+// before it hands them in.
 type Builder struct {
 	s          *Snapshot
 	opts       Options

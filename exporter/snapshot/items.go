@@ -6,10 +6,11 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
-// This file holds the parts of Builder.Add, and the rows a source that
-// sums the rest (Builder.AddSums) hands in one by one: the items and
-// incidents the snapshot lists or counts by their state as of AsOf. The
-// period counterparts are in build_periods.go.
+// This file holds the parts of Builder.Add for the windows and the action
+// items, among them the rows a source that sums the rest (Builder.AddSums)
+// hands in one by one: the items and incidents the snapshot lists or
+// counts by their state as of AsOf. The period counterparts are in
+// build_periods.go.
 
 // addToWindows counts r in every window it started in, with the events
 // that happened by AsOf.
