@@ -24,13 +24,11 @@ func NewHistogram(bounds []float64) Histogram {
 // Observe adds one observation.
 func (h *Histogram) Observe(v float64) { h.observe(v, 1) }
 
-// Remove takes back one observation of v. The counts are unsigned: a
-// count taken below zero wraps around and comes back when the observation
-// is added again. A take-back that no addition matches leaves it wrapped,
-// which Check reports.
-func (h *Histogram) Remove(v float64) { h.observe(v, -1) }
-
-// observe adds an observation n times (-1 takes one back).
+// observe adds an observation n times; -1 takes one back
+// (WindowStats.RemoveIncident). The counts are unsigned: a count taken
+// below zero wraps around and comes back when the observation is added
+// again. A take-back that no addition matches leaves it wrapped, which
+// Check reports.
 func (h *Histogram) observe(v float64, n int) {
 	i := 0
 	for i < len(h.Bounds) && v > h.Bounds[i] {
