@@ -53,23 +53,23 @@ type Provider interface {
 var (
 	collectorSuccessDesc = newDesc(MetricCollectorSuccess,
 		"Whether a collector succeeded on this scrape (1) or failed (0): a failed collector publishes none of its metrics, and the exporter logs why.",
-		[]string{LabelCollector}, nil)
+		[]string{LabelCollector})
 	collectorDurationDesc = newDesc(MetricCollectorDuration,
-		"How long a collector took on this scrape.", []string{LabelCollector}, nil)
+		"How long a collector took on this scrape.", []string{LabelCollector})
 	refreshDurationDesc = newDesc(MetricRefreshDuration,
-		"How long the last refresh of the snapshot took, successful or not.", nil, nil)
+		"How long the last refresh of the snapshot took, successful or not.", nil)
 	lastSuccessDesc = newDesc(MetricLastRefreshSuccess,
-		"When the snapshot was last refreshed successfully, in Unix seconds.", nil, nil)
+		"When the snapshot was last refreshed successfully, in Unix seconds.", nil)
 	sourceUpDesc = newDesc(MetricSourceUp,
-		"Whether the last refresh could read the records source (1) or not (0); when 0 the last good snapshot is served.", []string{LabelSource}, nil)
+		"Whether the last refresh could read the records source (1) or not (0); when 0 the last good snapshot is served.", []string{LabelSource})
 	refreshErrorsDesc = newDesc(MetricRefreshErrors,
-		"Refreshes that failed to read the source since the exporter started.", nil, nil)
+		"Refreshes that failed to read the source since the exporter started.", nil)
 	snapshotTimestampDesc = newDesc(MetricSnapshotTimestamp,
-		"The instant the served snapshot was computed as of, in Unix seconds.", nil, nil)
+		"The instant the served snapshot was computed as of, in Unix seconds.", nil)
 	reloadSuccessDesc = newDesc(MetricConfigReloadSuccess,
-		"Whether the last reload of the taxonomy and quality rules files (on SIGHUP) succeeded (1) or was rejected (0); a rejected reload leaves both current ones in use.", nil, nil)
+		"Whether the last reload of the taxonomy and quality rules files (on SIGHUP) succeeded (1) or was rejected (0); a rejected reload leaves both current ones in use.", nil)
 	reloadErrorsDesc = newDesc(MetricConfigReloadErrors,
-		"Reloads of the taxonomy and quality rules files (on SIGHUP) rejected since the exporter started.", nil, nil)
+		"Reloads of the taxonomy and quality rules files (on SIGHUP) rejected since the exporter started.", nil)
 )
 
 // described are every descriptor of the package, in creation order, and
@@ -82,14 +82,16 @@ var (
 type descName struct {
 	metric string
 	labels []string
+	shape  shape
 }
 
-// newDesc takes the arguments of prometheus.NewDesc and remembers the
-// descriptor for Describe. Every descriptor of the package is made with it.
-func newDesc(fqName, help string, labels []string, constLabels prometheus.Labels) *prometheus.Desc {
-	d := prometheus.NewDesc(fqName, help, labels, constLabels)
+// newDesc makes a descriptor without constant labels, a gauge unless its
+// shape says otherwise, and remembers it for Describe and SeriesBound.
+// Every descriptor of the package is made with it.
+func newDesc(fqName, help string, labels []string, options ...shapeOption) *prometheus.Desc {
+	d := prometheus.NewDesc(fqName, help, labels, nil)
 	described = append(described, d)
-	describedName[d] = descName{fqName, labels}
+	describedName[d] = descName{fqName, labels, newShape(labels, options)}
 	return d
 }
 

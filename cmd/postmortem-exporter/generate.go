@@ -27,6 +27,7 @@ func registerGenerate(app *kingpin.Application, environ map[string]string) (*kin
 	cfg.AddFlags(cmd)
 	mixin := dashboards.DefaultConfig()
 	cmd.Flag("mixin.job", "Prometheus job of the exporter's targets, matched by the rules and the dashboards' default $job.").Default(mixin.Job).StringVar(&mixin.Job)
+	cmd.Flag("mixin.grafana-url", "Where Grafana serves the dashboards: the team alerts' dashboard_url and the Alertmanager notifications link to the team drill-down there.").Default(mixin.GrafanaURL).StringVar(&mixin.GrafanaURL)
 	cmd.Flag("mixin.overdue-item-for", "How long an action item stays overdue before its alert fires (a Prometheus duration).").Default(mixin.OverdueItemFor).StringVar(&mixin.OverdueItemFor)
 	config.IntFlag(cmd.Flag("mixin.team-overdue-items", "Overdue items of one team above which its alert fires.").Default(fmt.Sprint(mixin.TeamOverdueItems)), &mixin.TeamOverdueItems)
 	cmd.Flag("mixin.mttr-regression-factor", "Alert when the MTTR of the shortest window is this many times that of the longest.").Default(fmt.Sprint(mixin.MTTRRegressionFactor)).Float64Var(&mixin.MTTRRegressionFactor)

@@ -15,6 +15,7 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/prometheus/common/model"
 
+	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
@@ -305,6 +306,7 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		ExceptionItemsLimit: c.ExceptionsLimit,
 		Periods:             periods,
 		Detail:              c.Periods.MetricsDetail,
+		PeriodTeamsLimit:    collectors.PeriodTeamsLimit,
 	}
 	opts.SetTaxonomy(tax)
 	return opts, errors.Join(errs...)

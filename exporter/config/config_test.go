@@ -32,6 +32,11 @@ func TestFromEnvDefaults(t *testing.T) {
 	if time.Duration(c.RefreshInterval) != time.Minute || c.ListenAddresses[0] != ":9787" || c.TopServices != 50 {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
+	// --periods.by-team=auto gets its limit from the collectors' series
+	// bound: 56 teams with the defaults (docs/metrics.md).
+	if opts.PeriodTeamsLimit == nil || opts.PeriodTeamsLimit(opts) != 56 {
+		t.Errorf("the snapshot options carry no period teams limit of 56")
+	}
 }
 
 func TestFlagsOverrideEnv(t *testing.T) {

@@ -99,12 +99,18 @@ const (
 	StatusPublished = "published"
 )
 
+// ReviewStatuses are the statuses of a post-mortem review, in order.
+var ReviewStatuses = []string{StatusDraft, StatusInReview, StatusPublished}
+
 // Statuses of an action item.
 const (
 	ItemOpen   = "open"
 	ItemDone   = "done"
 	ItemWontDo = "wont_do"
 )
+
+// ItemStatuses are the statuses of an action item.
+var ItemStatuses = []string{ItemOpen, ItemDone, ItemWontDo}
 
 // markTooLong marks a field whose value is too long to be a label.
 func (r *Record) markTooLong(field string) {

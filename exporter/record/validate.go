@@ -106,7 +106,7 @@ func Validate(r *Record, rules Rules) []Problem {
 	v.enum("origin", r.Origin, tax.Origins)
 	v.enum("detection", r.Detection, tax.Detections)
 	v.enum("resolution", r.Resolution, tax.Resolutions)
-	v.enum("status", r.Status, []string{StatusDraft, StatusInReview, StatusPublished})
+	v.enum("status", r.Status, ReviewStatuses)
 	if r.Resolved() && r.Resolution == "" {
 		v.add("resolution", CodeMissingField, "required once resolved_at is set")
 	}
@@ -155,7 +155,7 @@ func (v *validator) notBefore(field string, t time.Time, otherField string, othe
 }
 
 func (v *validator) item(prefix string, a *ActionItem) {
-	v.enum(prefix+"status", a.Status, []string{ItemOpen, ItemDone, ItemWontDo})
+	v.enum(prefix+"status", a.Status, ItemStatuses)
 	closed := a.Status == ItemDone || a.Status == ItemWontDo
 	switch {
 	case closed && a.ClosedAt.IsZero() && !v.has(prefix+"closed_at"):

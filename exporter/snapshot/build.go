@@ -3,6 +3,7 @@ package snapshot
 import (
 	"cmp"
 	"maps"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -15,9 +16,9 @@ import (
 type Options struct {
 	Windows    []Window
 	Severities []string
-	// Classes is the number of detection, origin and resolution values of
-	// the taxonomy, for SeriesBound (SetTaxonomy sets it).
-	Classes           int
+	// Taxonomy sizes the series bound of PeriodTeamsLimit (SetTaxonomy
+	// sets it).
+	Taxonomy          record.Taxonomy
 	TopServices       int // services beyond this many are summed as "other"
 	OverdueItemsLimit int // overdue items beyond this many are only counted
 	// ExceptionItemsLimit bounds the listed open items with an exception;
@@ -28,6 +29,27 @@ type Options struct {
 	Detail bool
 	// RepeatsLimit bounds the listed repeats; 0 is DefaultRepeatsLimit.
 	RepeatsLimit int
+	// PeriodTeamsLimit gives, for these options, the most teams for which
+	// --periods.by-team=auto keeps the team on the period metrics: the
+	// collectors know their series (collectors.PeriodTeamsLimit, set by
+	// config). Nil keeps the team for any number of teams.
+	PeriodTeamsLimit func(Options) int
+}
+
+// SetTaxonomy sizes the options for a taxonomy: the severity share and
+// the period counts list every severity, and PeriodTeamsLimit counts
+// every classification value.
+func (o *Options) SetTaxonomy(tax record.Taxonomy) {
+	o.Severities = tax.Severities
+	o.Taxonomy = tax
+}
+
+// periodTeamsLimit is what PeriodTeamsLimit gives, or no limit.
+func (o Options) periodTeamsLimit() int {
+	if o.PeriodTeamsLimit == nil {
+		return math.MaxInt
+	}
+	return o.PeriodTeamsLimit(o)
 }
 
 // FromRecords aggregates checked records as of an instant. Every figure is
@@ -106,7 +128,7 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 	b.s.Detail = opts.Detail
 	b.overdue = newTopItems(opts.OverdueItemsLimit, moreOverdue)
 	b.exceptions = newTopItems(cmp.Or(opts.ExceptionItemsLimit, DefaultExceptionItemsLimit), dueFirst)
-	b.periodTeams, b.teamsLimit = map[string]bool{}, opts.PeriodTeamsLimit()
+	b.periodTeams, b.teamsLimit = map[string]bool{}, opts.periodTeamsLimit()
 	for _, w := range opts.Windows {
 		b.windowStarts = append(b.windowStarts, asOf.Add(-w.Length))
 		b.s.Windows = append(b.s.Windows, NewWindowStats(w))
