@@ -44,14 +44,16 @@ func (incidentsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metr
 			repeats[k.Team] += st.Repeat
 			total += st.Count
 		}
-		for sev, n := range bySeverity {
-			if n > 0 && !slices.Contains(s.Severities, sev) {
-				return fmt.Errorf("window %s: severity %q is not in the snapshot's taxonomy %v, so the severity shares would not add up to 1", name, sev, s.Severities)
-			}
-		}
 		if total > 0 {
 			for _, sev := range s.Severities {
 				gauge(ch, severityShareDesc, float64(bySeverity[sev])/float64(total), name, sev)
+			}
+		}
+		// A severity outside the taxonomy has no share (the shares would
+		// not add up to 1 over the taxonomy's): refused, the rest stands.
+		for sev, n := range bySeverity {
+			if n > 0 && !slices.Contains(s.Severities, sev) {
+				ch <- invalidSample{severityShareDesc, fmt.Errorf("window %s: severity %q is not in the snapshot's taxonomy %v: its share is not published", name, sev, s.Severities)}
 			}
 		}
 		for team, n := range repeats {

@@ -19,6 +19,9 @@ var (
 	recordsStaleDesc = newDesc(MetricRecordsStale,
 		"Records whose file is invalid now, served in their last valid version until the file is fixed or removed; they are among the valid records.",
 		[]string{LabelSource})
+	recordsRemovedDesc = newDesc(MetricRecordsRemoved,
+		"Records served at one refresh and no more at a later one without a problem to show for it (their file deleted, excluded or no longer a record), since the exporter started; each is logged with its path and id. The files source's; PostgreSQL's import prints each incident it prunes.",
+		[]string{LabelSource})
 )
 
 // InvalidReasons are every value of the reason label; each is published,
@@ -36,6 +39,7 @@ type recordsCollector struct{}
 func (recordsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	gauge(ch, recordsValidDesc, float64(s.Records), s.Source)
 	gauge(ch, recordsStaleDesc, float64(s.Stale), s.Source)
+	ch <- prometheus.MustNewConstMetric(recordsRemovedDesc, prometheus.CounterValue, float64(s.Removed), s.Source)
 	byTeam, rest := invalidByTeam(s.Invalid, InvalidTeamsLimit)
 	for _, code := range InvalidReasons {
 		gauge(ch, recordsInvalidDesc, float64(rest[code]), s.Source, string(code), "")

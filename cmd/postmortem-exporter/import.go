@@ -84,7 +84,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err := store.StoreLabelLimits(ctx, pool, rules.Limits); err != nil {
 			return fail(err)
 		}
-		rep, err := store.Import(ctx, pool, source, folder.res.Valid, meter)
+		rep, err := store.Import(ctx, pool, source, folder.res.ValidChecked(), meter)
 		if err != nil {
 			return fail(err)
 		}

@@ -61,11 +61,12 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 	}
 	b := NewBuilder(source, asOf, opts)
 	for _, r := range res.Valid {
-		b.Add(r, IsRepeat(r, byID))
-		b.addToAgenda(r)
+		v := res.Verdict(r)
+		b.Add(r, v, IsRepeat(r, byID, res.Verdict))
+		b.addToAgenda(r, v)
 	}
 	for _, r := range res.Invalid {
-		b.AddInvalid(r)
+		b.AddInvalid(r, res.Verdict(r))
 	}
 	b.AddProblems(res.Problems...)
 	b.addQuality(res, byID)
@@ -142,16 +143,16 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 	return b
 }
 
-// Add counts a valid record; repeat tells whether it repeats an earlier
-// incident (see IsRepeat).
-func (b *Builder) Add(r *record.Record, repeat bool) {
+// Add counts a valid record, but the action items its verdict leaves
+// out; repeat tells whether it repeats an earlier incident (see IsRepeat).
+func (b *Builder) Add(r *record.Record, v record.Verdict, repeat bool) {
 	b.s.Records++
 	b.addToWindows(r, repeat)
 	g := b.IncidentGroup(r.Severity, r.Team)
 	g.Add(r, repeat)
 	g.Close()
-	for _, a := range r.ActionItems {
-		if !a.Invalid {
+	for i, a := range r.ActionItems {
+		if v.ItemCounts(i) {
 			b.addCompletion(a)
 		}
 	}
@@ -159,8 +160,8 @@ func (b *Builder) Add(r *record.Record, repeat bool) {
 		return
 	}
 	b.AddIncidentState(r)
-	for _, a := range r.ActionItems {
-		if !a.Invalid {
+	for i, a := range r.ActionItems {
+		if v.ItemCounts(i) {
 			b.addActionItem(r, a)
 			b.addItemToPeriods(a)
 			b.addItemDue(a)
@@ -178,10 +179,11 @@ func (b *Builder) AddUnowned(a record.ActionItem) {
 }
 
 // AddInvalid counts what an invalid record still tells: its open items
-// without an owner (those of valid records are counted by AddUnowned).
-func (b *Builder) AddInvalid(r *record.Record) {
-	for _, a := range r.ActionItems {
-		if a.Owner == "" && !a.Invalid && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
+// without an owner that its verdict keeps (those of valid records are
+// counted by AddUnowned).
+func (b *Builder) AddInvalid(r *record.Record, v record.Verdict) {
+	for i, a := range r.ActionItems {
+		if a.Owner == "" && v.ItemCounts(i) && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
 			b.s.UnownedByTeam[a.Team]++
 		}
 	}
@@ -403,15 +405,17 @@ func (c *CompletionStats) merge(o *CompletionStats) {
 }
 
 // IsRepeat reports whether a related earlier incident still had an open
-// action item when r started: the item would have prevented r.
-func IsRepeat(r *record.Record, byID map[string]*record.Record) bool {
+// action item when r started: the item would have prevented r. verdicts
+// tell which items of the earlier incidents count (record.Result.Verdict).
+func IsRepeat(r *record.Record, byID map[string]*record.Record, verdicts func(*record.Record) record.Verdict) bool {
 	for _, id := range r.Related {
 		earlier, ok := byID[id]
 		if !ok || !earlier.StartedAt.Before(r.StartedAt) {
 			continue
 		}
-		for _, a := range earlier.ActionItems {
-			if !a.Invalid && a.OpenAt(r.StartedAt) {
+		v := verdicts(earlier)
+		for i, a := range earlier.ActionItems {
+			if v.ItemCounts(i) && a.OpenAt(r.StartedAt) {
 				return true
 			}
 		}

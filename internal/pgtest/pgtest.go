@@ -47,9 +47,9 @@ func Database(t testing.TB) *pgxpool.Pool {
 const ExamplesDir = "../../../examples/postmortems"
 
 // ImportExamples imports the bundled examples into a new database and
-// returns it with the records it holds. It runs from a package folder of
-// exporter/postgres (ExamplesDir).
-func ImportExamples(t testing.TB) (*pgxpool.Pool, []*record.Record) {
+// returns it with the records it holds, with the verdicts of their check.
+// It runs from a package folder of exporter/postgres (ExamplesDir).
+func ImportExamples(t testing.TB) (*pgxpool.Pool, []record.Checked) {
 	t.Helper()
 	pool := Database(t)
 	dir := ExamplesDir
@@ -61,10 +61,10 @@ func ImportExamples(t testing.TB) (*pgxpool.Pool, []*record.Record) {
 	if len(res.Problems) > 0 || len(res.Valid) < 2 {
 		t.Fatalf("the examples: %d valid, problems %v", len(res.Valid), res.Problems)
 	}
-	if _, err := store.Import(context.Background(), pool, ExampleSource, res.Valid, nil); err != nil {
+	if _, err := store.Import(context.Background(), pool, ExampleSource, res.ValidChecked(), nil); err != nil {
 		t.Fatal(err)
 	}
-	return pool, res.Valid
+	return pool, res.ValidChecked()
 }
 
 // Count runs a query that counts.

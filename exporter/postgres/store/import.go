@@ -76,7 +76,7 @@ const ImportBatchSize = 500
 // written, and is listed in the report's Conflicts; an incident stored
 // without a source name is adopted. Import never deletes an incident:
 // that is Prune's job. progress may be nil.
-func Import(ctx context.Context, pool *pgxpool.Pool, source string, records []*record.Record, progress Progress) (ImportReport, error) {
+func Import(ctx context.Context, pool *pgxpool.Pool, source string, records []record.Checked, progress Progress) (ImportReport, error) {
 	var rep ImportReport
 	if source == "" {
 		return rep, errors.New("import: the source name is empty")
@@ -231,7 +231,7 @@ type storedIncident struct {
 }
 
 // importBatch upserts one batch of records of source.
-func importBatch(ctx context.Context, tx pgx.Tx, source string, batch []*record.Record, rep *ImportReport) error {
+func importBatch(ctx context.Context, tx pgx.Tx, source string, batch []record.Checked, rep *ImportReport) error {
 	ids := make([]string, len(batch))
 	for i, r := range batch {
 		ids[i] = r.ID
@@ -307,8 +307,11 @@ func (e *sourceTakenError) Error() string {
 // contentHash identifies a record's content, to skip unchanged ones; the
 // content includes its findings, so that a change of the quality rules
 // updates them.
-func contentHash(r *record.Record) (string, error) {
-	data, err := json.Marshal(r)
+func contentHash(r record.Checked) (string, error) {
+	data, err := json.Marshal(struct {
+		*record.Record
+		Findings []record.Problem
+	}{r.Record, r.Verdict.Findings})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", r.Path, err)
 	}
@@ -320,7 +323,7 @@ func contentHash(r *record.Record) (string, error) {
 // When the incident existed, it returns the stored action items that the
 // record no longer holds. It writes nothing and returns a
 // *sourceTakenError when the id is stored from another source name.
-func writeRecord(ctx context.Context, tx pgx.Tx, source string, r *record.Record, hash string, exists bool) ([]RemovedItem, error) {
+func writeRecord(ctx context.Context, tx pgx.Tx, source string, r record.Checked, hash string, exists bool) ([]RemovedItem, error) {
 	var review record.SecurityReview
 	if r.SecurityReview != nil {
 		review = *r.SecurityReview
@@ -360,7 +363,7 @@ RETURNING true`,
 	}
 	var removed []RemovedItem
 	if exists {
-		if removed, err = removedItems(ctx, tx, r); err != nil {
+		if removed, err = removedItems(ctx, tx, r.Record); err != nil {
 			return nil, err
 		}
 	}
@@ -379,8 +382,8 @@ RETURNING true`,
 			return nil, fmt.Errorf("related %s: %w", rel, err)
 		}
 	}
-	for _, a := range r.ActionItems {
-		if a.Invalid {
+	for i, a := range r.ActionItems {
+		if !r.Verdict.ItemCounts(i) {
 			continue // reported as a finding, left out like the file source leaves it out
 		}
 		_, err := tx.Exec(ctx, `

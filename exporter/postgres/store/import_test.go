@@ -66,7 +66,7 @@ func TestPruneRefusals(t *testing.T) {
 // item: the item is deleted and the report names it.
 func TestImportReportsRemovedActionItems(t *testing.T) {
 	pool, records := pgtest.ImportExamples(t)
-	var r *record.Record
+	var r record.Checked
 	for _, c := range records {
 		if len(c.ActionItems) >= 2 {
 			r = c
@@ -75,7 +75,7 @@ func TestImportReportsRemovedActionItems(t *testing.T) {
 	}
 	lost := r.ActionItems[1]
 	r.ActionItems = append(r.ActionItems[:1], r.ActionItems[2:]...)
-	rep, err := store.Import(context.Background(), pool, pgtest.ExampleSource, []*record.Record{r}, nil)
+	rep, err := store.Import(context.Background(), pool, pgtest.ExampleSource, []record.Checked{r}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestImportKeepsOtherSources(t *testing.T) {
 	pool, records := pgtest.ImportExamples(t)
 	ctx := context.Background()
 	const other = "https://example.com/team-b.git"
-	var shared *record.Record
+	var shared record.Checked
 	for _, r := range records {
 		if len(r.ActionItems) > 0 {
 			shared = r
@@ -105,12 +105,12 @@ func TestImportKeepsOtherSources(t *testing.T) {
 		}
 	}
 	items := pgtest.Count(t, pool, `SELECT count(*) FROM action_items WHERE incident_id = $1`, shared.ID)
-	clash := *shared
+	clash := *shared.Record
 	clash.Path, clash.Title, clash.ActionItems = "team-b/clash.md", "Team B's own incident", nil
-	own := *shared
+	own := *shared.Record
 	own.ID, own.Path, own.ActionItems = "B-1", "team-b/own.md", nil
 
-	rep, err := store.Import(ctx, pool, other, []*record.Record{&clash, &own}, nil)
+	rep, err := store.Import(ctx, pool, other, []record.Checked{{Record: &clash}, {Record: &own}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
