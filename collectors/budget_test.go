@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
@@ -125,17 +126,17 @@ func seriesCount(t *testing.T, snap *snapshot.Snapshot) (int, map[string]int) {
 	return total, byFamily
 }
 
-// budgetOptions are the default settings.
+// budgetOptions are the default settings, as serve reads them from an
+// empty environment.
 func budgetOptions() snapshot.Options {
-	opts := snapshot.Options{
-		Windows: []snapshot.Window{
-			{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
-		},
-		TopServices: 50, OverdueItemsLimit: 1000,
-		Periods:          snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: time.UTC},
-		PeriodTeamsLimit: collectors.PeriodTeamsLimit,
+	cfg, err := config.FromEnv(map[string]string{}, config.Serve)
+	if err != nil {
+		panic(err)
 	}
-	opts.SetTaxonomy(record.DefaultTaxonomy())
+	opts, err := cfg.SnapshotOptions(record.DefaultTaxonomy())
+	if err != nil {
+		panic(err)
+	}
 	return opts
 }
 
@@ -171,6 +172,11 @@ func TestSeriesBudget(t *testing.T) {
 	t.Logf("default: %d series at 200 teams", total)
 	if total > collectors.SeriesBudget {
 		t.Errorf("the defaults publish %d series at 200 teams, over the budget of %d", total, collectors.SeriesBudget)
+	}
+	// The bound holds the exporter's own runtime series too, which a
+	// scrape of the binary adds to the total above.
+	if bound := collectors.SeriesBound(opts, 200, false); bound > collectors.SeriesBudget || bound < total {
+		t.Errorf("the bound at 200 teams is %d: it must lie between the %d series filled and the budget of %d", bound, total, collectors.SeriesBudget)
 	}
 	if snap.PeriodsByTeam || byFamily[collectors.MetricPeriodsByTeam] != 1 {
 		t.Errorf("200 teams keep the team on the period metrics by default, over the budget")

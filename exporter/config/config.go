@@ -35,7 +35,7 @@ type Config struct {
 	RefreshInterval   model.Duration `env:"REFRESH_INTERVAL" envDefault:"1m"`
 	RefreshTimeout    model.Duration `env:"REFRESH_TIMEOUT" envDefault:"30s"`
 	TopServices       int            `env:"TOP_SERVICES" envDefault:"50"`
-	OverdueItemsLimit int            `env:"OVERDUE_ITEMS_LIMIT" envDefault:"1000"`
+	OverdueItemsLimit int            `env:"OVERDUE_ITEMS_LIMIT" envDefault:"800"`
 	RepeatsLimit      int            `env:"REPEATS_LIMIT" envDefault:"100"`
 	ExceptionsLimit   int            `env:"EXCEPTION_ITEMS_LIMIT" envDefault:"100"`
 	ListenAddresses   []string       `env:"WEB_LISTEN_ADDRESS" envDefault:":9787"`
