@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	neturl "net/url"
 	"strconv"
 	"time"
 )
@@ -179,6 +180,9 @@ func (v *validator) labels(r *Record, lim Limits) {
 		return v.long(field, value, lim.MaxLabelLength, "--records.max-label-length")
 	}
 	url := func(field, value string) bool {
+		return v.long(field, value, lim.MaxURLLength, "--records.max-url-length") || v.notWebURL(field, value)
+	}
+	long := func(field, value string) bool {
 		return v.long(field, value, lim.MaxURLLength, "--records.max-url-length")
 	}
 	if name("team", r.Team) {
@@ -206,8 +210,17 @@ func (v *validator) labels(r *Record, lim Limits) {
 			name(prefix+"owner", a.Owner)
 			name(prefix+"team", a.Team)
 			name(prefix+"exception.approver", a.ExceptionApprover)
-			url(prefix+"url", a.URL)
+			long(prefix+"url", a.URL)
 		})
+		// A url that is no web link is left out of the links; the item
+		// still counts, its owner still gets its overdue alert.
+		if len(a.URL) <= lim.MaxURLLength {
+			v.in(qualityScope, func() {
+				if v.notWebURL(prefix+"url", a.URL) {
+					r.refuse(itemURLKey(a.URL))
+				}
+			})
+		}
 	}
 }
 
@@ -218,6 +231,25 @@ func (v *validator) long(field, value string, limit int, flag string) bool {
 		return false
 	}
 	v.add(field, CodeTooLarge, "%d bytes, longer than the limit of %d (%s)", len(value), limit, flag)
+	return true
+}
+
+// notWebURL reports a url that is not an absolute http or https URL: it
+// becomes a link in the dashboards, the alerts and the report, where a
+// javascript: or data: URL would run in the reader's browser.
+func (v *validator) notWebURL(field, value string) bool {
+	if value == "" {
+		return false
+	}
+	u, err := neturl.Parse(value)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return false
+	}
+	scheme := "no scheme"
+	if err == nil && u.Scheme != "" {
+		scheme = "scheme " + strconv.Quote(u.Scheme)
+	}
+	v.add(field, CodeInvalidValue, "not an absolute http or https URL (%s): it is left out of every link", scheme)
 	return true
 }
 

@@ -189,7 +189,7 @@ func TestLabelLengths(t *testing.T) {
 		{"item approver", item("exception", "{approver: "+long+", reason: big}"), "action_items[0].exception.approver", 23, 257, label,
 			false, true, []string{"checkout"}, ""},
 		{"256 bytes everywhere", replaceField(t, replaceField(t, baseRecord, "team", long[1:]), "services", "["+long[1:]+"]") +
-			"url: " + longURL[1:] + "\n", "", 0, 0, "", false, false, []string{long[1:]}, longURL[1:]},
+			"url: " + longURL[:2048] + "\n", "", 0, 0, "", false, false, []string{long[1:]}, longURL[:2048]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, res := checkText(t, tc.text, DefaultLimits())
@@ -230,5 +230,44 @@ func TestLabelLengths(t *testing.T) {
 				res = Check([]*Record{r}, nil, Rules{Taxonomy: DefaultTaxonomy(), Limits: DefaultLimits(), Now: testNow})
 			}
 		})
+	}
+}
+
+// TestURLsAreWebURLs: a url becomes a link in the dashboards, the alerts
+// and the report, so one that is not an absolute http or https URL (a
+// javascript: or data: URL would run in the reader's browser) is a
+// field_invalid finding and reaches no label; the incident and the item
+// still count (an owner keeps the overdue alert of an item whose ticket
+// link was mistyped).
+func TestURLsAreWebURLs(t *testing.T) {
+	for _, tc := range []struct {
+		url, message string
+	}{
+		{"javascript:alert(document.cookie)", `scheme "javascript"`},
+		{"data:text/html,<script>alert(1)</script>", `scheme "data"`},
+		{"JaVaScRiPt:alert(1)", `scheme "javascript"`},
+		{"example.com/PM-1", "no scheme"},
+		{"https:///PM-1", `scheme "https"`},
+		{"ftp://example.com/PM-1", `scheme "ftp"`},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			r, res := checkText(t, baseRecord+"url: '"+tc.url+"'\n", DefaultLimits())
+			if len(res.Valid) != 1 || r.LabelURL() != "" {
+				t.Errorf("record url %q: valid %d, label %q; want the incident counted without its url", tc.url, len(res.Valid), r.LabelURL())
+			}
+			onURL := slices.DeleteFunc(slices.Clone(res.Findings), func(p Problem) bool { return p.Field != "url" })
+			if len(onURL) != 1 || onURL[0].Rule != RuleFieldInvalid || !strings.Contains(onURL[0].Message, tc.message) {
+				t.Errorf("record url %q: findings %v, want one field_invalid on url naming %s", tc.url, res.Findings, tc.message)
+			}
+			r, res = checkText(t, baseRecord+"    url: '"+tc.url+"'\n", DefaultLimits())
+			if !res.Verdict(r).ItemCounts(0) || r.LabelItemURL(r.ActionItems[0]) != "" {
+				t.Errorf("item url %q: the item counts %v, its url as a label %q; want it counted without its url",
+					tc.url, res.Verdict(r).ItemCounts(0), r.LabelItemURL(r.ActionItems[0]))
+			}
+		})
+	}
+	r, res := checkText(t, baseRecord+"url: https://wiki.example.com/PM-1?x=1#top\n", DefaultLimits())
+	if slices.ContainsFunc(res.Findings, func(p Problem) bool { return p.Field == "url" }) || r.LabelURL() != "https://wiki.example.com/PM-1?x=1#top" {
+		t.Errorf("an https url: findings %v, label %q", res.Findings, r.LabelURL())
 	}
 }

@@ -126,13 +126,27 @@ func (r *Record) LabelTeam() string {
 }
 
 // LabelURL is the url as a label: empty when it is longer than
-// Limits.MaxURLLength (a field_invalid finding).
+// Limits.MaxURLLength or not an absolute http or https URL (a
+// field_invalid finding).
 func (r *Record) LabelURL() string {
 	if r.refused["url"] {
 		return ""
 	}
 	return r.URL
 }
+
+// LabelItemURL is an action item's url as a label: empty when it is not
+// an absolute http or https URL (a field_invalid finding on the record;
+// the item still counts).
+func (r *Record) LabelItemURL(a ActionItem) string {
+	if r.refused[itemURLKey(a.URL)] {
+		return ""
+	}
+	return a.URL
+}
+
+// itemURLKey is the refused mark of an item url's value.
+func itemURLKey(url string) string { return "action_items[].url=" + url }
 
 // LabelServices are the services as labels: without those longer than
 // Limits.MaxLabelLength (a field_invalid finding each).

@@ -389,7 +389,7 @@ RETURNING true`,
 		_, err := tx.Exec(ctx, `
 INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at, exception, url, exception_approver)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			a.ID, r.ID, a.Title, a.Owner, a.Team, a.CreatedAt, NullTime(a.Due), a.Status, NullTime(a.ClosedAt), a.Exception, a.URL,
+			a.ID, r.ID, a.Title, a.Owner, a.Team, a.CreatedAt, NullTime(a.Due), a.Status, NullTime(a.ClosedAt), a.Exception, r.LabelItemURL(a),
 			a.ExceptionApprover)
 		if err != nil {
 			return nil, fmt.Errorf("action item %s: %w", a.ID, err)
