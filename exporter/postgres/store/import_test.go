@@ -16,20 +16,22 @@ import (
 func TestPruneRefusals(t *testing.T) {
 	pool, records := pgtest.ImportExamples(t)
 	ctx := context.Background()
+	examples := pgtest.Examples(t)
 	gone := records[0]
+	gonePath := examples.StoredPath(gone.Path)
 	var keep []string
 	for _, r := range records[1:] {
 		keep = append(keep, r.ID)
 	}
-	there := func(sourcePath string) bool { return sourcePath == gone.Path }
+	there := func(p store.Pruned) bool { return p.SourcePath == gonePath }
 
 	for _, tc := range []struct {
 		name string
 		req  store.PruneRequest
 	}{
-		{"no record kept", store.PruneRequest{Source: pgtest.ExampleSource, MaxDelete: 100}},
-		{"the file is still there", store.PruneRequest{Source: pgtest.ExampleSource, Keep: keep, StillThere: there, MaxDelete: 100}},
-		{"more than allowed", store.PruneRequest{Source: pgtest.ExampleSource, Keep: keep[1:], MaxDelete: 1}},
+		{"no record kept", store.PruneRequest{Source: examples, MaxDelete: 100}},
+		{"the file is still there", store.PruneRequest{Source: examples, Keep: keep, StillThere: there, MaxDelete: 100}},
+		{"more than allowed", store.PruneRequest{Source: examples, Keep: keep[1:], MaxDelete: 1}},
 	} {
 		pruned, err := store.Prune(ctx, pool, tc.req)
 		var refused *store.PruneRefusedError
@@ -41,14 +43,14 @@ func TestPruneRefusals(t *testing.T) {
 		}
 	}
 
-	pruned, err := store.Prune(ctx, pool, store.PruneRequest{Source: pgtest.ExampleSource, Keep: keep, MaxDelete: 1, DryRun: true})
-	if err != nil || len(pruned) != 1 || pruned[0] != (store.Pruned{ID: gone.ID, SourcePath: gone.Path}) {
-		t.Fatalf("dry run: %v, %v; want [%s %s]", pruned, err, gone.ID, gone.Path)
+	pruned, err := store.Prune(ctx, pool, store.PruneRequest{Source: examples, Keep: keep, MaxDelete: 1, DryRun: true})
+	if err != nil || len(pruned) != 1 || pruned[0] != (store.Pruned{ID: gone.ID, SourcePath: gonePath, Root: examples.Root}) {
+		t.Fatalf("dry run: %v, %v; want [%s %s]", pruned, err, gone.ID, gonePath)
 	}
 	if n := pgtest.Count(t, pool, `SELECT count(*) FROM incidents`); n != len(records) {
 		t.Fatalf("a dry run deleted: %d incidents left of %d", n, len(records))
 	}
-	if _, err := store.Prune(ctx, pool, store.PruneRequest{Source: pgtest.ExampleSource, Keep: keep, MaxDelete: 1}); err != nil {
+	if _, err := store.Prune(ctx, pool, store.PruneRequest{Source: examples, Keep: keep, MaxDelete: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if n := pgtest.Count(t, pool, `SELECT count(*) FROM incidents WHERE id = $1`, gone.ID); n != 0 {
@@ -75,7 +77,7 @@ func TestImportReportsRemovedActionItems(t *testing.T) {
 	}
 	lost := r.ActionItems[1]
 	r.ActionItems = append(r.ActionItems[:1], r.ActionItems[2:]...)
-	rep, err := store.Import(context.Background(), pool, pgtest.ExampleSource, []*record.Record{r}, nil)
+	rep, err := store.Import(context.Background(), pool, pgtest.Examples(t), []*record.Record{r}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +99,8 @@ func TestImportKeepsOtherSources(t *testing.T) {
 	pool, records := pgtest.ImportExamples(t)
 	ctx := context.Background()
 	const other = "https://example.com/team-b.git"
+	teamB := store.Source{Name: other, Root: "/checkouts/team-b", Dir: ".", Folder: "."}
+	examples := pgtest.Examples(t)
 	var shared *record.Record
 	for _, r := range records {
 		if len(r.ActionItems) > 0 {
@@ -110,7 +114,7 @@ func TestImportKeepsOtherSources(t *testing.T) {
 	own := *shared
 	own.ID, own.Path, own.ActionItems = "B-1", "team-b/own.md", nil
 
-	rep, err := store.Import(ctx, pool, other, []*record.Record{&clash, &own}, nil)
+	rep, err := store.Import(ctx, pool, teamB, []*record.Record{&clash, &own}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +131,7 @@ func TestImportKeepsOtherSources(t *testing.T) {
 
 	// Team B's prune keeps B-1 and nothing else of its own: the examples,
 	// none of which team B holds, are not its to delete.
-	pruned, err := store.Prune(ctx, pool, store.PruneRequest{Source: other, Keep: []string{"B-1"}, MaxDelete: 100})
+	pruned, err := store.Prune(ctx, pool, store.PruneRequest{Source: teamB, Keep: []string{"B-1"}, Whole: true, MaxDelete: 100})
 	if err != nil || len(pruned) != 0 {
 		t.Fatalf("prune of the other source: %v, %v; want nothing deleted", pruned, err)
 	}
@@ -141,8 +145,9 @@ func TestImportKeepsOtherSources(t *testing.T) {
 	for _, r := range records {
 		keep = append(keep, r.ID)
 	}
-	pruned, err = store.Prune(ctx, pool, store.PruneRequest{Source: pgtest.ExampleSource, Keep: keep[:len(keep)-2], MaxDelete: 100})
-	wantPruned := []store.Pruned{{ID: records[len(records)-2].ID, SourcePath: records[len(records)-2].Path}, {ID: legacy.ID, SourcePath: legacy.Path, NoSource: true}}
+	pruned, err = store.Prune(ctx, pool, store.PruneRequest{Source: examples, Keep: keep[:len(keep)-2], MaxDelete: 100})
+	wantPruned := []store.Pruned{{ID: records[len(records)-2].ID, SourcePath: examples.StoredPath(records[len(records)-2].Path), Root: examples.Root},
+		{ID: legacy.ID, SourcePath: examples.StoredPath(legacy.Path), Root: examples.Root, NoSource: true}}
 	if err != nil || len(pruned) != 2 || pruned[0] != wantPruned[0] || pruned[1] != wantPruned[1] {
 		t.Fatalf("prune of the examples: %+v, %v; want %+v", pruned, err, wantPruned)
 	}
@@ -162,7 +167,7 @@ func TestImportAdoptsIncidentsWithoutSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	records[0].Title += " (edited)"
-	rep, err := store.Import(ctx, pool, "https://example.com/team-b.git", records, nil)
+	rep, err := store.Import(ctx, pool, store.Source{Name: "https://example.com/team-b.git", Root: "/checkouts/team-b", Dir: pgtest.ExamplesDir, Folder: "."}, records, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
