@@ -58,7 +58,7 @@ func TestImport(t *testing.T) {
 		}
 	}
 
-	migrations, err := filepath.Glob("../../exporter/postgres/migrations/*.sql")
+	migrations, err := filepath.Glob("../../exporter/postgres/store/migrations/*.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
