@@ -210,7 +210,7 @@ func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []*record.
 	if _, err := pgx.ForEachRow(rows, []any{&id, &s.hash, &s.source, &s.root}, func() error { stored[id] = s; return nil }); err != nil {
 		return fmt.Errorf("read hashes: %w", err)
 	}
-	var touch []string // unchanged incidents to adopt, or read under another root
+	var touch, touchPaths []string // unchanged incidents to adopt, or read under another root
 	for _, r := range batch {
 		storedPath := im.src.StoredPath(r.Path)
 		h, err := contentHash(r, storedPath)
@@ -225,7 +225,7 @@ func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []*record.
 		case exists && old.hash == h:
 			im.batch.Unchanged++
 			if old.source == "" || old.root != im.src.Root {
-				touch = append(touch, r.ID)
+				touch, touchPaths = append(touch, r.ID), append(touchPaths, storedPath)
 			}
 			if old.source == "" {
 				im.batch.Adopted++
@@ -240,8 +240,9 @@ func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []*record.
 		}
 	}
 	if len(touch) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE incidents SET source_name = $1, source_root = $2 WHERE id = ANY($3) AND source_name IN ($1, '')`,
-			im.src.Name, im.src.Root, touch); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE incidents i SET source_name = $1, source_root = $2, source_path = t.path
+FROM unnest($3::text[], $4::text[]) AS t (id, path) WHERE i.id = t.id AND i.source_name IN ($1, '')`,
+			im.src.Name, im.src.Root, touch, touchPaths); err != nil {
 			return fmt.Errorf("adopt incidents without a source name: %w", err)
 		}
 	}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/store"
@@ -176,5 +177,77 @@ func TestImportAdoptsIncidentsWithoutSource(t *testing.T) {
 	}
 	if n := pgtest.Count(t, pool, `SELECT count(*) FROM incidents WHERE source_name = 'https://example.com/team-b.git'`); n != len(records) {
 		t.Fatalf("%d incidents of the adopting source, want %d", n, len(records))
+	}
+}
+
+// TestPruneOldStylePaths checks incidents whose path was stored before
+// migration 0010 (source_root ”, the path relative to an unknown working
+// directory): a prune of a subfolder, or of the repository with an
+// exclusion, never considers them; a prune of the whole repository does;
+// an import that reads their record stores their path from the root.
+func TestPruneOldStylePaths(t *testing.T) {
+	pool, records := pgtest.ImportExamples(t)
+	ctx := context.Background()
+	examples := pgtest.Examples(t)
+	if _, err := pool.Exec(ctx, `UPDATE incidents SET source_root = '', source_path = 'elsewhere/' || source_path`); err != nil {
+		t.Fatal(err)
+	}
+	var payments []string
+	for _, r := range records {
+		if strings.HasPrefix(examples.StoredPath(r.Path), "payments/") {
+			payments = append(payments, r.ID)
+		}
+	}
+	subfolder := examples
+	subfolder.Folder = "payments"
+	for name, req := range map[string]store.PruneRequest{
+		"a subfolder":            {Source: subfolder, Keep: payments, MaxDelete: 100},
+		"the root, with exclude": {Source: examples, Keep: payments, MaxDelete: 100, Reads: func(p string) bool { return strings.HasPrefix(p, "payments/") }},
+	} {
+		pruned, err := store.Prune(ctx, pool, req)
+		if err != nil || len(pruned) != 0 {
+			t.Errorf("prune of %s: %v, %v; want nothing considered", name, pruned, err)
+		}
+	}
+	keep := make([]string, len(records)-1)
+	for i, r := range records[1:] {
+		keep[i] = r.ID
+	}
+	pruned, err := store.Prune(ctx, pool, store.PruneRequest{Source: examples, Keep: keep, Whole: true, MaxDelete: 1, DryRun: true})
+	want := store.Pruned{ID: records[0].ID, SourcePath: "elsewhere/" + examples.StoredPath(records[0].Path)}
+	if err != nil || len(pruned) != 1 || pruned[0] != want {
+		t.Errorf("prune of the whole repository: %+v, %v; want %+v", pruned, err, want)
+	}
+
+	if _, err := store.Import(ctx, pool, examples, records, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := pgtest.Count(t, pool, `SELECT count(*) FROM incidents WHERE source_root = $1 AND source_path NOT LIKE 'elsewhere/%'`, examples.Root); n != len(records) {
+		t.Errorf("%d incidents with their path from the root after an import, want %d", n, len(records))
+	}
+}
+
+// TestImportRefusedRecordKeepsTheBatch imports a batch in which the
+// database refuses one record (a NUL byte, which PostgreSQL text cannot
+// hold): that record is listed and nothing of it written, the others of
+// the batch are imported.
+func TestImportRefusedRecordKeepsTheBatch(t *testing.T) {
+	pool, records := pgtest.ImportExamples(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `DELETE FROM incidents`); err != nil {
+		t.Fatal(err)
+	}
+	bad := *records[0]
+	bad.Title = "Checkout\x00 API"
+	batch := append([]*record.Record{&bad}, records[1:]...)
+	rep, err := store.Import(ctx, pool, pgtest.Examples(t), batch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Refused) != 1 || rep.Refused[0].ID != bad.ID || rep.Refused[0].Path != bad.Path || rep.Inserted != len(records)-1 {
+		t.Fatalf("report %+v; want %s refused and the %d others inserted", rep, bad.ID, len(records)-1)
+	}
+	if n := pgtest.Count(t, pool, `SELECT count(*) FROM incidents WHERE id = $1`, bad.ID); n != 0 {
+		t.Fatalf("the refused %s is stored", bad.ID)
 	}
 }

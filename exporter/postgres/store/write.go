@@ -127,6 +127,9 @@ type storedItem struct {
 // another source's incident holds its id (a conflict); one that turned
 // invalid keeps the version its incident stores.
 func planItems(ctx context.Context, tx pgx.Tx, src Source, r *record.Record, removed map[string]RemovedItem) (itemPlan, error) {
+	if len(r.ActionItems) == 0 {
+		return itemPlan{}, nil
+	}
 	ids := make([]string, len(r.ActionItems))
 	for i, a := range r.ActionItems {
 		ids[i] = a.ID
