@@ -28,13 +28,13 @@ import (
 const defaultPruneMaxDelete = "10"
 
 func registerImport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid or its id is imported from another source name, 2 when --prune is refused.")
+	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL, printing every stored action item deleted, moved, kept or refused; exit 1 when any file is invalid, its id or an action item's is imported from another source name, or the database refused a record, 2 when --prune is refused.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
 	checkRules := rulesFlags(cmd, environ)
 	readOptions := sourceFlags(cmd, environ)
 	sourceName := sourceNameFlag(cmd, environ)
-	prune := cmd.Flag("prune", "Delete the incidents of this --source.name (or of none, imported before source names were kept) whose file is gone from the folder. Refused, deleting nothing, when any file is invalid (findings of the quality rules do not count), when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
+	prune := cmd.Flag("prune", "Delete the incidents of this --source.name (or of none, imported before source names were kept) whose file is gone from the folder (paths are stored from the repository's root; a file outside the folder, excluded or hidden is never gone). Refused, deleting nothing, when any file is invalid (findings of the quality rules do not count), when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
 	maxDelete := config.Int(cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete))
 	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
