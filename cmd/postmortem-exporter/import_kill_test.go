@@ -37,7 +37,9 @@ func TestImportKilledThenRerun(t *testing.T) {
 		t.Fatalf("synthesize-files: exit %d\n%s", code, stderr)
 	}
 	bin := testenv.BuildExporter(t)
-	importArgs := func(url string) []string { return []string{"import", "--database.url=" + url, "--source.name=synthetic", dir} }
+	importArgs := func(url string) []string {
+		return []string{"import", "--database.url=" + url, "--source.name=synthetic", dir}
+	}
 
 	// Killed once the first batch is stored, a random 0-1 s later.
 	if code, _, stderr := runCLI(t, "migrate", "--database.url="+pg.URL); code != exitOK {
