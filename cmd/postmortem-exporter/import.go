@@ -165,8 +165,8 @@ func itemCounts(rep store.ImportReport) string {
 // from another source name, the way an invalid record is reported.
 func conflictProblem(c store.Conflict) record.Problem {
 	return record.Problem{Path: c.Path, Field: "id", Code: record.CodeDuplicateID, Severity: record.SeverityError,
-		Message: fmt.Sprintf("id %s is already imported from %s: two repositories share the id; rename one (or, if %s is this repository, import with --source.name '%s')",
-			c.ID, c.Source, c.Source, c.Source)}
+		Message: fmt.Sprintf("id %s is already imported from %s: two repositories share the id; rename one (or, if %s is this repository, import with --source.name '%s'); its file there: %s",
+			c.ID, c.Source, c.Source, c.Source, c.OtherPath)}
 }
 
 // importFolder is what import read from a folder.

@@ -111,7 +111,7 @@ func TestImportSourceNameMovedFolder(t *testing.T) {
 	}
 
 	code, stdout, stderr = runCLI(t, "import", "--database.url="+pg.URL, moved)
-	if code != exitInvalid || !strings.Contains(stdout, "id PM-1 is already imported from team-a: two repositories share the id; rename one (or, if team-a is this repository, import with --source.name 'team-a')") ||
+	if code != exitInvalid || !strings.Contains(stdout, "id PM-1 is already imported from team-a: two repositories share the id; rename one (or, if team-a is this repository, import with --source.name 'team-a'); its file there: PM-1.md") ||
 		!strings.Contains(stdout, "0 inserted, 0 updated, 0 unchanged, 0 pruned, 3 invalid files not imported") {
 		t.Fatalf("import of the copy under its path: exit %d, want %d and 3 refusals\n%s%s", code, exitInvalid, stdout, stderr)
 	}

@@ -64,8 +64,9 @@ func (rep *ImportReport) merge(o ImportReport) {
 // already stored from another source name, which is left as it was.
 type Conflict struct {
 	ID, Path string
-	// Source is the source name the stored incident was imported from.
-	Source string
+	// Source is the source name the stored incident was imported from,
+	// OtherPath the stored path of its file there.
+	Source, OtherPath string
 }
 
 // RemovedItem is an action item deleted by the update of its incident,
@@ -189,7 +190,7 @@ func (im *importer) report() ImportReport {
 
 // storedIncident is what an import compares a record with.
 type storedIncident struct {
-	hash, source, root string
+	hash, source, root, path string
 }
 
 // importBatch upserts one batch of records.
@@ -201,13 +202,13 @@ func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []*record.
 	// Locked, in id order, until the batch commits: no other import can
 	// change their source name between this read and the writes.
 	stored := map[string]storedIncident{}
-	rows, err := tx.Query(ctx, `SELECT id, content_hash, source_name, source_root FROM incidents WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	rows, err := tx.Query(ctx, `SELECT id, content_hash, source_name, source_root, source_path FROM incidents WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
 	if err != nil {
 		return fmt.Errorf("read hashes: %w", err)
 	}
 	var id string
 	var s storedIncident
-	if _, err := pgx.ForEachRow(rows, []any{&id, &s.hash, &s.source, &s.root}, func() error { stored[id] = s; return nil }); err != nil {
+	if _, err := pgx.ForEachRow(rows, []any{&id, &s.hash, &s.source, &s.root, &s.path}, func() error { stored[id] = s; return nil }); err != nil {
 		return fmt.Errorf("read hashes: %w", err)
 	}
 	var touch, touchPaths []string // unchanged incidents to adopt, or read under another root
@@ -220,7 +221,7 @@ func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []*record.
 		old, exists := stored[r.ID]
 		switch {
 		case exists && old.source != "" && old.source != im.src.Name:
-			im.batch.Conflicts = append(im.batch.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: old.source})
+			im.batch.Conflicts = append(im.batch.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: old.source, OtherPath: old.path})
 			continue
 		case exists && old.hash == h:
 			im.batch.Unchanged++
@@ -264,7 +265,7 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, r *record.Record, stor
 	var taken *sourceTakenError
 	switch {
 	case errors.As(err, &taken): // inserted by another import since the read: nothing written
-		im.batch.Conflicts = append(im.batch.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: taken.source})
+		im.batch.Conflicts = append(im.batch.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: taken.source, OtherPath: taken.path})
 		return sp.Rollback(ctx)
 	case refusedByDatabase(err):
 		im.batch.Refused = append(im.batch.Refused, RefusedRecord{ID: r.ID, Path: r.Path, Err: err})
@@ -310,7 +311,7 @@ func refusedByDatabase(err error) bool {
 // sourceTakenError says an incident id is stored from another source
 // name.
 type sourceTakenError struct {
-	source string
+	source, path string
 }
 
 func (e *sourceTakenError) Error() string {

@@ -119,7 +119,7 @@ func TestImportKeepsOtherSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := store.Conflict{ID: shared.ID, Path: "team-b/clash.md", Source: pgtest.ExampleSource}
+	want := store.Conflict{ID: shared.ID, Path: "team-b/clash.md", Source: pgtest.ExampleSource, OtherPath: examples.StoredPath(shared.Path)}
 	if rep.Inserted != 1 || rep.Updated != 0 || len(rep.Conflicts) != 1 || rep.Conflicts[0] != want {
 		t.Fatalf("report %+v, want 1 inserted and the conflict %+v", rep, want)
 	}

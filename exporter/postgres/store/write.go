@@ -99,7 +99,7 @@ RETURNING true`,
 		src.Name, src.Root).Scan(&written)
 	if errors.Is(err, pgx.ErrNoRows) {
 		taken := &sourceTakenError{}
-		if err := tx.QueryRow(ctx, `SELECT source_name FROM incidents WHERE id = $1`, r.ID).Scan(&taken.source); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT source_name, source_path FROM incidents WHERE id = $1`, r.ID).Scan(&taken.source, &taken.path); err != nil {
 			return fmt.Errorf("incident: read its source name: %w", err)
 		}
 		return taken
