@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postmortem-exporter/postmortem-exporter/internal/pgtest"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
@@ -27,7 +28,7 @@ const killRecords = 1200
 func TestImportKilledThenRerun(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	ctx := context.Background()
-	killed := connectPool(t, pg.URL)
+	killed := pgtest.Connect(t, pg.URL)
 	if _, err := killed.Exec(ctx, `CREATE DATABASE clean`); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestImportKilledThenRerun(t *testing.T) {
 			t.Fatalf("import into %s: exit %d\n%s%s", url, code, stdout, stderr)
 		}
 	}
-	want, got := dumpTables(t, connectPool(t, cleanURL)), dumpTables(t, killed)
+	want, got := dumpTables(t, pgtest.Connect(t, cleanURL)), dumpTables(t, killed)
 	if len(want) < 10 {
 		t.Fatalf("%d tables dumped, the schema has more", len(want))
 	}
@@ -87,17 +88,6 @@ func TestImportKilledThenRerun(t *testing.T) {
 	if n := len(want["incidents"]); n != killRecords {
 		t.Errorf("%d incidents after one clean run, want %d", n, killRecords)
 	}
-}
-
-// connectPool returns a pool on url, closed when the test ends.
-func connectPool(t *testing.T, url string) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
 }
 
 // dumpTables returns every row of every table of the public schema as
