@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"cmp"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
@@ -8,32 +10,37 @@ import (
 
 var (
 	actionItemsDesc = newDesc(MetricActionItems,
-		"Action items by the team that owns them and their status.", []string{LabelTeam, LabelStatus}, nil)
+		"Action items by the team that owns them and their status.", []string{LabelTeam, LabelStatus})
 	overdueDesc = newDesc(MetricActionItemsOverdue,
-		"Open action items past the end of their due day.", []string{LabelTeam}, nil)
+		"Open action items past the end of their due day.", []string{LabelTeam})
 	unownedDesc = newDesc(MetricActionItemsUnowned,
-		"Open action items written without an owner (a finding of rule action_item_owner; their incidents still count).", []string{LabelTeam}, nil)
+		"Open action items written without an owner (a finding of rule action_item_owner; their incidents still count).", []string{LabelTeam})
 	exceptionsDesc = newDesc(MetricActionItemsExceptions,
-		"Action items with an approved exception (a larger item with its own due date), by status.", []string{LabelTeam, LabelStatus}, nil)
+		"Action items with an approved exception (a larger item with its own due date), by status.", []string{LabelTeam, LabelStatus})
 	itemOverdueDesc = newDesc(MetricActionItemOverdue,
 		"How long an open action item is past the end of its due day (YYYY-MM-DD), with its ticket and post-mortem links; one series per item, the most overdue first, up to the configured limit.",
-		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity, LabelDue, LabelTicketURL, LabelRecordURL}, nil)
+		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity, LabelDue, LabelTicketURL, LabelRecordURL},
+		listedUpTo(func(b bounds) int { return b.opts.OverdueItemsLimit }))
 	itemOverdueDroppedDesc = newDesc(MetricActionItemOverdueDrop,
-		"Overdue action items left out of "+MetricActionItemOverdue+" by the series limit.", nil, nil)
+		"Overdue action items left out of "+MetricActionItemOverdue+" by the series limit.", nil)
 	itemExceptionDesc = newDesc(MetricActionItemException,
 		"Always 1: an open action item with an approved exception (a larger item with its own due day), with who approved it (empty when the record does not say); the earliest due first, up to the configured limit.",
-		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity, LabelApprover, LabelDue, LabelTicketURL, LabelRecordURL}, nil)
+		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity, LabelApprover, LabelDue, LabelTicketURL, LabelRecordURL},
+		listedUpTo(func(b bounds) int { return cmp.Or(b.opts.ExceptionItemsLimit, snapshot.DefaultExceptionItemsLimit) }))
 	itemExceptionDroppedDesc = newDesc(MetricActionItemExceptionDrop,
-		"Open action items with an exception left out of "+MetricActionItemException+" by the series limit.", nil, nil)
+		"Open action items with an exception left out of "+MetricActionItemException+" by the series limit.", nil)
 	completionDesc = newDesc(MetricActionItemCompletion,
-		"Histogram of the time from created_at to closed_at of the action items done in the window, over all teams.", []string{LabelWindow}, nil)
+		"Histogram of the time from created_at to closed_at of the action items done in the window, over all teams.", []string{LabelWindow},
+		histogramOf(snapshot.CompletionBuckets))
 	teamCompletionDesc = newDesc(MetricTeamActionItemCompletion,
-		"Sum and count of the time from created_at to closed_at of the action items done in the window, by team.", []string{LabelWindow, LabelTeam}, nil)
+		"Sum and count of the time from created_at to closed_at of the action items done in the window, by team.", []string{LabelWindow, LabelTeam},
+		summaryOf(nil))
 	teamCompletionDetailDesc = newDesc(MetricTeamActionItemCompletionDetail,
-		"Histogram of the time from created_at to closed_at of the action items done in the window, by team (--metrics.detail).", []string{LabelWindow, LabelTeam}, nil)
+		"Histogram of the time from created_at to closed_at of the action items done in the window, by team (--metrics.detail).", []string{LabelWindow, LabelTeam},
+		histogramOf(snapshot.CompletionBuckets), onlyWith(withDetail))
 	itemsDueDesc = newDesc(MetricActionItemsDue,
 		"Action items whose due day ended in the window, by outcome as of now: on_time (done by the end of the due day), late (done after it), open (not done: overdue), wont_do.",
-		[]string{LabelWindow, LabelTeam, LabelOutcome}, nil)
+		[]string{LabelWindow, LabelTeam, LabelOutcome})
 )
 
 // actionItemsCollector publishes whether action items get done.

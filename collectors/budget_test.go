@@ -132,7 +132,8 @@ func budgetOptions() snapshot.Options {
 			{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour},
 		},
 		TopServices: 50, OverdueItemsLimit: 1000,
-		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: time.UTC},
+		Periods:          snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: time.UTC},
+		PeriodTeamsLimit: collectors.PeriodTeamsLimit,
 	}
 	opts.SetTaxonomy(record.DefaultTaxonomy())
 	return opts
@@ -168,8 +169,8 @@ func TestSeriesBudget(t *testing.T) {
 		}
 	}
 	t.Logf("default: %d series at 200 teams", total)
-	if total > snapshot.SeriesBudget {
-		t.Errorf("the defaults publish %d series at 200 teams, over the budget of %d", total, snapshot.SeriesBudget)
+	if total > collectors.SeriesBudget {
+		t.Errorf("the defaults publish %d series at 200 teams, over the budget of %d", total, collectors.SeriesBudget)
 	}
 	if snap.PeriodsByTeam || byFamily[collectors.MetricPeriodsByTeam] != 1 {
 		t.Errorf("200 teams keep the team on the period metrics by default, over the budget")
@@ -206,7 +207,7 @@ func TestSeriesBudget(t *testing.T) {
 // must really bound the series the collectors publish, and tightly.
 func TestPeriodTeamsAuto(t *testing.T) {
 	opts := budgetOptions()
-	limit := opts.PeriodTeamsLimit()
+	limit := collectors.PeriodTeamsLimit(opts)
 	// The bound per team with the team on the periods: per window 3 ×
 	// (4 severities + 13 classifications + 5 + 8 + 2 + 4 outcomes due) =
 	// 108, per team 4 + 6 + 2 + 4 = 16, per period 13 × (4 + 13 + 4
@@ -225,18 +226,22 @@ func TestPeriodTeamsAuto(t *testing.T) {
 	}{{1, true}, {50, true}, {limit, true}, {limit + 1, false}} {
 		snap := worstCase(t, c.teams, opts)
 		total, byFamily := seriesCount(t, snap)
+
 		t.Logf("%d teams: %d series, by team %v", c.teams, total, snap.PeriodsByTeam)
 		if snap.PeriodsByTeam != c.byTeam || snap.Teams != c.teams {
 			t.Errorf("%d teams: by team = %v for %d teams, want %v", c.teams, snap.PeriodsByTeam, snap.Teams, c.byTeam)
 		}
-		if total > snapshot.SeriesBudget {
-			t.Errorf("%d teams: %d series, over the budget of %d", c.teams, total, snapshot.SeriesBudget)
+		if total > collectors.SeriesBudget {
+			t.Errorf("%d teams: %d series, over the budget of %d", c.teams, total, collectors.SeriesBudget)
 		}
 		// Tight once the overdue items fill their limit (5 teams or
-		// more): what the bound keeps for the Go and process metrics
-		// (not in this registry), the medians of the current month, and
-		// the repeat list (the worst case lists no repeat).
-		if bound := opts.SeriesBound(c.teams, c.byTeam); total > bound || snap.OverdueItemsDropped > 0 && bound-total > snapshot.OwnSeries+2*c.teams+snapshot.DefaultRepeatsLimit {
+		// more): what the bound keeps for the Go and process metrics and
+		// the last refresh success (not in this registry), the medians of
+		// the current month (per team for detect and recover, and two
+		// quantiles of the three durations per severity), and the repeat
+		// list (the worst case lists no repeat).
+		slack := collectors.RuntimeSeries + 1 + 2*c.teams + 3*4*2 + snapshot.DefaultRepeatsLimit
+		if bound := collectors.SeriesBound(opts, c.teams, c.byTeam); total > bound || snap.OverdueItemsDropped > 0 && bound-total > slack {
 			t.Errorf("%d teams: %d series against a bound of %d", c.teams, total, bound)
 		}
 		// Every panel of the trend dashboard narrows by team: the counts,
@@ -262,7 +267,7 @@ func TestPeriodTeamsAuto(t *testing.T) {
 		}
 	}
 	// With the team always, past the limit the bound is over the budget.
-	if b := opts.SeriesBound(limit+1, true); b <= snapshot.SeriesBudget {
+	if b := collectors.SeriesBound(opts, limit+1, true); b <= collectors.SeriesBudget {
 		t.Errorf("the bound with %d teams by team is %d, within the budget: the limit is too low", limit+1, b)
 	}
 }

@@ -22,10 +22,12 @@ import (
 // sends them on ch with gauge and histogram, which refuse a value that
 // cannot be right (a negative count, NaN, a histogram whose counts went
 // below zero); it returns an error when the snapshot lacks what the
-// collector needs. Either way the collector fails: the Exporter publishes
-// none of its samples on that scrape and reports it in
-// postmortem_exporter_collector_success, while the other collectors are
-// published as usual.
+// collector needs. Either way the collector fails, but one bad value never
+// darkens the rest: the Exporter publishes every sample that was not
+// refused, counts the refused ones in
+// postmortem_exporter_collector_samples_refused, and reports the failure
+// in postmortem_exporter_collector_success; a collector that panics
+// publishes nothing. The other collectors are published as usual.
 type collector interface {
 	Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error
 }
@@ -52,24 +54,27 @@ type Provider interface {
 
 var (
 	collectorSuccessDesc = newDesc(MetricCollectorSuccess,
-		"Whether a collector succeeded on this scrape (1) or failed (0): a failed collector publishes none of its metrics, and the exporter logs why.",
-		[]string{LabelCollector}, nil)
+		"Whether a collector succeeded on this scrape (1) or failed (0): a failed collector publishes the samples it could (postmortem_exporter_collector_samples_refused counts the others), and the exporter logs why.",
+		[]string{LabelCollector})
 	collectorDurationDesc = newDesc(MetricCollectorDuration,
-		"How long a collector took on this scrape.", []string{LabelCollector}, nil)
+		"How long a collector took on this scrape.", []string{LabelCollector})
+	collectorRefusedDesc = newDesc(MetricCollectorRefused,
+		"Samples a collector could not publish on this scrape (a negative count, NaN, a severity outside the taxonomy); the exporter logs why, and publishes the collector's other samples.",
+		[]string{LabelCollector})
 	refreshDurationDesc = newDesc(MetricRefreshDuration,
-		"How long the last refresh of the snapshot took, successful or not.", nil, nil)
+		"How long the last refresh of the snapshot took, successful or not.", nil)
 	lastSuccessDesc = newDesc(MetricLastRefreshSuccess,
-		"When the snapshot was last refreshed successfully, in Unix seconds.", nil, nil)
+		"When the snapshot was last refreshed successfully, in Unix seconds.", nil)
 	sourceUpDesc = newDesc(MetricSourceUp,
-		"Whether the last refresh could read the records source (1) or not (0); when 0 the last good snapshot is served.", []string{LabelSource}, nil)
+		"Whether the last refresh could read the records source (1) or not (0); when 0 the last good snapshot is served.", []string{LabelSource})
 	refreshErrorsDesc = newDesc(MetricRefreshErrors,
-		"Refreshes that failed to read the source since the exporter started.", nil, nil)
+		"Refreshes that failed to read the source since the exporter started.", nil)
 	snapshotTimestampDesc = newDesc(MetricSnapshotTimestamp,
-		"The instant the served snapshot was computed as of, in Unix seconds.", nil, nil)
+		"The instant the served snapshot was computed as of, in Unix seconds.", nil)
 	reloadSuccessDesc = newDesc(MetricConfigReloadSuccess,
-		"Whether the last reload of the taxonomy and quality rules files (on SIGHUP) succeeded (1) or was rejected (0); a rejected reload leaves both current ones in use.", nil, nil)
+		"Whether the last reload of the taxonomy and quality rules files (on SIGHUP) succeeded (1) or was rejected (0); a rejected reload leaves both current ones in use.", nil)
 	reloadErrorsDesc = newDesc(MetricConfigReloadErrors,
-		"Reloads of the taxonomy and quality rules files (on SIGHUP) rejected since the exporter started.", nil, nil)
+		"Reloads of the taxonomy and quality rules files (on SIGHUP) rejected since the exporter started.", nil)
 )
 
 // described are every descriptor of the package, in creation order, and
@@ -82,14 +87,16 @@ var (
 type descName struct {
 	metric string
 	labels []string
+	shape  shape
 }
 
-// newDesc takes the arguments of prometheus.NewDesc and remembers the
-// descriptor for Describe. Every descriptor of the package is made with it.
-func newDesc(fqName, help string, labels []string, constLabels prometheus.Labels) *prometheus.Desc {
-	d := prometheus.NewDesc(fqName, help, labels, constLabels)
+// newDesc makes a descriptor without constant labels, a gauge unless its
+// shape says otherwise, and remembers it for Describe and SeriesBound.
+// Every descriptor of the package is made with it.
+func newDesc(fqName, help string, labels []string, options ...shapeOption) *prometheus.Desc {
+	d := prometheus.NewDesc(fqName, help, labels, nil)
 	described = append(described, d)
-	describedName[d] = descName{fqName, labels}
+	describedName[d] = descName{fqName, labels, newShape(labels, options)}
 	return d
 }
 
@@ -141,55 +148,69 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(snapshotTimestampDesc, prometheus.GaugeValue, unixSeconds(snap.AsOf))
 	for name, c := range collectorsByName {
 		start := time.Now()
-		metrics, err := update(c, snap)
+		out := update(c, snap)
 		ch <- prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, time.Since(start).Seconds(), name)
 		success := 1.0
-		if err != nil {
+		if out.err != nil {
 			success = 0
-			e.logger.Error("collector failed; none of its metrics are published on this scrape", "collector", name, "err", err)
-		} else {
-			for _, m := range metrics {
-				ch <- m
-			}
+			e.logger.Error("collector failed; the samples it could not publish are counted", "collector", name,
+				"refused", out.refused, "err", out.err)
 		}
+		for _, m := range out.metrics {
+			ch <- m
+		}
+		ch <- prometheus.MustNewConstMetric(collectorRefusedDesc, prometheus.GaugeValue, float64(out.refused), name)
 		ch <- prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, success, name)
 	}
 }
 
-// update runs one collector and returns what it sent, or why it failed: an
-// error it returned, the values gauge and histogram refused, or a panic.
-// The samples are held back until it is done, so that a failed collector
-// publishes nothing rather than a part of its series that would skew a sum.
-func update(c collector, snap *snapshot.Snapshot) ([]prometheus.Metric, error) {
+// updated is what one collector published on a scrape.
+type updated struct {
+	metrics []prometheus.Metric // the samples to publish
+	refused int                 // the samples gauge and histogram refused
+	err     error               // why it failed, nil when it did not
+}
+
+// update runs one collector and returns what it sent but the refused
+// samples, how many those were, and why it failed: an error it returned,
+// the values gauge and histogram refused, or a panic. A collector that
+// panicked publishes nothing: what it sent before may be any part of its
+// series.
+func update(c collector, snap *snapshot.Snapshot) updated {
 	buf := make(chan prometheus.Metric, 256)
 	result := make(chan error, 1)
+	panicked := false
 	go func() {
 		defer close(buf)
 		defer func() {
 			if p := recover(); p != nil {
+				panicked = true
 				result <- fmt.Errorf("panic: %v", p)
 			}
 		}()
 		result <- c.Update(snap, buf)
 	}()
-	var metrics []prometheus.Metric
+	var out updated
 	var refused []error
 	for m := range buf {
 		if bad, ok := m.(invalidSample); ok {
 			refused = append(refused, bad.err)
 			continue
 		}
-		metrics = append(metrics, m)
+		out.metrics = append(out.metrics, m)
 	}
-	err := <-result
-	if len(refused) > 0 {
+	out.err = <-result
+	if panicked {
+		out.metrics = nil
+	}
+	if out.refused = len(refused); out.refused > 0 {
 		more := ""
 		if len(refused) > 1 {
 			more = fmt.Sprintf(" (and %d more)", len(refused)-1)
 		}
-		err = errors.Join(err, fmt.Errorf("%w%s", refused[0], more))
+		out.err = errors.Join(out.err, fmt.Errorf("%w%s", refused[0], more))
 	}
-	return metrics, err
+	return out
 }
 
 func collectRefreshStatus(st refresh.Status, ch chan<- prometheus.Metric) {

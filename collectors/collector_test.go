@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
@@ -49,26 +50,34 @@ func TestDescribeListsEveryMetric(t *testing.T) {
 	}
 }
 
-// TestFailingCollectorHidesNoOther breaks one collector's input at a time:
-// that collector publishes none of its metrics and says 0 in
-// postmortem_exporter_collector_success, the error is logged, and every
-// other collector is published as usual.
+// TestFailingCollectorHidesNoOther breaks one value of a collector's input
+// at a time: that collector says 0 in postmortem_exporter_collector_success
+// and 1 in postmortem_exporter_collector_samples_refused, the error is
+// logged, the broken series is left out, and every other series, of that
+// collector and of the others, is published as usual. Before, the whole
+// collector went dark: after a reload that narrowed the taxonomy, one
+// stale sev0 record hid every incident count and share.
 func TestFailingCollectorHidesNoOther(t *testing.T) {
 	for _, c := range []struct {
 		collector string
-		its       []string // metrics of the failing collector
+		its       []string // metrics of the failing collector, still published
+		gone      string   // the refused series, as the exposition writes it
+		refused   float64  // how many samples are refused
 		breakIt   func(*snapshot.Snapshot)
 		logged    string
 	}{
 		{
 			collector: "action_items",
 			its:       []string{collectors.MetricActionItems, collectors.MetricActionItemsOverdue, collectors.MetricActionItemOverdue},
+			gone:      `postmortem_action_items_overdue{team="ghost"}`,
+			refused:   1,
 			breakIt:   func(s *snapshot.Snapshot) { s.OverdueByTeam["ghost"] = -1 },
 			logged:    `postmortem_action_items_overdue{team=\"ghost\"} would be -1`,
 		},
 		{
 			collector: "durations",
 			its:       []string{collectors.MetricTimeToRecover, collectors.MetricMTTR, collectors.MetricMTTD},
+			refused:   1,
 			breakIt: func(s *snapshot.Snapshot) {
 				s.Detail = true // the per-team histograms are published only then
 				for _, st := range s.Windows[0].Incidents {
@@ -82,6 +91,7 @@ func TestFailingCollectorHidesNoOther(t *testing.T) {
 		{
 			collector: "periods",
 			its:       []string{collectors.MetricPeriodIncidents, collectors.MetricPeriodTimeToRecover},
+			refused:   1,
 			breakIt: func(s *snapshot.Snapshot) {
 				s.Periods[len(s.Periods)-2].BySeverity["sev1"][snapshot.TimeToRecover].Quantiles[0.5] = math.NaN()
 			},
@@ -90,6 +100,8 @@ func TestFailingCollectorHidesNoOther(t *testing.T) {
 		{
 			collector: "incidents",
 			its:       []string{collectors.MetricIncidents, collectors.MetricSeverityShare, collectors.MetricIncidentsByOrigin},
+			gone:      `postmortem_severity_share_ratio{severity="sev2"`,
+			refused:   2,                                                              // the share of sev2 in each window, 30d and 90d
 			breakIt:   func(s *snapshot.Snapshot) { s.Severities = []string{"sev1"} }, // the fixture has sev2 incidents too
 			logged:    `severity \"sev2\" is not in the snapshot's taxonomy`,
 		},
@@ -110,8 +122,24 @@ func TestFailingCollectorHidesNoOther(t *testing.T) {
 				byName[mf.GetName()] = mf
 			}
 			for _, name := range c.its {
-				if byName[name] != nil {
-					t.Errorf("%s published although its collector failed", name)
+				if byName[name] == nil {
+					t.Errorf("%s is missing: one refused value darkened its collector", name)
+				}
+			}
+			var exposition strings.Builder
+			for _, mf := range families {
+				if _, err := expfmt.MetricFamilyToText(&exposition, mf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.gone != "" && strings.Contains(exposition.String(), c.gone) {
+				t.Errorf("the refused series %s is published", c.gone)
+			}
+			refused := byName[collectors.MetricCollectorRefused]
+			for _, m := range refused.GetMetric() {
+				name, v := m.GetLabel()[0].GetValue(), m.GetGauge().GetValue()
+				if want := map[bool]float64{true: c.refused, false: 0}[name == c.collector]; v != want {
+					t.Errorf("collector_samples_refused{collector=%q} = %v, want %v", name, v, want)
 				}
 			}
 			for _, name := range []string{collectors.MetricRecordsValid, collectors.MetricReviewsPending, collectors.MetricImpactCustomers} {

@@ -25,16 +25,22 @@ type duration struct {
 func newDuration(kind int, metric, teamMetric, detailMetric, meanMetric, what string, teamByDefault bool,
 	of func(*snapshot.IncidentStats) *snapshot.Histogram,
 ) duration {
+	teamShape := []shapeOption{summaryOf(snapshot.SummaryQuantiles)}
+	if !teamByDefault {
+		teamShape = append(teamShape, onlyWith(withDetail))
+	}
 	return duration{
 		kind: kind,
 		bySeverity: newDesc(metric,
-			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity}, nil),
+			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity},
+			summaryOf(snapshot.SummaryQuantiles)),
 		byTeam: newDesc(teamMetric,
-			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all severities.", []string{LabelWindow, LabelTeam}, nil),
+			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all severities.", []string{LabelWindow, LabelTeam}, teamShape...),
 		mean: newDesc(meanMetric,
-			"Mean of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity}, nil),
+			"Mean of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity}),
 		histogram: newDesc(detailMetric,
-			"Histogram of "+what+" started in the window (--metrics.detail).", []string{LabelWindow, LabelSeverity, LabelTeam}, nil),
+			"Histogram of "+what+" started in the window (--metrics.detail).", []string{LabelWindow, LabelSeverity, LabelTeam},
+			histogramOf(snapshot.IncidentDurationBuckets), onlyWith(withDetail)),
 		teamByDefault: teamByDefault,
 		of:            of,
 	}

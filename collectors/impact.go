@@ -11,13 +11,15 @@ import (
 // stores as no label at all: one descriptor serves both.
 var (
 	customersAffectedDesc = newDesc(MetricImpactCustomers,
-		"Customers affected, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
+		"Customers affected, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam},
+		emptyUnless(LabelSeverity, withDetail))
 	failedRequestsDesc = newDesc(MetricImpactFailedRequests,
-		"Failed requests, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
+		"Failed requests, summed over the incidents started in the window.", []string{LabelWindow, LabelSeverity, LabelTeam},
+		emptyUnless(LabelSeverity, withDetail))
 	dataLossDesc = newDesc(MetricIncidentsDataLoss,
-		"Incidents started in the window that lost data.", []string{LabelWindow, LabelTeam}, nil)
+		"Incidents started in the window that lost data.", []string{LabelWindow, LabelTeam})
 	securityDesc = newDesc(MetricSecurityIncidents,
-		"Incidents started in the window that were security incidents.", []string{LabelWindow, LabelTeam}, nil)
+		"Incidents started in the window that were security incidents.", []string{LabelWindow, LabelTeam})
 )
 
 // impactCollector publishes what the incidents cost.

@@ -11,19 +11,19 @@ import (
 
 var (
 	incidentsDesc = newDesc(MetricIncidents,
-		"Incidents started in the rolling window.", []string{LabelWindow, LabelSeverity, LabelTeam}, nil)
+		"Incidents started in the rolling window.", []string{LabelWindow, LabelSeverity, LabelTeam})
 	severityShareDesc = newDesc(MetricSeverityShare,
-		"Share of the incidents started in the window that have this severity.", []string{LabelWindow, LabelSeverity}, nil)
+		"Share of the incidents started in the window that have this severity.", []string{LabelWindow, LabelSeverity})
 	incidentsOpenDesc = newDesc(MetricIncidentsOpen,
-		"Incidents started and not yet resolved.", []string{LabelSeverity, LabelTeam}, nil)
+		"Incidents started and not yet resolved.", []string{LabelSeverity, LabelTeam})
 	byDetectionDesc = newDesc(MetricIncidentsByDetection,
-		"Incidents started in the window, by who or what detected them first.", []string{LabelWindow, LabelDetection, LabelTeam}, nil)
+		"Incidents started in the window, by who or what detected them first.", []string{LabelWindow, LabelDetection, LabelTeam})
 	byOriginDesc = newDesc(MetricIncidentsByOrigin,
-		"Incidents started in the window, by where the fault came from.", []string{LabelWindow, LabelOrigin, LabelTeam}, nil)
+		"Incidents started in the window, by where the fault came from.", []string{LabelWindow, LabelOrigin, LabelTeam})
 	byResolutionDesc = newDesc(MetricIncidentsByResolution,
-		"Resolved incidents started in the window, by how they were resolved.", []string{LabelWindow, LabelResolution, LabelTeam}, nil)
+		"Resolved incidents started in the window, by how they were resolved.", []string{LabelWindow, LabelResolution, LabelTeam})
 	repeatDesc = newDesc(MetricRepeatIncidents,
-		"Incidents started in the window that repeat an earlier incident which still had open action items when they started.", []string{LabelWindow, LabelTeam}, nil)
+		"Incidents started in the window that repeat an earlier incident which still had open action items when they started.", []string{LabelWindow, LabelTeam})
 )
 
 // incidentsCollector publishes incident counts and their classifications.
@@ -44,14 +44,16 @@ func (incidentsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metr
 			repeats[k.Team] += st.Repeat
 			total += st.Count
 		}
-		for sev, n := range bySeverity {
-			if n > 0 && !slices.Contains(s.Severities, sev) {
-				return fmt.Errorf("window %s: severity %q is not in the snapshot's taxonomy %v, so the severity shares would not add up to 1", name, sev, s.Severities)
-			}
-		}
 		if total > 0 {
 			for _, sev := range s.Severities {
 				gauge(ch, severityShareDesc, float64(bySeverity[sev])/float64(total), name, sev)
+			}
+		}
+		// A severity outside the taxonomy has no share (the shares would
+		// not add up to 1 over the taxonomy's): refused, the rest stands.
+		for sev, n := range bySeverity {
+			if n > 0 && !slices.Contains(s.Severities, sev) {
+				ch <- invalidSample{severityShareDesc, fmt.Errorf("window %s: severity %q is not in the snapshot's taxonomy %v: its share is not published", name, sev, s.Severities)}
 			}
 		}
 		for team, n := range repeats {

@@ -60,6 +60,7 @@ const (
 	MetricPeriodActionItemsCreated    = "postmortem_period_action_items_created"
 	MetricPeriodActionItemsClosed     = "postmortem_period_action_items_closed"
 	MetricRecordsInvalid              = "postmortem_records_invalid"
+	MetricRecordsRemoved              = "postmortem_records_removed_total"
 
 	// The quality bar (collectors/quality.go).
 	MetricQualityFindings         = "postmortem_quality_findings"
@@ -76,6 +77,7 @@ const (
 	MetricSnapshotTimestamp  = "postmortem_exporter_snapshot_timestamp_seconds"
 	MetricCollectorSuccess   = "postmortem_exporter_collector_success"
 	MetricCollectorDuration  = "postmortem_exporter_collector_duration_seconds"
+	MetricCollectorRefused   = "postmortem_exporter_collector_samples_refused"
 	MetricBuildInfo          = "postmortem_exporter_build_info"
 	// MetricPeriodsByTeam is 1 when the period metrics the trend dashboard
 	// narrows carry the team (--periods.by-team, auto by the team count).

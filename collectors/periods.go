@@ -10,51 +10,52 @@ import (
 )
 
 // periodDesc is a period metric. It always has the team label, which is
-// empty when the metric is summed over the teams (always for some, for the
-// others when the snapshot has not PeriodsByTeam): Prometheus stores an
-// empty label as no label at all, so one descriptor serves both.
-func periodDesc(name, help string, labels ...string) *prometheus.Desc {
-	return newDesc(name, help, append(append([]string{LabelPeriod}, labels...), LabelTeam), nil)
+// empty when the metric is summed over the teams: always for the metrics
+// made with team never, for those made with withPeriodsByTeam when the
+// snapshot has not PeriodsByTeam. Prometheus stores an empty label as no
+// label at all, so one descriptor serves both.
+func periodDesc(name, help string, team func(bounds) bool, labels ...string) *prometheus.Desc {
+	return newDesc(name, help, append(append([]string{LabelPeriod}, labels...), LabelTeam), emptyUnless(LabelTeam, team))
 }
 
 var (
 	periodIncidentsDesc = periodDesc(MetricPeriodIncidents,
-		"Incidents started in the calendar period (in the configured time zone), by severity.", LabelSeverity)
+		"Incidents started in the calendar period (in the configured time zone), by severity.", withPeriodsByTeam, LabelSeverity)
 	periodClassDescs = [3]*prometheus.Desc{
-		periodDesc(MetricPeriodIncidentsByDetection, "Incidents started in the period, by who or what detected them first.", LabelDetection),
-		periodDesc(MetricPeriodIncidentsByOrigin, "Incidents started in the period, by where the fault came from.", LabelOrigin),
-		periodDesc(MetricPeriodIncidentsByResolution, "Resolved incidents started in the period, by how they were resolved.", LabelResolution),
+		periodDesc(MetricPeriodIncidentsByDetection, "Incidents started in the period, by who or what detected them first.", withPeriodsByTeam, LabelDetection),
+		periodDesc(MetricPeriodIncidentsByOrigin, "Incidents started in the period, by where the fault came from.", withPeriodsByTeam, LabelOrigin),
+		periodDesc(MetricPeriodIncidentsByResolution, "Resolved incidents started in the period, by how they were resolved.", withPeriodsByTeam, LabelResolution),
 	}
-	periodSecurityDesc = periodDesc(MetricPeriodSecurityIncidents, "Security incidents started in the period.")
-	periodDataLossDesc = periodDesc(MetricPeriodIncidentsDataLoss, "Incidents started in the period that lost data.")
+	periodSecurityDesc = periodDesc(MetricPeriodSecurityIncidents, "Security incidents started in the period.", never)
+	periodDataLossDesc = periodDesc(MetricPeriodIncidentsDataLoss, "Incidents started in the period that lost data.", never)
 	periodRepeatDesc   = periodDesc(MetricPeriodRepeatIncidents,
-		"Incidents started in the period that repeat an earlier incident which still had open action items when they started.")
+		"Incidents started in the period that repeat an earlier incident which still had open action items when they started.", never)
 	periodItemsDueDesc = periodDesc(MetricPeriodActionItemsDue,
-		"Action items due in the period, by outcome as of now: done on_time (before the end of the due day), done late, still open, wont_do.", LabelOutcome)
-	periodItemsCreatedDesc = periodDesc(MetricPeriodActionItemsCreated, "Action items created in the period.")
-	periodItemsClosedDesc  = periodDesc(MetricPeriodActionItemsClosed, "Action items done or dropped (wont_do) in the period.")
+		"Action items due in the period, by outcome as of now: done on_time (before the end of the due day), done late, still open, wont_do.", withPeriodsByTeam, LabelOutcome)
+	periodItemsCreatedDesc = periodDesc(MetricPeriodActionItemsCreated, "Action items created in the period.", never)
+	periodItemsClosedDesc  = periodDesc(MetricPeriodActionItemsClosed, "Action items done or dropped (wont_do) in the period.", never)
 
 	periodDurationDescs = [snapshot.DurationKinds]*prometheus.Desc{
 		newDesc(MetricPeriodTimeToDetect, "Exact summary of detected_at − started_at of the incidents started in the period, by severity.",
-			[]string{LabelPeriod, LabelSeverity}, nil),
+			[]string{LabelPeriod, LabelSeverity}, summaryOf(snapshot.SummaryQuantiles)),
 		newDesc(MetricPeriodTimeToMitigate, "Exact summary of mitigated_at − started_at of the mitigated incidents started in the period, by severity.",
-			[]string{LabelPeriod, LabelSeverity}, nil),
+			[]string{LabelPeriod, LabelSeverity}, summaryOf(snapshot.SummaryQuantiles)),
 		newDesc(MetricPeriodTimeToRecover, "Exact summary of resolved_at − started_at of the resolved incidents started in the period, by severity.",
-			[]string{LabelPeriod, LabelSeverity}, nil),
+			[]string{LabelPeriod, LabelSeverity}, summaryOf(snapshot.SummaryQuantiles)),
 	}
 	// periodTeamDurationDescs are the summaries per team the trend
 	// dashboard shows; the time to mitigate is not among them.
 	periodTeamDurationDescs = map[int]*prometheus.Desc{
 		snapshot.TimeToDetect: newDesc(MetricPeriodTeamTimeToDetect,
 			"Exact median, sum and count of detected_at − started_at of the incidents started in the period, by team.",
-			[]string{LabelPeriod, LabelTeam}, nil),
+			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamPeriodQuantiles), onlyWith(withPeriodsByTeam)),
 		snapshot.TimeToRecover: newDesc(MetricPeriodTeamTimeToRecover,
 			"Exact median, sum and count of resolved_at − started_at of the resolved incidents started in the period, by team.",
-			[]string{LabelPeriod, LabelTeam}, nil),
+			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamPeriodQuantiles), onlyWith(withPeriodsByTeam)),
 	}
 	periodsByTeamDesc = newDesc(MetricPeriodsByTeam,
 		"1 when the period metrics of incidents, classifications and items due carry the team (--periods.by-team, or auto while the teams fit the series budget); 0 when they are summed over the teams.",
-		nil, nil)
+		nil)
 )
 
 // periodsCollector publishes the calendar periods: the trends a forum

@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"cmp"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
@@ -10,21 +12,22 @@ import (
 var (
 	findingsDesc = newDesc(MetricQualityFindings,
 		"Findings of the quality rules on the served post-mortems, by the record's team and rule (docs/quality.md); their incidents are counted as usual.",
-		[]string{LabelTeam, LabelRule}, nil)
+		[]string{LabelTeam, LabelRule})
 	learningsDesc = newDesc(MetricLearnings,
 		"Learnings written in the post-mortems of the incidents started in the window: kept and counted, never action items. By team with --metrics.detail, else the team label is empty.",
-		[]string{LabelWindow, LabelTeam}, nil)
+		[]string{LabelWindow, LabelTeam}, emptyUnless(LabelTeam, withDetail))
 	publicationDelayDesc = newDesc(MetricPublicationDelay,
 		"Time from resolved_at to published_at of the published post-mortems of the incidents started in the window: is the review process keeping up. By team with --metrics.detail, else the team label is empty.",
-		[]string{LabelWindow, LabelTeam}, nil)
+		[]string{LabelWindow, LabelTeam}, histogramOf(snapshot.PublicationBuckets), emptyUnless(LabelTeam, withDetail))
 	repeatsAfterFixDesc = newDesc(MetricRepeatIncidentsAfterFix,
 		"Incidents started in the window that repeat an earlier incident whose action items were all done or declined when they started: the fix did not work.",
-		[]string{LabelWindow, LabelTeam}, nil)
+		[]string{LabelWindow, LabelTeam})
 	repeatInfoDesc = newDesc(MetricRepeatIncidentInfo,
 		"Always 1: which incident repeats which, for the incidents started in the longest window, the latest first, up to the limit; fix is done (the earlier items were all closed: the fix did not work) or open (the fix was not done).",
-		[]string{LabelIncident, LabelTeam, LabelRepeats, LabelFix}, nil)
+		[]string{LabelIncident, LabelTeam, LabelRepeats, LabelFix},
+		listedUpTo(func(b bounds) int { return cmp.Or(b.opts.RepeatsLimit, snapshot.DefaultRepeatsLimit) }))
 	repeatsDroppedDesc = newDesc(MetricRepeatIncidentsDropped,
-		"Repeats left out of "+MetricRepeatIncidentInfo+" by the series limit.", nil, nil)
+		"Repeats left out of "+MetricRepeatIncidentInfo+" by the series limit.", nil)
 )
 
 // qualityCollector publishes the quality bar: findings, learnings, the

@@ -12,13 +12,16 @@ import (
 
 var (
 	recordsValidDesc = newDesc(MetricRecordsValid,
-		"Valid post-mortem records the snapshot was built from.", []string{LabelSource}, nil)
+		"Valid post-mortem records the snapshot was built from.", []string{LabelSource})
 	recordsInvalidDesc = newDesc(MetricRecordsInvalid,
 		"Invalid post-mortem records (their incident core is broken), by reason and team (empty when unknown, and beyond the 100 reason and team pairs with most records); a record with several reasons counts under each. The exporter logs each once.",
-		[]string{LabelSource, LabelReason, LabelTeam}, nil)
+		[]string{LabelSource, LabelReason, LabelTeam}, teamUpTo(InvalidTeamsLimit))
 	recordsStaleDesc = newDesc(MetricRecordsStale,
 		"Records whose file is invalid now, served in their last valid version until the file is fixed or removed; they are among the valid records.",
-		[]string{LabelSource}, nil)
+		[]string{LabelSource})
+	recordsRemovedDesc = newDesc(MetricRecordsRemoved,
+		"Records served at one refresh and no more at a later one without a problem to show for it (their file deleted, excluded or no longer a record), since the exporter started; each is logged with its path and id. The files source's; PostgreSQL's import prints each incident it prunes.",
+		[]string{LabelSource})
 )
 
 // InvalidReasons are every value of the reason label; each is published,
@@ -36,6 +39,7 @@ type recordsCollector struct{}
 func (recordsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	gauge(ch, recordsValidDesc, float64(s.Records), s.Source)
 	gauge(ch, recordsStaleDesc, float64(s.Stale), s.Source)
+	ch <- prometheus.MustNewConstMetric(recordsRemovedDesc, prometheus.CounterValue, float64(s.Removed), s.Source)
 	byTeam, rest := invalidByTeam(s.Invalid, InvalidTeamsLimit)
 	for _, code := range InvalidReasons {
 		gauge(ch, recordsInvalidDesc, float64(rest[code]), s.Source, string(code), "")
@@ -49,7 +53,7 @@ func (recordsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric
 // InvalidTeamsLimit bounds the (reason, team) series of
 // postmortem_records_invalid; the invalid records beyond it, the fewest
 // first, are counted under team="" with those whose team is unknown.
-const InvalidTeamsLimit = snapshot.InvalidTeamsLimit
+const InvalidTeamsLimit = 100
 
 // invalidByTeam keeps the limit (reason, team) pairs with the most invalid
 // records (ties by reason and team) and sums the rest, and those without a

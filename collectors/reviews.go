@@ -8,9 +8,9 @@ import (
 
 var (
 	reviewsPendingDesc = newDesc(MetricReviewsPending,
-		"Incidents whose post-mortem is not published yet, by review status.", []string{LabelTeam, LabelStatus}, nil)
+		"Incidents whose post-mortem is not published yet, by review status.", []string{LabelTeam, LabelStatus}, valuesOf(LabelStatus, pendingStatuses))
 	reviewsPendingAgeDesc = newDesc(MetricReviewsPendingAge,
-		"Time since the oldest resolved incident with an unpublished post-mortem was resolved.", []string{LabelTeam, LabelStatus}, nil)
+		"Time since the oldest resolved incident with an unpublished post-mortem was resolved.", []string{LabelTeam, LabelStatus}, valuesOf(LabelStatus, pendingStatuses))
 )
 
 // reviewsCollector publishes the post-mortems still waiting for review.

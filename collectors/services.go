@@ -8,7 +8,7 @@ import (
 
 var byServiceDesc = newDesc(MetricIncidentsByService,
 	`Incidents started in the window that affected the service; only the top services by count, the rest summed as service="other".`,
-	[]string{LabelWindow, LabelService}, nil)
+	[]string{LabelWindow, LabelService})
 
 // servicesCollector publishes the services that keep failing.
 type servicesCollector struct{}

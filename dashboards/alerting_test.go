@@ -213,3 +213,45 @@ func TestAlertmanagerConfig(t *testing.T) {
 		t.Fatalf("amtool check-config: %v\n%s", err, out)
 	}
 }
+
+// TestAlertmanagerTemplateEncodesTeamLink has amtool render the committed
+// notification template for the overdue items of a team named "a&b c/d":
+// the link to the team's dashboard must carry the whole team as the one
+// value of var-team, query-escaped, instead of ending the parameter at
+// "&" and adding a parameter "b c/d".
+func TestAlertmanagerTemplateEncodesTeamLink(t *testing.T) {
+	amtool := testenv.RequireCommand(t, "amtool")
+	const team = "a&b c/d"
+	labels := map[string]string{"alertname": "PostmortemActionItemOverdue", "id": "PM-1-1", "incident": "PM-1", "owner": "alice", "team": team, "due": "2026-05-01"}
+	data, err := json.Marshal(map[string]any{
+		"receiver": "team-a", "status": "firing", "externalURL": "http://alertmanager.example.com",
+		"alerts":       []any{map[string]any{"status": "firing", "labels": labels, "annotations": map[string]string{}, "startsAt": "2026-05-02T00:00:00Z"}},
+		"groupLabels":  map[string]string{"owner": "alice"},
+		"commonLabels": labels, "commonAnnotations": map[string]string{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "data.json")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(amtool, "template", "render",
+		"--template.glob="+filepath.Join(deployDir, dashboards.AlertmanagerTemplate),
+		"--template.text="+`{{ template "postmortem.overdue.text" . }}`, "--template.data="+file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("amtool template render: %v\n%s", err, out)
+	}
+	_, link, found := strings.Cut(string(out), "Team dashboard: ")
+	if !found {
+		t.Fatalf("no team dashboard link in the notification:\n%s", out)
+	}
+	link = strings.TrimSpace(link)
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatalf("link %q: %v", link, err)
+	}
+	if q := u.Query(); len(q) != 1 || q.Get("var-team") != team || u.Path != "/d/postmortem-team" {
+		t.Errorf("link %q opens %s with %v, want var-team=%q alone", link, u.Path, q, team)
+	}
+}

@@ -25,6 +25,10 @@ type Config struct {
 	PeriodUnit string
 	// RunbookURL is the base of every alert's runbook_url.
 	RunbookURL string
+	// GrafanaURL is where Grafana serves the dashboards: the team alerts'
+	// dashboard_url and the Alertmanager notifications link to the team
+	// drill-down there.
+	GrafanaURL string
 
 	// OverdueItemFor is how long an item stays overdue before its alert fires.
 	OverdueItemFor string
@@ -62,6 +66,7 @@ func DefaultConfig() Config {
 		TopSeverity:           "sev1",
 		PeriodUnit:            "month",
 		RunbookURL:            "https://github.com/postmortem-exporter/postmortem-exporter/blob/main/docs/runbooks.md",
+		GrafanaURL:            "http://localhost:3000", // the compose stack's
 		OverdueItemFor:        "1h",
 		TeamOverdueItems:      5,
 		UnpublishedDays:       10,
@@ -86,6 +91,14 @@ func (c Config) top() string { return fmt.Sprintf("severity=%q", c.TopSeverity) 
 
 // topName names the most severe severity in titles: SEV1.
 func (c Config) topName() string { return strings.ToUpper(c.TopSeverity) }
+
+// teamDashboardURL is a Go template of the team drill-down's address for
+// the team the template expression team holds ($labels.team in a rule,
+// .CommonLabels.team in Alertmanager), query-escaped with urlquery so
+// that a team such as "a&b c/d" stays one value.
+func (c Config) teamDashboardURL(team string) string {
+	return strings.TrimSuffix(c.GrafanaURL, "/") + "/d/" + uidTeam + "?var-team={{ " + team + " | urlquery }}"
+}
 
 func (c Config) shortWindow() string { return c.Windows[0] }
 func (c Config) longWindow() string  { return c.Windows[len(c.Windows)-1] }

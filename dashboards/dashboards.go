@@ -137,6 +137,6 @@ func (c Config) Files() (map[string][]byte, error) {
 	if files[AlertmanagerFile], err = c.Alertmanager(ExampleReceivers()); err != nil {
 		return nil, err
 	}
-	files[AlertmanagerTemplate] = []byte(alertmanagerTemplate)
+	files[AlertmanagerTemplate] = []byte(c.alertmanagerTemplate())
 	return files, nil
 }

@@ -133,12 +133,15 @@ type column struct {
 	colour *dashboard.ThresholdsConfigBuilder
 }
 
-// linkToValue opens the URL a column holds.
-const linkToValue = "${__value.raw}"
+// linkToValue opens the URL a column holds, as it is: raw, since
+// Grafana's default format (percent-encoding since Grafana 10) would
+// encode the URL's own escapes again.
+const linkToValue = "${__value.raw:raw}"
 
 // teamLink opens the team drill-down for the team a column holds, with
-// the window, job, data source and time range of this dashboard.
-const teamLink = "/d/" + uidTeam + "?var-team=${__value.raw}&${window:queryparam}&${job:queryparam}&${datasource:queryparam}&${__url_time_range}"
+// the window, job, data source and time range of this dashboard. The team
+// is percent-encoded, so that a team such as "a&b c/d" stays one value.
+const teamLink = "/d/" + uidTeam + "?var-team=${__value.raw:percentencode}&${window:queryparam}&${job:queryparam}&${datasource:queryparam}&${__url_time_range}"
 
 // tablePanel lists instant queries as rows, one per label set, with the
 // columns in the given order under their headers. Several queries are

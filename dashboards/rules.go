@@ -72,6 +72,14 @@ func (c Config) alert(name, expr, forDuration, severity, summary, description st
 	}
 }
 
+// teamAlert is an alert about one team, with a dashboard_url to its
+// drill-down.
+func (c Config) teamAlert(name, expr, forDuration, severity, summary, description string) Rule {
+	r := c.alert(name, expr, forDuration, severity, summary, description)
+	r.Annotations["dashboard_url"] = c.teamDashboardURL("$labels.team")
+	return r
+}
+
 // alertingRules follow the monitoring-mixins guidelines that mixtool
 // lint checks: the summary is one plain sentence, the description holds
 // the templated details.
@@ -80,15 +88,15 @@ func (c Config) alertingRules() []Rule {
 	// alert's own severity label does not hide it.
 	overdueItem := fmt.Sprintf(`label_replace(%s, "incident_severity", "$1", "severity", "(.*)")`, c.overdueItems())
 	return []Rule{
-		c.alert("PostmortemActionItemOverdue", overdueItem, c.OverdueItemFor, "warning",
+		c.teamAlert("PostmortemActionItemOverdue", overdueItem, c.OverdueItemFor, "warning",
 			"A post-mortem action item is overdue.",
 			"{{ $labels.owner }} ({{ $labels.team }}) owns action item {{ $labels.id }} from post-mortem {{ $labels.incident }}, "+
 				"due {{ $labels.due }}, {{ $value | printf \"%.0f\" }} days overdue. Ticket: {{ $labels.ticket_url }} Post-mortem: {{ $labels.postmortem_url }}"),
-		c.alert("PostmortemTeamTooManyOverdueItems",
+		c.teamAlert("PostmortemTeamTooManyOverdueItems",
 			fmt.Sprintf("%s > %d", c.sumBy(m.MetricActionItemsOverdue, "team"), c.TeamOverdueItems), "1h", "warning",
 			"A team has too many overdue post-mortem action items.",
 			fmt.Sprintf("Team {{ $labels.team }} has {{ $value }} overdue action items, more than %d.", c.TeamOverdueItems)),
-		c.alert("PostmortemNotPublished",
+		c.teamAlert("PostmortemNotPublished",
 			fmt.Sprintf("%s > %d * 86400", c.dedup(m.MetricReviewsPendingAge), c.UnpublishedDays), "1h", "info",
 			"A post-mortem is unpublished long after its incident was resolved.",
 			fmt.Sprintf("An incident of team {{ $labels.team }} was resolved more than %d days ago and its post-mortem is still {{ $labels.status }}.", c.UnpublishedDays)),

@@ -16,7 +16,7 @@ import (
 
 // Records hands every valid record to fn, one at a time, so that a source
 // can stream them (PostgreSQL) instead of holding them all.
-type Records func(ctx context.Context, fn func(*record.Record) error) error
+type Records func(ctx context.Context, fn func(record.Checked) error) error
 
 // CSV columns. An incident row fills the incident's columns; an action
 // item row has kind "action_item", its own id, title, team, url and
@@ -56,13 +56,13 @@ func WriteCSV(ctx context.Context, w io.Writer, records Records) (int, error) {
 		return 0, fmt.Errorf("write CSV: %w", err)
 	}
 	n := 0
-	err := records(ctx, func(r *record.Record) error {
+	err := records(ctx, func(r record.Checked) error {
 		n++
 		if err := out.Write(neutralize(incidentRow(r))); err != nil {
 			return err
 		}
 		for _, a := range r.ActionItems {
-			if err := out.Write(neutralize(itemRow(r, a))); err != nil {
+			if err := out.Write(neutralize(itemRow(r.Record, a))); err != nil {
 				return err
 			}
 		}
@@ -78,7 +78,7 @@ func WriteCSV(ctx context.Context, w io.Writer, records Records) (int, error) {
 	return n, nil
 }
 
-func incidentRow(r *record.Record) []string {
+func incidentRow(r record.Checked) []string {
 	f := map[string]string{
 		"kind": KindIncident, "id": r.ID, "title": r.Title, "severity": r.Severity,
 		"security_incident": strconv.FormatBool(r.SecurityIncident), "team": r.Team,
@@ -119,9 +119,9 @@ func itemRow(r *record.Record, a record.ActionItem) []string {
 
 // findingRules returns the rules of r's findings in name order, a rule as
 // often as it found something.
-func findingRules(r *record.Record) []string {
-	rules := make([]string, len(r.Findings))
-	for i, f := range r.Findings {
+func findingRules(r record.Checked) []string {
+	rules := make([]string, len(r.Verdict.Findings))
+	for i, f := range r.Verdict.Findings {
 		rules[i] = f.Rule
 	}
 	slices.Sort(rules)

@@ -15,8 +15,8 @@ import (
 )
 
 // recordsOf hands the records to WriteCSV.
-func recordsOf(records []*record.Record) Records {
-	return func(_ context.Context, fn func(*record.Record) error) error {
+func recordsOf(records []record.Checked) Records {
+	return func(_ context.Context, fn func(record.Checked) error) error {
 		for _, r := range records {
 			if err := fn(r); err != nil {
 				return err
@@ -60,7 +60,7 @@ func TestCSVRoundTrip(t *testing.T) {
 		t.Fatalf("examples: %d valid, problems %v", len(res.Valid), res.Problems)
 	}
 	var b bytes.Buffer
-	n, err := WriteCSV(context.Background(), &b, recordsOf(res.Valid))
+	n, err := WriteCSV(context.Background(), &b, recordsOf(res.ValidChecked()))
 	if err != nil || n != len(res.Valid) {
 		t.Fatalf("WriteCSV: %d records, %v", n, err)
 	}
@@ -90,7 +90,7 @@ func TestCSVRoundTrip(t *testing.T) {
 			want["security_review_by"], want["security_review_outcome"] = sr.By, sr.Outcome
 		}
 		var rules []string
-		for _, f := range r.Findings {
+		for _, f := range res.Verdict(r).Findings {
 			rules = append(rules, f.Rule)
 		}
 		slices.Sort(rules)
@@ -148,7 +148,7 @@ func TestCSVAwkwardFields(t *testing.T) {
 	r.SecurityReview = &record.SecurityReview{By: "dana, CISO", Outcome: "no data \"left\",\nrotated", Date: time.Date(2026, 5, 21, 0, 0, 0, 0, time.UTC)}
 	r.Learnings = []string{"retries need idempotency keys", "canaries, always"}
 	var b bytes.Buffer
-	if _, err := WriteCSV(context.Background(), &b, recordsOf([]*record.Record{r})); err != nil {
+	if _, err := WriteCSV(context.Background(), &b, recordsOf([]record.Checked{{Record: r}})); err != nil {
 		t.Fatal(err)
 	}
 	rows := readCSV(t, b.Bytes())

@@ -27,7 +27,7 @@ var update = flag.Bool("update", false, "rewrite testdata/examples.md from the c
 // with the default settings of serve.
 func examplesSource(t *testing.T) (*files.Source, record.Config) {
 	t.Helper()
-	cfg, err := config.FromEnv(nil)
+	cfg, err := config.FromEnv(nil, config.Serve)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/term"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres"
@@ -17,20 +15,17 @@ import (
 
 // databaseURL registers --database.url, which overrides
 // POSTMORTEM_DATABASE_URL (or the file named by
-// POSTMORTEM_DATABASE_URL_FILE). The environment is read after parsing,
-// never as a flag default, so that --help does not print the password.
-// The returned function gives the URL once flags are parsed.
+// POSTMORTEM_DATABASE_URL_FILE), never printed by --help. The returned
+// function gives the URL once flags are parsed.
 func databaseURL(cmd *kingpin.CmdClause, environ map[string]string) func() (string, error) {
-	cfg, envErr := config.FromEnv(environ)
-	flag := cmd.Flag("database.url", cfg.DatabaseURLHelp("PostgreSQL connection string (pgx format).")).PlaceHolder("URL").String()
+	cfg, envErr := config.FromEnv(environ, config.Database)
+	cfg.AddFlags(cmd, config.Database)
 	return func() (string, error) {
 		switch {
-		case *flag != "":
-			return *flag, nil
+		case cfg.DatabaseURL != "":
+			return cfg.DatabaseURL, nil
 		case envErr != nil:
 			return "", fmt.Errorf("environment: %w", envErr)
-		case cfg.EnvDatabaseURL() != "":
-			return cfg.EnvDatabaseURL(), nil
 		}
 		return "", fmt.Errorf("no database: set --database.url or POSTMORTEM_DATABASE_URL")
 	}
@@ -59,6 +54,5 @@ func connect(ctx context.Context, databaseURL func() (string, error)) (*pgxpool.
 // redrawn in place when stderr is a terminal, one summary line otherwise.
 // The caller closes it.
 func (e *environment) meter(job, unit string) *progress.Meter {
-	f, ok := e.stderr.(*os.File)
-	return progress.New(e.stderr, ok && term.IsTerminal(int(f.Fd())), job, unit)
+	return progress.New(e.stderr, e.terminal, job, unit)
 }

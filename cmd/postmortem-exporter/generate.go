@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -12,21 +11,24 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/dashboards"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/atomicfile"
 )
 
-// registerGenerate takes every setting of serve (the same POSTMORTEM_*
-// variables and flags, so a deployment runs both with one configuration)
-// and the mixin's own: the job its rules match and the alert thresholds.
+// registerGenerate takes the settings of serve the files depend on (the
+// same POSTMORTEM_* variables and flags, so a deployment runs both with
+// one configuration) and the mixin's own: the job its rules match and the
+// alert thresholds.
 // The windows, the calendar period, the most severe severity and the days
 // a post-mortem may wait for publication (the quality file's
 // published_late limit) are the exporter's.
 func registerGenerate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("generate", "Write the Grafana dashboards (JSON), the Prometheus rules (YAML) and the example Alertmanager files, for the windows and periods of the serve settings given.")
 	dir := cmd.Arg("dir", "Output folder.").Default("deploy").String()
-	cfg, envErr := config.FromEnv(environ)
-	cfg.AddFlags(cmd)
+	cfg, envErr := config.FromEnv(environ, config.Generate)
+	cfg.AddFlags(cmd, config.Generate)
 	mixin := dashboards.DefaultConfig()
 	cmd.Flag("mixin.job", "Prometheus job of the exporter's targets, matched by the rules and the dashboards' default $job.").Default(mixin.Job).StringVar(&mixin.Job)
+	cmd.Flag("mixin.grafana-url", "Where Grafana serves the dashboards: the team alerts' dashboard_url and the Alertmanager notifications link to the team drill-down there.").Default(mixin.GrafanaURL).StringVar(&mixin.GrafanaURL)
 	cmd.Flag("mixin.overdue-item-for", "How long an action item stays overdue before its alert fires (a Prometheus duration).").Default(mixin.OverdueItemFor).StringVar(&mixin.OverdueItemFor)
 	config.IntFlag(cmd.Flag("mixin.team-overdue-items", "Overdue items of one team above which its alert fires.").Default(fmt.Sprint(mixin.TeamOverdueItems)), &mixin.TeamOverdueItems)
 	cmd.Flag("mixin.mttr-regression-factor", "Alert when the MTTR of the shortest window is this many times that of the longest.").Default(fmt.Sprint(mixin.MTTRRegressionFactor)).Float64Var(&mixin.MTTRRegressionFactor)
@@ -43,16 +45,22 @@ func registerGenerate(app *kingpin.Application, environ map[string]string) (*kin
 			names = append(names, name)
 		}
 		sort.Strings(names)
+		// One batch: a failure (a full disk) leaves every file as it was,
+		// not the rules new and the dashboards old, or a rules file empty.
+		var batch atomicfile.Batch
 		for _, name := range names {
-			path := filepath.Join(*dir, name)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
-				err = os.WriteFile(path, files[name], 0o644)
-			}
-			if err != nil {
-				fmt.Fprintln(env.stderr, "postmortem-exporter generate:", err)
+			if err := batch.AddBytes(filepath.Join(*dir, name), 0o644, files[name]); err != nil {
+				batch.Discard()
+				fmt.Fprintln(env.stderr, "postmortem-exporter generate: nothing written:", err)
 				return exitError
 			}
-			fmt.Fprintln(env.stdout, "wrote", path)
+		}
+		if err := batch.Commit(); err != nil {
+			fmt.Fprintln(env.stderr, "postmortem-exporter generate:", err)
+			return exitError
+		}
+		for _, name := range names {
+			fmt.Fprintln(env.stdout, "wrote", filepath.Join(*dir, name))
 		}
 		return exitOK
 	}

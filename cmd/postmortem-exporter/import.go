@@ -90,7 +90,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err := store.StoreLabelLimits(ctx, pool, rules.Limits); err != nil {
 			return fail(err)
 		}
-		rep, err := store.Import(ctx, pool, src, folder.res.Valid, meter)
+		rep, err := store.Import(ctx, pool, src, folder.res.ValidChecked(), meter)
 		if err != nil {
 			meter.Close()
 			printImport(env.stdout, rep) // what the batches committed before the error did

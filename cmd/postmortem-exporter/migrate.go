@@ -11,7 +11,7 @@ import (
 func registerMigrate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("migrate", "Apply the database migrations this exporter needs and store the taxonomy every writer must follow.")
 	url := databaseURL(cmd, environ)
-	taxonomy := taxonomyFlag(cmd)
+	taxonomy := taxonomyFlag(cmd, environ)
 	return cmd, func(ctx context.Context, env *environment) int {
 		fail := func(err error) int {
 			fmt.Fprintln(env.stderr, "postmortem-exporter migrate:", err)

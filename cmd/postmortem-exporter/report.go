@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -18,21 +17,22 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/store"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/atomicfile"
 	"github.com/postmortem-exporter/postmortem-exporter/report"
 )
 
-// reportFlags are the report command's own flags; the source, windows and
-// periods are serve's (config.Config).
+// reportFlags are the report command's own flags; the source, windows,
+// periods and limits are serve's (config.Report).
 type reportFlags struct {
 	format, window, output, asOf string
 }
 
 func registerReport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cfg, envErr := config.FromEnv(environ)
+	cfg, envErr := config.FromEnv(environ, config.Report)
 	cmd := app.Command("report", "Write the forum's agenda (timeliness, trends per period, learnings, quality bar) as one HTML page, "+
 		"Markdown tables, or a CSV of every record and action item, from the source serve is configured with. "+
 		"--windows and --periods, --periods.count, --periods.timezone shape it as they shape the metrics.")
-	cfg.AddFlags(cmd)
+	cfg.AddFlags(cmd, config.Report)
 	var f reportFlags
 	cmd.Flag("format", "html (one self-contained page, charts included), md (Markdown tables) or csv (every record and action item).").
 		Default(report.FormatHTML).EnumVar(&f.format, report.Formats...)
@@ -104,7 +104,7 @@ func writeReport(ctx context.Context, cfg *config.Config, f reportFlags, env *en
 func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logger *slog.Logger) (report.Records, error) {
 	switch s := source.(type) {
 	case *files.Source:
-		return func(ctx context.Context, fn func(*record.Record) error) error {
+		return func(ctx context.Context, fn func(record.Checked) error) error {
 			_, res, err := s.Check(ctx, asOf, rules)
 			if err != nil {
 				return err
@@ -112,7 +112,7 @@ func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logg
 			if len(res.Problems) > 0 {
 				logger.Warn("invalid records are left out of the CSV; `postmortem-exporter validate` lists them", "problems", len(res.Problems))
 			}
-			for _, r := range res.Valid {
+			for _, r := range res.ValidChecked() {
 				if err := fn(r); err != nil {
 					return err
 				}
@@ -120,7 +120,7 @@ func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logg
 			return nil
 		}, nil
 	case *pgsource.Source:
-		return func(ctx context.Context, fn func(*record.Record) error) error {
+		return func(ctx context.Context, fn func(record.Checked) error) error {
 			invalid, err := store.EachRecord(ctx, s.Pool, rules.Rules(s.Limits, time.Now()), fn)
 			if invalid > 0 {
 				logger.Warn("invalid rows are left out of the CSV", "rows", invalid)
@@ -131,23 +131,14 @@ func csvRecords(source refresh.Source, rules record.Config, asOf time.Time, logg
 	return nil, fmt.Errorf("the CSV cannot be read from the %s source", source.Name())
 }
 
-// writeOutput writes to stdout for "-", else to the file, which is
-// removed again when writing fails half-way.
+// writeOutput writes to stdout for "-", else to the file, replaced only
+// once the whole report is written: a failure leaves the previous one.
 func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
 	if path == "-" || strings.TrimSpace(path) == "" {
 		return write(stdout)
 	}
-	file, err := os.Create(path)
-	if err != nil {
+	if err := atomicfile.Write(path, 0o644, write); err != nil {
 		return fmt.Errorf("output: %w", err)
-	}
-	err = write(file)
-	if closeErr := file.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		os.Remove(path) //nolint:errcheck // the write error is the one to report
-		return fmt.Errorf("output %s: %w", path, err)
 	}
 	return nil
 }

@@ -50,6 +50,8 @@ func TestPasswordNeverPrinted(t *testing.T) {
 		{"keywords of a server that is down", "password=" + testPassword + " host=127.0.0.1 port=1 user=u dbname=db connect_timeout=2", false},
 		{"unparsable", `host=127.0.0.1 port=x password = S3c\ retPW`, false}, // = S3c retPW
 		{"unparsable URL", "postgres://u:" + testPassword + "@127.0.0.1:x/db", false},
+		// pgx reads "pm:55432" as the host and the rest as the database.
+		{"URL with a '/' in the password", "postgres://pm:55432/" + testPassword + "@127.0.0.1:1/db?connect_timeout=2", false},
 	}
 	ways := []struct {
 		name string
@@ -69,6 +71,11 @@ func TestPasswordNeverPrinted(t *testing.T) {
 		{"validate", records}, {"generate", t.TempDir()},
 		{"migrate"}, {"synthesize", "--incidents=10"}, {"import", records}, {"import", "--prune", records},
 		{"import", "--source.name=" + tokenURL, records},
+		{"import", "--source.name=https://u:x/" + testPassword + "@example.com/pm.git", records},
+		// Arguments nobody expects are not echoed with their credentials.
+		{"migrate", "postgres://u:" + testPassword + "@127.0.0.1/db"},
+		{"migrate", "postgres://u:55432/" + testPassword + "@127.0.0.1/db"},
+		{"generate", t.TempDir(), "password=" + testPassword},
 	}
 	for _, db := range databases {
 		for _, way := range ways {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/redact"
 )
 
 // envSourceName is the variable --source.name overrides.
@@ -31,7 +31,7 @@ func sourceNameFlag(cmd *kingpin.CmdClause, environ map[string]string) func(dir 
 	return func(dir string) (string, string) {
 		for _, given := range []string{*flag, environ[envSourceName]} {
 			if given = strings.TrimSpace(given); given != "" {
-				return withoutCredentials(given), ""
+				return redact.WithoutCredentials(given), ""
 			}
 		}
 		return defaultSourceName(dir)
@@ -51,7 +51,7 @@ func defaultSourceName(dir string) (name, note string) {
 	case err != nil:
 		return abs, fmt.Sprintf("source name: %v; the folder's path is used", err)
 	case origin != "":
-		return withoutCredentials(origin), ""
+		return redact.WithoutCredentials(origin), ""
 	}
 	return abs, ""
 }
@@ -233,36 +233,4 @@ func gitValue(raw string) string {
 		}
 	}
 	return strings.TrimSpace(b.String())
-}
-
-// withoutCredentials removes what may be a secret from a repository's
-// address before it is stored or shown: the user and password of a URL
-// (https://user:token@host/path gives https://host/path; a token may be
-// the user name alone), its query and fragment, and the user of an
-// scp-like address (user@host:path gives host:path). Any other name is
-// returned as it is.
-func withoutCredentials(name string) string {
-	if scheme, rest, ok := strings.Cut(name, "://"); ok {
-		if u, err := url.Parse(name); err == nil {
-			u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
-			return u.String()
-		}
-		// Unparsable: keep what follows the last '@' of the part before
-		// the path, where credentials would be.
-		authority, path, hasPath := strings.Cut(rest, "/")
-		if at := strings.LastIndexByte(authority, '@'); at >= 0 {
-			authority = authority[at+1:]
-		}
-		if hasPath {
-			return scheme + "://" + authority + "/" + path
-		}
-		return scheme + "://" + authority
-	}
-	// scp-like [user@]host:path: the part before the first '/' has an '@'
-	// followed by a ':'.
-	head, _, _ := strings.Cut(name, "/")
-	if at := strings.LastIndexByte(head, '@'); at >= 0 && strings.Contains(head[at:], ":") {
-		return name[at+1:]
-	}
-	return name
 }

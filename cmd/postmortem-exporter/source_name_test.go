@@ -190,28 +190,6 @@ func TestImportSourceNameFromGitOrigin(t *testing.T) {
 	}
 }
 
-// TestWithoutCredentials checks that no form of a repository address
-// keeps its credentials, and that other names are kept as given.
-func TestWithoutCredentials(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://user:secret@example.com/pm.git":             "https://example.com/pm.git",
-		"https://secret@example.com/pm.git":                  "https://example.com/pm.git", // a token as the user name
-		"https://oauth2:secret@gitlab.example.com:8443/g/pm": "https://gitlab.example.com:8443/g/pm",
-		"https://example.com/pm.git?private_token=secret":    "https://example.com/pm.git",
-		"https://user:se cret@example.com/pm.git":            "https://example.com/pm.git", // not a URL url.Parse takes
-		"ssh://git@example.com:22/pm.git":                    "ssh://example.com:22/pm.git",
-		"git@example.com:team/pm.git":                        "example.com:team/pm.git",
-		"user:secret@example.com:pm.git":                     "example.com:pm.git",
-		"/srv/git/pm.git":                                    "/srv/git/pm.git",
-		"team-a":                                             "team-a",
-		"payments@oncall":                                    "payments@oncall",
-	} {
-		if got := withoutCredentials(in); got != want {
-			t.Errorf("withoutCredentials(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestGitRemoteURL reads origin's URL from git configurations written
 // the ways git accepts.
 func TestGitRemoteURL(t *testing.T) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/synthetic"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/atomicfile"
 )
 
 // syntheticNarrative follows each synthetic front matter, about the size
@@ -62,11 +62,7 @@ func writeSyntheticFiles(ctx context.Context, org synthetic.Org, dir string) err
 		if err != nil {
 			return err
 		}
-		team := filepath.Join(dir, r.Team)
-		if err := os.MkdirAll(team, 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(team, r.ID+".md"), text, 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, r.Team, r.ID+".md"), text, 0o644); err != nil {
 			return err
 		}
 	}

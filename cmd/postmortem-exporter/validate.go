@@ -116,52 +116,64 @@ func orEmpty(ps []record.Problem) []record.Problem {
 	return ps
 }
 
+// settingsFlags registers the flags of the settings named on a command,
+// with the environment as their defaults. The returned function gives
+// them once flags are parsed, or the environment's error.
+func settingsFlags(cmd *kingpin.CmdClause, environ map[string]string, only config.Settings) func() (*config.Config, error) {
+	cfg, envErr := config.FromEnv(environ, only)
+	cfg.AddFlags(cmd, only)
+	return func() (*config.Config, error) {
+		if envErr != nil {
+			return nil, fmt.Errorf("environment: %w", envErr)
+		}
+		return &cfg, nil
+	}
+}
+
 // taxonomyFlag registers --taxonomy.file on a command. The returned
 // function loads the taxonomy once flags are parsed (the defaults without
-// the flag).
-func taxonomyFlag(cmd *kingpin.CmdClause) func() (record.Taxonomy, error) {
-	path := cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections.").String()
-	return func() (record.Taxonomy, error) { return record.LoadTaxonomy(*path) }
+// the flag or its variable).
+func taxonomyFlag(cmd *kingpin.CmdClause, environ map[string]string) func() (record.Taxonomy, error) {
+	settings := settingsFlags(cmd, environ, config.Settings{"taxonomy.file"})
+	return func() (record.Taxonomy, error) {
+		cfg, err := settings()
+		if err != nil {
+			return record.Taxonomy{}, err
+		}
+		return record.LoadTaxonomy(cfg.TaxonomyFile)
+	}
 }
 
 // sourceFlags registers the file source flags (--source.exclude,
-// --source.max-file-size) on a command, with the environment as their
-// defaults. The returned function checks them once flags are parsed.
+// --source.max-file-size) on a command. The returned function checks them
+// once flags are parsed.
 func sourceFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (files.Options, error) {
-	settings, envErr := config.FileSourceFromEnv(environ)
-	settings.AddFlags(cmd)
+	settings := settingsFlags(cmd, environ, config.Folder)
 	return func() (files.Options, error) {
-		if envErr != nil {
-			return files.Options{}, fmt.Errorf("environment: %w", envErr)
+		cfg, err := settings()
+		if err != nil {
+			return files.Options{}, err
 		}
-		return settings.ReadOptions()
+		return cfg.FileSource.ReadOptions()
 	}
 }
 
 // rulesFlags registers --taxonomy.file, the flags of the record limits
-// (POSTMORTEM_RECORDS_* by default) and --quality.file on a command. The returned function
-// gives the rules, as of the current time, once flags are parsed.
+// and --quality.file on a command. The returned function gives the rules,
+// as of the current time, once flags are parsed.
 func rulesFlags(cmd *kingpin.CmdClause, environ map[string]string) func() (record.Rules, error) {
-	taxonomy := taxonomyFlag(cmd)
-	limits, envErr := config.RecordLimitsFromEnv(environ)
-	limits.AddFlags(cmd)
+	settings := settingsFlags(cmd, environ, config.Rules)
 	return func() (record.Rules, error) {
-		if envErr != nil {
-			return record.Rules{}, fmt.Errorf("environment: %w", envErr)
-		}
-		tax, err := taxonomy()
+		cfg, err := settings()
 		if err != nil {
 			return record.Rules{}, err
 		}
-		lim, err := limits.Limits()
+		limits, err := cfg.Limits()
 		if err != nil {
 			return record.Rules{}, err
 		}
-		quality, err := limits.Quality()
-		if err != nil {
-			return record.Rules{}, err
-		}
-		return record.Rules{Taxonomy: tax, Limits: lim, Now: time.Now(), Quality: quality}, nil
+		rules, err := cfg.RecordConfig()
+		return rules.Rules(limits, time.Now()), err
 	}
 }
 

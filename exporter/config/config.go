@@ -11,10 +11,10 @@ import (
 	"time"
 	_ "time/tzdata" // period time zones on machines without a zoneinfo database
 
-	"github.com/alecthomas/kingpin/v2"
 	"github.com/caarlos0/env/v11"
 	"github.com/prometheus/common/model"
 
+	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
@@ -22,8 +22,9 @@ import (
 // EnvPrefix prefixes every environment variable the exporter reads.
 const EnvPrefix = "POSTMORTEM_"
 
-// Config is every setting of `serve`. Env tags name the variables (with
-// EnvPrefix); flags registered by AddFlags override them.
+// Config is every setting of `serve`; the other subcommands take some of
+// them (Settings). Env tags name the variables (with EnvPrefix); flags
+// registered by AddFlags override them.
 type Config struct {
 	SourceDir         string         `env:"SOURCE_DIR"`
 	DatabaseURL       string         `env:"DATABASE_URL"`
@@ -75,18 +76,6 @@ type Periods struct {
 // MaxPeriods bounds --periods.count, and with it the series of the periods.
 const MaxPeriods = 120
 
-// FromEnv reads the configuration from the environment, reporting every bad
-// variable at once.
-func FromEnv(environ map[string]string) (Config, error) {
-	return parseEnv[Config](environ)
-}
-
-// RecordLimitsFromEnv reads only the record limits from the environment,
-// for the commands that need nothing else.
-func RecordLimitsFromEnv(environ map[string]string) (RecordLimits, error) {
-	return parseEnv[RecordLimits](environ)
-}
-
 // parseEnv fills a T from the environment, naming the variable, not the
 // Go field, in every error.
 func parseEnv[T any](environ map[string]string) (T, error) {
@@ -106,68 +95,6 @@ func parseEnv[T any](environ map[string]string) (T, error) {
 		errs = append(errs, e)
 	}
 	return c, errors.Join(errs...)
-}
-
-// AddFlags registers the flags of `serve` on cmd, with the values read from
-// the environment as their defaults.
-func (c *Config) AddFlags(cmd *kingpin.CmdClause) {
-	cmd.Flag("source.dir", "Folder of post-mortem records (.md with front matter, .yaml, .json). Empty: the bundled examples.").
-		Default(c.SourceDir).StringVar(&c.SourceDir)
-	c.FileSource.AddFlags(cmd)
-	// The environment's URL is the value before parsing, not a kingpin
-	// default: --help prints defaults, and this one holds a password.
-	help := c.DatabaseURLHelp("PostgreSQL connection string (pgx format); when set, records are read from PostgreSQL instead of files.")
-	c.DatabaseURL = c.EnvDatabaseURL()
-	cmd.Flag("database.url", help).PlaceHolder("URL").StringVar(&c.DatabaseURL)
-	cmd.Flag("migrate", "Apply missing database migrations on the first refresh.").
-		Default(fmt.Sprint(c.Migrate)).BoolVar(&c.Migrate)
-	cmd.Flag("taxonomy.file", "YAML file with the allowed severities, origins, resolutions and detections. Empty: the defaults. Read again on SIGHUP, with --quality.file.").
-		Default(c.TaxonomyFile).StringVar(&c.TaxonomyFile)
-	cmd.Flag("windows", "Rolling windows, comma separated, as the `window` label (Prometheus durations).").
-		Default(strings.Join(c.Windows, ",")).SetValue((*commaList)(&c.Windows))
-	cmd.Flag("refresh.interval", "How often to rebuild the snapshot from the source (also on SIGHUP).").
-		Default(c.RefreshInterval.String()).SetValue(&c.RefreshInterval)
-	cmd.Flag("refresh.timeout", "How long one refresh may take.").
-		Default(c.RefreshTimeout.String()).SetValue(&c.RefreshTimeout)
-	IntFlag(cmd.Flag("services.top", "How many services get their own series in postmortem_incidents_by_service; the rest are summed as \"other\".").
-		Default(fmt.Sprint(c.TopServices)), &c.TopServices)
-	IntFlag(cmd.Flag("overdue-items.limit", "At most this many series of postmortem_action_item_overdue_seconds, the most overdue first.").
-		Default(fmt.Sprint(c.OverdueItemsLimit)), &c.OverdueItemsLimit)
-	IntFlag(cmd.Flag("exception-items.limit", "At most this many series of postmortem_action_item_exception_info (open items with an approved exception), the earliest due first.").
-		Default(fmt.Sprint(c.ExceptionsLimit)), &c.ExceptionsLimit)
-	c.Periods.addFlags(cmd)
-	IntFlag(cmd.Flag("repeats.limit", "At most this many series of postmortem_repeat_incident_info, the latest repeats first.").
-		Default(fmt.Sprint(c.RepeatsLimit)), &c.RepeatsLimit)
-	cmd.Flag("web.listen-address", "Addresses on which to expose metrics and the web interface, comma separated.").
-		Default(strings.Join(c.ListenAddresses, ",")).SetValue((*commaList)(&c.ListenAddresses))
-	cmd.Flag("web.config.file", "Path to a web configuration file that enables TLS or basic authentication (exporter-toolkit format).").
-		Default(c.WebConfigFile).StringVar(&c.WebConfigFile)
-	cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").
-		Default(c.TelemetryPath).StringVar(&c.TelemetryPath)
-	IntFlag(cmd.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 disables the limit.").
-		Default(fmt.Sprint(c.MaxRequests)), &c.MaxRequests)
-	cmd.Flag("web.timeout", "Maximum time to serve one scrape.").
-		Default(c.ScrapeTimeout.String()).SetValue(&c.ScrapeTimeout)
-	c.RecordLimits.AddFlags(cmd)
-}
-
-// AddFlags registers the flags of the record limits on cmd, with the
-// values read from the environment as their defaults.
-func (l *RecordLimits) AddFlags(cmd *kingpin.CmdClause) {
-	cmd.Flag("records.max-clock-skew", "How far in the future a record's time may be: clocks differ a little. Env: "+EnvPrefix+"RECORDS_MAX_CLOCK_SKEW.").
-		Default(l.MaxClockSkew.String()).SetValue(&l.MaxClockSkew)
-	cmd.Flag("records.max-duration", "Longest plausible time to detect, mitigate or recover, and action item from creation to closing or due day. Env: "+EnvPrefix+"RECORDS_MAX_DURATION.").
-		Default(l.MaxDuration.String()).SetValue(&l.MaxDuration)
-	IntFlag(cmd.Flag("records.max-action-items", "Most action items one record may have. Env: "+EnvPrefix+"RECORDS_MAX_ACTION_ITEMS.").
-		Default(fmt.Sprint(l.MaxActionItems)), &l.MaxActionItems)
-	IntFlag(cmd.Flag("records.max-list-length", "Most services, and most related ids, one record may list. Env: "+EnvPrefix+"RECORDS_MAX_LIST_LENGTH.").
-		Default(fmt.Sprint(l.MaxListLength)), &l.MaxListLength)
-	IntFlag(cmd.Flag("records.max-label-length", "Most bytes in a value that becomes a label (id, team, service, related id, action item id, owner, team, approver). Env: "+EnvPrefix+"RECORDS_MAX_LABEL_LENGTH.").
-		Default(fmt.Sprint(l.MaxLabelLength)), &l.MaxLabelLength)
-	IntFlag(cmd.Flag("records.max-url-length", "Most bytes in the url of a record or an action item (a label too). Env: "+EnvPrefix+"RECORDS_MAX_URL_LENGTH.").
-		Default(fmt.Sprint(l.MaxURLLength)), &l.MaxURLLength)
-	cmd.Flag("quality.file", "YAML file with the quality rules' severities (error, warning, off), limits and phrases (docs/quality.md). Empty: the defaults. serve reads it again on SIGHUP, with --taxonomy.file. Env: "+EnvPrefix+"QUALITY_FILE.").
-		Default(l.QualityFile).StringVar(&l.QualityFile)
 }
 
 // Quality loads the quality rules file, or returns the defaults.
@@ -204,19 +131,6 @@ func (l RecordLimits) Limits() (record.Limits, error) {
 	}, errors.Join(errs...)
 }
 
-func (p *Periods) addFlags(cmd *kingpin.CmdClause) {
-	cmd.Flag("periods", "Calendar unit of the `period` label: month (2026-05), week (ISO, 2026-W21) or quarter (2026-Q2).").
-		Default(p.Unit).EnumVar(&p.Unit, snapshot.PeriodUnits...)
-	IntFlag(cmd.Flag("periods.count", fmt.Sprintf("How many calendar periods to publish, the current one included (1..%d).", MaxPeriods)).
-		Default(fmt.Sprint(p.Count)), &p.Count)
-	cmd.Flag("periods.timezone", "IANA time zone of the period edges, e.g. Europe/Paris.").
-		Default(p.TimeZone).StringVar(&p.TimeZone)
-	cmd.Flag("periods.by-team", "The team label on the period metrics the trend dashboard narrows (about 350 series per team with 13 months): auto keeps it while the teams fit the series budget (56 teams with the defaults), true always, false never.").
-		Default(p.ByTeam).EnumVar(&p.ByTeam, snapshot.TeamModes...)
-	cmd.Flag("metrics.detail", "Also publish histograms per (window, severity, team) and per-team time to mitigate and completion histograms, beyond the default series budget.").
-		Default(fmt.Sprint(p.MetricsDetail)).BoolVar(&p.MetricsDetail)
-}
-
 // options checks the period settings.
 func (p *Periods) options() (snapshot.PeriodOptions, error) {
 	var errs []error
@@ -243,19 +157,6 @@ func (c *Config) EnvDatabaseURL() string {
 		return c.DatabaseURL
 	}
 	return strings.TrimSpace(c.DatabaseURLFile)
-}
-
-// DatabaseURLHelp returns the help of a --database.url flag: base, the
-// variables that set it and which one is set now, never the value.
-func (c *Config) DatabaseURLHelp(base string) string {
-	help := base + " Env: " + EnvPrefix + "DATABASE_URL or " + EnvPrefix + "DATABASE_URL_FILE"
-	switch {
-	case c.DatabaseURL != "":
-		help += " (now set from " + EnvPrefix + "DATABASE_URL)"
-	case c.DatabaseURLFile != "":
-		help += " (now set from " + EnvPrefix + "DATABASE_URL_FILE)"
-	}
-	return help + "."
 }
 
 // RecordConfig loads the taxonomy and quality rules files as one
@@ -305,6 +206,7 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		ExceptionItemsLimit: c.ExceptionsLimit,
 		Periods:             periods,
 		Detail:              c.Periods.MetricsDetail,
+		PeriodTeamsLimit:    collectors.PeriodTeamsLimit,
 	}
 	opts.SetTaxonomy(tax)
 	return opts, errors.Join(errs...)

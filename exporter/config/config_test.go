@@ -14,7 +14,7 @@ import (
 )
 
 func TestFromEnvDefaults(t *testing.T) {
-	c, err := FromEnv(map[string]string{})
+	c, err := FromEnv(map[string]string{}, Serve)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,15 +32,20 @@ func TestFromEnvDefaults(t *testing.T) {
 	if time.Duration(c.RefreshInterval) != time.Minute || c.ListenAddresses[0] != ":9787" || c.TopServices != 50 {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
+	// --periods.by-team=auto gets its limit from the collectors' series
+	// bound: 56 teams with the defaults (docs/metrics.md).
+	if opts.PeriodTeamsLimit == nil || opts.PeriodTeamsLimit(opts) != 56 {
+		t.Errorf("the snapshot options carry no period teams limit of 56")
+	}
 }
 
 func TestFlagsOverrideEnv(t *testing.T) {
-	c, err := FromEnv(map[string]string{"POSTMORTEM_REFRESH_INTERVAL": "5m", "POSTMORTEM_SOURCE_DIR": "/env", "POSTMORTEM_WINDOWS": "7d,30d"})
+	c, err := FromEnv(map[string]string{"POSTMORTEM_REFRESH_INTERVAL": "5m", "POSTMORTEM_SOURCE_DIR": "/env", "POSTMORTEM_WINDOWS": "7d,30d"}, Serve)
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := kingpin.New("test", "")
-	c.AddFlags(app.Command("serve", "").Default())
+	c.AddFlags(app.Command("serve", "").Default(), Serve)
 	if _, err := app.Parse([]string{"--source.dir=/flag", "--windows=1w,4w"}); err != nil {
 		t.Fatal(err)
 	}
@@ -50,11 +55,11 @@ func TestFlagsOverrideEnv(t *testing.T) {
 }
 
 func TestBadSettingsAreAllReported(t *testing.T) {
-	_, err := FromEnv(map[string]string{"POSTMORTEM_REFRESH_INTERVAL": "soon", "POSTMORTEM_TOP_SERVICES": "many"})
+	_, err := FromEnv(map[string]string{"POSTMORTEM_REFRESH_INTERVAL": "soon", "POSTMORTEM_TOP_SERVICES": "many"}, Serve)
 	if err == nil || !strings.Contains(err.Error(), "POSTMORTEM_REFRESH_INTERVAL") || !strings.Contains(err.Error(), "POSTMORTEM_TOP_SERVICES") {
 		t.Fatalf("want both bad variables named, got %v", err)
 	}
-	c, err := FromEnv(map[string]string{"POSTMORTEM_WINDOWS": "30d,1month,30d", "POSTMORTEM_TOP_SERVICES": "0", "POSTMORTEM_EXCEPTION_ITEMS_LIMIT": "0"})
+	c, err := FromEnv(map[string]string{"POSTMORTEM_WINDOWS": "30d,1month,30d", "POSTMORTEM_TOP_SERVICES": "0", "POSTMORTEM_EXCEPTION_ITEMS_LIMIT": "0"}, Serve)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,19 +115,19 @@ func TestDatabaseURLNeverAFlagDefault(t *testing.T) {
 // serve, with the configuration read from environ.
 func serveApp(t *testing.T, environ map[string]string) (*kingpin.Application, *Config) {
 	t.Helper()
-	c, err := FromEnv(environ)
+	c, err := FromEnv(environ, Serve)
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := kingpin.New("test", "")
-	c.AddFlags(app.Command("serve", "").Default())
+	c.AddFlags(app.Command("serve", "").Default(), Serve)
 	return app, &c
 }
 
 // TestRecordLimits: the limits come from the environment, flags override
 // them, and bad ones are all reported.
 func TestRecordLimits(t *testing.T) {
-	c, err := FromEnv(map[string]string{})
+	c, err := FromEnv(map[string]string{}, Serve)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,14 +135,14 @@ func TestRecordLimits(t *testing.T) {
 	if err != nil || lim != record.DefaultLimits() {
 		t.Errorf("defaults: got %+v, %v; want %+v", lim, err, record.DefaultLimits())
 	}
-	l, err := RecordLimitsFromEnv(map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "90d", "POSTMORTEM_RECORDS_MAX_CLOCK_SKEW": "1h",
+	l, err := FromEnv(map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "90d", "POSTMORTEM_RECORDS_MAX_CLOCK_SKEW": "1h",
 		"POSTMORTEM_RECORDS_MAX_ACTION_ITEMS": "20", "POSTMORTEM_TOP_SERVICES": "not read here",
-		"POSTMORTEM_RECORDS_MAX_LABEL_LENGTH": "64", "POSTMORTEM_RECORDS_MAX_URL_LENGTH": "512"})
+		"POSTMORTEM_RECORDS_MAX_LABEL_LENGTH": "64", "POSTMORTEM_RECORDS_MAX_URL_LENGTH": "512"}, Rules)
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := kingpin.New("test", "")
-	l.AddFlags(app.Command("validate", "").Default())
+	l.AddFlags(app.Command("validate", "").Default(), Rules)
 	if _, err := app.Parse([]string{"--records.max-list-length=7", "--records.max-clock-skew=2m", "--records.max-url-length=300"}); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +153,7 @@ func TestRecordLimits(t *testing.T) {
 		t.Errorf("got %+v, %v; want %+v", lim, err, want)
 	}
 
-	_, err = RecordLimitsFromEnv(map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "a year"})
+	_, err = FromEnv(map[string]string{"POSTMORTEM_RECORDS_MAX_DURATION": "a year"}, Rules)
 	if err == nil || !strings.Contains(err.Error(), "POSTMORTEM_RECORDS_MAX_DURATION") {
 		t.Errorf("want the bad variable named, got %v", err)
 	}
@@ -164,12 +169,12 @@ func TestRecordLimits(t *testing.T) {
 // TestPeriodSettings checks the period settings from the environment, the
 // flags that override them, and every bad one reported at once.
 func TestPeriodSettings(t *testing.T) {
-	c, err := FromEnv(map[string]string{"POSTMORTEM_PERIODS_TIMEZONE": "Europe/Paris", "POSTMORTEM_PERIODS_BY_TEAM": "false"})
+	c, err := FromEnv(map[string]string{"POSTMORTEM_PERIODS_TIMEZONE": "Europe/Paris", "POSTMORTEM_PERIODS_BY_TEAM": "false"}, Serve)
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := kingpin.New("test", "")
-	c.AddFlags(app.Command("serve", "").Default())
+	c.AddFlags(app.Command("serve", "").Default(), Serve)
 	if _, err := app.Parse([]string{"--periods=week", "--periods.count=4"}); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +185,7 @@ func TestPeriodSettings(t *testing.T) {
 	if p := opts.Periods; p.Unit != "week" || p.Count != 4 || p.Location.String() != "Europe/Paris" || p.ByTeam != snapshot.TeamsOff {
 		t.Errorf("periods = %+v, want week, 4, Europe/Paris, never by team", p)
 	}
-	c, err = FromEnv(map[string]string{"POSTMORTEM_PERIODS": "fortnight", "POSTMORTEM_PERIODS_COUNT": "0", "POSTMORTEM_PERIODS_TIMEZONE": "Mars/Olympus", "POSTMORTEM_PERIODS_BY_TEAM": "yes"})
+	c, err = FromEnv(map[string]string{"POSTMORTEM_PERIODS": "fortnight", "POSTMORTEM_PERIODS_COUNT": "0", "POSTMORTEM_PERIODS_TIMEZONE": "Mars/Olympus", "POSTMORTEM_PERIODS_BY_TEAM": "yes"}, Serve)
 	if err != nil {
 		t.Fatal(err)
 	}

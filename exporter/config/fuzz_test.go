@@ -27,7 +27,7 @@ func FuzzFromEnv(f *testing.F) {
 			"POSTMORTEM_RECORDS_MAX_CLOCK_SKEW": skew, "POSTMORTEM_RECORDS_MAX_ACTION_ITEMS": maxItems,
 			"POSTMORTEM_RECORDS_MAX_LIST_LENGTH": maxList, "POSTMORTEM_DATABASE_URL": url,
 		}
-		c, err := FromEnv(environ)
+		c, err := FromEnv(environ, Serve)
 		if err != nil {
 			checkError(t, err, url)
 			return

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/alecthomas/kingpin/v2"
 	"github.com/alecthomas/units"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
@@ -16,25 +15,6 @@ import (
 type FileSource struct {
 	Exclude     []string `env:"SOURCE_EXCLUDE"`
 	MaxFileSize ByteSize `env:"SOURCE_MAX_FILE_SIZE" envDefault:"4MiB"`
-}
-
-// FileSourceFromEnv reads the file source settings alone from the
-// environment, for the commands that need no other setting.
-func FileSourceFromEnv(environ map[string]string) (FileSource, error) {
-	return parseEnv[FileSource](environ)
-}
-
-// AddFlags registers --source.exclude and --source.max-file-size on cmd,
-// with the values read from the environment as their defaults.
-func (s *FileSource) AddFlags(cmd *kingpin.CmdClause) {
-	// A repeated flag appends to its variable: start empty, so that the
-	// flags replace the environment's list instead of adding to it.
-	fromEnv := s.Exclude
-	s.Exclude = nil
-	cmd.Flag("source.exclude", "Leave out the files and folders matching this glob, relative to the folder (`**` spans folders, e.g. 'templates/**'); repeatable. Env: "+EnvPrefix+"SOURCE_EXCLUDE, comma separated.").
-		Default(fromEnv...).StringsVar(&s.Exclude)
-	cmd.Flag("source.max-file-size", "Largest record file read (e.g. 4MiB); a larger one is reported, not read.").
-		Default(s.MaxFileSize.String()).SetValue(&s.MaxFileSize)
 }
 
 // ReadOptions checks the settings and returns them as the file source's

@@ -23,12 +23,12 @@ func TestFileSourceSettings(t *testing.T) {
 		{map[string]string{"POSTMORTEM_SOURCE_EXCLUDE": "templates/**", "POSTMORTEM_SOURCE_MAX_FILE_SIZE": "1000"},
 			[]string{"--source.exclude=a/**", "--source.exclude=b", "--source.max-file-size=2MB"}, "a/**|b", 2 << 20},
 	} {
-		c, err := FromEnv(tc.environ)
+		c, err := FromEnv(tc.environ, Serve)
 		if err != nil {
 			t.Fatal(err)
 		}
 		app := kingpin.New("test", "")
-		c.AddFlags(app.Command("serve", "").Default())
+		c.AddFlags(app.Command("serve", "").Default(), Serve)
 		if _, err := app.Parse(tc.args); err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func TestFileSourceSettings(t *testing.T) {
 
 // TestFileSourceBadSize checks a bad size names its variable.
 func TestFileSourceBadSize(t *testing.T) {
-	_, err := FileSourceFromEnv(map[string]string{"POSTMORTEM_SOURCE_MAX_FILE_SIZE": "4 tons"})
+	_, err := FromEnv(map[string]string{"POSTMORTEM_SOURCE_MAX_FILE_SIZE": "4 tons"}, Folder)
 	if err == nil || !strings.Contains(err.Error(), "POSTMORTEM_SOURCE_MAX_FILE_SIZE") {
 		t.Fatalf("got %v, want an error naming POSTMORTEM_SOURCE_MAX_FILE_SIZE", err)
 	}

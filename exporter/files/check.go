@@ -21,7 +21,7 @@ func CheckDir(ctx context.Context, dir string, opts Options, rules record.Rules)
 // records of the report's CSV. As a refresh, it keeps of each finding only
 // what counting it by team and rule needs (record.Rules.CountFindings).
 func (s *Source) Check(ctx context.Context, asOf time.Time, cfg record.Config) (*Folder, record.Result, error) {
-	return s.check(ctx, s.shiftAsOf(asOf), cfg, Parse)
+	return check(ctx, s.FS, s.Dir, s.ReadOptions, Parse, s.shiftAsOf(asOf), s.rules(cfg))
 }
 
 // shiftAsOf is how far the records of s move for a refresh as of asOf.
@@ -32,12 +32,12 @@ func (s *Source) shiftAsOf(asOf time.Time) time.Duration {
 	return s.Shift(asOf)
 }
 
-// check reads the records of s with parse, moves their times by shift,
-// and checks them against cfg and the limits of s, counting the findings.
-func (s *Source) check(ctx context.Context, shift time.Duration, cfg record.Config, parse parseFunc) (*Folder, record.Result, error) {
+// rules are cfg and the limits of s as a refresh checks them now,
+// counting the findings.
+func (s *Source) rules(cfg record.Config) record.Rules {
 	rules := cfg.Rules(s.Limits, time.Now())
 	rules.CountFindings = true
-	return check(ctx, s.FS, s.Dir, s.ReadOptions, parse, shift, rules)
+	return rules
 }
 
 // check reads the records under dir, or in fsys when it is not nil (dir

@@ -66,6 +66,10 @@ func Parse(name string, data []byte) (*record.Record, []record.Problem) {
 			Message: "unresolved merge conflict: keep one side and remove the '<<<<<<<', '=======' and '>>>>>>>' lines"}}
 	}
 	if kindOf(name) == markdown && !startsFrontMatter(data) {
+		if line := displacedFrontMatter(data); line > 0 {
+			return nil, []record.Problem{{Path: name, Line: line, Field: "front_matter", Code: record.CodeMalformed,
+				Message: fmt.Sprintf("the front matter starts on line %d, not on the first: move what is above it (a heading, a blank line) below its closing '---'", line)}}
+		}
 		return nil, nil
 	}
 	if !utf8.Valid(data) {
@@ -106,6 +110,27 @@ func Parse(name string, data []byte) (*record.Record, []record.Problem) {
 func startsFrontMatter(data []byte) bool {
 	first, _, _ := bytes.Cut(data, []byte("\n"))
 	return string(bytes.TrimSuffix(first, []byte("\r"))) == "---"
+}
+
+// displacedFrontMatter returns the line of a front matter below the first
+// line (a `# Checkout 500s` heading added above it), or 0: a line '---'
+// that opens a YAML mapping with an id, closed by another '---'. A
+// Markdown file with horizontal rules and no id between them is no record
+// and stays skipped.
+func displacedFrontMatter(data []byte) int {
+	for line, rest := 1, data; len(rest) > 0; line++ {
+		if line > 1 && startsFrontMatter(rest) {
+			fields, ok := frontMatter(rest)
+			var doc struct {
+				ID any `yaml:"id"`
+			}
+			if ok && len(fields) <= MaxDocumentSize && yaml.Unmarshal(fields, &doc) == nil && doc.ID != nil {
+				return line
+			}
+		}
+		_, rest, _ = bytes.Cut(rest, []byte("\n"))
+	}
+	return 0
 }
 
 // invalidUTF8Line returns the 1-based line of the first byte that is not

@@ -88,7 +88,7 @@ func FuzzParseAndCheck(f *testing.F) {
 			t.Fatalf("%d records became %d valid and %d invalid with %d problems", len(records), len(res.Valid), len(res.Invalid), len(res.Problems))
 		}
 		for _, v := range res.Valid {
-			checkSound(t, v, rules, name, data)
+			checkSound(t, v, res.Verdict(v), rules, name, data)
 		}
 		// What is served never breaks a scrape: label values are valid
 		// UTF-8 and within their limit, counts never negative.
@@ -112,7 +112,7 @@ func FuzzParseAndCheck(f *testing.F) {
 }
 
 // checkSound asserts what every valid record guarantees.
-func checkSound(t *testing.T, v *record.Record, rules record.Rules, name string, data []byte) {
+func checkSound(t *testing.T, v *record.Record, verdict record.Verdict, rules record.Rules, name string, data []byte) {
 	t.Helper()
 	again, _ := Parse(name, data)
 	if v.ID == "" || again == nil || again.ID != v.ID || strings.TrimSpace(v.ID) != v.ID {
@@ -143,7 +143,7 @@ func checkSound(t *testing.T, v *record.Record, rules record.Rules, name string,
 		}
 		// An item without an owner keeps its record valid: it is a finding
 		// of action_item_owner (issue 12), which must then be reported.
-		if a.Owner == "" && !hasFinding(v, record.RuleActionItemOwner) || !utf8.ValidString(a.Owner) || !utf8.ValidString(a.ID) {
+		if a.Owner == "" && !hasFinding(verdict, record.RuleActionItemOwner) || !utf8.ValidString(a.Owner) || !utf8.ValidString(a.ID) {
 			t.Errorf("a valid record's action item has a bad owner or id, and no finding says so: %+v", a)
 		}
 	}
@@ -157,7 +157,8 @@ func checkSound(t *testing.T, v *record.Record, rules record.Rules, name string,
 	}
 }
 
-// hasFinding reports whether a record carries a finding of the rule.
-func hasFinding(r *record.Record, rule string) bool {
-	return slices.ContainsFunc(r.Findings, func(p record.Problem) bool { return p.Rule == rule })
+// hasFinding reports whether a record's verdict holds a finding of the
+// rule.
+func hasFinding(v record.Verdict, rule string) bool {
+	return slices.ContainsFunc(v.Findings, func(p record.Problem) bool { return p.Rule == rule })
 }

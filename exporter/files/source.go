@@ -19,11 +19,22 @@ const SourceName = "files"
 
 // Source reads the records from a folder on every refresh.
 //
+// Every record is judged on every refresh under the rules of that refresh:
+// a reload of the taxonomy that refuses a value makes the files that hold
+// it invalid, whether or not they changed, as a restart would.
+//
 // Edits in flight: when a file that held a valid record turns invalid (a
-// save half done, a bad merge), its problems are reported as usual, but
-// the last valid version of the record (by path) keeps being served, so the
-// forum's numbers do not jump, until the file is fixed or removed.
-// Snapshot.Stale counts such records.
+// save half done, a bad merge, front matter pushed below a heading, or an
+// edit of another file that it relates to), its problems are reported as
+// usual, but the last valid version of the record (by path) keeps being
+// served, so the forum's numbers do not jump, until the file is fixed or
+// removed. That version is judged again, on its own, under the rules of
+// each refresh, and is dropped once they refuse it: an unchanged file that
+// a narrower taxonomy refuses is invalid, not served as it was.
+// Snapshot.Stale counts the records served so. A
+// record served at one refresh whose id nothing serves at the next and
+// whose file has no problem (the file deleted, excluded or no longer a
+// record) is logged and counted in Snapshot.Removed.
 type Source struct {
 	// FS is the folder to read; when nil, Dir is opened afresh on every
 	// refresh (see ReadDir).
@@ -51,6 +62,8 @@ type Source struct {
 	// refresh, with a hash of their file: a file that has not changed is
 	// not parsed again, and its record is not held twice.
 	parsed map[string]parsedFile
+	// removed counts the records gone since the source was made.
+	removed int
 }
 
 // parsedFile is a record and a hash of the bytes it was parsed from.
@@ -94,16 +107,17 @@ func (p *reusingParser) parse(name string, data []byte) (*record.Record, []recor
 func (s *Source) Name() string { return SourceName }
 
 // Snapshot reads every record file, checks it against cfg (the taxonomy
-// and the quality rules) and aggregates the valid ones, with the last valid version of the files that turned
-// invalid. It gives up with ctx's error when ctx ends first (the refresh
-// timeout).
+// and the quality rules) and aggregates the valid ones, with the last
+// valid version of the files whose content turned invalid. It gives up
+// with ctx's error when ctx ends first (the refresh timeout).
 func (s *Source) Snapshot(ctx context.Context, asOf time.Time, cfg record.Config) (*snapshot.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	parser := &reusingParser{last: s.parsed, lastShift: s.lastShift, // sized as the last refresh found the folder
 		next: make(map[string]parsedFile, len(s.parsed)), reused: make(map[*record.Record]bool, len(s.parsed))}
 	shift := s.shiftAsOf(asOf)
-	folder, res, err := s.check(ctx, shift, cfg, parser.parse)
+	rules := s.rules(cfg)
+	folder, res, err := check(ctx, s.FS, s.Dir, s.ReadOptions, parser.parse, shift, rules)
 	if err != nil {
 		s.keepParsed(parser)
 		return nil, err
@@ -114,73 +128,17 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, cfg record.Config
 	for _, skip := range folder.Skipped {
 		s.Logger.Debug("skipping a file that is not a record", "path", skip.Path, "reason", skip.Reason)
 	}
-	stale := s.serveLastValid(&res, shift, parser.reused)
+	stale, removed := s.serveLastValid(&res, rules, shift, parser.reused)
+	for _, r := range removed {
+		s.Logger.Warn("a record is no longer served: its file is gone, excluded or holds no record", "path", r.Path, "id", r.ID)
+	}
+	s.removed += len(removed)
 	s.parsed = parser.next
 	opts := s.Options
 	opts.SetTaxonomy(cfg.Taxonomy)
 	snap := snapshot.FromRecords(SourceName, res, asOf, opts)
-	snap.Stale = stale
-	s.trimFindings()
+	snap.Stale, snap.Removed = stale, s.removed
 	return snap, nil
-}
-
-// trimFindings keeps of the findings of the records kept for the next
-// refresh only what that refresh may use. A record checked again gets its
-// findings anew; one served in its last valid version (edits in flight)
-// has its findings counted by team and rule, and its published_late
-// finding lists it on the report's agenda: of each finding it keeps the
-// rule, severity and team, nothing more. Most records of a repository
-// older than its quality rules have a few findings, the same few as
-// thousands of others of their team (no bar raiser, items too large), so
-// the records with the same list share one copy: a kept record holds
-// nothing of its own for its findings. A record's findings as checked are
-// a part of the refresh's list of all findings, messages and locations
-// included (0.25 KB each, record.Check), which a kept record would keep
-// whole.
-func (s *Source) trimFindings() {
-	lists := findingLists{}
-	for _, r := range s.lastValid {
-		lists.trim(r)
-	}
-	for name, p := range s.parsed { // the records parsed that are invalid
-		if s.lastValid[name] != p.record {
-			p.record.Findings = nil // checked again before any use
-		}
-	}
-}
-
-// findingLists holds the trimmed lists of findings of the kept records,
-// by their rules, severities and teams in order. The lists are shared:
-// nothing writes into a record's Findings, Check replaces them.
-type findingLists struct {
-	byKey map[string][]record.Problem
-	key   []byte // reused for each lookup, which does not copy it
-}
-
-// trim replaces r's findings by the shared list with their rules,
-// severities and teams.
-func (l *findingLists) trim(r *record.Record) {
-	if len(r.Findings) == 0 {
-		return
-	}
-	l.key = l.key[:0]
-	for _, f := range r.Findings {
-		l.key = append(append(append(append(append(l.key, f.Rule...), 0), f.Severity...), 0), f.Team...)
-		l.key = append(l.key, 0)
-	}
-	if shared, ok := l.byKey[string(l.key)]; ok {
-		r.Findings = shared
-		return
-	}
-	counted := make([]record.Problem, len(r.Findings))
-	for i, f := range r.Findings {
-		counted[i] = record.Problem{Rule: f.Rule, Severity: f.Severity, Team: f.Team}
-	}
-	if l.byKey == nil {
-		l.byKey = map[string][]record.Problem{}
-	}
-	l.byKey[string(l.key)] = counted
-	r.Findings = counted
 }
 
 // keepParsed keeps what a refresh that failed half-way parsed, so that the
@@ -196,40 +154,57 @@ func (s *Source) keepParsed(parser *reusingParser) {
 	}
 }
 
-// serveLastValid adds to res.Valid the last valid version of each file that
-// has a problem now, in place of what could be read of it, and remembers
-// the valid records for the next refresh. A file that is gone, or whose
-// record's id is now served by another file, drops its old version. It
-// returns how many old versions are served. reused are the records of
-// this refresh that were reused from the last: they are shifted already.
-func (s *Source) serveLastValid(res *record.Result, shift time.Duration, reused map[*record.Record]bool) int {
+// serveLastValid adds to res the last valid version of each file that has
+// a problem now, in place of what could be read of it, when rules find
+// that version's incident core sound on its own (record.Judge); and
+// remembers the valid records for the next refresh. A file that is gone,
+// or whose record's id is now served by another file, drops its old
+// version. reused are the records of this refresh that were reused from
+// the last: they are shifted already. It returns how many old versions are
+// served, and the records of the last refresh that are served no more and
+// whose file has no problem now.
+func (s *Source) serveLastValid(res *record.Result, rules record.Rules, shift time.Duration, reused map[*record.Record]bool) (int, []*record.Record) {
 	next := make(map[string]*record.Record, len(res.Valid))
 	served := make(map[string]bool, len(res.Valid))
 	for _, r := range res.Valid {
 		next[r.Path] = r
 		served[r.ID] = true
 	}
-	var stale []*record.Record
+	withProblem := map[string]bool{}
+	stale := 0
 	for _, p := range res.Problems { // sorted by path
 		last, ok := s.lastValid[p.Path]
+		if withProblem[p.Path] {
+			continue
+		}
+		withProblem[p.Path] = true
 		if !ok || served[last.ID] {
 			continue
 		}
 		if !reused[last] {
 			last.Shift(shift - s.lastShift)
 		}
+		core, verdict := record.Judge(last, rules)
+		if len(core) > 0 {
+			continue // today's rules refuse it too: the file is invalid, and counted so
+		}
 		next[p.Path] = last
 		served[last.ID] = true
-		stale = append(stale, last)
+		res.AddValid(last, verdict)
+		stale++
 	}
+	var removed []*record.Record
+	for path, r := range s.lastValid {
+		if !served[r.ID] && !withProblem[path] {
+			removed = append(removed, r)
+		}
+	}
+	slices.SortFunc(removed, func(a, b *record.Record) int { return strings.Compare(a.Path, b.Path) })
 	s.lastValid, s.lastShift = next, shift
-	if len(stale) == 0 {
-		return 0
+	if stale > 0 {
+		// What could be read of a file served in its old version is not
+		// counted as well (an unowned item would be counted twice).
+		res.Invalid = slices.DeleteFunc(res.Invalid, func(r *record.Record) bool { return next[r.Path] != nil })
 	}
-	// What could be read of a file served in its old version is not
-	// counted as well (an unowned item would be counted twice).
-	res.Invalid = slices.DeleteFunc(res.Invalid, func(r *record.Record) bool { return next[r.Path] != nil })
-	res.Valid = append(res.Valid, stale...)
-	slices.SortStableFunc(res.Valid, func(a, b *record.Record) int { return strings.Compare(a.Path, b.Path) })
-	return len(stale)
+	return stale, removed
 }

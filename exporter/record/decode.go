@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -32,7 +33,7 @@ func Decode(doc *yaml.Node, path string, lineOffset int) (*Record, []Problem) {
 		return r, d.problems
 	}
 	seen := d.fields(node, "", recordFields, func(key string, v *yaml.Node) {
-		d.recordField(r, key, v)
+		d.in(recordFieldScope(key), func() { d.recordField(r, key, v) })
 	})
 	d.requireFields(r.Line, "", seen, requiredRecordFields)
 	return r, d.problems
@@ -62,13 +63,35 @@ type decoder struct {
 	offset   int
 	rec      *Record
 	problems []Problem
+	// scope is what the problems raised now are: the incident core, or a
+	// finding about a quality field or an action item.
+	scope scope
+}
+
+// recordFieldScope is the scope of a field of the record: the incident
+// core, or, for the fields outside it (docs/quality.md), field_invalid.
+func recordFieldScope(key string) scope {
+	switch key {
+	case "moderator", "bar_raiser", "learnings", "security_review", "action_items":
+		return qualityScope
+	}
+	return scope{}
+}
+
+// in runs fn with the problems it raises in sc.
+func (d *decoder) in(sc scope, fn func()) {
+	outer := d.scope
+	d.scope = sc
+	defer func() { d.scope = outer }()
+	fn()
 }
 
 func (d *decoder) add(n *yaml.Node, field string, code Code, format string, args ...any) {
-	d.problems = append(d.problems, Problem{
-		Path: d.path, Line: n.Line + d.offset, Field: field, Code: code,
-		Message: fmt.Sprintf(format, args...),
-	})
+	d.addIn(d.scope, n, field, code, format, args...)
+}
+
+func (d *decoder) addIn(sc scope, n *yaml.Node, field string, code Code, format string, args ...any) {
+	d.problems = append(d.problems, sc.problem(d.path, n.Line+d.offset, field, code, format, args...))
 }
 
 // fields walks a mapping, reports unknown and repeated keys and hands each
@@ -77,7 +100,7 @@ func (d *decoder) fields(m *yaml.Node, prefix string, known []string, visit func
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
-		name := prefix + k.Value
+		name := prefix + keyText(k.Value)
 		switch {
 		case k.Kind != yaml.ScalarNode:
 			d.add(k, prefix+"key", CodeMalformed, "a field name must be a string, got %s", kindName(k))
@@ -85,6 +108,8 @@ func (d *decoder) fields(m *yaml.Node, prefix string, known []string, visit func
 			d.add(k, prefix+`""`, CodeUnknownField, "empty field name (known fields: %s)", strings.Join(known, ", "))
 		case !slices.Contains(known, k.Value):
 			d.add(k, name, CodeUnknownField, "unknown field (known fields: %s)", strings.Join(known, ", "))
+		case seen[k.Value] && prefix == "":
+			d.addIn(recordFieldScope(k.Value), k, name, CodeMalformed, "field given twice")
 		case seen[k.Value]:
 			d.add(k, name, CodeMalformed, "field given twice")
 		default:
@@ -102,11 +127,14 @@ func (d *decoder) fields(m *yaml.Node, prefix string, known []string, visit func
 // the line where its record or item starts.
 func (d *decoder) requireFields(line int, prefix string, seen map[string]bool, required []string) {
 	for _, f := range required {
-		if !seen[f] {
-			d.problems = append(d.problems, Problem{
-				Path: d.path, Line: line, Field: prefix + f, Code: CodeMissingField, Message: "required field is missing",
-			})
+		if seen[f] {
+			continue
 		}
+		sc := d.scope
+		if sc.item > 0 && f == "due" {
+			sc = sc.withRule(RuleActionItemDue)
+		}
+		d.problems = append(d.problems, sc.problem(d.path, line, prefix+f, CodeMissingField, "required field is missing"))
 	}
 }
 
@@ -121,9 +149,12 @@ func (d *decoder) recordField(r *Record, key string, v *yaml.Node) {
 	case "security_incident":
 		r.SecurityIncident = d.boolean(v, key)
 	case "team":
-		r.Team = d.str(v, key)
+		r.Team = d.name(v, key)
 	case "services":
 		r.Services = d.strList(v, key)
+		for i, svc := range r.Services {
+			r.Services[i] = NormalName(svc)
+		}
 	case "url":
 		r.URL = d.str(v, key)
 	case "started_at":
@@ -151,9 +182,9 @@ func (d *decoder) recordField(r *Record, key string, v *yaml.Node) {
 	case "action_items":
 		r.ActionItems = d.actionItems(v)
 	case "moderator":
-		r.Moderator = d.str(v, key)
+		r.Moderator = d.name(v, key)
 	case "bar_raiser":
-		r.BarRaiser = d.str(v, key)
+		r.BarRaiser = d.name(v, key)
 	case "learnings":
 		r.Learnings = d.strList(v, key)
 	case "security_review":
@@ -195,7 +226,7 @@ func (d *decoder) exception(a *ActionItem, field string, v *yaml.Node) {
 	d.fields(v, field+".", exceptionFields, func(key string, n *yaml.Node) {
 		switch key {
 		case "approver":
-			a.ExceptionApprover = d.str(n, field+"."+key)
+			a.ExceptionApprover = d.name(n, field+"."+key)
 		case "reason":
 			a.Exception = d.str(n, field+"."+key)
 		}
@@ -234,24 +265,29 @@ func (d *decoder) actionItems(v *yaml.Node) []ActionItem {
 	}
 	items := make([]ActionItem, 0, len(v.Content))
 	for i, n := range v.Content {
-		prefix := fmt.Sprintf("action_items[%d].", i)
-		if n.Kind != yaml.MappingNode {
-			d.add(n, strings.TrimSuffix(prefix, "."), CodeMalformed, "expected a mapping, got %s", kindName(n))
-			items = append(items, ActionItem{Invalid: true}) // keeps the indexes of the others
-			continue
-		}
-		var a ActionItem
-		d.rec.SetLine(strings.TrimSuffix(prefix, "."), n.Line+d.offset)
-		seen := d.fields(n, prefix, itemFields, func(key string, f *yaml.Node) {
-			d.itemField(&a, prefix+key, key, f)
-		})
-		d.requireFields(n.Line+d.offset, prefix, seen, requiredItemFields)
-		if !seen["owner"] {
-			d.add(n, prefix+"owner", CodeOwner, "an action item needs exactly one owner, found none")
-		}
-		items = append(items, a)
+		d.in(itemScope(i), func() { items = append(items, d.actionItem(i, n)) })
 	}
 	return items
+}
+
+// actionItem reads the action item at index i; one that is not a mapping
+// is kept empty, so that the others keep their indexes.
+func (d *decoder) actionItem(i int, n *yaml.Node) ActionItem {
+	prefix := fmt.Sprintf("action_items[%d].", i)
+	var a ActionItem
+	if n.Kind != yaml.MappingNode {
+		d.add(n, strings.TrimSuffix(prefix, "."), CodeMalformed, "expected a mapping, got %s", kindName(n))
+		return a
+	}
+	d.rec.SetLine(strings.TrimSuffix(prefix, "."), n.Line+d.offset)
+	seen := d.fields(n, prefix, itemFields, func(key string, f *yaml.Node) {
+		d.itemField(&a, prefix+key, key, f)
+	})
+	d.requireFields(n.Line+d.offset, prefix, seen, requiredItemFields)
+	if !seen["owner"] {
+		d.addIn(d.scope.withRule(RuleActionItemOwner), n, prefix+"owner", CodeOwner, "an action item needs exactly one owner, found none")
+	}
+	return a
 }
 
 func (d *decoder) itemField(a *ActionItem, field, key string, v *yaml.Node) {
@@ -261,9 +297,9 @@ func (d *decoder) itemField(a *ActionItem, field, key string, v *yaml.Node) {
 	case "title":
 		a.Title = d.str(v, field)
 	case "owner":
-		a.Owner = d.owner(v, field)
+		a.Owner = NormalName(d.owner(v, field))
 	case "team":
-		a.Team = d.str(v, field)
+		a.Team = d.name(v, field)
 	case "created_at":
 		a.CreatedAt = d.timestamp(v, field)
 	case "due":
@@ -287,7 +323,7 @@ func (d *decoder) owner(v *yaml.Node, field string) string {
 		if len(v.Content) == 1 {
 			return d.owner(v.Content[0], field)
 		}
-		d.add(v, field, CodeOwner, "an action item needs exactly one owner, found %d", len(v.Content))
+		d.addIn(d.scope.withRule(RuleActionItemOwner), v, field, CodeOwner, "an action item needs exactly one owner, found %d", len(v.Content))
 		names := make([]string, 0, len(v.Content))
 		for _, n := range v.Content {
 			names = append(names, n.Value)
@@ -297,7 +333,7 @@ func (d *decoder) owner(v *yaml.Node, field string) string {
 	s := d.str(v, field)
 	for _, sep := range ownerSeparators {
 		if strings.Contains(s, sep) {
-			d.add(v, field, CodeOwner, "an action item needs exactly one owner, %q names several", s)
+			d.addIn(d.scope.withRule(RuleActionItemOwner), v, field, CodeOwner, "an action item needs exactly one owner, %q names several", s)
 			break
 		}
 	}
@@ -311,6 +347,9 @@ func (d *decoder) str(v *yaml.Node, field string) string {
 	}
 	return strings.TrimSpace(v.Value)
 }
+
+// name reads a name of a team, a person or a service, in NFC.
+func (d *decoder) name(v *yaml.Node, field string) string { return NormalName(d.str(v, field)) }
 
 func (d *decoder) strList(v *yaml.Node, field string) []string {
 	if v.Kind != yaml.SequenceNode {
@@ -396,4 +435,14 @@ func kindName(n *yaml.Node) string {
 	default:
 		return "something else"
 	}
+}
+
+// keyText is a field name as messages show it: quoted when it holds a
+// control character (a NUL from an escape), which a message must not
+// carry.
+func keyText(key string) string {
+	if strings.ContainsFunc(key, unicode.IsControl) {
+		return strconv.Quote(key)
+	}
+	return key
 }

@@ -109,25 +109,30 @@ func (v *validator) plausible(r *Record, rules Rules) {
 	}
 	ok("published_at", r.PublishedAt)
 	if r.SecurityReview != nil {
-		ok("security_review.date", r.SecurityReview.Date)
+		v.in(qualityScope, func() { ok("security_review.date", r.SecurityReview.Date) })
 	}
 	for i := range r.ActionItems {
-		a := &r.ActionItems[i]
-		prefix := fmt.Sprintf("action_items[%d].", i)
-		created := true
-		if !a.CreatedAt.Equal(r.PublishedAt) && !a.CreatedAt.Equal(r.DetectedAt) { // else a default, checked as such
-			created = ok(prefix+"created_at", a.CreatedAt)
-		}
-		if ok(prefix+"closed_at", a.ClosedAt) && created {
-			v.duration(prefix+"closed_at", a.ClosedAt, prefix+"created_at", a.CreatedAt, lim.MaxDuration)
-		}
-		if created {
-			v.duration(prefix+"due", a.Due, prefix+"created_at", a.CreatedAt, lim.MaxDuration)
-		}
+		v.in(itemScope(i), func() { v.plausibleItem(fmt.Sprintf("action_items[%d].", i), r, &r.ActionItems[i], rules) })
 	}
 	v.length("action_items", len(r.ActionItems), lim.MaxActionItems, "--records.max-action-items")
 	v.length("services", len(r.Services), lim.MaxListLength, "--records.max-list-length")
 	v.length("related", len(r.Related), lim.MaxListLength, "--records.max-list-length")
+}
+
+// plausibleItem checks an action item's times: its problems are the
+// item's.
+func (v *validator) plausibleItem(prefix string, r *Record, a *ActionItem, rules Rules) {
+	ok := func(field string, t time.Time) bool { return v.instant(field, t, rules) }
+	created := true
+	if !a.CreatedAt.Equal(r.PublishedAt) && !a.CreatedAt.Equal(r.DetectedAt) { // else a default, checked as such
+		created = ok(prefix+"created_at", a.CreatedAt)
+	}
+	if ok(prefix+"closed_at", a.ClosedAt) && created {
+		v.duration(prefix+"closed_at", a.ClosedAt, prefix+"created_at", a.CreatedAt, rules.Limits.MaxDuration)
+	}
+	if created {
+		v.duration(prefix+"due", a.Due, prefix+"created_at", a.CreatedAt, rules.Limits.MaxDuration)
+	}
 }
 
 // instant reports a time before 1970 or in the future, and says whether
@@ -162,14 +167,14 @@ func (v *validator) duration(field string, t time.Time, fromField string, from t
 // its limit, before anything else is checked so that no problem of the
 // record carries an over-long team. An over-long id, team or related id
 // breaks the incident core; an over-long service or url is a finding of
-// field_invalid (findingRule), and is marked so that it is left out of
-// every metric (Record.LabelServices, Record.LabelURL) while the incident
-// counts; an action item's over-long field is a finding that leaves the
-// item out of the action item metrics. The marks are set anew on every
-// check: the value itself is kept, so a check of the same record again
-// finds it again.
+// field_invalid, and is marked so that it is left out of every metric
+// (Record.LabelServices, Record.LabelURL) while the incident counts; an
+// action item's over-long field is a finding that leaves the item out of
+// the action item metrics. The marks are set anew on every check: the
+// value itself is kept, so a check of the same record again finds it
+// again.
 func (v *validator) labels(r *Record, lim Limits) {
-	r.tooLong = nil
+	r.refused = nil
 	name := func(field, value string) bool {
 		return v.long(field, value, lim.MaxLabelLength, "--records.max-label-length")
 	}
@@ -177,28 +182,32 @@ func (v *validator) labels(r *Record, lim Limits) {
 		return v.long(field, value, lim.MaxURLLength, "--records.max-url-length")
 	}
 	if name("team", r.Team) {
-		r.markTooLong("team")
+		r.refuse("team")
 	}
 	name("id", r.ID)
 	for i, id := range r.Related {
 		name(fmt.Sprintf("related[%d]", i), id)
 	}
-	for i, svc := range r.Services {
-		if field := fmt.Sprintf("services[%d]", i); name(field, svc) {
-			r.markTooLong(field)
+	v.in(qualityScope, func() {
+		for i, svc := range r.Services {
+			if field := fmt.Sprintf("services[%d]", i); name(field, svc) {
+				r.refuse(field)
+			}
 		}
-	}
-	if url("url", r.URL) {
-		r.markTooLong("url")
-	}
+		if url("url", r.URL) {
+			r.refuse("url")
+		}
+	})
 	for i := range r.ActionItems {
 		a := &r.ActionItems[i]
 		prefix := fmt.Sprintf("action_items[%d].", i)
-		name(prefix+"id", a.ID)
-		name(prefix+"owner", a.Owner)
-		name(prefix+"team", a.Team)
-		name(prefix+"exception.approver", a.ExceptionApprover)
-		url(prefix+"url", a.URL)
+		v.in(itemScope(i), func() {
+			name(prefix+"id", a.ID)
+			name(prefix+"owner", a.Owner)
+			name(prefix+"team", a.Team)
+			name(prefix+"exception.approver", a.ExceptionApprover)
+			url(prefix+"url", a.URL)
+		})
 	}
 }
 

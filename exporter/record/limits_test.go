@@ -90,7 +90,7 @@ func TestImplausibleTimes(t *testing.T) {
 			}
 			// An action item's time is a finding: the incident still counts.
 			if tc.field == "created_at" || tc.field == "closed_at" || tc.field == "due" {
-				if len(res.Problems) != 0 || len(res.Valid) != 1 || !r.ActionItems[0].Invalid {
+				if len(res.Problems) != 0 || len(res.Valid) != 1 || res.Verdict(r).ItemCounts(0) {
 					t.Errorf("an implausible item time made the record invalid (%v) or the item was not left out", res.Problems)
 				}
 			}
@@ -221,8 +221,8 @@ func TestLabelLengths(t *testing.T) {
 				if valid := len(res.Valid) == 1; valid == tc.core {
 					t.Errorf("valid = %v, want %v: only a core problem makes the record invalid", valid, !tc.core)
 				}
-				if r.ActionItems[0].Invalid != tc.itemOut {
-					t.Errorf("item Invalid = %v, want %v", r.ActionItems[0].Invalid, tc.itemOut)
+				if out := !res.Verdict(r).ItemCounts(0); out != tc.itemOut {
+					t.Errorf("item left out = %v, want %v", out, tc.itemOut)
 				}
 				if got := r.LabelServices(); !slices.Equal(got, tc.services) || r.LabelURL() != tc.url {
 					t.Errorf("labels: services %.40q, url %.40q; want %.40q, %.40q", got, r.LabelURL(), tc.services, tc.url)

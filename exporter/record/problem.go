@@ -40,6 +40,48 @@ type Problem struct {
 	// Team is the record's team, when it is known.
 	Team    string `json:"team,omitempty"`
 	Message string `json:"message"`
+	// item is 1 + the index of the action item the problem is about, 0
+	// when it is about no item.
+	item int
+}
+
+// IsCore reports whether a problem is one of the incident core, which
+// makes its record invalid: one raised without a rule.
+func IsCore(p Problem) bool { return p.Rule == "" }
+
+// Item returns the index of the action item the problem is about, and
+// false when it is about none.
+func (p Problem) Item() (int, bool) { return p.item - 1, p.item > 0 }
+
+// leavesItemOut reports whether the problem leaves its action item out of
+// the action item metrics: a field_invalid finding on an item.
+func (p Problem) leavesItemOut() bool { return p.Rule == RuleFieldInvalid && p.item > 0 }
+
+// scope is what the problems raised in it are: of the incident core (the
+// zero scope), or findings of a rule, possibly about one action item. The
+// code that raises a problem knows which; nothing reads it back from the
+// field's path.
+type scope struct {
+	rule string // "" for the incident core
+	item int    // 1 + the action item's index, 0 for none
+}
+
+// The scopes of the fields outside the incident core: an action item's
+// (itemScope), and the record's quality fields, whose problems are
+// field_invalid findings.
+var qualityScope = scope{rule: RuleFieldInvalid}
+
+// itemScope is the scope of the action item at index i: its problems are
+// field_invalid findings that leave it out of the action item metrics.
+func itemScope(i int) scope { return scope{rule: RuleFieldInvalid, item: i + 1} }
+
+// withRule is s with another rule, for an item's problem of its own rule
+// (action_item_owner, action_item_due), which keeps the item counted.
+func (s scope) withRule(rule string) scope { s.rule = rule; return s }
+
+// problem returns a problem raised in s.
+func (s scope) problem(path string, line int, field string, code Code, format string, args ...any) Problem {
+	return Problem{Path: path, Line: line, Field: field, Code: code, Rule: s.rule, item: s.item, Message: fmt.Sprintf(format, args...)}
 }
 
 // String formats the problem as "path:line: field: message", the form

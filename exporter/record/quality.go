@@ -65,6 +65,7 @@ var QualityRules = []RuleInfo{
 	{Name: RuleBarRaiser, Default: SeverityWarning},
 	{Name: RuleSecurityReview, Default: SeverityWarning},
 	{Name: RulePublishedLate, Default: SeverityWarning, Options: []string{"max_days"}},
+	{Name: RuleNameMixedScript, Default: SeverityWarning},
 }
 
 // RuleNames returns the names of every quality rule.
@@ -262,45 +263,6 @@ func optionList(opts []string) string {
 	return "severity, " + strings.Join(opts, ", ")
 }
 
-// findingRule tells which quality rule a problem of the model belongs to,
-// or "" when it is a problem of the incident core. This is the one place
-// that draws the line: the core is every field an incident metric reads
-// (id, title, team, severity, the times and their order, status, origin,
-// detection, resolution, impact, services, related, security_incident),
-// the file's syntax, unknown fields of the record (a misspelt field may be
-// a core one), list limits and ids (the database keys items by id), and
-// the length of the id, team and related ids. Everything else - action
-// items, roles, learnings, the security review, an over-long service or
-// url - gives a finding.
-func findingRule(p Problem) string {
-	item := p.Field == "action_items" || strings.HasPrefix(p.Field, "action_items[")
-	switch {
-	case p.Code == CodeDuplicateID || p.Code == CodeReadError || p.Code == CodeTooMany:
-		return ""
-	case p.Code == CodeOwner:
-		return RuleActionItemOwner
-	case item && strings.HasSuffix(p.Field, "].due") && p.Code == CodeMissingField:
-		return RuleActionItemDue
-	case item:
-		return RuleFieldInvalid
-	case p.Code == CodeTooLarge && (p.Field == "url" || strings.HasPrefix(p.Field, "services[")):
-		return RuleFieldInvalid // left out of the metrics: Record.LabelURL, Record.LabelServices
-	}
-	for _, f := range qualityFields {
-		if p.Field == f || strings.HasPrefix(p.Field, f+".") || strings.HasPrefix(p.Field, f+"[") {
-			return RuleFieldInvalid
-		}
-	}
-	return ""
-}
-
-// qualityFields are the record's fields outside the incident core.
-var qualityFields = []string{"moderator", "bar_raiser", "learnings", "security_review"}
-
-// IsCore reports whether a problem is one of the incident core, which
-// makes its record invalid.
-func IsCore(p Problem) bool { return p.Rule == "" && findingRule(p) == "" }
-
 // qualityChecker applies the quality rules to one record.
 type qualityChecker struct {
 	r        *Record
@@ -310,13 +272,18 @@ type qualityChecker struct {
 }
 
 func (c *qualityChecker) add(rule, field, format string, args ...any) {
+	c.addItem(-1, rule, field, format, args...)
+}
+
+// addItem adds a finding about the action item at index item (-1: none).
+func (c *qualityChecker) addItem(item int, rule, field, format string, args ...any) {
 	if c.counted {
-		c.findings = append(c.findings, Problem{Path: c.r.Path, Rule: rule, Team: c.r.LabelTeam()})
+		c.findings = append(c.findings, Problem{Path: c.r.Path, Rule: rule, Team: c.r.LabelTeam(), item: item + 1})
 		return
 	}
 	c.findings = append(c.findings, Problem{
 		Path: c.r.Path, Line: c.r.LineOf(field), Field: field, Rule: rule, Team: c.r.LabelTeam(),
-		Message: fmt.Sprintf(format, args...),
+		Message: fmt.Sprintf(format, args...), item: item + 1,
 	})
 }
 
@@ -330,11 +297,11 @@ func qualityFindings(r *Record, q Quality, counted bool) []Problem {
 		a := &r.ActionItems[i]
 		prefix := fmt.Sprintf("action_items[%d].", i)
 		if days := ItemDays(*a); a.Exception == "" && days > float64(q.ItemMaxDays) {
-			c.add(RuleActionItemSize, prefix+"due", "due %s days after created_at, more than %d: split the item, or give it an exception (approver and reason)",
+			c.addItem(i, RuleActionItemSize, prefix+"due", "due %s days after created_at, more than %d: split the item, or give it an exception (approver and reason)",
 				fmtDays(days*86400), q.ItemMaxDays)
 		}
 		if phrase := habitual(a.Title, q.HabitualPhrases); phrase != "" {
-			c.add(RuleActionItemHabitual, prefix+"title", "%q is a habit, not an action (%q): make it a change someone can finish, or move it to learnings", a.Title, phrase)
+			c.addItem(i, RuleActionItemHabitual, prefix+"title", "%q is a habit, not an action (%q): make it a change someone can finish, or move it to learnings", a.Title, phrase)
 		}
 	}
 	if published && slices.Contains(q.ItemSeverities, r.Severity) {
@@ -387,76 +354,34 @@ func fmtDays(seconds float64) string {
 	return strconv.FormatFloat(math.Round(seconds/8640)/10, 'f', -1, 64)
 }
 
-// classify turns the problems of the model into core problems and
+// classify sorts the problems of the model into core problems and
 // findings, and adds the findings of the quality rules; rules that are off
-// are dropped. Action items with a field_invalid finding are marked
-// Invalid. Each record's Findings are cleared: attachFindings sets them.
-// Counted, the findings keep only what counting them needs
-// (Rules.CountFindings).
+// are dropped. Counted, the findings keep only what counting them needs
+// (Rules.CountFindings). Nothing is written into the records.
 func classify(records []*Record, problems []Problem, q Quality, counted bool) (core, findings []Problem) {
 	q = q.orDefault()
 	byPath := make(map[string]*Record, len(records))
 	for _, r := range records {
 		byPath[r.Path] = r
-		r.Findings = nil
 		problems = append(problems, qualityFindings(r, q, counted)...)
 	}
 	for _, p := range problems {
 		if r := byPath[p.Path]; r != nil {
 			p.Team = r.LabelTeam()
 		}
-		rule := p.Rule
-		if rule == "" {
-			rule = findingRule(p)
-		}
-		if rule == "" {
+		if IsCore(p) {
 			p.Severity = SeverityError
 			core = append(core, p)
 			continue
 		}
-		p.Rule, p.Severity = rule, q.SeverityOf(rule)
-		if rule == RuleFieldInvalid {
-			markItemInvalid(byPath[p.Path], p.Field)
-		}
+		p.Severity = q.SeverityOf(p.Rule)
 		if p.Severity == SeverityOff {
 			continue
 		}
 		if counted {
-			p = Problem{Path: p.Path, Rule: p.Rule, Severity: p.Severity, Team: p.Team}
+			p = Problem{Path: p.Path, Rule: p.Rule, Severity: p.Severity, Team: p.Team, item: p.item}
 		}
 		findings = append(findings, p)
 	}
 	return core, findings
-}
-
-// markItemInvalid marks the action item a field belongs to.
-func markItemInvalid(r *Record, field string) {
-	var i int
-	if r == nil || !strings.HasPrefix(field, "action_items[") {
-		return
-	}
-	if _, err := fmt.Sscanf(field, "action_items[%d]", &i); err == nil && i >= 0 && i < len(r.ActionItems) {
-		r.ActionItems[i].Invalid = true
-	}
-}
-
-// attachFindings gives each record its findings: the run of them with its
-// path. records and findings are both sorted by path, and each record's
-// Findings is a part of findings, not a copy: a repository older than its
-// quality rules has a few findings per record, 0.25 KB each.
-func attachFindings(records []*Record, findings []Problem) {
-	i := 0
-	for _, r := range records {
-		for i < len(findings) && findings[i].Path < r.Path {
-			i++
-		}
-		j := i
-		for j < len(findings) && findings[j].Path == r.Path {
-			j++
-		}
-		if j > i {
-			r.Findings = findings[i:j:j] // an append to it cannot reach the next record's
-		}
-		i = j
-	}
 }

@@ -120,12 +120,12 @@ func TestQualityRules(t *testing.T) {
 			// its path, rule, severity and team only, and the same items
 			// marked invalid.
 			full, counted := check(t, tc.fires, Quality{}), checkAs(t, tc.fires, Quality{}, true)
-			want := Problem{Path: got[0].Path, Rule: tc.rule, Severity: info.Default, Team: "payments"}
+			want := Problem{Path: got[0].Path, Rule: tc.rule, Severity: info.Default, Team: "payments", item: got[0].item}
 			if c := ruleFindings(counted, tc.rule); len(c) != 1 || c[0] != want || len(counted.Findings) != len(full.Findings) {
 				t.Errorf("counted: got %v, want %v among %d findings", counted.Findings, want, len(full.Findings))
 			}
-			if !reflect.DeepEqual(counted.Valid[0].ActionItems, full.Valid[0].ActionItems) {
-				t.Errorf("counted: action items %+v, want %+v", counted.Valid[0].ActionItems, full.Valid[0].ActionItems)
+			if !reflect.DeepEqual(counted.Verdict(counted.Valid[0]).itemsOut, full.Verdict(full.Valid[0]).itemsOut) {
+				t.Errorf("counted: items left out %v, want %v", counted.Verdict(counted.Valid[0]).itemsOut, full.Verdict(full.Valid[0]).itemsOut)
 			}
 			silent := tc.silent
 			if silent == "" {
@@ -239,7 +239,7 @@ func TestDocumentedDefaults(t *testing.T) {
 }
 
 // TestCoreOrFinding: which problems of the model make a record invalid
-// and which are findings (findingRule draws the line).
+// and which are findings (the scope each problem is raised in draws the line).
 func TestCoreOrFinding(t *testing.T) {
 	for _, tc := range []struct {
 		name, text string

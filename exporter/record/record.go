@@ -42,14 +42,11 @@ type Record struct {
 	Learnings      []string
 	SecurityReview *SecurityReview // nil when the record has none
 
-	// Findings are the findings of the quality rules on the record, set
-	// by Check (import stores them with the record).
-	Findings []Problem
-
-	// tooLong marks the fields (team, url, services[i]) whose value is
-	// longer than its limit, nil when none is: set by Validate, read by
-	// LabelTeam, LabelURL and LabelServices.
-	tooLong map[string]bool
+	// refused marks the fields (team, url, services[i]) whose value
+	// cannot be a label (longer than its limit, or a name with a
+	// character that is refused), nil when none is: set by Validate, read
+	// by LabelTeam, LabelURL and LabelServices.
+	refused map[string]bool
 
 	// lines holds the line each field path (e.g. "resolved_at" or
 	// "action_items[1].owner") was written on.
@@ -87,9 +84,6 @@ type ActionItem struct {
 	Exception         string
 	ExceptionApprover string
 	URL               string
-	// Invalid marks an item with a field_invalid finding: it is reported,
-	// and left out of the action item metrics, while its incident counts.
-	Invalid bool `json:"-"`
 }
 
 // Statuses of a post-mortem review.
@@ -99,6 +93,9 @@ const (
 	StatusPublished = "published"
 )
 
+// ReviewStatuses are the statuses of a post-mortem review, in order.
+var ReviewStatuses = []string{StatusDraft, StatusInReview, StatusPublished}
+
 // Statuses of an action item.
 const (
 	ItemOpen   = "open"
@@ -106,20 +103,23 @@ const (
 	ItemWontDo = "wont_do"
 )
 
-// markTooLong marks a field whose value is too long to be a label.
-func (r *Record) markTooLong(field string) {
-	if r.tooLong == nil {
-		r.tooLong = map[string]bool{}
+// ItemStatuses are the statuses of an action item.
+var ItemStatuses = []string{ItemOpen, ItemDone, ItemWontDo}
+
+// refuse marks a field whose value cannot be a label.
+func (r *Record) refuse(field string) {
+	if r.refused == nil {
+		r.refused = map[string]bool{}
 	}
-	r.tooLong[field] = true
+	r.refused[field] = true
 }
 
 // LabelTeam is the team as a label: empty when it is longer than
-// Limits.MaxLabelLength. The record is then invalid, its problems and
+// Limits.MaxLabelLength or holds a refused character (Validate). The record is then invalid, its problems and
 // findings are counted with team="", and its action items, whose team
 // defaults to it, are left out with a field_invalid finding each.
 func (r *Record) LabelTeam() string {
-	if r.tooLong["team"] {
+	if r.refused["team"] {
 		return ""
 	}
 	return r.Team
@@ -128,7 +128,7 @@ func (r *Record) LabelTeam() string {
 // LabelURL is the url as a label: empty when it is longer than
 // Limits.MaxURLLength (a field_invalid finding).
 func (r *Record) LabelURL() string {
-	if r.tooLong["url"] {
+	if r.refused["url"] {
 		return ""
 	}
 	return r.URL
@@ -137,12 +137,12 @@ func (r *Record) LabelURL() string {
 // LabelServices are the services as labels: without those longer than
 // Limits.MaxLabelLength (a field_invalid finding each).
 func (r *Record) LabelServices() []string {
-	if r.tooLong == nil {
+	if r.refused == nil {
 		return r.Services
 	}
 	services := make([]string, 0, len(r.Services))
 	for i, svc := range r.Services {
-		if !r.tooLong[fmt.Sprintf("services[%d]", i)] {
+		if !r.refused[fmt.Sprintf("services[%d]", i)] {
 			services = append(services, svc)
 		}
 	}

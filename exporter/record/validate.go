@@ -22,20 +22,85 @@ type Result struct {
 	// Findings of the quality rules on every record read, valid or not,
 	// with their severity (rules that are off find nothing).
 	Findings []Problem
+	// verdicts holds the verdict of each record that has findings.
+	verdicts map[*Record]Verdict
+}
+
+// Verdict is what a check found on one record besides the problems of
+// its incident core: its findings, and the action items they leave out
+// of the action item metrics. It is the check's, never written into the
+// record: the same record checked under other rules gets another.
+type Verdict struct {
+	// Findings of the quality rules on the record, a part of
+	// Result.Findings.
+	Findings []Problem
+	// itemsOut are the indexes of the action items with a field_invalid
+	// finding, in order.
+	itemsOut []int
+}
+
+// ItemCounts reports whether the action item at index i counts in the
+// action item metrics: it has no field_invalid finding, which reports it
+// instead while its incident counts.
+func (v Verdict) ItemCounts(i int) bool { return !slices.Contains(v.itemsOut, i) }
+
+// Checked is a record with the verdict of its check: what import stores.
+type Checked struct {
+	*Record
+	Verdict Verdict
+}
+
+// ValidChecked returns the valid records with their verdicts, in order.
+func (res Result) ValidChecked() []Checked {
+	out := make([]Checked, len(res.Valid))
+	for i, r := range res.Valid {
+		out[i] = Checked{r, res.Verdict(r)}
+	}
+	return out
+}
+
+// Verdict returns what the check found on r, one of its records.
+func (res Result) Verdict(r *Record) Verdict { return res.verdicts[r] }
+
+// AddValid adds a record checked on its own (Judge) to the valid ones,
+// with its verdict, keeping them sorted by path: the last valid version
+// of a file that turned invalid.
+func (res *Result) AddValid(r *Record, v Verdict) {
+	i, _ := slices.BinarySearchFunc(res.Valid, r.Path, func(x *Record, path string) int { return strings.Compare(x.Path, path) })
+	res.Valid = slices.Insert(res.Valid, i, r)
+	if v.Findings != nil || v.itemsOut != nil {
+		if res.verdicts == nil {
+			res.verdicts = map[*Record]Verdict{}
+		}
+		res.verdicts[r] = v
+	}
 }
 
 // Check validates each record against the rules and the set against
 // itself (duplicate ids, unknown related incidents). problems are those
 // already found while reading. A record with a problem of its incident
-// core is invalid; every other problem is a finding of a quality rule
-// (see findingRule), and its record stays valid.
+// core is invalid; every other problem is a finding of a quality rule,
+// and its record stays valid.
 func Check(records []*Record, problems []Problem, rules Rules) Result {
+	return check(records, problems, rules, true)
+}
+
+// Judge checks one record on its own, as Check does but without comparing
+// it with others: the problems of its incident core and its verdict.
+func Judge(r *Record, rules Rules) ([]Problem, Verdict) {
+	res := check([]*Record{r}, nil, rules, false)
+	return res.Problems, res.Verdict(r)
+}
+
+func check(records []*Record, problems []Problem, rules Rules, set bool) Result {
 	sort.SliceStable(records, func(i, j int) bool { return records[i].Path < records[j].Path })
 	for _, r := range records {
 		r.applyDefaults()
 		problems = append(problems, Validate(r, rules)...)
 	}
-	problems = append(problems, checkSet(records)...)
+	if set {
+		problems = append(problems, checkSet(records)...)
+	}
 	core, findings := classify(records, problems, rules.Quality, rules.CountFindings)
 
 	badPaths := map[string]bool{}
@@ -52,9 +117,38 @@ func Check(records []*Record, problems []Problem, rules Rules) Result {
 	}
 	sortProblems(core)
 	sortProblems(findings)
-	attachFindings(records, findings)
 	res.Problems, res.Findings = core, findings
+	res.verdicts = verdicts(records, findings)
 	return res
+}
+
+// verdicts gives each record with findings its verdict: the run of
+// findings with its path. records and findings are both sorted by path,
+// and each verdict's Findings is a part of findings, not a copy: a
+// repository older than its quality rules has a few findings per record,
+// 0.25 KB each.
+func verdicts(records []*Record, findings []Problem) map[*Record]Verdict {
+	out := map[*Record]Verdict{}
+	i := 0
+	for _, r := range records {
+		for i < len(findings) && findings[i].Path < r.Path {
+			i++
+		}
+		j := i
+		var v Verdict
+		for ; j < len(findings) && findings[j].Path == r.Path; j++ {
+			if item, _ := findings[j].Item(); findings[j].leavesItemOut() && !slices.Contains(v.itemsOut, item) {
+				v.itemsOut = append(v.itemsOut, item)
+			}
+		}
+		if j > i {
+			v.Findings = findings[i:j:j] // an append to it cannot reach the next record's
+			slices.Sort(v.itemsOut)
+			out[r] = v
+		}
+		i = j
+	}
+	return out
 }
 
 // Errors counts the findings of severity error.
@@ -106,7 +200,7 @@ func Validate(r *Record, rules Rules) []Problem {
 	v.enum("origin", r.Origin, tax.Origins)
 	v.enum("detection", r.Detection, tax.Detections)
 	v.enum("resolution", r.Resolution, tax.Resolutions)
-	v.enum("status", r.Status, []string{StatusDraft, StatusInReview, StatusPublished})
+	v.enum("status", r.Status, ReviewStatuses)
 	if r.Resolved() && r.Resolution == "" {
 		v.add("resolution", CodeMissingField, "required once resolved_at is set")
 	}
@@ -119,22 +213,32 @@ func Validate(r *Record, rules Rules) []Problem {
 	v.notBefore("resolved_at", r.ResolvedAt, "mitigated_at", r.MitigatedAt)
 	v.notBefore("published_at", r.PublishedAt, "started_at", r.StartedAt)
 	for i := range r.ActionItems {
-		v.item(fmt.Sprintf("action_items[%d].", i), &r.ActionItems[i])
+		v.in(itemScope(i), func() { v.item(fmt.Sprintf("action_items[%d].", i), &r.ActionItems[i]) })
 	}
 	v.plausible(r, rules)
+	v.storable(r)
+	v.names(r, rules)
 	return v.problems
 }
 
 type validator struct {
 	r        *Record
 	problems []Problem
+	scope    scope // what the problems raised now are
+}
+
+// in runs fn with the problems it raises in sc.
+func (v *validator) in(sc scope, fn func()) {
+	outer := v.scope
+	v.scope = sc
+	defer func() { v.scope = outer }()
+	fn()
 }
 
 func (v *validator) add(field string, code Code, format string, args ...any) {
-	v.problems = append(v.problems, Problem{
-		Path: v.r.Path, Line: v.r.LineOf(field), Field: field, Code: code, Team: v.r.LabelTeam(),
-		Message: fmt.Sprintf(format, args...),
-	})
+	p := v.scope.problem(v.r.Path, v.r.LineOf(field), field, code, format, args...)
+	p.Team = v.r.LabelTeam()
+	v.problems = append(v.problems, p)
 }
 
 // has reports whether the field was written at all (possibly unparsable).
@@ -155,7 +259,7 @@ func (v *validator) notBefore(field string, t time.Time, otherField string, othe
 }
 
 func (v *validator) item(prefix string, a *ActionItem) {
-	v.enum(prefix+"status", a.Status, []string{ItemOpen, ItemDone, ItemWontDo})
+	v.enum(prefix+"status", a.Status, ItemStatuses)
 	closed := a.Status == ItemDone || a.Status == ItemWontDo
 	switch {
 	case closed && a.ClosedAt.IsZero() && !v.has(prefix+"closed_at"):
@@ -171,7 +275,7 @@ func (v *validator) item(prefix string, a *ActionItem) {
 func checkSet(records []*Record) []Problem {
 	var problems []Problem
 	add := func(r *Record, field string, code Code, format string, args ...any) {
-		problems = append(problems, Problem{Path: r.Path, Line: r.LineOf(field), Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
+		problems = append(problems, scope{}.problem(r.Path, r.LineOf(field), field, code, format, args...))
 	}
 	n := 0
 	for _, r := range records {

@@ -91,7 +91,7 @@ func (b *Builder) ListAgenda(crossed bool) {
 
 // addToAgenda lists r's items due soon, keeps its titles and counts it by
 // origin and resolution.
-func (b *Builder) addToAgenda(r *record.Record) {
+func (b *Builder) addToAgenda(r *record.Record, v record.Verdict) {
 	ab := &b.agenda
 	if ab.titles == nil {
 		ab.titles = map[string]string{}
@@ -100,7 +100,7 @@ func (b *Builder) addToAgenda(r *record.Record) {
 	ab.titles[r.ID] = r.Title
 	b.CountOriginResolution(r)
 	b.ListUnpublished(r)
-	if slices.ContainsFunc(r.Findings, func(f record.Problem) bool { return f.Rule == record.RulePublishedLate }) &&
+	if slices.ContainsFunc(v.Findings, func(f record.Problem) bool { return f.Rule == record.RulePublishedLate }) &&
 		!r.PublishedAt.After(b.s.AsOf) {
 		ab.late = append(ab.late, listedIncident(r))
 	}

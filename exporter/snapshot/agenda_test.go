@@ -75,7 +75,7 @@ func TestAgendaOriginResolution(t *testing.T) {
 // to FromRecords leaves the agenda empty and says so.
 func TestAgendaNotListedByBuilder(t *testing.T) {
 	b := NewBuilder("postgres", asOf, Options{Windows: []Window{{Name: "1d", Length: 24 * time.Hour}}})
-	b.Add(incident("PM-1", "a", asOf.Add(-time.Hour)), false)
+	b.Add(incident("PM-1", "a", asOf.Add(-time.Hour)), record.Verdict{}, false)
 	if s := b.Snapshot(); s.Listed || s.DueSoon != nil || s.Titles != nil {
 		t.Errorf("agenda %+v, want none", s.Agenda)
 	}
@@ -96,16 +96,19 @@ func TestAgendaPostMortems(t *testing.T) {
 		}
 		return r
 	}
-	late := pm("late", record.StatusPublished, 20*24*time.Hour)
-	late.Findings = []record.Problem{{Path: "late.md", Rule: record.RulePublishedLate}}
+	late := pm("late", record.StatusPublished, 20*24*time.Hour) // 20 days after resolution: published_late
 	publishedLater := pm("published-later", record.StatusPublished, 2*24*time.Hour)
 	publishedLater.PublishedAt = asOf.Add(time.Hour) // after the snapshot's instant: still in review then
-	s := build([]*record.Record{
+	records := []*record.Record{
 		pm("draft-open", record.StatusDraft, 0),
 		pm("review-old", record.StatusInReview, 9*24*time.Hour),
 		pm("draft-new", record.StatusDraft, 24*time.Hour),
 		publishedLater, late, pm("on-time", record.StatusPublished, 3*24*time.Hour),
-	}, Options{OverdueItemsLimit: 10})
+	}
+	for _, r := range records {
+		r.Path = r.ID + ".md"
+	}
+	s := buildChecked(records, asOf.Add(2*time.Hour), Options{OverdueItemsLimit: 10})
 	var got []string
 	for _, it := range s.Unpublished {
 		got = append(got, it.ID+":"+it.Status)

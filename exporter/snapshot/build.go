@@ -3,6 +3,7 @@ package snapshot
 import (
 	"cmp"
 	"maps"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -15,9 +16,9 @@ import (
 type Options struct {
 	Windows    []Window
 	Severities []string
-	// Classes is the number of detection, origin and resolution values of
-	// the taxonomy, for SeriesBound (SetTaxonomy sets it).
-	Classes           int
+	// Taxonomy sizes the series bound of PeriodTeamsLimit (SetTaxonomy
+	// sets it).
+	Taxonomy          record.Taxonomy
 	TopServices       int // services beyond this many are summed as "other"
 	OverdueItemsLimit int // overdue items beyond this many are only counted
 	// ExceptionItemsLimit bounds the listed open items with an exception;
@@ -28,6 +29,27 @@ type Options struct {
 	Detail bool
 	// RepeatsLimit bounds the listed repeats; 0 is DefaultRepeatsLimit.
 	RepeatsLimit int
+	// PeriodTeamsLimit gives, for these options, the most teams for which
+	// --periods.by-team=auto keeps the team on the period metrics: the
+	// collectors know their series (collectors.PeriodTeamsLimit, set by
+	// config). Nil keeps the team for any number of teams.
+	PeriodTeamsLimit func(Options) int
+}
+
+// SetTaxonomy sizes the options for a taxonomy: the severity share and
+// the period counts list every severity, and PeriodTeamsLimit counts
+// every classification value.
+func (o *Options) SetTaxonomy(tax record.Taxonomy) {
+	o.Severities = tax.Severities
+	o.Taxonomy = tax
+}
+
+// periodTeamsLimit is what PeriodTeamsLimit gives, or no limit.
+func (o Options) periodTeamsLimit() int {
+	if o.PeriodTeamsLimit == nil {
+		return math.MaxInt
+	}
+	return o.PeriodTeamsLimit(o)
 }
 
 // FromRecords aggregates checked records as of an instant. Every figure is
@@ -39,11 +61,12 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 	}
 	b := NewBuilder(source, asOf, opts)
 	for _, r := range res.Valid {
-		b.Add(r, IsRepeat(r, byID))
-		b.addToAgenda(r)
+		v := res.Verdict(r)
+		b.Add(r, v, IsRepeat(r, byID, res.Verdict))
+		b.addToAgenda(r, v)
 	}
 	for _, r := range res.Invalid {
-		b.AddInvalid(r)
+		b.AddInvalid(r, res.Verdict(r))
 	}
 	b.AddProblems(res.Problems...)
 	b.addQuality(res, byID)
@@ -95,7 +118,7 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 	b.s.Detail = opts.Detail
 	b.overdue = newTopItems(opts.OverdueItemsLimit, moreOverdue)
 	b.exceptions = newTopItems(cmp.Or(opts.ExceptionItemsLimit, DefaultExceptionItemsLimit), dueFirst)
-	b.periodTeams, b.teamsLimit = map[string]bool{}, opts.PeriodTeamsLimit()
+	b.periodTeams, b.teamsLimit = map[string]bool{}, opts.periodTeamsLimit()
 	for _, w := range opts.Windows {
 		b.windowStarts = append(b.windowStarts, asOf.Add(-w.Length))
 		b.s.Windows = append(b.s.Windows, NewWindowStats(w))
@@ -110,16 +133,16 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 	return b
 }
 
-// Add counts a valid record; repeat tells whether it repeats an earlier
-// incident (see IsRepeat).
-func (b *Builder) Add(r *record.Record, repeat bool) {
+// Add counts a valid record, but the action items its verdict leaves
+// out; repeat tells whether it repeats an earlier incident (see IsRepeat).
+func (b *Builder) Add(r *record.Record, v record.Verdict, repeat bool) {
 	b.CountRecords(1)
 	b.AddToWindows(r, repeat, b.s.AsOf, 1)
 	g := b.IncidentGroup(r.Severity, r.Team)
 	g.Add(r, repeat)
 	g.Close()
-	for _, a := range r.ActionItems {
-		if !a.Invalid {
+	for i, a := range r.ActionItems {
+		if v.ItemCounts(i) {
 			b.AddCompletion(a, 1)
 		}
 	}
@@ -127,8 +150,8 @@ func (b *Builder) Add(r *record.Record, repeat bool) {
 		return
 	}
 	b.AddIncidentState(r)
-	for _, a := range r.ActionItems {
-		if !a.Invalid {
+	for i, a := range r.ActionItems {
+		if v.ItemCounts(i) {
 			b.AddActionItem(r, a)
 			b.AddItemToPeriods(a)
 			b.AddItemDue(a)
@@ -159,10 +182,11 @@ func (b *Builder) Windows() []Window {
 func (b *Builder) AddUnownedInvalid(team string) { b.s.UnownedByTeam[team]++ }
 
 // AddInvalid counts what an invalid record still tells: its open items
-// without an owner (those of valid records are counted by AddUnowned).
-func (b *Builder) AddInvalid(r *record.Record) {
-	for _, a := range r.ActionItems {
-		if a.Owner == "" && !a.Invalid && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
+// without an owner that its verdict keeps (those of valid records are
+// counted by AddUnowned).
+func (b *Builder) AddInvalid(r *record.Record, v record.Verdict) {
+	for i, a := range r.ActionItems {
+		if a.Owner == "" && v.ItemCounts(i) && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
 			b.AddUnownedInvalid(a.Team)
 		}
 	}
@@ -345,15 +369,17 @@ func (c *CompletionStats) merge(o *CompletionStats) {
 }
 
 // IsRepeat reports whether a related earlier incident still had an open
-// action item when r started: the item would have prevented r.
-func IsRepeat(r *record.Record, byID map[string]*record.Record) bool {
+// action item when r started: the item would have prevented r. verdicts
+// tell which items of the earlier incidents count (record.Result.Verdict).
+func IsRepeat(r *record.Record, byID map[string]*record.Record, verdicts func(*record.Record) record.Verdict) bool {
 	for _, id := range r.Related {
 		earlier, ok := byID[id]
 		if !ok || !earlier.StartedAt.Before(r.StartedAt) {
 			continue
 		}
-		for _, a := range earlier.ActionItems {
-			if !a.Invalid && a.OpenAt(r.StartedAt) {
+		v := verdicts(earlier)
+		for i, a := range earlier.ActionItems {
+			if v.ItemCounts(i) && a.OpenAt(r.StartedAt) {
 				return true
 			}
 		}

@@ -116,7 +116,7 @@ func (b *Builder) decidePeriodTeams() {
 		addTeams(teams, b.periodSamples[i], func(k SeverityTeam) string { return k.Team })
 	}
 	delete(teams, "") // the sums over all teams
-	s.Teams, s.PeriodTeamsLimit = len(teams), b.opts.PeriodTeamsLimit()
+	s.Teams, s.PeriodTeamsLimit = len(teams), b.teamsLimit
 	switch b.opts.Periods.ByTeam {
 	case TeamsOn:
 		s.PeriodsByTeam = true

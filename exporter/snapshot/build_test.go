@@ -24,6 +24,17 @@ func build(records []*record.Record, opts Options) *Snapshot {
 	return FromRecords("files", record.Result{Valid: records}, asOf, opts)
 }
 
+// buildChecked aggregates the records as checked by record.Check with the
+// default rules at now, so that they carry the findings and the items left
+// out that the check gives them.
+func buildChecked(records []*record.Record, now time.Time, opts Options) *Snapshot {
+	if opts.Windows == nil {
+		opts.Windows = []Window{{Name: "1d", Length: 24 * time.Hour}}
+	}
+	rules := record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: now}
+	return FromRecords("files", record.Check(records, nil, rules), asOf, opts)
+}
+
 // TestWindowEdges checks a window is (asOf − length, asOf]: an incident
 // started exactly one length ago is out, one started at asOf is in, and one
 // started after asOf is not counted anywhere.

@@ -34,7 +34,7 @@ type TeamMode string
 // The team modes of the periods. The zero value is TeamsAuto.
 const (
 	// TeamsAuto keeps the team while the number of teams keeps the
-	// series within SeriesBudget (Options.PeriodTeamsLimit), and sums
+	// series within collectors.SeriesBudget (Options.PeriodTeamsLimit), and sums
 	// over the teams above.
 	TeamsAuto TeamMode = "auto"
 	TeamsOn   TeamMode = "true"  // always keep the team

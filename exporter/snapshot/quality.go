@@ -91,8 +91,9 @@ func (b *Builder) initRepeatsAfterFix() {
 // RepeatsOf returns the incidents r repeats: each related incident that
 // started before r and had action items by then, with whether they were
 // all closed (the fix was done) or some still open. byID holds the valid
-// records; items left out as invalid are not counted.
-func RepeatsOf(r *record.Record, byID map[string]*record.Record) []Repeat {
+// records, and verdicts tell which of their items count
+// (record.Result.Verdict).
+func RepeatsOf(r *record.Record, byID map[string]*record.Record, verdicts func(*record.Record) record.Verdict) []Repeat {
 	var out []Repeat
 	for _, id := range r.Related {
 		earlier, ok := byID[id]
@@ -100,9 +101,10 @@ func RepeatsOf(r *record.Record, byID map[string]*record.Record) []Repeat {
 			continue
 		}
 		open, closed := 0, 0
-		for _, a := range earlier.ActionItems {
+		v := verdicts(earlier)
+		for i, a := range earlier.ActionItems {
 			switch {
-			case a.Invalid || a.CreatedAt.After(r.StartedAt):
+			case !v.ItemCounts(i) || a.CreatedAt.After(r.StartedAt):
 			case a.OpenAt(r.StartedAt):
 				open++
 			default:
@@ -128,10 +130,10 @@ func NewRepeat(r *record.Record, earlier string, open, closed int) (Repeat, bool
 // addQuality counts the findings and repeats of the valid records.
 func (b *Builder) addQuality(res record.Result, byID map[string]*record.Record) {
 	for _, r := range res.Valid {
-		b.AddRepeats(r, RepeatsOf(r, byID))
-		// The record's own findings: a file served in its last valid
-		// version (files.Source) keeps that version's findings.
-		b.AddFindings(r.Findings...)
+		b.AddRepeats(r, RepeatsOf(r, byID, res.Verdict))
+		// The record's own findings: those of a file served in its last
+		// valid version (files.Source) are that version's.
+		b.AddFindings(res.Verdict(r).Findings...)
 	}
 }
 

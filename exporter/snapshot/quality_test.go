@@ -16,7 +16,7 @@ func TestRepeatsAfterTheFix(t *testing.T) {
 	start := asOf.Add(-20 * time.Hour)
 	done := record.ActionItem{ID: "d", Status: record.ItemDone, CreatedAt: start, ClosedAt: start.Add(time.Hour)}
 	open := record.ActionItem{ID: "o", Status: record.ItemOpen, CreatedAt: start}
-	broken := record.ActionItem{ID: "b", Status: record.ItemOpen, CreatedAt: start, Invalid: true}
+	broken := record.ActionItem{ID: "b", Status: "finished", CreatedAt: start} // an unknown status: field_invalid
 	for _, tc := range []struct {
 		name            string
 		items           []record.ActionItem
@@ -31,7 +31,8 @@ func TestRepeatsAfterTheFix(t *testing.T) {
 		earlier := incident("E", "a", start, tc.items...)
 		later := incident("L", "b", start.Add(5*time.Hour))
 		later.Related = []string{"E"}
-		s := build([]*record.Record{earlier, later}, Options{})
+		earlier.Path, later.Path = "e.md", "l.md"
+		s := buildChecked([]*record.Record{earlier, later}, asOf, Options{})
 		var list []string
 		for _, rp := range s.Repeats {
 			list = append(list, fmt.Sprintf("%s>%s %s", rp.Incident, rp.Earlier, map[bool]string{true: "done", false: "open"}[rp.FixDone]))

@@ -80,6 +80,11 @@ type Snapshot struct {
 	// Stale counts the records served in their last valid version because
 	// their file is invalid now (an edit in flight); they are in Records.
 	Stale int
+	// Removed counts the records served at one refresh and at a later one
+	// no more, without a problem to show for it (their file deleted,
+	// excluded or no longer a record), since the source started: the
+	// files source's; 0 for PostgreSQL, whose import prints each removal.
+	Removed int
 
 	// Agenda is what the forum's report lists beyond the metrics.
 	Agenda

@@ -59,9 +59,9 @@ func Examples(t testing.TB) store.Source {
 }
 
 // ImportExamples imports the bundled examples into a new database and
-// returns it with the records it holds. It runs from a package folder of
-// exporter/postgres (ExamplesDir).
-func ImportExamples(t testing.TB) (*pgxpool.Pool, []*record.Record) {
+// returns it with the records it holds, with the verdicts of their check.
+// It runs from a package folder of exporter/postgres (ExamplesDir).
+func ImportExamples(t testing.TB) (*pgxpool.Pool, []record.Checked) {
 	t.Helper()
 	pool := Database(t)
 	dir := ExamplesDir
@@ -73,10 +73,10 @@ func ImportExamples(t testing.TB) (*pgxpool.Pool, []*record.Record) {
 	if len(res.Problems) > 0 || len(res.Valid) < 2 {
 		t.Fatalf("the examples: %d valid, problems %v", len(res.Valid), res.Problems)
 	}
-	if _, err := store.Import(context.Background(), pool, Examples(t), res.Valid, nil); err != nil {
+	if _, err := store.Import(context.Background(), pool, Examples(t), res.ValidChecked(), nil); err != nil {
 		t.Fatal(err)
 	}
-	return pool, res.Valid
+	return pool, res.ValidChecked()
 }
 
 // Count runs a query that counts.

@@ -90,12 +90,10 @@ func implausibleFacts(ctx context.Context, q pgx.Tx, rules record.Rules) ([]fact
 // item's place in the record, which a row does not have, to its id:
 // action_items[0].closed_at becomes action_items[id=PM-7-2].closed_at.
 func nameItemsByID(r *record.Record, problems []record.Problem) {
-	for i := range problems {
-		for j, a := range r.ActionItems {
-			if rest, ok := strings.CutPrefix(problems[i].Field, fmt.Sprintf("action_items[%d].", j)); ok {
-				problems[i].Field = fmt.Sprintf("action_items[id=%s].%s", a.ID, rest)
-				break
-			}
+	for i, p := range problems {
+		if j, ok := p.Item(); ok && j < len(r.ActionItems) {
+			rest := strings.TrimPrefix(p.Field, fmt.Sprintf("action_items[%d].", j))
+			problems[i].Field = fmt.Sprintf("action_items[id=%s].%s", r.ActionItems[j].ID, rest)
 		}
 	}
 }

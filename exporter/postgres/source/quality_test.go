@@ -55,8 +55,8 @@ func TestStoredFindings(t *testing.T) {
 	for _, r := range records {
 		if r.ID == "PM-2026-030" {
 			r.BarRaiser = "ruth"
-			res := record.Check([]*record.Record{r}, nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
-			if _, err := store.Import(ctx, pg, pgtest.Examples(t), res.Valid, nil); err != nil {
+			res := record.Check([]*record.Record{r.Record}, nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
+			if _, err := store.Import(ctx, pg, pgtest.Examples(t), res.ValidChecked(), nil); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -33,21 +33,21 @@ func csvLines(t *testing.T, each report.Records) []string {
 func TestEachRecordAsFiles(t *testing.T) {
 	pool, records := pgtest.ImportExamples(t)
 	examples := pgtest.Examples(t)
-	fromFiles := csvLines(t, func(_ context.Context, fn func(*record.Record) error) error {
+	fromFiles := csvLines(t, func(_ context.Context, fn func(record.Checked) error) error {
 		for _, r := range records {
 			// The database keeps the services as a set, in name order,
 			// and the path from the repository's root.
-			sorted := *r
+			sorted := *r.Record
 			sorted.Services = slices.Sorted(slices.Values(r.Services))
 			sorted.Path = examples.StoredPath(r.Path)
-			if err := fn(&sorted); err != nil {
+			if err := fn(record.Checked{Record: &sorted, Verdict: r.Verdict}); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	rules := record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()}
-	fromDatabase := csvLines(t, func(ctx context.Context, fn func(*record.Record) error) error {
+	fromDatabase := csvLines(t, func(ctx context.Context, fn func(record.Checked) error) error {
 		invalid, err := store.EachRecord(ctx, pool, rules, fn)
 		if invalid != 0 {
 			t.Errorf("%d examples invalid in the database", invalid)
@@ -61,7 +61,7 @@ func TestEachRecordAsFiles(t *testing.T) {
 	narrow := rules
 	narrow.Taxonomy.Severities = []string{"sev1", "sev2", "sev3"}
 	var handed []string
-	invalid, err := store.EachRecord(context.Background(), pool, narrow, func(r *record.Record) error {
+	invalid, err := store.EachRecord(context.Background(), pool, narrow, func(r record.Checked) error {
 		handed = append(handed, r.ID)
 		return nil
 	})

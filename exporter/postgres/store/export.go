@@ -47,7 +47,7 @@ type exportItem struct {
 // incidents needs no more memory than one. Rows that break rules (the
 // taxonomy, a plausible time) are not handed over but counted; it returns
 // how many.
-func EachRecord(ctx context.Context, pool *pgxpool.Pool, rules record.Rules, fn func(*record.Record) error) (invalid int, err error) {
+func EachRecord(ctx context.Context, pool *pgxpool.Pool, rules record.Rules, fn func(record.Checked) error) (invalid int, err error) {
 	rows, err := pool.Query(ctx, exportQuery)
 	if err != nil {
 		return 0, fmt.Errorf("read incidents: %w", err)
@@ -58,7 +58,7 @@ func EachRecord(ctx context.Context, pool *pgxpool.Pool, rules record.Rules, fn 
 		if err != nil {
 			return invalid, fmt.Errorf("read incidents: %w", err)
 		}
-		if len(record.Validate(r, rules)) > 0 {
+		if len(record.Validate(r.Record, rules)) > 0 {
 			invalid++
 			continue
 		}
@@ -72,8 +72,9 @@ func EachRecord(ctx context.Context, pool *pgxpool.Pool, rules record.Rules, fn 
 	return invalid, nil
 }
 
-// scanExport scans a row of exportQuery into a record.
-func scanExport(rows pgx.Rows) (*record.Record, error) {
+// scanExport scans a row of exportQuery into a record, with the rules of
+// its stored findings.
+func scanExport(rows pgx.Rows) (record.Checked, error) {
 	r := &record.Record{}
 	var mitigated, resolved, published, reviewed *time.Time
 	var reviewBy, reviewOutcome *string
@@ -84,33 +85,34 @@ func scanExport(rows pgx.Rows) (*record.Record, error) {
 		&r.Impact.CustomersAffected, &r.Impact.FailedRequests, &r.Impact.DataLoss, &r.Impact.P99LatencyMS,
 		&r.Status, &published, &r.Moderator, &r.BarRaiser, &r.Learnings, &reviewBy, &reviewOutcome, &reviewed, &findings,
 		&r.Services, &r.Related, &items); err != nil {
-		return nil, err
+		return record.Checked{}, err
 	}
 	if reviewBy != nil || reviewOutcome != nil || reviewed != nil {
 		r.SecurityReview = &record.SecurityReview{By: deref(reviewBy), Outcome: deref(reviewOutcome), Date: utc(reviewed)}
 	}
+	var verdict record.Verdict
 	for _, rule := range findings {
-		r.Findings = append(r.Findings, record.Problem{Path: r.Path, Team: r.Team, Rule: rule})
+		verdict.Findings = append(verdict.Findings, record.Problem{Path: r.Path, Team: r.Team, Rule: rule})
 	}
 	r.StartedAt, r.DetectedAt = r.StartedAt.UTC(), r.DetectedAt.UTC()
 	r.MitigatedAt, r.ResolvedAt, r.PublishedAt = utc(mitigated), utc(resolved), utc(published)
 	var decoded []exportItem
 	if err := json.Unmarshal(items, &decoded); err != nil {
-		return nil, fmt.Errorf("incident %s: action items: %w", r.ID, err)
+		return record.Checked{}, fmt.Errorf("incident %s: action items: %w", r.ID, err)
 	}
 	for _, it := range decoded {
 		var due time.Time
 		if it.Due != "" {
 			var err error
 			if due, err = time.Parse(time.DateOnly, it.Due); err != nil {
-				return nil, fmt.Errorf("incident %s: action item %s: due: %w", r.ID, it.ID, err)
+				return record.Checked{}, fmt.Errorf("incident %s: action item %s: due: %w", r.ID, it.ID, err)
 			}
 		}
 		r.ActionItems = append(r.ActionItems, record.ActionItem{ID: it.ID, Title: it.Title, Owner: it.Owner, Team: it.Team,
 			CreatedAt: it.CreatedAt.UTC(), Due: due, Status: it.Status, ClosedAt: utc(it.ClosedAt),
 			Exception: it.Exception, ExceptionApprover: it.ExceptionApprover, URL: it.URL})
 	}
-	return r, nil
+	return record.Checked{Record: r, Verdict: verdict}, nil
 }
 
 func deref(s *string) string {

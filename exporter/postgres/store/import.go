@@ -149,7 +149,7 @@ const ImportBatchSize = 500
 // keeps its stored version (KeptItems). Import never deletes an
 // incident: that is Prune's job. progress may be nil. After an error,
 // the report tells what the batches committed before it did.
-func Import(ctx context.Context, pool *pgxpool.Pool, src Source, records []*record.Record, progress Progress) (ImportReport, error) {
+func Import(ctx context.Context, pool *pgxpool.Pool, src Source, records []record.Checked, progress Progress) (ImportReport, error) {
 	if err := src.check(); err != nil {
 		return ImportReport{}, fmt.Errorf("import: %w", err)
 	}
@@ -194,7 +194,7 @@ type storedIncident struct {
 }
 
 // importBatch upserts one batch of records.
-func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []*record.Record) error {
+func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []record.Checked) error {
 	ids := make([]string, len(batch))
 	for i, r := range batch {
 		ids[i] = r.ID
@@ -253,7 +253,7 @@ FROM unnest($3::text[], $4::text[]) AS t (id, path) WHERE i.id = t.id AND i.sour
 // write writes one changed or new record under a savepoint and adds what
 // it did to the batch's report. A record the database refuses is rolled
 // back to the savepoint and listed; any other error is returned.
-func (im *importer) write(ctx context.Context, tx pgx.Tx, r *record.Record, storedPath, hash string, exists bool) error {
+func (im *importer) write(ctx context.Context, tx pgx.Tx, r record.Checked, storedPath, hash string, exists bool) error {
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.Path, err)
@@ -322,14 +322,17 @@ func (e *sourceTakenError) Error() string {
 // stored one, wherever it was read from), to skip unchanged ones; the
 // content includes its findings, so that a change of the quality rules
 // updates them.
-func contentHash(r *record.Record, storedPath string) (string, error) {
-	c := *r
+func contentHash(r record.Checked, storedPath string) (string, error) {
+	c := *r.Record
 	c.Path = storedPath
-	c.Findings = slices.Clone(r.Findings)
-	for i := range c.Findings {
-		c.Findings[i].Path = storedPath
+	findings := slices.Clone(r.Verdict.Findings)
+	for i := range findings {
+		findings[i].Path = storedPath
 	}
-	data, err := json.Marshal(&c)
+	data, err := json.Marshal(struct {
+		*record.Record
+		Findings []record.Problem
+	}{&c, findings})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", r.Path, err)
 	}

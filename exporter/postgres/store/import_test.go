@@ -69,7 +69,7 @@ func TestPruneRefusals(t *testing.T) {
 // item: the item is deleted and the report names it.
 func TestImportReportsRemovedActionItems(t *testing.T) {
 	pool, records := pgtest.ImportExamples(t)
-	var r *record.Record
+	var r record.Checked
 	for _, c := range records {
 		if len(c.ActionItems) >= 2 {
 			r = c
@@ -78,7 +78,7 @@ func TestImportReportsRemovedActionItems(t *testing.T) {
 	}
 	lost := r.ActionItems[1]
 	r.ActionItems = append(r.ActionItems[:1], r.ActionItems[2:]...)
-	rep, err := store.Import(context.Background(), pool, pgtest.Examples(t), []*record.Record{r}, nil)
+	rep, err := store.Import(context.Background(), pool, pgtest.Examples(t), []record.Checked{r}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestImportKeepsOtherSources(t *testing.T) {
 	const other = "https://example.com/team-b.git"
 	teamB := store.Source{Name: other, Root: "/checkouts/team-b", Dir: ".", Folder: "."}
 	examples := pgtest.Examples(t)
-	var shared *record.Record
+	var shared record.Checked
 	for _, r := range records {
 		if len(r.ActionItems) > 0 {
 			shared = r
@@ -110,12 +110,12 @@ func TestImportKeepsOtherSources(t *testing.T) {
 		}
 	}
 	items := pgtest.Count(t, pool, `SELECT count(*) FROM action_items WHERE incident_id = $1`, shared.ID)
-	clash := *shared
+	clash := *shared.Record
 	clash.Path, clash.Title, clash.ActionItems = "team-b/clash.md", "Team B's own incident", nil
-	own := *shared
+	own := *shared.Record
 	own.ID, own.Path, own.ActionItems = "B-1", "team-b/own.md", nil
 
-	rep, err := store.Import(ctx, pool, teamB, []*record.Record{&clash, &own}, nil)
+	rep, err := store.Import(ctx, pool, teamB, []record.Checked{{Record: &clash}, {Record: &own}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,9 +237,9 @@ func TestImportRefusedRecordKeepsTheBatch(t *testing.T) {
 	if _, err := pool.Exec(ctx, `DELETE FROM incidents`); err != nil {
 		t.Fatal(err)
 	}
-	bad := *records[0]
+	bad := *records[0].Record
 	bad.Title = "Checkout\x00 API"
-	batch := append([]*record.Record{&bad}, records[1:]...)
+	batch := append([]record.Checked{{Record: &bad}}, records[1:]...)
 	rep, err := store.Import(ctx, pool, pgtest.Examples(t), batch, nil)
 	if err != nil {
 		t.Fatal(err)

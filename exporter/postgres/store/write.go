@@ -15,7 +15,7 @@ import (
 // items. removed holds the items the import deleted before, by id: one
 // written again here moved. It writes nothing and returns a
 // *sourceTakenError when the id is stored from another source name.
-func writeRecord(ctx context.Context, tx pgx.Tx, src Source, r *record.Record, storedPath, hash string, exists bool, removed map[string]RemovedItem) (ImportReport, error) {
+func writeRecord(ctx context.Context, tx pgx.Tx, src Source, r record.Checked, storedPath, hash string, exists bool, removed map[string]RemovedItem) (ImportReport, error) {
 	plan, err := planItems(ctx, tx, src, r, removed)
 	if err != nil {
 		return ImportReport{}, err
@@ -68,7 +68,7 @@ func writeRecord(ctx context.Context, tx pgx.Tx, src Source, r *record.Record, s
 
 // writeIncident upserts the incident row of r, unless its id is stored
 // from another source name (a *sourceTakenError).
-func writeIncident(ctx context.Context, tx pgx.Tx, src Source, r *record.Record, storedPath, hash string) error {
+func writeIncident(ctx context.Context, tx pgx.Tx, src Source, r record.Checked, storedPath, hash string) error {
 	var review record.SecurityReview
 	if r.SecurityReview != nil {
 		review = *r.SecurityReview
@@ -126,7 +126,7 @@ type storedItem struct {
 // action items, and decides each: an item that counts is upserted unless
 // another source's incident holds its id (a conflict); one that turned
 // invalid keeps the version its incident stores.
-func planItems(ctx context.Context, tx pgx.Tx, src Source, r *record.Record, removed map[string]RemovedItem) (itemPlan, error) {
+func planItems(ctx context.Context, tx pgx.Tx, src Source, r record.Checked, removed map[string]RemovedItem) (itemPlan, error) {
 	if len(r.ActionItems) == 0 {
 		return itemPlan{}, nil
 	}
@@ -151,7 +151,7 @@ FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE a.id = ANY($1
 		ours := has && s.incident == r.ID
 		switch {
 		case a.ID == "":
-		case !itemCounts(r, i):
+		case !r.Verdict.ItemCounts(i): // a field_invalid finding reports it
 			if ours {
 				plan.keep = append(plan.keep, a.ID)
 				plan.report.KeptItems = append(plan.report.KeptItems, KeptItem{ID: a.ID, Incident: r.ID, Path: r.Path})
@@ -173,7 +173,7 @@ FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE a.id = ANY($1
 // movedItem reports the move of item id to r's incident: from the
 // incident that stores it (s, when has), or from the one that an earlier
 // record of the import removed it from.
-func movedItem(src Source, r *record.Record, id string, s storedItem, has bool, removed map[string]RemovedItem) (MovedItem, bool) {
+func movedItem(src Source, r record.Checked, id string, s storedItem, has bool, removed map[string]RemovedItem) (MovedItem, bool) {
 	switch {
 	case has && s.incident != r.ID:
 		from := s.path
@@ -188,11 +188,6 @@ func movedItem(src Source, r *record.Record, id string, s storedItem, has bool, 
 	}
 	return MovedItem{}, false
 }
-
-// itemCounts reports whether r's action item at index i counts: an item
-// with a field_invalid finding is reported, and left out like the file
-// source leaves it out.
-func itemCounts(r *record.Record, i int) bool { return !r.ActionItems[i].Invalid }
 
 // writeItem upserts an action item of incident: one stored for another
 // incident of the same source name (or of none) moves to this one. It
