@@ -146,6 +146,9 @@ func printImport(w io.Writer, rep store.ImportReport) {
 			Message: fmt.Sprintf("action item id %s is already imported for %s from %s (file %s): two repositories share the id; the item is not imported, the rest of %s is; rename one",
 				c.ID, c.Other, c.OtherSource, c.OtherPath, c.Incident)})
 	}
+	for _, r := range rep.Renamed {
+		fmt.Fprintf(w, "%s: now holds %s; %s, imported from it before, stays stored until import --prune deletes it\n", r.Path, r.NewID, r.ID)
+	}
 	for _, r := range rep.Refused {
 		fmt.Fprintf(w, "%s: %s not imported, nothing of it written: the database refused it: %v\n", r.Path, r.ID, r.Err)
 	}
@@ -209,6 +212,7 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 	for _, r := range f.records {
 		req.Keep = append(req.Keep, r.ID)
 	}
+	renamed := f.storedPaths(req.Source) // a file read whose incident is pruned holds another id
 	req.StillThere = f.stillThere(req.Source)
 	pruned, err := store.Prune(ctx, pool, req)
 	var refused *store.PruneRefusedError
@@ -233,7 +237,11 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 		verb = "would prune"
 	}
 	for _, p := range pruned {
-		fmt.Fprintf(stdout, "%s %s: its file %s is gone%s\n", verb, p.ID, shownPath(req.Source, p), noSourceNote(p))
+		what := "is gone"
+		if p.Root != "" && renamed[p.SourcePath] {
+			what = "holds another id now"
+		}
+		fmt.Fprintf(stdout, "%s %s: its file %s %s%s\n", verb, p.ID, shownPath(req.Source, p), what, noSourceNote(p))
 	}
 	return len(pruned), nil
 }
@@ -279,10 +287,9 @@ func shownPath(src store.Source, p store.Pruned) string {
 // relative to an unknown working directory, is looked for as it is and
 // as the tail of a file under the folder that gave no record.
 func (f importFolder) stillThere(src store.Source) func(store.Pruned) bool {
-	stored := make(map[string]bool, len(f.records)) // the files that gave a record, by stored path
-	asRead := make(map[string]bool, len(f.records)) // and as read
+	stored := f.storedPaths(src)
+	asRead := make(map[string]bool, len(f.records)) // the files that gave a record, as read
 	for _, r := range f.records {
-		stored[src.StoredPath(r.Path)] = true
 		asRead[r.Path] = true
 	}
 	return func(c store.Pruned) bool {
@@ -299,6 +306,16 @@ func (f importFolder) stillThere(src store.Source) func(store.Pruned) bool {
 		}
 		return false
 	}
+}
+
+// storedPaths is the set of the stored paths of the files that gave a
+// record.
+func (f importFolder) storedPaths(src store.Source) map[string]bool {
+	stored := make(map[string]bool, len(f.records))
+	for _, r := range f.records {
+		stored[src.StoredPath(r.Path)] = true
+	}
+	return stored
 }
 
 // oldPathThere reports whether a path stored before migration 0010 names a

@@ -138,7 +138,25 @@ func TestImportRenamesAndMovesItems(t *testing.T) {
 	}
 	// The old id stays (import never deletes an incident) until a prune.
 	importExpect(t, pg.URL, exitOK, []string{"0 inserted, 0 updated, 3 unchanged, 0 pruned"}, dir)
-	importExpect(t, pg.URL, exitOK, []string{"pruned PM-1: its file " + filepath.Join(dir, "PM-1.md") + " is gone", "1 pruned"}, dir, "--prune")
+
+	// PM-3 is renamed PM-30 in the same file, which keeps its name.
+	writeWithItems(t, dir, "PM-30", "PM-2-2")
+	if err := os.Rename(filepath.Join(dir, "PM-30.md"), filepath.Join(dir, "PM-3.md")); err != nil {
+		t.Fatal(err)
+	}
+	importExpect(t, pg.URL, exitOK, []string{
+		"action item PM-2-2 moved from PM-3 (" + filepath.Join(dir, "PM-3.md") + ") to PM-30",
+		filepath.Join(dir, "PM-3.md") + ": now holds PM-30; PM-3, imported from it before, stays stored until import --prune deletes it",
+		"1 inserted, 0 updated, 2 unchanged, 0 pruned",
+	}, dir)
+	importExpect(t, pg.URL, exitOK, []string{
+		"pruned PM-1: its file " + filepath.Join(dir, "PM-1.md") + " is gone",
+		"pruned PM-3: its file " + filepath.Join(dir, "PM-3.md") + " holds another id now",
+		"2 pruned",
+	}, dir, "--prune")
+	if n := count(`SELECT count(*) FROM incidents`); n != 3 {
+		t.Errorf("%d incidents stored, want 3 (PM-10, PM-2, PM-30)", n)
+	}
 	if n := count(`SELECT count(*) FROM action_items`); n != 4 {
 		t.Errorf("%d action items stored, want 4", n)
 	}

@@ -44,6 +44,9 @@ type ImportReport struct {
 	// Refused lists the records the database refused (a constraint or a
 	// trigger): nothing of them was written.
 	Refused []RefusedRecord
+	// Renamed lists the stored incidents whose file now holds a record
+	// with another id: they stay until a prune deletes them.
+	Renamed []Renamed
 }
 
 // merge adds what o reports to rep.
@@ -103,6 +106,12 @@ type ItemConflict struct {
 	OtherSource string
 }
 
+// Renamed is incident ID, stored from the file at Path (named as the
+// records read are), which now gives a record with the id NewID.
+type Renamed struct {
+	ID, Path, NewID string
+}
+
 // RefusedRecord is a record the database refused: nothing of it was
 // written, and what was stored of its incident is left as it was.
 type RefusedRecord struct {
@@ -147,7 +156,8 @@ const ImportBatchSize = 500
 // the same source moves to the record that holds it now, one stored for
 // another source's incident is left out (ItemConflicts), an invalid one
 // keeps its stored version (KeptItems). Import never deletes an
-// incident: that is Prune's job. progress may be nil. After an error,
+// incident, that is Prune's job: an incident whose file now holds
+// another id is listed in Renamed. progress may be nil. After an error,
 // the report tells what the batches committed before it did.
 func Import(ctx context.Context, pool *pgxpool.Pool, src Source, records []record.Checked, progress Progress) (ImportReport, error) {
 	if err := src.check(); err != nil {
@@ -166,7 +176,37 @@ func Import(ctx context.Context, pool *pgxpool.Pool, src Source, records []recor
 		im.rep.merge(im.batch)
 		progress.Add(int64(len(batch)))
 	}
-	return im.report(), nil
+	rep := im.report()
+	renamed, err := renamedIncidents(ctx, pool, src, records)
+	rep.Renamed = renamed
+	return rep, err
+}
+
+// renamedIncidents returns the stored incidents of src, not among
+// records, whose file now gives a record with another id.
+func renamedIncidents(ctx context.Context, pool *pgxpool.Pool, src Source, records []record.Checked) ([]Renamed, error) {
+	ids := make([]string, len(records))
+	paths := make([]string, len(records))
+	newID := make(map[string]string, len(records))
+	for i, r := range records {
+		ids[i], paths[i] = r.ID, src.StoredPath(r.Path)
+		newID[paths[i]] = r.ID
+	}
+	rows, err := pool.Query(ctx, `SELECT id, source_path FROM incidents
+WHERE source_name = $1 AND source_root <> '' AND source_path = ANY($2) AND id <> ALL($3) ORDER BY id`, src.Name, paths, ids)
+	if err != nil {
+		return nil, fmt.Errorf("renamed incidents: %w", err)
+	}
+	var renamed []Renamed
+	var r Renamed
+	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Path}, func() error {
+		r.NewID, r.Path = newID[r.Path], src.ReadPath(r.Path)
+		renamed = append(renamed, r)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("renamed incidents: %w", err)
+	}
+	return renamed, nil
 }
 
 // importer is one import under way.
