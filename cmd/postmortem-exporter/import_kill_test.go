@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math/rand/v2"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,9 +72,10 @@ func TestImportKilledThenRerun(t *testing.T) {
 	}
 	t.Logf("killed with %d of %d incidents stored", stored, killRecords)
 
+	// The re-run and the clean run: the same binary.
 	for _, url := range []string{pg.URL, cleanURL} {
-		if code, stdout, stderr := runCLI(t, importArgs(url)...); code != exitOK {
-			t.Fatalf("import into %s: exit %d\n%s%s", url, code, stdout, stderr)
+		if out, err := exec.Command(bin, importArgs(url)...).CombinedOutput(); err != nil {
+			t.Fatalf("import into %s: %v\n%s", url, err, out)
 		}
 	}
 	want, got := dumpTables(t, pgtest.Connect(t, cleanURL)), dumpTables(t, killed)
