@@ -251,7 +251,10 @@ func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []record.C
 	if _, err := pgx.ForEachRow(rows, []any{&id, &s.hash, &s.source, &s.root, &s.path}, func() error { stored[id] = s; return nil }); err != nil {
 		return fmt.Errorf("read hashes: %w", err)
 	}
-	var touch, touchPaths []string // unchanged incidents to adopt, or read under another root
+	// Unchanged incidents to adopt, or whose path is stored the old way.
+	// Another root alone is not written: an update of an incident costs
+	// its rollups, and a checkout at another path is no change.
+	var touch, touchPaths []string
 	for _, r := range batch {
 		storedPath := im.src.StoredPath(r.Path)
 		h, err := contentHash(r, storedPath)
@@ -265,7 +268,7 @@ func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []record.C
 			continue
 		case exists && old.hash == h:
 			im.batch.Unchanged++
-			if old.source == "" || old.root != im.src.Root {
+			if old.source == "" || old.root == "" {
 				touch, touchPaths = append(touch, r.ID), append(touchPaths, storedPath)
 			}
 			if old.source == "" {
