@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -150,8 +151,8 @@ const ImportBatchSize = 500
 // one (same content hash) left alone. A record whose id is stored from
 // another non-empty source name is not written, and is listed in the
 // report's Conflicts; an incident stored without a source name is
-// adopted. Each record is written under a savepoint, so that one the
-// database refuses is listed in Refused and does not stop the others.
+// adopted. A record the database refuses is listed in Refused, nothing
+// of it written, and does not stop the others (commitBatch).
 // Action items are upserted by id: one stored for another incident of
 // the same source moves to the record that holds it now, one stored for
 // another source's incident is left out (ItemConflicts), an invalid one
@@ -168,12 +169,9 @@ func Import(ctx context.Context, pool *pgxpool.Pool, src Source, records []recor
 	progress.Stage("upsert", int64(len(records)))
 	for start := 0; start < len(records); start += ImportBatchSize {
 		batch := records[start:min(start+ImportBatchSize, len(records))]
-		// A failed batch is rolled back: count it only once committed.
-		im.batch = ImportReport{}
-		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return im.importBatch(ctx, tx, batch) }); err != nil {
+		if err := im.commitBatch(ctx, pool, batch); err != nil {
 			return im.report(), err
 		}
-		im.rep.merge(im.batch)
 		progress.Add(int64(len(batch)))
 	}
 	rep := im.report()
@@ -214,6 +212,8 @@ type importer struct {
 	src   Source
 	rep   ImportReport // of the batches committed
 	batch ImportReport // of the batch under way
+	// careful writes each record of the batch under a savepoint.
+	careful bool
 	// removed holds the action items deleted so far by id, and moved the
 	// ids of those a later record took over: moved, not removed.
 	removed map[string]RemovedItem
@@ -226,6 +226,33 @@ func (im *importer) report() ImportReport {
 	rep := im.rep
 	rep.RemovedItems = slices.DeleteFunc(slices.Clone(rep.RemovedItems), func(r RemovedItem) bool { return im.moved[r.ID] })
 	return rep
+}
+
+// errRetryCarefully says the database refused a record of a batch
+// written without savepoints: the batch is rolled back and written again
+// with them.
+var errRetryCarefully = errors.New("a record was refused: the batch is written again, each record under a savepoint")
+
+// commitBatch writes a batch in one transaction, and adds what it did to
+// the report once committed. When the database refuses one of its
+// records, the batch is rolled back and written again with each record
+// under a savepoint, so that the refused ones are left out alone: a
+// savepoint costs two round trips and a subtransaction per record, paid
+// only by a batch that needs it.
+func (im *importer) commitBatch(ctx context.Context, pool *pgxpool.Pool, batch []record.Checked) error {
+	removed, moved := maps.Clone(im.removed), maps.Clone(im.moved)
+	for _, careful := range []bool{false, true} {
+		im.batch, im.careful = ImportReport{}, careful
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return im.importBatch(ctx, tx, batch) })
+		if !errors.Is(err, errRetryCarefully) {
+			if err == nil {
+				im.rep.merge(im.batch)
+			}
+			return err
+		}
+		im.removed, im.moved = maps.Clone(removed), maps.Clone(moved)
+	}
+	return errRetryCarefully // not reached: a careful write lists refusals
 }
 
 // storedIncident is what an import compares a record with.
@@ -293,26 +320,34 @@ FROM unnest($3::text[], $4::text[]) AS t (id, path) WHERE i.id = t.id AND i.sour
 	return nil
 }
 
-// write writes one changed or new record under a savepoint and adds what
-// it did to the batch's report. A record the database refuses is rolled
-// back to the savepoint and listed; any other error is returned.
+// write writes one changed or new record, under a savepoint when the
+// batch is written carefully, and adds what it did to the batch's report.
+// A record the database refuses is rolled back to its savepoint and
+// listed, or, without one, returns errRetryCarefully; any other error is
+// returned.
 func (im *importer) write(ctx context.Context, tx pgx.Tx, r record.Checked, storedPath, hash string, exists bool) error {
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("%s: %w", r.Path, err)
+	w, rollback := tx, func() error { return nil }
+	if im.careful {
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.Path, err)
+		}
+		w, rollback = sp, func() error { return sp.Rollback(ctx) }
 	}
-	done, err := writeRecord(ctx, sp, im.src, r, storedPath, hash, exists, im.removed)
-	if err == nil {
-		err = sp.Commit(ctx)
+	done, err := writeRecord(ctx, w, im.src, r, storedPath, hash, exists, im.removed)
+	if err == nil && im.careful {
+		err = w.Commit(ctx)
 	}
 	var taken *sourceTakenError
 	switch {
 	case errors.As(err, &taken): // inserted by another import since the read: nothing written
 		im.batch.Conflicts = append(im.batch.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: taken.source, OtherPath: taken.path})
-		return sp.Rollback(ctx)
+		return rollback()
+	case refusedByDatabase(err) && !im.careful:
+		return errRetryCarefully
 	case refusedByDatabase(err):
 		im.batch.Refused = append(im.batch.Refused, RefusedRecord{ID: r.ID, Path: r.Path, Err: err})
-		return sp.Rollback(ctx)
+		return rollback()
 	case err != nil:
 		return fmt.Errorf("%s: %w", r.Path, err)
 	case exists:
