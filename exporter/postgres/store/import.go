@@ -303,10 +303,11 @@ func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []record.C
 			}
 			continue
 		}
-		if err := im.write(ctx, tx, r, storedPath, h, exists); err != nil {
+		written, err := im.write(ctx, tx, r, storedPath, h, exists)
+		if err != nil {
 			return err
 		}
-		if exists && old.source == "" {
+		if written && exists && old.source == "" {
 			im.batch.Adopted++
 		}
 	}
@@ -321,16 +322,16 @@ FROM unnest($3::text[], $4::text[]) AS t (id, path) WHERE i.id = t.id AND i.sour
 }
 
 // write writes one changed or new record, under a savepoint when the
-// batch is written carefully, and adds what it did to the batch's report.
-// A record the database refuses is rolled back to its savepoint and
-// listed, or, without one, returns errRetryCarefully; any other error is
-// returned.
-func (im *importer) write(ctx context.Context, tx pgx.Tx, r record.Checked, storedPath, hash string, exists bool) error {
+// batch is written carefully, adds what it did to the batch's report and
+// says whether it wrote it. A record the database refuses is rolled back
+// to its savepoint and listed, or, without one, returns
+// errRetryCarefully; any other error is returned.
+func (im *importer) write(ctx context.Context, tx pgx.Tx, r record.Checked, storedPath, hash string, exists bool) (bool, error) {
 	w, rollback := tx, func() error { return nil }
 	if im.careful {
 		sp, err := tx.Begin(ctx)
 		if err != nil {
-			return fmt.Errorf("%s: %w", r.Path, err)
+			return false, fmt.Errorf("%s: %w", r.Path, err)
 		}
 		w, rollback = sp, func() error { return sp.Rollback(ctx) }
 	}
@@ -342,14 +343,14 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, r record.Checked, stor
 	switch {
 	case errors.As(err, &taken): // inserted by another import since the read: nothing written
 		im.batch.Conflicts = append(im.batch.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: taken.source, OtherPath: taken.path})
-		return rollback()
+		return false, rollback()
 	case refusedByDatabase(err) && !im.careful:
-		return errRetryCarefully
+		return false, errRetryCarefully
 	case refusedByDatabase(err):
 		im.batch.Refused = append(im.batch.Refused, RefusedRecord{ID: r.ID, Path: r.Path, Err: err})
-		return rollback()
+		return false, rollback()
 	case err != nil:
-		return fmt.Errorf("%s: %w", r.Path, err)
+		return false, fmt.Errorf("%s: %w", r.Path, err)
 	case exists:
 		done.Updated++
 	default:
@@ -365,7 +366,7 @@ func (im *importer) write(ctx context.Context, tx pgx.Tx, r record.Checked, stor
 		}
 	}
 	im.batch.merge(done)
-	return nil
+	return true, nil
 }
 
 // errItemTaken says an action item id was stored for another source's
