@@ -76,8 +76,8 @@ type agendaBuilder struct {
 }
 
 // ListAgenda says the source lists the items due soon (ListDueSoon) and
-// sets the titles; with crossed it also counts origin by resolution
-// (CountOriginResolution).
+// sets the titles; with crossed it also counts origin by resolution, as
+// FromRecords does.
 func (b *Builder) ListAgenda(crossed bool) {
 	s := b.s
 	s.Listed = true
@@ -98,7 +98,7 @@ func (b *Builder) addToAgenda(r *record.Record, v record.Verdict) {
 		b.ListAgenda(true)
 	}
 	ab.titles[r.ID] = r.Title
-	b.CountOriginResolution(r)
+	b.countOriginResolution(r)
 	b.ListUnpublished(r)
 	if slices.ContainsFunc(v.Findings, func(f record.Problem) bool { return f.Rule == record.RulePublishedLate }) &&
 		!r.PublishedAt.After(b.s.AsOf) {
@@ -110,9 +110,9 @@ func (b *Builder) addToAgenda(r *record.Record, v record.Verdict) {
 	}
 }
 
-// CountOriginResolution counts r by origin and resolution in every window
+// countOriginResolution counts r by origin and resolution in every window
 // it started in, when it was resolved by AsOf.
-func (b *Builder) CountOriginResolution(r *record.Record) {
+func (b *Builder) countOriginResolution(r *record.Record) {
 	s := b.s
 	if !r.Resolved() || r.ResolvedAt.After(s.AsOf) {
 		return

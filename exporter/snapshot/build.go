@@ -74,13 +74,24 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 }
 
 // Builder aggregates records one at a time, so a source can stream them
-// instead of holding them all.
+// instead of holding them all. A source hands in:
+//   - whole records: Add, AddInvalid and AddProblems (FromRecords does
+//     it for the file source);
+//   - or, when it keeps aggregates precomputed (PostgreSQL's rollups),
+//     the sums it counted itself in one Sums (AddSums), the incidents
+//     whose durations it needs one by one by severity and team
+//     (IncidentGroup), and the rows the snapshot counts or lists by their
+//     state as of AsOf (AddIncidentState, AddOverdue, AddException,
+//     AddUnowned, AddRepeats, ListAgenda, ListDueSoon, ListUnpublished).
+//
+// Nothing is taken back through the builder: a source that corrects its
+// sums does so in its own Sums (WindowStats.RemoveIncident and the like)
+// before it hands them in.
 type Builder struct {
 	s          *Snapshot
 	opts       Options
 	overdue    *topItems[OverdueItem]
 	exceptions *topItems[ExceptionItem]
-	services   []map[string]int // per window
 	// Every duration, per window and per period, for exact summaries.
 	periods       []Period
 	windowSamples []map[SeverityTeam]*durationSamples
@@ -122,7 +133,6 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 	for _, w := range opts.Windows {
 		b.windowStarts = append(b.windowStarts, asOf.Add(-w.Length))
 		b.s.Windows = append(b.s.Windows, NewWindowStats(w))
-		b.services = append(b.services, map[string]int{})
 		b.windowSamples = append(b.windowSamples, map[SeverityTeam]*durationSamples{})
 	}
 	b.periods = opts.Periods.Periods(asOf)
@@ -136,14 +146,14 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 // Add counts a valid record, but the action items its verdict leaves
 // out; repeat tells whether it repeats an earlier incident (see IsRepeat).
 func (b *Builder) Add(r *record.Record, v record.Verdict, repeat bool) {
-	b.CountRecords(1)
-	b.AddToWindows(r, repeat, b.s.AsOf, 1)
+	b.s.Records++
+	b.addToWindows(r, repeat)
 	g := b.IncidentGroup(r.Severity, r.Team)
 	g.Add(r, repeat)
 	g.Close()
 	for i, a := range r.ActionItems {
 		if v.ItemCounts(i) {
-			b.AddCompletion(a, 1)
+			b.addCompletion(a)
 		}
 	}
 	if r.StartedAt.After(b.s.AsOf) {
@@ -152,9 +162,9 @@ func (b *Builder) Add(r *record.Record, v record.Verdict, repeat bool) {
 	b.AddIncidentState(r)
 	for i, a := range r.ActionItems {
 		if v.ItemCounts(i) {
-			b.AddActionItem(r, a)
-			b.AddItemToPeriods(a)
-			b.AddItemDue(a)
+			b.addActionItem(r, a)
+			b.addItemToPeriods(a)
+			b.addItemDue(a)
 			b.AddUnowned(a)
 		}
 	}
@@ -168,26 +178,13 @@ func (b *Builder) AddUnowned(a record.ActionItem) {
 	}
 }
 
-// Windows returns the windows of the snapshot.
-func (b *Builder) Windows() []Window {
-	out := make([]Window, len(b.s.Windows))
-	for i, w := range b.s.Windows {
-		out[i] = w.Window
-	}
-	return out
-}
-
-// AddUnownedInvalid counts an open item without an owner of an invalid
-// record.
-func (b *Builder) AddUnownedInvalid(team string) { b.s.UnownedByTeam[team]++ }
-
 // AddInvalid counts what an invalid record still tells: its open items
 // without an owner that its verdict keeps (those of valid records are
 // counted by AddUnowned).
 func (b *Builder) AddInvalid(r *record.Record, v record.Verdict) {
 	for i, a := range r.ActionItems {
 		if a.Owner == "" && v.ItemCounts(i) && a.Status != record.ItemDone && a.Status != record.ItemWontDo {
-			b.AddUnownedInvalid(a.Team)
+			b.s.UnownedByTeam[a.Team]++
 		}
 	}
 }
@@ -213,8 +210,8 @@ func (b *Builder) Snapshot() *Snapshot {
 	}
 	for i := range s.Windows {
 		ws := &s.Windows[i]
-		dropZeros(b.services[i])
-		ws.Services = topN(b.services[i], b.opts.TopServices)
+		dropZeros(ws.Services)
+		ws.Services = topN(ws.Services, b.opts.TopServices)
 		dropZeros(ws.ByDetection, ws.ByOrigin, ws.ByResolution)
 		maps.DeleteFunc(ws.Incidents, func(_ SeverityTeam, st *IncidentStats) bool { return st.Count == 0 })
 		maps.DeleteFunc(ws.Completion, func(_ string, c *CompletionStats) bool { return c.Time.Count == 0 })
@@ -277,7 +274,9 @@ func dueFirst(a, b ExceptionItem) bool {
 	return !a.Due.IsZero() && (b.Due.IsZero() || a.Due.Before(b.Due))
 }
 
-// NewWindowStats returns empty aggregates for a window.
+// NewWindowStats returns empty aggregates for a window. While a source
+// fills them, Services counts every service; Builder.Snapshot keeps the
+// top ones.
 func NewWindowStats(w Window) WindowStats {
 	return WindowStats{
 		Window:       w,
@@ -285,6 +284,7 @@ func NewWindowStats(w Window) WindowStats {
 		ByDetection:  map[TeamValue]int{},
 		ByOrigin:     map[TeamValue]int{},
 		ByResolution: map[TeamValue]int{},
+		Services:     map[string]int{},
 		Completion:   map[string]*CompletionStats{},
 		ItemsDue:     map[TeamValue]int{},
 	}
@@ -323,26 +323,66 @@ func NewCompletionStats() *CompletionStats {
 	return &CompletionStats{Time: NewHistogram(CompletionBuckets)}
 }
 
-// add counts r, with the events that happened by eventsUntil, sign times.
-func (st *IncidentStats) add(r *record.Record, eventsUntil time.Time, repeat bool, sign int) {
-	st.Count += sign
+// AddIncident counts r, with the events (detection, mitigation,
+// resolution, publication) that happened by eventsUntil; repeat tells
+// whether r repeats an earlier incident (see IsRepeat).
+func (ws *WindowStats) AddIncident(r *record.Record, repeat bool, eventsUntil time.Time) {
+	ws.countIncident(r, repeat, eventsUntil, 1)
+}
+
+// RemoveIncident takes back what AddIncident counted with the same
+// arguments.
+func (ws *WindowStats) RemoveIncident(r *record.Record, repeat bool, eventsUntil time.Time) {
+	ws.countIncident(r, repeat, eventsUntil, -1)
+}
+
+// AddCompletion counts the completion time of a done action item; an item
+// not done is not counted.
+func (ws *WindowStats) AddCompletion(a record.ActionItem) { ws.countCompletion(a, 1) }
+
+// RemoveCompletion takes back what AddCompletion counted for a.
+func (ws *WindowStats) RemoveCompletion(a record.ActionItem) { ws.countCompletion(a, -1) }
+
+// countIncident counts r n times (-1 takes it back).
+func (ws *WindowStats) countIncident(r *record.Record, repeat bool, eventsUntil time.Time, n int) {
+	ws.incident(SeverityTeam{r.Severity, r.Team}).count(r, eventsUntil, repeat, n)
+	ws.ByDetection[TeamValue{r.Team, r.Detection}] += n
+	ws.ByOrigin[TeamValue{r.Team, r.Origin}] += n
+	if r.Resolved() && !r.ResolvedAt.After(eventsUntil) {
+		ws.ByResolution[TeamValue{r.Team, r.Resolution}] += n
+	}
+	for _, svc := range r.LabelServices() {
+		ws.Services[svc] += n
+	}
+}
+
+// countCompletion counts a done item n times (-1 takes it back).
+func (ws *WindowStats) countCompletion(a record.ActionItem, n int) {
+	if a.Status == record.ItemDone {
+		ws.completion(a.Team).Time.observe(record.Seconds(a.CreatedAt, a.ClosedAt), n)
+	}
+}
+
+// count counts r, with the events that happened by eventsUntil, n times.
+func (st *IncidentStats) count(r *record.Record, eventsUntil time.Time, repeat bool, n int) {
+	st.Count += n
 	if !r.DetectedAt.After(eventsUntil) {
-		st.TimeToDetect.observe(r.TimeToDetect(), sign)
+		st.TimeToDetect.observe(r.TimeToDetect(), n)
 	}
 	if r.Mitigated() && !r.MitigatedAt.After(eventsUntil) {
-		st.TimeToMitigate.observe(r.TimeToMitigate(), sign)
+		st.TimeToMitigate.observe(r.TimeToMitigate(), n)
 	}
 	if r.Resolved() && !r.ResolvedAt.After(eventsUntil) {
-		st.TimeToRecover.observe(r.TimeToRecover(), sign)
+		st.TimeToRecover.observe(r.TimeToRecover(), n)
 	}
-	st.CustomersAffected += int64(sign) * r.Impact.CustomersAffected
-	st.FailedRequests += int64(sign) * r.Impact.FailedRequests
-	st.DataLoss += sign * boolCount(r.Impact.DataLoss)
-	st.Security += sign * boolCount(r.SecurityIncident)
-	st.Repeat += sign * boolCount(repeat)
-	st.Learnings += sign * len(r.Learnings)
+	st.CustomersAffected += int64(n) * r.Impact.CustomersAffected
+	st.FailedRequests += int64(n) * r.Impact.FailedRequests
+	st.DataLoss += n * boolCount(r.Impact.DataLoss)
+	st.Security += n * boolCount(r.SecurityIncident)
+	st.Repeat += n * boolCount(repeat)
+	st.Learnings += n * len(r.Learnings)
 	if r.Status == record.StatusPublished && r.Resolved() && !r.PublishedAt.IsZero() && !r.PublishedAt.After(eventsUntil) {
-		st.PublicationDelay.observe(record.PublicationDelay(r), sign)
+		st.PublicationDelay.observe(record.PublicationDelay(r), n)
 	}
 }
 
@@ -358,10 +398,6 @@ func (st *IncidentStats) merge(o *IncidentStats) {
 	st.Repeat += o.Repeat
 	st.Learnings += o.Learnings
 	st.PublicationDelay.Add(o.PublicationDelay)
-}
-
-func (c *CompletionStats) add(a record.ActionItem, sign int) {
-	c.Time.observe(record.Seconds(a.CreatedAt, a.ClosedAt), sign)
 }
 
 func (c *CompletionStats) merge(o *CompletionStats) {

@@ -6,51 +6,23 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
-// Kinds of action item counts in a period.
-const (
-	PeriodItemsDue     = "due"     // by due day and outcome
-	PeriodItemsCreated = "created" // by created_at
-	PeriodItemsClosed  = "closed"  // by closed_at, done or wont_do
-)
-
-// AddItemToPeriods counts an action item, as it stood at AsOf, in the
+// addItemToPeriods counts an action item, as it stood at AsOf, in the
 // period it is due in, and in those it was created and closed in.
-func (b *Builder) AddItemToPeriods(a record.ActionItem) {
+func (b *Builder) addItemToPeriods(a record.ActionItem) {
 	asOf := b.s.AsOf
 	if a.CreatedAt.After(asOf) {
 		return
 	}
-	b.CountPeriodItems(b.PeriodOfDay(a.Due), PeriodItemsDue, a.Team, ItemOutcome(a, asOf), 1)
-	b.CountPeriodItems(b.PeriodOf(a.CreatedAt), PeriodItemsCreated, a.Team, "", 1)
-	if ClosedBy(a, asOf) {
-		b.CountPeriodItems(b.PeriodOf(a.ClosedAt), PeriodItemsClosed, a.Team, "", 1)
+	if i := PeriodOfDay(b.periods, a.Due); i >= 0 {
+		b.s.Periods[i].ItemsDue[TeamValue{b.periodTeam(a.Team), ItemOutcome(a, asOf)}]++
+	}
+	if i := PeriodOf(b.periods, a.CreatedAt); i >= 0 {
+		b.s.Periods[i].ItemsCreated[""]++
+	}
+	if i := PeriodOf(b.periods, a.ClosedAt); i >= 0 && ClosedBy(a, asOf) {
+		b.s.Periods[i].ItemsClosed[""]++
 	}
 }
-
-// CountPeriodItems adds n items of a team to period i (nothing when i is
-// -1): kind is PeriodItemsDue (with an outcome), PeriodItemsCreated or
-// PeriodItemsClosed.
-func (b *Builder) CountPeriodItems(i int, kind, team, outcome string, n int) {
-	if i < 0 {
-		return
-	}
-	ps := &b.s.Periods[i]
-	switch kind {
-	case PeriodItemsDue:
-		ps.ItemsDue[TeamValue{b.periodTeam(team), outcome}] += n
-	case PeriodItemsCreated:
-		ps.ItemsCreated[""] += n
-	case PeriodItemsClosed:
-		ps.ItemsClosed[""] += n
-	}
-}
-
-// PeriodOf returns the index of the period holding t, or -1.
-func (b *Builder) PeriodOf(t time.Time) int { return periodOf(b.periods, t) }
-
-// PeriodOfDay returns the index of the period holding a calendar day (a
-// due date), or -1.
-func (b *Builder) PeriodOfDay(day time.Time) int { return periodOfDay(b.periods, day) }
 
 // ClosedBy reports whether an item was done or dropped by t.
 func ClosedBy(a record.ActionItem, t time.Time) bool {

@@ -77,7 +77,7 @@ func (g *IncidentGroup) Add(r *record.Record, repeat bool) {
 			g.windows[i].add(r, asOf)
 		}
 	}
-	i := periodOf(b.periods, r.StartedAt)
+	i := PeriodOf(b.periods, r.StartedAt)
 	if i < 0 {
 		return
 	}

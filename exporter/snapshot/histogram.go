@@ -24,18 +24,19 @@ func NewHistogram(bounds []float64) Histogram {
 // Observe adds one observation.
 func (h *Histogram) Observe(v float64) { h.observe(v, 1) }
 
-// observe adds an observation sign times; -1 takes one back. The counts
-// are unsigned: a count taken below zero wraps around and comes back when
-// the observation is added again. A take-back that no addition matches
-// leaves it wrapped, which Check reports.
-func (h *Histogram) observe(v float64, sign int) {
+// observe adds an observation n times; -1 takes one back
+// (WindowStats.RemoveIncident). The counts are unsigned: a count taken
+// below zero wraps around and comes back when the observation is added
+// again. A take-back that no addition matches leaves it wrapped, which
+// Check reports.
+func (h *Histogram) observe(v float64, n int) {
 	i := 0
 	for i < len(h.Bounds) && v > h.Bounds[i] {
 		i++
 	}
-	h.Counts[i] += uint64(sign)
-	h.Count += uint64(sign)
-	h.Sum += float64(sign) * v
+	h.Counts[i] += uint64(n)
+	h.Count += uint64(n)
+	h.Sum += float64(n) * v
 }
 
 // Add merges o, which must have the same bounds, into h.

@@ -23,15 +23,25 @@ func TestUnmatchedTakeBackIsReported(t *testing.T) {
 	}
 	opts := Options{Windows: []Window{{Name: "30d", Length: 30 * 24 * time.Hour}}, Severities: []string{"sev2"}}
 
+	// What a source hands in: the stats of the span that holds r, with
+	// r taken back (and added again when matched).
+	span := func(matched bool) Sums {
+		w := SpanSums{Since: opts.Windows[0].Length, Stats: NewWindowStats(Window{})}
+		w.Stats.RemoveIncident(r, false, asOf)
+		if matched {
+			w.Stats.AddIncident(r, false, asOf)
+		}
+		return Sums{Spans: []SpanSums{w}}
+	}
+
 	matched := NewBuilder("postgres", asOf, opts)
-	matched.AddToWindows(r, false, asOf, -1)
-	matched.AddToWindows(r, false, asOf, 1)
+	matched.AddSums(span(true))
 	if err := matched.Snapshot().CheckHistograms(); err != nil {
 		t.Fatalf("a take-back matched by an addition: %v", err)
 	}
 
 	unmatched := NewBuilder("postgres", asOf, opts)
-	unmatched.AddToWindows(r, false, asOf, -1)
+	unmatched.AddSums(span(false))
 	err := unmatched.Snapshot().CheckHistograms()
 	if err == nil {
 		t.Fatal("an unmatched take-back passed the check")

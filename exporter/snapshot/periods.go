@@ -115,8 +115,8 @@ func (o PeriodOptions) name(start time.Time) string {
 	}
 }
 
-// periodOf returns the index of the period holding t, or -1.
-func periodOf(periods []Period, t time.Time) int {
+// PeriodOf returns the index of the period holding t, or -1.
+func PeriodOf(periods []Period, t time.Time) int {
 	i := sort.Search(len(periods), func(i int) bool { return t.Before(periods[i].End) })
 	if i == len(periods) || t.Before(periods[i].Start) {
 		return -1
@@ -124,13 +124,13 @@ func periodOf(periods []Period, t time.Time) int {
 	return i
 }
 
-// periodOfDay returns the index of the period holding a calendar day (a
+// PeriodOfDay returns the index of the period holding a calendar day (a
 // due date, stored as midnight UTC), taken as that day in the periods'
 // time zone, or -1.
-func periodOfDay(periods []Period, day time.Time) int {
+func PeriodOfDay(periods []Period, day time.Time) int {
 	if len(periods) == 0 {
 		return -1
 	}
 	d := day.UTC()
-	return periodOf(periods, time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, periods[0].Start.Location()))
+	return PeriodOf(periods, time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, periods[0].Start.Location()))
 }

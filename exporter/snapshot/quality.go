@@ -42,17 +42,11 @@ func newQuality() Quality {
 	return Quality{Findings: map[TeamValue]int{}}
 }
 
-// AddFindings counts findings by their team and rule.
-func (b *Builder) AddFindings(findings ...record.Problem) {
+// addFindings counts findings by their team and rule.
+func (b *Builder) addFindings(findings ...record.Problem) {
 	for _, f := range findings {
 		b.s.Findings[TeamValue{f.Team, f.Rule}]++
 	}
-}
-
-// AddFindingCounts adds n findings of a team and rule, for sources that
-// keep them counted.
-func (b *Builder) AddFindingCounts(team, rule string, n int) {
-	b.s.Findings[TeamValue{team, rule}] += n
 }
 
 // AddRepeats adds r's repeats of earlier incidents (see RepeatsOf).
@@ -133,7 +127,7 @@ func (b *Builder) addQuality(res record.Result, byID map[string]*record.Record) 
 		b.AddRepeats(r, RepeatsOf(r, byID, res.Verdict))
 		// The record's own findings: those of a file served in its last
 		// valid version (files.Source) are that version's.
-		b.AddFindings(res.Verdict(r).Findings...)
+		b.addFindings(res.Verdict(r).Findings...)
 	}
 }
 

@@ -30,6 +30,14 @@ func (w Window) DueDays(asOf time.Time) (first, end time.Time) {
 	return asOf.Add(-w.Length - day).Truncate(day).Add(day), asOf.Add(-day).Truncate(day).Add(day)
 }
 
+// HasDue reports whether an item due on the day due (midnight UTC) is due
+// in the window as of asOf: whether due is one of DueDays. An item without
+// a due day is due in no window.
+func (w Window) HasDue(due, asOf time.Time) bool {
+	first, end := w.DueDays(asOf)
+	return !due.IsZero() && !due.Before(first) && due.Before(end)
+}
+
 // Snapshot is everything the collectors need, computed as of one instant.
 type Snapshot struct {
 	Source     string // "files" or "postgres": the `source` label

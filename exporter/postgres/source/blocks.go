@@ -42,6 +42,7 @@ type segment struct {
 	// sinceAsOf is how long before AsOf the segment starts: it belongs to
 	// every window at least that long.
 	sinceAsOf      time.Duration
+	from, to       time.Time // the segment is (from, to]
 	blocks         []block
 	edges          []interval
 	wholeDaysStart time.Time // the whole days are [wholeDaysStart, wholeDaysEnd)
@@ -69,7 +70,7 @@ func newPlan(asOf time.Time, windows []snapshot.Window) plan {
 }
 
 func newSegment(from, to time.Time, sinceAsOf time.Duration) segment {
-	s := segment{sinceAsOf: sinceAsOf}
+	s := segment{sinceAsOf: sinceAsOf, from: from, to: to}
 	// The first day that starts after from, and the day after the last one
 	// that ends by to (instants are whole microseconds in PostgreSQL).
 	first, end := epochDay(from)+1, epochDay(to.Add(time.Microsecond))
@@ -95,6 +96,17 @@ func (p plan) rolledUp(t time.Time) bool {
 		}
 	}
 	return false
+}
+
+// segmentOf returns the index of the segment that holds t, or -1: the
+// segment whose windows hold it (snapshot.Window.Contains).
+func (p plan) segmentOf(t time.Time) int {
+	for i, s := range p {
+		if t.After(s.from) && !t.After(s.to) {
+			return i
+		}
+	}
+	return -1
 }
 
 // blockArrays returns the plan's blocks as three parallel arrays (segment

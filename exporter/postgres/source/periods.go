@@ -26,13 +26,20 @@ type periodPlan struct {
 	wholeDays []interval
 }
 
+// The kinds of rows of rollup_item_days.
+const (
+	itemsDue     = "due"     // by due day and outcome
+	itemsCreated = "created" // by created_at
+	itemsClosed  = "closed"  // by closed_at, done or wont_do
+)
+
 func newPeriodPlan(periods []snapshot.Period) periodPlan {
 	var p periodPlan
 	for i, period := range periods {
-		p.blocks.add(i, snapshot.PeriodItemsDue, coverDays(dateDay(period.Start), dateDay(period.End)))
+		p.blocks.add(i, itemsDue, coverDays(dateDay(period.Start), dateDay(period.End)))
 		seg := newSegment(period.Start.Add(-time.Microsecond), period.End.Add(-time.Microsecond), 0)
-		p.blocks.add(i, snapshot.PeriodItemsCreated, seg.blocks)
-		p.blocks.add(i, snapshot.PeriodItemsClosed, seg.blocks)
+		p.blocks.add(i, itemsCreated, seg.blocks)
+		p.blocks.add(i, itemsClosed, seg.blocks)
 		p.edges = append(p.edges, seg.edges...)
 		p.wholeDays = append(p.wholeDays, interval{seg.wholeDaysStart, seg.wholeDaysEnd})
 	}
@@ -197,7 +204,15 @@ func (r *refresh) addPeriodItemSums(ctx context.Context, q pgx.Tx) (func(), erro
 	sums, err := sumItemDays(ctx, q, "rollup of the period items", r.periodPlan.blocks, r.byTeam)
 	return func() {
 		for _, s := range sums {
-			r.b.CountPeriodItems(s.Target, s.Kind, s.Team, s.Outcome, s.Items)
+			p := &r.sums.Periods[s.Target]
+			switch s.Kind {
+			case itemsDue:
+				p.Due[snapshot.TeamValue{Team: s.Team, Value: s.Outcome}] += s.Items
+			case itemsCreated:
+				p.Created += s.Items
+			case itemsClosed:
+				p.Closed += s.Items
+			}
 		}
 	}, err
 }
@@ -209,12 +224,12 @@ func (r *refresh) addWindowItemsDue(ctx context.Context, q pgx.Tx) (func(), erro
 	var blocks dayBlocks
 	for i, w := range r.windows {
 		first, end := w.DueDays(r.asOf)
-		blocks.add(i, snapshot.PeriodItemsDue, coverDays(epochDay(first), epochDay(end)))
+		blocks.add(i, itemsDue, coverDays(epochDay(first), epochDay(end)))
 	}
 	sums, err := sumItemDays(ctx, q, "rollup of the items due in the windows", blocks, true)
 	return func() {
 		for _, s := range sums {
-			r.b.CountWindowItemsDue(s.Target, s.Team, s.Outcome, s.Items)
+			r.sums.ItemsDue[s.Target][snapshot.TeamValue{Team: s.Team, Value: s.Outcome}] += s.Items
 		}
 	}, err
 }
@@ -272,7 +287,7 @@ func (r *refresh) addPeriodItemEdges(ctx context.Context, q pgx.Tx) (func(), err
 	return func() {
 		for _, it := range items {
 			if r.countsAsOf(it) {
-				r.countItemInstants(it.item, 1, r.asOf, false)
+				r.sums.addEdgeItemInstants(it.item)
 			}
 		}
 	}, err
@@ -282,37 +297,6 @@ func (r *refresh) addPeriodItemEdges(ctx context.Context, q pgx.Tx) (func(), err
 // its incident is valid and had started, and the item existed.
 func (r *refresh) countsAsOf(it item) bool {
 	return !r.invalid[it.incident.ID] && !it.incident.StartedAt.After(r.asOf) && !it.item.CreatedAt.After(r.asOf)
-}
-
-// countItemInstants counts an item n times in the periods it was created
-// and closed in (closed by until), where the rollups count it when rolled
-// is true, and where the edge reads do when it is false.
-func (r *refresh) countItemInstants(a record.ActionItem, n int, until time.Time, rolled bool) {
-	if r.periodPlan.rolledUp(a.CreatedAt) == rolled {
-		r.b.CountPeriodItems(r.b.PeriodOf(a.CreatedAt), snapshot.PeriodItemsCreated, a.Team, "", n)
-	}
-	if snapshot.ClosedBy(a, until) && r.periodPlan.rolledUp(a.ClosedAt) == rolled {
-		r.b.CountPeriodItems(r.b.PeriodOf(a.ClosedAt), snapshot.PeriodItemsClosed, a.Team, "", n)
-	}
-}
-
-// recountItemDays corrects the counts of rollup_item_days (the periods'
-// items, the windows' items due) for an item they count with its stored
-// state: it takes that back, and counts the item again as it stood at the
-// snapshot's instant, when it counts then.
-func (r *refresh) recountItemDays(it item) {
-	a := it.item
-	due := r.b.PeriodOfDay(a.Due)
-	stored := snapshot.ItemOutcome(a, allEvents)
-	r.b.CountPeriodItems(due, snapshot.PeriodItemsDue, a.Team, stored, -1)
-	r.b.CountItemDue(a, stored, -1)
-	r.countItemInstants(a, -1, allEvents, true)
-	if r.countsAsOf(it) {
-		outcome := snapshot.ItemOutcome(a, r.asOf)
-		r.b.CountPeriodItems(due, snapshot.PeriodItemsDue, a.Team, outcome, 1)
-		r.b.CountItemDue(a, outcome, 1)
-		r.countItemInstants(a, 1, r.asOf, true)
-	}
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -67,12 +67,18 @@ func (r *refresh) countFindings(ctx context.Context, q pgx.Tx) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	invalid, err := collect(ctx, q, "findings of invalid incidents", `SELECT team, rule, -count(*)::int FROM quality_findings
+	invalid, err := collect(ctx, q, "findings of invalid incidents", `SELECT team, rule, count(*)::int FROM quality_findings
 		WHERE incident_id = ANY ($1) GROUP BY team, rule`, []any{mapKeys(r.invalid)}, pgx.RowToStructByPos[count])
 	return func() {
-		for _, c := range append(counts, invalid...) {
-			if r.quality.SeverityOf(c.Rule) != record.SeverityOff {
-				r.b.AddFindingCounts(c.Team, c.Rule, c.Findings)
+		off := func(c count) bool { return r.quality.SeverityOf(c.Rule) == record.SeverityOff }
+		for _, c := range counts {
+			if !off(c) {
+				r.sums.Findings[snapshot.TeamValue{Team: c.Team, Value: c.Rule}] += c.Findings
+			}
+		}
+		for _, c := range invalid {
+			if !off(c) {
+				r.sums.removeInvalidFindings(c.Team, c.Rule, c.Findings)
 			}
 		}
 	}, err
@@ -87,9 +93,7 @@ func (r *refresh) countUnowned(ctx context.Context, q pgx.Tx) (func(), error) {
 		for _, it := range items {
 			switch {
 			case r.invalid[it.incident.ID]:
-				if it.item.Status == record.ItemOpen {
-					r.b.AddUnownedInvalid(it.item.Team)
-				}
+				r.sums.addUnownedOfInvalid(it.item)
 			case !it.incident.StartedAt.After(r.asOf):
 				r.b.AddUnowned(it.item)
 			}
@@ -101,7 +105,7 @@ func (r *refresh) countUnowned(ctx context.Context, q pgx.Tx) (func(), error) {
 // repeat earlier ones and adds their repeats (see snapshot.RepeatsOf).
 func (r *refresh) addRepeats(ctx context.Context, q pgx.Tx) (func(), error) {
 	longest := time.Duration(0)
-	for _, w := range r.b.Windows() {
+	for _, w := range r.windows {
 		longest = max(longest, w.Length)
 	}
 	type repeating struct {

@@ -13,9 +13,11 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-// refresh assembles one snapshot. It adds the rollups' sums and corrects
-// them with the few rows they cannot answer for; taken together its reads
-// count every valid record exactly as the file source does.
+// refresh assembles one snapshot. Its reads sum the rollups and correct
+// them with the few rows they cannot answer for (rollupSums, in
+// corrections.go, says why each correction exists), and hand the builder
+// the rows it lists; taken together they count every valid record exactly
+// as the file source does.
 type refresh struct {
 	asOf    time.Time
 	windows []snapshot.Window
@@ -27,8 +29,12 @@ type refresh struct {
 	// periodPlan reads the period counts of the action items.
 	periodPlan periodPlan
 	b          *snapshot.Builder
+	sums       *rollupSums     // handed to b once every read is applied
 	invalid    map[string]bool // ids of the invalid incidents
-	quality    record.Quality
+	// invalidFacts are the invalid incidents, taken back from the sums
+	// once the rollups are added.
+	invalidFacts []fact
+	quality      record.Quality
 }
 
 // reads are the queries of a refresh after findInvalid; they only read
@@ -38,6 +44,7 @@ func (r *refresh) reads() []read {
 	reads := r.recentReads()
 	reads = append(reads, r.countRecords)
 	reads = append(reads, r.rollupReads()...)
+	reads = append(reads, r.removeInvalidIncidents)
 	reads = append(reads, r.periodReads()...)
 	reads = append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,
 		r.addWindowItemsDue, r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addExceptionItems, r.addIncidentStates, r.addDueSoon, r.addUnpublished)
@@ -155,10 +162,8 @@ func (r *refresh) findInvalid(ctx context.Context, q pgx.Tx, rules record.Rules)
 		}
 		if len(problems) > 0 && !r.invalid[f.record.ID] {
 			r.invalid[f.record.ID] = true
+			r.invalidFacts = append(r.invalidFacts, f)
 			r.b.AddProblems(problems...)
-			if r.plan.rolledUp(f.record.StartedAt) {
-				r.b.AddToWindows(f.record, f.repeat, allEvents, -1)
-			}
 		}
 	}
 	return nil
@@ -189,7 +194,17 @@ func (r *refresh) countRecords(ctx context.Context, q pgx.Tx) (func(), error) {
 	if err := q.QueryRow(ctx, `SELECT coalesce(sum(incidents), 0) FROM rollup_values WHERE field = 'severity'`).Scan(&total); err != nil {
 		return nil, fmt.Errorf("count incidents: %w", err)
 	}
-	return func() { r.b.CountRecords(total - len(r.invalid)) }, nil
+	return func() { r.sums.Records = total - len(r.invalid) }, nil
+}
+
+// removeInvalidIncidents takes the invalid incidents back out of the
+// rollups' sums; it reads nothing, findInvalid has.
+func (r *refresh) removeInvalidIncidents(context.Context, pgx.Tx) (func(), error) {
+	return func() {
+		for _, f := range r.invalidFacts {
+			r.sums.removeInvalidIncident(f)
+		}
+	}, nil
 }
 
 // addEdgeIncidents counts the incidents started in the partial days at
@@ -203,7 +218,7 @@ func (r *refresh) addEdgeIncidents(ctx context.Context, q pgx.Tx) (func(), error
 	return func() {
 		for _, f := range facts {
 			if !r.invalid[f.record.ID] {
-				r.b.AddToWindows(f.record, f.repeat, r.asOf, 1)
+				r.sums.addEdgeIncident(f)
 			}
 		}
 	}, err
@@ -231,25 +246,24 @@ func (r *refresh) addEdgeCompletions(ctx context.Context, q pgx.Tx) (func(), err
 	return func() {
 		for _, d := range items {
 			if !r.invalid[d.incident] {
-				r.b.AddCompletion(d.item, 1)
+				r.sums.addEdgeCompletion(d.item)
 			}
 		}
 	}, err
 }
 
-// correctLateEvents recounts, as of the snapshot's instant, the incidents
-// of whole days with an event after it: the rollups count every event.
+// correctLateEvents reads the incidents with an event after the
+// snapshot's instant, to count them again as of that instant
+// (rollupSums.recountLateEvents).
 func (r *refresh) correctLateEvents(ctx context.Context, q pgx.Tx) (func(), error) {
 	facts, err := collect(ctx, q, "incidents with later events", `SELECT `+factColumns+` FROM incident_facts f
 		WHERE f.incident_id IN (SELECT incident_id FROM incident_facts WHERE greatest(detected_at, mitigated_at, resolved_at) > $1
 		                        UNION SELECT incident_id FROM incident_facts WHERE published_at > $1)`, []any{r.asOf}, scanFact)
 	return func() {
 		for _, f := range facts {
-			if r.invalid[f.record.ID] || !r.plan.rolledUp(f.record.StartedAt) {
-				continue
+			if !r.invalid[f.record.ID] {
+				r.sums.recountLateEvents(f)
 			}
-			r.b.AddToWindows(f.record, f.repeat, allEvents, -1)
-			r.b.AddToWindows(f.record, f.repeat, r.asOf, 1)
 		}
 	}, err
 }
@@ -265,13 +279,16 @@ func (r *refresh) countActionItems(ctx context.Context, q pgx.Tx) (func(), error
 		`SELECT team, status, exception, items FROM rollup_action_items WHERE items <> 0`, nil, pgx.RowToStructByPos[count])
 	return func() {
 		for _, c := range counts {
-			r.b.CountActionItems(c.Team, c.Status, c.Exception, c.Items)
+			r.sums.addStoredItems(c.Team, c.Status, c.Exception, c.Items)
 		}
 	}, err
 }
 
-// recountActionItems recounts the items whose status as of the snapshot's
-// instant differs from the stored one or whose incident does not count.
+// recountActionItems reads the items whose state as of the snapshot's
+// instant differs from the stored one, and those of invalid incidents, to
+// take back what the rollups count of them and count them as they stood
+// (rollupSums.removeStoredItem). Those closed after the instant were open
+// then: they are listed from here when overdue or with an exception.
 func (r *refresh) recountActionItems(ctx context.Context, q pgx.Tx) (func(), error) {
 	items, err := collect(ctx, q, "action items to recount", itemColumns+`
 		  FROM action_items a JOIN incidents i ON i.id = a.incident_id
@@ -283,15 +300,14 @@ func (r *refresh) recountActionItems(ctx context.Context, q pgx.Tx) (func(), err
 	return func() {
 		for _, it := range items {
 			inc, a := it.incident, it.item
-			r.recountItemDays(it)
-			r.b.CountActionItems(a.Team, a.Status, a.Exception != "", -1)
+			r.sums.removeStoredItem(a)
 			switch {
 			case r.invalid[inc.ID]:
-				if r.plan.rolledUp(a.ClosedAt) {
-					r.b.AddCompletion(a, -1)
-				}
-			case !inc.StartedAt.After(r.asOf):
-				r.b.AddActionItem(inc, a)
+				r.sums.removeInvalidCompletion(a)
+			case r.countsAsOf(it):
+				r.sums.addItemAsOf(a)
+				r.b.AddOverdue(inc, a)
+				r.b.AddException(inc, a)
 			}
 		}
 	}, err

@@ -64,18 +64,14 @@ type rollupRow struct {
 	values  []int64
 }
 
-// rollupReads sum the rollups over the plan's whole days, one WindowStats
-// per segment, and add them to the windows each segment lies in.
+// rollupReads sum the rollups over the plan's whole days into the stats
+// of each segment (rollupSums.Spans), which the builder adds to the
+// windows each segment lies in. They are applied before the corrections.
 func (r *refresh) rollupReads() []read {
 	segments, spans, firstDays := r.plan.blockArrays()
 	blockArgs := []any{segments, spans, firstDays}
 	incidentCols := incidentColumns()
 	completionCols := append([]string{"items", "sum_us"}, bucketColumns("c", completionBuckets)...)
-	parts := make([]snapshot.WindowStats, len(r.plan))
-	for i := range parts {
-		parts[i] = snapshot.NewWindowStats(snapshot.Window{})
-		parts[i].Services = map[string]int{}
-	}
 
 	queries := []struct {
 		name string
@@ -121,20 +117,12 @@ func (r *refresh) rollupReads() []read {
 			})
 			return func() {
 				for _, row := range rows {
-					query.add(&parts[row.segment], row.keys, row.values)
+					query.add(&r.sums.Spans[row.segment].Stats, row.keys, row.values)
 				}
 			}, err
 		})
 	}
-	// Applied after the queries' rows, in the order of the reads.
-	sumParts := func(context.Context, pgx.Tx) (func(), error) {
-		return func() {
-			for i := range parts {
-				r.b.AddWindowSums(r.plan[i].sinceAsOf, &parts[i])
-			}
-		}, nil
-	}
-	return append(reads, sumParts)
+	return reads
 }
 
 // incidentStats turns a row of incidentColumns into stats.

@@ -320,3 +320,29 @@ func TestCoverDays(t *testing.T) {
 		}
 	}
 }
+
+// TestSegmentsMatchWindows checks that the segment rollupSums corrects
+// for an instant is added to exactly the windows that hold the instant:
+// an incident at the edge of a window belongs to it, or not, as for
+// files. The instants are each window's start and the snapshot's instant,
+// a microsecond either side, and a day in the future.
+func TestSegmentsMatchWindows(t *testing.T) {
+	asOf := time.Date(2026, time.June, 1, 12, 30, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	windows := []snapshot.Window{{Name: "36h", Length: 36 * time.Hour}, {Name: "30d", Length: 30 * day},
+		{Name: "also 30d", Length: 30 * day}, {Name: "365d", Length: 365 * day}}
+	p := newPlan(asOf, windows)
+	instants := []time.Time{asOf.Add(day)}
+	for _, start := range append([]time.Time{asOf}, asOf.Add(-36*time.Hour), asOf.Add(-30*day), asOf.Add(-365*day)) {
+		instants = append(instants, start.Add(-time.Microsecond), start, start.Add(time.Microsecond))
+	}
+	for _, at := range instants {
+		i := p.segmentOf(at)
+		for _, w := range windows {
+			added := i >= 0 && w.Length >= p[i].sinceAsOf
+			if want := w.Contains(at, asOf); added != want {
+				t.Errorf("%s: in window %s: %v, added to it: %v (segment %d)", at, w.Name, want, added, i)
+			}
+		}
+	}
+}

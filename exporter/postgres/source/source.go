@@ -91,8 +91,9 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, cfg record.Config
 	opts := s.Options
 	opts.SetTaxonomy(cfg.Taxonomy)
 	periods := opts.Periods.Periods(asOf)
+	p, pp := newPlan(asOf, opts.Windows), newPeriodPlan(periods)
 	r := &refresh{asOf: asOf, windows: opts.Windows, periods: periods, byTeam: opts.Periods.ByTeam != snapshot.TeamsOff, taxonomy: cfg.Taxonomy,
-		plan: newPlan(asOf, opts.Windows), periodPlan: newPeriodPlan(periods), b: snapshot.NewBuilder(SourceName, asOf, opts),
+		plan: p, periodPlan: pp, b: snapshot.NewBuilder(SourceName, asOf, opts), sums: newRollupSums(asOf, opts.Windows, periods, p, pp),
 		quality: cfg.Quality}
 	rules := cfg.Rules(s.Limits, time.Now()) // the wall clock, as for files
 	if err := r.findInvalid(ctx, tx, rules); err != nil {
@@ -101,6 +102,7 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, cfg record.Config
 	if err := runReads(ctx, s.Pool, tx, settings, s.readConnections(), r.reads()); err != nil {
 		return nil, err
 	}
+	r.b.AddSums(r.sums.Sums)
 	snap := r.b.Snapshot()
 	if err := addTitles(ctx, tx, snap); err != nil {
 		return nil, err
