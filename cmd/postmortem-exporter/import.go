@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -27,13 +28,13 @@ import (
 const defaultPruneMaxDelete = "10"
 
 func registerImport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL; exit 1 when any file is invalid or its id is imported from another source name, 2 when --prune is refused.")
+	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL, printing every stored action item deleted, moved, kept or refused; exit 1 when any file is invalid, its id or an action item's is imported from another source name, or the database refused a record, 2 when --prune is refused.")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
 	checkRules := rulesFlags(cmd, environ)
 	readOptions := sourceFlags(cmd, environ)
 	sourceName := sourceNameFlag(cmd, environ)
-	prune := cmd.Flag("prune", "Delete the incidents of this --source.name (or of none, imported before source names were kept) whose file is gone from the folder. Refused, deleting nothing, when any file is invalid (findings of the quality rules do not count), when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
+	prune := cmd.Flag("prune", "Delete the incidents of this --source.name (or of none, imported before source names were kept) whose file is gone from the folder (paths are stored from the repository's root; a file outside the folder, excluded or hidden is never gone). Refused, deleting nothing, when any file is invalid (findings of the quality rules do not count), when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
 	maxDelete := config.Int(cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete))
 	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
 	return cmd, func(ctx context.Context, env *environment) int {
@@ -60,6 +61,11 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err != nil {
 			return fail(err)
 		}
+		root, folderPath, err := sourceRoot(*dir)
+		if err != nil {
+			return fail(err)
+		}
+		src := store.Source{Name: source, Root: root, Dir: *dir, Folder: folderPath}
 		// Reading counts nothing, but its line shows the time going by.
 		meter = env.meter("import", "records")
 		meter.Stage("read "+*dir, 0)
@@ -84,27 +90,27 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err := store.StoreLabelLimits(ctx, pool, rules.Limits); err != nil {
 			return fail(err)
 		}
-		rep, err := store.Import(ctx, pool, source, folder.res.ValidChecked(), meter)
+		rep, err := store.Import(ctx, pool, src, folder.res.ValidChecked(), meter)
 		if err != nil {
+			meter.Close()
+			printImport(env.stdout, rep) // what the batches committed before the error did
 			return fail(err)
 		}
 		meter.Finish(progress.Thousands(int64(len(folder.res.Valid))) + " records upserted")
-		for _, item := range rep.RemovedItems {
-			fmt.Fprintf(env.stdout, "%s: action item %s of %s deleted: the record no longer holds it\n", item.Path, item.ID, item.Incident)
-		}
-		for _, c := range rep.Conflicts {
-			fmt.Fprintln(env.stdout, conflictProblem(c))
-		}
+		printImport(env.stdout, rep)
 		if rep.Adopted > 0 {
 			fmt.Fprintf(env.stdout, "%d incidents stored without a source name are now of source %s\n", rep.Adopted, source)
 		}
+		refused := len(rep.Conflicts) + len(rep.Refused)
 		code := exitOK
-		if len(folder.res.Problems) > 0 || len(rep.Conflicts) > 0 {
+		if len(folder.res.Problems) > 0 || refused > 0 || len(rep.ItemConflicts) > 0 {
 			code = exitInvalid
 		}
 		pruned := "0 pruned"
 		if *prune {
-			deleted, err := pruneFolder(ctx, env.stdout, pool, folder, store.PruneRequest{Source: source, MaxDelete: *maxDelete, DryRun: *dryRun})
+			req := store.PruneRequest{Source: src, Reads: opts.Reads, Whole: folderPath == "." && len(opts.Exclude) == 0,
+				MaxDelete: *maxDelete, DryRun: *dryRun}
+			deleted, err := pruneFolder(ctx, env.stdout, pool, folder, req)
 			if err != nil {
 				fail(err)
 				code = exitError
@@ -114,18 +120,56 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 				pruned = fmt.Sprintf("0 pruned (dry run: %d would be)", deleted)
 			}
 		}
-		fmt.Fprintf(env.stdout, "%s (source %s): %d inserted, %d updated, %d unchanged, %s, %d invalid files not imported\n",
-			*dir, source, rep.Inserted, rep.Updated, rep.Unchanged, pruned, invalidFiles(folder.res)+len(rep.Conflicts))
+		fmt.Fprintf(env.stdout, "%s (source %s): %d inserted, %d updated, %d unchanged, %s, %d invalid files not imported%s\n",
+			*dir, source, rep.Inserted, rep.Updated, rep.Unchanged, pruned, invalidFiles(folder.res)+refused, itemCounts(rep))
 		return code
 	}
+}
+
+// printImport prints every stored action item the import deleted, moved,
+// kept or could not write, and every record it could not write.
+func printImport(w io.Writer, rep store.ImportReport) {
+	for _, item := range rep.RemovedItems {
+		fmt.Fprintf(w, "%s: action item %s of %s deleted: the record no longer holds it\n", item.Path, item.ID, item.Incident)
+	}
+	for _, m := range rep.MovedItems {
+		fmt.Fprintf(w, "%s: action item %s moved from %s (%s) to %s\n", m.Path, m.ID, m.From, m.FromPath, m.To)
+	}
+	for _, k := range rep.KeptItems {
+		fmt.Fprintf(w, "%s: action item %s of %s is invalid now (see above): its stored version is kept until the record is fixed\n", k.Path, k.ID, k.Incident)
+	}
+	for _, c := range rep.Conflicts {
+		fmt.Fprintln(w, conflictProblem(c))
+	}
+	for _, c := range rep.ItemConflicts {
+		fmt.Fprintln(w, record.Problem{Path: c.Path, Field: fmt.Sprintf("action_items[%d].id", c.Index), Code: record.CodeDuplicateID, Severity: record.SeverityError,
+			Message: fmt.Sprintf("action item id %s is already imported for %s from %s (file %s): two repositories share the id; the item is not imported, the rest of %s is; rename one",
+				c.ID, c.Other, c.OtherSource, c.OtherPath, c.Incident)})
+	}
+	for _, r := range rep.Renamed {
+		fmt.Fprintf(w, "%s: now holds %s; %s, imported from it before, stays stored until import --prune deletes it\n", r.Path, r.NewID, r.ID)
+	}
+	for _, r := range rep.Refused {
+		fmt.Fprintf(w, "%s: %s not imported, nothing of it written: the database refused it: %v\n", r.Path, r.ID, r.Err)
+	}
+}
+
+// itemCounts is the summary's tail: how many stored action items the
+// import deleted, moved, kept stored or left out, when it touched any.
+func itemCounts(rep store.ImportReport) string {
+	if len(rep.RemovedItems)+len(rep.MovedItems)+len(rep.KeptItems)+len(rep.ItemConflicts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; action items: %d deleted, %d moved, %d invalid kept as stored, %d not imported (id of another repository)",
+		len(rep.RemovedItems), len(rep.MovedItems), len(rep.KeptItems), len(rep.ItemConflicts))
 }
 
 // conflictProblem reports a record left out because its id is stored
 // from another source name, the way an invalid record is reported.
 func conflictProblem(c store.Conflict) record.Problem {
 	return record.Problem{Path: c.Path, Field: "id", Code: record.CodeDuplicateID, Severity: record.SeverityError,
-		Message: fmt.Sprintf("id %s is already imported from %s: two repositories share the id; rename one (or, if %s is this repository, import with --source.name '%s')",
-			c.ID, c.Source, c.Source, c.Source)}
+		Message: fmt.Sprintf("id %s is already imported from %s: two repositories share the id; rename one (or, if %s is this repository, import with --source.name '%s'); its file there: %s",
+			c.ID, c.Source, c.Source, c.Source, c.OtherPath)}
 }
 
 // importFolder is what import read from a folder.
@@ -168,13 +212,14 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 	for _, r := range f.records {
 		req.Keep = append(req.Keep, r.ID)
 	}
-	req.StillThere = f.stillThere
+	renamed := f.storedPaths(req.Source) // a file read whose incident is pruned holds another id
+	req.StillThere = f.stillThere(req.Source)
 	pruned, err := store.Prune(ctx, pool, req)
 	var refused *store.PruneRefusedError
 	if errors.As(err, &refused) {
 		lines := make([]string, len(refused.Candidates))
 		for i, c := range refused.Candidates {
-			lines[i] = fmt.Sprintf("%s (%s%s)", c.ID, c.SourcePath, noSourceNote(c))
+			lines[i] = fmt.Sprintf("%s (%s%s)", c.ID, shownPath(req.Source, c), noSourceNote(c))
 		}
 		if more := refused.Total - len(refused.Candidates); more > 0 {
 			lines = append(lines, fmt.Sprintf("and %d more", more))
@@ -192,7 +237,11 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 		verb = "would prune"
 	}
 	for _, p := range pruned {
-		fmt.Fprintf(stdout, "%s %s: its file %s is gone%s\n", verb, p.ID, p.SourcePath, noSourceNote(p))
+		what := "is gone"
+		if p.Root != "" && renamed[p.SourcePath] {
+			what = "holds another id now"
+		}
+		fmt.Fprintf(stdout, "%s %s: its file %s %s%s\n", verb, p.ID, shownPath(req.Source, p), what, noSourceNote(p))
 	}
 	return len(pruned), nil
 }
@@ -220,21 +269,64 @@ func problemFiles(res record.Result) []string {
 	return paths
 }
 
-// stillThere reports whether sourcePath, the file an incident was
-// imported from, is still there though no record was read from it: read
-// as stored (the folder named as it was then), or as one of the files
-// under the folder that gave no record (the folder named otherwise).
-func (f importFolder) stillThere(sourcePath string) bool {
+// shownPath is the path of an incident's file as the user names it: under
+// the folder as it was given, or, for a path stored before migration
+// 0010, as it was stored.
+func shownPath(src store.Source, p store.Pruned) string {
+	if p.Root == "" {
+		return p.SourcePath
+	}
+	return src.ReadPath(p.SourcePath)
+}
+
+// stillThere reports whether the file an incident was imported from is
+// still there though no record was read from it with the incident's id.
+// A path stored from the repository's root is looked for under the root
+// of src, and under the root it was imported from when that was another
+// checkout (a refusal is the safe side). A path stored the old way,
+// relative to an unknown working directory, is looked for as it is and
+// as the tail of a file under the folder that gave no record.
+func (f importFolder) stillThere(src store.Source) func(store.Pruned) bool {
+	stored := f.storedPaths(src)
+	asRead := make(map[string]bool, len(f.records)) // the files that gave a record, as read
 	for _, r := range f.records {
-		if r.Path == sourcePath {
+		asRead[r.Path] = true
+	}
+	return func(c store.Pruned) bool {
+		if c.Root == "" {
+			return !asRead[c.SourcePath] && f.oldPathThere(c.SourcePath)
+		}
+		if stored[c.SourcePath] {
 			return false // it holds a record with another id: the id changed
 		}
+		for _, root := range []string{src.Root, c.Root} {
+			if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(c.SourcePath))); err == nil {
+				return true
+			}
+		}
+		return false
 	}
+}
+
+// storedPaths is the set of the stored paths of the files that gave a
+// record.
+func (f importFolder) storedPaths(src store.Source) map[string]bool {
+	stored := make(map[string]bool, len(f.records))
+	for _, r := range f.records {
+		stored[src.StoredPath(r.Path)] = true
+	}
+	return stored
+}
+
+// oldPathThere reports whether a path stored before migration 0010 names a
+// file that is there: as it is (from this working directory), or as one
+// of the files under the folder that gave no record.
+func (f importFolder) oldPathThere(sourcePath string) bool {
 	if _, err := os.Lstat(sourcePath); err == nil {
 		return true
 	}
 	for _, name := range f.noRecord {
-		if rel := strings.TrimPrefix(name, path.Clean(f.dir)+"/"); strings.HasSuffix(sourcePath, "/"+rel) {
+		if rel := strings.TrimPrefix(name, path.Clean(f.dir)+"/"); sourcePath == rel || strings.HasSuffix(sourcePath, "/"+rel) {
 			return true
 		}
 	}

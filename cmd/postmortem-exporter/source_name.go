@@ -84,22 +84,40 @@ func gitOrigin(dir string) (string, error) {
 // findGitDir returns the git directory of the repository holding dir,
 // looking in dir and each folder above it, or "" when there is none.
 func findGitDir(dir string) (string, error) {
+	top, err := gitTop(dir)
+	if err != nil || top == "" {
+		return "", err
+	}
+	dotGit := filepath.Join(top, ".git")
+	info, err := os.Stat(dotGit)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("git: %w", err)
+	case info.IsDir():
+		return dotGit, nil
+	}
+	// "gitdir: <path>" of a worktree or a submodule
+	text, err := os.ReadFile(dotGit)
+	if err != nil {
+		return "", fmt.Errorf("git: %w", err)
+	}
+	target, ok := strings.CutPrefix(strings.TrimSpace(string(text)), "gitdir:")
+	if !ok {
+		return "", fmt.Errorf("git: %s does not say `gitdir: <path>`", dotGit)
+	}
+	return relativeTo(top, strings.TrimSpace(target)), nil
+}
+
+// gitTop returns the top folder of the git checkout holding dir (an
+// absolute path): dir or the first folder above it that holds a `.git`
+// folder or file (a linked worktree's, a submodule's), or "" when none
+// does.
+func gitTop(dir string) (string, error) {
 	for {
-		dotGit := filepath.Join(dir, ".git")
-		info, err := os.Stat(dotGit)
+		_, err := os.Stat(filepath.Join(dir, ".git"))
 		switch {
-		case err == nil && info.IsDir():
-			return dotGit, nil
-		case err == nil: // "gitdir: <path>" of a worktree or a submodule
-			text, err := os.ReadFile(dotGit)
-			if err != nil {
-				return "", fmt.Errorf("git: %w", err)
-			}
-			target, ok := strings.CutPrefix(strings.TrimSpace(string(text)), "gitdir:")
-			if !ok {
-				return "", fmt.Errorf("git: %s does not say `gitdir: <path>`", dotGit)
-			}
-			return relativeTo(dir, strings.TrimSpace(target)), nil
+		case err == nil:
+			return dir, nil
 		case !errors.Is(err, fs.ErrNotExist):
 			return "", fmt.Errorf("git: %w", err)
 		}
@@ -109,6 +127,33 @@ func findGitDir(dir string) (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// sourceRoot returns the root of the repository holding dir, the folder
+// paths are stored relative to (docs/postgres.md, "Paths and pruning"):
+// the top of its git checkout, else dir itself; and dir relative to it,
+// slash-separated. Links are resolved first, so that a folder named
+// through a link is placed in the repository that holds it.
+func sourceRoot(dir string) (root, folder string, err error) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("the repository of %s: %w", dir, err)
+	}
+	root, err = gitTop(abs)
+	if err != nil {
+		return "", "", fmt.Errorf("the repository of %s: %w", dir, err)
+	}
+	if root == "" {
+		return abs, ".", nil
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return "", "", fmt.Errorf("the repository of %s: %w", dir, err)
+	}
+	return root, filepath.ToSlash(rel), nil
 }
 
 // relativeTo resolves path against base unless it is absolute.

@@ -66,6 +66,18 @@ func (o Options) excluded(p string) bool {
 	return false
 }
 
+// Reads reports whether a read of a folder considers the file at p, a
+// slash-separated path relative to that folder: false when p or a folder
+// above it is hidden (its name starts with '.') or excluded.
+func (o Options) Reads(p string) bool {
+	for dir := p; dir != "." && dir != "/" && dir != ""; dir = path.Dir(dir) {
+		if strings.HasPrefix(path.Base(dir), ".") || o.excluded(dir) {
+			return false
+		}
+	}
+	return true
+}
+
 // Folder is what a read of a folder found.
 type Folder struct {
 	// Records read from the files, valid or not.

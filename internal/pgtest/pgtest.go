@@ -6,6 +6,7 @@ package pgtest
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -46,6 +47,17 @@ func Database(t testing.TB) *pgxpool.Pool {
 // with the file source match, are relative to it.
 const ExamplesDir = "../../../examples/postmortems"
 
+// Examples is the source the examples are imported from: named
+// ExampleSource, read from ExamplesDir, their root.
+func Examples(t testing.TB) store.Source {
+	t.Helper()
+	root, err := filepath.Abs(ExamplesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.Source{Name: ExampleSource, Root: root, Dir: ExamplesDir, Folder: "."}
+}
+
 // ImportExamples imports the bundled examples into a new database and
 // returns it with the records it holds, with the verdicts of their check.
 // It runs from a package folder of exporter/postgres (ExamplesDir).
@@ -61,7 +73,7 @@ func ImportExamples(t testing.TB) (*pgxpool.Pool, []record.Checked) {
 	if len(res.Problems) > 0 || len(res.Valid) < 2 {
 		t.Fatalf("the examples: %d valid, problems %v", len(res.Valid), res.Problems)
 	}
-	if _, err := store.Import(context.Background(), pool, ExampleSource, res.ValidChecked(), nil); err != nil {
+	if _, err := store.Import(context.Background(), pool, Examples(t), res.ValidChecked(), nil); err != nil {
 		t.Fatal(err)
 	}
 	return pool, res.ValidChecked()

@@ -48,7 +48,7 @@ action_items:
 	if len(res.Valid) != 1 || len(res.Findings) != 3 {
 		t.Fatalf("valid %d, findings %v; want the record valid with 3 findings (service, url, owner)", len(res.Valid), res.Findings)
 	}
-	if _, err := store.Import(ctx, pg, pgtest.ExampleSource, res.ValidChecked(), nil); err != nil {
+	if _, err := store.Import(ctx, pg, pgtest.Examples(t), res.ValidChecked(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := pgtest.Count(t, pg, `SELECT count(*) FROM incident_services WHERE incident_id = 'PM-1'`); n != 1 {

@@ -56,7 +56,7 @@ func TestStoredFindings(t *testing.T) {
 		if r.ID == "PM-2026-030" {
 			r.BarRaiser = "ruth"
 			res := record.Check([]*record.Record{r.Record}, nil, record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: record.DefaultLimits(), Now: time.Now()})
-			if _, err := store.Import(ctx, pg, pgtest.ExampleSource, res.ValidChecked(), nil); err != nil {
+			if _, err := store.Import(ctx, pg, pgtest.Examples(t), res.ValidChecked(), nil); err != nil {
 				t.Fatal(err)
 			}
 		}

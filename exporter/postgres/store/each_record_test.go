@@ -32,11 +32,14 @@ func csvLines(t *testing.T, each report.Records) []string {
 // rows outside the taxonomy are counted, not handed over.
 func TestEachRecordAsFiles(t *testing.T) {
 	pool, records := pgtest.ImportExamples(t)
+	examples := pgtest.Examples(t)
 	fromFiles := csvLines(t, func(_ context.Context, fn func(record.Checked) error) error {
 		for _, r := range records {
-			// The database keeps the services as a set: in name order.
+			// The database keeps the services as a set, in name order,
+			// and the path from the repository's root.
 			sorted := *r.Record
 			sorted.Services = slices.Sorted(slices.Values(r.Services))
+			sorted.Path = examples.StoredPath(r.Path)
 			if err := fn(record.Checked{Record: &sorted, Verdict: r.Verdict}); err != nil {
 				return err
 			}

@@ -7,41 +7,117 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
-// ImportReport counts what an import did.
+// ImportReport counts what an import did and lists every stored action
+// item it deleted, moved, kept or could not write, so that none changes
+// unsaid.
 type ImportReport struct {
 	Inserted, Updated, Unchanged int
 	// Adopted counts the incidents stored without a source name (before
 	// migration 0008, or by plain SQL) that the import gave its own,
 	// whether their content changed or not.
 	Adopted int
-	// RemovedItems lists the action items an update deleted because the
-	// record no longer holds them, so that no item disappears unsaid.
+	// RemovedItems lists the action items deleted because no record of
+	// the import holds them any more.
 	RemovedItems []RemovedItem
+	// MovedItems lists the action items that now belong to another
+	// incident of the same source name: a record took over their id.
+	MovedItems []MovedItem
+	// KeptItems lists the action items a record still holds but that
+	// turned invalid: their stored version is kept.
+	KeptItems []KeptItem
 	// Conflicts lists the records not imported because their id is
 	// stored from another source name: two repositories share the id.
 	Conflicts []Conflict
+	// ItemConflicts lists the action items not imported because their id
+	// is stored for an incident of another source name.
+	ItemConflicts []ItemConflict
+	// Refused lists the records the database refused (a constraint or a
+	// trigger): nothing of them was written.
+	Refused []RefusedRecord
+	// Renamed lists the stored incidents whose file now holds a record
+	// with another id: they stay until a prune deletes them.
+	Renamed []Renamed
+}
+
+// merge adds what o reports to rep.
+func (rep *ImportReport) merge(o ImportReport) {
+	rep.Inserted += o.Inserted
+	rep.Updated += o.Updated
+	rep.Unchanged += o.Unchanged
+	rep.Adopted += o.Adopted
+	rep.RemovedItems = append(rep.RemovedItems, o.RemovedItems...)
+	rep.MovedItems = append(rep.MovedItems, o.MovedItems...)
+	rep.KeptItems = append(rep.KeptItems, o.KeptItems...)
+	rep.Conflicts = append(rep.Conflicts, o.Conflicts...)
+	rep.ItemConflicts = append(rep.ItemConflicts, o.ItemConflicts...)
+	rep.Refused = append(rep.Refused, o.Refused...)
 }
 
 // Conflict is a record left out of an import because its incident id is
 // already stored from another source name, which is left as it was.
 type Conflict struct {
 	ID, Path string
-	// Source is the source name the stored incident was imported from.
-	Source string
+	// Source is the source name the stored incident was imported from,
+	// OtherPath the stored path of its file there.
+	Source, OtherPath string
 }
 
-// RemovedItem is an action item deleted by the update of its incident.
+// RemovedItem is an action item deleted by the update of its incident,
+// whose record (read from Path) no longer holds it.
 type RemovedItem struct {
 	ID, Incident, Path string
+}
+
+// MovedItem is an action item of incident From (its file FromPath) that
+// the record of incident To (read from Path) now holds.
+type MovedItem struct {
+	ID, From, FromPath, To, Path string
+}
+
+// KeptItem is an action item that the record of Incident (read from Path)
+// still holds but that is invalid now (a finding says why): its stored
+// version is kept, unchanged, until the record is fixed.
+type KeptItem struct {
+	ID, Incident, Path string
+}
+
+// ItemConflict is the action item at Index of the record of Incident
+// (read from Path) that was not written: its id is stored for incident
+// Other of another source name (its file OtherPath, in that repository).
+// The rest of the record is written.
+type ItemConflict struct {
+	ID       string
+	Index    int
+	Incident string
+	Path     string
+	Other    string
+	// OtherPath is the stored path of the other incident's file.
+	OtherPath   string
+	OtherSource string
+}
+
+// Renamed is incident ID, stored from the file at Path (named as the
+// records read are), which now gives a record with the id NewID.
+type Renamed struct {
+	ID, Path, NewID string
+}
+
+// RefusedRecord is a record the database refused: nothing of it was
+// written, and what was stored of its incident is left as it was.
+type RefusedRecord struct {
+	ID, Path string
+	Err      error
 }
 
 // Progress hears how far a long write has come: Stage starts a step of
@@ -68,170 +144,124 @@ func OrSilent(p Progress) Progress {
 // ImportBatchSize is how many records one transaction upserts.
 const ImportBatchSize = 500
 
-// Import upserts valid records read from the repository called source
-// (the incidents' source_name), one transaction per batch: a new record
-// is inserted, a changed one updated with its action items, services and
-// related ids replaced, an unchanged one (same content hash) left alone.
-// A record whose id is stored from another non-empty source name is not
-// written, and is listed in the report's Conflicts; an incident stored
-// without a source name is adopted. Import never deletes an incident:
-// that is Prune's job. progress may be nil.
-func Import(ctx context.Context, pool *pgxpool.Pool, source string, records []record.Checked, progress Progress) (ImportReport, error) {
-	var rep ImportReport
-	if source == "" {
-		return rep, errors.New("import: the source name is empty")
+// Import upserts valid records read from src (their paths stored
+// relative to its root, their incidents of its source name), one
+// transaction per batch: a new record is inserted, a changed one updated
+// with its action items, services and related ids replaced, an unchanged
+// one (same content hash) left alone. A record whose id is stored from
+// another non-empty source name is not written, and is listed in the
+// report's Conflicts; an incident stored without a source name is
+// adopted. A record the database refuses is listed in Refused, nothing
+// of it written, and does not stop the others (commitBatch).
+// Action items are upserted by id: one stored for another incident of
+// the same source moves to the record that holds it now, one stored for
+// another source's incident is left out (ItemConflicts), an invalid one
+// keeps its stored version (KeptItems). Import never deletes an
+// incident, that is Prune's job: an incident whose file now holds
+// another id is listed in Renamed. progress may be nil. After an error,
+// the report tells what the batches committed before it did.
+func Import(ctx context.Context, pool *pgxpool.Pool, src Source, records []record.Checked, progress Progress) (ImportReport, error) {
+	if err := src.check(); err != nil {
+		return ImportReport{}, fmt.Errorf("import: %w", err)
 	}
+	im := importer{src: src, removed: map[string]RemovedItem{}, moved: map[string]bool{}}
 	progress = OrSilent(progress)
 	progress.Stage("upsert", int64(len(records)))
 	for start := 0; start < len(records); start += ImportBatchSize {
 		batch := records[start:min(start+ImportBatchSize, len(records))]
-		// A failed batch is rolled back: count it only once committed.
-		batchRep := ImportReport{}
-		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return importBatch(ctx, tx, source, batch, &batchRep) }); err != nil {
-			return rep, err
+		if err := im.commitBatch(ctx, pool, batch); err != nil {
+			return im.report(), err
 		}
-		rep.Inserted += batchRep.Inserted
-		rep.Updated += batchRep.Updated
-		rep.Unchanged += batchRep.Unchanged
-		rep.Adopted += batchRep.Adopted
-		rep.RemovedItems = append(rep.RemovedItems, batchRep.RemovedItems...)
-		rep.Conflicts = append(rep.Conflicts, batchRep.Conflicts...)
 		progress.Add(int64(len(batch)))
 	}
-	return rep, nil
+	rep := im.report()
+	renamed, err := renamedIncidents(ctx, pool, src, records)
+	rep.Renamed = renamed
+	return rep, err
 }
 
-// PruneRequest says what a prune may delete.
-type PruneRequest struct {
-	// Source is the source name of the folder: only its incidents, and
-	// those stored without a source name, are considered. It must not be
-	// empty.
-	Source string
-	// Keep holds the id of every record read from the folder. An empty
-	// Keep is refused: it would delete every incident.
-	Keep []string
-	// StillThere reports whether an incident's file (its stored
-	// source_path) is still there though it gave no record with the
-	// incident's id (skipped, unreadable, a link): such an incident is not
-	// gone, and the prune is refused. Nil checks no file.
-	StillThere func(sourcePath string) bool
-	// MaxDelete is the most incidents one prune may delete; when more
-	// would go, none do. It must be at least 1.
-	MaxDelete int
-	// DryRun lists what would be deleted and deletes nothing.
-	DryRun bool
-}
-
-// Pruned is an incident that a prune deleted, or would delete.
-type Pruned struct {
-	ID, SourcePath string
-	// NoSource is true for an incident stored without a source name
-	// (before migration 0008, or by plain SQL): it may have come from
-	// another repository.
-	NoSource bool
-}
-
-// PruneRefusedError says why a prune deleted nothing and which incidents
-// the refusal is about: Total of them, Candidates listing at most
-// MaxDelete+1.
-type PruneRefusedError struct {
-	Reason     string
-	Total      int
-	Candidates []Pruned
-}
-
-func (e *PruneRefusedError) Error() string {
-	return "prune refused, nothing deleted: " + e.Reason
-}
-
-// Prune deletes, in one transaction, the incidents of req.Source (and
-// those stored without a source name) whose id is not in req.Keep (their
-// action items, services and related ids go with them), and returns them
-// sorted by id. The incidents of other source names are never touched.
-// It deletes nothing and returns a *PruneRefusedError when Keep is empty,
-// when more than req.MaxDelete incidents would go, or when the file of
-// one of them is still present.
-func Prune(ctx context.Context, pool *pgxpool.Pool, req PruneRequest) ([]Pruned, error) {
-	if len(req.Keep) == 0 {
-		return nil, &PruneRefusedError{Reason: "the folder holds no record; pruning would delete every incident"}
+// renamedIncidents returns the stored incidents of src, not among
+// records, whose file now gives a record with another id.
+func renamedIncidents(ctx context.Context, pool *pgxpool.Pool, src Source, records []record.Checked) ([]Renamed, error) {
+	ids := make([]string, len(records))
+	paths := make([]string, len(records))
+	newID := make(map[string]string, len(records))
+	for i, r := range records {
+		ids[i], paths[i] = r.ID, src.StoredPath(r.Path)
+		newID[paths[i]] = r.ID
 	}
-	if req.MaxDelete < 1 {
-		return nil, fmt.Errorf("prune: the most incidents to delete must be at least 1, got %d", req.MaxDelete)
+	rows, err := pool.Query(ctx, `SELECT id, source_path FROM incidents
+WHERE source_name = $1 AND source_root <> '' AND source_path = ANY($2) AND id <> ALL($3) ORDER BY id`, src.Name, paths, ids)
+	if err != nil {
+		return nil, fmt.Errorf("renamed incidents: %w", err)
 	}
-	if req.Source == "" {
-		return nil, errors.New("prune: the source name is empty")
-	}
-	var pruned []Pruned
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		// The candidates: at most one more than allowed, with the total.
-		rows, err := tx.Query(ctx, `SELECT id, source_path, source_name = '', count(*) OVER () FROM incidents
-WHERE source_name IN ($3, '') AND id <> ALL($1) ORDER BY id LIMIT $2`, req.Keep, req.MaxDelete+1, req.Source)
-		if err != nil {
-			return err
-		}
-		total := 0
-		var p Pruned
-		if _, err := pgx.ForEachRow(rows, []any{&p.ID, &p.SourcePath, &p.NoSource, &total}, func() error { pruned = append(pruned, p); return nil }); err != nil {
-			return err
-		}
-		// A file still there says more (the wrong folder, a link) than a
-		// count: it is checked first, on the candidates fetched.
-		if present := stillThere(pruned, req.StillThere); len(present) > 0 {
-			return &PruneRefusedError{Total: len(present), Candidates: present,
-				Reason: "the files these incidents were imported from are still there, but no record with their id was read from them"}
-		}
-		if total > req.MaxDelete {
-			return &PruneRefusedError{Total: total, Candidates: pruned,
-				Reason: fmt.Sprintf("%d incidents would be deleted, more than the %d allowed (--prune.max-delete)", total, req.MaxDelete)}
-		}
-		if req.DryRun || len(pruned) == 0 {
-			return nil
-		}
-		ids := make([]string, len(pruned))
-		for i, p := range pruned {
-			ids[i] = p.ID
-		}
-		// The source condition again: an import of another repository
-		// may have adopted an incident without a source name meanwhile.
-		rows, err = tx.Query(ctx, `DELETE FROM incidents WHERE id = ANY($1) AND source_name IN ($2, '') RETURNING id`, ids, req.Source)
-		if err != nil {
-			return err
-		}
-		deleted, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		pruned = slices.DeleteFunc(pruned, func(p Pruned) bool { return !slices.Contains(deleted, p.ID) })
+	var renamed []Renamed
+	var r Renamed
+	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Path}, func() error {
+		r.NewID, r.Path = newID[r.Path], src.ReadPath(r.Path)
+		renamed = append(renamed, r)
 		return nil
-	})
-	var refused *PruneRefusedError
-	switch {
-	case errors.As(err, &refused):
-		return nil, err
-	case err != nil:
-		return nil, fmt.Errorf("prune: %w", err)
+	}); err != nil {
+		return nil, fmt.Errorf("renamed incidents: %w", err)
 	}
-	return pruned, nil
+	return renamed, nil
 }
 
-// stillThere returns the candidates whose file is still there.
-func stillThere(candidates []Pruned, there func(string) bool) []Pruned {
-	var found []Pruned
-	for _, c := range candidates {
-		if there != nil && there(c.SourcePath) {
-			found = append(found, c)
+// importer is one import under way.
+type importer struct {
+	src   Source
+	rep   ImportReport // of the batches committed
+	batch ImportReport // of the batch under way
+	// careful writes each record of the batch under a savepoint.
+	careful bool
+	// removed holds the action items deleted so far by id, and moved the
+	// ids of those a later record took over: moved, not removed.
+	removed map[string]RemovedItem
+	moved   map[string]bool
+}
+
+// report is what the import did: an item deleted from one record and
+// written for another is a move.
+func (im *importer) report() ImportReport {
+	rep := im.rep
+	rep.RemovedItems = slices.DeleteFunc(slices.Clone(rep.RemovedItems), func(r RemovedItem) bool { return im.moved[r.ID] })
+	return rep
+}
+
+// errRetryCarefully says the database refused a record of a batch
+// written without savepoints: the batch is rolled back and written again
+// with them.
+var errRetryCarefully = errors.New("a record was refused: the batch is written again, each record under a savepoint")
+
+// commitBatch writes a batch in one transaction, and adds what it did to
+// the report once committed. When the database refuses one of its
+// records, the batch is rolled back and written again with each record
+// under a savepoint, so that the refused ones are left out alone: a
+// savepoint costs two round trips and a subtransaction per record, paid
+// only by a batch that needs it.
+func (im *importer) commitBatch(ctx context.Context, pool *pgxpool.Pool, batch []record.Checked) error {
+	removed, moved := maps.Clone(im.removed), maps.Clone(im.moved)
+	for _, careful := range []bool{false, true} {
+		im.batch, im.careful = ImportReport{}, careful
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return im.importBatch(ctx, tx, batch) })
+		if !errors.Is(err, errRetryCarefully) {
+			if err == nil {
+				im.rep.merge(im.batch)
+			}
+			return err
 		}
+		im.removed, im.moved = maps.Clone(removed), maps.Clone(moved)
 	}
-	return found
+	return errRetryCarefully // not reached: a careful write lists refusals
 }
 
 // storedIncident is what an import compares a record with.
 type storedIncident struct {
-	hash, source string
+	hash, source, root, path string
 }
 
-// importBatch upserts one batch of records of source.
-func importBatch(ctx context.Context, tx pgx.Tx, source string, batch []record.Checked, rep *ImportReport) error {
+// importBatch upserts one batch of records.
+func (im *importer) importBatch(ctx context.Context, tx pgx.Tx, batch []record.Checked) error {
 	ids := make([]string, len(batch))
 	for i, r := range batch {
 		ids[i] = r.ID
@@ -239,188 +269,154 @@ func importBatch(ctx context.Context, tx pgx.Tx, source string, batch []record.C
 	// Locked, in id order, until the batch commits: no other import can
 	// change their source name between this read and the writes.
 	stored := map[string]storedIncident{}
-	rows, err := tx.Query(ctx, `SELECT id, content_hash, source_name FROM incidents WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	rows, err := tx.Query(ctx, `SELECT id, content_hash, source_name, source_root, source_path FROM incidents WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
 	if err != nil {
 		return fmt.Errorf("read hashes: %w", err)
 	}
 	var id string
 	var s storedIncident
-	if _, err := pgx.ForEachRow(rows, []any{&id, &s.hash, &s.source}, func() error { stored[id] = s; return nil }); err != nil {
+	if _, err := pgx.ForEachRow(rows, []any{&id, &s.hash, &s.source, &s.root, &s.path}, func() error { stored[id] = s; return nil }); err != nil {
 		return fmt.Errorf("read hashes: %w", err)
 	}
-	var adopt []string // unchanged incidents stored without a source name
+	// Unchanged incidents to adopt, or whose path is stored the old way.
+	// Another root alone is not written: an update of an incident costs
+	// its rollups, and a checkout at another path is no change.
+	var touch, touchPaths []string
 	for _, r := range batch {
-		h, err := contentHash(r)
+		storedPath := im.src.StoredPath(r.Path)
+		h, err := contentHash(r, storedPath)
 		if err != nil {
 			return err
 		}
 		old, exists := stored[r.ID]
 		switch {
-		case exists && old.source != "" && old.source != source:
-			rep.Conflicts = append(rep.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: old.source})
+		case exists && old.source != "" && old.source != im.src.Name:
+			im.batch.Conflicts = append(im.batch.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: old.source, OtherPath: old.path})
 			continue
 		case exists && old.hash == h:
-			rep.Unchanged++
+			im.batch.Unchanged++
+			if old.source == "" || old.root == "" {
+				touch, touchPaths = append(touch, r.ID), append(touchPaths, storedPath)
+			}
 			if old.source == "" {
-				adopt = append(adopt, r.ID)
+				im.batch.Adopted++
 			}
 			continue
 		}
-		removed, err := writeRecord(ctx, tx, source, r, h, exists)
-		var taken *sourceTakenError
-		switch {
-		case errors.As(err, &taken): // inserted by another import since the read
-			rep.Conflicts = append(rep.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: taken.source})
-			continue
-		case err != nil:
-			return fmt.Errorf("%s: %w", r.Path, err)
-		case exists:
-			rep.Updated++
-		default:
-			rep.Inserted++
-		}
-		if exists && old.source == "" {
-			rep.Adopted++
-		}
-		rep.RemovedItems = append(rep.RemovedItems, removed...)
-	}
-	if len(adopt) > 0 {
-		tag, err := tx.Exec(ctx, `UPDATE incidents SET source_name = $1 WHERE id = ANY($2) AND source_name = ''`, source, adopt)
+		written, err := im.write(ctx, tx, r, storedPath, h, exists)
 		if err != nil {
+			return err
+		}
+		if written && exists && old.source == "" {
+			im.batch.Adopted++
+		}
+	}
+	if len(touch) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE incidents i SET source_name = $1, source_root = $2, source_path = t.path
+FROM unnest($3::text[], $4::text[]) AS t (id, path) WHERE i.id = t.id AND i.source_name IN ($1, '')`,
+			im.src.Name, im.src.Root, touch, touchPaths); err != nil {
 			return fmt.Errorf("adopt incidents without a source name: %w", err)
 		}
-		rep.Adopted += int(tag.RowsAffected())
 	}
 	return nil
+}
+
+// write writes one changed or new record, under a savepoint when the
+// batch is written carefully, adds what it did to the batch's report and
+// says whether it wrote it. A record the database refuses is rolled back
+// to its savepoint and listed, or, without one, returns
+// errRetryCarefully; any other error is returned.
+func (im *importer) write(ctx context.Context, tx pgx.Tx, r record.Checked, storedPath, hash string, exists bool) (bool, error) {
+	w, rollback := tx, func() error { return nil }
+	if im.careful {
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", r.Path, err)
+		}
+		w, rollback = sp, func() error { return sp.Rollback(ctx) }
+	}
+	done, err := writeRecord(ctx, w, im.src, r, storedPath, hash, exists, im.removed)
+	if err == nil && im.careful {
+		err = w.Commit(ctx)
+	}
+	var taken *sourceTakenError
+	switch {
+	case errors.As(err, &taken): // inserted by another import since the read: nothing written
+		im.batch.Conflicts = append(im.batch.Conflicts, Conflict{ID: r.ID, Path: r.Path, Source: taken.source, OtherPath: taken.path})
+		return false, rollback()
+	case refusedByDatabase(err) && !im.careful:
+		return false, errRetryCarefully
+	case refusedByDatabase(err):
+		im.batch.Refused = append(im.batch.Refused, RefusedRecord{ID: r.ID, Path: r.Path, Err: err})
+		return false, rollback()
+	case err != nil:
+		return false, fmt.Errorf("%s: %w", r.Path, err)
+	case exists:
+		done.Updated++
+	default:
+		done.Inserted++
+	}
+	for _, item := range done.RemovedItems {
+		im.removed[item.ID] = item
+	}
+	for _, item := range done.MovedItems {
+		if _, ok := im.removed[item.ID]; ok {
+			im.moved[item.ID] = true
+			delete(im.removed, item.ID)
+		}
+	}
+	im.batch.merge(done)
+	return true, nil
+}
+
+// errItemTaken says an action item id was stored for another source's
+// incident after the record's items were read.
+var errItemTaken = errors.New("stored meanwhile for an incident of another source name by another import")
+
+// refusedByDatabase reports an error about the record's data (a data
+// exception, a constraint, a trigger's refusal), not about the database:
+// the record is refused, the import goes on.
+func refusedByDatabase(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code[:2] {
+		case "22", "23", "P0":
+			return true
+		}
+	}
+	return errors.Is(err, errItemTaken)
 }
 
 // sourceTakenError says an incident id is stored from another source
 // name.
 type sourceTakenError struct {
-	source string
+	source, path string
 }
 
 func (e *sourceTakenError) Error() string {
 	return "the incident is stored from source " + e.source
 }
 
-// contentHash identifies a record's content, to skip unchanged ones; the
+// contentHash identifies a record's content as stored (its path the
+// stored one, wherever it was read from), to skip unchanged ones; the
 // content includes its findings, so that a change of the quality rules
 // updates them.
-func contentHash(r record.Checked) (string, error) {
+func contentHash(r record.Checked, storedPath string) (string, error) {
+	c := *r.Record
+	c.Path = storedPath
+	findings := slices.Clone(r.Verdict.Findings)
+	for i := range findings {
+		findings[i].Path = storedPath
+	}
 	data, err := json.Marshal(struct {
 		*record.Record
 		Findings []record.Problem
-	}{r.Record, r.Verdict.Findings})
+	}{&c, findings})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", r.Path, err)
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
-}
-
-// writeRecord upserts the incident of source and replaces its children.
-// When the incident existed, it returns the stored action items that the
-// record no longer holds. It writes nothing and returns a
-// *sourceTakenError when the id is stored from another source name.
-func writeRecord(ctx context.Context, tx pgx.Tx, source string, r record.Checked, hash string, exists bool) ([]RemovedItem, error) {
-	var review record.SecurityReview
-	if r.SecurityReview != nil {
-		review = *r.SecurityReview
-	}
-	// The condition on the stored row holds for every row this batch
-	// locked; it guards against an id inserted by another import since.
-	var written bool
-	err := tx.QueryRow(ctx, `
-INSERT INTO incidents (id, source_path, content_hash, title, severity, security_incident, team, url,
-	started_at, detected_at, mitigated_at, resolved_at, origin, resolution, detection,
-	customers_affected, failed_requests, data_loss, p99_latency_ms, status, published_at,
-	moderator, bar_raiser, learnings, security_review_by, security_review_outcome, security_review_date, source_name)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-	$22, $23, $24, $25, $26, $27, $28)
-ON CONFLICT (id) DO UPDATE SET source_path = $2, content_hash = $3, title = $4, severity = $5,
-	security_incident = $6, team = $7, url = $8, started_at = $9, detected_at = $10, mitigated_at = $11,
-	resolved_at = $12, origin = $13, resolution = $14, detection = $15, customers_affected = $16,
-	failed_requests = $17, data_loss = $18, p99_latency_ms = $19, status = $20, published_at = $21,
-	moderator = $22, bar_raiser = $23, learnings = $24, security_review_by = $25, security_review_outcome = $26,
-	security_review_date = $27, source_name = $28
-WHERE incidents.source_name IN ($28, '')
-RETURNING true`,
-		r.ID, r.Path, hash, r.Title, r.Severity, r.SecurityIncident, r.Team, r.LabelURL(),
-		r.StartedAt, r.DetectedAt, NullTime(r.MitigatedAt), NullTime(r.ResolvedAt), r.Origin, NullString(r.Resolution), r.Detection,
-		r.Impact.CustomersAffected, r.Impact.FailedRequests, r.Impact.DataLoss, r.Impact.P99LatencyMS, r.Status, NullTime(r.PublishedAt),
-		r.Moderator, r.BarRaiser, orNoText(r.Learnings), NullString(review.By), NullString(review.Outcome), NullTime(review.Date),
-		source).Scan(&written)
-	if errors.Is(err, pgx.ErrNoRows) {
-		taken := &sourceTakenError{}
-		if err := tx.QueryRow(ctx, `SELECT source_name FROM incidents WHERE id = $1`, r.ID).Scan(&taken.source); err != nil {
-			return nil, fmt.Errorf("incident: read its source name: %w", err)
-		}
-		return nil, taken
-	}
-	if err != nil {
-		return nil, fmt.Errorf("incident: %w", err)
-	}
-	var removed []RemovedItem
-	if exists {
-		if removed, err = removedItems(ctx, tx, r.Record); err != nil {
-			return nil, err
-		}
-	}
-	for _, table := range []string{"action_items", "incident_services", "incident_related"} {
-		if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE incident_id = $1`, r.ID); err != nil {
-			return nil, fmt.Errorf("%s: %w", table, err)
-		}
-	}
-	for _, svc := range r.LabelServices() { // an over-long service or url is a finding, kept out of the database
-		if _, err := tx.Exec(ctx, `INSERT INTO incident_services (incident_id, service) VALUES ($1, $2) ON CONFLICT DO NOTHING`, r.ID, svc); err != nil {
-			return nil, fmt.Errorf("service %s: %w", svc, err)
-		}
-	}
-	for _, rel := range r.Related {
-		if _, err := tx.Exec(ctx, `INSERT INTO incident_related (incident_id, related_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, r.ID, rel); err != nil {
-			return nil, fmt.Errorf("related %s: %w", rel, err)
-		}
-	}
-	for i, a := range r.ActionItems {
-		if !r.Verdict.ItemCounts(i) {
-			continue // reported as a finding, left out like the file source leaves it out
-		}
-		_, err := tx.Exec(ctx, `
-INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at, exception, url, exception_approver)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			a.ID, r.ID, a.Title, a.Owner, a.Team, a.CreatedAt, NullTime(a.Due), a.Status, NullTime(a.ClosedAt), a.Exception, r.LabelItemURL(a),
-			a.ExceptionApprover)
-		if err != nil {
-			return nil, fmt.Errorf("action item %s: %w", a.ID, err)
-		}
-	}
-	if err := writeFindings(ctx, tx, r); err != nil {
-		return nil, err
-	}
-	return removed, nil
-}
-
-// removedItems returns the stored action items of r's incident that r no
-// longer holds.
-func removedItems(ctx context.Context, tx pgx.Tx, r *record.Record) ([]RemovedItem, error) {
-	kept := make([]string, len(r.ActionItems))
-	for i, a := range r.ActionItems {
-		kept[i] = a.ID
-	}
-	rows, err := tx.Query(ctx, `SELECT id FROM action_items WHERE incident_id = $1 AND id <> ALL($2) ORDER BY id`, r.ID, kept)
-	if err != nil {
-		return nil, fmt.Errorf("action items: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("action items: %w", err)
-	}
-	removed := make([]RemovedItem, len(ids))
-	for i, id := range ids {
-		removed[i] = RemovedItem{ID: id, Incident: r.ID, Path: r.Path}
-	}
-	return removed, nil
 }
 
 // NullTime is t as a nullable column: NULL for the zero time.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/store"
@@ -16,20 +17,22 @@ import (
 func TestPruneRefusals(t *testing.T) {
 	pool, records := pgtest.ImportExamples(t)
 	ctx := context.Background()
+	examples := pgtest.Examples(t)
 	gone := records[0]
+	gonePath := examples.StoredPath(gone.Path)
 	var keep []string
 	for _, r := range records[1:] {
 		keep = append(keep, r.ID)
 	}
-	there := func(sourcePath string) bool { return sourcePath == gone.Path }
+	there := func(p store.Pruned) bool { return p.SourcePath == gonePath }
 
 	for _, tc := range []struct {
 		name string
 		req  store.PruneRequest
 	}{
-		{"no record kept", store.PruneRequest{Source: pgtest.ExampleSource, MaxDelete: 100}},
-		{"the file is still there", store.PruneRequest{Source: pgtest.ExampleSource, Keep: keep, StillThere: there, MaxDelete: 100}},
-		{"more than allowed", store.PruneRequest{Source: pgtest.ExampleSource, Keep: keep[1:], MaxDelete: 1}},
+		{"no record kept", store.PruneRequest{Source: examples, MaxDelete: 100}},
+		{"the file is still there", store.PruneRequest{Source: examples, Keep: keep, StillThere: there, MaxDelete: 100}},
+		{"more than allowed", store.PruneRequest{Source: examples, Keep: keep[1:], MaxDelete: 1}},
 	} {
 		pruned, err := store.Prune(ctx, pool, tc.req)
 		var refused *store.PruneRefusedError
@@ -41,14 +44,14 @@ func TestPruneRefusals(t *testing.T) {
 		}
 	}
 
-	pruned, err := store.Prune(ctx, pool, store.PruneRequest{Source: pgtest.ExampleSource, Keep: keep, MaxDelete: 1, DryRun: true})
-	if err != nil || len(pruned) != 1 || pruned[0] != (store.Pruned{ID: gone.ID, SourcePath: gone.Path}) {
-		t.Fatalf("dry run: %v, %v; want [%s %s]", pruned, err, gone.ID, gone.Path)
+	pruned, err := store.Prune(ctx, pool, store.PruneRequest{Source: examples, Keep: keep, MaxDelete: 1, DryRun: true})
+	if err != nil || len(pruned) != 1 || pruned[0] != (store.Pruned{ID: gone.ID, SourcePath: gonePath, Root: examples.Root}) {
+		t.Fatalf("dry run: %v, %v; want [%s %s]", pruned, err, gone.ID, gonePath)
 	}
 	if n := pgtest.Count(t, pool, `SELECT count(*) FROM incidents`); n != len(records) {
 		t.Fatalf("a dry run deleted: %d incidents left of %d", n, len(records))
 	}
-	if _, err := store.Prune(ctx, pool, store.PruneRequest{Source: pgtest.ExampleSource, Keep: keep, MaxDelete: 1}); err != nil {
+	if _, err := store.Prune(ctx, pool, store.PruneRequest{Source: examples, Keep: keep, MaxDelete: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if n := pgtest.Count(t, pool, `SELECT count(*) FROM incidents WHERE id = $1`, gone.ID); n != 0 {
@@ -75,7 +78,7 @@ func TestImportReportsRemovedActionItems(t *testing.T) {
 	}
 	lost := r.ActionItems[1]
 	r.ActionItems = append(r.ActionItems[:1], r.ActionItems[2:]...)
-	rep, err := store.Import(context.Background(), pool, pgtest.ExampleSource, []record.Checked{r}, nil)
+	rep, err := store.Import(context.Background(), pool, pgtest.Examples(t), []record.Checked{r}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +100,8 @@ func TestImportKeepsOtherSources(t *testing.T) {
 	pool, records := pgtest.ImportExamples(t)
 	ctx := context.Background()
 	const other = "https://example.com/team-b.git"
+	teamB := store.Source{Name: other, Root: "/checkouts/team-b", Dir: ".", Folder: "."}
+	examples := pgtest.Examples(t)
 	var shared record.Checked
 	for _, r := range records {
 		if len(r.ActionItems) > 0 {
@@ -110,11 +115,11 @@ func TestImportKeepsOtherSources(t *testing.T) {
 	own := *shared.Record
 	own.ID, own.Path, own.ActionItems = "B-1", "team-b/own.md", nil
 
-	rep, err := store.Import(ctx, pool, other, []record.Checked{{Record: &clash}, {Record: &own}}, nil)
+	rep, err := store.Import(ctx, pool, teamB, []record.Checked{{Record: &clash}, {Record: &own}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := store.Conflict{ID: shared.ID, Path: "team-b/clash.md", Source: pgtest.ExampleSource}
+	want := store.Conflict{ID: shared.ID, Path: "team-b/clash.md", Source: pgtest.ExampleSource, OtherPath: examples.StoredPath(shared.Path)}
 	if rep.Inserted != 1 || rep.Updated != 0 || len(rep.Conflicts) != 1 || rep.Conflicts[0] != want {
 		t.Fatalf("report %+v, want 1 inserted and the conflict %+v", rep, want)
 	}
@@ -127,7 +132,7 @@ func TestImportKeepsOtherSources(t *testing.T) {
 
 	// Team B's prune keeps B-1 and nothing else of its own: the examples,
 	// none of which team B holds, are not its to delete.
-	pruned, err := store.Prune(ctx, pool, store.PruneRequest{Source: other, Keep: []string{"B-1"}, MaxDelete: 100})
+	pruned, err := store.Prune(ctx, pool, store.PruneRequest{Source: teamB, Keep: []string{"B-1"}, Whole: true, MaxDelete: 100})
 	if err != nil || len(pruned) != 0 {
 		t.Fatalf("prune of the other source: %v, %v; want nothing deleted", pruned, err)
 	}
@@ -141,8 +146,9 @@ func TestImportKeepsOtherSources(t *testing.T) {
 	for _, r := range records {
 		keep = append(keep, r.ID)
 	}
-	pruned, err = store.Prune(ctx, pool, store.PruneRequest{Source: pgtest.ExampleSource, Keep: keep[:len(keep)-2], MaxDelete: 100})
-	wantPruned := []store.Pruned{{ID: records[len(records)-2].ID, SourcePath: records[len(records)-2].Path}, {ID: legacy.ID, SourcePath: legacy.Path, NoSource: true}}
+	pruned, err = store.Prune(ctx, pool, store.PruneRequest{Source: examples, Keep: keep[:len(keep)-2], MaxDelete: 100})
+	wantPruned := []store.Pruned{{ID: records[len(records)-2].ID, SourcePath: examples.StoredPath(records[len(records)-2].Path), Root: examples.Root},
+		{ID: legacy.ID, SourcePath: examples.StoredPath(legacy.Path), Root: examples.Root, NoSource: true}}
 	if err != nil || len(pruned) != 2 || pruned[0] != wantPruned[0] || pruned[1] != wantPruned[1] {
 		t.Fatalf("prune of the examples: %+v, %v; want %+v", pruned, err, wantPruned)
 	}
@@ -162,7 +168,7 @@ func TestImportAdoptsIncidentsWithoutSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	records[0].Title += " (edited)"
-	rep, err := store.Import(ctx, pool, "https://example.com/team-b.git", records, nil)
+	rep, err := store.Import(ctx, pool, store.Source{Name: "https://example.com/team-b.git", Root: "/checkouts/team-b", Dir: pgtest.ExamplesDir, Folder: "."}, records, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,5 +177,77 @@ func TestImportAdoptsIncidentsWithoutSource(t *testing.T) {
 	}
 	if n := pgtest.Count(t, pool, `SELECT count(*) FROM incidents WHERE source_name = 'https://example.com/team-b.git'`); n != len(records) {
 		t.Fatalf("%d incidents of the adopting source, want %d", n, len(records))
+	}
+}
+
+// TestPruneOldStylePaths checks incidents whose path was stored before
+// migration 0010 (source_root ”, the path relative to an unknown working
+// directory): a prune of a subfolder, or of the repository with an
+// exclusion, never considers them; a prune of the whole repository does;
+// an import that reads their record stores their path from the root.
+func TestPruneOldStylePaths(t *testing.T) {
+	pool, records := pgtest.ImportExamples(t)
+	ctx := context.Background()
+	examples := pgtest.Examples(t)
+	if _, err := pool.Exec(ctx, `UPDATE incidents SET source_root = '', source_path = 'elsewhere/' || source_path`); err != nil {
+		t.Fatal(err)
+	}
+	var payments []string
+	for _, r := range records {
+		if strings.HasPrefix(examples.StoredPath(r.Path), "payments/") {
+			payments = append(payments, r.ID)
+		}
+	}
+	subfolder := examples
+	subfolder.Folder = "payments"
+	for name, req := range map[string]store.PruneRequest{
+		"a subfolder":            {Source: subfolder, Keep: payments, MaxDelete: 100},
+		"the root, with exclude": {Source: examples, Keep: payments, MaxDelete: 100, Reads: func(p string) bool { return strings.HasPrefix(p, "payments/") }},
+	} {
+		pruned, err := store.Prune(ctx, pool, req)
+		if err != nil || len(pruned) != 0 {
+			t.Errorf("prune of %s: %v, %v; want nothing considered", name, pruned, err)
+		}
+	}
+	keep := make([]string, len(records)-1)
+	for i, r := range records[1:] {
+		keep[i] = r.ID
+	}
+	pruned, err := store.Prune(ctx, pool, store.PruneRequest{Source: examples, Keep: keep, Whole: true, MaxDelete: 1, DryRun: true})
+	want := store.Pruned{ID: records[0].ID, SourcePath: "elsewhere/" + examples.StoredPath(records[0].Path)}
+	if err != nil || len(pruned) != 1 || pruned[0] != want {
+		t.Errorf("prune of the whole repository: %+v, %v; want %+v", pruned, err, want)
+	}
+
+	if _, err := store.Import(ctx, pool, examples, records, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := pgtest.Count(t, pool, `SELECT count(*) FROM incidents WHERE source_root = $1 AND source_path NOT LIKE 'elsewhere/%'`, examples.Root); n != len(records) {
+		t.Errorf("%d incidents with their path from the root after an import, want %d", n, len(records))
+	}
+}
+
+// TestImportRefusedRecordKeepsTheBatch imports a batch in which the
+// database refuses one record (a NUL byte, which PostgreSQL text cannot
+// hold): that record is listed and nothing of it written, the others of
+// the batch are imported.
+func TestImportRefusedRecordKeepsTheBatch(t *testing.T) {
+	pool, records := pgtest.ImportExamples(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `DELETE FROM incidents`); err != nil {
+		t.Fatal(err)
+	}
+	bad := *records[0].Record
+	bad.Title = "Checkout\x00 API"
+	batch := append([]record.Checked{{Record: &bad}}, records[1:]...)
+	rep, err := store.Import(ctx, pool, pgtest.Examples(t), batch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Refused) != 1 || rep.Refused[0].ID != bad.ID || rep.Refused[0].Path != bad.Path || rep.Inserted != len(records)-1 {
+		t.Fatalf("report %+v; want %s refused and the %d others inserted", rep, bad.ID, len(records)-1)
+	}
+	if n := pgtest.Count(t, pool, `SELECT count(*) FROM incidents WHERE id = $1`, bad.ID); n != 0 {
+		t.Fatalf("the refused %s is stored", bad.ID)
 	}
 }

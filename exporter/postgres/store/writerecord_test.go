@@ -24,7 +24,7 @@ func TestWriteRecordRefusesAnotherSource(t *testing.T) {
 	stored := record.Record{ID: "PM-1", Title: "Checkout 500s", Severity: "sev2", Team: "payments", Path: "PM-1.md",
 		StartedAt: start, DetectedAt: start.Add(7 * time.Minute), ResolvedAt: start.Add(time.Hour),
 		Origin: "code_change", Resolution: "rollback", Detection: "automated", Status: "draft"}
-	if _, err := Import(ctx, pool, owner, []record.Checked{{Record: &stored}}, nil); err != nil {
+	if _, err := Import(ctx, pool, Source{Name: owner, Root: "/checkouts/team-a", Dir: ".", Folder: "."}, []record.Checked{{Record: &stored}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	r := stored
@@ -34,7 +34,8 @@ func TestWriteRecordRefusesAnotherSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after the commit
-	_, err = writeRecord(ctx, tx, "https://example.com/team-b.git", record.Checked{Record: &r}, "hash", false)
+	teamB := Source{Name: "https://example.com/team-b.git", Root: "/checkouts/team-b", Dir: ".", Folder: "."}
+	_, err = writeRecord(ctx, tx, teamB, record.Checked{Record: &r}, r.Path, "hash", false, nil)
 	var taken *sourceTakenError
 	if !errors.As(err, &taken) || taken.source != owner {
 		t.Fatalf("writeRecord over another source: %v, want a *sourceTakenError naming %s", err, owner)

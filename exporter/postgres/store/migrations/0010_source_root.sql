@@ -1,0 +1,17 @@
+-- Where each incident's file is (docs/postgres.md, "Paths and pruning"):
+-- `import` stores source_path relative to the root of the repository it
+-- read (the top folder of the git checkout holding the folder given, else
+-- that folder), slash-separated, the same from any working directory and
+-- for any subfolder imported; source_root is the absolute path of that
+-- root on the machine of the import that last wrote the row.
+--
+-- '' is an incident stored before this migration (or by plain SQL or
+-- synthesize): its source_path is the path as an earlier import was given
+-- it, relative to that import's working directory, which nobody knows any
+-- more. No row is rewritten here: the next import that reads the record
+-- stores its path the new way, and until then a prune considers such an
+-- incident only when the whole repository is imported without exclusions.
+--
+-- Adding a column with a constant default rewrites no row. This migration
+-- is self-contained, so it can be renumbered if another takes its number.
+ALTER TABLE incidents ADD COLUMN source_root text NOT NULL DEFAULT '';
