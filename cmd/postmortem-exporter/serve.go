@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -91,11 +92,14 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	go refresher.Run(ctx, time.Duration(cfg.RefreshInterval), hangups(ctx))
 
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	systemdSocket := false
-	flags := &web.FlagConfig{WebListenAddresses: &cfg.ListenAddresses, WebSystemdSocket: &systemdSocket, WebConfigFile: &cfg.WebConfigFile}
+	flags := &web.FlagConfig{WebListenAddresses: &cfg.ListenAddresses, WebSystemdSocket: &cfg.WebSystemdSocket, WebConfigFile: &cfg.WebConfigFile}
 	served := make(chan error, 1)
 	go func() { served <- web.ListenAndServe(srv, flags, logger) }()
-	logger.Info("serving post-mortem metrics", "version", version.Version, "records_source", source.Name(), "addresses", cfg.ListenAddresses)
+	addresses := strings.Join(cfg.ListenAddresses, ",")
+	if cfg.WebSystemdSocket {
+		addresses = "systemd sockets" // the toolkit logs each one's address
+	}
+	logger.Info("serving post-mortem metrics", "version", version.Version, "records_source", source.Name(), "addresses", addresses)
 
 	select {
 	case err := <-served:

@@ -41,6 +41,7 @@ type Config struct {
 	ListenAddresses   []string       `env:"WEB_LISTEN_ADDRESS" envDefault:":9787"`
 	TelemetryPath     string         `env:"WEB_TELEMETRY_PATH" envDefault:"/metrics"`
 	WebConfigFile     string         `env:"WEB_CONFIG_FILE"`
+	WebSystemdSocket  bool           `env:"WEB_SYSTEMD_SOCKET"`
 	MaxRequests       int            `env:"WEB_MAX_REQUESTS" envDefault:"40"`
 	ScrapeTimeout     model.Duration `env:"WEB_TIMEOUT" envDefault:"10s"`
 	Periods

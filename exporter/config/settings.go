@@ -145,6 +145,11 @@ var settings = []setting{
 	{flag: "web.config.file", env: []string{"WEB_CONFIG_FILE"},
 		help: "Path to a web configuration file that enables TLS or basic authentication (exporter-toolkit format).",
 		add:  func(c *Config, f *kingpin.FlagClause) { f.Default(c.WebConfigFile).StringVar(&c.WebConfigFile) }},
+	{flag: "web.systemd-socket", env: []string{"WEB_SYSTEMD_SOCKET"},
+		help: "Serve on the sockets systemd passes (socket activation, deploy/systemd/) instead of --web.listen-address.",
+		add: func(c *Config, f *kingpin.FlagClause) {
+			f.Default(fmt.Sprint(c.WebSystemdSocket)).BoolVar(&c.WebSystemdSocket)
+		}},
 	{flag: "web.telemetry-path", env: []string{"WEB_TELEMETRY_PATH"},
 		help: "Path under which to expose metrics.",
 		add:  func(c *Config, f *kingpin.FlagClause) { f.Default(c.TelemetryPath).StringVar(&c.TelemetryPath) }},
