@@ -69,7 +69,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	live := prometheus.NewRegistry()
 	live.MustRegister(
 		exporter.Status(),
-		versioncollector.NewCollector("postmortem_exporter"),
+		// The build date too, which scripts/release sets with the version.
+		versioncollector.NewCollector("postmortem_exporter",
+			versioncollector.WithExtraConstLabels(prometheus.Labels{"builddate": version.BuildDate})),
 		promcollectors.NewGoCollector(),
 		promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}),
 	)
