@@ -127,7 +127,9 @@ func TestOverdueItemsReachTheirOwners(t *testing.T) {
 	}
 	amConfig, err := cfg.Alertmanager(dashboards.Receivers{
 		Teams:      []string{"payments", "search"},
-		WebhookURL: func(team string) string { return server.URL + "/" + team },
+		Notify: func(team string) dashboards.Receiver {
+			return dashboards.Receiver{Webhook: []dashboards.Webhook{{URL: server.URL + "/" + team, SendResolved: true}}}
+		},
 		GroupWait:  "1s", GroupInterval: "1s", OverdueRepeat: "168h", TeamRepeat: "24h",
 	})
 	if err != nil {
