@@ -10,9 +10,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/google/renameio/v2"
 )
+
+// pendingFile is a temporary file beside its target that replaces the
+// target when closed (renameio's PendingFile; see pending_windows.go).
+type pendingFile interface {
+	io.Writer
+	Sync() error
+	CloseAtomicallyReplace() error
+	Cleanup() error
+}
 
 // Batch is a set of files written together: none replaces its target
 // until every one is written and synced, so a full disk halfway through
@@ -20,7 +27,7 @@ import (
 // Commit, or Discard when giving up. Each file added stays open until
 // then: batch a handful of files, not thousands.
 type Batch struct {
-	pending []*renameio.PendingFile
+	pending []pendingFile
 	paths   []string
 }
 
@@ -32,7 +39,7 @@ func (b *Batch) Add(path string, perm os.FileMode, write func(io.Writer) error) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	f, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithPermissions(perm), renameio.WithExistingPermissions())
+	f, err := newPendingFile(path, perm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -106,20 +113,4 @@ func contents(data []byte) func(io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	}
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync folder %s: %w", dir, err)
-	}
-	err = d.Sync()
-	if closeErr := d.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		return fmt.Errorf("sync folder %s: %w", dir, err)
-	}
-	return nil
 }
