@@ -1,25 +1,36 @@
 package dashboards
 
 import (
-	"strings"
-
 	"bytes"
 	"fmt"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
 // Paths of the generated Alertmanager files, relative to the output folder.
+// The receiver examples sit beside alertmanager.yml, so that the template
+// path and the compose mount work the same for each.
 const (
 	AlertmanagerFile     = "alertmanager/alertmanager.yml"
 	AlertmanagerTemplate = "alertmanager/postmortem.tmpl"
+	AlertmanagerSlack    = "alertmanager/alertmanager-slack.yml"
+	AlertmanagerPager    = "alertmanager/alertmanager-pagerduty.yml"
+	AlertmanagerEmail    = "alertmanager/alertmanager-email.yml"
 )
 
+// SecretsDir is where the receiver examples read their secrets: the folder
+// Docker Compose and Docker Swarm mount secrets in.
+const SecretsDir = "/run/secrets"
+
 // Receivers shapes the Alertmanager configuration: one receiver per team,
-// notified by webhook at the URL WebhookURL returns for it, and timings.
+// notified the way Notify says, and timings.
 type Receivers struct {
-	Teams      []string
-	WebhookURL func(team string) string
+	Teams []string
+	// Notify returns the integrations of a team's receiver.
+	Notify func(team string) Receiver
+	// SMTP, when set, is the global e-mail server of email_configs.
+	SMTP *SMTP
 	// GroupWait, GroupInterval: how long Alertmanager gathers alerts into
 	// one notification, and waits before adding to one already sent.
 	GroupWait, GroupInterval string
@@ -28,20 +39,127 @@ type Receivers struct {
 	OverdueRepeat, TeamRepeat string
 }
 
-// ExampleReceivers is the configuration of the generated example: a
-// starting point, with the teams of the bundled examples.
-func ExampleReceivers() Receivers {
+// Receiver is a team receiver's integrations, in Alertmanager's field
+// names. Secrets are only ever read from files (the *_file fields).
+type Receiver struct {
+	Webhook   []Webhook   `yaml:"webhook_configs,omitempty"`
+	Slack     []Slack     `yaml:"slack_configs,omitempty"`
+	PagerDuty []PagerDuty `yaml:"pagerduty_configs,omitempty"`
+	Email     []Email     `yaml:"email_configs,omitempty"`
+}
+
+// Webhook posts the notification as JSON to URL.
+type Webhook struct {
+	URL          string `yaml:"url"`
+	SendResolved bool   `yaml:"send_resolved"`
+}
+
+// Slack posts to the incoming webhook whose URL is in APIURLFile.
+type Slack struct {
+	APIURLFile   string `yaml:"api_url_file"`
+	Channel      string `yaml:"channel,omitempty"`
+	Title        string `yaml:"title"`
+	Text         string `yaml:"text"`
+	SendResolved bool   `yaml:"send_resolved"`
+}
+
+// PagerDuty sends an Events API v2 event with the integration key in
+// RoutingKeyFile; URL, when set, replaces PagerDuty's events endpoint.
+type PagerDuty struct {
+	RoutingKeyFile string            `yaml:"routing_key_file"`
+	URL            string            `yaml:"url,omitempty"`
+	Description    string            `yaml:"description"`
+	Details        map[string]string `yaml:"details,omitempty"`
+}
+
+// Email mails To through the global SMTP server.
+type Email struct {
+	To           string            `yaml:"to"`
+	Headers      map[string]string `yaml:"headers"`
+	Text         string            `yaml:"text"`
+	HTML         string            `yaml:"html"`
+	SendResolved bool              `yaml:"send_resolved"`
+}
+
+// SMTP is Alertmanager's global e-mail server, its password read from a file.
+type SMTP struct {
+	Smarthost        string `yaml:"smtp_smarthost"`
+	From             string `yaml:"smtp_from"`
+	AuthUsername     string `yaml:"smtp_auth_username"`
+	AuthPasswordFile string `yaml:"smtp_auth_password_file"`
+}
+
+// The templates of postmortem.tmpl, as the integrations reference them.
+const (
+	overdueTitle = `{{ template "postmortem.overdue.title" . }}`
+	overdueText  = `{{ template "postmortem.overdue.text" . }}`
+)
+
+// exampleTeams are the teams of the bundled examples.
+var exampleTeams = []string{"identity", "payments", "platform", "search"}
+
+// exampleReceivers is the routing of the generated examples around notify.
+func exampleReceivers(notify func(team string) Receiver) Receivers {
 	return Receivers{
-		Teams:         []string{"identity", "payments", "platform", "search"},
-		WebhookURL:    func(team string) string { return "http://alert-router.example.com/postmortem/" + team },
-		GroupWait:     "1m",
-		GroupInterval: "10m",
-		OverdueRepeat: "168h",
-		TeamRepeat:    "24h",
+		Teams: exampleTeams, Notify: notify,
+		GroupWait: "1m", GroupInterval: "10m", OverdueRepeat: "168h", TeamRepeat: "24h",
 	}
 }
 
+// ExampleReceivers is the configuration of the generated example: a
+// starting point, with the teams of the bundled examples and a webhook
+// placeholder per team.
+func ExampleReceivers() Receivers {
+	return exampleReceivers(func(team string) Receiver {
+		return Receiver{Webhook: []Webhook{{URL: "http://alert-router.example.com/postmortem/" + team, SendResolved: true}}}
+	})
+}
+
+// ExampleSlack posts each team's notifications to its channel through an
+// incoming webhook (one per channel, as Slack issues them) whose URL is
+// read from secrets/slack-<team>.
+func ExampleSlack(secrets string) Receivers {
+	return exampleReceivers(func(team string) Receiver {
+		return Receiver{Slack: []Slack{{
+			APIURLFile: secrets + "/slack-" + team, Channel: "#" + team + "-postmortems",
+			Title: overdueTitle, Text: overdueText, SendResolved: true,
+		}}}
+	})
+}
+
+// ExamplePagerDuty opens a PagerDuty incident on each team's service, its
+// integration key read from secrets/pagerduty-<team>; eventsURL, when not
+// empty, replaces PagerDuty's endpoint (for a test).
+func ExamplePagerDuty(secrets, eventsURL string) Receivers {
+	return exampleReceivers(func(team string) Receiver {
+		return Receiver{PagerDuty: []PagerDuty{{
+			RoutingKeyFile: secrets + "/pagerduty-" + team, URL: eventsURL,
+			Description: overdueTitle, Details: map[string]string{"items": overdueText},
+		}}}
+	})
+}
+
+// ExampleEmail mails each team's leads through one SMTP server whose
+// password is read from secrets/smtp-password.
+func ExampleEmail(secrets string) Receivers {
+	r := exampleReceivers(func(team string) Receiver {
+		return Receiver{Email: []Email{{
+			To:      team + "-leads@example.com",
+			Headers: map[string]string{"Subject": overdueTitle},
+			Text:    overdueText,
+			// Alertmanager's default e-mail body is HTML; ours is the text.
+			HTML: `<pre>` + `{{ template "postmortem.overdue.text" . }}` + `</pre>`, SendResolved: true,
+		}}}
+	})
+	r.SMTP = &SMTP{
+		Smarthost: "smtp.example.com:587", From: "alertmanager@example.com",
+		AuthUsername: "alertmanager@example.com", AuthPasswordFile: secrets + "/smtp-password",
+	}
+	return r
+}
+
 type amConfig struct {
+	Global       *SMTP        `yaml:"global,omitempty"`
 	Templates    []string     `yaml:"templates"`
 	Route        amRoute      `yaml:"route"`
 	InhibitRules []amInhibit  `yaml:"inhibit_rules"`
@@ -65,13 +183,8 @@ type amInhibit struct {
 }
 
 type amReceiver struct {
-	Name           string      `yaml:"name"`
-	WebhookConfigs []amWebhook `yaml:"webhook_configs,omitempty"`
-}
-
-type amWebhook struct {
-	URL          string `yaml:"url"`
-	SendResolved bool   `yaml:"send_resolved"`
+	Name     string `yaml:"name"`
+	Receiver `yaml:",inline"`
 }
 
 // Alertmanager returns an Alertmanager configuration that routes the
@@ -92,6 +205,7 @@ func (c Config) Alertmanager(r Receivers) ([]byte, error) {
 			Equal:          []string{"job"},
 		}},
 		Receivers: []amReceiver{{Name: "default"}},
+		Global:    r.SMTP,
 	}
 	for _, team := range r.Teams {
 		receiver := "team-" + team
@@ -103,10 +217,7 @@ func (c Config) Alertmanager(r Receivers) ([]byte, error) {
 				{Matchers: []string{`alertname="PostmortemTeamTooManyOverdueItems"`}, GroupBy: []string{"team"}, RepeatInterval: r.TeamRepeat},
 			},
 		})
-		cfg.Receivers = append(cfg.Receivers, amReceiver{
-			Name:           receiver,
-			WebhookConfigs: []amWebhook{{URL: r.WebhookURL(team), SendResolved: true}},
-		})
+		cfg.Receivers = append(cfg.Receivers, amReceiver{Name: receiver, Receiver: r.Notify(team)})
 	}
 	var out bytes.Buffer
 	out.WriteString(alertmanagerHeader)
@@ -121,20 +232,10 @@ func (c Config) Alertmanager(r Receivers) ([]byte, error) {
 const alertmanagerHeader = `# Generated by ` + "`postmortem-exporter generate`" + ` (dashboards/alertmanager.go): a
 # starting point, see docs/alerting.md. One receiver per team; the overdue
 # action items of one owner arrive as one notification, repeated weekly.
-# Replace each team's webhook with the integration the team reads, e.g.:
-#
-#   slack_configs:
-#     - api_url: https://hooks.slack.com/services/...
-#       channel: '#payments-postmortems'
-#       title: '{{ template "postmortem.overdue.title" . }}'
-#       text: '{{ template "postmortem.overdue.text" . }}'
-#   email_configs:
-#     - to: payments-leads@example.com
-#       headers: {Subject: '{{ template "postmortem.overdue.title" . }}'}
-#       text: '{{ template "postmortem.overdue.text" . }}'
-#   pagerduty_configs:   # for the team threshold alert, if it must page
-#     - routing_key: <key>
-#       description: '{{ template "postmortem.overdue.title" . }}'
+# alertmanager.yml posts to a webhook placeholder per team; beside it,
+# alertmanager-slack.yml, alertmanager-pagerduty.yml and
+# alertmanager-email.yml route the same way to Slack, PagerDuty or e-mail
+# and read every secret from a file under /run/secrets (never inline).
 `
 
 // alertmanagerTemplate lists an owner's overdue items with days overdue,

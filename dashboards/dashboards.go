@@ -142,8 +142,15 @@ func (c Config) Files() (map[string][]byte, error) {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
 	files[RulesFile] = rules.Bytes()
-	if files[AlertmanagerFile], err = c.Alertmanager(ExampleReceivers()); err != nil {
-		return nil, err
+	for name, receivers := range map[string]Receivers{
+		AlertmanagerFile:  ExampleReceivers(),
+		AlertmanagerSlack: ExampleSlack(SecretsDir),
+		AlertmanagerPager: ExamplePagerDuty(SecretsDir, ""),
+		AlertmanagerEmail: ExampleEmail(SecretsDir),
+	} {
+		if files[name], err = c.Alertmanager(receivers); err != nil {
+			return nil, err
+		}
 	}
 	files[AlertmanagerTemplate] = []byte(c.alertmanagerTemplate())
 	return files, nil
