@@ -34,6 +34,13 @@ func TestGenerateWritesTheCommittedFiles(t *testing.T) {
 	if err != nil || written < 6 {
 		t.Fatalf("wrote %d files (%v), want the 3 dashboards, the rules and the Alertmanager files", written, err)
 	}
+	// The same rules and dashboards as Kubernetes objects, for clusters
+	// without the chart.
+	for _, name := range []string{"kubernetes/prometheusrule.yaml", "kubernetes/dashboards.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s not written: %v", name, err)
+		}
+	}
 }
 
 // runCLIEnv runs the command line with the given environment.
