@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/postmortem-exporter/postmortem-exporter/dashboards"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
@@ -128,10 +130,65 @@ func TestSlackAndPagerDutyReadSecretsFromFiles(t *testing.T) {
 		if !ok {
 			return fmt.Errorf("nothing posted to PagerDuty")
 		}
+		if err := pagerDutyEvent(t).Validate(event); err != nil {
+			t.Fatalf("the event Alertmanager sent is not a PagerDuty Events API v2 event: %v", err)
+		}
 		payload, _ := event["payload"].(map[string]any)
 		if event["routing_key"] != "pd-key-payments" || payload["summary"] != "alice: 1 overdue post-mortem action item" {
 			return fmt.Errorf("PagerDuty event key %v summary %v, want the key from the file and the template's title", event["routing_key"], payload["summary"])
 		}
 		return nil
 	})
+}
+
+// pagerDutyEvent compiles the schema of a PagerDuty Events API v2 event
+// (testdata/pagerduty-events-v2-enqueue.schema.json, written from
+// PagerDuty's published OpenAPI description, cited in the file).
+func pagerDutyEvent(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open("testdata/pagerduty-events-v2-enqueue.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("pagerduty-events-v2-enqueue.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("pagerduty-events-v2-enqueue.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return schema
+}
+
+// TestPagerDutySchemaRefusesDrift: the schema the receiver test checks
+// Alertmanager's event against refuses events the described API refuses,
+// so a fake that drifted from it would not pass.
+func TestPagerDutySchemaRefusesDrift(t *testing.T) {
+	schema := pagerDutyEvent(t)
+	valid := func() map[string]any {
+		return map[string]any{"routing_key": "k", "event_action": "trigger",
+			"payload": map[string]any{"summary": "s", "severity": "warning", "source": "alertmanager"}}
+	}
+	if err := schema.Validate(valid()); err != nil {
+		t.Fatalf("a minimal trigger event is refused: %v", err)
+	}
+	for name, spoil := range map[string]func(map[string]any){
+		"no routing_key":           func(e map[string]any) { delete(e, "routing_key") },
+		"event_action not in enum": func(e map[string]any) { e["event_action"] = "fire" },
+		"severity not in enum":     func(e map[string]any) { e["payload"].(map[string]any)["severity"] = "sev1" },
+		"no source":                func(e map[string]any) { delete(e["payload"].(map[string]any), "source") },
+		"a link without href":      func(e map[string]any) { e["links"] = []any{map[string]any{"text": "x"}} },
+	} {
+		e := valid()
+		spoil(e)
+		if schema.Validate(e) == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
 }
