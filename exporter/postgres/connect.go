@@ -43,23 +43,16 @@ func parseReason(err error, connString string) string {
 			msg = msg[i+len("`: "):]
 		}
 	}
-	return Redact(msg, connString)
+	return redact.ConnString(msg, connString)
 }
 
-// Redact returns text with every password that connString may hold
-// replaced by "xxxxx", and connString itself if it appears whole. Use it
-// on any text that may quote a connection string.
-func Redact(text, connString string) string {
-	return redact.ConnString(text, connString)
-}
-
-// RedactError returns err with Redact applied to its message; errors.Is
+// RedactError returns err with its message masked by redact.ConnString; errors.Is
 // and errors.As still see err. Nil stays nil.
 func RedactError(err error, connString string) error {
 	if err == nil {
 		return nil
 	}
-	return &redactedError{msg: Redact(err.Error(), connString), err: err}
+	return &redactedError{msg: redact.ConnString(err.Error(), connString), err: err}
 }
 
 type redactedError struct {

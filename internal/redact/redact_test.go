@@ -46,6 +46,10 @@ func TestConnString(t *testing.T) {
 			"postgresql://u@h:1/db?password=S3cretPW&port=x", "invalid port: S3cretPW&port=x, port", "invalid port: xxxxx, port"},
 		{"the whole string quoted in a URL with credentials",
 			"postgres://u:S3cretPW@h/db", "cannot parse `postgres://u:S3cretPW@h/db`", "cannot parse `xxxxx`"},
+		{"URL-encoded '@', quoted both ways", "postgres://u:p%40ss@h/db", "p@ss and p%40ss", "xxxxx and xxxxx"},
+		{"an '@' in the password, quoted whole", "postgres://u:a@b@h/db", "a@b", "xxxxx"},
+		{"keyword form, an escaped quote", `host=h password='it\'s' x`, "it's", "xxxxx"},
+		{"keyword form, an escaped space, quoted whole", `host=h password=a\ b`, "a b", "xxxxx"},
 	} {
 		if got := ConnString(tc.text, tc.connString); got != tc.want {
 			t.Errorf("%s: ConnString(%q, %q) = %q, want %q", tc.name, tc.text, tc.connString, got, tc.want)
