@@ -213,13 +213,13 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 		req.Keep = append(req.Keep, r.ID)
 	}
 	renamed := f.storedPaths(req.Source) // a file read whose incident is pruned holds another id
-	req.StillThere = f.stillThere(req.Source)
+	req.StillThere = f.stillThere(req.Source, renamed)
 	pruned, err := store.Prune(ctx, pool, req)
 	var refused *store.PruneRefusedError
 	if errors.As(err, &refused) {
 		lines := make([]string, len(refused.Candidates))
 		for i, c := range refused.Candidates {
-			lines[i] = fmt.Sprintf("%s (%s%s)", c.ID, shownPath(req.Source, c), noSourceNote(c))
+			lines[i] = fmt.Sprintf("%s (%s%s)", c.ID, req.Source.ShownPath(c.SourcePath, c.Root), noSourceNote(c))
 		}
 		if more := refused.Total - len(refused.Candidates); more > 0 {
 			lines = append(lines, fmt.Sprintf("and %d more", more))
@@ -241,7 +241,7 @@ func pruneFolder(ctx context.Context, stdout io.Writer, pool *pgxpool.Pool, f im
 		if p.Root != "" && renamed[p.SourcePath] {
 			what = "holds another id now"
 		}
-		fmt.Fprintf(stdout, "%s %s: its file %s %s%s\n", verb, p.ID, shownPath(req.Source, p), what, noSourceNote(p))
+		fmt.Fprintf(stdout, "%s %s: its file %s %s%s\n", verb, p.ID, req.Source.ShownPath(p.SourcePath, p.Root), what, noSourceNote(p))
 	}
 	return len(pruned), nil
 }
@@ -269,16 +269,6 @@ func problemFiles(res record.Result) []string {
 	return paths
 }
 
-// shownPath is the path of an incident's file as the user names it: under
-// the folder as it was given, or, for a path stored before migration
-// 0010, as it was stored.
-func shownPath(src store.Source, p store.Pruned) string {
-	if p.Root == "" {
-		return p.SourcePath
-	}
-	return src.ReadPath(p.SourcePath)
-}
-
 // stillThere reports whether the file an incident was imported from is
 // still there though no record was read from it with the incident's id.
 // A path stored from the repository's root is looked for under the root
@@ -286,8 +276,9 @@ func shownPath(src store.Source, p store.Pruned) string {
 // checkout (a refusal is the safe side). A path stored the old way,
 // relative to an unknown working directory, is looked for as it is and
 // as the tail of a file under the folder that gave no record.
-func (f importFolder) stillThere(src store.Source) func(store.Pruned) bool {
-	stored := f.storedPaths(src)
+// stored is the set of the folder's records' paths as stored
+// (storedPaths).
+func (f importFolder) stillThere(src store.Source, stored map[string]bool) func(store.Pruned) bool {
 	asRead := make(map[string]bool, len(f.records)) // the files that gave a record, as read
 	for _, r := range f.records {
 		asRead[r.Path] = true

@@ -67,3 +67,13 @@ func (s Source) ReadPath(stored string) string {
 	}
 	return filepath.Join(s.Root, filepath.FromSlash(stored))
 }
+
+// ShownPath is a stored path as the user names it: ReadPath for a path
+// stored from the repository's root (root, where it was imported from, is
+// set), or as it was stored for a path stored before migration 0010.
+func (s Source) ShownPath(stored, root string) string {
+	if root == "" {
+		return stored
+	}
+	return s.ReadPath(stored)
+}

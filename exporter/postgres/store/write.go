@@ -178,11 +178,7 @@ FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE a.id = ANY($1
 func movedItem(src Source, r record.Checked, id string, s storedItem, has bool, removed map[string]RemovedItem) (MovedItem, bool) {
 	switch {
 	case has && s.incident != r.ID:
-		from := s.path
-		if s.root != "" {
-			from = src.ReadPath(s.path)
-		}
-		return MovedItem{ID: id, From: s.incident, FromPath: from, To: r.ID, Path: r.Path}, true
+		return MovedItem{ID: id, From: s.incident, FromPath: src.ShownPath(s.path, s.root), To: r.ID, Path: r.Path}, true
 	case !has:
 		if gone, ok := removed[id]; ok && gone.Incident != r.ID {
 			return MovedItem{ID: id, From: gone.Incident, FromPath: gone.Path, To: r.ID, Path: r.Path}, true
