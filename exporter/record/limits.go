@@ -205,21 +205,19 @@ func (v *validator) labels(r *Record, lim Limits) {
 	for i := range r.ActionItems {
 		a := &r.ActionItems[i]
 		prefix := fmt.Sprintf("action_items[%d].", i)
+		var tooLong bool
 		v.in(itemScope(i), func() {
 			name(prefix+"id", a.ID)
 			name(prefix+"owner", a.Owner)
 			name(prefix+"team", a.Team)
 			name(prefix+"exception.approver", a.ExceptionApprover)
-			long(prefix+"url", a.URL)
+			tooLong = long(prefix+"url", a.URL)
 		})
-		// A url that is no web link is left out of the links; the item
-		// still counts, its owner still gets its overdue alert.
-		if len(a.URL) <= lim.MaxURLLength {
-			v.in(qualityScope, func() {
-				if v.notWebURL(prefix+"url", a.URL) {
-					r.refuse(itemURLKey(a.URL))
-				}
-			})
+		// A url that is no web link is left out of the links
+		// (ActionItem.LabelURL); the item still counts, its owner still
+		// gets its overdue alert.
+		if !tooLong {
+			v.in(qualityScope, func() { v.notWebURL(prefix+"url", a.URL) })
 		}
 	}
 }
@@ -238,19 +236,22 @@ func (v *validator) long(field, value string, limit int, flag string) bool {
 // becomes a link in the dashboards, the alerts and the report, where a
 // javascript: or data: URL would run in the reader's browser.
 func (v *validator) notWebURL(field, value string) bool {
-	if value == "" {
+	if value == "" || isWebURL(value) {
 		return false
 	}
 	u, err := neturl.Parse(value)
-	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-		return false
-	}
 	scheme := "no scheme"
 	if err == nil && u.Scheme != "" {
 		scheme = "scheme " + strconv.Quote(u.Scheme)
 	}
 	v.add(field, CodeInvalidValue, "not an absolute http or https URL (%s): it is left out of every link", scheme)
 	return true
+}
+
+// isWebURL reports whether value is an absolute http or https URL.
+func isWebURL(value string) bool {
+	u, err := neturl.Parse(value)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // length reports a list longer than limit.

@@ -260,9 +260,9 @@ func TestURLsAreWebURLs(t *testing.T) {
 				t.Errorf("record url %q: findings %v, want one field_invalid on url naming %s", tc.url, res.Findings, tc.message)
 			}
 			r, res = checkText(t, baseRecord+"    url: '"+tc.url+"'\n", DefaultLimits())
-			if !res.Verdict(r).ItemCounts(0) || r.LabelItemURL(r.ActionItems[0]) != "" {
+			if !res.Verdict(r).ItemCounts(0) || r.ActionItems[0].LabelURL() != "" {
 				t.Errorf("item url %q: the item counts %v, its url as a label %q; want it counted without its url",
-					tc.url, res.Verdict(r).ItemCounts(0), r.LabelItemURL(r.ActionItems[0]))
+					tc.url, res.Verdict(r).ItemCounts(0), r.ActionItems[0].LabelURL())
 			}
 		})
 	}

@@ -135,18 +135,15 @@ func (r *Record) LabelURL() string {
 	return r.URL
 }
 
-// LabelItemURL is an action item's url as a label: empty when it is not
-// an absolute http or https URL (a field_invalid finding on the record;
-// the item still counts).
-func (r *Record) LabelItemURL(a ActionItem) string {
-	if r.refused[itemURLKey(a.URL)] {
+// LabelURL is the item's url as a label: empty when it is not an
+// absolute http or https URL (a field_invalid finding on the record; the
+// item still counts). An over-long url leaves the whole item out.
+func (a ActionItem) LabelURL() string {
+	if a.URL != "" && !isWebURL(a.URL) {
 		return ""
 	}
 	return a.URL
 }
-
-// itemURLKey is the refused mark of an item url's value.
-func itemURLKey(url string) string { return "action_items[].url=" + url }
 
 // LabelServices are the services as labels: without those longer than
 // Limits.MaxLabelLength (a field_invalid finding each).

@@ -133,7 +133,7 @@ func (b *Builder) ListDueSoon(r *record.Record, a record.ActionItem) {
 		return
 	}
 	b.agenda.dueSoon = append(b.agenda.dueSoon, ListedItem{ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team,
-		Severity: r.Severity, Due: a.Due, URL: r.LabelItemURL(a), IncidentURL: r.LabelURL()})
+		Severity: r.Severity, Due: a.Due, URL: a.LabelURL(), IncidentURL: r.LabelURL()})
 }
 
 // ListUnpublished lists r when it started by AsOf and its post-mortem was

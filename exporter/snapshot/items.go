@@ -65,7 +65,7 @@ func (b *Builder) AddException(r *record.Record, a record.ActionItem) {
 	}
 	b.exceptions.keep(ExceptionItem{
 		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity, Approver: a.ExceptionApprover,
-		Due: a.Due, URL: r.LabelItemURL(a), IncidentURL: r.LabelURL(),
+		Due: a.Due, URL: a.LabelURL(), IncidentURL: r.LabelURL(),
 	})
 }
 
@@ -92,7 +92,7 @@ func (b *Builder) AddOverdue(r *record.Record, a record.ActionItem) {
 	b.s.OverdueByTeam[a.Team]++
 	b.overdue.keep(OverdueItem{
 		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity,
-		Overdue: b.s.AsOf.Sub(overdueAt), Due: a.Due, URL: r.LabelItemURL(a), IncidentURL: r.LabelURL(),
+		Overdue: b.s.AsOf.Sub(overdueAt), Due: a.Due, URL: a.LabelURL(), IncidentURL: r.LabelURL(),
 	})
 }
 

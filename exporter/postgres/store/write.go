@@ -57,7 +57,7 @@ func writeRecord(ctx context.Context, tx pgx.Tx, src Source, r record.Checked, s
 	}
 	for _, i := range plan.write {
 		a := r.ActionItems[i]
-		a.URL = r.LabelItemURL(a) // a url that is no web link is a finding, kept out of the database
+		a.URL = a.LabelURL() // a url that is no web link is a finding, kept out of the database
 		if err := writeItem(ctx, tx, src, r.ID, a); err != nil {
 			return ImportReport{}, err
 		}
