@@ -59,11 +59,11 @@ func WriteCSV(ctx context.Context, w io.Writer, records Records) (int, error) {
 	n := 0
 	err := records(ctx, func(r record.Checked) error {
 		n++
-		writeCSVRow(out, neutralize(incidentRow(r)))
+		err := writeCSVRow(out, neutralize(incidentRow(r)))
 		for _, a := range r.ActionItems {
-			writeCSVRow(out, neutralize(itemRow(r.Record, a)))
+			err = writeCSVRow(out, neutralize(itemRow(r.Record, a)))
 		}
-		return out.Flush() // nil until a write fails, then that error
+		return err // nil until a write fails, then that error
 	})
 	if err == nil {
 		err = out.Flush()
@@ -76,15 +76,16 @@ func WriteCSV(ctx context.Context, w io.Writer, records Records) (int, error) {
 
 // writeCSVRow writes one row of cells separated by commas and ended by a
 // line feed (RFC 4180 but for the line end, as encoding/csv writes). A
-// write error is kept by out and returned by its Flush.
-func writeCSVRow(out *bufio.Writer, row []string) {
+// write error is kept by out: every later write, the row's last included,
+// and its Flush return it.
+func writeCSVRow(out *bufio.Writer, row []string) error {
 	for i, cell := range row {
 		if i > 0 {
 			out.WriteByte(',')
 		}
 		out.WriteString(csvCell(cell))
 	}
-	out.WriteByte('\n')
+	return out.WriteByte('\n') // a bufio.Writer keeps its first write error
 }
 
 // csvSplitters are the characters a spreadsheet may split a cell on or
