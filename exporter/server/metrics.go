@@ -153,9 +153,6 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			return // the client went away or its time ran out
 		}
 	}
-	if closer, ok := expfmt.NewEncoder(out, format).(expfmt.Closer); ok {
-		_ = closer.Close() // OpenMetrics' # EOF
-	}
 }
 
 // gzipPool keeps the compressors (about 800 KB each) between scrapes.
