@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		fmt.Fprintf(stderr, "postmortem-exporter: %v%s\n", config.NameFlagError(app, args, err), takenBy(app, err))
 		return exitError
 	}
-	redacting.connStrings = databaseURLs(app, chosen, environ)
+	redacting.masker = redact.NewMasker(databaseURLs(app, chosen, environ)...)
 	return commands[chosen](ctx, &environment{stdout: stdout, stderr: stderr, terminal: terminal, logConfig: logConfig})
 }
 
@@ -120,16 +120,12 @@ func (e *environment) logger() *slog.Logger {
 // of each connection string given: a malformed one may have its password
 // read as a database or a host name, which pgx's errors show.
 type redactingWriter struct {
-	w           io.Writer
-	connStrings []string
+	w      io.Writer
+	masker redact.Masker
 }
 
 func (r *redactingWriter) Write(p []byte) (int, error) {
-	text := string(p)
-	for _, c := range r.connStrings {
-		text = redact.ConnString(text, c)
-	}
-	if _, err := io.WriteString(r.w, redact.Credentials(text)); err != nil {
+	if _, err := io.WriteString(r.w, r.masker.Mask(string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -28,10 +28,44 @@ const minPiece = 3
 // credentials of any URL in text masked. Use it on any text that may
 // quote a connection string.
 func ConnString(text, connString string) string {
+	return maskWith(text, secretsOf(connString))
+}
+
+// Masker masks the passwords of a set of connection strings, found once
+// (finding them parses each string, which may read ~/.pgpass): for a
+// writer that masks every line it is given.
+type Masker struct{ secrets [][]string }
+
+// NewMasker returns a Masker of the connection strings.
+func NewMasker(connStrings ...string) Masker {
+	m := Masker{secrets: make([][]string, len(connStrings))}
+	for i, c := range connStrings {
+		m.secrets[i] = secretsOf(c)
+	}
+	return m
+}
+
+// Mask masks in text what ConnString masks for each connection string,
+// one after the other, and the credentials of any URL.
+func (m Masker) Mask(text string) string {
+	for _, secrets := range m.secrets {
+		text = maskWith(text, secrets)
+	}
+	return Credentials(text)
+}
+
+// secretsOf is what may show a password of connString: its passwords in
+// every form and connString itself, longest first, so that a secret is
+// not half replaced by a part of it that was also found.
+func secretsOf(connString string) []string {
 	secrets := append(passwords(connString), connString)
-	// Longest first, so that a secret is not half replaced by a part of
-	// it that was also found.
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	return secrets
+}
+
+// maskWith replaces each of secrets in text, then the credentials of any
+// URL.
+func maskWith(text string, secrets []string) string {
 	for _, s := range secrets {
 		if s != "" {
 			text = strings.ReplaceAll(text, s, Mask)
