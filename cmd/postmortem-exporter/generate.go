@@ -24,8 +24,7 @@ import (
 func registerGenerate(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	cmd := app.Command("generate", "Write the Grafana dashboards (JSON), the Prometheus rules (YAML) and the example Alertmanager files, for the windows and periods of the serve settings given.")
 	dir := cmd.Arg("dir", "Output folder.").Default("deploy").String()
-	cfg, envErr := config.FromEnv(environ, config.Generate)
-	cfg.AddFlags(cmd, config.Generate)
+	settings := settingsFlags(cmd, environ, config.Generate)
 	mixin := dashboards.DefaultConfig()
 	cmd.Flag("mixin.job", "Prometheus job of the exporter's targets, matched by the rules and the dashboards' default $job.").Default(mixin.Job).StringVar(&mixin.Job)
 	cmd.Flag("mixin.grafana-url", "Where Grafana serves the dashboards: the team alerts' dashboard_url and the Alertmanager notifications link to the team drill-down there.").Default(mixin.GrafanaURL).StringVar(&mixin.GrafanaURL)
@@ -35,7 +34,11 @@ func registerGenerate(app *kingpin.Application, environ map[string]string) (*kin
 	cmd.Flag("mixin.on-time-target", "Share of action items done on time below which the dashboards show orange (red below half).").Default(fmt.Sprint(mixin.OnTimeTarget)).Float64Var(&mixin.OnTimeTarget)
 	cmd.Flag("mixin.customer-detected-limit", "Customer-detected share above which the dashboards show orange (red above twice as much).").Default(fmt.Sprint(mixin.CustomerDetectedLimit)).Float64Var(&mixin.CustomerDetectedLimit)
 	return cmd, func(_ context.Context, env *environment) int {
-		files, err := generateFiles(envErr, &cfg, mixin)
+		cfg, err := settings()
+		var files map[string][]byte
+		if err == nil {
+			files, err = generateFiles(cfg, mixin)
+		}
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter generate:", err)
 			return exitError
@@ -68,10 +71,7 @@ func registerGenerate(app *kingpin.Application, environ map[string]string) (*kin
 
 // generateFiles checks the serve settings the files depend on and builds
 // the files with the exporter's windows and period.
-func generateFiles(envErr error, cfg *config.Config, mixin dashboards.Config) (map[string][]byte, error) {
-	if envErr != nil {
-		return nil, fmt.Errorf("environment: %w", envErr)
-	}
+func generateFiles(cfg *config.Config, mixin dashboards.Config) (map[string][]byte, error) {
 	var errs []error
 	windows, err := config.ParseWindows(cfg.Windows)
 	if err != nil {

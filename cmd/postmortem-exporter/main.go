@@ -157,3 +157,17 @@ func environMap(environ []string) map[string]string {
 	}
 	return m
 }
+
+// settingsFlags registers the flags of the settings named on a command,
+// with the environment as their defaults. The returned function gives
+// them once flags are parsed, or the environment's error.
+func settingsFlags(cmd *kingpin.CmdClause, environ map[string]string, only config.Settings) func() (*config.Config, error) {
+	cfg, envErr := config.FromEnv(environ, only)
+	cfg.AddFlags(cmd, only)
+	return func() (*config.Config, error) {
+		if envErr != nil {
+			return nil, fmt.Errorf("environment: %w", envErr)
+		}
+		return &cfg, nil
+	}
+}

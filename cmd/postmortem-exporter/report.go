@@ -28,11 +28,10 @@ type reportFlags struct {
 }
 
 func registerReport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cfg, envErr := config.FromEnv(environ, config.Report)
 	cmd := app.Command("report", "Write the forum's agenda (timeliness, trends per period, learnings, quality bar) as one HTML page, "+
 		"Markdown tables, or a CSV of every record and action item, from the source serve is configured with. "+
 		"--windows and --periods, --periods.count, --periods.timezone shape it as they shape the metrics.")
-	cfg.AddFlags(cmd, config.Report)
+	settings := settingsFlags(cmd, environ, config.Report)
 	var f reportFlags
 	cmd.Flag("format", "html (one self-contained page, charts included), md (Markdown tables) or csv (every record and action item).").
 		Default(report.FormatHTML).EnumVar(&f.format, report.Formats...)
@@ -40,11 +39,11 @@ func registerReport(app *kingpin.Application, environ map[string]string) (*kingp
 	cmd.Flag("output", "File to write; - is standard output.").Short('o').Default("-").StringVar(&f.output)
 	cmd.Flag("as-of", "Compute the report as of this instant (RFC 3339) instead of now.").PlaceHolder("TIME").StringVar(&f.asOf)
 	return cmd, func(ctx context.Context, env *environment) int {
-		if envErr != nil {
-			fmt.Fprintln(env.stderr, "postmortem-exporter report: environment:", envErr)
-			return exitError
+		cfg, err := settings()
+		if err == nil {
+			err = writeReport(ctx, cfg, f, env)
 		}
-		if err := writeReport(ctx, &cfg, f, env); err != nil {
+		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter report:", err)
 			return exitError
 		}

@@ -35,15 +35,14 @@ import (
 func registerServe(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	// A bad variable only matters to serve: report it when serve runs, so
 	// that validate or generate still work.
-	cfg, envErr := config.FromEnv(environ, config.Serve)
 	cmd := app.Command("serve", "Serve the post-mortem metrics (the default command).").Default()
-	cfg.AddFlags(cmd, config.Serve)
+	settings := settingsFlags(cmd, environ, config.Serve)
 	return cmd, func(ctx context.Context, env *environment) int {
-		if envErr != nil {
-			fmt.Fprintln(env.stderr, "postmortem-exporter serve: environment:", envErr)
-			return exitError
+		cfg, err := settings()
+		if err == nil {
+			err = serve(ctx, cfg, env.logger())
 		}
-		if err := serve(ctx, &cfg, env.logger()); err != nil {
+		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter serve:", err)
 			return exitError
 		}

@@ -116,20 +116,6 @@ func orEmpty(ps []record.Problem) []record.Problem {
 	return ps
 }
 
-// settingsFlags registers the flags of the settings named on a command,
-// with the environment as their defaults. The returned function gives
-// them once flags are parsed, or the environment's error.
-func settingsFlags(cmd *kingpin.CmdClause, environ map[string]string, only config.Settings) func() (*config.Config, error) {
-	cfg, envErr := config.FromEnv(environ, only)
-	cfg.AddFlags(cmd, only)
-	return func() (*config.Config, error) {
-		if envErr != nil {
-			return nil, fmt.Errorf("environment: %w", envErr)
-		}
-		return &cfg, nil
-	}
-}
-
 // taxonomyFlag registers --taxonomy.file on a command. The returned
 // function loads the taxonomy once flags are parsed (the defaults without
 // the flag or its variable).
