@@ -62,6 +62,9 @@ type RecordLimits struct {
 	MaxURLLength   int            `env:"RECORDS_MAX_URL_LENGTH" envDefault:"2048"`
 	// QualityFile configures the quality rules (docs/quality.md).
 	QualityFile string `env:"QUALITY_FILE"`
+	// RosterFile lists the teams and their people for the roster rules
+	// (docs/quality.md).
+	RosterFile string `env:"QUALITY_ROSTER_FILE"`
 }
 
 // Periods are the settings of the calendar periods and of the detail
@@ -160,11 +163,11 @@ func (c *Config) EnvDatabaseURL() string {
 	return strings.TrimSpace(c.DatabaseURLFile)
 }
 
-// RecordConfig loads the taxonomy and quality rules files as one
+// RecordConfig loads the taxonomy, quality rules and roster files as one
 // configuration, or returns the defaults. serve reads them again with it
 // on SIGHUP.
 func (c *Config) RecordConfig() (record.Config, error) {
-	return record.LoadConfig(c.TaxonomyFile, c.QualityFile)
+	return record.LoadConfig(c.TaxonomyFile, c.QualityFile, c.RosterFile)
 }
 
 // SnapshotOptions checks the settings that shape the snapshot, reporting
