@@ -178,7 +178,9 @@ func TestRosterRules(t *testing.T) {
 	withRoster := DefaultQuality()
 	withRoster.Roster = roster
 	owner := func(name string) string { return strings.Replace(cleanRecord, "owner: alice", "owner: "+name, 1) }
-	barRaiser := func(name string) string { return strings.Replace(cleanRecord, "bar_raiser: bob", "bar_raiser: "+name, 1) }
+	barRaiser := func(name string) string {
+		return strings.Replace(cleanRecord, "bar_raiser: bob", "bar_raiser: "+name, 1)
+	}
 	for _, tc := range []struct {
 		name, text string
 		rule       string // found with the roster, "" for none
