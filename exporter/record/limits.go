@@ -19,10 +19,10 @@ type Rules struct {
 	// Quality configures the quality rules; the zero value is the
 	// defaults.
 	Quality Quality
-	// CountFindings keeps of each finding only what counting it by team
-	// and rule needs: its path, rule, severity and team, no field, line or
-	// message. For the exporter, which holds every finding of a refresh at
-	// once and only counts them; `validate` prints them whole.
+	// CountFindings keeps of each finding only what counting and listing
+	// it needs: its path, rule, severity, team, item and message, no field
+	// or line. For the exporter, which holds every finding of a refresh at
+	// once, counts them and lists the latest; `validate` prints them whole.
 	CountFindings bool
 }
 

@@ -316,7 +316,7 @@ func optionList(opts []string) string {
 type qualityChecker struct {
 	r        *Record
 	q        Quality
-	counted  bool // only counted: no field, line or message (Rules.CountFindings)
+	counted  bool // only counted and listed: no field or line (Rules.CountFindings)
 	findings []Problem
 }
 
@@ -326,13 +326,14 @@ func (c *qualityChecker) add(rule, field, format string, args ...any) {
 
 // addItem adds a finding about the action item at index item (-1: none).
 func (c *qualityChecker) addItem(item int, rule, field, format string, args ...any) {
+	message := fmt.Sprintf(format, args...)
 	if c.counted {
-		c.findings = append(c.findings, Problem{Path: c.r.Path, Rule: rule, Team: c.r.LabelTeam(), item: item + 1})
+		c.findings = append(c.findings, Problem{Path: c.r.Path, Rule: rule, Team: c.r.LabelTeam(), Message: message, item: item + 1})
 		return
 	}
 	c.findings = append(c.findings, Problem{
 		Path: c.r.Path, Line: c.r.LineOf(field), Field: field, Rule: rule, Team: c.r.LabelTeam(),
-		Message: fmt.Sprintf(format, args...), item: item + 1,
+		Message: message, item: item + 1,
 	})
 }
 
@@ -506,7 +507,7 @@ func classify(records []*Record, problems []Problem, q Quality, counted bool) (c
 			continue
 		}
 		if counted {
-			p = Problem{Path: p.Path, Rule: p.Rule, Severity: p.Severity, Team: p.Team, item: p.item}
+			p = Problem{Path: p.Path, Rule: p.Rule, Severity: p.Severity, Team: p.Team, Message: p.Message, item: p.item}
 		}
 		findings = append(findings, p)
 	}

@@ -230,7 +230,7 @@ func (b *Builder) Snapshot() *Snapshot {
 		ws, samples := &s.Windows[i], b.windowSamples[i]
 		summaries = append(summaries,
 			func() { ws.BySeverity = summarize(samples, bySeverity, SummaryQuantiles, allKinds) },
-			func() { ws.ByTeam = summarize(samples, byTeam, SummaryQuantiles, teamKinds) })
+			func() { ws.ByTeam = summarize(samples, byTeam, TeamQuantiles, teamKinds) })
 	}
 	runAll(append(summaries, b.periodSummaries()...))
 	fillWindowKeys(s.Windows)
