@@ -169,7 +169,7 @@ func TestSeriesBudget(t *testing.T) {
 			t.Logf("%7d %s", n, name)
 		}
 	}
-	t.Logf("default: %d series at 200 teams", total)
+	t.Logf("default: %d series at 200 teams, bound %d", total, collectors.SeriesBound(opts, 200, false))
 	if total > collectors.SeriesBudget {
 		t.Errorf("the defaults publish %d series at 200 teams, over the budget of %d", total, collectors.SeriesBudget)
 	}
@@ -186,8 +186,21 @@ func TestSeriesBudget(t *testing.T) {
 	if n := byFamily[collectors.MetricIncidents]; n != 3*4*200 {
 		t.Errorf("%d series of %s, want 3 windows × 4 severities × 200 teams", n, collectors.MetricIncidents)
 	}
-	if n := byFamily[collectors.MetricQualityFindings]; n != len(record.QualityRules)*200 {
-		t.Errorf("%d series of %s, want every rule × 200 teams", n, collectors.MetricQualityFindings)
+	// The quality bar: by rule over the teams and by team over the rules
+	// (the matrix is --metrics.detail's), per window and team, per
+	// period and rule, and both lists full.
+	for name, want := range map[string]int{
+		collectors.MetricQualityFindings:       len(record.QualityRules),
+		collectors.MetricTeamQualityFindings:   200,
+		collectors.MetricWindowQualityFindings: 3 * 200,
+		collectors.MetricPeriodQualityFindings: 13 * len(record.QualityRules),
+		collectors.MetricPeriodPassing:         13,
+		collectors.MetricFindingInfo:           snapshot.DefaultFindingsLimit,
+		collectors.MetricPossibleRepeatInfo:    snapshot.DefaultRepeatsLimit,
+	} {
+		if byFamily[name] != want {
+			t.Errorf("%d series of %s, want %d", byFamily[name], name, want)
+		}
 	}
 	if n := byFamily[collectors.MetricRecordsInvalid]; n != len(collectors.InvalidReasons)+collectors.InvalidTeamsLimit {
 		t.Errorf("%d series of %s, want a team=\"\" series per reason and the %d pairs of the limit", n, collectors.MetricRecordsInvalid, collectors.InvalidTeamsLimit)

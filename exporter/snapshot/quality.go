@@ -23,6 +23,9 @@ type Quality struct {
 	Repeats []Repeat
 	// RepeatsDropped is how many pairs the limit left out.
 	RepeatsDropped int
+	// QualityDetail is the bar per post-mortem, window and period; nil
+	// when the source does not hand in whole records (PostgreSQL).
+	QualityDetail *QualityDetail
 }
 
 // Repeat is an incident that repeats an earlier one.
