@@ -25,6 +25,7 @@ var (
 	Report = Settings{
 		"source.dir", "source.exclude", "source.max-file-size", "database.url", "taxonomy.file", "windows",
 		"services.top", "overdue-items.limit", "exception-items.limit", "periods", "periods.count", "periods.timezone", "repeats.limit",
+		"repeats.possible-within", "findings.limit",
 		"records.max-clock-skew", "records.max-duration", "records.max-action-items", "records.max-list-length",
 		"records.max-label-length", "records.max-url-length", "quality.file", "quality.roster-file",
 	}
@@ -136,6 +137,16 @@ var settings = []setting{
 		help: "At most this many series of postmortem_repeat_incident_info, the latest repeats first.",
 		add: func(c *Config, f *kingpin.FlagClause) {
 			IntFlag(f.Default(fmt.Sprint(c.RepeatsLimit)), &c.RepeatsLimit)
+		}},
+	{flag: "repeats.possible-within", env: []string{"REPEATS_POSSIBLE_WITHIN"},
+		help: "An incident on the same service with the same origin as one started at most this long before it, neither naming the other in related, is listed as a possible repeat (postmortem_possible_repeat_info, at most --repeats.limit).",
+		add: func(c *Config, f *kingpin.FlagClause) {
+			f.Default(c.PossibleRepeats.String()).SetValue(&c.PossibleRepeats)
+		}},
+	{flag: "findings.limit", env: []string{"FINDINGS_LIMIT"},
+		help: "At most this many series of postmortem_quality_finding_info, the latest incidents first.",
+		add: func(c *Config, f *kingpin.FlagClause) {
+			IntFlag(f.Default(fmt.Sprint(c.FindingsLimit)), &c.FindingsLimit)
 		}},
 	{flag: "web.listen-address", env: []string{"WEB_LISTEN_ADDRESS"},
 		help: "Addresses on which to expose metrics and the web interface, comma separated.",

@@ -137,7 +137,9 @@ func (b *Builder) possibleRepeats(valid []*record.Record) []PossibleRepeat {
 	longest := len(b.s.Windows) - 1
 	var out []PossibleRepeat
 	for k, rs := range byKey {
-		slices.SortFunc(rs, func(a, c *record.Record) int { return cmp.Or(a.StartedAt.Compare(c.StartedAt), cmp.Compare(a.ID, c.ID)) })
+		slices.SortFunc(rs, func(a, c *record.Record) int {
+			return cmp.Or(a.StartedAt.Compare(c.StartedAt), cmp.Compare(a.ID, c.ID))
+		})
 		for i, r := range rs {
 			if longest < 0 || !b.s.Windows[longest].Window.Contains(r.StartedAt, b.s.AsOf) {
 				continue
