@@ -75,7 +75,7 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 			query{expr: c.sumBy(m.MetricIncidentsByOrigin, "origin", tw...), legend: "{{origin}}"}).NoValue(noIncidents)).
 		WithPanel(statPanel("Resolution", "The selected teams' resolved incidents ("+allSeverities+") by how they were resolved.", unitCount,
 			query{expr: c.sumBy(m.MetricIncidentsByResolution, "resolution", tw...), legend: "{{resolution}}"}).NoValue(noResolved)).
-		WithPanel(statPanel(sentence(snapshot.RepeatFixNotDone), "Incidents ("+allSeverities+") that an open action item of an earlier one would have prevented.", unitCount,
+		WithPanel(statPanel(snapshot.RepeatFixNotDone, "Incidents ("+allSeverities+") that an open action item of an earlier one would have prevented.", unitCount,
 			query{expr: c.count(m.MetricRepeatIncidents, tw...), legend: "repeats"}).Thresholds(badFrom(1, 2)).Span(12)).
 		WithPanel(statPanel("Open incidents", "Incidents started and not resolved yet, "+asOfNow+" (whatever the window).", unitCount,
 			query{expr: c.count(m.MetricIncidentsOpen, teamFilter, severityFilter), legend: "open"}).Span(12)).
@@ -115,8 +115,8 @@ func (c Config) scorecard() *table.PanelBuilder {
 		{header: c.topName(), unit: unitCount, colour: badFrom(1, 2)},
 		seconds("Median TTR"),
 		{header: "Customer-detected", unit: unitPercent, colour: badFrom(c.CustomerDetectedLimit, 2*c.CustomerDetectedLimit)},
-		{header: sentence(snapshot.RepeatFixNotDone), unit: unitCount, colour: badFrom(1, 2)},
-		{header: sentence(snapshot.RepeatDespiteFix), unit: unitCount, colour: badFrom(1, 2)},
+		{header: snapshot.RepeatFixNotDone, unit: unitCount, colour: badFrom(1, 2)},
+		{header: snapshot.RepeatDespiteFix, unit: unitCount, colour: badFrom(1, 2)},
 		{header: "Overdue items", unit: unitCount, colour: badFrom(1, float64(c.TeamOverdueItems))},
 		{header: "On time", unit: unitPercent, colour: goodFrom(c.OnTimeTarget/2, c.OnTimeTarget)},
 		{header: "Findings", unit: unitCount, colour: badFrom(1, 5)},

@@ -2,7 +2,6 @@ package dashboards
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -11,10 +10,6 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-// sentence capitalises the first letter of a phrase for a title.
-func sentence(phrase string) string {
-	return strings.ToUpper(phrase[:1]) + phrase[1:]
-}
 
 // quality shows the forum's quality bar: the findings per team, rule,
 // month and post-mortem, the repeat incidents and the possible ones, and
@@ -59,9 +54,9 @@ func (c Config) quality() *dashboard.DashboardBuilder {
 				{field: m.LabelRule, header: "Rule", words: ruleWords()}, {field: m.LabelItem, header: "Action item"}, {field: m.LabelReason, header: "Reason"}},
 			query{expr: c.dedup(m.MetricFindingInfo, teamFilter)}).NoValue(noFindings)).
 		WithRow(dashboard.NewRowBuilder("Repeat incidents")).
-		WithPanel(statPanel(sentence(snapshot.RepeatFixNotDone), "Incidents started in the window that repeat one whose action items were still open.", unitCount,
+		WithPanel(statPanel(snapshot.RepeatFixNotDone, "Incidents started in the window that repeat one whose action items were still open.", unitCount,
 			query{expr: c.count(m.MetricRepeatIncidents, tw...), legend: "fix not done"}).Thresholds(badFrom(1, 2))).
-		WithPanel(statPanel(sentence(snapshot.RepeatDespiteFix), "Incidents started in the window that repeat one whose action items were all done or declined: the fix did not work.", unitCount,
+		WithPanel(statPanel(snapshot.RepeatDespiteFix, "Incidents started in the window that repeat one whose action items were all done or declined: the fix did not work.", unitCount,
 			query{expr: c.count(m.MetricRepeatIncidentsAfterFix, tw...), legend: "despite the fix"}).Thresholds(badFrom(1, 2))).
 		WithPanel(statPanel("Repeats not listed", "Repeats and possible repeats of "+allTeams+" left out of the lists below by the exporter's limit, "+asOfNow+".", unitCount,
 			query{expr: c.count(m.MetricRepeatIncidentsDropped), legend: "repeats"},

@@ -38,14 +38,14 @@ type Repeat struct {
 }
 
 // The two kinds of repeat in words, as the report and the dashboards
-// name them.
+// name them (as titles: capitalised).
 const (
 	// RepeatFixNotDone: the earlier incident's action items were still
 	// open (postmortem_repeat_incidents, Repeat.FixDone false).
-	RepeatFixNotDone = "repeated: fix not done"
+	RepeatFixNotDone = "Repeated: fix not done"
 	// RepeatDespiteFix: they were all closed, and the incident came back
 	// (postmortem_repeat_incidents_after_fix, Repeat.FixDone true).
-	RepeatDespiteFix = "repeated despite the fix"
+	RepeatDespiteFix = "Repeated despite the fix"
 )
 
 // DefaultRepeatsLimit is how many repeats are listed when Options leave
