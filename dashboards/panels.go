@@ -12,8 +12,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/grafana/grafana-foundation-sdk/go/units"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
 // Grafana units used by the panels.

@@ -10,7 +10,6 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-
 // quality shows the forum's quality bar: the findings per team, rule,
 // month and post-mortem, the repeat incidents and the possible ones, and
 // post-mortems that are late.
