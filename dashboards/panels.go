@@ -11,8 +11,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
-
 	"github.com/grafana/grafana-foundation-sdk/go/units"
+
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
