@@ -364,6 +364,8 @@ func (m *mdWriter) quality(r *Report) {
 		if q.ListDropped > 0 {
 			m.printf("%d more are left out by `--findings.limit`.\n\n", q.ListDropped)
 		}
+	} else {
+		m.printf("The %s source does not give the findings per period or post-mortem by post-mortem.\n\n", mdText(r.Source))
 	}
 
 	m.printf("### Post-mortems published late\n\n")
