@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -194,18 +193,7 @@ type qualityRuleYAML struct {
 // LoadQuality reads a quality rules file (see ParseQuality); an empty path
 // gives the defaults.
 func LoadQuality(path string) (Quality, error) {
-	if path == "" {
-		return DefaultQuality(), nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Quality{}, fmt.Errorf("read quality rules: %w", err)
-	}
-	q, err := ParseQuality(data)
-	if err != nil {
-		return Quality{}, fmt.Errorf("quality rules %s: %w", path, err)
-	}
-	return q, nil
+	return loadFile(path, "quality rules", DefaultQuality, ParseQuality)
 }
 
 // ParseQuality reads the quality rules from YAML: a mapping from rule name

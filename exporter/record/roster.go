@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -33,18 +32,7 @@ func (r *Roster) InTeam(person, team string) bool { return slices.Contains(r.tea
 // LoadRoster reads a roster file (see ParseRoster); an empty path gives
 // none, which turns the roster rules off.
 func LoadRoster(path string) (*Roster, error) {
-	if path == "" {
-		return nil, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read roster: %w", err)
-	}
-	r, err := ParseRoster(data)
-	if err != nil {
-		return nil, fmt.Errorf("roster %s: %w", path, err)
-	}
-	return r, nil
+	return loadFile(path, "roster", func() *Roster { return nil }, ParseRoster)
 }
 
 // ParseRoster reads a roster from YAML: a mapping from team name to the
