@@ -53,7 +53,7 @@ func TestExamplesQualityBar(t *testing.T) {
 	type tv = snapshot.TeamValue
 	wantFindings := map[tv]int{
 		{Team: "identity", Value: record.RuleBarRaiser}: 2, {Team: "identity", Value: record.RuleModerator}: 2,
-		{Team: "identity", Value: record.RulePublishedLate}: 1,
+		{Team: "identity", Value: record.RulePublishedLate}:      1,
 		{Team: "identity", Value: record.RuleActionItemHabitual}: 1, {Team: "identity", Value: record.RuleSecurityReview}: 1,
 		{Team: "identity", Value: record.RuleActionItemSize}: 1,
 		{Team: "payments", Value: record.RuleActionItemSize}: 1, {Team: "payments", Value: record.RuleActionItemCount}: 1,
