@@ -58,6 +58,14 @@ var (
 		"Repeats left out of "+MetricRepeatIncidentInfo+" by the series limit.", nil)
 )
 
+// QualityDetailMetrics are the families published only from
+// snapshot.QualityDetail, which only a source of whole records (files)
+// gives (docs/quality.md).
+var QualityDetailMetrics = []string{
+	MetricWindowQualityFindings, MetricPeriodQualityFindings, MetricPeriodPublished, MetricPeriodPassing,
+	MetricFindingInfo, MetricFindingInfoDropped, MetricPossibleRepeatInfo, MetricPossibleRepeatDropped,
+}
+
 // qualityCollector publishes the quality bar: findings, learnings, the
 // time to publish and the repeats.
 type qualityCollector struct{}
