@@ -298,7 +298,14 @@ func (c *Client) resolve(path string) (*url.URL, error) {
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
 	}
-	return base.ResolveReference(&url.URL{Path: strings.TrimPrefix(ref.Path, "/"), RawQuery: ref.RawQuery}), nil
+	// Resolved from the escaped form, so that an escaped slash (GitLab's
+	// group%2Fproject) stays one.
+	rel, err := url.Parse(strings.TrimPrefix(ref.EscapedPath(), "/"))
+	if err != nil {
+		return nil, fmt.Errorf("request path %q: %w", redact.WithoutCredentials(path), err)
+	}
+	rel.RawQuery = ref.RawQuery
+	return base.ResolveReference(rel), nil
 }
 
 // checkRetry decides whether an attempt is tried again, and tells

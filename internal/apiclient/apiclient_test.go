@@ -198,3 +198,21 @@ func TestAddressesStayOnTheAPIHost(t *testing.T) {
 		t.Errorf("base URL with credentials: %v", err)
 	}
 }
+
+// TestEscapedPathIsSentAsWritten: an escaped slash in a path (GitLab's
+// URL-encoded project path, group%2Fproject) reaches the API escaped, not
+// turned into a slash that names another resource.
+func TestEscapedPathIsSentAsWritten(t *testing.T) {
+	var sent string
+	f := &fake{answers: []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) {
+		sent = r.URL.EscapedPath()
+		_, _ = w.Write([]byte(`{}`))
+	}}}
+	c, _ := newClient(t, f, Config{})
+	if _, err := c.JSON(context.Background(), Request{Path: "projects/group%2Fsub%2Fproject/issues"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := "/api/projects/group%2Fsub%2Fproject/issues"; sent != want {
+		t.Errorf("sent path %s, want %s", sent, want)
+	}
+}
