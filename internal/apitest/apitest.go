@@ -36,6 +36,7 @@ func JSONSchema(t testing.TB, path, ref string) *jsonschema.Schema {
 	}
 	name := filepath.Base(path)
 	c := jsonschema.NewCompiler()
+	c.AssertFormat() // date-time and date are checked, not only noted
 	if err := c.AddResource(name, doc); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

@@ -1,0 +1,371 @@
+package gitlab
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/apitest"
+)
+
+const (
+	token  = "glpat-s3cr3t-token-value"
+	schema = "testdata/gitlab-issues-v4.schema.json"
+)
+
+// fake is a GitLab answering the Issues API from the issues it holds,
+// as the documented API does: the iids[] asked for, per_page of them a
+// page with X-Next-Page. Every request it is sent and every answer it
+// gives is checked against the schema written from GitLab's description.
+type fake struct {
+	t                        *testing.T
+	request, issues, refusal *jsonschema.Schema
+	projects                 map[string][]any // issues by project path
+	refuse                   map[string]int   // project path -> status
+	pageSize                 int
+	// fault, when set, answers instead of the API when it returns true.
+	fault func(w http.ResponseWriter, r *http.Request, call int) bool
+
+	mu    sync.Mutex
+	calls int
+}
+
+func newFake(t *testing.T) *fake {
+	var issues []any
+	data, err := os.ReadFile("testdata/issues.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &issues); err != nil {
+		t.Fatal(err)
+	}
+	return &fake{t: t, request: apitest.JSONSchema(t, schema, "#/$defs/request"),
+		issues:   apitest.JSONSchema(t, schema, "#/$defs/issues"),
+		refusal:  apitest.JSONSchema(t, schema, "#/$defs/error"),
+		projects: map[string][]any{"acme/payments": issues}, refuse: map[string]int{}, pageSize: 100}
+}
+
+func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.calls++
+	call := f.calls
+	f.mu.Unlock()
+	if err := f.request.Validate(apitest.RequestOf(r, "PRIVATE-TOKEN")); err != nil {
+		f.t.Errorf("request %s %s does not follow the API: %v", r.Method, r.URL, err)
+		f.send(w, http.StatusBadRequest, f.refusal, map[string]any{"message": "400 Bad request"})
+		return
+	}
+	if f.fault != nil && f.fault(w, r, call) {
+		return
+	}
+	if r.Header.Get("PRIVATE-TOKEN") != token {
+		f.send(w, http.StatusUnauthorized, f.refusal, map[string]any{"message": "401 Unauthorized"})
+		return
+	}
+	project, err := url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(r.URL.EscapedPath(), "/api/v4/projects/"), "/issues"))
+	if err != nil {
+		f.t.Error(err)
+	}
+	if status, ok := f.refuse[project]; ok {
+		f.send(w, status, f.refusal, map[string]any{"message": strconv.Itoa(status) + " Project Not Found"})
+		return
+	}
+	q := r.URL.Query()
+	var picked []any
+	for _, is := range f.projects[project] {
+		if slices.Contains(q["iids[]"], fmt.Sprint(is.(map[string]any)["iid"])) {
+			picked = append(picked, is)
+		}
+	}
+	perPage, _ := strconv.Atoi(q.Get("per_page"))
+	perPage = min(perPage, f.pageSize)
+	page := 1
+	if p := q.Get("page"); p != "" {
+		page, _ = strconv.Atoi(p)
+	}
+	from, to := min((page-1)*perPage, len(picked)), min(page*perPage, len(picked))
+	if to < len(picked) {
+		w.Header().Set("X-Next-Page", strconv.Itoa(page+1))
+	}
+	w.Header().Set("X-Page", strconv.Itoa(page))
+	w.Header().Set("X-Per-Page", strconv.Itoa(perPage))
+	f.send(w, http.StatusOK, f.issues, append([]any{}, picked[from:to]...))
+}
+
+// send answers with body once it passed the schema.
+func (f *fake) send(w http.ResponseWriter, status int, s *jsonschema.Schema, body any) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		f.t.Error(err)
+	}
+	if err := apitest.ValidateJSON(s, data); err != nil {
+		f.t.Errorf("the fake's answer does not follow the API: %v\n%s", err, data)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+func (f *fake) client(t *testing.T, api apiclient.Config) trackers.Client {
+	t.Helper()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	api.MinWait = time.Millisecond
+	c, err := New(trackers.Tracker{Kind: trackers.KindGitLab, URL: srv.URL}, token, api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func refs(keys ...string) []trackers.Ref {
+	var out []trackers.Ref
+	for _, k := range keys {
+		out = append(out, trackers.Ref{Key: k})
+	}
+	return out
+}
+
+func TestRef(t *testing.T) {
+	c, err := New(trackers.Tracker{Kind: trackers.KindGitLab, URL: "https://gitlab.example/"}, token, apiclient.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := New(trackers.Tracker{Kind: trackers.KindGitLab, URL: "https://code.example/gitlab",
+		APIURL: "https://code.example/gitlab/api/v4"}, token, apiclient.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		client trackers.Client
+		url    string
+		want   string // "" when the url names no ticket of the tracker
+	}{
+		{c, "https://gitlab.example/acme/payments/-/issues/11", "acme/payments#11"},
+		{c, "https://gitlab.example/acme/platform/payments/-/issues/7#note_99", "acme/platform/payments#7"},
+		{c, "https://gitlab.example/acme/payments/issues/3?view=x", "acme/payments#3"},
+		{c, "https://gitlab.example/acme/payments/-/work_items/5/", "acme/payments#5"},
+		{c, "https://gitlab.example/acme/payments/-/merge_requests/5", ""},
+		{c, "https://gitlab.example/acme/payments/-/issues/", ""},
+		{c, "https://gitlab.example/acme/payments/-/issues/0", ""},
+		{c, "https://gitlab.example/acme/payments/-/issues/new", ""},
+		{c, "https://gitlab.example.evil/acme/payments/-/issues/1", ""},
+		{c, "https://github.com/acme/payments/issues/1", ""},
+		{sub, "https://code.example/gitlab/acme/payments/-/issues/2", "acme/payments#2"},
+		{sub, "https://code.example/other/acme/payments/-/issues/2", ""},
+	} {
+		ref, ok := tc.client.Ref(tc.url)
+		if ok != (tc.want != "") || ref.Key != tc.want {
+			t.Errorf("Ref(%s) = %q, %v; want %q", tc.url, ref.Key, ok, tc.want)
+		}
+		if ok && ref.URL != tc.url {
+			t.Errorf("Ref(%s) kept url %q", tc.url, ref.URL)
+		}
+	}
+}
+
+func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
+}
+
+// TestTicketsFromTheIssuesAPI reads testdata/issues.json two issues a
+// page, and two projects the API refuses. The expected tickets are the
+// fixture's fields read by hand through the mapping in docs/trackers.md.
+func TestTicketsFromTheIssuesAPI(t *testing.T) {
+	f := newFake(t)
+	f.pageSize = 2
+	f.refuse["acme/gone"] = http.StatusNotFound
+	f.refuse["acme/secret"] = http.StatusForbidden
+	c := f.client(t, apiclient.Config{})
+	got, err := c.Tickets(context.Background(), refs("acme/payments#11", "acme/payments#12", "acme/payments#13",
+		"acme/payments#14", "acme/payments#15", "acme/payments#16", "acme/payments#17", "acme/payments#11",
+		"acme/gone#1", "acme/secret#2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]trackers.Ticket{
+		"acme/payments#11": {Key: "acme/payments#11", Outcome: trackers.Found, Status: "open", TrackerStatus: "opened",
+			Assignees: []string{"erin"}, Due: day(2026, 5, 20), UpdatedAt: at("2026-05-02T09:30:00Z")},
+		"acme/payments#12": {Key: "acme/payments#12", Outcome: trackers.Found, Status: "done", TrackerStatus: "closed",
+			ClosedAt: at("2026-05-03T10:00:00Z"), Assignees: []string{"erin", "frank"}, UpdatedAt: at("2026-05-03T10:00:00Z")},
+		// 08:00 at +02:00 is 06:00 UTC; the label matches "wontfix" whatever its case.
+		"acme/payments#13": {Key: "acme/payments#13", Outcome: trackers.Found, Status: "wont_do", TrackerStatus: "closed, labelled WontFix",
+			ClosedAt: at("2026-05-04T06:00:00Z"), Due: day(2026, 5, 10), UpdatedAt: at("2026-05-04T06:00:00Z")},
+		"acme/payments#14": {Key: "acme/payments#14", Outcome: trackers.Found, Status: "wont_do", TrackerStatus: "closed as duplicate",
+			ClosedAt: at("2026-05-05T12:00:00Z"), UpdatedAt: at("2026-05-05T12:00:00Z")},
+		"acme/payments#15": {Key: "acme/payments#15", Outcome: trackers.Moved, TrackerStatus: "closed, moved to issue id 9876",
+			Assignees: []string{"grace"}, UpdatedAt: at("2026-05-06T12:00:00Z")},
+		// A state the mapping does not know: no status, the tracker's word kept for the finding.
+		"acme/payments#16": {Key: "acme/payments#16", Outcome: trackers.Found, TrackerStatus: "locked", UpdatedAt: at("2026-05-07T12:00:00Z")},
+		"acme/payments#17": {Key: "acme/payments#17", Outcome: trackers.NotFound},
+		"acme/gone#1":      {Key: "acme/gone#1", Outcome: trackers.NotFound},
+		"acme/secret#2":    {Key: "acme/secret#2", Outcome: trackers.Forbidden},
+	}
+	for k, w := range want {
+		if !reflect.DeepEqual(got[k], w) {
+			t.Errorf("%s:\n got %+v\nwant %+v", k, got[k], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d tickets, want %d", len(got), len(want))
+	}
+	// acme/payments: 7 issues asked for, 6 listed two a page: 3 pages; one request each for the refused projects.
+	if f.calls != 5 {
+		t.Errorf("%d requests, want 5", f.calls)
+	}
+}
+
+// TestAHundredIssuesARequest: 120 issues of one project take two
+// requests, not 120.
+func TestAHundredIssuesARequest(t *testing.T) {
+	f := newFake(t)
+	var issues []any
+	var keys []string
+	for n := 1; n <= 120; n++ {
+		issues = append(issues, map[string]any{"id": 10000 + n, "iid": n, "project_id": 7, "state": "opened",
+			"updated_at": "2026-05-01T00:00:00Z", "closed_at": nil, "due_date": nil, "labels": []any{}, "assignees": []any{}})
+		keys = append(keys, "acme/big#"+strconv.Itoa(n))
+	}
+	f.projects["acme/big"] = issues
+	got, err := f.client(t, apiclient.Config{}).Tickets(context.Background(), refs(keys...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if got[k].Outcome != trackers.Found || got[k].Status != "open" {
+			t.Errorf("%s: %+v", k, got[k])
+		}
+	}
+	if f.calls > 2 {
+		t.Errorf("%d requests for 120 issues of one project, want at most 2", f.calls)
+	}
+}
+
+// TestFaults: what the tracker as a whole fails on is an error and no
+// ticket; what a retry mends is not.
+func TestFaults(t *testing.T) {
+	refused := func(status int, header ...string) func(http.ResponseWriter, *http.Request, int) bool {
+		return func(w http.ResponseWriter, _ *http.Request, call int) bool {
+			if call > 1 && status == http.StatusTooManyRequests {
+				return false
+			}
+			for i := 0; i+1 < len(header); i += 2 {
+				w.Header().Set(header[i], header[i+1])
+			}
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(`{"message":"` + strconv.Itoa(status) + ` PRIVATE-TOKEN ` + token + `"}`))
+			return true
+		}
+	}
+	raw := func(body func(w http.ResponseWriter)) func(http.ResponseWriter, *http.Request, int) bool {
+		return func(w http.ResponseWriter, _ *http.Request, _ int) bool { body(w); return true }
+	}
+	for _, tc := range []struct {
+		name  string
+		fault func(http.ResponseWriter, *http.Request, int) bool
+		api   apiclient.Config
+		err   string // "" when the sync succeeds
+		calls int
+	}{
+		{"429 with Retry-After, then the issues", refused(http.StatusTooManyRequests, "Retry-After", "1"), apiclient.Config{}, "", 2},
+		{"5xx until the retries are spent", refused(http.StatusBadGateway), apiclient.Config{Retries: 2}, "502 Bad Gateway", 3},
+		{"revoked token", refused(http.StatusUnauthorized), apiclient.Config{}, "401 Unauthorized", 1},
+		{"a 403 that is a rate limit beyond the wait", refused(http.StatusForbidden, "Retry-After", "3600"), apiclient.Config{MaxWait: time.Second}, "retry after 1h0m0s", 1},
+		{"timeout", func(_ http.ResponseWriter, r *http.Request, _ int) bool {
+			<-r.Context().Done()
+			return true
+		}, apiclient.Config{Timeout: 50 * time.Millisecond, Retries: -1}, "deadline exceeded", 1},
+		{"malformed JSON", raw(func(w http.ResponseWriter) { _, _ = w.Write([]byte(`[{"iid": 11, "state": `)) }), apiclient.Config{}, "malformed JSON", 1},
+		{"a 50 MB body", raw(func(w http.ResponseWriter) {
+			_, _ = w.Write([]byte(`[{"iid": 11, "state": "` + strings.Repeat("x", 50<<20) + `"}]`))
+		}), apiclient.Config{}, "larger than", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t)
+			f.fault = tc.fault
+			start := time.Now()
+			got, err := f.client(t, tc.api).Tickets(context.Background(), refs("acme/payments#11"))
+			if tc.err == "" {
+				if err != nil || got["acme/payments#11"].Status != "open" {
+					t.Fatalf("got %v, %v; want #11 open", got, err)
+				}
+				if time.Since(start) < time.Second {
+					t.Errorf("tried again after %s, before the Retry-After of a second", time.Since(start))
+				}
+			} else {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want it to say %q", err, tc.err)
+				}
+				if got != nil {
+					t.Errorf("tickets returned with the error: %v", got)
+				}
+				if strings.Contains(err.Error(), token) {
+					t.Errorf("the error shows the token: %v", err)
+				}
+			}
+			if f.calls != tc.calls {
+				t.Errorf("%d requests, want %d", f.calls, tc.calls)
+			}
+		})
+	}
+}
+
+// TestSchemaRefusesDrift: the schema the fake is checked against refuses
+// what GitLab's API description does not allow, so a fixture or a
+// request that drifted from it fails the tests above.
+func TestSchemaRefusesDrift(t *testing.T) {
+	issues := apitest.JSONSchema(t, schema, "#/$defs/issues")
+	request := apitest.JSONSchema(t, schema, "#/$defs/request")
+	for name, doc := range map[string]string{
+		"state a number":    `[{"id":1,"iid":1,"project_id":1,"state":1,"updated_at":"2026-05-01T00:00:00Z","closed_at":null,"due_date":null,"labels":[],"assignees":[]}]`,
+		"no iid":            `[{"id":1,"project_id":1,"state":"opened","updated_at":"2026-05-01T00:00:00Z","closed_at":null,"due_date":null,"labels":[],"assignees":[]}]`,
+		"due_date a time":   `[{"id":1,"iid":1,"project_id":1,"state":"opened","updated_at":"2026-05-01T00:00:00Z","closed_at":null,"due_date":"20 May","labels":[],"assignees":[]}]`,
+		"assignee no login": `[{"id":1,"iid":1,"project_id":1,"state":"opened","updated_at":"2026-05-01T00:00:00Z","closed_at":null,"due_date":null,"labels":[],"assignees":[{"name":"Erin"}]}]`,
+	} {
+		if err := apitest.ValidateJSON(issues, []byte(doc)); err == nil {
+			t.Errorf("answer with %s passed", name)
+		}
+	}
+	good := func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/api/v4/projects/acme%2Fpayments/issues?iids%5B%5D=1&per_page=100", nil)
+		r.Header.Set("PRIVATE-TOKEN", token)
+		return r
+	}
+	if err := request.Validate(apitest.RequestOf(good(), "PRIVATE-TOKEN")); err != nil {
+		t.Fatalf("a documented request is refused: %v", err)
+	}
+	for name, spoil := range map[string]func(r *http.Request){
+		"project path not encoded": func(r *http.Request) { r.URL.Path, r.URL.RawPath = "/api/v4/projects/acme/payments/issues", "" },
+		"no token":                 func(r *http.Request) { r.Header.Del("PRIVATE-TOKEN") },
+		"per_page over 100":        func(r *http.Request) { r.URL.RawQuery = "iids%5B%5D=1&per_page=500" },
+		"a parameter not used":     func(r *http.Request) { r.URL.RawQuery += "&scope=all" },
+		"iids not numbers":         func(r *http.Request) { r.URL.RawQuery = "iids%5B%5D=ENG-1&per_page=100" },
+	} {
+		r := good()
+		spoil(r)
+		if err := request.Validate(apitest.RequestOf(r, "PRIVATE-TOKEN")); err == nil {
+			t.Errorf("request with %s passed", name)
+		}
+	}
+}
