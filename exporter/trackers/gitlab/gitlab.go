@@ -15,13 +15,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
@@ -42,8 +40,8 @@ var WontDoLabels = []string{"won't do", "wontdo", "won't fix", "wontfix", "dupli
 
 type client struct {
 	api *apiclient.Client
-	// prefix is the tracker's url: a ticket's url starts with it.
-	prefix string
+	// site is the tracker's url: a ticket's url is under it.
+	site *url.URL
 	// root is the instance's web address: a project's path follows it.
 	root *url.URL
 }
@@ -54,17 +52,17 @@ type client struct {
 // /api/v4. The token (personal, project or group access token) is sent in
 // the PRIVATE-TOKEN header.
 func New(t trackers.Tracker, token string, api apiclient.Config) (trackers.Client, error) {
-	web, err := url.Parse(t.URL)
-	if err != nil || (web.Scheme != "http" && web.Scheme != "https") || web.Host == "" {
-		return nil, fmt.Errorf("gitlab tracker url %q: not an absolute http(s) address", t.URL)
+	site, err := trackers.SiteURL(t)
+	if err != nil {
+		return nil, err
 	}
-	root := &url.URL{Scheme: web.Scheme, Host: web.Host}
+	root := &url.URL{Scheme: site.Scheme, Host: site.Host}
 	api.BaseURL = root.String() + "/api/v4"
 	if t.APIURL != "" {
 		api.BaseURL = strings.TrimSuffix(t.APIURL, "/")
 		if rooted, ok := strings.CutSuffix(api.BaseURL, "/api/v4"); ok {
 			if root, err = url.Parse(rooted); err != nil {
-				return nil, fmt.Errorf("gitlab tracker api_url %q: %w", t.APIURL, err)
+				return nil, &trackers.FieldError{Kind: t.Kind, URL: site.String(), Field: "api_url", Reason: err.Error()}
 			}
 		}
 	}
@@ -73,9 +71,9 @@ func New(t trackers.Tracker, token string, api apiclient.Config) (trackers.Clien
 	}
 	c, err := apiclient.New(api)
 	if err != nil {
-		return nil, fmt.Errorf("gitlab tracker %s: %w", t.URL, err)
+		return nil, fmt.Errorf("gitlab tracker %s: %w", site, err)
 	}
-	return &client{api: c, prefix: strings.TrimSuffix(t.URL, "/"), root: root}, nil
+	return &client{api: c, site: site, root: root}, nil
 }
 
 // Ref reads group/project#12 from an issue's address:
@@ -83,11 +81,8 @@ func New(t trackers.Tracker, token string, api apiclient.Config) (trackers.Clien
 // /issues/12 and the work item /-/work_items/12), with or without a
 // fragment (#note_3) or query.
 func (c *client) Ref(raw string) (trackers.Ref, bool) {
-	if raw != c.prefix && !strings.HasPrefix(raw, c.prefix+"/") {
-		return trackers.Ref{}, false
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
+	u, ok := trackers.OnSite(c.site, raw)
+	if !ok {
 		return trackers.Ref{}, false
 	}
 	rest, ok := strings.CutPrefix(strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(c.root.Path, "/")+"/")
@@ -123,46 +118,40 @@ type issue struct {
 	} `json:"_links"`
 }
 
-// Tickets reads the issues of each project in batches of a hundred, the
-// batches in parallel (as many at once as the API client allows).
+// Tickets reads the issues a hundred at a time, the batches in parallel
+// (as many at once as the API client allows). The keys are sorted, so a
+// project's issues are next to each other: a batch that spans projects
+// asks each of them.
 func (c *client) Tickets(ctx context.Context, refs []trackers.Ref) (map[string]trackers.Ticket, error) {
-	byProject := map[string][]int{}
-	var projects []string
-	for _, r := range refs {
-		project, iid, ok := splitKey(r.Key)
-		if !ok {
-			return nil, fmt.Errorf("gitlab: %q is not a key of this tracker (group/project#12)", r.Key)
+	return trackers.ReadInBatches(ctx, trackers.Keys(refs), batch, func(ctx context.Context, keys []string) (map[string]trackers.Ticket, error) {
+		out := make(map[string]trackers.Ticket, len(keys))
+		var project string
+		var iids []int
+		flush := func() error {
+			got, err := c.project(ctx, project, iids)
+			maps.Copy(out, got)
+			return err
 		}
-		if _, seen := byProject[project]; !seen {
-			projects = append(projects, project)
-		}
-		if !slices.Contains(byProject[project], iid) {
-			byProject[project] = append(byProject[project], iid)
-		}
-	}
-	var mu sync.Mutex
-	out := make(map[string]trackers.Ticket, len(refs))
-	g, ctx := errgroup.WithContext(ctx)
-	for _, project := range projects {
-		for chunk := range slices.Chunk(byProject[project], batch) {
-			g.Go(func() error {
-				got, err := c.project(ctx, project, chunk)
-				if err != nil {
-					return err
+		for _, k := range keys {
+			p, iid, ok := splitKey(k)
+			if !ok {
+				return nil, fmt.Errorf("gitlab: %q is not a key of this tracker (group/project#12)", k)
+			}
+			if p != project && len(iids) > 0 {
+				if err := flush(); err != nil {
+					return nil, err
 				}
-				mu.Lock()
-				defer mu.Unlock()
-				for k, t := range got {
-					out[k] = t
-				}
-				return nil
-			})
+				iids = nil
+			}
+			project, iids = p, append(iids, iid)
 		}
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
+		if len(iids) > 0 {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	})
 }
 
 // splitKey reads group/project#12.
