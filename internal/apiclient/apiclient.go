@@ -178,6 +178,10 @@ type StatusError struct {
 	Status int
 	// Message is the start of the body (at most 200 bytes), for the log.
 	Message string
+	// Body is the whole body, bounded by Config.MaxBody and with what
+	// Config.Auth sets masked, for APIs that explain a refusal in it
+	// (GraphQL's errors); Error never shows it.
+	Body []byte
 	// RetryAfter is the wait the API asked for, when it asked for one
 	// beyond Config.MaxWait or the retries were spent.
 	RetryAfter time.Duration
@@ -280,8 +284,9 @@ func (c *Client) JSON(ctx context.Context, req Request, out any) (*Response, err
 		c.observe(OutcomeNotModified)
 		return got, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299 || c.limitedByBody(resp.StatusCode, data):
+		masked := c.secrets.Replace(string(data))
 		return got, &StatusError{Method: method, URL: shown, Status: resp.StatusCode,
-			Message: snippet(c.secrets.Replace(string(data))), RetryAfter: retryAfter(resp),
+			Message: snippet(masked), Body: []byte(masked), RetryAfter: retryAfter(resp),
 			RateLimited: rateLimited(resp) || c.limitedByBody(resp.StatusCode, data)}
 	}
 	if out != nil {

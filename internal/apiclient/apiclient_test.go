@@ -125,6 +125,9 @@ func TestRefusalsAreNotRetriedAndShowNoToken(t *testing.T) {
 			if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "jql") {
 				t.Errorf("error shows the token or the query: %v", err)
 			}
+			if se := (*StatusError)(nil); errors.As(err, &se) && strings.Contains(string(se.Body), token) {
+				t.Errorf("the refusal's body kept for the caller shows the token: %s", se.Body)
+			}
 			if f.auth[0] != "Bearer "+token {
 				t.Errorf("sent Authorization %q", f.auth[0])
 			}
