@@ -12,7 +12,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/fakeapi"
 )
 
 // connect returns a client of the fake: a Cloud site on acme.atlassian.net
@@ -173,92 +173,20 @@ func compare(t *testing.T, got, want map[string]trackers.Ticket) {
 }
 
 // TestFaults: what the core is told when the site misbehaves. A failure of
-// the whole search is an error (the core keeps the last known states); a
-// key Jira refuses is that ticket's NotFound.
+// the whole search is an error (the core keeps the last known states).
 func TestFaults(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		fault func(w http.ResponseWriter, r *http.Request, n int) bool
-		api   apiclient.Config
-		// wantErr is in the error; empty when the tickets are read.
-		wantErr string
-		// minWait is how long the read must have waited.
-		minWait time.Duration
-	}{
-		{name: "429 with Retry-After, then answered", minWait: time.Second,
-			fault: func(w http.ResponseWriter, r *http.Request, n int) bool {
-				if n == 1 {
-					w.Header().Set("Retry-After", "1")
-					w.WriteHeader(http.StatusTooManyRequests)
-					return true
-				}
-				return false
-			}},
-		{name: "503, then answered", fault: func(w http.ResponseWriter, r *http.Request, n int) bool {
-			if n == 1 {
-				w.WriteHeader(http.StatusServiceUnavailable)
-				return true
-			}
-			return false
-		}},
-		{name: "500 every time", api: apiclient.Config{Retries: 2}, wantErr: "500 Internal Server Error",
-			fault: func(w http.ResponseWriter, r *http.Request, n int) bool {
-				w.WriteHeader(http.StatusInternalServerError)
-				return true
-			}},
-		{name: "timeout", api: apiclient.Config{Retries: -1, Timeout: 100 * time.Millisecond}, wantErr: "Client.Timeout",
-			fault: func(w http.ResponseWriter, r *http.Request, n int) bool {
-				select {
-				case <-r.Context().Done():
-				case <-time.After(2 * time.Second):
-				}
-				return true
-			}},
-		{name: "malformed JSON", wantErr: "malformed JSON",
-			fault: func(w http.ResponseWriter, r *http.Request, n int) bool {
-				_, _ = w.Write([]byte(`{"issues": [{"key": "OPS-1",`))
-				return true
-			}},
-		{name: "50 MB body", wantErr: "larger than",
-			fault: func(w http.ResponseWriter, r *http.Request, n int) bool {
-				chunk := []byte(strings.Repeat(" ", 1<<20))
-				for range 50 {
-					if _, err := w.Write(chunk); err != nil {
-						break
-					}
-				}
-				return true
-			}},
-		{name: "revoked token (401)", wantErr: "401 Unauthorized",
-			fault: func(w http.ResponseWriter, r *http.Request, n int) bool {
-				w.WriteHeader(http.StatusUnauthorized)
-				_, _ = w.Write(readFixture(t, "testdata/unauthorized.json"))
-				return true
-			}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, fault := range fakeapi.Faults(readFixture(t, "testdata/unauthorized.json")) {
+		t.Run(fault.Name, func(t *testing.T) {
 			f := newFake(t, true, "testdata/cloud-issues.json")
-			f.fault = tc.fault
-			c, _ := connect(t, f, tc.api)
+			f.fault = fault.Answer
+			c, _ := connect(t, f, fault.API)
 			start := time.Now()
 			got, err := c.Tickets(context.Background(), refsOf(c, "OPS-1", "OPS-2"))
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got["OPS-1"].Status != record.ItemOpen || got["OPS-2"].Status != record.ItemDone {
-					t.Errorf("tickets %+v, want OPS-1 open and OPS-2 done", got)
-				}
-			} else {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want one with %q", err, tc.wantErr)
-				}
-				if strings.Contains(err.Error(), token) || got != nil {
-					t.Errorf("error %q shows the token, or tickets %v came with it", err, got)
-				}
+			if fault.Check(t, start, err, token) && (got["OPS-1"].Status != record.ItemOpen || got["OPS-2"].Status != record.ItemDone) {
+				t.Errorf("tickets %+v, want OPS-1 open and OPS-2 done", got)
 			}
-			if waited := time.Since(start); waited < tc.minWait {
-				t.Errorf("answered after %s, want at least %s", waited, tc.minWait)
+			if err != nil && got != nil {
+				t.Errorf("tickets %+v came with the error", got)
 			}
 		})
 	}
@@ -343,7 +271,7 @@ func TestNewRefuses(t *testing.T) {
 // TestSchemaRefusesDrift: the schema the fake checks against refuses what
 // the documented API refuses, so a drifted request or fixture fails.
 func TestSchemaRefusesDrift(t *testing.T) {
-	s := apischema.LoadJSON(t, "testdata/jira.schema.json")
+	s := fakeapi.LoadJSON(t, "testdata/jira.schema.json")
 	for _, tc := range []struct{ def, doc string }{
 		{"cloudSearchRequest", `{"jql": "key in (OPS-1)", "startAt": 0}`},
 		{"cloudSearchRequest", `{"fields": ["status"]}`},
