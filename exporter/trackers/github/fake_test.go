@@ -13,7 +13,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/postmortem-exporter/postmortem-exporter/internal/fakeapi"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
 )
 
 const token = "ghp_s3cr3tT0kenValue0123456789"
@@ -23,7 +23,7 @@ const token = "ghp_s3cr3tT0kenValue0123456789"
 // and every request and answer against the JSON schema.
 type fakeGitHub struct {
 	t       *testing.T
-	schema  *fakeapi.JSON
+	schema  *apischema.JSON
 	graphql *ast.Schema
 	path    string                     // of the GraphQL endpoint
 	issues  map[string]json.RawMessage // by owner/repo#number, lower case
@@ -41,8 +41,8 @@ type fakeGitHub struct {
 
 func newFake(t *testing.T, path string) *fakeGitHub {
 	t.Helper()
-	f := &fakeGitHub{t: t, schema: fakeapi.LoadJSON(t, "testdata/github.schema.json"),
-		graphql: fakeapi.LoadGraphQL(t, "testdata/github.graphql"), path: path,
+	f := &fakeGitHub{t: t, schema: apischema.LoadJSON(t, "testdata/github.schema.json"),
+		graphql: apischema.LoadGraphQL(t, "testdata/github.graphql"), path: path,
 		issues: map[string]json.RawMessage{}, moved: map[string]string{}, forbidden: map[string]bool{}}
 	data, err := os.ReadFile("testdata/issues.json")
 	if err != nil {
@@ -113,7 +113,7 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(data, &req); err != nil {
 		f.t.Fatal(err)
 	}
-	op, err := fakeapi.Query(f.graphql, req.Query, req.Variables)
+	op, err := apischema.Query(f.graphql, req.Query, req.Variables)
 	if err != nil {
 		f.t.Errorf("query does not validate against the GraphQL schema: %v\n%s", err, req.Query)
 		http.Error(w, "bad query", http.StatusBadRequest)

@@ -11,7 +11,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/fakeapi"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
 )
 
 // connect returns a client of the fake for the issues on github.com, its
@@ -137,7 +137,7 @@ func TestRequestsPerBatch(t *testing.T) {
 // the last known states).
 func TestFaults(t *testing.T) {
 	unauthorized := []byte(`{"message": "Bad credentials", "documentation_url": "https://docs.github.com/graphql"}`)
-	for _, fault := range fakeapi.Faults(unauthorized) {
+	for _, fault := range apischema.Faults(unauthorized) {
 		t.Run(fault.Name, func(t *testing.T) {
 			f := newFake(t, "/graphql")
 			f.fault = fault.Answer
@@ -264,7 +264,7 @@ func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f
 // drifted query, request or fixture fails.
 func TestSchemaRefusesDrift(t *testing.T) {
 	f := newFake(t, "/graphql")
-	if _, err := fakeapi.Query(f.graphql, query(2), map[string]any{"o0": "a", "n0": "b", "i0": 1, "o1": "a", "n1": "b", "i1": 2}); err != nil {
+	if _, err := apischema.Query(f.graphql, query(2), map[string]any{"o0": "a", "n0": "b", "i0": 1, "o1": "a", "n1": "b", "i1": 2}); err != nil {
 		t.Fatalf("the client's query is refused: %v", err)
 	}
 	for name, q := range map[string]string{
@@ -274,12 +274,12 @@ func TestSchemaRefusesDrift(t *testing.T) {
 		"a missing owner":        `query { t0: repository(name: "b") { issue(number: 1) { number } } }`,
 		"an undeclared variable": `query { t0: repository(owner: $o, name: "b") { issue(number: 1) { number } } }`,
 	} {
-		if _, err := fakeapi.Query(f.graphql, q, nil); err == nil {
+		if _, err := apischema.Query(f.graphql, q, nil); err == nil {
 			t.Errorf("%s: the GraphQL schema takes %s", name, q)
 		}
 	}
 	for _, vars := range []map[string]any{{"o0": "a", "n0": "b", "i0": true}, {"o0": "a", "n0": "b"}} {
-		if _, err := fakeapi.Query(f.graphql, query(1), vars); err == nil {
+		if _, err := apischema.Query(f.graphql, query(1), vars); err == nil {
 			t.Errorf("the variables %v are taken", vars)
 		}
 	}

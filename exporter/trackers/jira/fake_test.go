@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/postmortem-exporter/postmortem-exporter/internal/fakeapi"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
 )
 
 const (
@@ -26,7 +26,7 @@ const (
 // request it is sent and every answer it gives against the schema.
 type fakeJira struct {
 	t      *testing.T
-	schema *fakeapi.JSON
+	schema *apischema.JSON
 	cloud  bool
 	issues map[string]json.RawMessage // by key
 	moved  map[string]string          // an old key -> the key it answers under now
@@ -50,7 +50,7 @@ type pageState struct {
 
 func newFake(t *testing.T, cloud bool, fixture string) *fakeJira {
 	t.Helper()
-	f := &fakeJira{t: t, schema: fakeapi.LoadJSON(t, "testdata/jira.schema.json"), cloud: cloud,
+	f := &fakeJira{t: t, schema: apischema.LoadJSON(t, "testdata/jira.schema.json"), cloud: cloud,
 		issues: map[string]json.RawMessage{}, moved: map[string]string{}, invalid: map[string]bool{},
 		pageSize: 100, tokens: map[string]pageState{}}
 	if fixture != "" {

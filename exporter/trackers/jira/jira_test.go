@@ -12,7 +12,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/fakeapi"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
 )
 
 // connect returns a client of the fake: a Cloud site on acme.atlassian.net
@@ -175,7 +175,7 @@ func compare(t *testing.T, got, want map[string]trackers.Ticket) {
 // TestFaults: what the core is told when the site misbehaves. A failure of
 // the whole search is an error (the core keeps the last known states).
 func TestFaults(t *testing.T) {
-	for _, fault := range fakeapi.Faults(readFixture(t, "testdata/unauthorized.json")) {
+	for _, fault := range apischema.Faults(readFixture(t, "testdata/unauthorized.json")) {
 		t.Run(fault.Name, func(t *testing.T) {
 			f := newFake(t, true, "testdata/cloud-issues.json")
 			f.fault = fault.Answer
@@ -271,7 +271,7 @@ func TestNewRefuses(t *testing.T) {
 // TestSchemaRefusesDrift: the schema the fake checks against refuses what
 // the documented API refuses, so a drifted request or fixture fails.
 func TestSchemaRefusesDrift(t *testing.T) {
-	s := fakeapi.LoadJSON(t, "testdata/jira.schema.json")
+	s := apischema.LoadJSON(t, "testdata/jira.schema.json")
 	for _, tc := range []struct{ def, doc string }{
 		{"cloudSearchRequest", `{"jql": "key in (OPS-1)", "startAt": 0}`},
 		{"cloudSearchRequest", `{"fields": ["status"]}`},

@@ -1,4 +1,8 @@
-package fakeapi
+package apischema
+
+// The faults below are what every connector's fake API plays besides its
+// documented answers; they live beside the schemas those answers are
+// checked against, for the same tests.
 
 import (
 	"net/http"

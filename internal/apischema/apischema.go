@@ -1,9 +1,8 @@
-// Package fakeapi is what the tests' fake third-party APIs share: checks of
-// what they answer, and of what the connectors send them, against schemas
-// written from the vendors' published API descriptions (JSON Schema
-// documents with their definitions under $defs, GraphQL schema
-// documents), and the faults every connector is tested against.
-package fakeapi
+// Package apischema checks what the tests' fake third-party APIs answer,
+// and what the connectors send them, against schemas written from the
+// vendors' published API descriptions: JSON Schema documents (their
+// definitions under $defs) and GraphQL schema documents.
+package apischema
 
 import (
 	"encoding/json"
