@@ -41,7 +41,6 @@ const issueFields = `fragment ticket on Issue {
   closedAt
   updatedAt
   assignees(first: 10) { nodes { login } }
-  milestone { dueOn }
   repository { nameWithOwner }
 }`
 
@@ -137,9 +136,6 @@ type issue struct {
 	Assignees   struct {
 		Nodes []struct{ Login string } `json:"nodes"`
 	} `json:"assignees"`
-	Milestone *struct {
-		DueOn *time.Time `json:"dueOn"`
-	} `json:"milestone"`
 	Repository struct {
 		NameWithOwner string `json:"nameWithOwner"`
 	} `json:"repository"`
@@ -209,9 +205,9 @@ func (c *client) batch(ctx context.Context, keys []string) (map[string]trackers.
 
 // ticket maps an issue onto an item: OPEN is open; CLOSED is done when
 // completed (or closed before GitHub kept a reason), wont_do when not
-// planned or a duplicate. Its due date is its milestone's, GitHub's only
-// due date on an issue. An issue that answers from another repository was
-// transferred: Moved, its state read all the same.
+// planned or a duplicate. GitHub issues have no due date (a milestone's
+// is a release's, not the item's). An issue that answers from another
+// repository was transferred: Moved, its state read all the same.
 func (is *issue) ticket(key string) trackers.Ticket {
 	t := trackers.Ticket{Key: key, Outcome: trackers.Found, TrackerStatus: is.State, UpdatedAt: is.UpdatedAt.UTC()}
 	if is.StateReason != "" {
@@ -230,10 +226,6 @@ func (is *issue) ticket(key string) trackers.Ticket {
 	}
 	for _, a := range is.Assignees.Nodes {
 		t.Assignees = append(t.Assignees, a.Login)
-	}
-	if m := is.Milestone; m != nil && m.DueOn != nil {
-		y, mo, d := m.DueOn.UTC().Date()
-		t.Due = time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 	}
 	if now := is.Repository.NameWithOwner + "#" + strconv.Itoa(is.Number); !strings.EqualFold(now, key) {
 		t.Outcome, t.MovedTo = trackers.Moved, now

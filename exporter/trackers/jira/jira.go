@@ -31,7 +31,7 @@ import (
 const batchSize = 100
 
 // fields are the issue fields asked for: all that is mapped, nothing else.
-var fields = []string{"status", "resolution", "resolutiondate", "assignee", "duedate", "updated"}
+var fields = []string{"status", "resolution", "resolutiondate", "statuscategorychangedate", "assignee", "duedate", "updated"}
 
 // keyPattern is a Jira issue key: the project key (a letter, then
 // letters, digits or underscores) and the issue's number.

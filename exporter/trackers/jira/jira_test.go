@@ -78,7 +78,7 @@ func TestTicketsCloud(t *testing.T) {
 	f.pageSize = 2
 	f.moved["OLD-3"] = "NEW-7"
 	c, _ := connect(t, f, apiclient.Config{})
-	got, err := c.Tickets(context.Background(), refsOf(c, "OPS-1", "OPS-2", "OPS-3", "OPS-4", "OPS-5", "OLD-3", "OPS-404"))
+	got, err := c.Tickets(context.Background(), refsOf(c, "OPS-1", "OPS-2", "OPS-3", "OPS-4", "OPS-5", "OPS-6", "OLD-3", "OPS-404"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,14 +94,17 @@ func TestTicketsCloud(t *testing.T) {
 		// The email hidden by the profile's visibility: the account id.
 		"OPS-5": {Key: "OPS-5", Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "To Do (new)",
 			Assignees: []string{"712020:0e8a1c4f-hidden-email"}, UpdatedAt: at("2026-05-02T08:00:00Z")},
+		// Done by a workflow that sets no resolution: closed when its category changed.
+		"OPS-6": {Key: "OPS-6", Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Shipped (done)",
+			ClosedAt: at("2026-05-21T08:00:00Z"), UpdatedAt: at("2026-05-21T08:05:00Z")},
 		"OLD-3": {Key: "OLD-3", Outcome: trackers.Moved, MovedTo: "NEW-7", Status: record.ItemDone, TrackerStatus: "Done (done), resolution Done",
 			ClosedAt: at("2026-05-10T12:00:00Z"), Assignees: []string{"erin@acme.com"}, Due: day("2026-05-11"), UpdatedAt: at("2026-05-10T12:00:00Z")},
 		"OPS-404": {Key: "OPS-404", Outcome: trackers.NotFound},
 	}
 	compare(t, got, want)
-	// Six issues found (OLD-3 as NEW-7), two a page: three pages, then
+	// Seven issues found (OLD-3 as NEW-7), two a page: four pages, then
 	// the two keys the search did not return, asked for alone.
-	wantCalls := []string{"POST /rest/api/3/search/jql", "POST /rest/api/3/search/jql", "POST /rest/api/3/search/jql",
+	wantCalls := []string{"POST /rest/api/3/search/jql", "POST /rest/api/3/search/jql", "POST /rest/api/3/search/jql", "POST /rest/api/3/search/jql",
 		"GET /rest/api/3/issue/OLD-3", "GET /rest/api/3/issue/OPS-404"}
 	if calls := f.calls(); !slices.Equal(calls, wantCalls) {
 		t.Errorf("requests:\n got %q\nwant %q", calls, wantCalls)
