@@ -268,70 +268,30 @@ func TestAHundredIssuesARequest(t *testing.T) {
 	}
 }
 
-// TestFaults: what the tracker as a whole fails on is an error and no
-// ticket; what a retry mends is not.
+// TestFaults: the faults every connector meets (internal/apischema), and
+// a 403 that is a rate limit beyond the longest wait, not a refused
+// project: what the tracker as a whole fails on is an error and no
+// ticket, what a retry mends is not.
 func TestFaults(t *testing.T) {
-	refused := func(status int, header ...string) func(http.ResponseWriter, *http.Request, int) bool {
-		return func(w http.ResponseWriter, _ *http.Request, call int) bool {
-			if call > 1 && status == http.StatusTooManyRequests {
-				return false
-			}
-			for i := 0; i+1 < len(header); i += 2 {
-				w.Header().Set(header[i], header[i+1])
-			}
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte(`{"message":"` + strconv.Itoa(status) + ` PRIVATE-TOKEN ` + token + `"}`))
+	faults := append(apischema.Faults([]byte(`{"message":"401 Unauthorized"}`)), apischema.Fault{
+		Name: "403 with a Retry-After beyond the longest wait", API: apiclient.Config{MaxWait: time.Second}, WantErr: "retry after 1h0m0s",
+		Answer: func(w http.ResponseWriter, _ *http.Request, _ int) bool {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"message":"403 Forbidden"}`))
 			return true
-		}
-	}
-	raw := func(body func(w http.ResponseWriter)) func(http.ResponseWriter, *http.Request, int) bool {
-		return func(w http.ResponseWriter, _ *http.Request, _ int) bool { body(w); return true }
-	}
-	for _, tc := range []struct {
-		name  string
-		fault func(http.ResponseWriter, *http.Request, int) bool
-		api   apiclient.Config
-		err   string // "" when the sync succeeds
-		calls int
-	}{
-		{"429 with Retry-After, then the issues", refused(http.StatusTooManyRequests, "Retry-After", "1"), apiclient.Config{}, "", 2},
-		{"5xx until the retries are spent", refused(http.StatusBadGateway), apiclient.Config{Retries: 2}, "502 Bad Gateway", 3},
-		{"revoked token", refused(http.StatusUnauthorized), apiclient.Config{}, "401 Unauthorized", 1},
-		{"a 403 that is a rate limit beyond the wait", refused(http.StatusForbidden, "Retry-After", "3600"), apiclient.Config{MaxWait: time.Second}, "retry after 1h0m0s", 1},
-		{"timeout", func(_ http.ResponseWriter, r *http.Request, _ int) bool {
-			<-r.Context().Done()
-			return true
-		}, apiclient.Config{Timeout: 50 * time.Millisecond, Retries: -1}, "deadline exceeded", 1},
-		{"malformed JSON", raw(func(w http.ResponseWriter) { _, _ = w.Write([]byte(`[{"iid": 11, "state": `)) }), apiclient.Config{}, "malformed JSON", 1},
-		{"a 50 MB body", raw(func(w http.ResponseWriter) {
-			_, _ = w.Write([]byte(`[{"iid": 11, "state": "` + strings.Repeat("x", 50<<20) + `"}]`))
-		}), apiclient.Config{}, "larger than", 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+		}})
+	for _, fault := range faults {
+		t.Run(fault.Name, func(t *testing.T) {
 			f := newFake(t)
-			f.fault = tc.fault
+			f.fault = fault.Answer
 			start := time.Now()
-			got, err := f.client(t, tc.api).Tickets(context.Background(), refs("acme/payments#11"))
-			if tc.err == "" {
-				if err != nil || got["acme/payments#11"].Status != "open" {
-					t.Fatalf("got %v, %v; want #11 open", got, err)
-				}
-				if time.Since(start) < time.Second {
-					t.Errorf("tried again after %s, before the Retry-After of a second", time.Since(start))
-				}
-			} else {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want it to say %q", err, tc.err)
-				}
-				if got != nil {
-					t.Errorf("tickets returned with the error: %v", got)
-				}
-				if strings.Contains(err.Error(), token) {
-					t.Errorf("the error shows the token: %v", err)
-				}
+			got, err := f.client(t, fault.API).Tickets(context.Background(), refs("acme/payments#11"))
+			if fault.Check(t, start, err, token) && got["acme/payments#11"].Status != "open" {
+				t.Errorf("got %+v, want #11 open", got)
 			}
-			if f.calls != tc.calls {
-				t.Errorf("%d requests, want %d", f.calls, tc.calls)
+			if err != nil && got != nil {
+				t.Errorf("tickets returned with the error: %v", got)
 			}
 		})
 	}
