@@ -281,20 +281,15 @@ func TestFaults(t *testing.T) {
 			_, _ = w.Write([]byte(`{"message":"403 Forbidden"}`))
 			return true
 		}})
-	for _, fault := range faults {
-		t.Run(fault.Name, func(t *testing.T) {
-			f := newFake(t)
-			f.fault = fault.Answer
-			start := time.Now()
-			got, err := f.client(t, fault.API).Tickets(context.Background(), refs("acme/payments#11"))
-			if fault.Check(t, start, err, token) && got["acme/payments#11"].Status != "open" {
-				t.Errorf("got %+v, want #11 open", got)
-			}
-			if err != nil && got != nil {
-				t.Errorf("tickets returned with the error: %v", got)
-			}
-		})
-	}
+	apischema.RunFaults(t, faults, token, func(t *testing.T, fault apischema.Fault) (map[string]trackers.Ticket, error) {
+		f := newFake(t)
+		f.fault = fault.Answer
+		return f.client(t, fault.API).Tickets(context.Background(), refs("acme/payments#11"))
+	}, func(t *testing.T, got map[string]trackers.Ticket) {
+		if got["acme/payments#11"].Status != "open" {
+			t.Errorf("got %+v, want #11 open", got)
+		}
+	})
 }
 
 // TestSchemaRefusesDrift: the schema the fake is checked against refuses

@@ -226,15 +226,8 @@ func (c *client) batch(ctx context.Context, keys []string) (map[string]trackers.
 		}
 		vars["after"] = info.EndCursor
 	}
-	for _, k := range keys {
-		if _, ok := out[k]; ok {
-			continue
-		}
-		t, err := c.lookup(ctx, k)
-		if err != nil {
-			return nil, err
-		}
-		out[k] = t
+	if err := trackers.ReadMissing(ctx, keys, out, c.lookup); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

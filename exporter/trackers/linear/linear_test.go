@@ -344,20 +344,15 @@ func TestFaults(t *testing.T) {
 				_, _ = w.Write([]byte(`{"data":null,"errors":[{"message":"Internal failure","extensions":{"type":"internal error"}}]}`))
 				return true
 			}})
-	for _, fault := range faults {
-		t.Run(fault.Name, func(t *testing.T) {
-			f := newFake(t)
-			f.fault = fault.Answer
-			start := time.Now()
-			got, err := f.client(t, fault.API).Tickets(context.Background(), refs("ENG-1"))
-			if fault.Check(t, start, err, token) && got["ENG-1"].Status != "open" {
-				t.Errorf("got %+v, want ENG-1 open", got)
-			}
-			if err != nil && got != nil {
-				t.Errorf("tickets returned with the error: %v", got)
-			}
-		})
-	}
+	apischema.RunFaults(t, faults, token, func(t *testing.T, fault apischema.Fault) (map[string]trackers.Ticket, error) {
+		f := newFake(t)
+		f.fault = fault.Answer
+		return f.client(t, fault.API).Tickets(context.Background(), refs("ENG-1"))
+	}, func(t *testing.T, got map[string]trackers.Ticket) {
+		if got["ENG-1"].Status != "open" {
+			t.Errorf("got %+v, want ENG-1 open", got)
+		}
+	})
 }
 
 // TestSchemasRefuseDrift: the schemas the fake is checked against refuse
