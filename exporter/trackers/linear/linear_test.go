@@ -285,13 +285,7 @@ func TestAHundredIssuesAQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := 0
-	for _, k := range keys {
-		if got[k].Outcome == trackers.Found && got[k].Status == "open" {
-			open++
-		}
-	}
-	if open != 120 || f.calls != 2 {
+	if open := trackertest.Found(got, "open"); open != 120 || f.calls != 2 {
 		t.Errorf("%d open issues in %d requests, want 120 in 2 (a hundred a request)", open, f.calls)
 	}
 }

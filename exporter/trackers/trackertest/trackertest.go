@@ -59,3 +59,14 @@ func Compare(t testing.TB, got, want map[string]trackers.Ticket) {
 		}
 	}
 }
+
+// Found counts the tickets of got found with status.
+func Found(got map[string]trackers.Ticket, status string) int {
+	n := 0
+	for _, t := range got {
+		if t.Outcome == trackers.Found && t.Status == status {
+			n++
+		}
+	}
+	return n
+}
