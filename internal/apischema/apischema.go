@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -18,10 +19,14 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 )
 
-// JSON is a compiled JSON Schema document.
+// JSON is a compiled JSON Schema document. Its checks may run at once
+// (a fake API answers requests in parallel): the compiler is not safe for
+// that, so each definition is compiled once, under mu.
 type JSON struct {
+	mu       sync.Mutex
 	compiler *jsonschema.Compiler
 	name     string
+	defs     map[string]*jsonschema.Schema
 }
 
 // LoadJSON reads the JSON Schema document at path.
@@ -42,13 +47,13 @@ func LoadJSON(t testing.TB, path string) *JSON {
 	if err := c.AddResource(name, doc); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return &JSON{compiler: c, name: name}
+	return &JSON{compiler: c, name: name, defs: map[string]*jsonschema.Schema{}}
 }
 
 // Check returns why data (JSON text) does not match the definition def
 // of the document (a name under $defs), nil when it does.
 func (s *JSON) Check(def string, data []byte) error {
-	schema, err := s.compiler.Compile(s.name + "#/$defs/" + def)
+	schema, err := s.def(def)
 	if err != nil {
 		return err
 	}
@@ -57,6 +62,20 @@ func (s *JSON) Check(def string, data []byte) error {
 		return err
 	}
 	return schema.Validate(v)
+}
+
+// def returns the definition def, compiled on first use.
+func (s *JSON) def(def string) (*jsonschema.Schema, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if schema, ok := s.defs[def]; ok {
+		return schema, nil
+	}
+	schema, err := s.compiler.Compile(s.name + "#/$defs/" + def)
+	if err == nil {
+		s.defs[def] = schema
+	}
+	return schema, err
 }
 
 // Value is Check of a Go value, as encoding/json writes it.
