@@ -228,6 +228,20 @@ func TestRefusalNamingNoKey(t *testing.T) {
 	}
 }
 
+// TestKeysThatAreNotJiras: a key no Jira issue can have (not from Ref)
+// is not_found without being put into a query.
+func TestKeysThatAreNotJiras(t *testing.T) {
+	f := newFake(t, true, "testdata/cloud-issues.json")
+	c, _ := connect(t, f, apiclient.Config{})
+	got, err := c.Tickets(context.Background(), []trackers.Ref{{Key: "OPS-1"}, {Key: "OPS-1) OR project = SECRET"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["OPS-1"].Status != record.ItemOpen || got["OPS-1) OR project = SECRET"].Outcome != trackers.NotFound || len(f.calls()) != 1 {
+		t.Errorf("tickets %+v in %d requests, want OPS-1 open and the other not found, in 1", got, len(f.calls()))
+	}
+}
+
 func TestRef(t *testing.T) {
 	c, err := New(trackers.Tracker{Kind: trackers.KindJira, URL: "https://jira.acme.com/jira"}, token, apiclient.Config{})
 	if err != nil {
