@@ -154,7 +154,7 @@ func TestGraphQLErrors(t *testing.T) {
 // status and the tracker's words kept, never guessed.
 func TestUnknownState(t *testing.T) {
 	f := newFake(t, "/graphql")
-	f.issues["acme/api#7"] = []byte(`{"number": 7, "url": "https://github.com/acme/api/issues/7", "state": "CLOSED",
+	f.issues["acme/api#7"] = []byte(`{"number": 7, "state": "CLOSED",
 		"stateReason": "ARCHIVED", "closedAt": "2026-05-01T00:00:00Z", "updatedAt": "2026-05-01T00:00:00Z",
 		"assignees": {"nodes": []}, "repository": {"nameWithOwner": "acme/api"}}`)
 	if err := f.schema.Check("issue", f.issues["acme/api#7"]); err == nil {
