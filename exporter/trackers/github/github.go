@@ -35,7 +35,6 @@ const batchSize = 50
 // argument answer the query.
 const issueFields = `fragment ticket on Issue {
   number
-  url
   state
   stateReason
   closedAt
@@ -128,7 +127,6 @@ type response struct {
 
 type issue struct {
 	Number      int        `json:"number"`
-	URL         string     `json:"url"`
 	State       string     `json:"state"`
 	StateReason string     `json:"stateReason"`
 	ClosedAt    *time.Time `json:"closedAt"`
@@ -207,7 +205,8 @@ func (c *client) batch(ctx context.Context, keys []string) (map[string]trackers.
 // completed (or closed before GitHub kept a reason), wont_do when not
 // planned or a duplicate. GitHub issues have no due date (a milestone's
 // is a release's, not the item's). An issue that answers from another
-// repository was transferred: Moved, its state read all the same.
+// repository was transferred (or its repository renamed): Moved, its
+// state read all the same.
 func (is *issue) ticket(key string) trackers.Ticket {
 	t := trackers.Ticket{Key: key, Outcome: trackers.Found, TrackerStatus: is.State, UpdatedAt: is.UpdatedAt.UTC()}
 	if is.StateReason != "" {

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers/trackertest"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
 )
 
 const (
@@ -149,32 +149,22 @@ func TestRef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		client trackers.Client
-		url    string
-		want   string // "" when the url names no ticket of the tracker
-	}{
-		{c, "https://gitlab.example/acme/payments/-/issues/11", "acme/payments#11"},
-		{c, "https://gitlab.example/acme/platform/payments/-/issues/7#note_99", "acme/platform/payments#7"},
-		{c, "https://gitlab.example/acme/payments/issues/3?view=x", "acme/payments#3"},
-		{c, "https://gitlab.example/acme/payments/-/work_items/5/", "acme/payments#5"},
-		{c, "https://gitlab.example/acme/payments/-/merge_requests/5", ""},
-		{c, "https://gitlab.example/acme/payments/-/issues/", ""},
-		{c, "https://gitlab.example/acme/payments/-/issues/0", ""},
-		{c, "https://gitlab.example/acme/payments/-/issues/new", ""},
-		{c, "https://gitlab.example.evil/acme/payments/-/issues/1", ""},
-		{c, "https://github.com/acme/payments/issues/1", ""},
-		{sub, "https://code.example/gitlab/acme/payments/-/issues/2", "acme/payments#2"},
-		{sub, "https://code.example/other/acme/payments/-/issues/2", ""},
-	} {
-		ref, ok := tc.client.Ref(tc.url)
-		if ok != (tc.want != "") || ref.Key != tc.want {
-			t.Errorf("Ref(%s) = %q, %v; want %q", tc.url, ref.Key, ok, tc.want)
-		}
-		if ok && ref.URL != tc.url {
-			t.Errorf("Ref(%s) kept url %q", tc.url, ref.URL)
-		}
-	}
+	trackertest.CheckRefs(t, c, map[string]string{
+		"https://gitlab.example/acme/payments/-/issues/11":                 "acme/payments#11",
+		"https://gitlab.example/acme/platform/payments/-/issues/7#note_99": "acme/platform/payments#7",
+		"https://gitlab.example/acme/payments/issues/3?view=x":             "acme/payments#3",
+		"https://gitlab.example/acme/payments/-/work_items/5/":             "acme/payments#5",
+		"https://gitlab.example/acme/payments/-/merge_requests/5":          "",
+		"https://gitlab.example/acme/payments/-/issues/":                   "",
+		"https://gitlab.example/acme/payments/-/issues/0":                  "",
+		"https://gitlab.example/acme/payments/-/issues/new":                "",
+		"https://gitlab.example.evil/acme/payments/-/issues/1":             "",
+		"https://github.com/acme/payments/issues/1":                        "",
+	})
+	trackertest.CheckRefs(t, sub, map[string]string{
+		"https://code.example/gitlab/acme/payments/-/issues/2": "acme/payments#2",
+		"https://code.example/other/acme/payments/-/issues/2":  "",
+	})
 }
 
 // TestTicketsFromTheIssuesAPI reads testdata/issues.json two issues a
@@ -194,18 +184,18 @@ func TestTicketsFromTheIssuesAPI(t *testing.T) {
 	}
 	want := map[string]trackers.Ticket{
 		"acme/payments#11": {Key: "acme/payments#11", Outcome: trackers.Found, Status: "open", TrackerStatus: "opened",
-			Assignees: []string{"erin"}, Due: trackertest.Day("2026-05-20"), UpdatedAt: trackertest.At("2026-05-02T09:30:00Z")},
+			Assignees: []string{"erin"}, Due: trackertest.Day("2026-05-20"), UpdatedAt: trackertest.Time("2026-05-02T09:30:00Z")},
 		"acme/payments#12": {Key: "acme/payments#12", Outcome: trackers.Found, Status: "done", TrackerStatus: "closed",
-			ClosedAt: trackertest.At("2026-05-03T10:00:00Z"), Assignees: []string{"erin", "frank"}, UpdatedAt: trackertest.At("2026-05-03T10:00:00Z")},
+			ClosedAt: trackertest.Time("2026-05-03T10:00:00Z"), Assignees: []string{"erin", "frank"}, UpdatedAt: trackertest.Time("2026-05-03T10:00:00Z")},
 		// 08:00 at +02:00 is 06:00 UTC; the label matches "wontfix" whatever its case.
 		"acme/payments#13": {Key: "acme/payments#13", Outcome: trackers.Found, Status: "wont_do", TrackerStatus: "closed, labelled WontFix",
-			ClosedAt: trackertest.At("2026-05-04T06:00:00Z"), Due: trackertest.Day("2026-05-10"), UpdatedAt: trackertest.At("2026-05-04T06:00:00Z")},
+			ClosedAt: trackertest.Time("2026-05-04T06:00:00Z"), Due: trackertest.Day("2026-05-10"), UpdatedAt: trackertest.Time("2026-05-04T06:00:00Z")},
 		"acme/payments#14": {Key: "acme/payments#14", Outcome: trackers.Found, Status: "wont_do", TrackerStatus: "closed as duplicate",
-			ClosedAt: trackertest.At("2026-05-05T12:00:00Z"), UpdatedAt: trackertest.At("2026-05-05T12:00:00Z")},
+			ClosedAt: trackertest.Time("2026-05-05T12:00:00Z"), UpdatedAt: trackertest.Time("2026-05-05T12:00:00Z")},
 		"acme/payments#15": {Key: "acme/payments#15", Outcome: trackers.Moved, TrackerStatus: "closed, moved to issue id 9876",
-			Assignees: []string{"grace"}, UpdatedAt: trackertest.At("2026-05-06T12:00:00Z")},
+			Assignees: []string{"grace"}, UpdatedAt: trackertest.Time("2026-05-06T12:00:00Z")},
 		// A state the mapping does not know: no status, the tracker's word kept for the finding.
-		"acme/payments#16": {Key: "acme/payments#16", Outcome: trackers.Found, TrackerStatus: "locked", UpdatedAt: trackertest.At("2026-05-07T12:00:00Z")},
+		"acme/payments#16": {Key: "acme/payments#16", Outcome: trackers.Found, TrackerStatus: "locked", UpdatedAt: trackertest.Time("2026-05-07T12:00:00Z")},
 		"acme/payments#17": {Key: "acme/payments#17", Outcome: trackers.NotFound},
 		"acme/gone#1":      {Key: "acme/gone#1", Outcome: trackers.NotFound},
 		"acme/secret#2":    {Key: "acme/secret#2", Outcome: trackers.Forbidden},
@@ -233,33 +223,31 @@ func TestAHundredIssuesARequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if open := trackertest.Found(got, "open"); open != 120 || f.calls != 2 {
+	if open := trackertest.Open(got); open != 120 || f.calls != 2 {
 		t.Errorf("%d open issues in %d requests, want 120 in 2 (a hundred a request)", open, f.calls)
 	}
 }
 
-// TestFaults: the faults every connector meets (internal/apischema), and
-// a 403 that is a rate limit beyond the longest wait, not a refused
+// TestFaults: the faults every connector meets (internal/trackertest),
+// and a 403 that is a rate limit beyond the longest wait, not a refused
 // project: what the tracker as a whole fails on is an error and no
 // ticket, what a retry mends is not.
 func TestFaults(t *testing.T) {
-	faults := append(apischema.Faults([]byte(`{"message":"401 Unauthorized"}`)), apischema.Fault{
-		Name: "403 with a Retry-After beyond the longest wait", API: apiclient.Config{MaxWait: time.Second}, WantErr: "retry after 1h0m0s",
-		Answer: func(w http.ResponseWriter, _ *http.Request, _ int) bool {
-			w.Header().Set("Retry-After", "3600")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = w.Write([]byte(`{"message":"403 Forbidden"}`))
-			return true
-		}})
-	apischema.RunFaults(t, faults, token, func(t *testing.T, fault apischema.Fault) (map[string]trackers.Ticket, error) {
-		f := newFake(t)
-		f.fault = fault.Answer
-		return f.client(t, fault.API).Tickets(context.Background(), trackertest.Refs("acme/payments#11"))
-	}, func(t *testing.T, got map[string]trackers.Ticket) {
-		if got["acme/payments#11"].Status != "open" {
-			t.Errorf("got %+v, want #11 open", got)
-		}
-	})
+	trackertest.RunFaults(t, []byte(`{"message":"401 Unauthorized"}`), token,
+		func(t *testing.T, fault trackertest.Fault) (trackers.Client, []trackers.Ref) {
+			f := newFake(t)
+			f.fault = fault.Answer
+			return f.client(t, fault.API), trackertest.Refs("acme/payments#11")
+		},
+		map[string]trackers.Ticket{"acme/payments#11": {Key: "acme/payments#11", Outcome: trackers.Found, Status: "open", TrackerStatus: "opened",
+			Assignees: []string{"erin"}, Due: trackertest.Day("2026-05-20"), UpdatedAt: trackertest.Time("2026-05-02T09:30:00Z")}},
+		trackertest.Fault{Name: "403 with a Retry-After beyond the longest wait", API: apiclient.Config{MaxWait: time.Second}, WantErr: "retry after 1h0m0s",
+			Answer: func(w http.ResponseWriter, _ *http.Request, _ int) bool {
+				w.Header().Set("Retry-After", "3600")
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = w.Write([]byte(`{"message":"403 Forbidden"}`))
+				return true
+			}})
 }
 
 // TestSchemaRefusesDrift: the schema the fake is checked against refuses

@@ -18,9 +18,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers/trackertest"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
 )
 
 const token = "lin_api_s3cr3tTokenValue0123"
@@ -189,7 +189,7 @@ func TestRef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for url, want := range map[string]string{
+	trackertest.CheckRefs(t, c, map[string]string{
 		"https://linear.app/acme/issue/ENG-123/fix-the-retry-budget": "ENG-123",
 		"https://linear.app/acme/issue/eng-7":                        "ENG-7",
 		"https://linear.app/acme/issue/ENG-0":                        "",
@@ -197,12 +197,7 @@ func TestRef(t *testing.T) {
 		"https://linear.app/other/issue/ENG-123":                     "",
 		"https://linear.app/acmeco/issue/ENG-123":                    "",
 		"https://linear.app/acme/issue/ENG-12x":                      "",
-	} {
-		ref, ok := c.Ref(url)
-		if ok != (want != "") || ref.Key != want {
-			t.Errorf("Ref(%s) = %q, %v; want %q", url, ref.Key, ok, want)
-		}
-	}
+	})
 }
 
 func TestAuthorization(t *testing.T) {
@@ -245,23 +240,23 @@ func TestTicketsFromTheGraphQLAPI(t *testing.T) {
 	}
 	want := map[string]trackers.Ticket{
 		"ENG-1": {Key: "ENG-1", Outcome: trackers.Found, Status: "open", TrackerStatus: "In Progress (started)",
-			Assignees: []string{"erin@acme.com"}, Due: trackertest.Day("2026-05-20"), UpdatedAt: trackertest.At("2026-05-02T09:30:00Z")},
+			Assignees: []string{"erin@acme.com"}, Due: trackertest.Day("2026-05-20"), UpdatedAt: trackertest.Time("2026-05-02T09:30:00Z")},
 		"ENG-2": {Key: "ENG-2", Outcome: trackers.Found, Status: "done", TrackerStatus: "Done (completed)",
-			ClosedAt: trackertest.At("2026-05-03T10:00:00Z"), UpdatedAt: trackertest.At("2026-05-03T10:00:05Z")},
+			ClosedAt: trackertest.Time("2026-05-03T10:00:00Z"), UpdatedAt: trackertest.Time("2026-05-03T10:00:05Z")},
 		"ENG-3": {Key: "ENG-3", Outcome: trackers.Found, Status: "wont_do", TrackerStatus: "Won't do (canceled)",
-			ClosedAt: trackertest.At("2026-05-04T06:00:00Z"), Assignees: []string{"frank@acme.com"}, Due: trackertest.Day("2026-05-10"), UpdatedAt: trackertest.At("2026-05-04T06:00:00Z")},
+			ClosedAt: trackertest.Time("2026-05-04T06:00:00Z"), Assignees: []string{"frank@acme.com"}, Due: trackertest.Day("2026-05-10"), UpdatedAt: trackertest.Time("2026-05-04T06:00:00Z")},
 		"ENG-4": {Key: "ENG-4", Outcome: trackers.Found, Status: "wont_do", TrackerStatus: "Duplicate (duplicate)",
-			ClosedAt: trackertest.At("2026-05-05T12:00:00Z"), UpdatedAt: trackertest.At("2026-05-05T12:00:00Z")},
-		"ENG-5": {Key: "ENG-5", Outcome: trackers.Found, Status: "open", TrackerStatus: "Triage (triage)", UpdatedAt: trackertest.At("2026-05-06T12:00:00Z")},
+			ClosedAt: trackertest.Time("2026-05-05T12:00:00Z"), UpdatedAt: trackertest.Time("2026-05-05T12:00:00Z")},
+		"ENG-5": {Key: "ENG-5", Outcome: trackers.Found, Status: "open", TrackerStatus: "Triage (triage)", UpdatedAt: trackertest.Time("2026-05-06T12:00:00Z")},
 		// A state type the mapping does not know: no status, the tracker's words kept for the finding.
-		"ENG-6": {Key: "ENG-6", Outcome: trackers.Found, TrackerStatus: "On Hold (paused)", UpdatedAt: trackertest.At("2026-05-07T12:00:00Z")},
+		"ENG-6": {Key: "ENG-6", Outcome: trackers.Found, TrackerStatus: "On Hold (paused)", UpdatedAt: trackertest.Time("2026-05-07T12:00:00Z")},
 		"OPS-7": {Key: "OPS-7", Outcome: trackers.Found, Status: "open", TrackerStatus: "Backlog (backlog)",
-			Assignees: []string{"grace@acme.com"}, UpdatedAt: trackertest.At("2026-05-08T12:00:00Z")},
+			Assignees: []string{"grace@acme.com"}, UpdatedAt: trackertest.Time("2026-05-08T12:00:00Z")},
 		"ENG-7": {Key: "ENG-7", Outcome: trackers.NotFound},
 		"ENG-8": {Key: "ENG-8", Outcome: trackers.Forbidden},
 		// Moved to team OPS: the state of the issue it is now.
 		"ENG-9": {Key: "ENG-9", Outcome: trackers.Moved, MovedTo: "OPS-3", Status: "open", TrackerStatus: "Todo (unstarted)",
-			Assignees: []string{"erin@acme.com"}, Due: trackertest.Day("2026-06-01"), UpdatedAt: trackertest.At("2026-05-09T12:00:00Z")},
+			Assignees: []string{"erin@acme.com"}, Due: trackertest.Day("2026-06-01"), UpdatedAt: trackertest.Time("2026-05-09T12:00:00Z")},
 	}
 	trackertest.Compare(t, got, want)
 	// 7 issues listed three a page: 3 queries; 3 lookups.
@@ -285,15 +280,15 @@ func TestAHundredIssuesAQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if open := trackertest.Found(got, "open"); open != 120 || f.calls != 2 {
+	if open := trackertest.Open(got); open != 120 || f.calls != 2 {
 		t.Errorf("%d open issues in %d requests, want 120 in 2 (a hundred a request)", open, f.calls)
 	}
 }
 
-// TestFaults: the faults every connector meets (internal/apischema), and
-// Linear's own: its rate limit reported in the body (mended by a retry,
-// or an error once the retries are spent) and an error in a 200 answer.
-// What the tracker as a whole fails on is an error and no ticket.
+// TestFaults: the faults every connector meets (internal/trackertest),
+// and Linear's own: its rate limit reported in the body (mended by a
+// retry, or an error once the retries are spent) and an error in a 200
+// answer. What the tracker as a whole fails on is an error and no ticket.
 func TestFaults(t *testing.T) {
 	limited := func(times int) func(http.ResponseWriter, *http.Request, int) bool {
 		return func(w http.ResponseWriter, _ *http.Request, n int) bool {
@@ -306,23 +301,21 @@ func TestFaults(t *testing.T) {
 			return true
 		}
 	}
-	faults := append(apischema.Faults([]byte(`{"errors":[{"message":"Authentication required","extensions":{"type":"authentication error"}}]}`)),
-		apischema.Fault{Name: "RATELIMITED in a 400, then answered", Answer: limited(1)},
-		apischema.Fault{Name: "RATELIMITED until the retries are spent", API: apiclient.Config{Retries: 2}, WantErr: "rate limited", Answer: limited(3)},
-		apischema.Fault{Name: "an error in a 200 answer", WantErr: "Internal failure (internal error)",
+	trackertest.RunFaults(t, []byte(`{"errors":[{"message":"Authentication required","extensions":{"type":"authentication error"}}]}`), token,
+		func(t *testing.T, fault trackertest.Fault) (trackers.Client, []trackers.Ref) {
+			f := newFake(t)
+			f.fault = fault.Answer
+			return f.client(t, fault.API), trackertest.Refs("ENG-1")
+		},
+		map[string]trackers.Ticket{"ENG-1": {Key: "ENG-1", Outcome: trackers.Found, Status: "open", TrackerStatus: "In Progress (started)",
+			Assignees: []string{"erin@acme.com"}, Due: trackertest.Day("2026-05-20"), UpdatedAt: trackertest.Time("2026-05-02T09:30:00Z")}},
+		trackertest.Fault{Name: "RATELIMITED in a 400, then answered", Answer: limited(1)},
+		trackertest.Fault{Name: "RATELIMITED until the retries are spent", API: apiclient.Config{Retries: 2}, WantErr: "rate limited", Answer: limited(3)},
+		trackertest.Fault{Name: "an error in a 200 answer", WantErr: "Internal failure (internal error)",
 			Answer: func(w http.ResponseWriter, _ *http.Request, _ int) bool {
 				_, _ = w.Write([]byte(`{"data":null,"errors":[{"message":"Internal failure","extensions":{"type":"internal error"}}]}`))
 				return true
 			}})
-	apischema.RunFaults(t, faults, token, func(t *testing.T, fault apischema.Fault) (map[string]trackers.Ticket, error) {
-		f := newFake(t)
-		f.fault = fault.Answer
-		return f.client(t, fault.API).Tickets(context.Background(), trackertest.Refs("ENG-1"))
-	}, func(t *testing.T, got map[string]trackers.Ticket) {
-		if got["ENG-1"].Status != "open" {
-			t.Errorf("got %+v, want ENG-1 open", got)
-		}
-	})
 }
 
 // TestSchemasRefuseDrift: the schemas the fake is checked against refuse
