@@ -248,11 +248,11 @@ func ticket(project string, is issue) (trackers.Ticket, error) {
 		t.Assignees = append(t.Assignees, a.Username)
 	}
 	if is.MovedToID != nil {
-		// The API gives the new issue's id, not its project and iid, and
-		// reading an issue by id is for administrators only.
-		t.Outcome = trackers.Moved
-		t.TrackerStatus = fmt.Sprintf("%s, moved to issue id %d", is.State, *is.MovedToID)
-		return t, nil
+		// The API gives the new issue's global id, not its project and
+		// iid, and reading an issue by that id is for administrators: the
+		// new issue is named by its id and not followed (no status).
+		return trackers.Ticket{Key: t.Key, Outcome: trackers.Moved, MovedTo: fmt.Sprintf("issue id %d", *is.MovedToID),
+			Assignees: t.Assignees, Due: t.Due, UpdatedAt: t.UpdatedAt}, nil
 	}
 	switch is.State {
 	case "opened":

@@ -192,7 +192,7 @@ func TestTicketsFromTheIssuesAPI(t *testing.T) {
 			ClosedAt: trackertest.Time("2026-05-04T06:00:00Z"), Due: trackertest.Day("2026-05-10"), UpdatedAt: trackertest.Time("2026-05-04T06:00:00Z")},
 		"acme/payments#14": {Key: "acme/payments#14", Outcome: trackers.Found, Status: "wont_do", TrackerStatus: "closed as duplicate",
 			ClosedAt: trackertest.Time("2026-05-05T12:00:00Z"), UpdatedAt: trackertest.Time("2026-05-05T12:00:00Z")},
-		"acme/payments#15": {Key: "acme/payments#15", Outcome: trackers.Moved, TrackerStatus: "closed, moved to issue id 9876",
+		"acme/payments#15": {Key: "acme/payments#15", Outcome: trackers.Moved, MovedTo: "issue id 9876",
 			Assignees: []string{"grace"}, UpdatedAt: trackertest.Time("2026-05-06T12:00:00Z")},
 		// A state the mapping does not know: no status, the tracker's word kept for the finding.
 		"acme/payments#16": {Key: "acme/payments#16", Outcome: trackers.Found, TrackerStatus: "locked", UpdatedAt: trackertest.Time("2026-05-07T12:00:00Z")},
