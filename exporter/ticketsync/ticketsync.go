@@ -310,7 +310,11 @@ func (s *Syncer) Run(ctx context.Context, interval time.Duration, synced func())
 		case <-ticker.C:
 		case <-s.changed:
 		}
-		_ = s.Sync(ctx) // failures are logged and kept in the health
+		// A sync may take at most the interval: a tracker slower than that
+		// counts as down for this round.
+		sctx, cancel := context.WithTimeout(ctx, interval)
+		_ = s.Sync(sctx) // failures are logged and kept in the health
+		cancel()
 		synced()
 	}
 }
