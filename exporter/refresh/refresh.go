@@ -52,8 +52,8 @@ type Config struct {
 	Timeout time.Duration
 	// Wake, when set, asks Run for a refresh before the interval ends
 	// (after the trackers' tickets were synced).
-	Wake <-chan struct{}
-	Logger  *slog.Logger
+	Wake   <-chan struct{}
+	Logger *slog.Logger
 	// Now is the clock (time.Now outside tests).
 	Now func() time.Time
 }
