@@ -11,6 +11,7 @@ package apiclient
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -388,8 +389,9 @@ func withoutURL(err error) error {
 	return err
 }
 
-// secretsOf returns a replacer that masks every value auth sets, and
-// each word of it (the token after "Bearer ").
+// secretsOf returns a replacer that masks every value auth sets, each
+// word of it (the token after "Bearer "), and the password a Basic
+// value encodes (Jira Cloud's API token).
 func secretsOf(auth func(http.Header)) *strings.Replacer {
 	if auth == nil {
 		return strings.NewReplacer()
@@ -403,6 +405,13 @@ func secretsOf(auth func(http.Header)) *strings.Replacer {
 			for _, word := range strings.Fields(v) {
 				if len(word) >= 8 {
 					pairs = append(pairs, word, redact.Mask)
+				}
+			}
+			if encoded, ok := strings.CutPrefix(v, "Basic "); ok {
+				if plain, err := base64.StdEncoding.DecodeString(encoded); err == nil {
+					if _, password, ok := strings.Cut(string(plain), ":"); ok && password != "" {
+						pairs = append(pairs, password, redact.Mask)
+					}
 				}
 			}
 		}
