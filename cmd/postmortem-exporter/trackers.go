@@ -7,11 +7,17 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/config"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/ticketsync"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers/github"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers/jira"
 )
 
 // trackerClients makes the client of each kind of tracker: the vendor
 // packages under exporter/trackers.
-var trackerClients = map[string]ticketsync.Constructor{}
+var trackerClients = map[string]ticketsync.Constructor{
+	trackers.KindJira:   jira.New,
+	trackers.KindGitHub: github.New,
+}
 
 // newSyncer reads the trackers file the configuration names and returns
 // the syncer of its trackers, or nil without one.
