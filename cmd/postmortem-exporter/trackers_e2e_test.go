@@ -85,7 +85,7 @@ func (f *fakeJiraCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"id": "10001", "key": "OPS-1", "self": jiraSite + "/rest/api/3/issue/10001",
 		"fields": map[string]any{"status": status, "resolution": resolution, "resolutiondate": resolved,
 			"assignee": map[string]any{"accountId": "5b10ac8d82e05b22cc7d4ef5", "emailAddress": "erin@acme.com"},
-			"duedate": nil, "updated": time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04:05.000-0700")},
+			"duedate":  nil, "updated": time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04:05.000-0700")},
 	}}})
 }
 
