@@ -171,9 +171,10 @@ func seriesOf(descs []descName, b bounds) int {
 // PeriodTeamsLimit is the most teams for which --periods.by-team=auto
 // keeps the team on the period metrics: beyond it, SeriesBound with the
 // team would exceed SeriesBudget. The series --metrics.detail adds are
-// not counted: they are opted in beyond the budget. 56 with the defaults.
+// not counted, nor those of the trackers (--trackers.file): they are opted
+// in beyond the budget. 56 with the defaults.
 func PeriodTeamsLimit(opts snapshot.Options) int {
-	opts.Detail = false
+	opts.Detail, opts.Trackers = false, false
 	fixed := SeriesBound(opts, 0, true)
 	perTeam := SeriesBound(opts, 1, true) - fixed
 	return max(0, (SeriesBudget-fixed)/perTeam)

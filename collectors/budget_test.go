@@ -204,6 +204,18 @@ func TestSeriesBudget(t *testing.T) {
 	if detail <= total || byTeam <= total {
 		t.Errorf("the opt-in detail adds nothing")
 	}
+	// A trackers file adds the tracker_drift findings of every team and
+	// the series of at most 8 trackers, 12 each (up, last success, 8
+	// request outcomes, items, stale items): 200 + 96, within the 300
+	// the trackers were given.
+	opts.Periods.ByTeam = snapshot.TeamsAuto
+	withTrackers := opts
+	withTrackers.Trackers = true
+	added := collectors.SeriesBound(withTrackers, 200, false) - collectors.SeriesBound(opts, 200, false)
+	t.Logf("with --trackers.file: %d series more at most", added)
+	if added != 200+8*12 {
+		t.Errorf("a trackers file adds %d series at 200 teams, want 200 + 8 × 12 = 296", added)
+	}
 }
 
 // TestPeriodTeamsAuto checks --periods.by-team=auto at the edge of its
