@@ -105,16 +105,30 @@ func (f *fakeJiraCloud) answer(w http.ResponseWriter, status int, def string, v 
 func writeTrackedIncident(t *testing.T, apiURL string) (string, string) {
 	t.Helper()
 	records := t.TempDir()
-	due := time.Now().UTC().Add(-10 * 24 * time.Hour).Format(time.DateOnly)
-	testenv.WriteIncident(t, records, testenv.Incident{ID: "PM-1", Severity: "sev2", Team: "payments", StartedAgo: 30 * 24 * time.Hour, Recover: time.Hour,
-		Extra: "status: in_review\naction_items:\n  - id: PM-1-1\n    title: contract tests\n    owner: erin\n    due: " + due +
-			"\n    status: open\n    url: " + jiraSite + "/browse/OPS-1\n"})
+	writeTrackedItem(t, records, "PM-1")
 	file := filepath.Join(t.TempDir(), "trackers.yaml")
-	text := fmt.Sprintf("trackers:\n  - kind: jira\n    url: %s\n    api_url: %s\n    user: bot@acme.com\n    token_env: JIRA_TOKEN\n", jiraSite, apiURL)
-	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+	writeTrackersFile(t, file, apiURL, "token_env: JIRA_TOKEN")
+	return records, file
+}
+
+// writeTrackedItem writes the record id, whose one action item (erin's,
+// open, due ten days ago: overdue) names the ticket OPS-1.
+func writeTrackedItem(t *testing.T, dir, id string) {
+	t.Helper()
+	due := time.Now().UTC().Add(-10 * 24 * time.Hour).Format(time.DateOnly)
+	testenv.WriteIncident(t, dir, testenv.Incident{ID: id, Severity: "sev2", Team: "payments", StartedAgo: 30 * 24 * time.Hour, Recover: time.Hour,
+		Extra: "status: in_review\naction_items:\n  - id: " + id + "-1\n    title: contract tests\n    owner: erin\n    due: " + due +
+			"\n    status: open\n    url: " + jiraSite + "/browse/OPS-1\n"})
+}
+
+// writeTrackersFile writes a trackers file of the fake Jira Cloud at
+// apiURL, with token, its token_env or token_file line.
+func writeTrackersFile(t *testing.T, path, apiURL, token string) {
+	t.Helper()
+	text := fmt.Sprintf("trackers:\n  - kind: jira\n    url: %s\n    api_url: %s\n    user: bot@acme.com\n    %s\n", jiraSite, apiURL, token)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return records, file
 }
 
 // TestTrackerClosesOverdueItem serves a record whose item is open and
