@@ -265,7 +265,7 @@ func (s *Syncer) keep(set *trackerSet, refs [][]trackers.Ref, answers []map[stri
 	for t, tr := range set.file.Trackers {
 		h := s.healthOf(tr.URL)
 		if len(refs[t]) == 0 {
-			h.up = errs[t] == nil // nothing to read, nothing failed
+			h.up = true // nothing to read, nothing failed
 			continue
 		}
 		h.syncs++

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/redact"
 )
 
@@ -115,8 +116,9 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (File, 
 	if doc.Owners != nil {
 		f.Owners = make(map[string]string, len(doc.Owners))
 		for account, owner := range doc.Owners {
-			if strings.TrimSpace(owner) == "" {
-				c.fail(c.line("owners", account), "owners."+account, "empty owner name")
+			owner = record.NormalName(owner)
+			if err := record.CheckName(owner); strings.TrimSpace(owner) == "" || err != nil || len(owner) > maxOwnerLength {
+				c.fail(c.line("owners", account), "owners."+account, "%q is no owner name: give a non-empty name of at most %d bytes without control characters", owner, maxOwnerLength)
 			}
 			f.Owners[strings.ToLower(account)] = owner
 		}

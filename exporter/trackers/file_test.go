@@ -97,7 +97,7 @@ precedence:
 			`trackers.yaml:11: trackers[3]: give token_env or token_file`,
 			`trackers.yaml:14: trackers[4].url: https://gitlab.com is trackers[2]'s url too`,
 			`trackers.yaml:15: trackers[4].token_env: give token_env or token_file, not both`,
-			`trackers.yaml:18: owners.bob: empty owner name`,
+			`trackers.yaml:18: owners.bob: "" is no owner name`,
 			`trackers.yaml:20: precedence.status: "ticket": want tracker or record`,
 		}},
 	} {

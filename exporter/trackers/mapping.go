@@ -22,17 +22,21 @@ func drift(field, format string, args ...any) Drift {
 // Owner maps a tracker account to an owner name (docs/trackers.md): with
 // an owners map, the name it gives the account (without case), false
 // when it names none; without one, a login as it is, or an email
-// address's local part.
+// address's local part, in Unicode NFC as records' names are.
 func (f File) Owner(account string) (string, bool) {
 	if f.Owners != nil {
 		owner, ok := f.Owners[strings.ToLower(account)]
 		return owner, ok
 	}
 	if local, _, ok := strings.Cut(account, "@"); ok {
-		return local, local != ""
+		account = local
 	}
-	return account, account != ""
+	return record.NormalName(account), account != ""
 }
+
+// maxOwnerLength bounds an owner name taken from a tracker, as
+// --records.max-label-length's default bounds a record's.
+const maxOwnerLength = 256
 
 // Apply merges what the ticket t of the tracker at index tracker says
 // into the item a, as the file's precedence says, and returns the item
@@ -98,9 +102,12 @@ func (f File) applyOwner(a record.ActionItem, t Ticket, drifts []Drift) (record.
 		}
 	case 1:
 		owner, ok := f.Owner(t.Assignees[0])
+		bad := record.CheckName(owner)
 		switch {
-		case !ok:
+		case !ok && f.Owners != nil:
 			drifts = append(drifts, drift("owner", "ticket %s's assignee %s is not in the owners map", t.Key, t.Assignees[0]))
+		case !ok || bad != nil || len(owner) > maxOwnerLength:
+			drifts = append(drifts, drift("owner", "ticket %s's assignee %q gives no usable owner name: map it in owners", t.Key, t.Assignees[0]))
 		case owner != a.Owner:
 			drifts = append(drifts, drift("owner", "record says %s, ticket %s says %s", recordOwner, t.Key, owner))
 			if f.Precedence.Owner == SideTracker {
