@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -213,4 +214,34 @@ func TestTrackerClosesOverdueItem(t *testing.T) {
 		t.Errorf("validate --trackers with a revoked token does not name the tracker:\n%s", out)
 	}
 	checkNoPassword(t, "validate --trackers (revoked)", out)
+
+	// SIGHUP reloads the trackers file: with the record winning on status,
+	// the closed ticket leaves the item overdue, from the record, and the
+	// drift is still found; a file that turns bad is refused, naming it.
+	jira.set("done", false)
+	writeTrackersFile(t, trackersFile, apiURL, "token_env: JIRA_TOKEN\nprecedence:\n  status: record")
+	hangup(t, e)
+	waitValue(t, "tracker up", 1, up)
+	waitValue(t, "tracker_drift findings", 1, drift)
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if _, ok := scrapeValue(t, e, collectors.MetricActionItemOverdue, map[string]string{"id": "PM-1-1", "state_source": "record"}); !ok {
+			return fmt.Errorf("with precedence status: record, PM-1-1 is not overdue from the record")
+		}
+		return nil
+	})
+	waitValue(t, "reload successful", 1, func() (float64, bool) { return scrapeValue(t, e, collectors.MetricConfigReloadSuccess, nil) })
+	writeTrackersFile(t, trackersFile, apiURL, "token_env: JIRA_TOKEN\n    tokn_file: x")
+	hangup(t, e)
+	waitValue(t, "reload successful", 0, func() (float64, bool) { return scrapeValue(t, e, collectors.MetricConfigReloadSuccess, nil) })
+	if !strings.Contains(e.Output(), trackersFile+": yaml: unmarshal errors") || !strings.Contains(e.Output(), "field tokn_file not found") {
+		t.Errorf("the refused reload does not name the trackers file and the field:\n%s", e.Output())
+	}
+	waitValue(t, "tracker up", 1, up)
+}
+
+func hangup(t *testing.T, e *testenv.Exporter) {
+	t.Helper()
+	if err := e.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 }
