@@ -274,3 +274,35 @@ func TestReloadKeepsTrackersOnError(t *testing.T) {
 		t.Errorf("trackers after a refused reload: %+v", st)
 	}
 }
+
+// TestDriftRuleOff: with tracker_drift off in the quality rules, the
+// ticket's state is still merged, and no finding is raised; counted, a
+// finding keeps only what counting it needs.
+func TestDriftRuleOff(t *testing.T) {
+	f := &fakeTracker{tickets: map[string]trackers.Ticket{}}
+	f.set("OPS-1", trackers.Ticket{Outcome: trackers.Found, Status: record.ItemWontDo, TrackerStatus: "Closed (done), resolution Won't Do", Assignees: []string{"alice"}})
+	s, _ := newSyncer(t, f, "")
+	res := checked(t)
+	s.Merge(&res, rules)
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	off := record.DefaultQuality()
+	off.Severity[record.RuleTrackerDrift] = record.SeverityOff
+	res = checked(t)
+	s.Merge(&res, record.Rules{Quality: off})
+	if a := res.Valid[0].ActionItems[0]; a.Status != record.ItemWontDo || len(res.Findings) != 0 {
+		t.Errorf("item %+v, findings %v; want wont_do and no finding", a, res.Findings)
+	}
+	res = checked(t)
+	s.Merge(&res, record.Rules{CountFindings: true})
+	// OPS-1's status, and OPS-2, which the tracker does not have.
+	if len(res.Findings) != 2 {
+		t.Fatalf("counted findings %+v, want two", res.Findings)
+	}
+	for _, f := range res.Findings {
+		if f.Message != "" || f.Field != "" || f.Rule != record.RuleTrackerDrift || f.Team != "payments" || f.Severity != record.SeverityError {
+			t.Errorf("counted finding %+v, want a tracker_drift error of payments without field or message", f)
+		}
+	}
+}
