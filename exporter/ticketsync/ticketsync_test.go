@@ -164,6 +164,21 @@ action_items:
 
 var rules = record.Rules{}
 
+// syncedOnce returns a syncer whose tracker has OPS-1 as ops1 (and no
+// OPS-2), after one sync of the items of checked.
+func syncedOnce(t *testing.T, ops1 trackers.Ticket) (*fakeTracker, *ticketsync.Syncer) {
+	t.Helper()
+	f := &fakeTracker{tickets: map[string]trackers.Ticket{}}
+	f.set("OPS-1", ops1)
+	s, _ := newSyncer(t, f, "")
+	res := checked(t)
+	s.Merge(&res, rules)
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return f, s
+}
+
 // TestMergeAfterSync: before a sync every item keeps the record's state;
 // after one, OPS-1's closed ticket closes its item, the disagreement is
 // a tracker_drift finding naming both values, and the record the source
@@ -218,14 +233,7 @@ func TestMergeAfterSync(t *testing.T) {
 // last gave, is reported down, and its items count as stale after
 // StaleAfter syncs without a read.
 func TestTrackerDownKeepsLastState(t *testing.T) {
-	f := &fakeTracker{tickets: map[string]trackers.Ticket{}}
-	f.set("OPS-1", trackers.Ticket{Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Done", Assignees: []string{"alice"}})
-	s, _ := newSyncer(t, f, "")
-	res := checked(t)
-	s.Merge(&res, rules)
-	if err := s.Sync(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	f, s := syncedOnce(t, trackers.Ticket{Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Done", Assignees: []string{"alice"}})
 	st := s.Statuses()[0]
 	if !st.Up || st.Items != 2 || st.Stale != 0 || st.Requests[apiclient.OutcomeOK] != 1 || st.LastSuccess.IsZero() {
 		t.Errorf("after a good sync: %+v", st)
@@ -244,7 +252,7 @@ func TestTrackerDownKeepsLastState(t *testing.T) {
 			t.Errorf("after %d failed syncs: %+v, want down with %d stale", i, st, wantStale)
 		}
 	}
-	res = checked(t)
+	res := checked(t)
 	s.Merge(&res, rules)
 	if a := res.Valid[0].ActionItems[0]; a.Status != record.ItemDone {
 		t.Errorf("OPS-1's item while the tracker is down: %+v, want its last known state (done)", a)
@@ -279,15 +287,9 @@ func TestReloadKeepsTrackersOnError(t *testing.T) {
 // ticket's state is still merged, and no finding is raised; counted, a
 // finding keeps only what counting it needs.
 func TestDriftRuleOff(t *testing.T) {
-	f := &fakeTracker{tickets: map[string]trackers.Ticket{}}
-	f.set("OPS-1", trackers.Ticket{Outcome: trackers.Found, Status: record.ItemWontDo, TrackerStatus: "Closed (done), resolution Won't Do", Assignees: []string{"alice"}})
-	s, _ := newSyncer(t, f, "")
-	res := checked(t)
-	s.Merge(&res, rules)
-	if err := s.Sync(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	_, s := syncedOnce(t, trackers.Ticket{Outcome: trackers.Found, Status: record.ItemWontDo, TrackerStatus: "Closed (done), resolution Won't Do", Assignees: []string{"alice"}})
 	off := record.DefaultQuality()
+	var res record.Result
 	off.Severity[record.RuleTrackerDrift] = record.SeverityOff
 	res = checked(t)
 	s.Merge(&res, record.Rules{Quality: off})
