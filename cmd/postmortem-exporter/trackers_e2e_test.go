@@ -143,8 +143,10 @@ func TestTrackerClosesOverdueItem(t *testing.T) {
 	jira, apiURL := newFakeJiraCloud(t)
 	records, trackersFile := writeTrackedIncident(t, apiURL)
 	env := []string{"JIRA_TOKEN=" + jiraToken}
-	e := testenv.StartExporter(t, env, "--source.dir="+records, "--trackers.file="+trackersFile,
-		"--trackers.interval=1s", "--refresh.interval=1h")
+	// Built with -race: the sync loop, the refresh and the scrapes share
+	// the ticket states.
+	e := testenv.StartExporterWith(t, testenv.ExporterOptions{Env: env, Race: true, Args: []string{
+		"--source.dir=" + records, "--trackers.file=" + trackersFile, "--trackers.interval=1s", "--refresh.interval=1h"}})
 	t.Cleanup(func() { checkNoPassword(t, "serve (logs)", e.Output()) })
 
 	overdue := func() (float64, bool) {

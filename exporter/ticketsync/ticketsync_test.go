@@ -110,8 +110,9 @@ func newSyncer(t *testing.T, f *fakeTracker, fileText string) (*ticketsync.Synce
 	return s, path
 }
 
-// checked reads one record with three items: OPS-1 (open, alice), a
-// ticket of no tracker, and OPS-2 (done).
+// checked reads one record with four items: OPS-1 (open, alice), a
+// ticket of no tracker, OPS-2 (done), and a page of the tracker's site
+// that is no ticket.
 func checked(t *testing.T) record.Result {
 	t.Helper()
 	data := `---
@@ -151,6 +152,13 @@ action_items:
     status: done
     closed_at: 2026-05-09T10:00:00Z
     url: https://acme.atlassian.net/browse/OPS-2
+  - id: PM-1-4
+    title: Share the timeline
+    owner: dan
+    created_at: 2026-05-03T10:00:00Z
+    due: 2026-05-10
+    status: open
+    url: https://acme.atlassian.net/wiki/spaces/OPS/timeline
 ---
 `
 	r, problems := files.Parse("pm-1.md", []byte(data))
@@ -235,6 +243,7 @@ func TestMergeAfterSync(t *testing.T) {
 func TestTrackerDownKeepsLastState(t *testing.T) {
 	f, s := syncedOnce(t, trackers.Ticket{Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Done", Assignees: []string{"alice"}})
 	st := s.Statuses()[0]
+	// OPS-1 and OPS-2: the wiki page is no ticket.
 	if !st.Up || st.Items != 2 || st.Stale != 0 || st.Requests[apiclient.OutcomeOK] != 1 || st.LastSuccess.IsZero() {
 		t.Errorf("after a good sync: %+v", st)
 	}
