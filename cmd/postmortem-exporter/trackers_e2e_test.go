@@ -247,3 +247,30 @@ func hangup(t *testing.T, e *testenv.Exporter) {
 		t.Fatal(err)
 	}
 }
+
+// TestServeRefusesBadTrackers: serve does not start with a trackers file
+// it cannot use, and says why: a token variable that is not set (naming
+// the file, line and field), and trackers with PostgreSQL, whose items would silently keep the records'
+// states.
+func TestServeRefusesBadTrackers(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "trackers.yaml")
+	writeTrackersFile(t, file, "http://127.0.0.1:1", "token_env: JIRA_TOKEN")
+	for _, tc := range []struct {
+		name    string
+		environ map[string]string
+		want    string
+	}{
+		{"token variable not set", nil, file + ":6: trackers[0].token_env: the variable JIRA_TOKEN is not set or empty"},
+		{"with PostgreSQL", map[string]string{"JIRA_TOKEN": jiraToken, "POSTMORTEM_DATABASE_URL": "postgres://u:" + testPassword + "@db.invalid/pm"},
+			"the tickets are synced for a records folder only, not yet for PostgreSQL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLIEnv(t, tc.environ, "serve", "--web.listen-address=127.0.0.1:0", "--trackers.file="+file)
+			if code != exitError || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, exitError, tc.want)
+			}
+			checkNoPassword(t, tc.name, stderr)
+		})
+	}
+}
