@@ -202,25 +202,14 @@ func TestEndpoints(t *testing.T) {
 		{"https://github.acme.com", "https://github.acme.com/api/v3", "https://github.acme.com/api/graphql"},
 		{"https://github.com", "https://proxy.acme.com/github/", "https://proxy.acme.com/github/graphql"},
 	} {
-		var sent string
-		api := apiclient.Config{Retries: -1, Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
-			sent = r.URL.String()
-			return nil, http.ErrHandlerTimeout
-		})}
-		c, err := New(trackers.Tracker{Kind: trackers.KindGitHub, URL: tc.url, APIURL: tc.apiURL}, token, api)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = c.Tickets(context.Background(), []trackers.Ref{{Key: "acme/api#1"}})
-		if sent != tc.want {
-			t.Errorf("url %s, api_url %q: sent to %s, want %s", tc.url, tc.apiURL, sent, tc.want)
+		tr := trackers.Tracker{Kind: trackers.KindGitHub, URL: tc.url, APIURL: tc.apiURL}
+		sent := trackertest.FirstRequest(t, func(api apiclient.Config) (trackers.Client, error) { return New(tr, token, api) },
+			trackers.Ref{Key: "acme/api#1"})
+		if sent.URL.String() != tc.want {
+			t.Errorf("url %s, api_url %q: sent to %s, want %s", tc.url, tc.apiURL, sent.URL, tc.want)
 		}
 	}
 }
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestSchemaRefusesDrift: the schemas refuse what GitHub's refuses, so a
 // drifted query, request or fixture fails.
