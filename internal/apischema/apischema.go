@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -18,10 +19,14 @@ import (
 	"github.com/vektah/gqlparser/v2/validator"
 )
 
-// JSON is a compiled JSON Schema document.
+// JSON is a compiled JSON Schema document. Its checks may run at once
+// (a fake API answers requests concurrently); the compiler may not, so it
+// compiles each definition once, under mu.
 type JSON struct {
+	mu       sync.Mutex
 	compiler *jsonschema.Compiler
 	name     string
+	compiled map[string]*jsonschema.Schema
 }
 
 // LoadJSON reads the JSON Schema document at path.
@@ -42,13 +47,13 @@ func LoadJSON(t testing.TB, path string) *JSON {
 	if err := c.AddResource(name, doc); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return &JSON{compiler: c, name: name}
+	return &JSON{compiler: c, name: name, compiled: map[string]*jsonschema.Schema{}}
 }
 
 // Check returns why data (JSON text) does not match the definition def
 // of the document (a name under $defs), nil when it does.
 func (s *JSON) Check(def string, data []byte) error {
-	schema, err := s.compiler.Compile(s.name + "#/$defs/" + def)
+	schema, err := s.definition(def)
 	if err != nil {
 		return err
 	}
@@ -57,6 +62,20 @@ func (s *JSON) Check(def string, data []byte) error {
 		return err
 	}
 	return schema.Validate(v)
+}
+
+// definition returns the compiled definition def.
+func (s *JSON) definition(def string) (*jsonschema.Schema, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if schema, ok := s.compiled[def]; ok {
+		return schema, nil
+	}
+	schema, err := s.compiler.Compile(s.name + "#/$defs/" + def)
+	if err == nil {
+		s.compiled[def] = schema
+	}
+	return schema, err
 }
 
 // Value is Check of a Go value, as encoding/json writes it.

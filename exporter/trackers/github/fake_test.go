@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -44,18 +42,7 @@ func newFake(t *testing.T, path string) *fakeGitHub {
 	f := &fakeGitHub{t: t, schema: apischema.LoadJSON(t, "testdata/github.schema.json"),
 		graphql: apischema.LoadGraphQL(t, "testdata/github.graphql"), path: path,
 		issues: map[string]json.RawMessage{}, moved: map[string]string{}, forbidden: map[string]bool{}}
-	data, err := os.ReadFile("testdata/issues.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var issues []json.RawMessage
-	if err := json.Unmarshal(data, &issues); err != nil {
-		t.Fatal(err)
-	}
-	for _, is := range issues {
-		if err := f.schema.Check("issue", is); err != nil {
-			t.Fatalf("testdata/issues.json: an issue does not match the schema: %v", err)
-		}
+	for _, is := range f.schema.Fixtures(t, "testdata/issues.json", "issue") {
 		var k struct {
 			Number     int
 			Repository struct{ NameWithOwner string }
@@ -79,10 +66,12 @@ func (f *fakeGitHub) addIssues(n int) []string {
 	return keys
 }
 
-func (f *fakeGitHub) start() *httptest.Server {
-	srv := httptest.NewServer(f)
-	f.t.Cleanup(srv.Close)
-	return srv
+// counts are the requests the fake was sent and the most issues one
+// asked for.
+func (f *fakeGitHub) counts() (requests, largest int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests, f.largest
 }
 
 func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {

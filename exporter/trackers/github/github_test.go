@@ -3,7 +3,7 @@ package github
 import (
 	"context"
 	"net/http"
-	"slices"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,13 +12,15 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
 )
 
 // connect returns a client of the fake for the issues on github.com, its
 // API at the fake's address.
 func connect(t *testing.T, f *fakeGitHub, api apiclient.Config) trackers.Client {
 	t.Helper()
-	srv := f.start()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
 	api.MinWait = time.Millisecond
 	c, err := New(trackers.Tracker{Kind: trackers.KindGitHub, URL: "https://github.com/acme", APIURL: srv.URL}, token, api)
 	if err != nil {
@@ -41,16 +43,29 @@ func refsOf(t *testing.T, c trackers.Client, keys ...string) []trackers.Ref {
 	return refs
 }
 
-func at(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
+// issueTickets are the tickets of testdata/issues.json, worked out by
+// hand, under the keys TestTickets reads them by.
+var issueTickets = map[string]trackers.Ticket{
+	"acme/api#1": {Key: "acme/api#1", Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "OPEN",
+		Assignees: []string{"erin"}, UpdatedAt: trackertest.Time("2026-05-12T10:00:00Z")},
+	// Several assignees: all of them, the core decides.
+	"acme/api#2": {Key: "acme/api#2", Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "CLOSED (COMPLETED)",
+		ClosedAt: trackertest.Time("2026-05-18T07:30:00Z"), Assignees: []string{"frank", "gus"}, UpdatedAt: trackertest.Time("2026-05-18T07:30:00Z")},
+	"acme/api#3": {Key: "acme/api#3", Outcome: trackers.Found, Status: record.ItemWontDo, TrackerStatus: "CLOSED (NOT_PLANNED)",
+		ClosedAt: trackertest.Time("2026-05-19T16:00:00Z"), UpdatedAt: trackertest.Time("2026-05-19T16:00:00Z")},
+	// Reopened: open, the closedAt of its earlier close dropped.
+	"acme/api#4": {Key: "acme/api#4", Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "OPEN (REOPENED)",
+		Assignees: []string{"erin"}, UpdatedAt: trackertest.Time("2026-05-03T09:00:00Z")},
+	// Closed before GitHub kept reasons: done.
+	"acme/api#5": {Key: "acme/api#5", Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "CLOSED",
+		ClosedAt: trackertest.Time("2021-03-04T05:06:07Z"), UpdatedAt: trackertest.Time("2021-03-04T05:06:07Z")},
+	"acme/api#6": {Key: "acme/api#6", Outcome: trackers.Moved, MovedTo: "acme/platform#40", Status: record.ItemOpen, TrackerStatus: "OPEN",
+		Assignees: []string{"hal"}, UpdatedAt: trackertest.Time("2026-05-14T11:00:00Z")},
+	"acme/api#99":  {Key: "acme/api#99", Outcome: trackers.NotFound},
+	"acme/vault#1": {Key: "acme/vault#1", Outcome: trackers.Forbidden},
 }
 
-// TestTickets maps the fixture's issues by hand; a milestone's dueOn
-// (07:00Z, GitHub's midnight Pacific) is its UTC day.
+// TestTickets maps the fixture's issues by hand.
 func TestTickets(t *testing.T) {
 	f := newFake(t, "/graphql")
 	f.moved["acme/api#6"] = "acme/platform#40"
@@ -61,45 +76,10 @@ func TestTickets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compare(t, got, map[string]trackers.Ticket{
-		"acme/api#1": {Key: "acme/api#1", Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "OPEN",
-			Assignees: []string{"erin"}, Due: at("2026-05-20T00:00:00Z"), UpdatedAt: at("2026-05-12T10:00:00Z")},
-		// Several assignees: all of them, the core decides.
-		"acme/api#2": {Key: "acme/api#2", Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "CLOSED (COMPLETED)",
-			ClosedAt: at("2026-05-18T07:30:00Z"), Assignees: []string{"frank", "gus"}, UpdatedAt: at("2026-05-18T07:30:00Z")},
-		"acme/api#3": {Key: "acme/api#3", Outcome: trackers.Found, Status: record.ItemWontDo, TrackerStatus: "CLOSED (NOT_PLANNED)",
-			ClosedAt: at("2026-05-19T16:00:00Z"), UpdatedAt: at("2026-05-19T16:00:00Z")},
-		// Reopened: open, the closedAt of its earlier close dropped.
-		"acme/api#4": {Key: "acme/api#4", Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "OPEN (REOPENED)",
-			Assignees: []string{"erin"}, UpdatedAt: at("2026-05-03T09:00:00Z")},
-		// Closed before GitHub kept reasons: done.
-		"acme/api#5": {Key: "acme/api#5", Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "CLOSED",
-			ClosedAt: at("2021-03-04T05:06:07Z"), UpdatedAt: at("2021-03-04T05:06:07Z")},
-		"acme/api#6": {Key: "acme/api#6", Outcome: trackers.Moved, MovedTo: "acme/platform#40", Status: record.ItemOpen, TrackerStatus: "OPEN",
-			Assignees: []string{"hal"}, Due: at("2026-06-30T00:00:00Z"), UpdatedAt: at("2026-05-14T11:00:00Z")},
-		"acme/api#99":  {Key: "acme/api#99", Outcome: trackers.NotFound},
-		"acme/vault#1": {Key: "acme/vault#1", Outcome: trackers.Forbidden},
-	})
-	if f.requests != 1 {
-		t.Errorf("%d requests, want 1", f.requests)
-	}
-}
+	trackertest.Compare(t, got, issueTickets)
 
-func compare(t *testing.T, got, want map[string]trackers.Ticket) {
-	t.Helper()
-	for k, w := range want {
-		g, ok := got[k]
-		switch {
-		case !ok:
-			t.Errorf("%s: no ticket", k)
-		case g.Key != w.Key || g.Outcome != w.Outcome || g.MovedTo != w.MovedTo || g.Status != w.Status ||
-			g.TrackerStatus != w.TrackerStatus || !g.ClosedAt.Equal(w.ClosedAt) || !slices.Equal(g.Assignees, w.Assignees) ||
-			!g.Due.Equal(w.Due) || !g.UpdatedAt.Equal(w.UpdatedAt):
-			t.Errorf("%s:\n got %+v\nwant %+v", k, g, w)
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("%d tickets, want %d", len(got), len(want))
+	if n, _ := f.counts(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }
 
@@ -108,7 +88,8 @@ func compare(t *testing.T, got, want map[string]trackers.Ticket) {
 func TestRequestsPerBatch(t *testing.T) {
 	f := newFake(t, "/api/graphql")
 	keys := f.addIssues(120)
-	srv := f.start()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
 	c, err := New(trackers.Tracker{Kind: trackers.KindGitHub, URL: "https://github.acme.com", APIURL: srv.URL + "/api/v3/"}, token, apiclient.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -122,14 +103,9 @@ func TestRequestsPerBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := 0
-	for _, tk := range got {
-		if tk.Outcome == trackers.Found && tk.Status == record.ItemOpen {
-			open++
-		}
-	}
-	if open != 120 || f.requests != 3 || f.largest != 50 {
-		t.Errorf("%d open issues in %d requests of at most %d issues, want 120 in 3 of at most 50", open, f.requests, f.largest)
+	open := trackertest.Open(got)
+	if n, largest := f.counts(); open != 120 || n != 3 || largest != 50 {
+		t.Errorf("%d open issues in %d requests of at most %d issues, want 120 in 3 of at most 50", open, n, largest)
 	}
 }
 
@@ -137,21 +113,12 @@ func TestRequestsPerBatch(t *testing.T) {
 // the last known states).
 func TestFaults(t *testing.T) {
 	unauthorized := []byte(`{"message": "Bad credentials", "documentation_url": "https://docs.github.com/graphql"}`)
-	for _, fault := range apischema.Faults(unauthorized) {
-		t.Run(fault.Name, func(t *testing.T) {
-			f := newFake(t, "/graphql")
-			f.fault = fault.Answer
-			c := connect(t, f, fault.API)
-			start := time.Now()
-			got, err := c.Tickets(context.Background(), refsOf(t, c, "acme/api#1", "acme/api#2"))
-			if fault.Check(t, start, err, token) && (got["acme/api#1"].Status != record.ItemOpen || got["acme/api#2"].Status != record.ItemDone) {
-				t.Errorf("tickets %+v, want #1 open and #2 done", got)
-			}
-			if err != nil && got != nil {
-				t.Errorf("tickets %+v came with the error", got)
-			}
-		})
-	}
+	trackertest.RunFaults(t, unauthorized, token, func(t *testing.T, fault trackertest.Fault) (trackers.Client, []trackers.Ref) {
+		f := newFake(t, "/graphql")
+		f.fault = fault.Answer
+		c := connect(t, f, fault.API)
+		return c, refsOf(t, c, "acme/api#1", "acme/api#2")
+	}, map[string]trackers.Ticket{"acme/api#1": issueTickets["acme/api#1"], "acme/api#2": issueTickets["acme/api#2"]})
 }
 
 // TestGraphQLErrors: errors GitHub answers with 200 that name no alias
@@ -187,9 +154,9 @@ func TestGraphQLErrors(t *testing.T) {
 // status and the tracker's words kept, never guessed.
 func TestUnknownState(t *testing.T) {
 	f := newFake(t, "/graphql")
-	f.issues["acme/api#7"] = []byte(`{"number": 7, "url": "https://github.com/acme/api/issues/7", "state": "CLOSED",
+	f.issues["acme/api#7"] = []byte(`{"number": 7, "state": "CLOSED",
 		"stateReason": "ARCHIVED", "closedAt": "2026-05-01T00:00:00Z", "updatedAt": "2026-05-01T00:00:00Z",
-		"assignees": {"nodes": []}, "milestone": null, "repository": {"nameWithOwner": "acme/api"}}`)
+		"assignees": {"nodes": []}, "repository": {"nameWithOwner": "acme/api"}}`)
 	if err := f.schema.Check("issue", f.issues["acme/api#7"]); err == nil {
 		t.Fatal("the schema takes ARCHIVED: pick a state reason it does not know")
 	}
@@ -202,8 +169,26 @@ func TestUnknownState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk := got["acme/api#7"]; tk.Outcome != trackers.Found || tk.Status != "" || tk.TrackerStatus != "CLOSED (ARCHIVED)" || !tk.ClosedAt.Equal(at("2026-05-01T00:00:00Z")) {
+	if tk := got["acme/api#7"]; tk.Outcome != trackers.Found || tk.Status != "" || tk.TrackerStatus != "CLOSED (ARCHIVED)" || !tk.ClosedAt.Equal(trackertest.Time("2026-05-01T00:00:00Z")) {
 		t.Errorf("ticket %+v, want found, no status, CLOSED (ARCHIVED), closed at 2026-05-01", tk)
+	}
+}
+
+// TestKeysThatAreNotGitHubs: a key no GitHub issue can have (not from
+// Ref) is not_found without being put into a query.
+func TestKeysThatAreNotGitHubs(t *testing.T) {
+	f := newFake(t, "/graphql")
+	c := connect(t, f, apiclient.Config{})
+	got, err := c.Tickets(context.Background(), []trackers.Ref{{Key: "acme/api#1"}, {Key: "acme/api#99999999999"}, {Key: "acme/api#1 } x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["acme/api#1"].Status != record.ItemOpen || got["acme/api#99999999999"].Outcome != trackers.NotFound ||
+		got["acme/api#1 } x"].Outcome != trackers.NotFound || len(got) != 3 {
+		t.Errorf("tickets %+v, want #1 open and the others not found", got)
+	}
+	if n, _ := f.counts(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }
 
@@ -212,7 +197,7 @@ func TestRef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for url, want := range map[string]string{
+	trackertest.CheckRefs(t, c, map[string]string{
 		"https://github.com/acme/api/issues/12":                   "acme/api#12",
 		"https://github.com/acme/api/issues/12/":                  "acme/api#12",
 		"https://github.com/acme/api/issues/12#issuecomment-1":    "acme/api#12",
@@ -224,12 +209,9 @@ func TestRef(t *testing.T) {
 		"https://github.com/other/api/issues/12":                  "",
 		"https://github.example.com/acme/api/issues/12":           "",
 		"https://github.com/acme/api/issues/12345678901234567890": "",
-	} {
-		got, ok := c.Ref(url)
-		if got.Key != want || ok != (want != "") || (ok && got.URL != url) {
-			t.Errorf("Ref(%s) = %+v, %v; want key %q", url, got, ok, want)
-		}
-	}
+		"https://github.com/acme/api/issues/2147483647":           "acme/api#2147483647",
+		"https://github.com/acme/api/issues/2147483648":           "",
+	})
 }
 
 // TestEndpoints: where the GraphQL requests go for each kind of site.
@@ -240,25 +222,14 @@ func TestEndpoints(t *testing.T) {
 		{"https://github.acme.com", "https://github.acme.com/api/v3", "https://github.acme.com/api/graphql"},
 		{"https://github.com", "https://proxy.acme.com/github/", "https://proxy.acme.com/github/graphql"},
 	} {
-		var sent string
-		api := apiclient.Config{Retries: -1, Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
-			sent = r.URL.String()
-			return nil, http.ErrHandlerTimeout
-		})}
-		c, err := New(trackers.Tracker{Kind: trackers.KindGitHub, URL: tc.url, APIURL: tc.apiURL}, token, api)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = c.Tickets(context.Background(), []trackers.Ref{{Key: "acme/api#1"}})
-		if sent != tc.want {
-			t.Errorf("url %s, api_url %q: sent to %s, want %s", tc.url, tc.apiURL, sent, tc.want)
+		tr := trackers.Tracker{Kind: trackers.KindGitHub, URL: tc.url, APIURL: tc.apiURL}
+		sent := trackertest.FirstRequest(t, func(api apiclient.Config) (trackers.Client, error) { return New(tr, token, api) },
+			trackers.Ref{Key: "acme/api#1"})
+		if sent.URL.String() != tc.want {
+			t.Errorf("url %s, api_url %q: sent to %s, want %s", tc.url, tc.apiURL, sent.URL, tc.want)
 		}
 	}
 }
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestSchemaRefusesDrift: the schemas refuse what GitHub's refuses, so a
 // drifted query, request or fixture fails.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"regexp"
 	"strconv"
@@ -54,18 +53,7 @@ func newFake(t *testing.T, cloud bool, fixture string) *fakeJira {
 		issues: map[string]json.RawMessage{}, moved: map[string]string{}, invalid: map[string]bool{},
 		pageSize: 100, tokens: map[string]pageState{}}
 	if fixture != "" {
-		data, err := os.ReadFile(fixture)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var issues []json.RawMessage
-		if err := json.Unmarshal(data, &issues); err != nil {
-			t.Fatalf("%s: %v", fixture, err)
-		}
-		for _, is := range issues {
-			if err := f.schema.Check("issueBean", is); err != nil {
-				t.Fatalf("%s: an issue does not match the schema: %v", fixture, err)
-			}
+		for _, is := range f.schema.Fixtures(t, fixture, "issueBean") {
 			var k struct{ Key string }
 			_ = json.Unmarshal(is, &k)
 			f.issues[k.Key] = is
@@ -83,12 +71,6 @@ func (f *fakeJira) addIssues(template string, n int) []string {
 		keys = append(keys, key)
 	}
 	return keys
-}
-
-func (f *fakeJira) start() *httptest.Server {
-	srv := httptest.NewServer(f)
-	f.t.Cleanup(srv.Close)
-	return srv
 }
 
 func (f *fakeJira) calls() []string {
@@ -138,22 +120,29 @@ func (f *fakeJira) checkAuth(r *http.Request) {
 	}
 }
 
-// body reads a request body and checks it against def.
-func (f *fakeJira) body(r *http.Request, def string, into any) bool {
+// search reads a search request's body into req after checking it
+// against def, and returns the issues its JQL (*jql, once read) finds;
+// when the body is refused, or Jira would refuse keys of the JQL, it
+// answers so and returns false.
+func (f *fakeJira) search(w http.ResponseWriter, r *http.Request, def string, req any, jql *string) ([]json.RawMessage, bool) {
 	data, err := io.ReadAll(r.Body)
+	if err == nil {
+		err = f.schema.Check(def, data)
+	}
+	if err == nil {
+		err = json.Unmarshal(data, req)
+	}
 	if err != nil {
-		f.t.Error(err)
-		return false
+		f.t.Errorf("request body %s: %v", data, err)
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return nil, false
 	}
-	if err := f.schema.Check(def, data); err != nil {
-		f.t.Errorf("request body %s does not match %s: %v", data, def, err)
-		return false
+	found, refused := f.match(*jql)
+	if len(refused) > 0 {
+		f.answer(w, http.StatusBadRequest, "errorCollection", map[string]any{"errorMessages": refused, "errors": map[string]string{}})
+		return nil, false
 	}
-	if err := json.Unmarshal(data, into); err != nil {
-		f.t.Error(err)
-		return false
-	}
-	return true
+	return found, true
 }
 
 // answer checks v against def and writes it with status.
@@ -202,8 +191,8 @@ func (f *fakeJira) searchCloud(w http.ResponseWriter, r *http.Request) {
 		MaxResults    int    `json:"maxResults"`
 		NextPageToken string `json:"nextPageToken"`
 	}
-	if !f.body(r, "cloudSearchRequest", &req) {
-		http.Error(w, "bad request", http.StatusBadRequest)
+	found, ok := f.search(w, r, "cloudSearchRequest", &req, &req.JQL)
+	if !ok {
 		return
 	}
 	offset := 0
@@ -215,11 +204,6 @@ func (f *fakeJira) searchCloud(w http.ResponseWriter, r *http.Request) {
 			f.t.Errorf("nextPageToken %q was not given for this JQL", req.NextPageToken)
 		}
 		offset = state.offset
-	}
-	found, refused := f.match(req.JQL)
-	if len(refused) > 0 {
-		f.answer(w, http.StatusBadRequest, "errorCollection", map[string]any{"errorMessages": refused, "errors": map[string]string{}})
-		return
 	}
 	end := min(offset+min(f.pageSize, max(req.MaxResults, 1)), len(found))
 	page := map[string]any{"issues": found[offset:end], "isLast": end == len(found)}
@@ -239,13 +223,8 @@ func (f *fakeJira) searchDataCenter(w http.ResponseWriter, r *http.Request) {
 		StartAt    int    `json:"startAt"`
 		MaxResults int    `json:"maxResults"`
 	}
-	if !f.body(r, "dataCenterSearchRequest", &req) {
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
-	}
-	found, refused := f.match(req.JQL)
-	if len(refused) > 0 {
-		f.answer(w, http.StatusBadRequest, "errorCollection", map[string]any{"errorMessages": refused, "errors": map[string]string{}})
+	found, ok := f.search(w, r, "dataCenterSearchRequest", &req, &req.JQL)
+	if !ok {
 		return
 	}
 	size := min(f.pageSize, req.MaxResults)

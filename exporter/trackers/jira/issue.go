@@ -11,10 +11,10 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
 )
 
-// WontDoResolutions are the resolutions (Jira's defaults and the common
-// additions, compared without case) that make a done issue wont_do; any
+// WontDoResolutions are the resolutions (compared without case, ’ read as
+// ') that make a done issue wont_do, as docs/trackers.md lists them; any
 // other resolution of a done issue is done.
-var WontDoResolutions = []string{"won't do", "won't fix", "duplicate", "declined", "cannot reproduce", "rejected"}
+var WontDoResolutions = []string{"won't do", "won't fix", "duplicate", "declined", "cannot reproduce"}
 
 // issue is the part of an IssueBean read: its key and the fields asked for.
 type issue struct {
@@ -30,7 +30,10 @@ type issue struct {
 			Name string `json:"name"`
 		} `json:"resolution"`
 		ResolutionDate string `json:"resolutiondate"`
-		Assignee       *struct {
+		// StatusCategoryChanged is when the status category last changed:
+		// the close time of a done issue its workflow set no resolution on.
+		StatusCategoryChanged string `json:"statuscategorychangedate"`
+		Assignee              *struct {
 			AccountID    string `json:"accountId"` // Cloud
 			Name         string `json:"name"`      // Data Center: the user name
 			EmailAddress string `json:"emailAddress"`
@@ -48,7 +51,8 @@ const (
 
 // ticket maps the issue onto an item: the status category (new and
 // indeterminate are open, done is done, or wont_do by its resolution),
-// the resolution date, the assignee (the email address where the account
+// the resolution date (else the status category's change) of a done
+// issue, the assignee (the email address where the account
 // shows it, else the Cloud account id or the Data Center user name) and
 // the due date.
 func (is issue) ticket() (trackers.Ticket, error) {
@@ -87,7 +91,11 @@ func (is issue) ticket() (trackers.Ticket, error) {
 			t.Status = record.ItemWontDo
 		}
 	}
-	t.ClosedAt, err = parseTime(is.Key, "resolutiondate", f.ResolutionDate)
+	if f.ResolutionDate != "" {
+		t.ClosedAt, err = parseTime(is.Key, "resolutiondate", f.ResolutionDate)
+	} else {
+		t.ClosedAt, err = parseTime(is.Key, "statuscategorychangedate", f.StatusCategoryChanged)
+	}
 	return t, err
 }
 

@@ -31,7 +31,7 @@ import (
 const batchSize = 100
 
 // fields are the issue fields asked for: all that is mapped, nothing else.
-var fields = []string{"status", "resolution", "resolutiondate", "assignee", "duedate", "updated"}
+var fields = []string{"status", "resolution", "resolutiondate", "statuscategorychangedate", "assignee", "duedate", "updated"}
 
 // keyPattern is a Jira issue key: the project key (a letter, then
 // letters, digits or underscores) and the issue's number.
@@ -111,7 +111,21 @@ func (c *client) Ref(raw string) (trackers.Ref, bool) {
 // new key) from one deleted or hidden from the token (404: Jira does not
 // tell the two apart).
 func (c *client) Tickets(ctx context.Context, refs []trackers.Ref) (map[string]trackers.Ticket, error) {
-	return trackers.ReadInBatches(ctx, trackers.Keys(refs), batchSize, c.batch)
+	var keys, notKeys []string
+	for _, k := range trackers.Keys(refs) {
+		if keyPattern.MatchString(k) {
+			keys = append(keys, k)
+		} else {
+			notKeys = append(notKeys, k) // never put into a JQL query or a path
+		}
+	}
+	got, err := trackers.ReadInBatches(ctx, keys, batchSize, c.batch)
+	for _, k := range notKeys {
+		if got != nil {
+			got[k] = trackers.Ticket{Key: k, Outcome: trackers.NotFound}
+		}
+	}
+	return got, err
 }
 
 func (c *client) batch(ctx context.Context, keys []string) (map[string]trackers.Ticket, error) {
@@ -270,7 +284,7 @@ func (c *client) one(ctx context.Context, key string) (trackers.Ticket, error) {
 		version = "3"
 	}
 	var is issue
-	_, err := c.api.JSON(ctx, apiclient.Request{Path: "rest/api/" + version + "/issue/" + key,
+	_, err := c.api.JSON(ctx, apiclient.Request{Path: "rest/api/" + version + "/issue/" + url.PathEscape(key),
 		Query: url.Values{"fields": {strings.Join(fields, ",")}}}, &is)
 	switch {
 	case apiclient.StatusOf(err) == http.StatusNotFound:

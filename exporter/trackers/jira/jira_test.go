@@ -2,10 +2,11 @@ package jira
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,33 +14,26 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
 )
 
 // connect returns a client of the fake: a Cloud site on acme.atlassian.net
 // or a Data Center one on jira.acme.com, its API at the fake's address.
-func connect(t *testing.T, f *fakeJira, api apiclient.Config) (trackers.Client, *outcomes) {
+func connect(t *testing.T, f *fakeJira, api apiclient.Config) trackers.Client {
 	t.Helper()
-	srv := f.start()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
 	tr := trackers.Tracker{Kind: trackers.KindJira, URL: "https://jira.acme.com", APIURL: srv.URL}
 	if f.cloud {
 		tr.URL, tr.User = "https://acme.atlassian.net", user
 	}
-	got := &outcomes{}
-	api.Observe = got.add
 	api.MinWait = time.Millisecond
 	c, err := New(tr, token, api)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, got
+	return c
 }
-
-type outcomes struct {
-	mu   sync.Mutex
-	list []string
-}
-
-func (o *outcomes) add(s string) { o.mu.Lock(); o.list = append(o.list, s); o.mu.Unlock() }
 
 func refsOf(c trackers.Client, keys ...string) []trackers.Ref {
 	var refs []trackers.Ref
@@ -61,47 +55,44 @@ func day(s string) time.Time {
 	return t
 }
 
-func at(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
+// cloudTickets are the tickets of testdata/cloud-issues.json, worked out
+// by hand: the times are the fixture's converted to UTC (09:30+0200 is
+// 07:30Z, 23:15-0500 is 04:15Z the next day).
+var cloudTickets = map[string]trackers.Ticket{
+	"OPS-1": {Key: "OPS-1", Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "In Progress (indeterminate)",
+		Assignees: []string{"erin@acme.com"}, Due: day("2026-05-20"), UpdatedAt: trackertest.Time("2026-05-12T10:00:00Z")},
+	"OPS-2": {Key: "OPS-2", Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Done (done), resolution Done",
+		ClosedAt: trackertest.Time("2026-05-18T07:30:00Z"), Assignees: []string{"frank@acme.com"}, UpdatedAt: trackertest.Time("2026-05-18T07:30:00Z")},
+	"OPS-3": {Key: "OPS-3", Outcome: trackers.Found, Status: record.ItemWontDo, TrackerStatus: "Closed (done), resolution Won’t Do",
+		ClosedAt: trackertest.Time("2026-05-20T04:15:00Z"), Due: day("2026-06-01"), UpdatedAt: trackertest.Time("2026-05-20T04:15:00Z")},
+	// An unknown category: found, no status, the tracker's words kept for the finding.
+	"OPS-4": {Key: "OPS-4", Outcome: trackers.Found, TrackerStatus: "Parked (undefined)", UpdatedAt: trackertest.Time("2026-05-01T08:00:00Z")},
+	// The email hidden by the profile's visibility: the account id.
+	"OPS-5": {Key: "OPS-5", Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "To Do (new)",
+		Assignees: []string{"712020:0e8a1c4f-hidden-email"}, UpdatedAt: trackertest.Time("2026-05-02T08:00:00Z")},
+	// Done by a workflow that sets no resolution: closed when its category changed.
+	"OPS-6": {Key: "OPS-6", Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Shipped (done)",
+		ClosedAt: trackertest.Time("2026-05-21T08:00:00Z"), UpdatedAt: trackertest.Time("2026-05-21T08:05:00Z")},
+	"OLD-3": {Key: "OLD-3", Outcome: trackers.Moved, MovedTo: "NEW-7", Status: record.ItemDone, TrackerStatus: "Done (done), resolution Done",
+		ClosedAt: trackertest.Time("2026-05-10T12:00:00Z"), Assignees: []string{"erin@acme.com"}, Due: day("2026-05-11"), UpdatedAt: trackertest.Time("2026-05-10T12:00:00Z")},
+	"OPS-404": {Key: "OPS-404", Outcome: trackers.NotFound},
 }
 
 // TestTicketsCloud reads the fixture's issues over several pages (two
-// issues a page) and maps them by hand: the times are the fixture's
-// converted to UTC (09:30+0200 is 07:30Z, 23:15-0500 is 04:15Z the next
-// day).
+// issues a page).
 func TestTicketsCloud(t *testing.T) {
 	f := newFake(t, true, "testdata/cloud-issues.json")
 	f.pageSize = 2
 	f.moved["OLD-3"] = "NEW-7"
-	c, _ := connect(t, f, apiclient.Config{})
-	got, err := c.Tickets(context.Background(), refsOf(c, "OPS-1", "OPS-2", "OPS-3", "OPS-4", "OPS-5", "OLD-3", "OPS-404"))
+	c := connect(t, f, apiclient.Config{})
+	got, err := c.Tickets(context.Background(), refsOf(c, "OPS-1", "OPS-2", "OPS-3", "OPS-4", "OPS-5", "OPS-6", "OLD-3", "OPS-404"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]trackers.Ticket{
-		"OPS-1": {Key: "OPS-1", Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "In Progress (indeterminate)",
-			Assignees: []string{"erin@acme.com"}, Due: day("2026-05-20"), UpdatedAt: at("2026-05-12T10:00:00Z")},
-		"OPS-2": {Key: "OPS-2", Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Done (done), resolution Done",
-			ClosedAt: at("2026-05-18T07:30:00Z"), Assignees: []string{"frank@acme.com"}, UpdatedAt: at("2026-05-18T07:30:00Z")},
-		"OPS-3": {Key: "OPS-3", Outcome: trackers.Found, Status: record.ItemWontDo, TrackerStatus: "Closed (done), resolution Won’t Do",
-			ClosedAt: at("2026-05-20T04:15:00Z"), Due: day("2026-06-01"), UpdatedAt: at("2026-05-20T04:15:00Z")},
-		// An unknown category: found, no status, the tracker's words kept for the finding.
-		"OPS-4": {Key: "OPS-4", Outcome: trackers.Found, TrackerStatus: "Parked (undefined)", UpdatedAt: at("2026-05-01T08:00:00Z")},
-		// The email hidden by the profile's visibility: the account id.
-		"OPS-5": {Key: "OPS-5", Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "To Do (new)",
-			Assignees: []string{"712020:0e8a1c4f-hidden-email"}, UpdatedAt: at("2026-05-02T08:00:00Z")},
-		"OLD-3": {Key: "OLD-3", Outcome: trackers.Moved, MovedTo: "NEW-7", Status: record.ItemDone, TrackerStatus: "Done (done), resolution Done",
-			ClosedAt: at("2026-05-10T12:00:00Z"), Assignees: []string{"erin@acme.com"}, Due: day("2026-05-11"), UpdatedAt: at("2026-05-10T12:00:00Z")},
-		"OPS-404": {Key: "OPS-404", Outcome: trackers.NotFound},
-	}
-	compare(t, got, want)
-	// Six issues found (OLD-3 as NEW-7), two a page: three pages, then
+	trackertest.Compare(t, got, cloudTickets)
+	// Seven issues found (OLD-3 as NEW-7), two a page: four pages, then
 	// the two keys the search did not return, asked for alone.
-	wantCalls := []string{"POST /rest/api/3/search/jql", "POST /rest/api/3/search/jql", "POST /rest/api/3/search/jql",
+	wantCalls := []string{"POST /rest/api/3/search/jql", "POST /rest/api/3/search/jql", "POST /rest/api/3/search/jql", "POST /rest/api/3/search/jql",
 		"GET /rest/api/3/issue/OLD-3", "GET /rest/api/3/issue/OPS-404"}
 	if calls := f.calls(); !slices.Equal(calls, wantCalls) {
 		t.Errorf("requests:\n got %q\nwant %q", calls, wantCalls)
@@ -114,16 +105,16 @@ func TestTicketsCloud(t *testing.T) {
 func TestTicketsDataCenter(t *testing.T) {
 	f := newFake(t, false, "testdata/dc-issues.json")
 	f.pageSize = 1
-	c, _ := connect(t, f, apiclient.Config{})
+	c := connect(t, f, apiclient.Config{})
 	got, err := c.Tickets(context.Background(), refsOf(c, "OPS-1", "OPS-2", "OPS-9"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	compare(t, got, map[string]trackers.Ticket{
+	trackertest.Compare(t, got, map[string]trackers.Ticket{
 		"OPS-1": {Key: "OPS-1", Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "In Progress (indeterminate)",
-			Assignees: []string{"erin@acme.com"}, Due: day("2026-05-20"), UpdatedAt: at("2026-05-12T10:00:00Z")},
+			Assignees: []string{"erin@acme.com"}, Due: day("2026-05-20"), UpdatedAt: trackertest.Time("2026-05-12T10:00:00Z")},
 		"OPS-2": {Key: "OPS-2", Outcome: trackers.Found, Status: record.ItemWontDo, TrackerStatus: "Closed (done), resolution Duplicate",
-			ClosedAt: at("2026-05-18T07:30:00Z"), Assignees: []string{"frank"}, UpdatedAt: at("2026-05-18T07:30:00Z")},
+			ClosedAt: trackertest.Time("2026-05-18T07:30:00Z"), Assignees: []string{"frank"}, UpdatedAt: trackertest.Time("2026-05-18T07:30:00Z")},
 		"OPS-9": {Key: "OPS-9", Outcome: trackers.NotFound},
 	})
 	wantCalls := []string{"POST /rest/api/2/search", "POST /rest/api/2/search", "GET /rest/api/2/issue/OPS-9"}
@@ -137,59 +128,28 @@ func TestRequestsPerBatch(t *testing.T) {
 	for _, cloud := range []bool{true, false} {
 		f := newFake(t, cloud, "testdata/cloud-issues.json")
 		keys := f.addIssues("OPS-1", 120)
-		c, _ := connect(t, f, apiclient.Config{})
+		c := connect(t, f, apiclient.Config{})
 		got, err := c.Tickets(context.Background(), refsOf(c, keys...))
 		if err != nil {
 			t.Fatal(err)
 		}
-		found := 0
-		for _, tk := range got {
-			if tk.Outcome == trackers.Found && tk.Status == record.ItemOpen {
-				found++
-			}
-		}
+		found := trackertest.Open(got)
 		if calls := f.calls(); len(calls) != 2 || found != 120 {
 			t.Errorf("cloud=%v: %d open tickets found in %d requests %q, want 120 in 2", cloud, found, len(calls), calls)
 		}
 	}
 }
 
-func compare(t *testing.T, got, want map[string]trackers.Ticket) {
-	t.Helper()
-	for k, w := range want {
-		g, ok := got[k]
-		switch {
-		case !ok:
-			t.Errorf("%s: no ticket", k)
-		case g.Key != w.Key || g.Outcome != w.Outcome || g.MovedTo != w.MovedTo || g.Status != w.Status ||
-			g.TrackerStatus != w.TrackerStatus || !g.ClosedAt.Equal(w.ClosedAt) || !slices.Equal(g.Assignees, w.Assignees) ||
-			!g.Due.Equal(w.Due) || !g.UpdatedAt.Equal(w.UpdatedAt):
-			t.Errorf("%s:\n got %+v\nwant %+v", k, g, w)
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("%d tickets, want %d", len(got), len(want))
-	}
-}
-
 // TestFaults: what the core is told when the site misbehaves. A failure of
 // the whole search is an error (the core keeps the last known states).
 func TestFaults(t *testing.T) {
-	for _, fault := range apischema.Faults(readFixture(t, "testdata/unauthorized.json")) {
-		t.Run(fault.Name, func(t *testing.T) {
+	trackertest.RunFaults(t, readFixture(t, "testdata/unauthorized.json"), token,
+		func(t *testing.T, fault trackertest.Fault) (trackers.Client, []trackers.Ref) {
 			f := newFake(t, true, "testdata/cloud-issues.json")
 			f.fault = fault.Answer
-			c, _ := connect(t, f, fault.API)
-			start := time.Now()
-			got, err := c.Tickets(context.Background(), refsOf(c, "OPS-1", "OPS-2"))
-			if fault.Check(t, start, err, token) && (got["OPS-1"].Status != record.ItemOpen || got["OPS-2"].Status != record.ItemDone) {
-				t.Errorf("tickets %+v, want OPS-1 open and OPS-2 done", got)
-			}
-			if err != nil && got != nil {
-				t.Errorf("tickets %+v came with the error", got)
-			}
-		})
-	}
+			c := connect(t, f, fault.API)
+			return c, refsOf(c, "OPS-1", "OPS-2")
+		}, map[string]trackers.Ticket{"OPS-1": cloudTickets["OPS-1"], "OPS-2": cloudTickets["OPS-2"]})
 }
 
 // TestRefusedKeys: Jira refuses a search naming a key that does not exist
@@ -197,7 +157,7 @@ func TestFaults(t *testing.T) {
 func TestRefusedKeys(t *testing.T) {
 	f := newFake(t, true, "testdata/cloud-issues.json")
 	f.invalid["OPS-404"] = true
-	c, _ := connect(t, f, apiclient.Config{})
+	c := connect(t, f, apiclient.Config{})
 	got, err := c.Tickets(context.Background(), refsOf(c, "OPS-1", "OPS-404", "OPS-2"))
 	if err != nil {
 		t.Fatal(err)
@@ -219,9 +179,23 @@ func TestRefusalNamingNoKey(t *testing.T) {
 		f.answer(w, http.StatusBadRequest, "errorCollection", map[string]any{"errorMessages": []string{"Field 'x' does not exist."}})
 		return true
 	}
-	c, _ := connect(t, f, apiclient.Config{})
+	c := connect(t, f, apiclient.Config{})
 	if got, err := c.Tickets(context.Background(), refsOf(c, "OPS-1", "OPS-2", "OPS-3")); err == nil {
 		t.Fatalf("tickets %+v, want an error", got)
+	}
+}
+
+// TestKeysThatAreNotJiras: a key no Jira issue can have (not from Ref)
+// is not_found without being put into a query.
+func TestKeysThatAreNotJiras(t *testing.T) {
+	f := newFake(t, true, "testdata/cloud-issues.json")
+	c := connect(t, f, apiclient.Config{})
+	got, err := c.Tickets(context.Background(), []trackers.Ref{{Key: "OPS-1"}, {Key: "OPS-1) OR project = SECRET"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["OPS-1"].Status != record.ItemOpen || got["OPS-1) OR project = SECRET"].Outcome != trackers.NotFound || len(f.calls()) != 1 {
+		t.Errorf("tickets %+v in %d requests, want OPS-1 open and the other not found, in 1", got, len(f.calls()))
 	}
 }
 
@@ -230,7 +204,7 @@ func TestRef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for url, want := range map[string]string{
+	trackertest.CheckRefs(t, c, map[string]string{
 		"https://jira.acme.com/jira/browse/OPS-12":                              "OPS-12",
 		"https://JIRA.acme.com/jira/browse/ops-12":                              "OPS-12",
 		"https://jira.acme.com/jira/browse/OPS-12?focusedCommentId=1":           "OPS-12",
@@ -241,10 +215,28 @@ func TestRef(t *testing.T) {
 		"https://jira.acme.com/jiranot/browse/OPS-12":                           "",
 		"http://jira.acme.com/jira/browse/OPS-12":                               "",
 		"https://github.com/acme/api/issues/12":                                 "",
+	})
+}
+
+// TestAuthAndEndpoints: the credentials each kind of site takes, and
+// where its search goes.
+func TestAuthAndEndpoints(t *testing.T) {
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+token))
+	for _, tc := range []struct {
+		tr             trackers.Tracker
+		auth, endpoint string
+	}{
+		{trackers.Tracker{URL: "https://acme.atlassian.net", User: user}, basic, "https://acme.atlassian.net/rest/api/3/search/jql"},
+		// A Cloud site on its own domain, its API named by api_url.
+		{trackers.Tracker{URL: "https://jira.acme.com", APIURL: "https://acme.atlassian.net", User: user}, basic, "https://acme.atlassian.net/rest/api/3/search/jql"},
+		{trackers.Tracker{URL: "https://jira.acme.com/jira"}, "Bearer " + token, "https://jira.acme.com/jira/rest/api/2/search"},
+		{trackers.Tracker{URL: "https://jira.acme.com", User: user}, basic, "https://jira.acme.com/rest/api/2/search"},
 	} {
-		got, ok := c.Ref(url)
-		if got.Key != want || ok != (want != "") || (ok && got.URL != url) {
-			t.Errorf("Ref(%s) = %+v, %v; want key %q", url, got, ok, want)
+		tc.tr.Kind = trackers.KindJira
+		sent := trackertest.FirstRequest(t, func(api apiclient.Config) (trackers.Client, error) { return New(tc.tr, token, api) },
+			trackers.Ref{Key: "OPS-1"})
+		if sent.Header.Get("Authorization") != tc.auth || sent.URL.String() != tc.endpoint {
+			t.Errorf("%+v: sent %s with Authorization %q, want %q to %s", tc.tr, sent.URL, sent.Header.Get("Authorization"), tc.auth, tc.endpoint)
 		}
 	}
 }

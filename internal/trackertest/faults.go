@@ -1,8 +1,8 @@
-package apischema
-
-// The faults below are what every connector's fake API plays besides its
-// documented answers; they live beside the schemas those answers are
-// checked against, for the same tests.
+// Package trackertest is what the tests of the tracker clients
+// (exporter/trackers/<vendor>) share: the faults every vendor's fake API
+// plays, and the comparison of the tickets a client read with those
+// worked out by hand.
+package trackertest
 
 import (
 	"net/http"
