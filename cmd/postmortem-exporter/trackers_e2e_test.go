@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,8 +143,10 @@ func TestTrackerClosesOverdueItem(t *testing.T) {
 	jira, apiURL := newFakeJiraCloud(t)
 	records, trackersFile := writeTrackedIncident(t, apiURL)
 	env := []string{"JIRA_TOKEN=" + jiraToken}
-	e := testenv.StartExporter(t, env, "--source.dir="+records, "--trackers.file="+trackersFile,
-		"--trackers.interval=1s", "--refresh.interval=1h")
+	// Built with -race: the sync loop, the refresh and the scrapes share
+	// the ticket states.
+	e := testenv.StartExporterWith(t, testenv.ExporterOptions{Env: env, Race: true, Args: []string{
+		"--source.dir=" + records, "--trackers.file=" + trackersFile, "--trackers.interval=1s", "--refresh.interval=1h"}})
 	t.Cleanup(func() { checkNoPassword(t, "serve (logs)", e.Output()) })
 
 	overdue := func() (float64, bool) {
@@ -213,4 +216,61 @@ func TestTrackerClosesOverdueItem(t *testing.T) {
 		t.Errorf("validate --trackers with a revoked token does not name the tracker:\n%s", out)
 	}
 	checkNoPassword(t, "validate --trackers (revoked)", out)
+
+	// SIGHUP reloads the trackers file: with the record winning on status,
+	// the closed ticket leaves the item overdue, from the record, and the
+	// drift is still found; a file that turns bad is refused, naming it.
+	jira.set("done", false)
+	writeTrackersFile(t, trackersFile, apiURL, "token_env: JIRA_TOKEN\nprecedence:\n  status: record")
+	hangup(t, e)
+	waitValue(t, "tracker up", 1, up)
+	waitValue(t, "tracker_drift findings", 1, drift)
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if _, ok := scrapeValue(t, e, collectors.MetricActionItemOverdue, map[string]string{"id": "PM-1-1", "state_source": "record"}); !ok {
+			return fmt.Errorf("with precedence status: record, PM-1-1 is not overdue from the record")
+		}
+		return nil
+	})
+	waitValue(t, "reload successful", 1, func() (float64, bool) { return scrapeValue(t, e, collectors.MetricConfigReloadSuccess, nil) })
+	writeTrackersFile(t, trackersFile, apiURL, "token_env: JIRA_TOKEN\n    tokn_file: x")
+	hangup(t, e)
+	waitValue(t, "reload successful", 0, func() (float64, bool) { return scrapeValue(t, e, collectors.MetricConfigReloadSuccess, nil) })
+	if !strings.Contains(e.Output(), trackersFile+": yaml: unmarshal errors") || !strings.Contains(e.Output(), "field tokn_file not found") {
+		t.Errorf("the refused reload does not name the trackers file and the field:\n%s", e.Output())
+	}
+	waitValue(t, "tracker up", 1, up)
+}
+
+func hangup(t *testing.T, e *testenv.Exporter) {
+	t.Helper()
+	if err := e.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeRefusesBadTrackers: serve does not start with a trackers file
+// it cannot use, and says why: a token variable that is not set (naming
+// the file, line and field), and trackers with PostgreSQL, whose items would silently keep the records'
+// states.
+func TestServeRefusesBadTrackers(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "trackers.yaml")
+	writeTrackersFile(t, file, "http://127.0.0.1:1", "token_env: JIRA_TOKEN")
+	for _, tc := range []struct {
+		name    string
+		environ map[string]string
+		want    string
+	}{
+		{"token variable not set", nil, file + ":6: trackers[0].token_env: the variable JIRA_TOKEN is not set or empty"},
+		{"with PostgreSQL", map[string]string{"JIRA_TOKEN": jiraToken, "POSTMORTEM_DATABASE_URL": "postgres://u:" + testPassword + "@db.invalid/pm"},
+			"the tickets are synced for a records folder only, not yet for PostgreSQL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLIEnv(t, tc.environ, "serve", "--web.listen-address=127.0.0.1:0", "--trackers.file="+file)
+			if code != exitError || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, exitError, tc.want)
+			}
+			checkNoPassword(t, tc.name, stderr)
+		})
+	}
 }

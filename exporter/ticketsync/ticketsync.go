@@ -175,8 +175,8 @@ func (s *Syncer) signal() {
 // Merge puts the last known state of each valid record's items' tickets
 // into the items (a copy of the record: see record.Result.Amend), with a
 // tracker_drift finding for each disagreement, and remembers the item
-// urls to sync; new ones start a sync. An item whose url matches no
-// tracker, or whose ticket was never read, keeps the record's state.
+// urls to sync; new ones start a sync. An item whose url names no ticket
+// of a tracker, or whose ticket was never read, keeps the record's state.
 func (s *Syncer) Merge(res *record.Result, rules record.Rules) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -189,6 +189,9 @@ func (s *Syncer) Merge(res *record.Result, rules record.Rules) {
 			t, ok := set.file.Match(item.URL)
 			if item.URL == "" || !ok {
 				continue
+			}
+			if _, ok := set.clients[t].Ref(item.URL); !ok {
+				continue // of the tracker's site, but no ticket (a wiki page)
 			}
 			wanted[item.URL] = true
 			st, ok := s.states[item.URL]

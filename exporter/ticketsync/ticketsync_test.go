@@ -110,8 +110,9 @@ func newSyncer(t *testing.T, f *fakeTracker, fileText string) (*ticketsync.Synce
 	return s, path
 }
 
-// checked reads one record with three items: OPS-1 (open, alice), a
-// ticket of no tracker, and OPS-2 (done).
+// checked reads one record with four items: OPS-1 (open, alice), a
+// ticket of no tracker, OPS-2 (done), and a page of the tracker's site
+// that is no ticket.
 func checked(t *testing.T) record.Result {
 	t.Helper()
 	data := `---
@@ -151,6 +152,13 @@ action_items:
     status: done
     closed_at: 2026-05-09T10:00:00Z
     url: https://acme.atlassian.net/browse/OPS-2
+  - id: PM-1-4
+    title: Share the timeline
+    owner: dan
+    created_at: 2026-05-03T10:00:00Z
+    due: 2026-05-10
+    status: open
+    url: https://acme.atlassian.net/wiki/spaces/OPS/timeline
 ---
 `
 	r, problems := files.Parse("pm-1.md", []byte(data))
@@ -163,6 +171,21 @@ action_items:
 }
 
 var rules = record.Rules{}
+
+// syncedOnce returns a syncer whose tracker has OPS-1 as ops1 (and no
+// OPS-2), after one sync of the items of checked.
+func syncedOnce(t *testing.T, ops1 trackers.Ticket) (*fakeTracker, *ticketsync.Syncer) {
+	t.Helper()
+	f := &fakeTracker{tickets: map[string]trackers.Ticket{}}
+	f.set("OPS-1", ops1)
+	s, _ := newSyncer(t, f, "")
+	res := checked(t)
+	s.Merge(&res, rules)
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return f, s
+}
 
 // TestMergeAfterSync: before a sync every item keeps the record's state;
 // after one, OPS-1's closed ticket closes its item, the disagreement is
@@ -218,15 +241,9 @@ func TestMergeAfterSync(t *testing.T) {
 // last gave, is reported down, and its items count as stale after
 // StaleAfter syncs without a read.
 func TestTrackerDownKeepsLastState(t *testing.T) {
-	f := &fakeTracker{tickets: map[string]trackers.Ticket{}}
-	f.set("OPS-1", trackers.Ticket{Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Done", Assignees: []string{"alice"}})
-	s, _ := newSyncer(t, f, "")
-	res := checked(t)
-	s.Merge(&res, rules)
-	if err := s.Sync(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	f, s := syncedOnce(t, trackers.Ticket{Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Done", Assignees: []string{"alice"}})
 	st := s.Statuses()[0]
+	// OPS-1 and OPS-2: the wiki page is no ticket.
 	if !st.Up || st.Items != 2 || st.Stale != 0 || st.Requests[apiclient.OutcomeOK] != 1 || st.LastSuccess.IsZero() {
 		t.Errorf("after a good sync: %+v", st)
 	}
@@ -244,7 +261,7 @@ func TestTrackerDownKeepsLastState(t *testing.T) {
 			t.Errorf("after %d failed syncs: %+v, want down with %d stale", i, st, wantStale)
 		}
 	}
-	res = checked(t)
+	res := checked(t)
 	s.Merge(&res, rules)
 	if a := res.Valid[0].ActionItems[0]; a.Status != record.ItemDone {
 		t.Errorf("OPS-1's item while the tracker is down: %+v, want its last known state (done)", a)
@@ -272,5 +289,31 @@ func TestReloadKeepsTrackersOnError(t *testing.T) {
 	}
 	if st := s.Statuses(); len(st) != 1 || st[0].Tracker != jiraURL {
 		t.Errorf("trackers after a refused reload: %+v", st)
+	}
+}
+
+// TestDriftRuleOff: with tracker_drift off in the quality rules, the
+// ticket's state is still merged, and no finding is raised; counted, a
+// finding keeps only what counting it needs.
+func TestDriftRuleOff(t *testing.T) {
+	_, s := syncedOnce(t, trackers.Ticket{Outcome: trackers.Found, Status: record.ItemWontDo, TrackerStatus: "Closed (done), resolution Won't Do", Assignees: []string{"alice"}})
+	off := record.DefaultQuality()
+	var res record.Result
+	off.Severity[record.RuleTrackerDrift] = record.SeverityOff
+	res = checked(t)
+	s.Merge(&res, record.Rules{Quality: off})
+	if a := res.Valid[0].ActionItems[0]; a.Status != record.ItemWontDo || len(res.Findings) != 0 {
+		t.Errorf("item %+v, findings %v; want wont_do and no finding", a, res.Findings)
+	}
+	res = checked(t)
+	s.Merge(&res, record.Rules{CountFindings: true})
+	// OPS-1's status, and OPS-2, which the tracker does not have.
+	if len(res.Findings) != 2 {
+		t.Fatalf("counted findings %+v, want two", res.Findings)
+	}
+	for _, f := range res.Findings {
+		if f.Message != "" || f.Field != "" || f.Rule != record.RuleTrackerDrift || f.Team != "payments" || f.Severity != record.SeverityError {
+			t.Errorf("counted finding %+v, want a tracker_drift error of payments without field or message", f)
+		}
 	}
 }

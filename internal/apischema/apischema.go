@@ -20,13 +20,13 @@ import (
 )
 
 // JSON is a compiled JSON Schema document. Its checks may run at once
-// (a fake API answers requests in parallel): the compiler is not safe for
-// that, so each definition is compiled once, under mu.
+// (a fake API answers requests concurrently); the compiler may not, so it
+// compiles each definition once, under mu.
 type JSON struct {
 	mu       sync.Mutex
 	compiler *jsonschema.Compiler
 	name     string
-	defs     map[string]*jsonschema.Schema
+	compiled map[string]*jsonschema.Schema
 }
 
 // LoadJSON reads the JSON Schema document at path.
@@ -47,13 +47,13 @@ func LoadJSON(t testing.TB, path string) *JSON {
 	if err := c.AddResource(name, doc); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return &JSON{compiler: c, name: name, defs: map[string]*jsonschema.Schema{}}
+	return &JSON{compiler: c, name: name, compiled: map[string]*jsonschema.Schema{}}
 }
 
 // Check returns why data (JSON text) does not match the definition def
 // of the document (a name under $defs), nil when it does.
 func (s *JSON) Check(def string, data []byte) error {
-	schema, err := s.def(def)
+	schema, err := s.definition(def)
 	if err != nil {
 		return err
 	}
@@ -64,16 +64,16 @@ func (s *JSON) Check(def string, data []byte) error {
 	return schema.Validate(v)
 }
 
-// def returns the definition def, compiled on first use.
-func (s *JSON) def(def string) (*jsonschema.Schema, error) {
+// definition returns the compiled definition def.
+func (s *JSON) definition(def string) (*jsonschema.Schema, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if schema, ok := s.defs[def]; ok {
+	if schema, ok := s.compiled[def]; ok {
 		return schema, nil
 	}
 	schema, err := s.compiler.Compile(s.name + "#/$defs/" + def)
 	if err == nil {
-		s.defs[def] = schema
+		s.compiled[def] = schema
 	}
 	return schema, err
 }

@@ -2,12 +2,14 @@ package trackertest
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 )
 
 // Compare fails t for each ticket of want that got does not hold alike,
@@ -83,3 +85,27 @@ func Open(tickets map[string]trackers.Ticket) int {
 	}
 	return n
 }
+
+// FirstRequest returns the request a client sends first to read ref, as
+// it would leave for the network (nothing answers it): newClient makes
+// the client with api.
+func FirstRequest(t testing.TB, newClient func(api apiclient.Config) (trackers.Client, error), ref trackers.Ref) *http.Request {
+	t.Helper()
+	var sent *http.Request
+	c, err := newClient(apiclient.Config{Retries: -1, Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		sent = r
+		return nil, http.ErrHandlerTimeout
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Tickets(context.Background(), []trackers.Ref{ref})
+	if sent == nil {
+		t.Fatal("no request sent")
+	}
+	return sent
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -66,6 +66,14 @@ func (f *fakeGitHub) addIssues(n int) []string {
 	return keys
 }
 
+// counts are the requests the fake was sent and the most issues one
+// asked for.
+func (f *fakeGitHub) counts() (requests, largest int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests, f.largest
+}
+
 func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests++

@@ -99,7 +99,25 @@ func (c *client) Ref(raw string) (trackers.Ref, bool) {
 	if m == nil {
 		return trackers.Ref{}, false
 	}
-	return trackers.Ref{Key: m[1] + "/" + m[2] + "#" + m[3], URL: raw}, true
+	key := m[1] + "/" + m[2] + "#" + m[3]
+	if _, _, _, ok := parseKey(key); !ok {
+		return trackers.Ref{}, false
+	}
+	return trackers.Ref{Key: key, URL: raw}, true
+}
+
+// keyPattern is owner/repo#number, as Ref writes it.
+var keyPattern = regexp.MustCompile(`^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9._-]{1,100})#([1-9][0-9]{0,9})$`)
+
+// parseKey reads an issue key; the number must fit GraphQL's Int (32
+// bits), or GitHub would refuse the whole query.
+func parseKey(key string) (owner, name string, number int, ok bool) {
+	m := keyPattern.FindStringSubmatch(key)
+	if m == nil {
+		return "", "", 0, false
+	}
+	n, err := strconv.ParseInt(m[3], 10, 32)
+	return m[1], m[2], int(n), err == nil
 }
 
 // Tickets reads the issues fifty to a query.
@@ -151,19 +169,25 @@ func query(n int) string {
 }
 
 func (c *client) batch(ctx context.Context, keys []string) (map[string]trackers.Ticket, error) {
+	got := make(map[string]trackers.Ticket, len(keys))
 	vars := make(map[string]any, 3*len(keys))
-	for i, k := range keys {
-		owner, rest, _ := strings.Cut(k, "/")
-		name, number, _ := strings.Cut(rest, "#")
-		n, err := strconv.Atoi(number)
-		if err != nil {
-			return nil, fmt.Errorf("github: %q is not an issue key (owner/repo#number)", k)
+	var asked []string // by alias number
+	for _, k := range keys {
+		owner, name, number, ok := parseKey(k)
+		if !ok {
+			got[k] = trackers.Ticket{Key: k, Outcome: trackers.NotFound} // never put into a query
+			continue
 		}
-		vars["o"+strconv.Itoa(i)], vars["n"+strconv.Itoa(i)], vars["i"+strconv.Itoa(i)] = owner, name, n
+		i := strconv.Itoa(len(asked))
+		vars["o"+i], vars["n"+i], vars["i"+i] = owner, name, number
+		asked = append(asked, k)
+	}
+	if len(asked) == 0 {
+		return got, nil
 	}
 	var resp response
 	r, err := c.api.JSON(ctx, apiclient.Request{Method: http.MethodPost, Path: c.path,
-		Body: request{Query: query(len(keys)), Variables: vars}}, &resp)
+		Body: request{Query: query(len(asked)), Variables: vars}}, &resp)
 	if err != nil {
 		return nil, err
 	}
@@ -184,8 +208,7 @@ func (c *client) batch(ctx context.Context, keys []string) (map[string]trackers.
 			return nil, fmt.Errorf("github GraphQL: %s error: %s", cmp.Or(e.Type, "query"), e.Message)
 		}
 	}
-	got := make(map[string]trackers.Ticket, len(keys))
-	for i, k := range keys {
+	for i, k := range asked {
 		alias := "t" + strconv.Itoa(i)
 		if o, ok := outcomes[alias]; ok {
 			got[k] = trackers.Ticket{Key: k, Outcome: o}

@@ -78,8 +78,8 @@ func TestTickets(t *testing.T) {
 	}
 	trackertest.Compare(t, got, issueTickets)
 
-	if f.requests != 1 {
-		t.Errorf("%d requests, want 1", f.requests)
+	if n, _ := f.counts(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }
 
@@ -104,8 +104,8 @@ func TestRequestsPerBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	open := trackertest.Open(got)
-	if open != 120 || f.requests != 3 || f.largest != 50 {
-		t.Errorf("%d open issues in %d requests of at most %d issues, want 120 in 3 of at most 50", open, f.requests, f.largest)
+	if n, largest := f.counts(); open != 120 || n != 3 || largest != 50 {
+		t.Errorf("%d open issues in %d requests of at most %d issues, want 120 in 3 of at most 50", open, n, largest)
 	}
 }
 
@@ -174,6 +174,24 @@ func TestUnknownState(t *testing.T) {
 	}
 }
 
+// TestKeysThatAreNotGitHubs: a key no GitHub issue can have (not from
+// Ref) is not_found without being put into a query.
+func TestKeysThatAreNotGitHubs(t *testing.T) {
+	f := newFake(t, "/graphql")
+	c := connect(t, f, apiclient.Config{})
+	got, err := c.Tickets(context.Background(), []trackers.Ref{{Key: "acme/api#1"}, {Key: "acme/api#99999999999"}, {Key: "acme/api#1 } x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["acme/api#1"].Status != record.ItemOpen || got["acme/api#99999999999"].Outcome != trackers.NotFound ||
+		got["acme/api#1 } x"].Outcome != trackers.NotFound || len(got) != 3 {
+		t.Errorf("tickets %+v, want #1 open and the others not found", got)
+	}
+	if n, _ := f.counts(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
 func TestRef(t *testing.T) {
 	c, err := New(trackers.Tracker{Kind: trackers.KindGitHub, URL: "https://github.com/acme"}, token, apiclient.Config{})
 	if err != nil {
@@ -191,6 +209,8 @@ func TestRef(t *testing.T) {
 		"https://github.com/other/api/issues/12":                  "",
 		"https://github.example.com/acme/api/issues/12":           "",
 		"https://github.com/acme/api/issues/12345678901234567890": "",
+		"https://github.com/acme/api/issues/2147483647":           "acme/api#2147483647",
+		"https://github.com/acme/api/issues/2147483648":           "",
 	})
 }
 
@@ -202,25 +222,14 @@ func TestEndpoints(t *testing.T) {
 		{"https://github.acme.com", "https://github.acme.com/api/v3", "https://github.acme.com/api/graphql"},
 		{"https://github.com", "https://proxy.acme.com/github/", "https://proxy.acme.com/github/graphql"},
 	} {
-		var sent string
-		api := apiclient.Config{Retries: -1, Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
-			sent = r.URL.String()
-			return nil, http.ErrHandlerTimeout
-		})}
-		c, err := New(trackers.Tracker{Kind: trackers.KindGitHub, URL: tc.url, APIURL: tc.apiURL}, token, api)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = c.Tickets(context.Background(), []trackers.Ref{{Key: "acme/api#1"}})
-		if sent != tc.want {
-			t.Errorf("url %s, api_url %q: sent to %s, want %s", tc.url, tc.apiURL, sent, tc.want)
+		tr := trackers.Tracker{Kind: trackers.KindGitHub, URL: tc.url, APIURL: tc.apiURL}
+		sent := trackertest.FirstRequest(t, func(api apiclient.Config) (trackers.Client, error) { return New(tr, token, api) },
+			trackers.Ref{Key: "acme/api#1"})
+		if sent.URL.String() != tc.want {
+			t.Errorf("url %s, api_url %q: sent to %s, want %s", tc.url, tc.apiURL, sent.URL, tc.want)
 		}
 	}
 }
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestSchemaRefusesDrift: the schemas refuse what GitHub's refuses, so a
 // drifted query, request or fixture fails.

@@ -2,6 +2,7 @@ package jira
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -215,6 +216,29 @@ func TestRef(t *testing.T) {
 		"http://jira.acme.com/jira/browse/OPS-12":                               "",
 		"https://github.com/acme/api/issues/12":                                 "",
 	})
+}
+
+// TestAuthAndEndpoints: the credentials each kind of site takes, and
+// where its search goes.
+func TestAuthAndEndpoints(t *testing.T) {
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+token))
+	for _, tc := range []struct {
+		tr             trackers.Tracker
+		auth, endpoint string
+	}{
+		{trackers.Tracker{URL: "https://acme.atlassian.net", User: user}, basic, "https://acme.atlassian.net/rest/api/3/search/jql"},
+		// A Cloud site on its own domain, its API named by api_url.
+		{trackers.Tracker{URL: "https://jira.acme.com", APIURL: "https://acme.atlassian.net", User: user}, basic, "https://acme.atlassian.net/rest/api/3/search/jql"},
+		{trackers.Tracker{URL: "https://jira.acme.com/jira"}, "Bearer " + token, "https://jira.acme.com/jira/rest/api/2/search"},
+		{trackers.Tracker{URL: "https://jira.acme.com", User: user}, basic, "https://jira.acme.com/rest/api/2/search"},
+	} {
+		tc.tr.Kind = trackers.KindJira
+		sent := trackertest.FirstRequest(t, func(api apiclient.Config) (trackers.Client, error) { return New(tc.tr, token, api) },
+			trackers.Ref{Key: "OPS-1"})
+		if sent.Header.Get("Authorization") != tc.auth || sent.URL.String() != tc.endpoint {
+			t.Errorf("%+v: sent %s with Authorization %q, want %q to %s", tc.tr, sent.URL, sent.Header.Get("Authorization"), tc.auth, tc.endpoint)
+		}
+	}
 }
 
 func TestNewRefuses(t *testing.T) {
