@@ -190,10 +190,10 @@ func TestSeriesBudget(t *testing.T) {
 	// (the matrix is --metrics.detail's), per window and team, per
 	// period and rule, and both lists full.
 	for name, want := range map[string]int{
-		collectors.MetricQualityFindings:       len(record.QualityRules),
+		collectors.MetricQualityFindings:       len(record.QualityRules) - 1, // tracker_drift only with a trackers file
 		collectors.MetricTeamQualityFindings:   200,
 		collectors.MetricWindowQualityFindings: 3 * 200,
-		collectors.MetricPeriodQualityFindings: 13 * len(record.QualityRules),
+		collectors.MetricPeriodQualityFindings: 13 * (len(record.QualityRules) - 1),
 		collectors.MetricPeriodPassing:         13,
 		collectors.MetricFindingInfo:           snapshot.DefaultFindingsLimit,
 		collectors.MetricPossibleRepeatInfo:    snapshot.DefaultRepeatsLimit,
@@ -215,6 +215,19 @@ func TestSeriesBudget(t *testing.T) {
 	t.Logf("with --metrics.detail: %d series; with --periods.by-team=true: %d series", detail, byTeam)
 	if detail <= total || byTeam <= total {
 		t.Errorf("the opt-in detail adds nothing")
+	}
+	// A trackers file adds the tracker_drift findings, over the teams
+	// (1) and per period (13), and the series of at most 8 trackers, 12
+	// each (up, last success, 8 request outcomes, items, stale items):
+	// 14 + 96, within the 300 the trackers were given (200 + 96 while the
+	// findings were by team and rule by default).
+	opts.Periods.ByTeam = snapshot.TeamsAuto
+	withTrackers := opts
+	withTrackers.Trackers = true
+	added := collectors.SeriesBound(withTrackers, 200, false) - collectors.SeriesBound(opts, 200, false)
+	t.Logf("with --trackers.file: %d series more at most", added)
+	if added != 1+13+8*12 {
+		t.Errorf("a trackers file adds %d series at 200 teams, want 1 + 13 + 8 × 12 = 110", added)
 	}
 }
 

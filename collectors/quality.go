@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,17 @@ var QualityDetailMetrics = []string{
 	MetricFindingInfo, MetricFindingInfoDropped, MetricPossibleRepeatInfo, MetricPossibleRepeatDropped,
 }
 
+// rulesPublished are the rules with a findings series: tracker_drift only
+// where the items' tickets are synced, so that it costs no series (200 at
+// 200 teams) to an exporter without trackers.
+func rulesPublished(trackers bool) []string {
+	rules := record.RuleNames()
+	if !trackers {
+		rules = slices.DeleteFunc(rules, func(r string) bool { return r == record.RuleTrackerDrift })
+	}
+	return rules
+}
+
 // qualityCollector publishes the quality bar: findings, learnings, the
 // time to publish and the repeats.
 type qualityCollector struct{}
@@ -83,7 +95,7 @@ func (qualityCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric
 		if !s.Detail {
 			team = ""
 		}
-		for _, rule := range record.RuleNames() {
+		for _, rule := range rulesPublished(s.Trackers) {
 			byRule[snapshot.TeamValue{Team: team, Value: rule}] += 0
 		}
 	}
@@ -154,8 +166,8 @@ func qualityDetail(s *snapshot.Snapshot, ch chan<- prometheus.Metric) {
 	}
 	for i, pq := range d.ByPeriod {
 		name := s.Periods[i].Period.Name
-		for rule, n := range pq.Findings {
-			gauge(ch, periodFindingsDesc, float64(n), name, rule)
+		for _, rule := range rulesPublished(s.Trackers) { // every rule, 0 included
+			gauge(ch, periodFindingsDesc, float64(pq.Findings[rule]), name, rule)
 		}
 		gauge(ch, periodPublishedDesc, float64(pq.Published), name)
 		gauge(ch, periodPassingDesc, float64(pq.Passing), name)

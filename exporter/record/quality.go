@@ -42,6 +42,10 @@ const (
 	RuleModerator          = "moderator"
 	RuleBarRaiserOutside   = "bar_raiser_outside"
 	RuleOwnerInRoster      = "owner_in_roster"
+	// RuleTrackerDrift finds an action item whose record and ticket
+	// disagree, or whose ticket cannot confirm it; it is raised from the
+	// tickets' states (exporter/trackers), not by Check.
+	RuleTrackerDrift = "tracker_drift"
 )
 
 // RuleInfo describes a quality rule.
@@ -77,6 +81,7 @@ var QualityRules = []RuleInfo{
 	{Name: RuleModerator, Title: "no moderator", Default: SeverityWarning},
 	{Name: RuleBarRaiserOutside, Title: "bar raiser not independent", Default: SeverityWarning},
 	{Name: RuleOwnerInRoster, Title: "owner not a person of the roster", Default: SeverityWarning},
+	{Name: RuleTrackerDrift, Title: "record and ticket disagree", Default: SeverityError},
 }
 
 // RuleTitle returns a rule in words (RuleInfo.Title), or its name for a

@@ -38,7 +38,7 @@ type QualityDetail struct {
 // PeriodQuality is the quality bar of the post-mortems published in one
 // calendar period.
 type PeriodQuality struct {
-	Findings  map[string]int // by rule, every rule of the catalogue (0 included)
+	Findings  map[string]int // by rule
 	Published int            // post-mortems published in the period
 	Passing   int            // of them, those with no finding: they pass the bar
 }
@@ -79,9 +79,6 @@ func (b *Builder) qualityDetail(res record.Result) *QualityDetail {
 	}
 	for i := range d.ByPeriod {
 		d.ByPeriod[i].Findings = map[string]int{}
-		for _, rule := range record.RuleNames() {
-			d.ByPeriod[i].Findings[rule] = 0
-		}
 	}
 	longest := len(b.s.Windows) - 1
 	type listed struct {
