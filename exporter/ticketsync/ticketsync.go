@@ -85,8 +85,8 @@ type health struct {
 	syncs       int // syncs that had tickets to read, answered or not
 	// until is when the API asked to be called again (a Retry-After
 	// beyond what one sync waits): no request is sent before it.
-	until time.Time
-	requests    map[string]*atomic.Uint64
+	until    time.Time
+	requests map[string]*atomic.Uint64
 }
 
 // New reads the trackers file and makes a client per tracker.
