@@ -9,7 +9,9 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/ticketsync"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers/github"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers/gitlab"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers/jira"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers/linear"
 )
 
 // trackerClients makes the client of each kind of tracker: the vendor
@@ -17,6 +19,8 @@ import (
 var trackerClients = map[string]ticketsync.Constructor{
 	trackers.KindJira:   jira.New,
 	trackers.KindGitHub: github.New,
+	trackers.KindGitLab: gitlab.New,
+	trackers.KindLinear: linear.New,
 }
 
 // newSyncer reads the trackers file the configuration names and returns

@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -133,6 +134,9 @@ func TestRefusalsAreNotRetriedAndShowNoToken(t *testing.T) {
 			if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "jql") {
 				t.Errorf("error shows the token or the query: %v", err)
 			}
+			if se := (*StatusError)(nil); errors.As(err, &se) && strings.Contains(string(se.Body), token) {
+				t.Errorf("the refusal's body kept for the caller shows the token: %s", se.Body)
+			}
 			if f.auth[0] != "Bearer "+token {
 				t.Errorf("sent Authorization %q", f.auth[0])
 			}
@@ -226,5 +230,61 @@ func TestAddressesStayOnTheAPIHost(t *testing.T) {
 	}
 	if _, err := New(Config{BaseURL: "https://user:" + token + "@jira.example"}); err == nil || strings.Contains(err.Error(), token) {
 		t.Errorf("base URL with credentials: %v", err)
+	}
+}
+
+// TestEscapedPathIsSentAsWritten: an escaped slash in a path (GitLab's
+// URL-encoded project path, group%2Fproject) reaches the API escaped, not
+// turned into a slash that names another resource.
+func TestEscapedPathIsSentAsWritten(t *testing.T) {
+	var sent string
+	f := &fake{answers: []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) {
+		sent = r.URL.EscapedPath()
+		_, _ = w.Write([]byte(`{}`))
+	}}}
+	c, _ := newClient(t, f, Config{})
+	if _, err := c.JSON(context.Background(), Request{Path: "projects/group%2Fsub%2Fproject/issues"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := "/api/projects/group%2Fsub%2Fproject/issues"; sent != want {
+		t.Errorf("sent path %s, want %s", sent, want)
+	}
+}
+
+// TestRateLimitInTheBody: a GraphQL API reports its rate limit in an
+// answer's body (Linear: 400 or 200 with the error code RATELIMITED); it
+// is waited for and tried again, and when it lasts it is an error that
+// says so, not an answer taken.
+func TestRateLimitInTheBody(t *testing.T) {
+	limited := func(code int) func(http.ResponseWriter, *http.Request) {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(code)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"Rate limit exceeded","extensions":{"code":"RATELIMITED"}}]}`))
+		}
+	}
+	isLimited := func(body []byte) bool { return strings.Contains(string(body), `"RATELIMITED"`) }
+	for _, code := range []int{http.StatusOK, http.StatusBadRequest} {
+		t.Run(http.StatusText(code), func(t *testing.T) {
+			f := &fake{answers: []func(http.ResponseWriter, *http.Request){limited(code), body(`{"n":7}`)}}
+			c, outcomes := newClient(t, f, Config{RateLimitedBody: isLimited})
+			var out struct{ N int }
+			if _, err := c.JSON(context.Background(), Request{Method: http.MethodPost, Path: "graphql", Body: map[string]string{"query": "{x}"}}, &out); err != nil {
+				t.Fatal(err)
+			}
+			if out.N != 7 || f.calls != 2 || strings.Join(*outcomes, ",") != OutcomeRateLimited+","+OutcomeOK {
+				t.Errorf("n=%d after %d calls, outcomes %v: want 7 after a rate limit and a retry", out.N, f.calls, *outcomes)
+			}
+
+			f = &fake{answers: []func(http.ResponseWriter, *http.Request){limited(code)}}
+			c, _ = newClient(t, f, Config{RateLimitedBody: isLimited, Retries: 2})
+			_, err := c.JSON(context.Background(), Request{Path: "graphql"}, &out)
+			var se *StatusError
+			if !errors.As(err, &se) || !se.RateLimited || !strings.Contains(err.Error(), "rate limited") {
+				t.Errorf("error %v, want a StatusError saying rate limited", err)
+			}
+			if f.calls != 3 {
+				t.Errorf("%d calls, want 3 (the retries spent)", f.calls)
+			}
+		})
 	}
 }

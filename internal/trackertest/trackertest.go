@@ -41,13 +41,14 @@ func Time(s string) time.Time {
 	return t
 }
 
-// RunFaults meets each fault of Faults(unauthorized) in a subtest: start
-// gives a client whose fake API plays the fault, and the refs to read; a
-// read the fault lets succeed must give want, one it fails must give an
-// error alone that does not show token.
+// RunFaults meets each fault of Faults(unauthorized), and the vendor's
+// own faults more, in a subtest: start gives a client whose fake API
+// plays the fault, and the refs to read; a read the fault lets succeed
+// must give want, one it fails must give an error alone that does not
+// show token.
 func RunFaults(t *testing.T, unauthorized []byte, token string,
-	start func(t *testing.T, f Fault) (trackers.Client, []trackers.Ref), want map[string]trackers.Ticket) {
-	for _, fault := range Faults(unauthorized) {
+	start func(t *testing.T, f Fault) (trackers.Client, []trackers.Ref), want map[string]trackers.Ticket, more ...Fault) {
+	for _, fault := range append(Faults(unauthorized), more...) {
 		t.Run(fault.Name, func(t *testing.T) {
 			c, refs := start(t, fault)
 			began := time.Now()
