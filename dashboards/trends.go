@@ -62,10 +62,14 @@ type periodDuration struct {
 	what, counted      string
 }
 
-// periodMeanPanel shows the mean per month beside its sample size. With
-// --periods.by-team the per-team sums answer for the selected teams (all
-// severities); otherwise the per-severity sums do, for the selected
-// severities, and only with Team set to All.
+// periodMeanPanel shows the mean per month beside its sample size. The
+// exporter keeps the durations of a month per team (all severities, with
+// --periods.by-team) and per severity (all teams), not per both: the
+// per-team sums answer for the selected teams in the months where the
+// selected severities hold every incident of the month (All, or a month
+// without the others), the per-severity sums for the selected severities
+// with Team set to All. With both narrowed, a month shows no bar, and the
+// panel says so.
 func (c Config) periodMeanPanel(d periodDuration) *barchart.PanelBuilder {
 	sum := func(metric, part string, matchers ...string) string {
 		return c.sumBy(metric+"_"+part, m.LabelPeriod, matchers...)
@@ -74,27 +78,46 @@ func (c Config) periodMeanPanel(d periodDuration) *barchart.PanelBuilder {
 		return ratio(sum(metric, "sum", matchers...), sum(metric, "count", matchers...))
 	}
 	bySev := []string{teamFilter, severityFilter}
+	everySeverity := c.everySeverityChosen()
 	return joinedBars(fmt.Sprintf("Mean time to %s, with the number of %s", d.what, d.counted),
-		fmt.Sprintf("Mean time to %s of the %s started each month, beside how many there were: a mean of three is mostly noise.", d.what, d.counted),
+		fmt.Sprintf("Mean time to %s of the %s started each month, beside how many there were: a mean of three is mostly noise. %s", d.what, d.counted, notBoth),
 		unitSeconds,
-		query{expr: fmt.Sprintf("(%s) or (%s)", mean(d.byTeam, teamFilter), mean(d.bySeverity, bySev...)), legend: "mean"},
-		query{expr: fmt.Sprintf("%s or %s", sum(d.byTeam, "count", teamFilter), sum(d.bySeverity, "count", bySev...)), legend: "incidents"})
+		query{expr: fmt.Sprintf("(%s and on (%s) %s) or (%s)", mean(d.byTeam, teamFilter), m.LabelPeriod, everySeverity, mean(d.bySeverity, bySev...)), legend: "mean"},
+		query{expr: fmt.Sprintf("(%s and on (%s) %s) or %s", sum(d.byTeam, "count", teamFilter), m.LabelPeriod, everySeverity, sum(d.bySeverity, "count", bySev...)), legend: "incidents"}).
+		NoValue(notBothNoValue)
+}
+
+// notBoth says in a panel that team and severity do not narrow it
+// together; notBothNoValue is its "no data" text.
+const (
+	notBoth = "Team and severity cannot both narrow it (the exporter keeps a month's durations per team or per severity, not both): " +
+		"with teams and a severity selected, it shows no bar; set Team or Severity to All."
+	notBothNoValue = "No data: none in these months, or teams and a severity are both selected (set one to All), " +
+		"or the exporter sums the trends over all teams (see Team filter at the top) and a team is selected"
+)
+
+// everySeverityChosen answers for each month in which the selected
+// severities hold every incident of the organisation: there the figures
+// per team, over all severities, are those of the selected severities.
+func (c Config) everySeverityChosen() string {
+	return fmt.Sprintf("(%s == %s)", c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, severityFilter), c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod))
 }
 
 // periodMedianPanel shows the exact median per month: per severity over
 // all teams with Team set to All (the per-severity summaries have no team
 // label, so they match team=~".*" only), otherwise per selected team, all
-// severities. Medians do not add up, so each is a bar of its own, under
-// the label medianOf.
+// severities, in the months where the selected severities hold every
+// incident (see periodMeanPanel). Medians do not add up, so each is a bar
+// of its own, under the label medianOf.
 func (c Config) periodMedianPanel(d periodDuration) *barchart.PanelBuilder {
 	allTeams := c.exact(0.5, d.bySeverity, teamFilter)
-	expr := fmt.Sprintf(`label_replace(%s, "%[2]s", "$1", "%[3]s", "(.*)") or label_replace(%[4]s unless on () %[5]s, "%[2]s", "$1", "%[6]s", "(.*)")`,
+	expr := fmt.Sprintf(`label_replace(%s, "%[2]s", "$1", "%[3]s", "(.*)") or label_replace((%[4]s and on (%[7]s) %[8]s) unless on () %[5]s, "%[2]s", "$1", "%[6]s", "(.*)")`,
 		c.exact(0.5, d.bySeverity, teamFilter, severityFilter), medianOf, m.LabelSeverity,
-		c.exact(0.5, d.byTeam, teamFilter), allTeams, m.LabelTeam)
+		c.exact(0.5, d.byTeam, teamFilter), allTeams, m.LabelTeam, m.LabelPeriod, c.everySeverityChosen())
 	return matrixBars(fmt.Sprintf("Median time to %s: by severity for all teams, by team for a selection", d.what),
 		fmt.Sprintf("Exact median time to %s of the %s started each month. With Team set to All, one bar per severity over all teams; "+
-			"with teams selected, one bar per team over all severities. Medians do not add up across teams or severities, so none is combined.", d.what, d.counted),
-		medianOf, expr, false).Unit(unitSeconds)
+			"with teams selected, one bar per team over all severities. Medians do not add up across teams or severities, so none is combined. %s", d.what, d.counted, notBoth),
+		medianOf, expr, false).Unit(unitSeconds).NoValue(notBothNoValue)
 }
 
 // medianOf is the label the median panels group their bars by: a severity
