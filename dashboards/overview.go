@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 
 	m "github.com/postmortem-exporter/postmortem-exporter/collectors"
@@ -91,6 +92,9 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 		WithPanel(tablePanel("Services that keep failing", "Incidents per affected service in the window, "+allTeams+" and "+allSeverities+" (the exporter counts services without them).", "Incidents",
 			[]column{{field: "service", header: "Service"}, {field: "Value", header: "Incidents", unit: unitCount}},
 			query{expr: c.sumBy(m.MetricIncidentsByService, "service", windowFilter)}).NoValue(noIncidents)).
+		WithRow(dashboard.NewRowBuilder("Invalid records, " + asOfNow)).
+		WithPanel(c.invalidRecordsStat()).
+		WithPanel(c.invalidRecordsTable()).
 		WithRow(dashboard.NewRowBuilder("Reviews")).
 		WithPanel(statPanel("Post-mortems not published", "Incidents whose post-mortem is a draft or in review, "+asOfNow+", "+allSeverities+".", unitCount,
 			query{expr: c.sumBy(m.MetricReviewsPending, "status", teamFilter), legend: "{{status}}"}).NoValue("Every post-mortem is published").Span(12)).
@@ -138,4 +142,32 @@ func (c Config) scorecard() *table.PanelBuilder {
 			"of those done or still open (items dropped as won't do aside), and quality findings "+asOfNow+". "+
 			"Empty: no resolved incident, no incident, or no item due in the window. The team opens its drill-down.",
 		"Incidents", cols, queries...).NoValue("No incidents or action items")
+}
+
+// invalidRecordsText says what the invalid records panels count, and
+// where the files are named.
+const invalidRecordsText = "Records whose incident core is broken (a missing or unreadable field, times out of order, a duplicate id, ...), " +
+	asOfNow + ", " + allSeverities + ": they are in no other figure of the pack. A record with several reasons counts under each. " +
+	"The exporter has no file label (one series per file would be unbounded): `validate` lists each with its file, line and field, and the exporter's log names each once."
+
+// invalidRecordsStat counts the invalid records of the selected teams, so
+// that a SEV1 with a typo does not vanish from every dashboard.
+func (c Config) invalidRecordsStat() *stat.PanelBuilder {
+	return statPanel("Invalid records", invalidRecordsText, unitCount,
+		query{expr: c.count(m.MetricRecordsInvalid, teamFilter), legend: "invalid (by reason)"}).
+		Thresholds(badFrom(1, 1)).ColorMode("background").Height(8)
+}
+
+// invalidRecordsTable lists the invalid records by team, reason and
+// source; a record whose team cannot be read is under "(unknown team)".
+func (c Config) invalidRecordsTable() *table.PanelBuilder {
+	return tablePanel("Invalid records by team and reason", invalidRecordsText+" Records without a readable team, and those beyond the exporter's 100 team and reason pairs, are under (unknown team).", "Records",
+		[]column{
+			{field: m.LabelTeam, header: "Team", link: teamLink, empty: "(unknown team)"},
+			{field: m.LabelReason, header: "Reason"},
+			{field: m.LabelSource, header: "Source"},
+			{field: "Value", header: "Records", unit: unitCount, colour: badFrom(1, 1)},
+		},
+		query{expr: c.sumBy(m.MetricRecordsInvalid, "team, reason, source", teamFilter) + " > 0"}).
+		NoValue("No invalid records").Span(18).Height(8)
 }
