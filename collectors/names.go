@@ -59,6 +59,7 @@ const (
 	MetricPeriodActionItemsDue        = "postmortem_period_action_items_due"
 	MetricPeriodActionItemsCreated    = "postmortem_period_action_items_created"
 	MetricPeriodActionItemsClosed     = "postmortem_period_action_items_closed"
+	MetricPeriodCovered               = "postmortem_period_covered_seconds"
 	MetricRecordsInvalid              = "postmortem_records_invalid"
 	MetricRecordsRemoved              = "postmortem_records_removed_total"
 
@@ -110,6 +111,7 @@ const (
 	LabelRecordURL  = "postmortem_url"
 	LabelApprover   = "approver"
 	LabelPeriod     = "period"
+	LabelPrevious   = "previous"
 	LabelOutcome    = "outcome"
 	LabelRule       = "rule"
 	LabelRepeats    = "repeats"
