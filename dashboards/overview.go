@@ -68,7 +68,8 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 				"by calendar period (whatever the window): the share can fall while outages stay. Computed by the exporter from the records, so it is full on the first day. "+teamNarrows,
 			unitPercent,
 			query{expr: c.share(m.MetricPeriodIncidents, m.LabelPeriod, c.top(), teamFilter), legend: c.topName() + " share"},
-			query{expr: c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, teamFilter), legend: "incidents"})).
+			query{expr: c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, teamFilter), legend: "incidents"}).
+			NoValue("No data: no incident in these "+c.PeriodUnit+"s, or a team is selected and the exporter sums the periods over all teams (see the trend dashboard's Team filter)")).
 		WithRow(dashboard.NewRowBuilder("Who noticed, where faults come from")).
 		WithPanel(statPanel("Customer-detected share", "Share of the selected teams' incidents ("+allSeverities+") that customers told us about first.", unitPercent,
 			query{expr: c.share(m.MetricIncidentsByDetection, "", `detection="customer"`, tw...), legend: "customer-detected"}).
