@@ -63,13 +63,13 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 			query{expr: c.mean(m.MetricTeamTimeToDetect, "team", tw...), legend: "mean {{team}}"},
 			query{expr: fmt.Sprintf("max by (team) (%s)", c.exact(0.5, m.MetricTeamTimeToDetect, tw...)), legend: "median {{team}}"}).NoValue(noIncidents).Span(12)).
 		WithPanel(c.periodMeansPanel()).
-		WithPanel(joinedBars(c.topName()+" share per "+c.PeriodUnit+", with the incident count",
+		WithPanel(c.joinedBars(c.topName()+" share per "+c.PeriodUnit+", with the incident count",
 			"Share of the selected teams' incidents started each "+c.PeriodUnit+" that were "+c.topName()+" (of "+allSeverities+"), beside how many there were, "+
 				"by calendar period (whatever the window): the share can fall while outages stay. Computed by the exporter from the records, so it is full on the first day. "+teamNarrows,
 			unitPercent,
 			query{expr: c.share(m.MetricPeriodIncidents, m.LabelPeriod, c.top(), teamFilter), legend: c.topName() + " share"},
 			query{expr: c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, teamFilter), legend: "incidents"}).
-			NoValue("No data: no incident in these "+c.PeriodUnit+"s, or a team is selected and the exporter sums the periods over all teams (see the trend dashboard's Team filter)")).
+			NoValue("No data: no incident in these " + c.PeriodUnit + "s, or a team is selected and the exporter sums the periods over all teams (see the trend dashboard's Team filter)")).
 		WithRow(dashboard.NewRowBuilder("Who noticed, where faults come from")).
 		WithPanel(statPanel("Customer-detected share", "Share of the selected teams' incidents ("+allSeverities+") that customers told us about first.", unitPercent,
 			query{expr: c.share(m.MetricIncidentsByDetection, "", `detection="customer"`, tw...), legend: "customer-detected"}).
@@ -188,7 +188,7 @@ const teamNarrows = "A single team shows data only while the exporter keeps the 
 func (c Config) periodMeansPanel() *barchart.PanelBuilder {
 	ts := []string{teamFilter, severityFilter}
 	mean := func(metric string) string { return c.mean(metric, m.LabelPeriod, ts...) }
-	return joinedBars("MTTR, MTTD and MTTM per "+c.PeriodUnit+", "+allTeams,
+	return c.joinedBars("MTTR, MTTD and MTTM per "+c.PeriodUnit+", "+allTeams,
 		"Mean time to recover, detect and mitigate of the incidents of the selected severities started each "+c.PeriodUnit+", over all teams, "+
 			"by calendar period (whatever the window), beside how many incidents there were. Computed by the exporter from the records, so it is full on the first day. "+
 			"With a team selected it shows no bar: the monthly durations per team are on the trend dashboard.",
