@@ -141,18 +141,18 @@ func (c Config) previousOf(x string) string {
 // periods have no value.
 func (c Config) rolling3(x string) string {
 	prev := c.previousOf(x)
-	return fmt.Sprintf("(%s) + %s + %s", x, prev, c.previousOf(prev))
+	return fmt.Sprintf("((%s) + %s + %s)", x, prev, c.previousOf(prev))
 }
 
 // change is how x moved from the previous period: x − previous.
 func (c Config) change(x string) string {
-	return fmt.Sprintf("(%s) - %s", x, c.previousOf(x))
+	return fmt.Sprintf("((%s) - %s)", x, c.previousOf(x))
 }
 
 // relativeChange is change ÷ previous; no value where the previous
 // period had 0 or nothing.
 func (c Config) relativeChange(x string) string {
-	return ratio(fmt.Sprintf("(%s)", c.change(x)), c.previousOf(x))
+	return ratio(c.change(x), c.previousOf(x))
 }
 
 // currentPeriod is the current, partial period: the one that is no
