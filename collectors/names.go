@@ -112,6 +112,7 @@ const (
 	LabelApprover   = "approver"
 	LabelPeriod     = "period"
 	LabelPrevious   = "previous"
+	LabelTitle      = "title"
 	LabelOutcome    = "outcome"
 	LabelRule       = "rule"
 	LabelRepeats    = "repeats"

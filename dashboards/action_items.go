@@ -59,8 +59,8 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 // overdueTable lists the overdue items, most overdue first, with their
 // owner, team, incident, due day and links.
 func (c Config) overdueTable(title string, matchers ...string) *table.PanelBuilder {
-	return tablePanel(title, "One row per overdue item, "+asOfNow+": its owner, team and incident, the due day, links to its ticket and post-mortem, and the days since its due day ended.", "Days overdue",
-		append(itemColumns(), column{field: "Value", header: "Days overdue", unit: unitDays}),
+	return tablePanel(title, "One row per overdue item, "+asOfNow+": its owner, team, incident and title, the due day, links to its ticket and post-mortem, and the days since its due day ended.", "Days overdue",
+		append(itemColumns(column{field: m.LabelTitle, header: "Title"}), column{field: "Value", header: "Days overdue", unit: unitDays}),
 		query{expr: c.overdueItems(matchers...)}).NoValue("No overdue action items")
 }
 
