@@ -48,10 +48,10 @@ var (
 	periodTeamDurationDescs = map[int]*prometheus.Desc{
 		snapshot.TimeToDetect: newDesc(MetricPeriodTeamTimeToDetect,
 			"Exact median, sum and count of detected_at − started_at of the incidents started in the period, by team.",
-			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamPeriodQuantiles), onlyWith(withPeriodsByTeam)),
+			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamQuantiles), onlyWith(withPeriodsByTeam)),
 		snapshot.TimeToRecover: newDesc(MetricPeriodTeamTimeToRecover,
 			"Exact median, sum and count of resolved_at − started_at of the resolved incidents started in the period, by team.",
-			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamPeriodQuantiles), onlyWith(withPeriodsByTeam)),
+			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamQuantiles), onlyWith(withPeriodsByTeam)),
 	}
 	periodCoveredDesc = newDesc(MetricPeriodCovered,
 		"Time of the calendar period elapsed when the snapshot was built: the whole period for the past ones, the days so far for the current one, which is partial. "+

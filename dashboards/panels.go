@@ -12,6 +12,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 	"github.com/grafana/grafana-foundation-sdk/go/units"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
 // Grafana units used by the panels.
@@ -136,6 +138,27 @@ type column struct {
 	// empty is the text of an empty cell ("(no owner)"), "" to leave it
 	// empty.
 	empty string
+	// words, when set, shows each value of the column in words (a rule's
+	// title for its name).
+	words map[string]string
+}
+
+// valueWords is the Grafana value mapping that shows each value in words.
+func valueWords(words map[string]string) dashboard.DynamicConfigValue {
+	options := map[string]any{}
+	for value, text := range words {
+		options[value] = map[string]any{"text": text}
+	}
+	return dashboard.DynamicConfigValue{Id: "mappings", Value: []map[string]any{{"type": "value", "options": options}}}
+}
+
+// ruleWords are the quality rules' titles by name (record.RuleTitle).
+func ruleWords() map[string]string {
+	words := map[string]string{}
+	for _, r := range record.QualityRules {
+		words[r.Name] = r.Title
+	}
+	return words
 }
 
 // lessThanADay is how a column of days shows a value under one day: a
@@ -186,6 +209,9 @@ func tablePanel(title, description, sortBy string, columns []column, queries ...
 		if col.colour != nil {
 			props = append(props, dashboard.DynamicConfigValue{Id: "thresholds", Value: thresholdsValue(col.colour)},
 				dashboard.DynamicConfigValue{Id: "custom.cellOptions", Value: map[string]any{"type": "color-text"}})
+		}
+		if col.words != nil {
+			props = append(props, valueWords(col.words))
 		}
 		if col.link != "" {
 			props = append(props, dashboard.DynamicConfigValue{Id: "links", Value: []map[string]any{{"title": col.header, "url": col.link}}})

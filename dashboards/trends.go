@@ -154,7 +154,7 @@ func (c Config) teamFilterPanel() *stat.PanelBuilder {
 }
 
 // joinedBars draws one bar per query and period, side by side; the query
-// named "incidents" is a count on its own axis.
+// named "incidents" or "post-mortems" is a count on its own axis.
 func (c Config) joinedBars(title, description, unit string, queries ...query) *barchart.PanelBuilder {
 	rename := map[string]any{}
 	exclude := map[string]any{}
@@ -168,8 +168,8 @@ func (c Config) joinedBars(title, description, unit string, queries ...query) *b
 		WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{"excludeByName": exclude, "renameByName": rename}}).
 		WithTransformation(sortByPeriod(m.LabelPeriod))
 	for _, q := range queries {
-		if q.legend == "incidents" {
-			b = b.OverrideByName("incidents", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}, {Id: "custom.axisPlacement", Value: "right"}})
+		if q.legend == "incidents" || q.legend == "post-mortems" {
+			b = b.OverrideByName(q.legend, []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}, {Id: "custom.axisPlacement", Value: "right"}})
 		}
 	}
 	return b
