@@ -2,8 +2,11 @@ package dashboards_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/postmortem-exporter/postmortem-exporter/dashboards"
 )
 
 // TestDaysShownAsDays: a column of days never uses Grafana's "d" unit,
@@ -46,5 +49,32 @@ func TestDaysShownAsDays(t *testing.T) {
 	}
 	if dayColumns < 3 || ownerColumns < 3 {
 		t.Errorf("%d columns of days and %d of owners checked, want at least 3 each (overdue items, waiting post-mortems, overdue work by owner)", dayColumns, ownerColumns)
+	}
+}
+
+// TestDocsCountTheDashboards: the README and docs/dashboards.md say how
+// many dashboards generate writes, in words, and the number is the one
+// that ships.
+func TestDocsCountTheDashboards(t *testing.T) {
+	built, err := dashboards.DefaultConfig().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+	if len(built) >= len(words) {
+		t.Fatalf("%d dashboards: count them in words here", len(built))
+	}
+	n := words[len(built)]
+	for file, phrase := range map[string]string{
+		"../README.md":          "writes " + n + " Grafana dashboards",
+		"../docs/dashboards.md": "grafana-foundation-sdk, " + n + " dashboards",
+	} {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(strings.Fields(string(text)), " "), phrase) {
+			t.Errorf("%s does not say %q: %d dashboards ship", file, phrase, len(built))
+		}
 	}
 }
