@@ -220,6 +220,7 @@ type CompletionStats struct {
 // OverdueItem is one open action item past its due day.
 type OverdueItem struct {
 	ID, Incident, Owner, Team, Severity string
+	Title                               string // the item's title, as written
 	Overdue                             time.Duration
 	Due                                 time.Time // the due day
 	URL                                 string    // the item's ticket, may be empty
