@@ -36,7 +36,7 @@ func TestHandler(t *testing.T) {
 	var current atomic.Pointer[snapshot.Snapshot]
 	handler, err := server.Handler(server.Metrics{Live: prometheus.NewRegistry()}, server.Options{
 		TelemetryPath: "/metrics", Ready: func() bool { return current.Load() != nil },
-		Report: Handler(current.Load, slog.New(slog.DiscardHandler)),
+		Report: Handler(current.Load, 0, slog.New(slog.DiscardHandler)),
 	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -76,9 +76,13 @@ func TestHandler(t *testing.T) {
 		t.Errorf("/report?format=md&window=30d: %d %v\n%.300s", resp.StatusCode, resp.Header, body)
 	}
 	for path, want := range map[string]string{
-		"/report?format=csv": "postmortem-exporter report --format csv",
-		"/report?format=pdf": `format "pdf": use html or md`,
-		"/report?window=7d":  `window "7d": not one of the configured windows [30d 90d 365d]`,
+		"/report?format=csv":            "postmortem-exporter report --format csv",
+		"/report?format=pdf":            `format "pdf": use html or md`,
+		"/report?window=7d":             `window "7d": not one of 30d, 90d, 365d`,
+		"/report?team=nobody":           `team "nobody": not one of `,
+		"/report?severity=sev9":         `severity "sev9": not one of sev1, sev2, sev3, sev4`,
+		"/report?period=year":           `period "year": not one of month, week, quarter`,
+		"/report?format=md&team=%00%ff": `team "\x00\xff": not one of `,
 	} {
 		if resp, body := get(path); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) {
 			t.Errorf("%s: %d %q, want 400 saying %q", path, resp.StatusCode, body, want)
@@ -123,7 +127,7 @@ func TestReportServedFromMemory(t *testing.T) {
 		records[i] = bulky(i)
 	}
 	snap := snapshotOf(t, 0, records...)
-	srv := httptest.NewServer(Handler(func() *snapshot.Snapshot { return snap }, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(Handler(func() *snapshot.Snapshot { return snap }, 0, slog.New(slog.DiscardHandler)))
 	defer srv.Close()
 	// What one rendering allocates, measured here: the race detector
 	// multiplies it, as it makes sync.Pool drop what fmt reuses.
@@ -169,7 +173,7 @@ func TestReportRenderedOncePerSnapshot(t *testing.T) {
 	}
 	var current atomic.Pointer[snapshot.Snapshot]
 	current.Store(first)
-	handler := Handler(current.Load, slog.New(slog.DiscardHandler))
+	handler := Handler(current.Load, 0, slog.New(slog.DiscardHandler))
 	counter, ok := handler.(interface{ renders() int64 })
 	if !ok {
 		t.Fatal("the handler does not count its renderings")
