@@ -36,7 +36,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"kind": func(d SeverityDurations, kind string) Durations {
 		return map[string]Durations{"recover": d.Recover, "detect": d.Detect, "mitigate": d.Mitigate}[kind]
 	},
-	"trendRow":   func(t Trends, row PeriodRow) trendRowData { return trendRowData{Trends: t, Row: row} },
+	"trendRow": func(t Trends, row PeriodRow) trendRowData { return trendRowData{Trends: t, Row: row} },
 	"delta": func(d Delta, kind string) string {
 		return formatDelta(d, map[string]func(float64) string{"count": formatSignedCount, "points": formatPoints, "duration": formatSignedDuration}[kind])
 	},

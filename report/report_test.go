@@ -357,7 +357,7 @@ func TestHostileTextMarkdown(t *testing.T) {
 	for _, tc := range []struct {
 		table, prefix, want string
 	}{
-		{"overdue", "| red", "| " + team + " | " + owner + " | " + item + " | PM-X (sev1) " + title + " | 2026-05-25 | 6 |"},
+		{"overdue", "| 7 days", "| 7 days | " + team + " | " + owner + " | " + item + " | PM-X (sev1) " + title + " | 2026-05-25 |"},
 		{"open exceptions", "| 2026-05-25", "| 2026-05-25 | " + team + " | " + owner + " | " + item + " | PM-X (sev1) " + title + " | &lt;u&gt;eve&lt;/u&gt;\\|x |"},
 	} {
 		var row string
@@ -420,7 +420,7 @@ func TestExceptions(t *testing.T) {
 	}{{
 		name:   "none",
 		record: withExceptions(true),
-		md:     []string{"### Open exceptions\n\nOpen items a leader approved", "earliest first. They count in the figures above too: an exception does not hide an item.\n\nNo open exceptions.\n\n## 2."},
+		md:     []string{"### Open exceptions\n\nOpen items a leader approved", "earliest first. They count in the figures above too: an exception does not hide an item.\n\n_Every team, every severity_\n\nNo open exceptions.\n\n## 2."},
 		html:   []string{`<tr><td colspan="6">No open exceptions.</td></tr>`},
 		notMD:  []string{"left out by `--exception-items.limit`"},
 	}, {
