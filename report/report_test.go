@@ -72,7 +72,7 @@ func filteredExamplesReport(t *testing.T, opts Options) *Report {
 //
 //   - Overdue (open, due day ended before June 1): identity PM-2026-034-1
 //     (due 05-25); payments PM-2026-031-1 (05-29); platform PM-2026-020-2
-//     (02-15: overdue since Feb 16, 13+31+30+31 = 105 days); search
+//     (02-15: 14+31+30+31 = 106 calendar days to June 1); search
 //     PM-2026-032-1 and -2 (05-28, 05-29): 1, 1, 1, 2. Open: platform
 //     020-2, 033-2, 033-3, 038-1 = 4.
 //   - Due in 365d: the items whose due day ended in (2025-06-01T00:00,
