@@ -121,11 +121,18 @@ func filteredExamplesReport(t *testing.T, opts Options) *Report {
 //     13d; search in_review 032, resolved 05-25 14:15: 6d; drafts 035 and
 //     036 are not resolved.
 func TestMarkdownGolden(t *testing.T) {
+	checkGolden(t, examplesReport(t), "examples.md")
+}
+
+// checkGolden compares the Markdown of r with testdata/name (rewritten
+// with -update).
+func checkGolden(t *testing.T, r *Report, name string) {
+	t.Helper()
 	var got bytes.Buffer
-	if err := WriteMarkdown(&got, examplesReport(t)); err != nil {
+	if err := WriteMarkdown(&got, r); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "examples.md")
+	golden := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -192,23 +199,7 @@ var filteredOptions = Options{Team: "platform", Severity: "sev1", Window: "365d"
 //   - Findings: platform action_item_size (020) = 1; nothing late,
 //     unpublished or invalid.
 func TestFilteredMarkdownGolden(t *testing.T) {
-	var got bytes.Buffer
-	if err := WriteMarkdown(&got, filteredExamplesReport(t, filteredOptions)); err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join("testdata", "examples-platform-sev1.md")
-	if *update {
-		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.String() != string(want) {
-		t.Errorf("Markdown differs from %s (go test ./report -update rewrites it; check the figures by hand):\n%s", golden, got.String())
-	}
+	checkGolden(t, filteredExamplesReport(t, filteredOptions), "examples-platform-sev1.md")
 }
 
 // TestReportCommandMarkdown runs the binary's report command on the
