@@ -82,9 +82,7 @@ func (sc Scope) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// keeps reports whether a row of team and severity is in the filters;
-// an empty severity (a row that has none) passes a severity filter only
-// when the table ignores it.
+// keeps reports whether a row of team and severity is in the filters.
 func (f Filters) keeps(team, severity string) bool {
 	return (f.Team == "" || team == f.Team) && (f.Severity == "" || severity == f.Severity)
 }

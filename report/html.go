@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -28,6 +29,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"date":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"upper":      upperFirst,
 	"late":       lateness,
+	"owner":      func(owner string) string { return cmp.Or(owner, NoOwner) },
 	"share":      shareOf,
 	"partial":    partialNote,
 	"location":   location,
