@@ -24,9 +24,18 @@ type BadFilter struct {
 	Allowed      []string
 }
 
+// Error names the parameter, the value (its first 64 bytes: it comes
+// from a request) and the values the parameter takes.
 func (e *BadFilter) Error() string {
-	return fmt.Sprintf("%s %q: not one of %s", e.Param, e.Value, strings.Join(e.Allowed, ", "))
+	value := e.Value
+	if len(value) > maxEchoed {
+		value = value[:maxEchoed] + "…"
+	}
+	return fmt.Sprintf("%s %q: not one of %s", e.Param, value, strings.Join(e.Allowed, ", "))
 }
+
+// maxEchoed bounds the bytes of a bad value an error repeats.
+const maxEchoed = 64
 
 // Filters are the choices a report was narrowed to, each one a value the
 // snapshot knows (checked by New): an empty Team or Severity means all.

@@ -76,13 +76,14 @@ func TestHandler(t *testing.T) {
 		t.Errorf("/report?format=md&window=30d: %d %v\n%.300s", resp.StatusCode, resp.Header, body)
 	}
 	for path, want := range map[string]string{
-		"/report?format=csv":            "postmortem-exporter report --format csv",
-		"/report?format=pdf":            `format "pdf": use html or md`,
-		"/report?window=7d":             `window "7d": not one of 30d, 90d, 365d`,
-		"/report?team=nobody":           `team "nobody": not one of `,
-		"/report?severity=sev9":         `severity "sev9": not one of sev1, sev2, sev3, sev4`,
-		"/report?period=year":           `period "year": not one of month, week, quarter`,
-		"/report?format=md&team=%00%ff": `team "\x00\xff": not one of `,
+		"/report?format=csv":                        "postmortem-exporter report --format csv",
+		"/report?format=pdf":                        `format "pdf": use html or md`,
+		"/report?window=7d":                         `window "7d": not one of 30d, 90d, 365d`,
+		"/report?team=nobody":                       `team "nobody": not one of `,
+		"/report?severity=sev9":                     `severity "sev9": not one of sev1, sev2, sev3, sev4`,
+		"/report?period=year":                       `period "year": not one of month, week, quarter`,
+		"/report?format=md&team=%00%ff":             `team "\x00\xff": not one of `,
+		"/report?team=" + strings.Repeat("x", 5000): `team "` + strings.Repeat("x", 64) + `…": not one of `,
 	} {
 		if resp, body := get(path); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) {
 			t.Errorf("%s: %d %q, want 400 saying %q", path, resp.StatusCode, body, want)
