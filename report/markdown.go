@@ -117,7 +117,11 @@ func (m *mdWriter) timeliness(r *Report) {
 	m.printf("### Overdue work by owner\n\n")
 	rows = nil
 	for _, o := range t.Owners {
-		rows = append(rows, []string{mdText(o.Owner), mdText(strings.Join(o.Teams, ", ")), fmt.Sprint(o.Overdue), lateness(o.MostDays), fmt.Sprint(o.DueToday)})
+		most := "–"
+		if o.Overdue > 0 {
+			most = lateness(o.MostDays)
+		}
+		rows = append(rows, []string{mdText(o.Owner), mdText(strings.Join(o.Teams, ", ")), fmt.Sprint(o.Overdue), most, fmt.Sprint(o.DueToday)})
 	}
 	m.table(t.OverdueScope, []string{"Owner", "Team", "> Overdue items", "> Most overdue", "> Due today"}, rows, "Nobody has overdue work.")
 

@@ -147,6 +147,48 @@ func checkGolden(t *testing.T, r *Report, name string) {
 	}
 }
 
+// TestOverdueByOwner lists the overdue work per owner as of 2026-06-01:
+// ann's item due 05-22 is 10 days late and she has one due today (06-01,
+// not overdue yet); the item without an owner, due 05-29, is 3 days late;
+// bo's two, due 05-30 and 05-29, are 2 and 3 days late. Owners: the most
+// overdue first, then the most items; the items: by days overdue (then
+// id), whatever their team.
+func TestOverdueByOwner(t *testing.T) {
+	started := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return time.Date(2026, 5, d, 0, 0, 0, 0, time.UTC) }
+	item := func(id, owner, team string, due time.Time) record.ActionItem {
+		return record.ActionItem{ID: id, Title: "Item " + id, Owner: owner, Team: team, CreatedAt: started.Add(time.Hour), Due: due, Status: "open"}
+	}
+	r := reportOf(t, 0, &record.Record{
+		Path: "o.md", ID: "PM-O", Title: "Owners", Severity: "sev2", Team: "core",
+		StartedAt: started, DetectedAt: started.Add(time.Minute), ResolvedAt: started.Add(time.Hour),
+		Origin: "code_change", Resolution: "rollback", Detection: "internal", Status: "draft",
+		ActionItems: []record.ActionItem{
+			item("A1", "ann", "core", day(22)), item("A2", "ann", "edge", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)),
+			item("N1", "", "core", day(29)), item("B1", "bo", "edge", day(30)), item("B2", "bo", "core", day(29)),
+		},
+	})
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| Owner | Team | Overdue items | Most overdue | Due today |\n|---|---|---:|---:|---:|\n" +
+			"| ann | core, edge | 1 | 10 days | 1 |\n" +
+			"| bo | core, edge | 2 | 3 days | 0 |\n" +
+			"| (no owner) | core | 1 | 3 days | 0 |\n",
+		"| Overdue | Team | Owner | Item | Incident | Due |\n|---:|---|---|---|---|---|\n" +
+			"| 10 days | core | ann | A1 Item A1 | PM-O (sev2) Owners | 2026-05-22 |\n" +
+			"| 3 days | core | bo | B2 Item B2 | PM-O (sev2) Owners | 2026-05-29 |\n" +
+			"| 3 days | core | (no owner) | N1 Item N1 | PM-O (sev2) Owners | 2026-05-29 |\n" +
+			"| 2 days | edge | bo | B1 Item B1 | PM-O (sev2) Owners | 2026-05-30 |\n",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the Markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+}
+
 // filteredOptions are those of testdata/examples-platform-sev1.md.
 var filteredOptions = Options{Team: "platform", Severity: "sev1", Window: "365d", Period: "quarter"}
 

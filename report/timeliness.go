@@ -125,7 +125,7 @@ func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats, f Filters) Timel
 		}
 		item := listedItem(s, snapshot.ListedItem{ID: it.ID, Incident: it.Incident, Owner: it.Owner, Team: it.Team,
 			Severity: it.Severity, Due: it.Due, URL: it.URL, IncidentURL: it.IncidentURL})
-		item.DaysOverdue = daysLate(s.AsOf, item.Due)
+		item.DaysOverdue = daysLate(s.AsOf, it.Due)
 		t.Overdue = append(t.Overdue, item)
 	}
 	for _, it := range s.DueSoon {
@@ -145,14 +145,10 @@ func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats, f Filters) Timel
 	return t
 }
 
-// daysLate counts the calendar days (UTC) from the due day (YYYY-MM-DD)
-// to asOf's.
-func daysLate(asOf time.Time, due string) int {
-	d, err := time.Parse(time.DateOnly, due)
-	if err != nil {
-		return 0
-	}
-	return int(asOf.UTC().Truncate(24*time.Hour).Sub(d) / (24 * time.Hour))
+// daysLate counts the calendar days (UTC) from the due day (midnight
+// UTC) to asOf's.
+func daysLate(asOf, due time.Time) int {
+	return int(asOf.UTC().Truncate(24*time.Hour).Sub(due) / (24 * time.Hour))
 }
 
 // owners sums the overdue items, and the items of dueSoon due today (a
