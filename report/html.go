@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/version"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
 //go:embed report.html.tmpl
@@ -42,6 +44,8 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"delta": func(d Delta, kind string) string {
 		return formatDelta(d, map[string]func(float64) string{"count": formatSignedCount, "points": formatPoints, "duration": formatSignedDuration}[kind])
 	},
+	"fixNotDone": func() string { return snapshot.RepeatFixNotDone },
+	"despiteFix": func() string { return snapshot.RepeatDespiteFix },
 }).Parse(htmlTemplate))
 
 // trendRowData is a row of the per-period or rolling table with the

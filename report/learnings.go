@@ -12,7 +12,7 @@ import (
 type Learnings struct {
 	// Scope is that of the origin, resolution and detection tables;
 	// ServicesScope of the services, RepeatsScope of the repeat counts,
-	// RepeatListScope of the list.
+	// RepeatListScope of the lists of repeats and possible repeats.
 	Scope, ServicesScope, RepeatsScope, RepeatListScope Scope
 	// Crossed tells whether origin by resolution is known: counted by the
 	// source, over every team (so not with a team filter); without it
@@ -35,13 +35,25 @@ type Learnings struct {
 	ByServiceScope   Scope
 	ServicesListed   bool
 	ByServiceDropped int
-	// Repeats counts the incidents repeating an earlier one with action
-	// items still open, per team.
-	Repeats      []Count
-	RepeatsTotal int
+	// Repeats counts, per team, the incidents repeating an earlier one:
+	// snapshot.RepeatFixNotDone and snapshot.RepeatDespiteFix, most first.
+	Repeats      []TeamRepeats
+	RepeatsTotal int // of both kinds
 	// RepeatList says which incident repeats which, the latest first.
 	RepeatList     []Repeat
 	RepeatsDropped int
+	// PossibleListed tells whether the source lists the possible repeats
+	// (snapshot.QualityDetail); PossibleRepeats lists them, the latest
+	// first.
+	PossibleListed         bool
+	PossibleRepeats        []PossibleRepeat
+	PossibleRepeatsDropped int
+}
+
+// TeamRepeats are a team's repeat incidents of both kinds.
+type TeamRepeats struct {
+	Team                   string
+	FixNotDone, DespiteFix int
 }
 
 // ServiceRow is a service's incidents in the window and their time to
@@ -59,6 +71,17 @@ type Repeat struct {
 	// FixDone: the earlier incident's action items were all closed when
 	// this one started (the fix did not work); otherwise some were open.
 	FixDone bool
+	// Kind says it in words: snapshot.RepeatDespiteFix or
+	// snapshot.RepeatFixNotDone.
+	Kind string
+}
+
+// PossibleRepeat is an incident that may repeat an earlier one on the
+// same service with the same origin, for the forum to confirm.
+type PossibleRepeat struct {
+	Incident, Title, Team, Started string
+	Earlier, EarlierTitle          string
+	Service, Origin                string
 }
 
 // Count is a labelled count and its share of the total.
@@ -69,7 +92,7 @@ type Count struct {
 }
 
 func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats, f Filters, topServices int) Learnings {
-	l := Learnings{Scope: f.scope(true, false), ServicesScope: f.scope(false, false), RepeatsScope: f.scope(true, true),
+	l := Learnings{Scope: f.scope(true, false), ServicesScope: f.scope(false, false), RepeatsScope: f.scope(true, false),
 		RepeatListScope: f.scope(true, false), ByServiceScope: f.scope(true, true)}
 	i := slices.IndexFunc(s.Windows, func(w snapshot.WindowStats) bool { return w.Window.Name == ws.Window.Name })
 	if i < len(s.ServiceIncidents) {
@@ -97,24 +120,69 @@ func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats, f Filters, topSer
 	}
 	l.Detections = counts(sumByValue(ws.ByDetection, f), false)
 	l.Services = counts(ws.Services, true)
-	repeats := map[string]int{}
-	for k, st := range ws.Incidents {
-		if st.Repeat > 0 && f.keeps(k.Team, k.Severity) {
-			repeats[k.Team] += st.Repeat
-			l.RepeatsTotal += st.Repeat
-		}
-	}
-	l.Repeats = counts(repeats, false)
+	l.Repeats, l.RepeatsTotal = teamRepeats(s, ws, i, f)
 	for _, rp := range s.Repeats {
 		if !f.keepsTeam(rp.Team) {
 			continue
 		}
+		kind := snapshot.RepeatFixNotDone
+		if rp.FixDone {
+			kind = snapshot.RepeatDespiteFix
+		}
 		l.RepeatList = append(l.RepeatList, Repeat{Incident: rp.Incident, Title: title(s, rp.Incident), Team: rp.Team,
-			Started: rp.StartedAt.UTC().Format(time.DateOnly), Earlier: rp.Earlier, EarlierTitle: title(s, rp.Earlier), FixDone: rp.FixDone})
+			Started: day(rp.StartedAt), Earlier: rp.Earlier, EarlierTitle: title(s, rp.Earlier), FixDone: rp.FixDone, Kind: kind})
 	}
 	l.RepeatsDropped = s.RepeatsDropped
+	if d := s.QualityDetail; d != nil {
+		l.PossibleListed, l.PossibleRepeatsDropped = true, d.PossibleRepeatsDropped
+		for _, p := range d.PossibleRepeats {
+			if !f.keepsTeam(p.Team) {
+				continue
+			}
+			l.PossibleRepeats = append(l.PossibleRepeats, PossibleRepeat{Incident: p.Incident, Title: title(s, p.Incident), Team: p.Team,
+				Started: day(p.StartedAt), Earlier: p.Earlier, EarlierTitle: title(s, p.Earlier), Service: p.Service, Origin: p.Origin})
+		}
+	}
 	return l
 }
+
+// teamRepeats counts the repeats of both kinds per team the filters keep
+// in the window at index i, most first, and their total.
+func teamRepeats(s *snapshot.Snapshot, ws *snapshot.WindowStats, i int, f Filters) ([]TeamRepeats, int) {
+	byTeam := map[string]*TeamRepeats{}
+	get := func(team string) *TeamRepeats {
+		if byTeam[team] == nil {
+			byTeam[team] = &TeamRepeats{Team: team}
+		}
+		return byTeam[team]
+	}
+	total := 0
+	for k, st := range ws.Incidents {
+		if st.Repeat > 0 && f.keepsTeam(k.Team) {
+			get(k.Team).FixNotDone += st.Repeat
+			total += st.Repeat
+		}
+	}
+	if i >= 0 && i < len(s.RepeatsAfterFix) {
+		for team, n := range s.RepeatsAfterFix[i] {
+			if n > 0 && f.keepsTeam(team) {
+				get(team).DespiteFix += n
+				total += n
+			}
+		}
+	}
+	out := make([]TeamRepeats, 0, len(byTeam))
+	for _, r := range byTeam {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b TeamRepeats) int {
+		return cmp.Or(cmp.Compare(b.FixNotDone+b.DespiteFix, a.FixNotDone+a.DespiteFix), cmp.Compare(a.Team, b.Team))
+	})
+	return out, total
+}
+
+// day is an instant's UTC day, as the lists show it.
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // sumByValue sums counts kept by team and value over the teams the
 // filters keep.

@@ -73,7 +73,7 @@ func New(s *snapshot.Snapshot, opts Options) (*Report, error) {
 	r.Timeliness = timeliness(s, ws, f)
 	r.Trends = trends(s, f)
 	r.Learnings = learnings(s, ws, f, opts.TopServices)
-	r.Quality = quality(s, f)
+	r.Quality = quality(s, ws.Window.Name, f)
 	return r, nil
 }
 

@@ -112,10 +112,19 @@ func filteredExamplesReport(t *testing.T, opts Options) *Report {
 //     open when it started: the one counted repeat. PM-2026-038 names
 //     PM-2025-055 (its item done 2025-10-30) and PM-2026-029 names 027
 //     (its items closed by 05-06): repeats after the fix.
-//   - Findings: identity bar_raiser 040 and 030, action_item_habitual and
-//     published_late 026, action_item_size and security_review 034 = 6;
-//     payments action_item_size 031, action_item_count 037 (a published
-//     sev2 with no item) = 2; platform action_item_size 020 = 1.
+//   - Findings: identity bar_raiser and moderator 040 and 030 (neither
+//     names one), action_item_habitual and published_late 026,
+//     action_item_size and security_review 034 = 8; payments
+//     action_item_size 031, action_item_count 037 (a published sev2 with
+//     no item) = 2; platform action_item_size 020 = 1. In words:
+//     record.QualityRules' titles.
+//   - Pass the bar, 2026-05: 7 published, of which 037, 031, 030 and 026
+//     have findings (034 is in review): 3 pass, 43%; 2025-08: 040 fails.
+//   - Repeats per team: search 1 fix not done (036); platform 038 and
+//     payments 029 despite the fix. Possible repeats: 038 follows 033
+//     (checkout-api and kubernetes, infrastructure, 15 days; listed
+//     under the first), 031 follows 029
+//     (checkout-api, code_change, 11 days), neither naming the other.
 //   - Published late: 026 resolved 05-03 09:00, published 05-18 09:00 =
 //     15d. Not published: identity in_review 034, resolved 05-18 07:40:
 //     13d; search in_review 032, resolved 05-25 14:15: 6d; drafts 035 and
@@ -236,10 +245,14 @@ var filteredOptions = Options{Team: "platform", Severity: "sev1", Window: "365d"
 //   - Time to recover per service (sev1): kubernetes 2 (020, 033), MTTR
 //     24h 40m; checkout-api, search-api 1 each (033) 3h 20m;
 //     session-store 1 (020) 46h.
-//   - Repeats: none counted for platform sev1; listed: 038 repeats 055,
-//     whose item was done ("all closed").
-//   - Findings: platform action_item_size (020) = 1; nothing late,
-//     unpublished or invalid.
+//   - Repeats (kept per team, not per severity): platform 038 repeats
+//     055, whose item was done: 0 "fix not done", 1 "despite the fix";
+//     possible repeat (not linked): 038 after 033, both infrastructure on
+//     checkout-api.
+//   - Findings: platform item too large (020-2, due 23.6 days after
+//     created) = 1, in the window too; the bar per month is every team's
+//     (as in the unfiltered report); nothing late, unpublished or
+//     invalid.
 func TestFilteredMarkdownGolden(t *testing.T) {
 	checkGolden(t, filteredExamplesReport(t, filteredOptions), "examples-platform-sev1.md")
 }
