@@ -183,7 +183,7 @@ func checkDetection(t *testing.T, want *figures.Figures, window string, md mdRep
 	seen := 0
 	for _, row := range tb.Rows {
 		d := tb.cell(t, row, "Detection")
-		n := want.Detection[[2]string{window, d}]
+		n := want.Detection[[3]string{window, "", d}]
 		seen += n
 		checkShownCount(t, "report, detection "+d, tb.cell(t, row, "Incidents"), n)
 		checkShownPercent(t, "report, detection share "+d, tb.cell(t, row, "Share"), float64(n)/float64(all))
@@ -219,7 +219,7 @@ func checkOriginResolution(t *testing.T, want *figures.Figures, window string, m
 	for _, row := range tb.Rows {
 		origin, all := tb.cell(t, row, "Origin / resolution"), 0
 		for _, res := range append(slices.Clone(forumorg.Resolutions), "") {
-			n := want.OriginResolution[[3]string{window, origin, res}]
+			n := want.OriginResolution[[4]string{window, "", origin, res}]
 			all += n
 			col := res
 			if res == "" {

@@ -58,13 +58,23 @@ type Figures struct {
 	// Recover, Detect and Mitigate are their durations, by window or
 	// period, team and severity (each also for every team or severity).
 	Recover, Detect, Mitigate map[Key]Durations
-	// Detection, by window and detection, all teams.
-	Detection map[[2]string]int
+	// Detection, by window, team ("" every team) and detection.
+	Detection map[[3]string]int
 	// Services, by window and service: incidents that affected it.
 	Services map[[2]string]int
-	// OriginResolution, by window, origin and resolution ("" unresolved).
-	OriginResolution map[[3]string]int
-	// Repeats by window and team (Key.Severity empty), of both kinds.
+	// OriginResolution, by window, team ("" every team), origin and
+	// resolution ("" unresolved).
+	OriginResolution map[[4]string]int
+	// Open counts the incidents not resolved, by team and severity
+	// (Key.Window empty).
+	Open map[Key]int
+	// Pending counts the post-mortems not published, by team and status.
+	Pending map[[2]string]int
+	// Completion is the time from created_at to closed_at of the items
+	// done in a window, by window and team ("" every team).
+	Completion map[Key]Durations
+	// Repeats by window and team ("" every team; Key.Severity empty), of
+	// both kinds.
 	RepeatsFixNotDone, RepeatsAfterFix map[Key]int
 	// RepeatList is every repeat of the longest window, the newest first.
 	RepeatList []Repeat
@@ -95,6 +105,7 @@ type Repeat struct {
 // OverdueItem is an open item past the end of its due day (UTC).
 type OverdueItem struct {
 	ID, Incident, Team, Owner string
+	Severity                  string // the incident's
 	Due                       time.Time
 	Overdue                   time.Duration // since the end of the due day
 }
@@ -110,7 +121,8 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 	f := &Figures{
 		Settings: s, Incidents: map[Key]int{}, CustomerDetected: map[Key]int{},
 		Recover: map[Key]Durations{}, Detect: map[Key]Durations{}, Mitigate: map[Key]Durations{},
-		Detection: map[[2]string]int{}, Services: map[[2]string]int{}, OriginResolution: map[[3]string]int{},
+		Detection: map[[3]string]int{}, Services: map[[2]string]int{}, OriginResolution: map[[4]string]int{},
+		Open: map[Key]int{}, Pending: map[[2]string]int{}, Completion: map[Key]Durations{},
 		RepeatsFixNotDone: map[Key]int{}, RepeatsAfterFix: map[Key]int{},
 		Items: map[[2]string]int{}, Due: map[[3]string]int{},
 	}
@@ -150,7 +162,15 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 				}
 			}
 		}
-		f.countItems(in)
+		f.countItems(in, samples)
+		if in.Resolved.IsZero() {
+			for _, k := range keys("", in) {
+				f.Open[k]++
+			}
+		}
+		if in.Status != "published" {
+			f.Pending[[2]string{in.Team, in.Status}]++
+		}
 	}
 	for k, kinds := range samples {
 		for kind, xs := range kinds {
@@ -162,13 +182,17 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 				f.Mitigate[k] = d
 			case "recover":
 				f.Recover[k] = d
+			case "complete":
+				f.Completion[k] = d
 			}
 		}
 	}
 	slices.SortFunc(f.Overdue, func(a, b OverdueItem) int {
 		return cmp.Or(-cmp.Compare(a.Overdue, b.Overdue), cmp.Compare(a.ID, b.ID))
 	})
-	newestFirst := func(a, b Repeat) int { return cmp.Or(b.Started.Compare(a.Started), cmp.Compare(a.Incident, b.Incident)) }
+	newestFirst := func(a, b Repeat) int {
+		return cmp.Or(b.Started.Compare(a.Started), cmp.Compare(a.Incident, b.Incident))
+	}
 	slices.SortFunc(f.RepeatList, newestFirst)
 	f.PossibleRepeats = possibleRepeats(valid, org.Params.EchoWithin)
 	slices.SortFunc(f.PossibleRepeats, newestFirst)
@@ -215,22 +239,25 @@ func quantile(xs []float64, q float64) float64 {
 // countWindow counts what only the windows have: detection, services,
 // origin × resolution, repeats.
 func (f *Figures) countWindow(window string, in forumorg.Incident, byID map[string]forumorg.Incident) {
-	f.Detection[[2]string{window, in.Detection}]++
+	for _, team := range []string{in.Team, ""} {
+		f.Detection[[3]string{window, team, in.Detection}]++
+		f.OriginResolution[[4]string{window, team, in.Origin, in.Resolution}]++
+	}
 	for _, s := range in.Services {
 		f.Services[[2]string{window, s}]++
 	}
-	f.OriginResolution[[3]string{window, in.Origin, in.Resolution}]++
 	for _, id := range in.Related {
 		earlier, ok := byID[id]
 		if !ok || len(earlier.Items) == 0 || !earlier.Started.Before(in.Started) {
 			continue
 		}
 		r := Repeat{Incident: in.ID, Team: in.Team, Earlier: id, Started: in.Started, FixNotDone: openAt(earlier.Items, in.Started)}
-		k := Key{Window: window, Team: in.Team}
-		if r.FixNotDone {
-			f.RepeatsFixNotDone[k]++
-		} else {
-			f.RepeatsAfterFix[k]++
+		for _, team := range []string{in.Team, ""} {
+			if r.FixNotDone {
+				f.RepeatsFixNotDone[Key{Window: window, Team: team}]++
+			} else {
+				f.RepeatsAfterFix[Key{Window: window, Team: team}]++
+			}
 		}
 		if window == f.longest() {
 			f.RepeatList = append(f.RepeatList, r)
@@ -253,15 +280,15 @@ func (f *Figures) longest() string {
 	return slices.MaxFunc(f.Settings.Windows, func(a, b Window) int { return cmp.Compare(a.Length, b.Length) }).Name
 }
 
-// countItems counts an incident's action items: by status, overdue, and
-// due in each window by outcome.
-func (f *Figures) countItems(in forumorg.Incident) {
+// countItems counts an incident's action items: by status, overdue, due
+// in each window by outcome, and the time to complete those done in it.
+func (f *Figures) countItems(in forumorg.Incident, samples map[Key]map[string][]float64) {
 	asOf := f.Settings.AsOf
 	for _, it := range in.Items {
 		f.Items[[2]string{in.Team, it.Status}]++
 		endOfDue := it.Due.Add(24 * time.Hour)
 		if it.Status == forumorg.ItemOpen && endOfDue.Before(asOf) {
-			f.Overdue = append(f.Overdue, OverdueItem{ID: it.ID, Incident: in.ID, Team: in.Team, Owner: it.Owner, Due: it.Due, Overdue: asOf.Sub(endOfDue)})
+			f.Overdue = append(f.Overdue, OverdueItem{ID: it.ID, Incident: in.ID, Team: in.Team, Owner: it.Owner, Severity: in.Severity, Due: it.Due, Overdue: asOf.Sub(endOfDue)})
 		}
 		outcome := it.Status // open, wont_do
 		if it.Status == forumorg.ItemDone {
@@ -273,6 +300,11 @@ func (f *Figures) countItems(in forumorg.Incident) {
 		for _, w := range f.Settings.Windows {
 			if endOfDue.After(asOf.Add(-w.Length)) && !endOfDue.After(asOf) {
 				f.Due[[3]string{w.Name, in.Team, outcome}]++
+			}
+			if it.Status == forumorg.ItemDone && it.Closed.After(asOf.Add(-w.Length)) && !it.Closed.After(asOf) {
+				for _, team := range []string{in.Team, ""} {
+					addSample(samples, Key{Window: w.Name, Team: team}, "complete", it.Closed.Sub(it.Created))
+				}
 			}
 		}
 	}

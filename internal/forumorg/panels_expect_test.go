@@ -1,0 +1,407 @@
+package forumorg_test
+
+import (
+	"github.com/postmortem-exporter/postmortem-exporter/internal/forumorg"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/forumorg/figures"
+)
+
+// panelExpectations are the panels compared, by "dashboard: title": what
+// each target must return, from the figures. A panel or target not here
+// is evaluated by dashboards.TestEveryQueryReturnsData and listed by the
+// forum test as not compared.
+var panelExpectations = map[string]panelExpectation{
+	"overview: Team scorecard":                             teamScorecard,
+	"overview: MTTR by severity, all teams":                bySeverityMean(recoverOf),
+	"overview: MTTD by severity, all teams":                bySeverityMean(detectOf),
+	"overview: Time to recover, median and p90, all teams": bySeverityQuantiles(recoverOf),
+	"overview: Time to detect, median and p90, all teams":  bySeverityQuantiles(detectOf),
+	"overview: MTTR and median per team, all severities":   perTeamMeanMedian(recoverOf),
+	"overview: MTTD and median per team, all severities":   perTeamMeanMedian(detectOf),
+	"overview: MTTR and MTTD trend, all teams": func(f *figures.Figures, c choice, i int) expected {
+		return []func(f *figures.Figures, c choice, i int) expected{bySeverityMean(recoverOf), bySeverityMean(detectOf)}[i](f, c, 0)
+	},
+	"overview: SEV1 share and incident count": func(f *figures.Figures, c choice, i int) expected {
+		k := figures.Key{Window: c.window, Team: c.team}
+		sev1 := f.Incidents[figures.Key{Window: c.window, Team: c.team, Severity: "sev1"}]
+		if i == 0 {
+			return single(share(sev1, f.Incidents[k]))
+		}
+		return one(float64(f.Incidents[k]))
+	},
+	"overview: Customer-detected share": func(f *figures.Figures, c choice, _ int) expected {
+		k := figures.Key{Window: c.window, Team: c.team}
+		return single(share(f.CustomerDetected[k], f.Incidents[k]))
+	},
+	"overview: Detection source share": func(f *figures.Figures, c choice, _ int) expected {
+		want, all := map[string]float64{}, f.Incidents[figures.Key{Window: c.window, Team: c.team}]
+		for _, d := range forumorg.Detections {
+			if n := f.Detection[[3]string{c.window, c.team, d}]; n > 0 || all > 0 {
+				want[d] = float64(n) / float64(all)
+			}
+		}
+		return by("detection", want)
+	},
+	"overview: Repeat incidents": func(f *figures.Figures, c choice, _ int) expected {
+		return one(float64(f.RepeatsFixNotDone[figures.Key{Window: c.window, Team: c.team}]))
+	},
+	"overview: Open incidents": func(f *figures.Figures, c choice, _ int) expected {
+		return one(float64(f.Open[figures.Key{Team: c.team, Severity: c.severity}]))
+	},
+	"overview: Incidents": func(f *figures.Figures, c choice, _ int) expected {
+		return one(float64(f.Incidents[windowKey(c)]))
+	},
+	"overview: Services that keep failing": func(f *figures.Figures, c choice, _ int) expected {
+		want := map[string]float64{}
+		for k, n := range f.Services {
+			if k[0] == c.window {
+				want[k[1]] = float64(n)
+			}
+		}
+		return by("service", want)
+	},
+	"overview: Post-mortems not published": pendingByStatus,
+	"overview: Fault origin": func(f *figures.Figures, c choice, _ int) expected {
+		return byClass(f, c, "origin", func(k [4]string) string { return k[2] })
+	},
+	"overview: Resolution": func(f *figures.Figures, c choice, _ int) expected {
+		return byClass(f, c, "resolution", func(k [4]string) string { return k[3] })
+	},
+	"action-items: Items not listed":     func(*figures.Figures, choice, int) expected { return one(0) },
+	"action-items: Open exceptions":      noSeries,
+	"team: Open exceptions":              noSeries,
+	"action-items: Exceptions by status": noSeries,
+	"quality: Repeats not listed":        func(*figures.Figures, choice, int) expected { return one(0) },
+	"team: Incidents per window": func(f *figures.Figures, c choice, _ int) expected {
+		return perWindow(func(w string) (float64, bool) {
+			return float64(f.Incidents[figures.Key{Window: w, Team: c.team, Severity: c.severity}]), true
+		})
+	},
+	"team: MTTR per window, all severities": perWindowMeanMedian(recoverOf),
+	"team: MTTD per window, all severities": perWindowMeanMedian(detectOf),
+	"team: Repeat incidents per window, all severities": func(f *figures.Figures, c choice, _ int) expected {
+		return perWindow(func(w string) (float64, bool) {
+			return float64(f.RepeatsFixNotDone[figures.Key{Window: w, Team: c.team}]), true
+		})
+	},
+	"team: Incidents by severity": func(f *figures.Figures, c choice, _ int) expected {
+		want := map[string]float64{}
+		for _, sev := range forumorg.Severities {
+			if (c.severity == "" || c.severity == sev) && f.Incidents[figures.Key{Window: "365d", Team: c.team, Severity: sev}] > 0 {
+				want[sev] = float64(f.Incidents[figures.Key{Window: c.window, Team: c.team, Severity: sev}])
+			}
+		}
+		return by("severity", want)
+	},
+	"team: Customer-detected share": func(f *figures.Figures, c choice, _ int) expected {
+		k := figures.Key{Window: c.window, Team: c.team}
+		return single(share(f.CustomerDetected[k], f.Incidents[k]))
+	},
+	"team: Action items by status": func(f *figures.Figures, c choice, _ int) expected {
+		want := map[string]float64{}
+		for _, status := range []string{forumorg.ItemOpen, forumorg.ItemDone, forumorg.ItemWontDo} {
+			if n := itemCount(f, c, status); n > 0 {
+				want[status] = float64(n)
+			}
+		}
+		return by("status", want)
+	},
+	"team: Overdue items":                overdueCount,
+	"team: Post-mortems not published":   pendingByStatus,
+	"team: Overdue action items":         func(f *figures.Figures, c choice, _ int) expected { return overdueDays(f, c) },
+	"action-items: Overdue items":        overdueCount,
+	"action-items: Overdue action items": func(f *figures.Figures, c choice, _ int) expected { return overdueDays(f, c) },
+	"action-items: Open, overdue and done per team": func(f *figures.Figures, c choice, i int) expected {
+		return perTeam(f, c, func(team string) (float64, bool) {
+			tc := choice{team: team}
+			return []float64{float64(itemCount(f, tc, forumorg.ItemOpen)), float64(overdueOf(f, tc)), float64(itemCount(f, tc, forumorg.ItemDone))}[i], true
+		})
+	},
+	"action-items: Unowned items": func(f *figures.Figures, c choice, _ int) expected {
+		n := 0
+		for _, it := range f.Overdue {
+			if it.Owner == "" && (c.team == "" || c.team == it.Team) {
+				n++
+			}
+		}
+		return one(float64(n))
+	},
+	"action-items: Time to complete": func(f *figures.Figures, c choice, i int) expected {
+		d := f.Completion[figures.Key{Window: c.window, Team: c.team}]
+		switch i {
+		case 0:
+			return single(d.Mean())
+		case 2:
+			return one(float64(d.N))
+		}
+		return expected{}
+	},
+	"action-items: On-time ratio": func(f *figures.Figures, c choice, i int) expected {
+		onTime, n := 0, 0
+		for k, v := range f.Due {
+			if k[0] == c.window && (c.team == "" || c.team == k[1]) && k[2] != forumorg.ItemWontDo {
+				n += v
+				if k[2] == "on_time" {
+					onTime += v
+				}
+			}
+		}
+		if i == 0 {
+			return single(share(onTime, n))
+		}
+		return one(float64(n))
+	},
+	"quality: Repeats, fix not done": func(f *figures.Figures, c choice, _ int) expected {
+		return one(float64(f.RepeatsFixNotDone[figures.Key{Window: c.window, Team: c.team}]))
+	},
+	"quality: Repeats after the fix": func(f *figures.Figures, c choice, _ int) expected {
+		return one(float64(f.RepeatsAfterFix[figures.Key{Window: c.window, Team: c.team}]))
+	},
+	"quality: Which incident repeats which": func(f *figures.Figures, c choice, _ int) expected {
+		want := map[string]float64{}
+		for _, r := range f.RepeatList {
+			if c.team == "" || c.team == r.Team {
+				want[r.Incident+","+r.Earlier] = 1
+			}
+		}
+		return expected{by: []string{"incident", "repeats"}, want: want}
+	},
+	"trends: Mean time to recover, with the number of resolved incidents":                periodMean(recoverOf),
+	"trends: Mean time to detect, with the number of incidents":                          periodMean(detectOf),
+	"trends: Median time to recover: by severity for all teams, by team for a selection": periodMedians(recoverOf),
+	"trends: Median time to detect: by severity for all teams, by team for a selection":  periodMedians(detectOf),
+	"trends: SEV1 share, with the incident count": func(f *figures.Figures, c choice, i int) expected {
+		return perPeriod(f, func(p string) (float64, bool) {
+			n := f.Incidents[figures.Key{Window: p, Team: c.team}]
+			if i == 1 {
+				return float64(n), true
+			}
+			return share(f.Incidents[figures.Key{Window: p, Team: c.team, Severity: "sev1"}], n)
+		})
+	},
+	"trends: Customer-detected share": func(f *figures.Figures, c choice, i int) expected {
+		return perPeriod(f, func(p string) (float64, bool) {
+			n := f.Incidents[figures.Key{Window: p, Team: c.team}]
+			if i == 1 {
+				return float64(n), true
+			}
+			return share(f.CustomerDetected[figures.Key{Window: p, Team: c.team}], n)
+		})
+	},
+}
+
+// durationsOf picks one kind of durations from the figures.
+type durationsOf func(f *figures.Figures, k figures.Key) figures.Durations
+
+func recoverOf(f *figures.Figures, k figures.Key) figures.Durations { return f.Recover[k] }
+func detectOf(f *figures.Figures, k figures.Key) figures.Durations  { return f.Detect[k] }
+
+// teamScorecard: incidents, SEV1s, median time to recover, customer
+// share, repeats, overdue items, on-time ratio per team; findings are not
+// compared.
+func teamScorecard(f *figures.Figures, c choice, i int) expected {
+	return perTeam(f, c, func(team string) (float64, bool) {
+		k := figures.Key{Window: c.window, Team: team}
+		switch i {
+		case 0:
+			return float64(f.Incidents[k]), true
+		case 1:
+			return float64(f.Incidents[figures.Key{Window: c.window, Team: team, Severity: "sev1"}]), true
+		case 2:
+			d := f.Recover[k]
+			return d.Median, d.N > 0
+		case 3:
+			return share(f.CustomerDetected[k], f.Incidents[k])
+		case 4:
+			return float64(f.RepeatsFixNotDone[k]), true
+		case 5:
+			return float64(overdueOf(f, choice{team: team})), true
+		case 6:
+			onTime, n := f.Due[[3]string{c.window, team, "on_time"}], 0
+			for _, o := range []string{"on_time", "late", "open"} {
+				n += f.Due[[3]string{c.window, team, o}]
+			}
+			return share(onTime, n)
+		}
+		return 0, false
+	}).orSkip(i <= 6)
+}
+
+// orSkip returns the expectation, or none (not compared) when keep is false.
+func (e expected) orSkip(keep bool) expected {
+	if !keep {
+		return expected{}
+	}
+	return e
+}
+
+// bySeverityMean: the mean of every severity the choice selects with
+// incidents (target 0), and their counts, 0 included (target 1).
+func bySeverityMean(of durationsOf) panelExpectation {
+	return func(f *figures.Figures, c choice, i int) expected {
+		want := map[string]float64{}
+		for _, sev := range forumorg.Severities {
+			if c.severity != "" && c.severity != sev {
+				continue
+			}
+			d := of(f, figures.Key{Window: c.window, Severity: sev})
+			if m, ok := d.Mean(); ok && i == 0 {
+				want[sev] = m
+			} else if i == 1 {
+				want[sev] = float64(d.N)
+			}
+		}
+		return by("severity", want)
+	}
+}
+
+// bySeverityQuantiles: the exact median (target 0) and p90 (target 1)
+// per severity.
+func bySeverityQuantiles(of durationsOf) panelExpectation {
+	return func(f *figures.Figures, c choice, i int) expected {
+		want := map[string]float64{}
+		for _, sev := range forumorg.Severities {
+			if d := of(f, figures.Key{Window: c.window, Severity: sev}); (c.severity == "" || c.severity == sev) && d.N > 0 {
+				want[sev] = []float64{d.Median, d.P90}[i]
+			}
+		}
+		return by("severity", want)
+	}
+}
+
+// perTeamMeanMedian: the mean (target 0) and median (target 1) per team.
+func perTeamMeanMedian(of durationsOf) panelExpectation {
+	return func(f *figures.Figures, c choice, i int) expected {
+		return perTeam(f, c, func(team string) (float64, bool) {
+			d := of(f, figures.Key{Window: c.window, Team: team})
+			if i == 0 {
+				return d.Mean()
+			}
+			return d.Median, d.N > 0
+		})
+	}
+}
+
+// perWindow is an expectation by window.
+func perWindow(value func(w string) (float64, bool)) expected {
+	want := map[string]float64{}
+	for _, w := range forumWindows {
+		if v, ok := value(w.Name); ok {
+			want[w.Name] = v
+		}
+	}
+	return by("window", want)
+}
+
+// perWindowMeanMedian: a team's mean (target 0) and median (target 1) in
+// every window.
+func perWindowMeanMedian(of durationsOf) panelExpectation {
+	return func(f *figures.Figures, c choice, i int) expected {
+		return perWindow(func(w string) (float64, bool) {
+			d := of(f, figures.Key{Window: w, Team: c.team})
+			if i == 0 {
+				return d.Mean()
+			}
+			return d.Median, d.N > 0
+		})
+	}
+}
+
+// perPeriod is an expectation by period.
+func perPeriod(f *figures.Figures, value func(p string) (float64, bool)) expected {
+	want := map[string]float64{}
+	for _, p := range f.Periods {
+		if v, ok := value(p.Name); ok {
+			want[p.Name] = v
+		}
+	}
+	return by("period", want)
+}
+
+// periodMean: the mean per period (target 0) and its n (target 1), of the
+// team chosen or all. The panel does not narrow by severity (issue 21,
+// item 1): a choice of severity is not compared until it does.
+func periodMean(of durationsOf) panelExpectation {
+	return func(f *figures.Figures, c choice, i int) expected {
+		if c.severity != "" {
+			return expected{}
+		}
+		return perPeriod(f, func(p string) (float64, bool) {
+			d := of(f, figures.Key{Window: p, Team: c.team})
+			if i == 0 {
+				return d.Mean()
+			}
+			return float64(d.N), true
+		})
+	}
+}
+
+// periodMedians: per period, the median of each severity the choice
+// selects over all teams, or the chosen team's median over every
+// severity, as the title says.
+func periodMedians(of durationsOf) panelExpectation {
+	return func(f *figures.Figures, c choice, _ int) expected {
+		want := map[string]float64{}
+		for _, p := range f.Periods {
+			if c.team != "" {
+				if d := of(f, figures.Key{Window: p.Name, Team: c.team}); d.N > 0 {
+					want[c.team+","+p.Name] = d.Median
+				}
+				continue
+			}
+			for _, sev := range forumorg.Severities {
+				if d := of(f, figures.Key{Window: p.Name, Severity: sev}); (c.severity == "" || c.severity == sev) && d.N > 0 {
+					want[sev+","+p.Name] = d.Median
+				}
+			}
+		}
+		return expected{by: []string{"median_of", "period"}, want: want}
+	}
+}
+
+// overdueOf counts the overdue items of the teams a choice selects.
+func overdueOf(f *figures.Figures, c choice) int {
+	n := 0
+	for _, it := range f.Overdue {
+		if c.team == "" || c.team == it.Team {
+			n++
+		}
+	}
+	return n
+}
+
+func overdueCount(f *figures.Figures, c choice, _ int) expected {
+	return one(float64(overdueOf(f, c)))
+}
+
+// pendingByStatus: the post-mortems not published, by status.
+func pendingByStatus(f *figures.Figures, c choice, _ int) expected {
+	want := map[string]float64{}
+	for k, n := range f.Pending {
+		if c.team == "" || c.team == k[0] {
+			want[k[1]] += float64(n)
+		}
+	}
+	return by("status", want)
+}
+
+// noSeries: the organisation has no item with an exception.
+func noSeries(*figures.Figures, choice, int) expected { return expected{want: map[string]float64{}} }
+
+// byClass counts the incidents of the window by one classification
+// (origin or resolution; an unresolved incident has none), for the
+// classes the chosen teams have in any window (the exporter keeps a
+// series, at 0, while a class is in the longest window).
+func byClass(f *figures.Figures, c choice, label string, class func(k [4]string) string) expected {
+	want := map[string]float64{}
+	for k, n := range f.OriginResolution {
+		if cl := class(k); k[1] == c.team && cl != "" && n > 0 && k[0] == "365d" {
+			want[cl] += 0
+		}
+	}
+	for k, n := range f.OriginResolution {
+		if cl := class(k); k[0] == c.window && k[1] == c.team && cl != "" {
+			want[cl] += float64(n)
+		}
+	}
+	return by(label, want)
+}
