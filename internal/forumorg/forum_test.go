@@ -25,6 +25,7 @@ const forumPeriods = 13
 // binary, and its figures worked out as of the snapshot's instant.
 type servedOrganisation struct {
 	org      *forumorg.Org
+	dir      string // the folder of records
 	exporter *testenv.Exporter
 	want     *figures.Figures
 }
@@ -42,7 +43,7 @@ func serveOrganisation(t *testing.T) servedOrganisation {
 	}
 	e := testenv.StartExporter(t, nil, "--source.dir="+dir, "--refresh.interval=1h")
 	asOf := snapshotInstant(t, e)
-	return servedOrganisation{org: org, exporter: e, want: figures.Compute(org, figures.Settings{AsOf: asOf, Windows: forumWindows, Periods: forumPeriods})}
+	return servedOrganisation{org: org, dir: dir, exporter: e, want: figures.Compute(org, figures.Settings{AsOf: asOf, Windows: forumWindows, Periods: forumPeriods})}
 }
 
 // snapshotInstant reads postmortem_exporter_snapshot_timestamp_seconds.
@@ -78,6 +79,7 @@ func TestGeneratedOrganisation(t *testing.T) {
 			checkReport(t, s.want, w.Name, parseMarkdown(page))
 		}
 	})
+	t.Run("csv", func(t *testing.T) { checkCSV(t, s) })
 	t.Run("panels", func(t *testing.T) { checkPanels(t, s) })
 }
 
