@@ -25,6 +25,46 @@ func checkReport(t *testing.T, want *figures.Figures, window string, md mdReport
 	checkServices(t, want, window, md)
 	checkOriginResolution(t, want, window, md)
 	checkRepeats(t, want, window, md)
+	checkPostMortems(t, want, window, md)
+}
+
+// checkPostMortems compares the post-mortems published late (with whole
+// days from resolution to publication) and those not published yet
+// (with their status and whole days since the resolution).
+func checkPostMortems(t *testing.T, want *figures.Figures, window string, md mdReport) {
+	late := md.table(t, "Post-mortems published late")
+	got := map[string][]string{}
+	for _, row := range late.Rows {
+		got[firstID(late.cell(t, row, "Post-mortem"))] = []string{late.cell(t, row, "Team"), late.cell(t, row, "Published after resolution")}
+	}
+	if len(got) != len(want.PublishedLate) {
+		t.Errorf("report %s: %d post-mortems published late, want %d", window, len(got), len(want.PublishedLate))
+	}
+	for _, in := range want.PublishedLate {
+		w := []string{in.Team, fmt.Sprintf("%dd", int(in.Published.Sub(in.Resolved)/(24*time.Hour)))}
+		if g := got[in.ID]; !slices.Equal(g, w) {
+			t.Errorf("report %s: late post-mortem %s shows %q, want %q", window, in.ID, g, w)
+		}
+	}
+	pending := md.table(t, "Post-mortems not published yet")
+	got = map[string][]string{}
+	for _, row := range pending.Rows {
+		got[firstID(pending.cell(t, row, "Post-mortem"))] = []string{pending.cell(t, row, "Team"), pending.cell(t, row, "Status"), pending.cell(t, row, "Age")}
+	}
+	if len(got) != len(want.Unpublished) {
+		t.Errorf("report %s: %d post-mortems not published, want %d", window, len(got), len(want.Unpublished))
+	}
+	for _, in := range want.Unpublished {
+		age := "not resolved"
+		if d := want.Settings.AsOf.Sub(in.Resolved); !in.Resolved.IsZero() && d < 24*time.Hour {
+			age = fmt.Sprintf("%.0fh", d.Hours())
+		} else if !in.Resolved.IsZero() {
+			age = fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+		}
+		if g, w := got[in.ID], []string{in.Team, in.Status, age}; !slices.Equal(g, w) {
+			t.Errorf("report %s: unpublished post-mortem %s shows %q, want %q", window, in.ID, g, w)
+		}
+	}
 }
 
 // teamsOf returns the teams of the organisation's items, sorted.

@@ -15,6 +15,10 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/internal/forumorg"
 )
 
+// LateAfter is how long after the resolution a post-mortem may be
+// published: the quality bar's default (docs/quality.md).
+const LateAfter = 10 * 24 * time.Hour
+
 // Settings are the exporter's settings the figures depend on.
 type Settings struct {
 	AsOf    time.Time // the snapshot's instant
@@ -70,6 +74,9 @@ type Figures struct {
 	Open map[Key]int
 	// Pending counts the post-mortems not published, by team and status.
 	Pending map[[2]string]int
+	// Unpublished lists them, PublishedLate lists the post-mortems
+	// published more than LateAfter after the resolution.
+	Unpublished, PublishedLate []forumorg.Incident
 	// Completion is the time from created_at to closed_at of the items
 	// done in a window, by window and team ("" every team).
 	Completion map[Key]Durations
@@ -170,6 +177,9 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		}
 		if in.Status != "published" {
 			f.Pending[[2]string{in.Team, in.Status}]++
+			f.Unpublished = append(f.Unpublished, in)
+		} else if in.Published.Sub(in.Resolved) > LateAfter {
+			f.PublishedLate = append(f.PublishedLate, in)
 		}
 	}
 	for k, kinds := range samples {
