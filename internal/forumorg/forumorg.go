@@ -375,41 +375,42 @@ var timestampStyles = []timestampStyle{
 	{"2006-01-02 15:04:05 -07:00", time.FixedZone("IST", 5*3600+1800)},
 }
 
-func (s timestampStyle) format(t time.Time) string { return t.In(s.zone).Format(s.layout) }
+// format writes t, and nothing for the zero time (a field not given).
+func (s timestampStyle) format(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.zone).Format(s.layout)
+}
 
 // recordText is the record's file: Markdown with front matter, or YAML.
 func recordText(in Incident, ts timestampStyle) string {
 	var b strings.Builder
-	line := func(key, value string) { fmt.Fprintf(&b, "%s: %s\n", key, value) }
-	times := func(key string, t time.Time) {
-		if !t.IsZero() {
-			line(key, ts.format(t))
+	// field writes key: value, and nothing for an empty value: the
+	// optional fields are left out, as people do.
+	field := func(key, value string) {
+		if value != "" {
+			fmt.Fprintf(&b, "%s: %s\n", key, value)
 		}
 	}
-	line("id", in.ID)
-	line("title", fmt.Sprintf("%q", in.Title))
-	line("severity", in.Severity)
-	line("team", in.Team)
-	if len(in.Services) > 0 {
-		line("services", "["+strings.Join(in.Services, ", ")+"]")
+	list := func(values []string) string {
+		if len(values) == 0 {
+			return ""
+		}
+		return "[" + strings.Join(values, ", ") + "]"
 	}
-	times("started_at", in.Started)
-	times("detected_at", in.Detected)
-	times("mitigated_at", in.Mitigated)
-	times("resolved_at", in.Resolved)
-	line("origin", in.Origin)
-	if in.Resolution != "" {
-		line("resolution", in.Resolution)
+	for _, kv := range [][2]string{
+		{"id", in.ID}, {"title", fmt.Sprintf("%q", in.Title)}, {"severity", in.Severity}, {"team", in.Team},
+		{"services", list(in.Services)}, {"started_at", ts.format(in.Started)}, {"detected_at", ts.format(in.Detected)},
+		{"mitigated_at", ts.format(in.Mitigated)}, {"resolved_at", ts.format(in.Resolved)}, {"origin", in.Origin},
+		{"resolution", in.Resolution}, {"detection", in.Detection}, {"related", list(in.Related)}, {"status", in.Status},
+		{"published_at", ts.format(in.Published)},
+	} {
+		field(kv[0], kv[1])
 	}
-	line("detection", in.Detection)
-	if len(in.Related) > 0 {
-		line("related", "["+strings.Join(in.Related, ", ")+"]")
-	}
-	line("status", in.Status)
-	times("published_at", in.Published)
 	if !in.Published.IsZero() {
-		line("moderator", "mia")
-		line("bar_raiser", "rory")
+		field("moderator", "mia")
+		field("bar_raiser", "rory")
 	}
 	if len(in.Items) > 0 {
 		b.WriteString("action_items:\n")
