@@ -70,7 +70,39 @@ var panelExpectations = map[string]panelExpectation{
 	"action-items: Open exceptions":      noSeries,
 	"team: Open exceptions":              noSeries,
 	"action-items: Exceptions by status": noSeries,
-	"quality: Repeats not listed":        func(*figures.Figures, choice, int) expected { return one(0) },
+	"quality: Findings": func(f *figures.Figures, c choice, _ int) expected {
+		return one(float64(findings(f, c.team, "")))
+	},
+	"quality: Findings per rule": func(f *figures.Figures, c choice, _ int) expected {
+		want := map[string]float64{}
+		for k := range f.Findings {
+			if n := findings(f, c.team, k[1]); n > 0 {
+				want[k[1]] = float64(n)
+			}
+		}
+		return by("rule", want)
+	},
+	"quality: Findings per team and rule": func(f *figures.Figures, c choice, _ int) expected {
+		want := map[string]float64{}
+		for k, n := range f.Findings {
+			if c.team == "" || c.team == k[0] {
+				want[k[0]+","+k[1]] = float64(n)
+			}
+		}
+		return expected{by: []string{"team", "rule"}, want: want}
+	},
+	"trends: Fault origin": periodClasses("origin"),
+	"trends: Resolution":   periodClasses("resolution"),
+	"trends: Action items due each month": func(f *figures.Figures, c choice, _ int) expected {
+		want := map[string]float64{}
+		for k, n := range f.PeriodDue {
+			if k[1] == c.team {
+				want[k[0]+","+k[2]] = float64(n)
+			}
+		}
+		return expected{by: []string{"period", "outcome"}, want: want, zeroIsNone: true}
+	},
+	"quality: Repeats not listed": func(*figures.Figures, choice, int) expected { return one(0) },
 	"team: Incidents per window": func(f *figures.Figures, c choice, _ int) expected {
 		return perWindow(func(w string) (float64, bool) {
 			return float64(f.Incidents[figures.Key{Window: w, Team: c.team, Severity: c.severity}]), true
@@ -222,16 +254,33 @@ func teamScorecard(f *figures.Figures, c choice, i int) expected {
 			}
 			return share(onTime, n)
 		}
-		return 0, false
-	}).orSkip(i <= 6)
+		return float64(findings(f, team, "")), true
+	})
 }
 
-// orSkip returns the expectation, or none (not compared) when keep is false.
-func (e expected) orSkip(keep bool) expected {
-	if !keep {
-		return expected{}
+// findings counts the findings of a team ("" every team) under a rule
+// ("" every rule).
+func findings(f *figures.Figures, team, rule string) int {
+	n := 0
+	for k, v := range f.Findings {
+		if (team == "" || team == k[0]) && (rule == "" || rule == k[1]) {
+			n += v
+		}
 	}
-	return e
+	return n
+}
+
+// periodClasses: the incidents of each period by origin or resolution.
+func periodClasses(class string) panelExpectation {
+	return func(f *figures.Figures, c choice, _ int) expected {
+		want := map[string]float64{}
+		for k, n := range f.Classes {
+			if k.Team == c.team && k.Class == class {
+				want[k.Period+","+k.Value] = float64(n)
+			}
+		}
+		return expected{by: []string{"period", class}, want: want, zeroIsNone: true}
+	}
 }
 
 // bySeverityMean: the mean of every severity the choice selects with

@@ -26,6 +26,29 @@ func checkReport(t *testing.T, want *figures.Figures, window string, md mdReport
 	checkOriginResolution(t, want, window, md)
 	checkRepeats(t, want, window, md)
 	checkPostMortems(t, want, window, md)
+	checkFindings(t, want, window, md)
+}
+
+// checkFindings compares the findings per team and rule: every rule
+// column of every team, and the total.
+func checkFindings(t *testing.T, want *figures.Figures, window string, md mdReport) {
+	tb, seen := md.table(t, "Findings per team and rule"), map[string]bool{}
+	for _, row := range tb.Rows {
+		team := tb.cell(t, row, "Team")
+		seen[team] = true
+		for _, rule := range tb.Header[1 : len(tb.Header)-1] {
+			checkShownCount(t, fmt.Sprintf("report %s, findings of %s, %s", window, team, rule), tb.cell(t, row, rule), want.Findings[[2]string{team, rule}])
+		}
+		checkShownCount(t, fmt.Sprintf("report %s, findings of %s", window, team), tb.cell(t, row, "all"), findings(want, team, ""))
+	}
+	for k := range want.Findings {
+		if !seen[k[0]] {
+			t.Errorf("report %s: no findings row for %s", window, k[0])
+		}
+		if !slices.Contains(tb.Header, k[1]) {
+			t.Errorf("report %s: no findings column for %s", window, k[1])
+		}
+	}
 }
 
 // checkPostMortems compares the post-mortems published late (with whole

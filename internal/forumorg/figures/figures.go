@@ -64,6 +64,17 @@ type Figures struct {
 	Recover, Detect, Mitigate map[Key]Durations
 	// Detection, by window, team ("" every team) and detection.
 	Detection map[[3]string]int
+	// Classes counts the incidents of a period by team ("" every team) and
+	// origin (Class "origin") or resolution ("resolution"; resolved ones).
+	Classes map[ClassKey]int
+	// PeriodDue counts the items due in a period (by due day) by team
+	// ("" every team) and outcome.
+	PeriodDue map[[3]string]int
+	// Findings counts the findings of the default quality rules this
+	// organisation breaks, by team and rule: published_late (published
+	// more than LateAfter after the resolution) and action_item_owner (an
+	// item with no owner).
+	Findings map[[2]string]int
 	// Services, by window and service: incidents that affected it.
 	Services map[[2]string]int
 	// OriginResolution, by window, team ("" every team), origin and
@@ -102,6 +113,9 @@ type Figures struct {
 	Valid, Invalid int
 }
 
+// ClassKey names a count of a period's incidents by a classification.
+type ClassKey struct{ Period, Team, Class, Value string }
+
 // Repeat is an incident that repeats an earlier one.
 type Repeat struct {
 	Incident, Team, Earlier string
@@ -130,6 +144,7 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		Recover: map[Key]Durations{}, Detect: map[Key]Durations{}, Mitigate: map[Key]Durations{},
 		Detection: map[[3]string]int{}, Services: map[[2]string]int{}, OriginResolution: map[[4]string]int{},
 		Open: map[Key]int{}, Pending: map[[2]string]int{}, Completion: map[Key]Durations{},
+		Classes: map[ClassKey]int{}, PeriodDue: map[[3]string]int{}, Findings: map[[2]string]int{},
 		RepeatsFixNotDone: map[Key]int{}, RepeatsAfterFix: map[Key]int{},
 		Items: map[[2]string]int{}, Due: map[[3]string]int{},
 	}
@@ -149,9 +164,13 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 				f.countWindow(w.Name, in, byID)
 			}
 		}
-		for _, p := range f.Periods {
-			if !in.Started.Before(p.Start) && in.Started.Before(p.End) {
-				cells = append(cells, p.Name)
+		if p, ok := f.period(in.Started); ok {
+			cells = append(cells, p)
+			for _, team := range []string{in.Team, ""} {
+				f.Classes[ClassKey{p, team, "origin", in.Origin}]++
+				if in.Resolution != "" {
+					f.Classes[ClassKey{p, team, "resolution", in.Resolution}]++
+				}
 			}
 		}
 		for _, cell := range cells {
@@ -180,6 +199,7 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 			f.Unpublished = append(f.Unpublished, in)
 		} else if in.Published.Sub(in.Resolved) > LateAfter {
 			f.PublishedLate = append(f.PublishedLate, in)
+			f.Findings[[2]string{in.Team, "published_late"}]++
 		}
 	}
 	for k, kinds := range samples {
@@ -296,6 +316,9 @@ func (f *Figures) countItems(in forumorg.Incident, samples map[Key]map[string][]
 	asOf := f.Settings.AsOf
 	for _, it := range in.Items {
 		f.Items[[2]string{in.Team, it.Status}]++
+		if it.Owner == "" {
+			f.Findings[[2]string{in.Team, "action_item_owner"}]++
+		}
 		endOfDue := it.Due.Add(24 * time.Hour)
 		if it.Status == forumorg.ItemOpen && endOfDue.Before(asOf) {
 			f.Overdue = append(f.Overdue, OverdueItem{ID: it.ID, Incident: in.ID, Team: in.Team, Owner: it.Owner, Severity: in.Severity, Due: it.Due, Overdue: asOf.Sub(endOfDue)})
@@ -306,6 +329,10 @@ func (f *Figures) countItems(in forumorg.Incident, samples map[Key]map[string][]
 			if !it.Closed.After(endOfDue) {
 				outcome = "on_time"
 			}
+		}
+		if p, ok := f.period(it.Due); ok {
+			f.PeriodDue[[3]string{p, in.Team, outcome}]++
+			f.PeriodDue[[3]string{p, "", outcome}]++
 		}
 		for _, w := range f.Settings.Windows {
 			if endOfDue.After(asOf.Add(-w.Length)) && !endOfDue.After(asOf) {
@@ -318,6 +345,16 @@ func (f *Figures) countItems(in forumorg.Incident, samples map[Key]map[string][]
 			}
 		}
 	}
+}
+
+// period names the period holding t, false when none does.
+func (f *Figures) period(t time.Time) (string, bool) {
+	for _, p := range f.Periods {
+		if !t.Before(p.Start) && t.Before(p.End) {
+			return p.Name, true
+		}
+	}
+	return "", false
 }
 
 // months returns the last n calendar months (UTC) up to the one holding
