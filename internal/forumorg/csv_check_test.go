@@ -79,7 +79,13 @@ func csvSeconds(start, end time.Time) string {
 }
 
 func incidentCells(in forumorg.Incident) map[string]string {
+	impact := forumorg.Impact{}
+	if in.Impact != nil {
+		impact = *in.Impact
+	}
 	return map[string]string{
+		"customers_affected": strconv.FormatInt(impact.CustomersAffected, 10), "failed_requests": strconv.FormatInt(impact.FailedRequests, 10),
+		"data_loss": strconv.FormatBool(impact.DataLoss), "security_incident": strconv.FormatBool(in.Security),
 		"title": in.Title, "severity": in.Severity, "team": in.Team, "services": strings.Join(in.Services, ";"),
 		"started_at": csvTime(in.Started), "detected_at": csvTime(in.Detected), "mitigated_at": csvTime(in.Mitigated),
 		"resolved_at": csvTime(in.Resolved), "published_at": csvTime(in.Published),

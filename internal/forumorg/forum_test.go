@@ -3,6 +3,7 @@ package forumorg_test
 import (
 	"fmt"
 	"math"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,22 @@ func TestGeneratedOrganisation(t *testing.T) {
 		for _, w := range forumWindows {
 			page := testenv.Get(t, "http://"+s.exporter.Addr+"/report?format=md&window="+w.Name)
 			checkReport(t, s.want, w.Name, parseMarkdown(page))
+		}
+	})
+	t.Run("report later", func(t *testing.T) {
+		// The same records read later, by the command: windows, months and
+		// due days fall elsewhere in the records, as on another day.
+		for _, later := range []time.Duration{9*24*time.Hour + 7*time.Hour, 40 * 24 * time.Hour} {
+			asOf := s.want.Settings.AsOf.Add(later)
+			want := figures.Compute(s.org, figures.Settings{AsOf: asOf, Windows: forumWindows, Periods: forumPeriods})
+			for _, w := range []string{"30d", "365d"} {
+				cmd := exec.Command(testenv.BuildExporter(t), "report", "--format=md", "--source.dir="+s.dir, "--window="+w, "--as-of="+asOf.Format(time.RFC3339Nano))
+				page, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("report --as-of %s: %v", asOf, err)
+				}
+				checkReport(t, want, w, parseMarkdown(string(page)))
+			}
 		}
 	})
 	t.Run("csv", func(t *testing.T) { checkCSV(t, s) })

@@ -115,6 +115,10 @@ type Incident struct {
 	Status                        string
 	Related                       []string
 	Items                         []Item
+	Impact                        *Impact // nil when the record has none
+	// Security is security_incident: true, written without the
+	// security_review the quality bar asks for.
+	Security bool
 	// Echoes is the id of the earlier incident this one repeats without
 	// saying so (empty when it does not).
 	Echoes string
@@ -123,6 +127,12 @@ type Incident struct {
 	Invalid string
 	// File is where the record is written, relative to the folder.
 	File string
+}
+
+// Impact is a record's impact map.
+type Impact struct {
+	CustomersAffected, FailedRequests int64
+	DataLoss                          bool
 }
 
 // Item is one action item as it was meant; Closed is zero while open.
@@ -224,6 +234,10 @@ func (g generator) fill(incs []Incident, i int) {
 	if rng.IntN(10) == 0 { // services are optional
 		in.Services = nil
 	}
+	if rng.IntN(2) == 0 { // so is the impact
+		in.Impact = &Impact{CustomersAffected: rng.Int64N(5000), FailedRequests: rng.Int64N(100000), DataLoss: rng.IntN(30) == 0}
+	}
+	in.Security = rng.IntN(40) == 0
 	in.File = filepath.Join(in.Team, in.ID+".md")
 	if i%7 == 3 {
 		in.File = filepath.Join(in.Team, in.ID+".yaml")
@@ -319,7 +333,7 @@ func (g generator) invalid(incs []Incident) []Incident {
 	a.ID, a.Title, a.Team, a.Severity = "PM-BAD-1", "Typo in the times of a SEV1", "payments", "sev1"
 	a.Started, a.Detected = g.p.Anchor.Add(-50*time.Hour), g.p.Anchor.Add(-51*time.Hour)
 	a.Resolved, a.Mitigated, a.Published, a.Status, a.Resolution = a.Started.Add(2*time.Hour), time.Time{}, time.Time{}, "in_review", "rollback"
-	a.Related, a.Items, a.Echoes, a.Invalid = nil, nil, "", "time_order"
+	a.Related, a.Items, a.Echoes, a.Invalid, a.Impact, a.Security = nil, nil, "", "time_order", nil, false
 	a.File = filepath.Join("payments", a.ID+".md")
 	b := a
 	b.ID, b.Title, b.Team, b.Severity, b.Invalid = "PM-BAD-2", "Severity written as the pager says it", "search", "SEV-1", "invalid_value"
@@ -407,6 +421,13 @@ func recordText(in Incident, ts timestampStyle) string {
 		{"published_at", ts.format(in.Published)},
 	} {
 		field(kv[0], kv[1])
+	}
+	if in.Impact != nil {
+		fmt.Fprintf(&b, "impact:\n  customers_affected: %d\n  failed_requests: %d\n  data_loss: %t\n",
+			in.Impact.CustomersAffected, in.Impact.FailedRequests, in.Impact.DataLoss)
+	}
+	if in.Security {
+		field("security_incident", "true")
 	}
 	if !in.Published.IsZero() {
 		field("moderator", "mia")

@@ -60,6 +60,29 @@ var panelExpectations = map[string]panelExpectation{
 		return by("service", want)
 	},
 	"overview: Post-mortems not published": pendingByStatus,
+	"overview: Customers affected": func(f *figures.Figures, c choice, _ int) expected {
+		return one(float64(f.CustomersAffected[figures.Key{Window: c.window, Team: c.team}]))
+	},
+	"overview: Failed requests": func(f *figures.Figures, c choice, _ int) expected {
+		return one(float64(f.FailedRequests[figures.Key{Window: c.window, Team: c.team}]))
+	},
+	"overview: Data-loss and security incidents": func(f *figures.Figures, c choice, i int) expected {
+		k := figures.Key{Window: c.window, Team: c.team}
+		return one(float64([]int{f.DataLoss[k], f.Security[k]}[i]))
+	},
+	"overview: Oldest unpublished post-mortem": func(f *figures.Figures, c choice, _ int) expected {
+		want := map[string]float64{}
+		for _, in := range f.Unpublished {
+			if c.team == "" || c.team == in.Team {
+				age := 0.0
+				if !in.Resolved.IsZero() {
+					age = f.Settings.AsOf.Sub(in.Resolved).Seconds()
+				}
+				want[in.Team] = max(want[in.Team], age)
+			}
+		}
+		return by("team", want)
+	},
 	"overview: Fault origin": func(f *figures.Figures, c choice, _ int) expected {
 		return byClass(f, c, "origin", func(k [4]string) string { return k[2] })
 	},
@@ -105,7 +128,9 @@ var panelExpectations = map[string]panelExpectation{
 	"quality: Repeats not listed": func(*figures.Figures, choice, int) expected { return one(0) },
 	"team: Incidents per window": func(f *figures.Figures, c choice, _ int) expected {
 		return perWindow(func(w string) (float64, bool) {
-			return float64(f.Incidents[figures.Key{Window: w, Team: c.team, Severity: c.severity}]), true
+			// Series exist, at 0 too, while the longest window holds any.
+			longest := f.Incidents[figures.Key{Window: "365d", Team: c.team, Severity: c.severity}]
+			return float64(f.Incidents[figures.Key{Window: w, Team: c.team, Severity: c.severity}]), longest > 0
 		})
 	},
 	"team: MTTR per window, all severities": perWindowMeanMedian(recoverOf),

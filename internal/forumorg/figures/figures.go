@@ -59,6 +59,9 @@ type Figures struct {
 	Incidents map[Key]int
 	// CustomerDetected counts those detected first by customers.
 	CustomerDetected map[Key]int
+	// CustomersAffected and FailedRequests sum the impact; DataLoss and
+	// Security count the incidents with data loss and security ones.
+	CustomersAffected, FailedRequests, DataLoss, Security map[Key]int
 	// Recover, Detect and Mitigate are their durations, by window or
 	// period, team and severity (each also for every team or severity).
 	Recover, Detect, Mitigate map[Key]Durations
@@ -72,8 +75,9 @@ type Figures struct {
 	PeriodDue map[[3]string]int
 	// Findings counts the findings of the default quality rules this
 	// organisation breaks, by team and rule: published_late (published
-	// more than LateAfter after the resolution) and action_item_owner (an
-	// item with no owner).
+	// more than LateAfter after the resolution), action_item_owner (an
+	// item with no owner) and security_review (a security incident
+	// without its review).
 	Findings map[[2]string]int
 	// Services, by window and service: incidents that affected it.
 	Services map[[2]string]int
@@ -141,6 +145,7 @@ type Period struct {
 func Compute(org *forumorg.Org, s Settings) *Figures {
 	f := &Figures{
 		Settings: s, Incidents: map[Key]int{}, CustomerDetected: map[Key]int{},
+		CustomersAffected: map[Key]int{}, FailedRequests: map[Key]int{}, DataLoss: map[Key]int{}, Security: map[Key]int{},
 		Recover: map[Key]Durations{}, Detect: map[Key]Durations{}, Mitigate: map[Key]Durations{},
 		Detection: map[[3]string]int{}, Services: map[[2]string]int{}, OriginResolution: map[[4]string]int{},
 		Open: map[Key]int{}, Pending: map[[2]string]int{}, Completion: map[Key]Durations{},
@@ -179,6 +184,16 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 				if in.Detection == "customer" {
 					f.CustomerDetected[k]++
 				}
+				if in.Impact != nil {
+					f.CustomersAffected[k] += int(in.Impact.CustomersAffected)
+					f.FailedRequests[k] += int(in.Impact.FailedRequests)
+					if in.Impact.DataLoss {
+						f.DataLoss[k]++
+					}
+				}
+				if in.Security {
+					f.Security[k]++
+				}
 				addSample(samples, k, "detect", in.Detected.Sub(in.Started))
 				if !in.Mitigated.IsZero() {
 					addSample(samples, k, "mitigate", in.Mitigated.Sub(in.Started))
@@ -189,6 +204,9 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 			}
 		}
 		f.countItems(in, samples)
+		if in.Security {
+			f.Findings[[2]string{in.Team, "security_review"}]++
+		}
 		if in.Resolved.IsZero() {
 			for _, k := range keys("", in) {
 				f.Open[k]++
