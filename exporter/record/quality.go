@@ -38,6 +38,10 @@ const (
 	RuleBarRaiser          = "bar_raiser"
 	RuleSecurityReview     = "security_review"
 	RulePublishedLate      = "published_late"
+	// RuleTrackerDrift finds an action item whose record and ticket
+	// disagree, or whose ticket cannot confirm it; it is raised from the
+	// tickets' states (exporter/trackers), not by Check.
+	RuleTrackerDrift = "tracker_drift"
 )
 
 // RuleInfo describes a quality rule.
@@ -66,6 +70,7 @@ var QualityRules = []RuleInfo{
 	{Name: RuleSecurityReview, Default: SeverityWarning},
 	{Name: RulePublishedLate, Default: SeverityWarning, Options: []string{"max_days"}},
 	{Name: RuleNameMixedScript, Default: SeverityWarning},
+	{Name: RuleTrackerDrift, Default: SeverityError},
 }
 
 // RuleNames returns the names of every quality rule.
