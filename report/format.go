@@ -12,21 +12,23 @@ import (
 )
 
 // formatDuration shows seconds as a person reads them: 45s, 12m, 3h 5m,
-// 2.5d.
+// 2.5d. The duration is rounded once, to the unit shown (rounding to whole
+// seconds first would show 27.496 minutes as 28m).
 func formatDuration(seconds float64) string {
-	switch s := math.Round(seconds); {
-	case s < 60:
-		return fmt.Sprintf("%.0fs", s)
-	case s < 3600:
-		return fmt.Sprintf("%.0fm", math.Round(s/60))
-	case s < 48*3600:
-		m := int(math.Round(s / 60))
+	minutes := math.Round(seconds / 60)
+	switch {
+	case math.Round(seconds) < 60:
+		return fmt.Sprintf("%.0fs", math.Round(seconds))
+	case minutes < 60:
+		return fmt.Sprintf("%.0fm", minutes)
+	case minutes < 48*60:
+		m := int(minutes)
 		if m%60 == 0 {
 			return fmt.Sprintf("%dh", m/60)
 		}
 		return fmt.Sprintf("%dh %dm", m/60, m%60)
 	default:
-		return strconv.FormatFloat(math.Round(s/8640)/10, 'f', -1, 64) + "d"
+		return strconv.FormatFloat(math.Round(seconds/8640)/10, 'f', -1, 64) + "d"
 	}
 }
 
