@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -11,6 +12,14 @@ import (
 
 // Quality is the fourth section: the bar the post-mortems are held to.
 type Quality struct {
+	// FindingsScope is that of the findings and the pending counts;
+	// ListScope of the lists of post-mortems; InvalidScope of the
+	// invalid records.
+	FindingsScope, ListScope, InvalidScope Scope
+	// Invalid lists the problems that make records invalid (left out of
+	// every figure), by team and file, at most MaxInvalidListed.
+	Invalid        []record.Problem
+	InvalidDropped int
 	// Rules are the quality rules with a finding, in the catalogue's
 	// order; Findings the counts per team, as many as Rules, most first.
 	Rules         []string
@@ -53,12 +62,25 @@ type Pending struct {
 	OldestAge time.Duration
 }
 
-func quality(s *snapshot.Snapshot) Quality {
-	q := Quality{LateListed: s.PublishedLate != nil, UnpublishedDropped: s.UnpublishedDropped, LateDropped: s.PublishedLateDropped}
+// MaxInvalidListed bounds the invalid records' problems the report lists.
+const MaxInvalidListed = 1000
+
+func quality(s *snapshot.Snapshot, f Filters) Quality {
+	q := Quality{LateListed: s.PublishedLate != nil, UnpublishedDropped: s.UnpublishedDropped, LateDropped: s.PublishedLateDropped,
+		FindingsScope: f.scope(true, false), ListScope: f.scope(true, true), InvalidScope: f.scope(true, false)}
+	for _, p := range s.Problems {
+		if f.keepsTeam(p.Team) {
+			q.Invalid = append(q.Invalid, p)
+		}
+	}
+	slices.SortStableFunc(q.Invalid, func(a, b record.Problem) int {
+		return cmp.Or(cmp.Compare(a.Team, b.Team), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))
+	})
+	q.Invalid, q.InvalidDropped = capList(q.Invalid, MaxInvalidListed)
 	byRule := map[string]int{}
 	teams := map[string]*TeamFindings{}
 	for k, n := range s.Findings {
-		if n > 0 {
+		if n > 0 && f.keepsTeam(k.Team) {
 			byRule[k.Value] += n
 			teams[k.Team] = &TeamFindings{Team: k.Team}
 		}
@@ -83,7 +105,7 @@ func quality(s *snapshot.Snapshot) Quality {
 	slices.SortFunc(q.Findings, func(a, b TeamFindings) int { return cmp.Or(cmp.Compare(b.Total, a.Total), cmp.Compare(a.Team, b.Team)) })
 
 	for k, p := range s.ReviewsPending {
-		if p.Count == 0 {
+		if p.Count == 0 || !f.keepsTeam(k.Team) {
 			continue
 		}
 		pending := Pending{Team: k.Team, Status: k.Status, N: p.Count}
@@ -106,10 +128,31 @@ func quality(s *snapshot.Snapshot) Quality {
 		return pm
 	}
 	for _, it := range s.Unpublished {
-		q.Unpublished = append(q.Unpublished, postMortem(it))
+		if f.keeps(it.Team, it.Severity) {
+			q.Unpublished = append(q.Unpublished, postMortem(it))
+		}
 	}
 	for _, it := range s.PublishedLate {
-		q.Late = append(q.Late, postMortem(it))
+		if f.keeps(it.Team, it.Severity) {
+			q.Late = append(q.Late, postMortem(it))
+		}
 	}
 	return q
+}
+
+// capList returns the first limit elements of list and how many it left
+// out.
+func capList[T any](list []T, limit int) ([]T, int) {
+	if len(list) > limit {
+		return list[:limit], len(list) - limit
+	}
+	return list, 0
+}
+
+// location names where a problem is: the file and line, or the row.
+func location(p record.Problem) string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d", p.Path, p.Line)
+	}
+	return p.Path
 }

@@ -82,7 +82,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		Report: report.Handler(func() *snapshot.Snapshot {
 			s, _ := refresher.Current()
 			return s
-		}, logger),
+		}, cfg.ReportServices, logger),
 	}, logger)
 	if err != nil {
 		return err

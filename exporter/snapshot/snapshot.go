@@ -49,6 +49,11 @@ type Snapshot struct {
 	// PeriodsByTeam (the team is "" otherwise).
 	Periods       []PeriodStats
 	PeriodsByTeam bool
+	// PeriodUnit is the unit of Periods (Month, Week or Quarter).
+	PeriodUnit string
+	// Trends are the forum report's calendar periods of every unit
+	// (PeriodUnits), oldest first, covering the span of Periods.
+	Trends map[string][]TrendPeriod
 	// Teams is the number of teams the snapshot has series for, and
 	// PeriodTeamsLimit the most with which --periods.by-team=auto keeps
 	// the team (Options.PeriodTeamsLimit).

@@ -22,7 +22,10 @@ type refresh struct {
 	asOf    time.Time
 	windows []snapshot.Window
 	periods []snapshot.Period
-	byTeam  bool // the period aggregates may keep the team (not --periods.by-team=false)
+	// trendsStart is the start of the earliest trend period of any unit
+	// (snapshot.PeriodOptions.TrendsStart): no later than the periods'.
+	trendsStart time.Time
+	byTeam      bool // the period aggregates may keep the team (not --periods.by-team=false)
 	// taxonomy codes the classifications of the recent incidents.
 	taxonomy record.Taxonomy
 	plan     plan
