@@ -171,3 +171,85 @@ func firstID(cell string) string {
 }
 
 var idPattern = regexp.MustCompile(`PM-[A-Z0-9]+(?:-\d+)?`)
+
+// changeUnit is what a change cell holds.
+type changeUnit int
+
+const (
+	changeCount    changeUnit = iota // a signed whole number
+	changePoints                     // percentage points of a share: "+13 pp"
+	changeDuration                   // a signed duration: "−17m"
+)
+
+// signed splits a signed figure as the report writes it: "+", "−" (the
+// minus sign) or "±" (exactly zero) before the magnitude.
+func signed(text string) (sign float64, magnitude string, err error) {
+	for prefix, s := range map[string]float64{"+": 1, "−": -1, "±": 0} {
+		if rest, ok := strings.CutPrefix(text, prefix); ok {
+			return s, rest, nil
+		}
+	}
+	return 0, "", fmt.Errorf("%q has no sign", text)
+}
+
+// checkChangeCell compares a change from before to after, "absolute
+// (relative%)", the relative part left out when before is 0, and – when
+// either side has no value.
+func checkChangeCell(t *testing.T, where, cell string, before, after float64, ok bool, unit changeUnit) {
+	t.Helper()
+	if !ok {
+		if cell != "–" {
+			t.Errorf("%s: %q without both values, want –", where, cell)
+		}
+		return
+	}
+	absolute, relative, hasRelative := strings.Cut(cell, " (")
+	sign, magnitude, err := signed(absolute)
+	if err != nil {
+		t.Errorf("%s: %v", where, err)
+		return
+	}
+	diff, shown, tolerance := after-before, 0.0, 0.0
+	switch unit {
+	case changeCount:
+		v, err := strconv.ParseFloat(magnitude, 64)
+		if err != nil {
+			t.Errorf("%s: %q is not a count", where, cell)
+			return
+		}
+		shown = sign * v
+	case changePoints:
+		v, err := strconv.ParseFloat(strings.TrimSuffix(magnitude, " pp"), 64)
+		if err != nil || !strings.HasSuffix(magnitude, " pp") {
+			t.Errorf("%s: %q is not in percentage points", where, cell)
+			return
+		}
+		shown, diff, tolerance = sign*v, 100*diff, 0.5
+	case changeDuration:
+		v, tol, err := parseShownDuration(magnitude)
+		if err != nil {
+			t.Errorf("%s: %v", where, err)
+			return
+		}
+		shown, tolerance = sign*v, tol
+	}
+	if math.Abs(shown-diff) > tolerance+1e-9 {
+		t.Errorf("%s: %q, want a change of %.2f", where, cell, diff)
+	}
+	switch {
+	case before == 0 && hasRelative:
+		t.Errorf("%s: %q has a relative change from 0", where, cell)
+	case before != 0 && !hasRelative:
+		t.Errorf("%s: %q has no relative change", where, cell)
+	case before != 0:
+		sign, percent, err := signed(strings.TrimSuffix(relative, ")"))
+		v, perr := strconv.ParseFloat(strings.TrimSuffix(percent, "%"), 64)
+		if err != nil || perr != nil {
+			t.Errorf("%s: %q: relative change not read", where, cell)
+			return
+		}
+		if rel := 100 * (after - before) / before; math.Abs(sign*v-rel) > 0.5+1e-9 {
+			t.Errorf("%s: %q, want a relative change of %.2f%%", where, cell, rel)
+		}
+	}
+}
