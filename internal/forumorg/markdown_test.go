@@ -14,6 +14,9 @@ import (
 type mdTable struct {
 	Header []string
 	Rows   [][]string
+	// Caption is the italic line before the table that says which team
+	// and severity it holds ("Team payments, sev1"), without the _s.
+	Caption string
 }
 
 // cell returns the row's cell under the column named col.
@@ -41,15 +44,17 @@ type mdReport struct {
 // parseMarkdown reads the tables of a report page.
 func parseMarkdown(text string) mdReport {
 	r := mdReport{Tables: map[string][]mdTable{}, Lines: strings.Split(text, "\n")}
-	heading, inTable := "", false
+	heading, caption, inTable := "", "", false
 	for _, line := range r.Lines {
 		switch {
 		case strings.HasPrefix(line, "#"):
-			heading, inTable = strings.TrimSpace(strings.TrimLeft(line, "#")), false
+			heading, caption, inTable = strings.TrimSpace(strings.TrimLeft(line, "#")), "", false
+		case len(line) > 2 && strings.HasPrefix(line, "_") && strings.HasSuffix(line, "_"):
+			caption, inTable = strings.Trim(line, "_"), false
 		case strings.HasPrefix(line, "|"):
 			cells := splitRow(line)
 			if !inTable {
-				r.Tables[heading] = append(r.Tables[heading], mdTable{Header: cells})
+				r.Tables[heading] = append(r.Tables[heading], mdTable{Header: cells, Caption: caption})
 				inTable = true
 				continue
 			}
@@ -90,9 +95,15 @@ func splitRow(line string) []string {
 // table returns the only (or the first) table under a heading, or one
 // with no row when there is none (the report writes a sentence instead of
 // an empty table): each check also compares how many rows it found.
-func (r mdReport) table(heading string) mdTable {
-	if tables := r.Tables[heading]; len(tables) > 0 {
-		return tables[0]
+func (r mdReport) table(heading string) mdTable { return r.tableWith(heading, "") }
+
+// tableWith returns the first table under a heading that has the column
+// col (any table when col is empty), or one with no row.
+func (r mdReport) tableWith(heading, col string) mdTable {
+	for _, tb := range r.Tables[heading] {
+		if col == "" || tb.has(col) {
+			return tb
+		}
 	}
 	return mdTable{}
 }

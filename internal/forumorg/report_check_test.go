@@ -14,34 +14,85 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/internal/forumorg/figures"
 )
 
-// checkReport compares every figure of the report's Markdown for one
-// window with the expected figures.
-func checkReport(t *testing.T, want *figures.Figures, window string, md mdReport) {
+// scopes are the expected figures of each team and severity a table of
+// the report holds, worked out once each.
+type scopes struct {
+	org      *forumorg.Org
+	settings figures.Settings // with the team and severity the report is filtered to
+	cache    map[[2]string]*figures.Figures
+}
+
+func newScopes(org *forumorg.Org, settings figures.Settings) *scopes {
+	return &scopes{org: org, settings: settings, cache: map[[2]string]*figures.Figures{}}
+}
+
+// of returns the figures of a team and severity ("" for every one).
+func (sc *scopes) of(team, severity string) *figures.Figures {
+	key := [2]string{team, severity}
+	if sc.cache[key] == nil {
+		s := sc.settings
+		s.Team, s.Severity = team, severity
+		sc.cache[key] = figures.Compute(sc.org, s)
+	}
+	return sc.cache[key]
+}
+
+// table returns a table of the report and the figures of what it holds:
+// the team and severity its caption names, which must be those the
+// report is filtered to unless the caption says the table is not kept
+// by them.
+func (sc *scopes) table(t *testing.T, md mdReport, heading string) (mdTable, *figures.Figures) {
 	t.Helper()
+	return sc.tableWith(t, md, heading, "")
+}
+
+// tableWith is table for the table under heading that has the column col.
+func (sc *scopes) tableWith(t *testing.T, md mdReport, heading, col string) (mdTable, *figures.Figures) {
+	t.Helper()
+	tb := md.tableWith(heading, col)
+	team, severity := sc.settings.Team, sc.settings.Severity
+	if tb.Caption != "" {
+		teamPart, severityPart, _ := strings.Cut(tb.Caption, ", ")
+		team, severity = "", ""
+		if name, ok := strings.CutPrefix(teamPart, "Team "); ok {
+			team = strings.Fields(name)[0]
+		}
+		if !strings.HasPrefix(severityPart, "every severity") {
+			severity = strings.Fields(severityPart)[0]
+		}
+		if team != sc.settings.Team && !strings.Contains(teamPart, "not kept per team") {
+			t.Errorf("%s: the table holds team %q, the report is filtered to %q, and it does not say why", heading, team, sc.settings.Team)
+		}
+		if severity != sc.settings.Severity && !strings.Contains(severityPart, "not kept per severity") {
+			t.Errorf("%s: the table holds severity %q, the report is filtered to %q, and it does not say why", heading, severity, sc.settings.Severity)
+		}
+	}
+	return tb, sc.of(team, severity)
+}
+
+// checkReport compares every figure of the report's Markdown for one
+// window with the expected figures of what each table holds.
+func checkReport(t *testing.T, sc *scopes, window string, md mdReport) {
+	t.Helper()
+	want := sc.of("", "")
 	header := fmt.Sprintf("· %d valid records · %d invalid", want.Valid, want.Invalid)
 	if !slices.ContainsFunc(md.Lines, func(l string) bool { return strings.Contains(l, header) }) {
 		t.Errorf("%s: the header does not say %q: %q", window, header, md.Lines[:min(4, len(md.Lines))])
 	}
-	checkTimeliness(t, want, window, md)
-	checkOverdueList(t, want, window, md)
-	checkOverdueByOwner(t, want, window, md)
-	checkTrends(t, want, md)
-	checkChange(t, want, md)
-	checkRolling(t, want, md)
-	checkServiceRecover(t, want, window, md)
-	checkInvalid(t, want, window, md)
-	checkDetection(t, want, window, md)
-	checkServices(t, want, window, md)
-	checkOriginResolution(t, want, window, md)
-	checkRepeats(t, want, window, md)
-	checkPostMortems(t, want, window, md)
-	checkFindings(t, want, window, md)
+	for _, check := range []func(*testing.T, *scopes, string, mdReport){
+		checkTimeliness, checkOverdueList, checkOverdueByOwner, checkTrends, checkChange, checkRolling,
+		checkServiceRecover, checkInvalid, checkDetection, checkServices, checkOriginResolution,
+		checkRepeats, checkPostMortems, checkFindings,
+	} {
+		check(t, sc, window, md)
+	}
 }
 
 // checkFindings compares the findings per team and rule: every rule
 // column of every team, and the total.
-func checkFindings(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	tb, seen := md.table("Findings per team and rule"), map[string]bool{}
+func checkFindings(t *testing.T, sc *scopes, window string, md mdReport) {
+	tb, want := sc.table(t, md, "Findings per team and rule")
+	seen := map[string]bool{}
 	for _, row := range tb.Rows {
 		team := tb.cell(t, row, "Team")
 		seen[team] = true
@@ -63,8 +114,8 @@ func checkFindings(t *testing.T, want *figures.Figures, window string, md mdRepo
 // checkPostMortems compares the post-mortems published late (with whole
 // days from resolution to publication) and those not published yet
 // (with their status and whole days since the resolution).
-func checkPostMortems(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	late := md.table("Post-mortems published late")
+func checkPostMortems(t *testing.T, sc *scopes, window string, md mdReport) {
+	late, want := sc.table(t, md, "Post-mortems published late")
 	got := map[string][]string{}
 	for _, row := range late.Rows {
 		got[firstID(late.cell(t, row, "Post-mortem"))] = []string{late.cell(t, row, "Team"), late.cell(t, row, "Published after resolution")}
@@ -78,7 +129,7 @@ func checkPostMortems(t *testing.T, want *figures.Figures, window string, md mdR
 			t.Errorf("report %s: late post-mortem %s shows %q, want %q", window, in.ID, g, w)
 		}
 	}
-	pending := md.table("Post-mortems not published yet")
+	pending, want := sc.tableWith(t, md, "Post-mortems not published yet", "Post-mortem")
 	got = map[string][]string{}
 	for _, row := range pending.Rows {
 		got[firstID(pending.cell(t, row, "Post-mortem"))] = []string{pending.cell(t, row, "Team"), pending.cell(t, row, "Status"), pending.cell(t, row, "Age")}
@@ -97,6 +148,16 @@ func checkPostMortems(t *testing.T, want *figures.Figures, window string, md mdR
 			t.Errorf("report %s: unpublished post-mortem %s shows %q, want %q", window, in.ID, g, w)
 		}
 	}
+	counts, want := sc.tableWith(t, md, "Post-mortems not published yet", "Post-mortems")
+	rows := 0
+	for _, row := range counts.Rows {
+		key := [2]string{counts.cell(t, row, "Team"), counts.cell(t, row, "Status")}
+		checkShownCount(t, fmt.Sprintf("report %s, post-mortems %s of %s", window, key[1], key[0]), counts.cell(t, row, "Post-mortems"), want.Pending[key])
+		rows++
+	}
+	if rows != len(want.Pending) {
+		t.Errorf("report %s: %d teams and statuses of unpublished post-mortems, want %d", window, rows, len(want.Pending))
+	}
 }
 
 // teamsOf returns the teams of the organisation's items, sorted.
@@ -114,8 +175,8 @@ func teamsOf(want *figures.Figures) []string {
 // checkTimeliness compares the per-team table: open and overdue items,
 // items due in the window, on time, and the on-time ratio (on time ÷
 // (on time + late + open), wont_do aside).
-func checkTimeliness(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	tb := md.table("Per team")
+func checkTimeliness(t *testing.T, sc *scopes, window string, md mdReport) {
+	tb, want := sc.table(t, md, "Per team")
 	seen := map[string]bool{}
 	overdue := map[string]int{}
 	for _, it := range want.Overdue {
@@ -147,8 +208,8 @@ func checkTimeliness(t *testing.T, want *figures.Figures, window string, md mdRe
 // checkOverdueList compares the overdue items, the most overdue first,
 // with their team, owner ("(no owner)"), incident, due day and days late
 // (1 for an item due yesterday).
-func checkOverdueList(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	tb := md.table("Overdue items, most overdue first")
+func checkOverdueList(t *testing.T, sc *scopes, window string, md mdReport) {
+	tb, want := sc.table(t, md, "Overdue items, most overdue first")
 	got, last := map[string][]string{}, -1
 	for i, row := range tb.Rows {
 		late := tb.cell(t, row, "Overdue")
@@ -203,11 +264,12 @@ func ownerShown(owner string) string {
 // checkOverdueByOwner compares the overdue work by owner: each owner's
 // teams, overdue items, the days of the most overdue and the items due
 // today, the most overdue owner first.
-func checkOverdueByOwner(t *testing.T, want *figures.Figures, window string, md mdReport) {
+func checkOverdueByOwner(t *testing.T, sc *scopes, window string, md mdReport) {
 	type owner struct {
 		teams          []string
 		items, maxDays int
 	}
+	tb, want := sc.table(t, md, "Overdue work by owner")
 	owners := map[string]*owner{}
 	for _, it := range want.Overdue {
 		o := owners[ownerShown(it.Owner)]
@@ -221,7 +283,7 @@ func checkOverdueByOwner(t *testing.T, want *figures.Figures, window string, md 
 		o.items++
 		o.maxDays = max(o.maxDays, daysLate(want, it))
 	}
-	tb, last := md.table("Overdue work by owner"), -1
+	last := -1
 	if len(tb.Rows) != len(owners) {
 		t.Errorf("report %s: %d owners of overdue work, want %d", window, len(tb.Rows), len(owners))
 	}
@@ -248,8 +310,8 @@ func checkOverdueByOwner(t *testing.T, want *figures.Figures, window string, md 
 // customer-detected share with their n, MTTR, MTTD and MTTM with n, the
 // current period marked with the days it covers so far) and the medians
 // and means by severity.
-func checkTrends(t *testing.T, want *figures.Figures, md mdReport) {
-	tb := md.table("2. Trends per month")
+func checkTrends(t *testing.T, sc *scopes, _ string, md mdReport) {
+	tb, want := sc.table(t, md, "2. Trends per month")
 	if len(tb.Rows) != len(want.Periods) {
 		t.Errorf("report: %d periods, want %d", len(tb.Rows), len(want.Periods))
 	}
@@ -259,9 +321,9 @@ func checkTrends(t *testing.T, want *figures.Figures, md mdReport) {
 		}
 		p := want.Periods[i]
 		checkPeriodName(t, want, tb.cell(t, row, "Period"), p.Name, p.Start, i == len(want.Periods)-1)
-		checkPeriodRow(t, "report, trend "+p.Name, tb, row, want, []string{p.Name})
+		checkPeriodRow(t, "report, trend "+p.Name, tb, row, want, sc.of(want.Settings.Team, ""), []string{p.Name})
 	}
-	bySeverity := md.table("Time to recover, detect and mitigate by severity: median / mean (n)")
+	bySeverity, want := sc.table(t, md, "Time to recover, detect and mitigate by severity: median / mean (n)")
 	if len(bySeverity.Rows) != len(want.Periods) {
 		t.Errorf("report: %d periods by severity, want %d", len(bySeverity.Rows), len(want.Periods))
 	}
@@ -271,6 +333,9 @@ func checkTrends(t *testing.T, want *figures.Figures, md mdReport) {
 		}
 		period := want.Periods[i].Name
 		for _, sev := range forumorg.Severities {
+			if want.Settings.Severity != "" && want.Settings.Severity != sev {
+				continue // a column per severity the table holds
+			}
 			k := figures.Key{Window: period, Severity: sev}
 			checkMedianMeanCell(t, "report, "+period+" "+sev+" recover", bySeverity.cell(t, row, sev+" recover"), want.Recover[k])
 			checkMedianMeanCell(t, "report, "+period+" "+sev+" detect", bySeverity.cell(t, row, sev+" detect"), want.Detect[k])
@@ -296,19 +361,23 @@ func checkPeriodName(t *testing.T, want *figures.Figures, shown, name string, fr
 
 // checkPeriodRow compares the figures of one or more periods taken
 // together: incidents, shares with n, and the means with n.
-func checkPeriodRow(t *testing.T, where string, tb mdTable, row []string, want *figures.Figures, periods []string) {
+//
+// The SEV1 share is of the incidents of every severity (of the table's
+// team), whatever severity the table holds.
+func checkPeriodRow(t *testing.T, where string, tb mdTable, row []string, want, everySeverity *figures.Figures, periods []string) {
 	t.Helper()
-	n, sev1, customer := 0, 0, 0
+	n, sev1, all, customer := 0, 0, 0, 0
 	var recover, detect, mitigate figures.Durations
 	for _, p := range periods {
 		k := figures.Key{Window: p}
 		n += want.Incidents[k]
-		sev1 += want.Incidents[figures.Key{Window: p, Severity: "sev1"}]
+		sev1 += everySeverity.Incidents[figures.Key{Window: p, Severity: "sev1"}]
+		all += everySeverity.Incidents[k]
 		customer += want.CustomerDetected[k]
 		recover, detect, mitigate = pooled(recover, want.Recover[k]), pooled(detect, want.Detect[k]), pooled(mitigate, want.Mitigate[k])
 	}
 	checkShownCount(t, where+", incidents", tb.cell(t, row, "Incidents"), n)
-	checkShareCell(t, where+", sev1 share", tb.cell(t, row, "sev1 share (n)"), sev1, n)
+	checkShareCell(t, where+", sev1 share", tb.cell(t, row, "sev1 share (n)"), sev1, all)
 	checkShareCell(t, where+", customer-detected", tb.cell(t, row, "Customer-detected (n)"), customer, n)
 	checkMeanCell(t, where+", MTTR", tb.cell(t, row, "MTTR"), recover)
 	checkMeanCell(t, where+", MTTD", tb.cell(t, row, "MTTD"), detect)
@@ -339,8 +408,8 @@ func checkShareCell(t *testing.T, where, cell string, part, all int) {
 // checkChange compares the change of each period against the previous
 // one: absolute and relative, for incidents, the SEV1 and
 // customer-detected shares (in percentage points), MTTR, MTTD and MTTM.
-func checkChange(t *testing.T, want *figures.Figures, md mdReport) {
-	tb := md.table("Change against the previous month")
+func checkChange(t *testing.T, sc *scopes, _ string, md mdReport) {
+	tb, want := sc.table(t, md, "Change against the previous month")
 	if len(tb.Rows) != len(want.Periods)-1 {
 		t.Errorf("report: %d changes, want %d", len(tb.Rows), len(want.Periods)-1)
 	}
@@ -361,7 +430,10 @@ func checkChange(t *testing.T, want *figures.Figures, md mdReport) {
 		shareOf := func(part func(p string) int) func(p string) (float64, bool) {
 			return func(p string) (float64, bool) { return share(part(p), want.Incidents[figures.Key{Window: p}]) }
 		}
-		sev1 := shareOf(func(p string) int { return want.Incidents[figures.Key{Window: p, Severity: "sev1"}] })
+		everySeverity := sc.of(want.Settings.Team, "")
+		sev1 := func(p string) (float64, bool) {
+			return share(everySeverity.Incidents[figures.Key{Window: p, Severity: "sev1"}], everySeverity.Incidents[figures.Key{Window: p}])
+		}
 		customer := shareOf(func(p string) int { return want.CustomerDetected[figures.Key{Window: p}] })
 		meanOf := func(m map[figures.Key]figures.Durations) func(p string) (float64, bool) {
 			return func(p string) (float64, bool) { return m[figures.Key{Window: p}].Mean() }
@@ -382,8 +454,8 @@ func checkChange(t *testing.T, want *figures.Figures, md mdReport) {
 }
 
 // checkRolling compares each run of three periods taken together.
-func checkRolling(t *testing.T, want *figures.Figures, md mdReport) {
-	tb := md.table("Rolling 3 months")
+func checkRolling(t *testing.T, sc *scopes, _ string, md mdReport) {
+	tb, want := sc.table(t, md, "Rolling 3 months")
 	if len(tb.Rows) != len(want.Periods)-2 {
 		t.Errorf("report: %d rolling rows, want %d", len(tb.Rows), len(want.Periods)-2)
 	}
@@ -393,14 +465,15 @@ func checkRolling(t *testing.T, want *figures.Figures, md mdReport) {
 		}
 		first, last := want.Periods[i], want.Periods[i+2]
 		checkPeriodName(t, want, tb.cell(t, row, "Period"), first.Name+" – "+last.Name, first.Start, i+3 == len(want.Periods))
-		checkPeriodRow(t, "report, rolling "+first.Name+" – "+last.Name, tb, row, want, []string{first.Name, want.Periods[i+1].Name, last.Name})
+		checkPeriodRow(t, "report, rolling "+first.Name+" – "+last.Name, tb, row, want, sc.of(want.Settings.Team, ""), []string{first.Name, want.Periods[i+1].Name, last.Name})
 	}
 }
 
 // checkServiceRecover compares the time to recover of the services with
 // the most incidents in the window (10 by default), the most first.
-func checkServiceRecover(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	tb, n := md.table("Time to recover per service"), 0
+func checkServiceRecover(t *testing.T, sc *scopes, window string, md mdReport) {
+	tb, want := sc.table(t, md, "Time to recover per service")
+	n := 0
 	for k := range want.Services {
 		if k[0] == window {
 			n++
@@ -423,8 +496,8 @@ func checkServiceRecover(t *testing.T, want *figures.Figures, window string, md 
 }
 
 // checkInvalid compares the invalid records: team, reason and file.
-func checkInvalid(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	tb := md.table("Invalid records")
+func checkInvalid(t *testing.T, sc *scopes, window string, md mdReport) {
+	tb, want := sc.table(t, md, "Invalid records")
 	var got, w []string
 	for _, row := range tb.Rows {
 		file, _, _ := strings.Cut(filepath.Base(tb.cell(t, row, "File or row")), ":")
@@ -477,8 +550,9 @@ func checkMedianMeanCell(t *testing.T, where, cell string, d figures.Durations) 
 }
 
 // checkDetection compares who detected the incidents of the window.
-func checkDetection(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	tb, all := md.table("Who detected them first"), want.Incidents[figures.Key{Window: window}]
+func checkDetection(t *testing.T, sc *scopes, window string, md mdReport) {
+	tb, want := sc.table(t, md, "Who detected them first")
+	all := want.Incidents[figures.Key{Window: window}]
 	seen := 0
 	for _, row := range tb.Rows {
 		d := tb.cell(t, row, "Detection")
@@ -494,8 +568,9 @@ func checkDetection(t *testing.T, want *figures.Figures, window string, md mdRep
 
 // checkServices compares the incidents per service of the window (every
 // service is within the top 50).
-func checkServices(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	tb, got := md.table("Services that keep failing"), map[string]string{}
+func checkServices(t *testing.T, sc *scopes, window string, md mdReport) {
+	tb, want := sc.table(t, md, "Services that keep failing")
+	got := map[string]string{}
 	for _, row := range tb.Rows {
 		got[tb.cell(t, row, "Service")] = tb.cell(t, row, "Incidents")
 	}
@@ -513,13 +588,29 @@ func checkServices(t *testing.T, want *figures.Figures, window string, md mdRepo
 
 // checkOriginResolution compares origin × resolution in the window, the
 // not resolved ones included.
-func checkOriginResolution(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	tb, total := md.table("Where faults came from and how they were resolved"), 0
+func checkOriginResolution(t *testing.T, sc *scopes, window string, md mdReport) {
+	tb, want := sc.table(t, md, "Where faults came from and how they were resolved")
+	total := 0
 	defer func() {
 		if n := want.Incidents[figures.Key{Window: window}]; total != n {
 			t.Errorf("report %s: origin × resolution adds up to %d incidents, want %d", window, total, n)
 		}
 	}()
+	perOrigin := func(origin string) int {
+		n := 0
+		for _, res := range append(slices.Clone(forumorg.Resolutions), "") {
+			n += want.OriginResolution[[4]string{window, "", origin, res}]
+		}
+		return n
+	}
+	if tb.has("Origin") { // a team's table: per origin only
+		for _, row := range tb.Rows {
+			origin := tb.cell(t, row, "Origin")
+			checkShownCount(t, "report "+window+", origin "+origin, tb.cell(t, row, "Incidents"), perOrigin(origin))
+			total += perOrigin(origin)
+		}
+		return
+	}
 	for _, row := range tb.Rows {
 		origin, all := tb.cell(t, row, "Origin / resolution"), 0
 		for _, res := range append(slices.Clone(forumorg.Resolutions), "") {
@@ -536,14 +627,17 @@ func checkOriginResolution(t *testing.T, want *figures.Figures, window string, m
 			checkShownCount(t, "report, origin "+origin+" × "+col, tb.cell(t, row, col), n)
 		}
 		checkShownCount(t, "report, origin "+origin, tb.cell(t, row, "all"), all)
+		if all != perOrigin(origin) {
+			t.Errorf("report %s: origin %s adds up to %d, want %d", window, origin, all, perOrigin(origin))
+		}
 		total += all
 	}
 }
 
 // checkRepeats compares the repeats per team in the window (fix not done)
 // and the list of which incident repeats which, over the longest window.
-func checkRepeats(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	tb := md.table("Repeat incidents")
+func checkRepeats(t *testing.T, sc *scopes, window string, md mdReport) {
+	tb, want := sc.table(t, md, "Repeat incidents")
 	got := map[string]string{}
 	for _, row := range tb.Rows {
 		got[tb.cell(t, row, "Team")] = tb.cell(t, row, "Repeat incidents")
@@ -554,7 +648,7 @@ func checkRepeats(t *testing.T, want *figures.Figures, window string, md mdRepor
 			checkShownCount(t, "report, repeats of "+team, cell, n)
 		}
 	}
-	list := md.table("Which incident repeats which")
+	list, want := sc.table(t, md, "Which incident repeats which")
 	if len(list.Rows) != len(want.RepeatList) {
 		t.Errorf("report: %d repeats listed, want %d", len(list.Rows), len(want.RepeatList))
 	}
