@@ -17,22 +17,25 @@ var panelExpectations = map[string]panelExpectation{
 	"overview: Time to detect, median and p90, all teams":  bySeverityQuantiles(detectOf),
 	"overview: MTTR and median per team, all severities":   perTeamMeanMedian(recoverOf),
 	"overview: MTTD and median per team, all severities":   perTeamMeanMedian(detectOf),
-	"overview: MTTR and MTTD trend, all teams": func(f *figures.Figures, c choice, i int) expected {
-		return []func(f *figures.Figures, c choice, i int) expected{bySeverityMean(recoverOf), bySeverityMean(detectOf)}[i](f, c, 0)
+	"overview: MTTR and MTTD trend, all teams": func(f *figures.Figures, c choice, col string) expected {
+		if col == "MTTR" {
+			return bySeverityMean(recoverOf)(f, c, col)
+		}
+		return bySeverityMean(detectOf)(f, c, col)
 	},
-	"overview: SEV1 share and incident count": func(f *figures.Figures, c choice, i int) expected {
+	"overview: SEV1 share and incident count": func(f *figures.Figures, c choice, col string) expected {
 		k := figures.Key{Window: c.window, Team: c.team}
 		sev1 := f.Incidents[figures.Key{Window: c.window, Team: c.team, Severity: "sev1"}]
-		if i == 0 {
+		if col == "SEV1 share" {
 			return single(share(sev1, f.Incidents[k]))
 		}
 		return one(float64(f.Incidents[k]))
 	},
-	"overview: Customer-detected share": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Customer-detected share": func(f *figures.Figures, c choice, _ string) expected {
 		k := figures.Key{Window: c.window, Team: c.team}
 		return single(share(f.CustomerDetected[k], f.Incidents[k]))
 	},
-	"overview: Detection source share": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Detection source share": func(f *figures.Figures, c choice, _ string) expected {
 		want, all := map[string]float64{}, f.Incidents[figures.Key{Window: c.window, Team: c.team}]
 		for _, d := range forumorg.Detections {
 			// A detection has a series, at 0 too, while the longest window holds one.
@@ -42,16 +45,16 @@ var panelExpectations = map[string]panelExpectation{
 		}
 		return by("detection", want)
 	},
-	"overview: Repeat incidents": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Repeat incidents": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(f.RepeatsFixNotDone[figures.Key{Window: c.window, Team: c.team}]))
 	},
-	"overview: Open incidents": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Open incidents": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(f.Open[figures.Key{Team: c.team, Severity: c.severity}]))
 	},
-	"overview: Incidents": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Incidents": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(f.Incidents[windowKey(c)]))
 	},
-	"overview: Services that keep failing": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Services that keep failing": func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for k, n := range f.Services {
 			if k[0] == c.window {
@@ -61,17 +64,20 @@ var panelExpectations = map[string]panelExpectation{
 		return by("service", want)
 	},
 	"overview: Post-mortems not published": pendingByStatus,
-	"overview: Customers affected": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Customers affected": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(f.CustomersAffected[figures.Key{Window: c.window, Team: c.team}]))
 	},
-	"overview: Failed requests": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Failed requests": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(f.FailedRequests[figures.Key{Window: c.window, Team: c.team}]))
 	},
-	"overview: Data-loss and security incidents": func(f *figures.Figures, c choice, i int) expected {
+	"overview: Data-loss and security incidents": func(f *figures.Figures, c choice, col string) expected {
 		k := figures.Key{Window: c.window, Team: c.team}
-		return one(float64([]int{f.DataLoss[k], f.Security[k]}[i]))
+		if col == "data loss" {
+			return one(float64(f.DataLoss[k]))
+		}
+		return one(float64(f.Security[k]))
 	},
-	"overview: Oldest unpublished post-mortem": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Oldest unpublished post-mortem": func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for _, in := range f.Unpublished {
 			if c.team == "" || c.team == in.Team {
@@ -84,20 +90,20 @@ var panelExpectations = map[string]panelExpectation{
 		}
 		return by("team", want)
 	},
-	"overview: Fault origin": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Fault origin": func(f *figures.Figures, c choice, _ string) expected {
 		return byClass(f, c, "origin", func(k [4]string) string { return k[2] })
 	},
-	"overview: Resolution": func(f *figures.Figures, c choice, _ int) expected {
+	"overview: Resolution": func(f *figures.Figures, c choice, _ string) expected {
 		return byClass(f, c, "resolution", func(k [4]string) string { return k[3] })
 	},
-	"action-items: Items not listed":     func(*figures.Figures, choice, int) expected { return one(0) },
+	"action-items: Items not listed":     func(*figures.Figures, choice, string) expected { return one(0) },
 	"action-items: Open exceptions":      noSeries,
 	"team: Open exceptions":              noSeries,
 	"action-items: Exceptions by status": noSeries,
-	"quality: Findings": func(f *figures.Figures, c choice, _ int) expected {
+	"quality: Findings": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(findings(f, c.team, "")))
 	},
-	"quality: Findings per rule": func(f *figures.Figures, c choice, _ int) expected {
+	"quality: Findings per rule": func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for k := range f.Findings {
 			if n := findings(f, c.team, k[1]); n > 0 {
@@ -106,7 +112,7 @@ var panelExpectations = map[string]panelExpectation{
 		}
 		return by("rule", want)
 	},
-	"quality: Findings per team and rule": func(f *figures.Figures, c choice, _ int) expected {
+	"quality: Findings per team and rule": func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for k, n := range f.Findings {
 			if c.team == "" || c.team == k[0] {
@@ -117,7 +123,7 @@ var panelExpectations = map[string]panelExpectation{
 	},
 	"trends: Fault origin": periodClasses("origin"),
 	"trends: Resolution":   periodClasses("resolution"),
-	"trends: Action items due each month": func(f *figures.Figures, c choice, _ int) expected {
+	"trends: Action items due each month": func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for k, n := range f.PeriodDue {
 			if k[1] == c.team {
@@ -126,8 +132,8 @@ var panelExpectations = map[string]panelExpectation{
 		}
 		return expected{by: []string{"period", "outcome"}, want: want, zeroIsNone: true}
 	},
-	"quality: Repeats not listed": func(*figures.Figures, choice, int) expected { return one(0) },
-	"team: Incidents per window": func(f *figures.Figures, c choice, _ int) expected {
+	"quality: Repeats not listed": func(*figures.Figures, choice, string) expected { return one(0) },
+	"team: Incidents per window": func(f *figures.Figures, c choice, _ string) expected {
 		return perWindow(func(w string) (float64, bool) {
 			// Series exist, at 0 too, while the longest window holds any.
 			longest := f.Incidents[figures.Key{Window: "365d", Team: c.team, Severity: c.severity}]
@@ -136,12 +142,12 @@ var panelExpectations = map[string]panelExpectation{
 	},
 	"team: MTTR per window, all severities": perWindowMeanMedian(recoverOf),
 	"team: MTTD per window, all severities": perWindowMeanMedian(detectOf),
-	"team: Repeat incidents per window, all severities": func(f *figures.Figures, c choice, _ int) expected {
+	"team: Repeat incidents per window, all severities": func(f *figures.Figures, c choice, _ string) expected {
 		return perWindow(func(w string) (float64, bool) {
 			return float64(f.RepeatsFixNotDone[figures.Key{Window: w, Team: c.team}]), true
 		})
 	},
-	"team: Incidents by severity": func(f *figures.Figures, c choice, _ int) expected {
+	"team: Incidents by severity": func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for _, sev := range forumorg.Severities {
 			if (c.severity == "" || c.severity == sev) && f.Incidents[figures.Key{Window: "365d", Team: c.team, Severity: sev}] > 0 {
@@ -150,11 +156,11 @@ var panelExpectations = map[string]panelExpectation{
 		}
 		return by("severity", want)
 	},
-	"team: Customer-detected share": func(f *figures.Figures, c choice, _ int) expected {
+	"team: Customer-detected share": func(f *figures.Figures, c choice, _ string) expected {
 		k := figures.Key{Window: c.window, Team: c.team}
 		return single(share(f.CustomerDetected[k], f.Incidents[k]))
 	},
-	"team: Action items by status": func(f *figures.Figures, c choice, _ int) expected {
+	"team: Action items by status": func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for _, status := range []string{forumorg.ItemOpen, forumorg.ItemDone, forumorg.ItemWontDo} {
 			if n := itemCount(f, c, status); n > 0 {
@@ -165,22 +171,22 @@ var panelExpectations = map[string]panelExpectation{
 	},
 	"team: Overdue items":                overdueCount,
 	"team: Post-mortems not published":   pendingByStatus,
-	"team: Overdue action items":         func(f *figures.Figures, c choice, _ int) expected { return overdueDays(f, c) },
+	"team: Overdue action items":         func(f *figures.Figures, c choice, _ string) expected { return overdueDays(f, c) },
 	"action-items: Overdue items":        overdueCount,
-	"action-items: Overdue action items": func(f *figures.Figures, c choice, _ int) expected { return overdueDays(f, c) },
-	"action-items: Open, overdue and done per team": func(f *figures.Figures, c choice, i int) expected {
+	"action-items: Overdue action items": func(f *figures.Figures, c choice, _ string) expected { return overdueDays(f, c) },
+	"action-items: Open, overdue and done per team": func(f *figures.Figures, c choice, col string) expected {
 		return perTeam(f, c, func(team string) (float64, bool) {
 			tc := choice{team: team}
-			switch i {
-			case 0: // a status has a series while the team has items in it
+			switch col {
+			case "open": // a status has a series while the team has items in it
 				return float64(itemCount(f, tc, forumorg.ItemOpen)), itemCount(f, tc, forumorg.ItemOpen) > 0
-			case 1:
+			case "overdue":
 				return float64(overdueOf(f, tc)), true
 			}
 			return float64(itemCount(f, tc, forumorg.ItemDone)), itemCount(f, tc, forumorg.ItemDone) > 0
 		})
 	},
-	"action-items: Unowned items": func(f *figures.Figures, c choice, _ int) expected {
+	"action-items: Unowned items": func(f *figures.Figures, c choice, _ string) expected {
 		n := 0
 		for _, it := range f.Overdue {
 			if it.Owner == "" && (c.team == "" || c.team == it.Team) {
@@ -189,17 +195,17 @@ var panelExpectations = map[string]panelExpectation{
 		}
 		return one(float64(n))
 	},
-	"action-items: Time to complete": func(f *figures.Figures, c choice, i int) expected {
+	"action-items: Time to complete": func(f *figures.Figures, c choice, col string) expected {
 		d := f.Completion[figures.Key{Window: c.window, Team: c.team}]
-		switch i {
-		case 0:
+		switch col {
+		case "mean":
 			return single(d.Mean())
-		case 2:
+		case "items done":
 			return one(float64(d.N))
 		}
-		return expected{}
+		return expected{} // the p90 is an estimate from buckets
 	},
-	"action-items: On-time ratio": func(f *figures.Figures, c choice, i int) expected {
+	"action-items: On-time ratio": func(f *figures.Figures, c choice, col string) expected {
 		onTime, n := 0, 0
 		for k, v := range f.Due {
 			if k[0] == c.window && (c.team == "" || c.team == k[1]) && k[2] != forumorg.ItemWontDo {
@@ -209,18 +215,18 @@ var panelExpectations = map[string]panelExpectation{
 				}
 			}
 		}
-		if i == 0 {
+		if col == "on time" {
 			return single(share(onTime, n))
 		}
 		return one(float64(n))
 	},
-	"quality: Repeats, fix not done": func(f *figures.Figures, c choice, _ int) expected {
+	"quality: Repeats, fix not done": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(f.RepeatsFixNotDone[figures.Key{Window: c.window, Team: c.team}]))
 	},
-	"quality: Repeats after the fix": func(f *figures.Figures, c choice, _ int) expected {
+	"quality: Repeats after the fix": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(f.RepeatsAfterFix[figures.Key{Window: c.window, Team: c.team}]))
 	},
-	"quality: Which incident repeats which": func(f *figures.Figures, c choice, _ int) expected {
+	"quality: Which incident repeats which": func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for _, r := range f.RepeatList {
 			if c.team == "" || c.team == r.Team {
@@ -233,19 +239,19 @@ var panelExpectations = map[string]panelExpectation{
 	"trends: Mean time to detect, with the number of incidents":                          periodMean(detectOf),
 	"trends: Median time to recover: by severity for all teams, by team for a selection": periodMedians(recoverOf),
 	"trends: Median time to detect: by severity for all teams, by team for a selection":  periodMedians(detectOf),
-	"trends: SEV1 share, with the incident count": func(f *figures.Figures, c choice, i int) expected {
+	"trends: SEV1 share, with the incident count": func(f *figures.Figures, c choice, col string) expected {
 		return perPeriod(f, func(p string) (float64, bool) {
 			n := f.Incidents[figures.Key{Window: p, Team: c.team}]
-			if i == 1 {
+			if col == "incidents" {
 				return float64(n), true
 			}
 			return share(f.Incidents[figures.Key{Window: p, Team: c.team, Severity: "sev1"}], n)
 		})
 	},
-	"trends: Customer-detected share": func(f *figures.Figures, c choice, i int) expected {
+	"trends: Customer-detected share": func(f *figures.Figures, c choice, col string) expected {
 		return perPeriod(f, func(p string) (float64, bool) {
 			n := f.Incidents[figures.Key{Window: p, Team: c.team}]
-			if i == 1 {
+			if col == "incidents" {
 				return float64(n), true
 			}
 			return share(f.CustomerDetected[figures.Key{Window: p, Team: c.team}], n)
@@ -262,24 +268,24 @@ func detectOf(f *figures.Figures, k figures.Key) figures.Durations  { return f.D
 // teamScorecard: incidents, SEV1s, median time to recover, customer
 // share, repeats, overdue items, on-time ratio per team; findings are not
 // compared.
-func teamScorecard(f *figures.Figures, c choice, i int) expected {
+func teamScorecard(f *figures.Figures, c choice, col string) expected {
 	return perTeam(f, c, func(team string) (float64, bool) {
 		k := figures.Key{Window: c.window, Team: team}
-		switch i {
-		case 0:
+		switch col {
+		case "Incidents":
 			return float64(f.Incidents[k]), true
-		case 1:
+		case "SEV1":
 			return float64(f.Incidents[figures.Key{Window: c.window, Team: team, Severity: "sev1"}]), true
-		case 2:
+		case "Median TTR":
 			d := f.Recover[k]
 			return d.Median, d.N > 0
-		case 3:
+		case "Customer-detected":
 			return share(f.CustomerDetected[k], f.Incidents[k])
-		case 4:
+		case "Repeats":
 			return float64(f.RepeatsFixNotDone[k]), true
-		case 5:
+		case "Overdue items":
 			return float64(overdueOf(f, choice{team: team})), true
-		case 6:
+		case "On time":
 			onTime, n := f.Due[[3]string{c.window, team, "on_time"}], 0
 			for _, o := range []string{"on_time", "late", "open"} {
 				n += f.Due[[3]string{c.window, team, o}]
@@ -304,7 +310,7 @@ func findings(f *figures.Figures, team, rule string) int {
 
 // periodClasses: the incidents of each period by origin or resolution.
 func periodClasses(class string) panelExpectation {
-	return func(f *figures.Figures, c choice, _ int) expected {
+	return func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for k, n := range f.Classes {
 			if k.Team == c.team && k.Class == class {
@@ -316,18 +322,18 @@ func periodClasses(class string) panelExpectation {
 }
 
 // bySeverityMean: the mean of every severity the choice selects with
-// incidents (target 0), and their counts, 0 included (target 1).
+// incidents, and their counts (incidents), 0 included.
 func bySeverityMean(of durationsOf) panelExpectation {
-	return func(f *figures.Figures, c choice, i int) expected {
+	return func(f *figures.Figures, c choice, col string) expected {
 		want := map[string]float64{}
 		for _, sev := range forumorg.Severities {
 			if c.severity != "" && c.severity != sev {
 				continue
 			}
 			d := of(f, figures.Key{Window: c.window, Severity: sev})
-			if m, ok := d.Mean(); ok && i == 0 {
+			if m, ok := d.Mean(); ok && col != "incidents" {
 				want[sev] = m
-			} else if i == 1 {
+			} else if col == "incidents" {
 				want[sev] = float64(d.N)
 			}
 		}
@@ -335,26 +341,25 @@ func bySeverityMean(of durationsOf) panelExpectation {
 	}
 }
 
-// bySeverityQuantiles: the exact median (target 0) and p90 (target 1)
-// per severity.
+// bySeverityQuantiles: the exact median (p50) and p90 per severity.
 func bySeverityQuantiles(of durationsOf) panelExpectation {
-	return func(f *figures.Figures, c choice, i int) expected {
+	return func(f *figures.Figures, c choice, col string) expected {
 		want := map[string]float64{}
 		for _, sev := range forumorg.Severities {
 			if d := of(f, figures.Key{Window: c.window, Severity: sev}); (c.severity == "" || c.severity == sev) && d.N > 0 {
-				want[sev] = []float64{d.Median, d.P90}[i]
+				want[sev] = map[string]float64{"p50": d.Median, "p90": d.P90}[col]
 			}
 		}
 		return by("severity", want)
 	}
 }
 
-// perTeamMeanMedian: the mean (target 0) and median (target 1) per team.
+// perTeamMeanMedian: the mean and the median per team.
 func perTeamMeanMedian(of durationsOf) panelExpectation {
-	return func(f *figures.Figures, c choice, i int) expected {
+	return func(f *figures.Figures, c choice, col string) expected {
 		return perTeam(f, c, func(team string) (float64, bool) {
 			d := of(f, figures.Key{Window: c.window, Team: team})
-			if i == 0 {
+			if col == "mean" {
 				return d.Mean()
 			}
 			return d.Median, d.N > 0
@@ -373,13 +378,12 @@ func perWindow(value func(w string) (float64, bool)) expected {
 	return by("window", want)
 }
 
-// perWindowMeanMedian: a team's mean (target 0) and median (target 1) in
-// every window.
+// perWindowMeanMedian: a team's mean and median in every window.
 func perWindowMeanMedian(of durationsOf) panelExpectation {
-	return func(f *figures.Figures, c choice, i int) expected {
+	return func(f *figures.Figures, c choice, col string) expected {
 		return perWindow(func(w string) (float64, bool) {
 			d := of(f, figures.Key{Window: w, Team: c.team})
-			if i == 0 {
+			if col == "mean" {
 				return d.Mean()
 			}
 			return d.Median, d.N > 0
@@ -398,17 +402,17 @@ func perPeriod(f *figures.Figures, value func(p string) (float64, bool)) expecte
 	return by("period", want)
 }
 
-// periodMean: the mean per period (target 0) and its n (target 1), of the
-// team chosen or all. The panel does not narrow by severity (issue 21,
+// periodMean: the mean per period and its n (incidents), of the team
+// chosen or all. The panel does not narrow by severity (issue 21,
 // item 1): a choice of severity is not compared until it does.
 func periodMean(of durationsOf) panelExpectation {
-	return func(f *figures.Figures, c choice, i int) expected {
+	return func(f *figures.Figures, c choice, col string) expected {
 		if c.severity != "" {
 			return expected{}
 		}
 		return perPeriod(f, func(p string) (float64, bool) {
 			d := of(f, figures.Key{Window: p, Team: c.team})
-			if i == 0 {
+			if col == "mean" {
 				return d.Mean()
 			}
 			return float64(d.N), true
@@ -420,7 +424,7 @@ func periodMean(of durationsOf) panelExpectation {
 // selects over all teams, or the chosen team's median over every
 // severity, as the title says.
 func periodMedians(of durationsOf) panelExpectation {
-	return func(f *figures.Figures, c choice, _ int) expected {
+	return func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for _, p := range f.Periods {
 			if c.team != "" {
@@ -450,12 +454,12 @@ func overdueOf(f *figures.Figures, c choice) int {
 	return n
 }
 
-func overdueCount(f *figures.Figures, c choice, _ int) expected {
+func overdueCount(f *figures.Figures, c choice, _ string) expected {
 	return one(float64(overdueOf(f, c)))
 }
 
 // pendingByStatus: the post-mortems not published, by status.
-func pendingByStatus(f *figures.Figures, c choice, _ int) expected {
+func pendingByStatus(f *figures.Figures, c choice, _ string) expected {
 	want := map[string]float64{}
 	for k, n := range f.Pending {
 		if c.team == "" || c.team == k[0] {
@@ -466,7 +470,7 @@ func pendingByStatus(f *figures.Figures, c choice, _ int) expected {
 }
 
 // noSeries: the organisation has no item with an exception.
-func noSeries(*figures.Figures, choice, int) expected { return expected{want: map[string]float64{}} }
+func noSeries(*figures.Figures, choice, string) expected { return expected{want: map[string]float64{}} }
 
 // byClass counts the incidents of the window by one classification
 // (origin or resolution; an unresolved incident has none), for the

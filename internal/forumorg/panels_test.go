@@ -3,9 +3,11 @@ package forumorg_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -35,7 +37,7 @@ var (
 	panelWindows    = []string{"30d", "365d"}
 )
 
-// expected is what one target of a panel must return for a choice: each
+// expected is what one target (column) of a panel must return for a choice: each
 // series told apart by the values of its labels named by, and its value.
 // A nil map is a target this test does not compare.
 type expected struct {
@@ -46,15 +48,16 @@ type expected struct {
 	zeroIsNone bool
 }
 
-// panelExpectation works out the series of one target of a panel.
-type panelExpectation func(f *figures.Figures, c choice, target int) expected
+// panelExpectation works out the series of one target of a panel, named
+// by the column it fills (see targetColumn).
+type panelExpectation func(f *figures.Figures, c choice, column string) expected
 
 // dashboardPanel is a panel of a committed dashboard: its title and the
 // PromQL of its targets.
 type dashboardPanel struct {
 	dashboard, title string
-	exprs            []string
-	singleTeam       bool // the dashboard's $team takes one team, never All
+	exprs, columns   []string // each target's PromQL and column
+	singleTeam       bool     // the dashboard's $team takes one team, never All
 }
 
 // loadPanels reads every panel of the committed dashboards, the files
@@ -68,8 +71,13 @@ func loadPanels(t *testing.T) []dashboardPanel {
 	type panel struct {
 		Title   string `json:"title"`
 		Targets []struct {
-			Expr string `json:"expr"`
+			Expr, RefID, LegendFormat string
 		} `json:"targets"`
+		Transformations []struct {
+			Options struct {
+				RenameByName map[string]string `json:"renameByName"`
+			} `json:"options"`
+		} `json:"transformations"`
 		Panels []panel `json:"panels"`
 	}
 	var out []dashboardPanel
@@ -81,8 +89,13 @@ func loadPanels(t *testing.T) []dashboardPanel {
 				continue
 			}
 			dp := dashboardPanel{dashboard: name, title: p.Title}
+			renamed := map[string]string{}
+			for _, tr := range p.Transformations {
+				maps.Copy(renamed, tr.Options.RenameByName)
+			}
 			for _, target := range p.Targets {
 				dp.exprs = append(dp.exprs, target.Expr)
+				dp.columns = append(dp.columns, targetColumn(renamed["Value #"+target.RefID], target.LegendFormat))
 			}
 			out = append(out, dp)
 		}
@@ -115,6 +128,18 @@ func loadPanels(t *testing.T) []dashboardPanel {
 	return out
 }
 
+// targetColumn names a target as the forum reads it: the table column it
+// is renamed to, else its legend without the label templates ("MTTR
+// {{severity}}" is "MTTR").
+func targetColumn(renamed, legend string) string {
+	if renamed != "" {
+		return renamed
+	}
+	return strings.TrimSpace(legendTemplate.ReplaceAllString(legend, ""))
+}
+
+var legendTemplate = regexp.MustCompile(`\{\{[^}]*\}\}`)
+
 // checkPanels evaluates every target of every panel of the dashboards for
 // the chosen team × severity × window against a real Prometheus scraping
 // the exporter, and compares each target that has an expectation with the
@@ -130,10 +155,10 @@ func checkPanels(t *testing.T, s servedOrganisation) {
 			for _, c := range choices(expr, p.singleTeam) {
 				var e expected
 				if expect != nil {
-					e = expect(s.want, c, i)
+					e = expect(s.want, c, p.columns[i])
 				}
 				if e.want == nil {
-					what := fmt.Sprintf("%s #%d", name, i)
+					what := fmt.Sprintf("%s [%s]", name, p.columns[i])
 					if expect != nil {
 						what += fmt.Sprintf(" (severity %q)", c.severity)
 					}
@@ -148,7 +173,7 @@ func checkPanels(t *testing.T, s servedOrganisation) {
 				}
 				compared++
 				if diff := compareSeries(got, e); diff != "" {
-					t.Errorf("%s #%d (team %q, severity %q, window %s): %s\n  query: %s", name, i, c.team, c.severity, c.window, diff, q)
+					t.Errorf("%s [%s] (team %q, severity %q, window %s): %s\n  query: %s", name, p.columns[i], c.team, c.severity, c.window, diff, q)
 				}
 			}
 		}
