@@ -85,7 +85,15 @@ func TestGeneratedOrganisation(t *testing.T) {
 	t.Run("report", func(t *testing.T) {
 		for _, w := range forumWindows {
 			page := testenv.Get(t, "http://"+s.exporter.Addr+"/report?format=md&window="+w.Name)
-			checkReport(t, s.want, w.Name, parseMarkdown(page))
+			checkReport(t, newScopes(s.org, s.want.Settings), w.Name, parseMarkdown(page))
+		}
+	})
+	t.Run("report filtered", func(t *testing.T) {
+		for _, f := range []struct{ team, severity, window string }{{"payments", "sev1", "90d"}, {"support-tools", "", "365d"}, {"", "sev2", "30d"}} {
+			settings := s.want.Settings
+			settings.Team, settings.Severity = f.team, f.severity
+			page := testenv.Get(t, "http://"+s.exporter.Addr+"/report?format=md&team="+f.team+"&severity="+f.severity+"&window="+f.window)
+			checkReport(t, newScopes(s.org, settings), f.window, parseMarkdown(page))
 		}
 	})
 	t.Run("report later", func(t *testing.T) {
@@ -93,14 +101,14 @@ func TestGeneratedOrganisation(t *testing.T) {
 		// due days fall elsewhere in the records, as on another day.
 		for _, later := range []time.Duration{9*24*time.Hour + 7*time.Hour, 40 * 24 * time.Hour} {
 			asOf := s.want.Settings.AsOf.Add(later)
-			want := figures.Compute(s.org, figures.Settings{AsOf: asOf, Windows: forumWindows, Periods: forumPeriods})
+			sc := newScopes(s.org, figures.Settings{AsOf: asOf, Windows: forumWindows, Periods: forumPeriods})
 			for _, w := range []string{"30d", "365d"} {
 				cmd := exec.Command(testenv.BuildExporter(t), "report", "--format=md", "--source.dir="+s.dir, "--window="+w, "--as-of="+asOf.Format(time.RFC3339Nano))
 				page, err := cmd.Output()
 				if err != nil {
 					t.Fatalf("report --as-of %s: %v", asOf, err)
 				}
-				checkReport(t, want, w, parseMarkdown(string(page)))
+				checkReport(t, sc, w, parseMarkdown(string(page)))
 			}
 		}
 	})

@@ -14,6 +14,9 @@ import (
 type mdTable struct {
 	Header []string
 	Rows   [][]string
+	// Caption is the italic line before the table that says which team
+	// and severity it holds ("Team payments, sev1"), without the _s.
+	Caption string
 }
 
 // cell returns the row's cell under the column named col.
@@ -41,15 +44,17 @@ type mdReport struct {
 // parseMarkdown reads the tables of a report page.
 func parseMarkdown(text string) mdReport {
 	r := mdReport{Tables: map[string][]mdTable{}, Lines: strings.Split(text, "\n")}
-	heading, inTable := "", false
+	heading, caption, inTable := "", "", false
 	for _, line := range r.Lines {
 		switch {
 		case strings.HasPrefix(line, "#"):
-			heading, inTable = strings.TrimSpace(strings.TrimLeft(line, "#")), false
+			heading, caption, inTable = strings.TrimSpace(strings.TrimLeft(line, "#")), "", false
+		case len(line) > 2 && strings.HasPrefix(line, "_") && strings.HasSuffix(line, "_"):
+			caption, inTable = strings.Trim(line, "_"), false
 		case strings.HasPrefix(line, "|"):
 			cells := splitRow(line)
 			if !inTable {
-				r.Tables[heading] = append(r.Tables[heading], mdTable{Header: cells})
+				r.Tables[heading] = append(r.Tables[heading], mdTable{Header: cells, Caption: caption})
 				inTable = true
 				continue
 			}
@@ -90,9 +95,15 @@ func splitRow(line string) []string {
 // table returns the only (or the first) table under a heading, or one
 // with no row when there is none (the report writes a sentence instead of
 // an empty table): each check also compares how many rows it found.
-func (r mdReport) table(heading string) mdTable {
-	if tables := r.Tables[heading]; len(tables) > 0 {
-		return tables[0]
+func (r mdReport) table(heading string) mdTable { return r.tableWith(heading, "") }
+
+// tableWith returns the first table under a heading that has the column
+// col (any table when col is empty), or one with no row.
+func (r mdReport) tableWith(heading, col string) mdTable {
+	for _, tb := range r.Tables[heading] {
+		if col == "" || tb.has(col) {
+			return tb
+		}
 	}
 	return mdTable{}
 }
@@ -163,3 +174,85 @@ func firstID(cell string) string {
 }
 
 var idPattern = regexp.MustCompile(`PM-[A-Z0-9]+(?:-\d+)?`)
+
+// changeUnit is what a change cell holds.
+type changeUnit int
+
+const (
+	changeCount    changeUnit = iota // a signed whole number
+	changePoints                     // percentage points of a share: "+13 pp"
+	changeDuration                   // a signed duration: "−17m"
+)
+
+// signed splits a signed figure as the report writes it: "+", "−" (the
+// minus sign) or "±" (exactly zero) before the magnitude.
+func signed(text string) (sign float64, magnitude string, err error) {
+	for prefix, s := range map[string]float64{"+": 1, "−": -1, "±": 0} {
+		if rest, ok := strings.CutPrefix(text, prefix); ok {
+			return s, rest, nil
+		}
+	}
+	return 0, "", fmt.Errorf("%q has no sign", text)
+}
+
+// checkChangeCell compares a change from before to after, "absolute
+// (relative%)", the relative part left out when before is 0, and – when
+// either side has no value.
+func checkChangeCell(t *testing.T, where, cell string, before, after float64, ok bool, unit changeUnit) {
+	t.Helper()
+	if !ok {
+		if cell != "–" {
+			t.Errorf("%s: %q without both values, want –", where, cell)
+		}
+		return
+	}
+	absolute, relative, hasRelative := strings.Cut(cell, " (")
+	sign, magnitude, err := signed(absolute)
+	if err != nil {
+		t.Errorf("%s: %v", where, err)
+		return
+	}
+	diff, shown, tolerance := after-before, 0.0, 0.0
+	switch unit {
+	case changeCount:
+		v, err := strconv.ParseFloat(magnitude, 64)
+		if err != nil {
+			t.Errorf("%s: %q is not a count", where, cell)
+			return
+		}
+		shown = sign * v
+	case changePoints:
+		v, err := strconv.ParseFloat(strings.TrimSuffix(magnitude, " pp"), 64)
+		if err != nil || !strings.HasSuffix(magnitude, " pp") {
+			t.Errorf("%s: %q is not in percentage points", where, cell)
+			return
+		}
+		shown, diff, tolerance = sign*v, 100*diff, 0.5
+	case changeDuration:
+		v, tol, err := parseShownDuration(magnitude)
+		if err != nil {
+			t.Errorf("%s: %v", where, err)
+			return
+		}
+		shown, tolerance = sign*v, tol
+	}
+	if math.Abs(shown-diff) > tolerance+1e-9 {
+		t.Errorf("%s: %q, want a change of %.2f", where, cell, diff)
+	}
+	switch {
+	case before == 0 && hasRelative:
+		t.Errorf("%s: %q has a relative change from 0", where, cell)
+	case before != 0 && !hasRelative:
+		t.Errorf("%s: %q has no relative change", where, cell)
+	case before != 0:
+		sign, percent, err := signed(strings.TrimSuffix(relative, ")"))
+		v, perr := strconv.ParseFloat(strings.TrimSuffix(percent, "%"), 64)
+		if err != nil || perr != nil {
+			t.Errorf("%s: %q: relative change not read", where, cell)
+			return
+		}
+		if rel := 100 * (after - before) / before; math.Abs(sign*v-rel) > 0.5+1e-9 {
+			t.Errorf("%s: %q, want a relative change of %.2f%%", where, cell, rel)
+		}
+	}
+}

@@ -24,6 +24,10 @@ type Settings struct {
 	AsOf    time.Time // the snapshot's instant
 	Windows []Window  // rolling windows
 	Periods int       // calendar months, the current one included (UTC)
+	// Team and Severity, when set, keep only the incidents of that team
+	// and severity (and their items) in the figures, as the report's
+	// filters do; Valid and Invalid still count every record.
+	Team, Severity string
 }
 
 // Window is a rolling window: incidents started in (AsOf − Length, AsOf].
@@ -79,8 +83,10 @@ type Figures struct {
 	// item with no owner) and security_review (a security incident
 	// without its review).
 	Findings map[[2]string]int
-	// Services, by window and service: incidents that affected it.
-	Services map[[2]string]int
+	// Services, by window and service: incidents that affected it, and
+	// their time to recover.
+	Services       map[[2]string]int
+	ServiceRecover map[[2]string]Durations
 	// OriginResolution, by window, team ("" every team), origin and
 	// resolution ("" unresolved).
 	OriginResolution map[[4]string]int
@@ -108,7 +114,11 @@ type Figures struct {
 	Items map[[2]string]int
 	// Overdue lists the overdue items, the most overdue first.
 	Overdue []OverdueItem
-	// InvalidRecords are the records whose core is broken.
+	// DueToday counts the open items due on the snapshot's day (UTC), by
+	// owner ("" for none).
+	DueToday map[string]int
+	// InvalidRecords are the records whose core is broken, of the team
+	// filtered to.
 	InvalidRecords []forumorg.Incident
 	// Due counts the items due in a window by team and outcome (on_time,
 	// late, open, wont_do).
@@ -149,22 +159,26 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		Settings: s, Incidents: map[Key]int{}, CustomerDetected: map[Key]int{},
 		CustomersAffected: map[Key]int{}, FailedRequests: map[Key]int{}, DataLoss: map[Key]int{}, Security: map[Key]int{},
 		Recover: map[Key]Durations{}, Detect: map[Key]Durations{}, Mitigate: map[Key]Durations{},
-		Detection: map[[3]string]int{}, Services: map[[2]string]int{}, OriginResolution: map[[4]string]int{},
+		Detection: map[[3]string]int{}, Services: map[[2]string]int{}, ServiceRecover: map[[2]string]Durations{}, OriginResolution: map[[4]string]int{},
 		Open: map[Key]int{}, Pending: map[[2]string]int{}, Completion: map[Key]Durations{},
 		Classes: map[ClassKey]int{}, PeriodDue: map[[3]string]int{}, Findings: map[[2]string]int{},
 		RepeatsFixNotDone: map[Key]int{}, RepeatsAfterFix: map[Key]int{},
-		Items: map[[2]string]int{}, Due: map[[3]string]int{},
+		Items: map[[2]string]int{}, Due: map[[3]string]int{}, DueToday: map[string]int{},
 	}
 	for _, in := range org.Incidents {
-		if in.Invalid != "" {
+		if in.Invalid != "" && (s.Team == "" || s.Team == in.Team) {
 			f.InvalidRecords = append(f.InvalidRecords, in)
 		}
 	}
-	valid := org.Valid()
-	f.Valid, f.Invalid = len(valid), len(org.Incidents)-len(valid)
+	all := org.Valid()
+	f.Valid, f.Invalid = len(all), len(org.Incidents)-len(all)
 	byID := map[string]forumorg.Incident{}
-	for _, in := range valid {
+	var valid []forumorg.Incident // those the filters keep
+	for _, in := range all {
 		byID[in.ID] = in
+		if (s.Team == "" || s.Team == in.Team) && (s.Severity == "" || s.Severity == in.Severity) {
+			valid = append(valid, in)
+		}
 	}
 	f.Periods = months(s.AsOf, s.Periods)
 	samples := map[Key]map[string][]float64{} // key → kind → durations
@@ -300,6 +314,12 @@ func (f *Figures) countWindow(window string, in forumorg.Incident, byID map[stri
 	}
 	for _, s := range in.Services {
 		f.Services[[2]string{window, s}]++
+		if !in.Resolved.IsZero() {
+			d := f.ServiceRecover[[2]string{window, s}]
+			d.N++
+			d.Sum += in.Resolved.Sub(in.Started).Seconds()
+			f.ServiceRecover[[2]string{window, s}] = d
+		}
 	}
 	for _, id := range in.Related {
 		earlier, ok := byID[id]
@@ -345,6 +365,9 @@ func (f *Figures) countItems(in forumorg.Incident, samples map[Key]map[string][]
 			f.Findings[[2]string{in.Team, "action_item_owner"}]++
 		}
 		endOfDue := it.Due.Add(24 * time.Hour)
+		if it.Status == forumorg.ItemOpen && it.Due.Equal(asOf.UTC().Truncate(24*time.Hour)) {
+			f.DueToday[it.Owner]++
+		}
 		if it.Status == forumorg.ItemOpen && endOfDue.Before(asOf) {
 			f.Overdue = append(f.Overdue, OverdueItem{ID: it.ID, Incident: in.ID, Team: in.Team, Owner: it.Owner, Severity: in.Severity, Due: it.Due, Overdue: asOf.Sub(endOfDue)})
 		}
