@@ -130,7 +130,7 @@ var panelExpectations = map[string]panelExpectation{
 		want := map[string]float64{}
 		for k, n := range f.PeriodDue {
 			if k[1] == c.team {
-				want[k[0]+","+k[2]] = float64(n)
+				want[periodLabel(f, k[0])+","+k[2]] = float64(n)
 			}
 		}
 		return expected{by: []string{"period", "outcome"}, want: want, zeroIsNone: true}
@@ -383,7 +383,7 @@ func periodClasses(class string) panelExpectation {
 		want := map[string]float64{}
 		for k, n := range f.Classes {
 			if k.Team == c.team && k.Class == class {
-				want[k.Period+","+k.Value] = float64(n)
+				want[periodLabel(f, k.Period)+","+k.Value] = float64(n)
 			}
 		}
 		return expected{by: []string{"period", class}, want: want, zeroIsNone: true}
@@ -465,11 +465,14 @@ func perPeriod(f *figures.Figures, value func(p string) (float64, bool)) expecte
 	want := map[string]float64{}
 	for _, p := range f.Periods {
 		if v, ok := value(p.Name); ok {
-			want[p.Name] = v
+			want[periodLabel(f, p.Name)] = v
 		}
 	}
 	return by("period", want)
 }
+
+// periodLabel is a period's label on the dashboards: its name.
+func periodLabel(_ *figures.Figures, name string) string { return name }
 
 // periodMean: the mean per period and its n (incidents), of the team
 // chosen or all. The panel does not narrow by severity (issue 21,
@@ -498,13 +501,13 @@ func periodMedians(of durationsOf) panelExpectation {
 		for _, p := range f.Periods {
 			if c.team != "" {
 				if d := of(f, figures.Key{Window: p.Name, Team: c.team}); d.N > 0 {
-					want[c.team+","+p.Name] = d.Median
+					want[c.team+","+periodLabel(f, p.Name)] = d.Median
 				}
 				continue
 			}
 			for _, sev := range forumorg.Severities {
 				if d := of(f, figures.Key{Window: p.Name, Severity: sev}); (c.severity == "" || c.severity == sev) && d.N > 0 {
-					want[sev+","+p.Name] = d.Median
+					want[sev+","+periodLabel(f, p.Name)] = d.Median
 				}
 			}
 		}
