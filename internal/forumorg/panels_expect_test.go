@@ -584,6 +584,3 @@ func windowLength(name string) time.Duration {
 	}
 	panic("no window " + name)
 }
-
-// periodLabel is a period's label on the dashboards: its name.
-func periodLabel(_ *figures.Figures, name string) string { return name }
