@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,8 +12,35 @@ import (
 
 var (
 	findingsDesc = newDesc(MetricQualityFindings,
-		"Findings of the quality rules on the served post-mortems, by the record's team and rule (docs/quality.md); their incidents are counted as usual.",
-		[]string{LabelTeam, LabelRule})
+		"Findings of the quality rules on the served post-mortems by rule (docs/quality.md); their incidents are counted as usual. By the record's team with --metrics.detail, else the team label is empty.",
+		[]string{LabelTeam, LabelRule}, emptyUnless(LabelTeam, withDetail))
+	teamFindingsDesc = newDesc(MetricTeamQualityFindings,
+		"Findings of the quality rules on the served post-mortems of the team, all rules together.",
+		[]string{LabelTeam})
+	windowFindingsDesc = newDesc(MetricWindowQualityFindings,
+		"Findings of the quality rules on the post-mortems of the team's incidents started in the window (not with PostgreSQL: docs/quality.md).",
+		[]string{LabelWindow, LabelTeam})
+	periodFindingsDesc = newDesc(MetricPeriodQualityFindings,
+		"Findings of the quality rules on the post-mortems published in the period, by rule (not with PostgreSQL).",
+		[]string{LabelPeriod, LabelRule})
+	periodPublishedDesc = newDesc(MetricPeriodPublished,
+		"Post-mortems published in the period (not with PostgreSQL): the n of the share that passes the bar.",
+		[]string{LabelPeriod})
+	periodPassingDesc = newDesc(MetricPeriodPassing,
+		"Post-mortems published in the period with no finding: they pass the bar (not with PostgreSQL).",
+		[]string{LabelPeriod})
+	findingInfoDesc = newDesc(MetricFindingInfo,
+		"Always 1: a finding (rule, action item, reason) on the post-mortem of an incident started in the longest window, the latest first, up to --findings.limit (not with PostgreSQL).",
+		[]string{LabelIncident, LabelTeam, LabelRule, LabelItem, LabelReason},
+		listedUpTo(func(b bounds) int { return cmp.Or(b.opts.FindingsLimit, snapshot.DefaultFindingsLimit) }))
+	findingsDroppedDesc = newDesc(MetricFindingInfoDropped,
+		"Findings left out of "+MetricFindingInfo+" by the series limit.", nil)
+	possibleRepeatInfoDesc = newDesc(MetricPossibleRepeatInfo,
+		"Always 1: an incident started in the longest window that follows another on the same service with the same origin within --repeats.possible-within, neither naming the other in related: for the forum to confirm. The latest first, up to --repeats.limit (not with PostgreSQL).",
+		[]string{LabelIncident, LabelTeam, LabelRepeats, LabelService, LabelOrigin},
+		listedUpTo(func(b bounds) int { return cmp.Or(b.opts.RepeatsLimit, snapshot.DefaultRepeatsLimit) }))
+	possibleRepeatsDroppedDesc = newDesc(MetricPossibleRepeatDropped,
+		"Possible repeats left out of "+MetricPossibleRepeatInfo+" by the series limit.", nil)
 	learningsDesc = newDesc(MetricLearnings,
 		"Learnings written in the post-mortems of the incidents started in the window: kept and counted, never action items. By team with --metrics.detail, else the team label is empty.",
 		[]string{LabelWindow, LabelTeam}, emptyUnless(LabelTeam, withDetail))
@@ -35,16 +63,36 @@ var (
 type qualityCollector struct{}
 
 func (qualityCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
-	// Every team with a finding has a series for every rule, so that a
-	// fixed finding goes to 0 instead of vanishing.
-	teams := map[string]bool{}
-	for k := range s.Findings {
-		teams[k.Team] = true
+	// By team and rule only with --metrics.detail (the series budget),
+	// else by rule over the teams and by team over the rules. Every rule
+	// has a series (of every team with a finding, with the detail), so
+	// that a fixed finding goes to 0 instead of vanishing.
+	byTeam, byRule := map[string]int{}, map[snapshot.TeamValue]int{}
+	for k, n := range s.Findings {
+		byTeam[k.Team] += n
 	}
-	for team := range teams {
-		for _, rule := range record.RuleNames() {
-			gauge(ch, findingsDesc, float64(s.Findings[snapshot.TeamValue{Team: team, Value: rule}]), team, rule)
+	for team := range byTeam {
+		if !s.Detail {
+			team = ""
 		}
+		for _, rule := range record.RuleNames() {
+			byRule[snapshot.TeamValue{Team: team, Value: rule}] += 0
+		}
+	}
+	for k, n := range s.Findings {
+		if !s.Detail {
+			k.Team = ""
+		}
+		byRule[k] += n
+	}
+	for k, n := range byRule {
+		gauge(ch, findingsDesc, float64(n), k.Team, k.Value)
+	}
+	for team, n := range byTeam {
+		gauge(ch, teamFindingsDesc, float64(n), team)
+	}
+	if s.QualityDetail != nil {
+		qualityDetail(s, ch)
 	}
 	for i, w := range s.Windows {
 		name := w.Window.Name
@@ -85,4 +133,43 @@ func (qualityCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric
 	}
 	gauge(ch, repeatsDroppedDesc, float64(s.RepeatsDropped))
 	return nil
+}
+
+// qualityDetail publishes the bar per window, period and post-mortem,
+// and the possible repeats.
+func qualityDetail(s *snapshot.Snapshot, ch chan<- prometheus.Metric) {
+	d := s.QualityDetail
+	for i, byTeam := range d.ByWindow {
+		for team, n := range byTeam {
+			gauge(ch, windowFindingsDesc, float64(n), s.Windows[i].Window.Name, team)
+		}
+	}
+	for i, pq := range d.ByPeriod {
+		name := s.Periods[i].Period.Name
+		for rule, n := range pq.Findings {
+			gauge(ch, periodFindingsDesc, float64(n), name, rule)
+		}
+		gauge(ch, periodPublishedDesc, float64(pq.Published), name)
+		gauge(ch, periodPassingDesc, float64(pq.Passing), name)
+	}
+	for _, f := range d.Findings {
+		gauge(ch, findingInfoDesc, 1, f.Incident, f.Team, f.Rule, f.Item, shortReason(f.Reason))
+	}
+	gauge(ch, findingsDroppedDesc, float64(d.FindingsDropped))
+	for _, p := range d.PossibleRepeats {
+		gauge(ch, possibleRepeatInfoDesc, 1, p.Incident, p.Team, p.Earlier, p.Service, p.Origin)
+	}
+	gauge(ch, possibleRepeatsDroppedDesc, float64(d.PossibleRepeatsDropped))
+}
+
+// maxReasonRunes bounds the reason label of a listed finding: the
+// message may quote an item's whole title.
+const maxReasonRunes = 200
+
+// shortReason cuts a finding's reason to maxReasonRunes, marking the cut.
+func shortReason(reason string) string {
+	if utf8.RuneCountInString(reason) <= maxReasonRunes {
+		return reason
+	}
+	return string([]rune(reason)[:maxReasonRunes-1]) + "…"
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 	"github.com/grafana/grafana-foundation-sdk/go/units"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
 // Grafana units used by the panels.
@@ -19,7 +21,9 @@ const (
 	unitSeconds = units.Seconds
 	unitPercent = units.PercentUnit
 	unitCount   = units.Short
-	unitDays    = "d"
+	// unitDays shows a number of days as days ("412.5 days"): Grafana's
+	// own "d" turns 537 days into "1.47 year".
+	unitDays = "suffix: days"
 )
 
 // The matchers of the template variables.
@@ -131,7 +135,35 @@ type column struct {
 	unit                string // a value column's unit, "" for a label
 	// colour, when set, colours the cell's text by these thresholds.
 	colour *dashboard.ThresholdsConfigBuilder
+	// empty is the text of an empty cell ("(no owner)"), "" to leave it
+	// empty.
+	empty string
+	// words, when set, shows each value of the column in words (a rule's
+	// title for its name).
+	words map[string]string
 }
+
+// valueWords is the Grafana value mapping that shows each value in words.
+func valueWords(words map[string]string) dashboard.DynamicConfigValue {
+	options := map[string]any{}
+	for value, text := range words {
+		options[value] = map[string]any{"text": text}
+	}
+	return dashboard.DynamicConfigValue{Id: "mappings", Value: []map[string]any{{"type": "value", "options": options}}}
+}
+
+// ruleWords are the quality rules' titles by name (record.RuleTitle).
+func ruleWords() map[string]string {
+	words := map[string]string{}
+	for _, r := range record.QualityRules {
+		words[r.Name] = r.Title
+	}
+	return words
+}
+
+// lessThanADay is how a column of days shows a value under one day: a
+// number rounded to 0 would read as "not late" (or a red 0).
+const lessThanADay = "less than a day"
 
 // linkToValue opens the URL a column holds, as it is: raw, since
 // Grafana's default format (percent-encoding since Grafana 10) would
@@ -178,8 +210,22 @@ func tablePanel(title, description, sortBy string, columns []column, queries ...
 			props = append(props, dashboard.DynamicConfigValue{Id: "thresholds", Value: thresholdsValue(col.colour)},
 				dashboard.DynamicConfigValue{Id: "custom.cellOptions", Value: map[string]any{"type": "color-text"}})
 		}
+		if col.words != nil {
+			props = append(props, valueWords(col.words))
+		}
 		if col.link != "" {
 			props = append(props, dashboard.DynamicConfigValue{Id: "links", Value: []map[string]any{{"title": col.header, "url": col.link}}})
+		}
+		if col.unit == unitDays {
+			props = append(props, dashboard.DynamicConfigValue{Id: "decimals", Value: 1},
+				dashboard.DynamicConfigValue{Id: "mappings", Value: []map[string]any{{"type": "range", "options": map[string]any{
+					"from": 0, "to": 0.99999, "result": map[string]any{"text": lessThanADay, "color": "orange"}}}}})
+		}
+		if col.empty != "" {
+			props = append(props, dashboard.DynamicConfigValue{Id: "mappings", Value: []map[string]any{
+				{"type": "special", "options": map[string]any{"match": "empty", "result": map[string]any{"text": col.empty}}},
+				{"type": "special", "options": map[string]any{"match": "null", "result": map[string]any{"text": col.empty}}},
+			}})
 		}
 		if props != nil {
 			b = b.OverrideByName(col.header, props)

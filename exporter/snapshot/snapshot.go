@@ -145,7 +145,7 @@ type WindowStats struct {
 	// every outcome, 0 included.
 	ItemsDue map[TeamValue]int
 	// BySeverity and ByTeam are the exact summaries of the durations, over
-	// all teams and over all severities.
+	// all teams (SummaryQuantiles) and over all severities (TeamQuantiles).
 	BySeverity map[string]*DurationSummaries
 	ByTeam     map[string]*DurationSummaries
 }
@@ -164,7 +164,7 @@ type PeriodStats struct {
 	ByOrigin     map[TeamValue]int
 	ByResolution map[TeamValue]int
 	// BySeverity are exact summaries with SummaryQuantiles. ByTeam, only
-	// when PeriodsByTeam, has the TeamPeriodQuantiles of time to detect
+	// when PeriodsByTeam, has the TeamQuantiles of time to detect
 	// and recover (the p90 of a team's month is its slowest incident or
 	// two: more series than it is worth).
 	BySeverity map[string]*DurationSummaries
@@ -217,6 +217,7 @@ type CompletionStats struct {
 // OverdueItem is one open action item past its due day.
 type OverdueItem struct {
 	ID, Incident, Owner, Team, Severity string
+	Title                               string // the item's title, as written
 	Overdue                             time.Duration
 	Due                                 time.Time // the due day
 	URL                                 string    // the item's ticket, may be empty
