@@ -108,6 +108,8 @@ type Figures struct {
 	Items map[[2]string]int
 	// Overdue lists the overdue items, the most overdue first.
 	Overdue []OverdueItem
+	// InvalidRecords are the records whose core is broken.
+	InvalidRecords []forumorg.Incident
 	// Due counts the items due in a window by team and outcome (on_time,
 	// late, open, wont_do).
 	Due map[[3]string]int
@@ -152,6 +154,11 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		Classes: map[ClassKey]int{}, PeriodDue: map[[3]string]int{}, Findings: map[[2]string]int{},
 		RepeatsFixNotDone: map[Key]int{}, RepeatsAfterFix: map[Key]int{},
 		Items: map[[2]string]int{}, Due: map[[3]string]int{},
+	}
+	for _, in := range org.Incidents {
+		if in.Invalid != "" {
+			f.InvalidRecords = append(f.InvalidRecords, in)
+		}
 	}
 	valid := org.Valid()
 	f.Valid, f.Invalid = len(valid), len(org.Incidents)-len(valid)
