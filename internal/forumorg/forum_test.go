@@ -2,12 +2,14 @@ package forumorg_test
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -47,15 +49,21 @@ func serveOrganisation(t *testing.T) servedOrganisation {
 	return servedOrganisation{org: org, dir: dir, exporter: e, want: figures.Compute(org, figures.Settings{AsOf: asOf, Windows: forumWindows, Periods: forumPeriods})}
 }
 
-// snapshotInstant reads postmortem_exporter_snapshot_timestamp_seconds.
-func snapshotInstant(t *testing.T, e *testenv.Exporter) time.Time {
+// scrape parses the exporter's metrics.
+func scrape(t *testing.T, e *testenv.Exporter) map[string]*dto.MetricFamily {
 	t.Helper()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(strings.NewReader(e.Scrape(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mf := families["postmortem_exporter_snapshot_timestamp_seconds"]
+	return families
+}
+
+// snapshotInstant reads postmortem_exporter_snapshot_timestamp_seconds.
+func snapshotInstant(t *testing.T, e *testenv.Exporter) time.Time {
+	t.Helper()
+	mf := scrape(t, e)["postmortem_exporter_snapshot_timestamp_seconds"]
 	if mf == nil || len(mf.GetMetric()) != 1 {
 		t.Fatalf("no postmortem_exporter_snapshot_timestamp_seconds in the scrape")
 	}
@@ -96,6 +104,7 @@ func TestGeneratedOrganisation(t *testing.T) {
 			}
 		}
 	})
+	t.Run("invalid records", func(t *testing.T) { checkInvalidMetric(t, s) })
 	t.Run("csv", func(t *testing.T) { checkCSV(t, s) })
 	t.Run("panels", func(t *testing.T) { checkPanels(t, s) })
 }
@@ -146,5 +155,26 @@ func TestOrganisationHasWhatTheForumNeeds(t *testing.T) {
 		if !c.ok {
 			t.Errorf("the organisation lacks %s", c.what)
 		}
+	}
+}
+
+// checkInvalidMetric compares postmortem_records_invalid, by team and
+// reason, with the records the generator broke.
+func checkInvalidMetric(t *testing.T, s servedOrganisation) {
+	got, want := map[string]float64{}, map[string]float64{}
+	for _, m := range scrape(t, s.exporter)["postmortem_records_invalid"].GetMetric() {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		if v := m.GetGauge().GetValue(); v != 0 {
+			got[labels["team"]+" "+labels["reason"]] += v
+		}
+	}
+	for _, in := range s.want.InvalidRecords {
+		want[in.Team+" "+in.Invalid]++
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("postmortem_records_invalid by team and reason: %v, want %v", got, want)
 	}
 }
