@@ -153,7 +153,7 @@ func qualityDetail(s *snapshot.Snapshot, ch chan<- prometheus.Metric) {
 		gauge(ch, periodPassingDesc, float64(pq.Passing), name)
 	}
 	for _, f := range d.Findings {
-		gauge(ch, findingInfoDesc, 1, f.Incident, f.Team, f.Rule, f.Item, shortReason(f.Reason))
+		gauge(ch, findingInfoDesc, 1, f.Incident, f.Team, f.Rule, f.Item, shortReason(f.Reason, d.LabelLimit))
 	}
 	gauge(ch, findingsDroppedDesc, float64(d.FindingsDropped))
 	for _, p := range d.PossibleRepeats {
@@ -166,10 +166,23 @@ func qualityDetail(s *snapshot.Snapshot, ch chan<- prometheus.Metric) {
 // message may quote an item's whole title.
 const maxReasonRunes = 200
 
-// shortReason cuts a finding's reason to maxReasonRunes, marking the cut.
-func shortReason(reason string) string {
-	if utf8.RuneCountInString(reason) <= maxReasonRunes {
+// shortReason cuts a finding's reason to maxReasonRunes, and to limit
+// bytes when limit is positive (the label limit), marking the cut with
+// "…".
+func shortReason(reason string, limit int) string {
+	if limit <= 0 {
+		limit = len(reason)
+	}
+	if utf8.RuneCountInString(reason) <= maxReasonRunes && len(reason) <= limit {
 		return reason
 	}
-	return string([]rune(reason)[:maxReasonRunes-1]) + "…"
+	const mark = "…"
+	runes := []rune(reason)[:min(utf8.RuneCountInString(reason), maxReasonRunes-1)]
+	for len(string(runes))+len(mark) > limit && len(runes) > 0 {
+		runes = runes[:len(runes)-1]
+	}
+	if len(mark) > limit {
+		return string(runes)
+	}
+	return string(runes) + mark
 }

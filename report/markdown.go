@@ -341,8 +341,8 @@ func (m *mdWriter) quality(r *Report) {
 	m.printf("### Findings per rule\n\n")
 	m.table([]string{"Rule", "> Findings"}, countRows(q.Rules), "No finding.")
 
+	m.printf("### Post-mortems that pass the bar, by month of publication\n\n")
 	if q.Detailed {
-		m.printf("### Post-mortems that pass the bar, by month of publication\n\n")
 		m.printf("Of the post-mortems published in each period, those with no finding.\n\n")
 		rows = nil
 		for _, p := range q.Periods {
@@ -353,8 +353,12 @@ func (m *mdWriter) quality(r *Report) {
 			rows = append(rows, []string{mdText(p.Period), fmt.Sprint(p.Published), fmt.Sprint(p.Passing), share})
 		}
 		m.table([]string{"Period", "> Published", "> Pass the bar", "> Share"}, rows, "No period.")
+	} else {
+		m.printf("The %s source does not list them.\n\n", mdText(r.Source))
+	}
 
-		m.printf("### Findings, post-mortem by post-mortem\n\n")
+	m.printf("### Findings, post-mortem by post-mortem\n\n")
+	if q.Detailed {
 		m.printf("The post-mortems of the incidents started in the longest window, the latest first.\n\n")
 		rows = nil
 		for _, f := range q.List {
@@ -365,7 +369,7 @@ func (m *mdWriter) quality(r *Report) {
 			m.printf("%d more are left out by `--findings.limit`.\n\n", q.ListDropped)
 		}
 	} else {
-		m.printf("The %s source does not give the findings per period or post-mortem by post-mortem.\n\n", mdText(r.Source))
+		m.printf("The %s source does not list them.\n\n", mdText(r.Source))
 	}
 
 	m.printf("### Post-mortems published late\n\n")

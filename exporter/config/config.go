@@ -215,6 +215,7 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		RepeatsLimit:          c.RepeatsLimit,
 		PossibleRepeatsWithin: time.Duration(c.PossibleRepeats),
 		FindingsLimit:         c.FindingsLimit,
+		LabelLimit:            c.MaxLabelLength,
 		ExceptionItemsLimit:   c.ExceptionsLimit,
 		Periods:               periods,
 		Detail:                c.Periods.MetricsDetail,

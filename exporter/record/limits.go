@@ -19,10 +19,11 @@ type Rules struct {
 	// Quality configures the quality rules; the zero value is the
 	// defaults.
 	Quality Quality
-	// CountFindings keeps of each finding only what counting and listing
-	// it needs: its path, rule, severity, team, item and message, no field
-	// or line. For the exporter, which holds every finding of a refresh at
-	// once, counts them and lists the latest; `validate` prints them whole.
+	// CountFindings keeps of each finding of the quality rules only what
+	// counting it by team and rule needs: its path, rule, severity, team
+	// and item, no field, line or message (Result.Reason gives the message
+	// again for the few a list shows). For the exporter, which holds every
+	// finding of a refresh at once; `validate` prints them whole.
 	CountFindings bool
 }
 

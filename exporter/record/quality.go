@@ -304,7 +304,7 @@ func optionList(opts []string) string {
 type qualityChecker struct {
 	r        *Record
 	q        Quality
-	counted  bool // only counted and listed: no field or line (Rules.CountFindings)
+	counted  bool // only counted: no field, line or message (Rules.CountFindings)
 	findings []Problem
 }
 
@@ -314,14 +314,13 @@ func (c *qualityChecker) add(rule, field, format string, args ...any) {
 
 // addItem adds a finding about the action item at index item (-1: none).
 func (c *qualityChecker) addItem(item int, rule, field, format string, args ...any) {
-	message := fmt.Sprintf(format, args...)
 	if c.counted {
-		c.findings = append(c.findings, Problem{Path: c.r.Path, Rule: rule, Team: c.r.LabelTeam(), Message: message, item: item + 1})
+		c.findings = append(c.findings, Problem{Path: c.r.Path, Rule: rule, Team: c.r.LabelTeam(), item: item + 1})
 		return
 	}
 	c.findings = append(c.findings, Problem{
 		Path: c.r.Path, Line: c.r.LineOf(field), Field: field, Rule: rule, Team: c.r.LabelTeam(),
-		Message: message, item: item + 1,
+		Message: fmt.Sprintf(format, args...), item: item + 1,
 	})
 }
 
@@ -468,6 +467,22 @@ func indexWords(title, phrase []string) int {
 // fmtDays formats seconds as days with one decimal: "24", "10.5".
 func fmtDays(seconds float64) string {
 	return strconv.FormatFloat(math.Round(seconds/8640)/10, 'f', -1, 64)
+}
+
+// Reason returns the message of f, a finding of r in this result: the
+// one it holds, or, when the check only counted the quality rules'
+// findings (Rules.CountFindings), the one the same rules give r again.
+// Only the few findings a list shows need it.
+func (res Result) Reason(r *Record, f Problem) string {
+	if f.Message != "" {
+		return f.Message
+	}
+	for _, g := range qualityFindings(r, res.quality, false) {
+		if g.Rule == f.Rule && g.item == f.item {
+			return g.Message
+		}
+	}
+	return ""
 }
 
 // classify sorts the problems of the model into core problems and

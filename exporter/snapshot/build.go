@@ -36,6 +36,10 @@ type Options struct {
 	PossibleRepeatsWithin time.Duration
 	// FindingsLimit bounds the listed findings; 0 is DefaultFindingsLimit.
 	FindingsLimit int
+	// LabelLimit bounds, in bytes, a label value the snapshot makes
+	// itself (a finding's reason): record.Limits.MaxLabelLength; 0 is no
+	// bound.
+	LabelLimit int
 	// PeriodTeamsLimit gives, for these options, the most teams for which
 	// --periods.by-team=auto keeps the team on the period metrics: the
 	// collectors know their series (collectors.PeriodTeamsLimit, set by

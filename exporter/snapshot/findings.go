@@ -31,6 +31,8 @@ type QualityDetail struct {
 	// `related`, the latest first, at most Options.RepeatsLimit.
 	PossibleRepeats        []PossibleRepeat
 	PossibleRepeatsDropped int
+	// LabelLimit bounds a reason as a label (Options.LabelLimit).
+	LabelLimit int
 }
 
 // PeriodQuality is the quality bar of the post-mortems published in one
@@ -71,7 +73,7 @@ const UnknownOrigin = "unknown"
 
 // qualityDetail computes the QualityDetail of the valid records.
 func (b *Builder) qualityDetail(res record.Result) *QualityDetail {
-	d := &QualityDetail{ByWindow: make([]map[string]int, len(b.s.Windows)), ByPeriod: make([]PeriodQuality, len(b.periods))}
+	d := &QualityDetail{ByWindow: make([]map[string]int, len(b.s.Windows)), ByPeriod: make([]PeriodQuality, len(b.periods)), LabelLimit: b.opts.LabelLimit}
 	for i := range d.ByWindow {
 		d.ByWindow[i] = map[string]int{}
 	}
@@ -82,6 +84,11 @@ func (b *Builder) qualityDetail(res record.Result) *QualityDetail {
 		}
 	}
 	longest := len(b.s.Windows) - 1
+	type listed struct {
+		r *record.Record
+		f record.Problem
+	}
+	var list []listed
 	for _, r := range res.Valid {
 		if r.StartedAt.After(b.s.AsOf) {
 			continue
@@ -104,17 +111,23 @@ func (b *Builder) qualityDetail(res record.Result) *QualityDetail {
 			continue
 		}
 		for _, f := range findings {
-			item := ""
-			if i, ok := f.Item(); ok && i < len(r.ActionItems) {
-				item = r.ActionItems[i].ID
-			}
-			d.Findings = append(d.Findings, Finding{Incident: r.ID, Team: r.Team, Rule: f.Rule, Item: item, Reason: f.Message, StartedAt: r.StartedAt})
+			list = append(list, listed{r, f})
 		}
 	}
-	slices.SortStableFunc(d.Findings, func(a, c Finding) int {
-		return cmp.Or(c.StartedAt.Compare(a.StartedAt), cmp.Compare(a.Incident, c.Incident))
+	slices.SortStableFunc(list, func(a, c listed) int {
+		return cmp.Or(c.r.StartedAt.Compare(a.r.StartedAt), cmp.Compare(a.r.ID, c.r.ID))
 	})
-	d.Findings, d.FindingsDropped = capList(d.Findings, cmp.Or(b.opts.FindingsLimit, DefaultFindingsLimit))
+	list, d.FindingsDropped = capList(list, cmp.Or(b.opts.FindingsLimit, DefaultFindingsLimit))
+	for _, l := range list {
+		// The item by its id, unless the item is left out of the metrics
+		// (its id may be what is wrong with it).
+		item := ""
+		if i, ok := l.f.Item(); ok && i < len(l.r.ActionItems) && res.Verdict(l.r).ItemCounts(i) {
+			item = l.r.ActionItems[i].ID
+		}
+		d.Findings = append(d.Findings, Finding{Incident: l.r.ID, Team: l.r.Team, Rule: l.f.Rule, Item: item,
+			Reason: res.Reason(l.r, l.f), StartedAt: l.r.StartedAt})
+	}
 	d.PossibleRepeats, d.PossibleRepeatsDropped = capList(b.possibleRepeats(res.Valid), cmp.Or(b.opts.RepeatsLimit, DefaultRepeatsLimit))
 	return d
 }

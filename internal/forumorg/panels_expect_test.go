@@ -1,6 +1,9 @@
 package forumorg_test
 
 import (
+	"slices"
+	"time"
+
 	"github.com/postmortem-exporter/postmortem-exporter/internal/forumorg"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/forumorg/figures"
 )
@@ -163,6 +166,70 @@ var panelExpectations = map[string]panelExpectation{
 			}
 		}
 		return expected{by: []string{"period", "outcome"}, want: want, zeroIsNone: true}
+	},
+	"quality: Findings in the window": func(f *figures.Figures, c choice, _ string) expected {
+		return one(float64(len(findingsOf(f, c, c.window))))
+	},
+	"quality: Findings not listed": func(f *figures.Figures, c choice, _ string) expected {
+		return one(float64(max(0, len(findingsOf(f, choice{}, "365d"))-100)))
+	},
+	"quality: Findings per team": func(f *figures.Figures, c choice, col string) expected {
+		window := ""
+		if col == "In the window" {
+			window = c.window
+		}
+		want := map[string]float64{}
+		for _, fd := range findingsOf(f, c, window) {
+			want[fd.Team]++
+		}
+		return expected{by: []string{"team"}, want: want, zeroIsNone: true}
+	},
+	"quality: Findings per rule, by month of publication": func(f *figures.Figures, c choice, _ string) expected {
+		want := map[string]float64{}
+		for _, fd := range f.FindingList {
+			month := fd.Published.Format("2006-01")
+			if !fd.Published.IsZero() && slices.ContainsFunc(f.Periods, func(p figures.Period) bool { return p.Name == month }) {
+				want[periodLabel(f, month)+","+fd.Rule]++
+			}
+		}
+		return expected{by: []string{"period", "rule"}, want: want}
+	},
+	"quality: Post-mortems that pass the bar, by month of publication": func(f *figures.Figures, c choice, col string) expected {
+		failed := map[string]bool{}
+		for _, fd := range f.FindingList {
+			failed[fd.Incident] = true
+		}
+		return perPeriod(f, func(p string) (float64, bool) {
+			published, pass := 0, 0
+			for _, in := range f.Published {
+				if in.Published.Format("2006-01") == p {
+					published++
+					if !failed[in.ID] {
+						pass++
+					}
+				}
+			}
+			if col == "post-mortems" {
+				return float64(published), true
+			}
+			return share(pass, published)
+		})
+	},
+	"quality: Findings, post-mortem by post-mortem": func(f *figures.Figures, c choice, _ string) expected {
+		want := map[string]float64{}
+		for _, fd := range findingsOf(f, c, "365d") {
+			want[fd.Incident+","+fd.Rule+","+fd.Item] = 1
+		}
+		return expected{by: []string{"incident", "rule", "item"}, want: want}
+	},
+	"quality: Possible repeats, to confirm": func(f *figures.Figures, c choice, _ string) expected {
+		want := map[string]float64{}
+		for _, r := range f.PossibleRepeats {
+			if c.team == "" || c.team == r.Team {
+				want[r.Incident+","+r.Earlier+","+r.Service+","+r.Origin] = 1
+			}
+		}
+		return expected{by: []string{"incident", "repeats", "service", "origin"}, want: want}
 	},
 	"quality: Repeats not listed": func(*figures.Figures, choice, string) expected { return one(0) },
 	"team: Incidents per window": func(f *figures.Figures, c choice, _ string) expected {
@@ -538,4 +605,26 @@ func byClass(f *figures.Figures, c choice, label string, class func(k [4]string)
 		}
 	}
 	return by(label, want)
+}
+
+// findingsOf lists the findings of the teams a choice selects, of the
+// incidents started in the window ("" for all).
+func findingsOf(f *figures.Figures, c choice, window string) []figures.Finding {
+	var out []figures.Finding
+	for _, fd := range f.FindingList {
+		if (c.team == "" || c.team == fd.Team) && (window == "" || fd.Started.After(f.Settings.AsOf.Add(-windowLength(window)))) {
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
+// windowLength is the length of a window by name.
+func windowLength(name string) time.Duration {
+	for _, w := range forumWindows {
+		if w.Name == name {
+			return w.Length
+		}
+	}
+	panic("no window " + name)
 }

@@ -3,6 +3,7 @@ package forumorg_test
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,24 +30,115 @@ func checkReport(t *testing.T, want *figures.Figures, window string, md mdReport
 	checkFindings(t, want, window, md)
 }
 
-// checkFindings compares the findings per team and rule: every rule
-// column of every team, and the total.
+// ruleTitles are the rules this organisation breaks, as the report names
+// them.
+var ruleTitles = map[string]string{
+	"published_late": "published late", "security_review": "no security review", "action_item_owner": "item without one owner",
+}
+
+// checkFindings compares the findings per team (all, in the window, by
+// rule), per rule, the share of post-mortems that pass the bar by month
+// of publication, and the findings post-mortem by post-mortem.
 func checkFindings(t *testing.T, want *figures.Figures, window string, md mdReport) {
-	tb, seen := md.table("Findings per team and rule"), map[string]bool{}
-	for _, row := range tb.Rows {
-		team := tb.cell(t, row, "Team")
-		seen[team] = true
-		for _, rule := range tb.Header[1 : len(tb.Header)-1] {
-			checkShownCount(t, fmt.Sprintf("report %s, findings of %s, %s", window, team, rule), tb.cell(t, row, rule), want.Findings[[2]string{team, rule}])
+	var length time.Duration
+	for _, w := range forumWindows {
+		if w.Name == window {
+			length = w.Length
 		}
-		checkShownCount(t, fmt.Sprintf("report %s, findings of %s", window, team), tb.cell(t, row, "all"), findings(want, team, ""))
 	}
-	for k := range want.Findings {
-		if !seen[k[0]] {
-			t.Errorf("report %s: no findings row for %s", window, k[0])
+	inWindow := func(fd figures.Finding, d time.Duration) bool { return fd.Started.After(want.Settings.AsOf.Add(-d)) }
+	type teamFindings struct {
+		all, inWindow int
+		byRule        map[string]int
+	}
+	teams, rules := map[string]*teamFindings{}, map[string]int{}
+	for _, fd := range want.FindingList {
+		tf := teams[fd.Team]
+		if tf == nil {
+			tf = &teamFindings{byRule: map[string]int{}}
+			teams[fd.Team] = tf
 		}
-		if !slices.Contains(tb.Header, k[1]) {
-			t.Errorf("report %s: no findings column for %s", window, k[1])
+		tf.all++
+		tf.byRule[ruleTitles[fd.Rule]]++
+		rules[ruleTitles[fd.Rule]]++
+		if inWindow(fd, length) {
+			tf.inWindow++
+		}
+	}
+	perTeam := md.table("Findings per team")
+	if len(perTeam.Rows) != len(teams) {
+		t.Errorf("report %s: findings of %d teams, want %d", window, len(perTeam.Rows), len(teams))
+	}
+	for _, row := range perTeam.Rows {
+		team := perTeam.cell(t, row, "Team")
+		tf := teams[team]
+		if tf == nil {
+			t.Errorf("report %s: findings of %s, want none", window, team)
+			continue
+		}
+		var byRule []string
+		for title, n := range tf.byRule {
+			byRule = append(byRule, fmt.Sprintf("%s %d", title, n))
+		}
+		gotRules := strings.Split(perTeam.cell(t, row, "By rule"), ", ")
+		slices.Sort(byRule)
+		slices.Sort(gotRules)
+		got := []string{perTeam.cell(t, row, "Findings"), perTeam.cell(t, row, "In the window"), strings.Join(gotRules, ", ")}
+		if w := []string{strconv.Itoa(tf.all), strconv.Itoa(tf.inWindow), strings.Join(byRule, ", ")}; !slices.Equal(got, w) {
+			t.Errorf("report %s: findings of %s %q, want %q", window, team, got, w)
+		}
+	}
+	perRule := md.table("Findings per rule")
+	if len(perRule.Rows) != len(rules) {
+		t.Errorf("report %s: %d rules with findings, want %d", window, len(perRule.Rows), len(rules))
+	}
+	for _, row := range perRule.Rows {
+		checkShownCount(t, "report "+window+", findings of "+perRule.cell(t, row, "Rule"), perRule.cell(t, row, "Findings"), rules[perRule.cell(t, row, "Rule")])
+	}
+	checkPassTheBar(t, want, md)
+	list := md.table("Findings, post-mortem by post-mortem")
+	var got, w []string
+	for _, row := range list.Rows {
+		got = append(got, strings.Join([]string{firstID(list.cell(t, row, "Post-mortem")), list.cell(t, row, "Team"), list.cell(t, row, "Rule"), list.cell(t, row, "Action item")}, " "))
+	}
+	for _, fd := range want.FindingList {
+		if inWindow(fd, forumWindows[len(forumWindows)-1].Length) {
+			w = append(w, strings.Join([]string{fd.Incident, fd.Team, ruleTitles[fd.Rule], fd.Item}, " "))
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(w)
+	if !slices.Equal(got, w) {
+		t.Errorf("report %s: findings post-mortem by post-mortem\n%s\nwant\n%s", window, strings.Join(got, "\n"), strings.Join(w, "\n"))
+	}
+}
+
+// checkPassTheBar compares, per month of publication, the post-mortems
+// published and those with no finding.
+func checkPassTheBar(t *testing.T, want *figures.Figures, md mdReport) {
+	tb := md.table("Post-mortems that pass the bar, by month of publication")
+	if len(tb.Rows) != len(want.Periods) {
+		t.Errorf("report: pass the bar in %d periods, want %d", len(tb.Rows), len(want.Periods))
+	}
+	failed := map[string]bool{}
+	for _, fd := range want.FindingList {
+		failed[fd.Incident] = true
+	}
+	for _, row := range tb.Rows {
+		period := tb.cell(t, row, "Period")
+		published, pass := 0, 0
+		for _, in := range want.Published {
+			if in.Published.Format("2006-01") == period {
+				published++
+				if !failed[in.ID] {
+					pass++
+				}
+			}
+		}
+		checkShownCount(t, "report, published in "+period, tb.cell(t, row, "Published"), published)
+		checkShownCount(t, "report, passing the bar in "+period, tb.cell(t, row, "Pass the bar"), pass)
+		if published > 0 {
+			checkShownPercent(t, "report, share passing the bar in "+period, tb.cell(t, row, "Share"), float64(pass)/float64(published))
 		}
 	}
 }
@@ -303,18 +395,20 @@ func checkOriginResolution(t *testing.T, want *figures.Figures, window string, m
 	}
 }
 
-// checkRepeats compares the repeats per team in the window (fix not done)
-// and the list of which incident repeats which, over the longest window.
+// checkRepeats compares the repeats per team in the window, of both
+// kinds, the list of which incident repeats which over the longest
+// window, and the possible repeats to confirm.
 func checkRepeats(t *testing.T, want *figures.Figures, window string, md mdReport) {
 	tb := md.table("Repeat incidents")
-	got := map[string]string{}
+	got := map[string][]string{}
 	for _, row := range tb.Rows {
-		got[tb.cell(t, row, "Team")] = tb.cell(t, row, "Repeat incidents")
+		got[tb.cell(t, row, "Team")] = []string{tb.cell(t, row, "Repeated: fix not done"), tb.cell(t, row, "Repeated despite the fix")}
 	}
 	for _, team := range teamsOf(want) {
-		n := want.RepeatsFixNotDone[figures.Key{Window: window, Team: team}]
-		if cell, ok := got[team]; ok || n > 0 {
-			checkShownCount(t, "report, repeats of "+team, cell, n)
+		k := figures.Key{Window: window, Team: team}
+		w := []string{strconv.Itoa(want.RepeatsFixNotDone[k]), strconv.Itoa(want.RepeatsAfterFix[k])}
+		if g, ok := got[team]; (ok || w[0] != "0" || w[1] != "0") && !slices.Equal(g, w) {
+			t.Errorf("report %s: repeats of %s %q, want %q", window, team, g, w)
 		}
 	}
 	list := md.table("Which incident repeats which")
@@ -326,14 +420,28 @@ func checkRepeats(t *testing.T, want *figures.Figures, window string, md mdRepor
 			break
 		}
 		r := want.RepeatList[i]
-		earlier := "all closed"
+		kind := "Repeated despite the fix"
 		if r.FixNotDone {
-			earlier = "still open"
+			kind = "Repeated: fix not done"
 		}
-		got := []string{list.cell(t, row, "Team"), firstID(list.cell(t, row, "Incident")), firstID(list.cell(t, row, "Repeats")), list.cell(t, row, "Earlier items"), list.cell(t, row, "Started")}
-		w := []string{r.Team, r.Incident, r.Earlier, earlier, r.Started.Format(time.DateOnly)}
+		got := []string{list.cell(t, row, "Team"), firstID(list.cell(t, row, "Incident")), firstID(list.cell(t, row, "Repeats")), list.cell(t, row, "Kind"), list.cell(t, row, "Started")}
+		w := []string{r.Team, r.Incident, r.Earlier, kind, r.Started.Format(time.DateOnly)}
 		if !slices.Equal(got, w) {
 			t.Errorf("report: repeat %d is %q, want %q", i+1, got, w)
 		}
+	}
+	possible := md.table("Possible repeats, to confirm")
+	var gotPairs, wantPairs []string
+	for _, row := range possible.Rows {
+		gotPairs = append(gotPairs, strings.Join([]string{possible.cell(t, row, "Started"), possible.cell(t, row, "Team"), firstID(possible.cell(t, row, "Incident")),
+			firstID(possible.cell(t, row, "Earlier")), possible.cell(t, row, "Service"), possible.cell(t, row, "Origin")}, " "))
+	}
+	for _, r := range want.PossibleRepeats {
+		wantPairs = append(wantPairs, strings.Join([]string{r.Started.Format(time.DateOnly), r.Team, r.Incident, r.Earlier, r.Service, r.Origin}, " "))
+	}
+	slices.Sort(gotPairs)
+	slices.Sort(wantPairs)
+	if !slices.Equal(gotPairs, wantPairs) {
+		t.Errorf("report: possible repeats\n%s\nwant\n%s", strings.Join(gotPairs, "\n"), strings.Join(wantPairs, "\n"))
 	}
 }

@@ -24,6 +24,9 @@ type Settings struct {
 	AsOf    time.Time // the snapshot's instant
 	Windows []Window  // rolling windows
 	Periods int       // calendar months, the current one included (UTC)
+	// PossibleWithin is how long after an incident another on the same
+	// service with the same origin is a possible repeat.
+	PossibleWithin time.Duration
 }
 
 // Window is a rolling window: incidents started in (AsOf − Length, AsOf].
@@ -79,6 +82,8 @@ type Figures struct {
 	// item with no owner) and security_review (a security incident
 	// without its review).
 	Findings map[[2]string]int
+	// FindingList lists them, one per post-mortem, rule and item.
+	FindingList []Finding
 	// Services, by window and service: incidents that affected it.
 	Services map[[2]string]int
 	// OriginResolution, by window, team ("" every team), origin and
@@ -89,9 +94,10 @@ type Figures struct {
 	Open map[Key]int
 	// Pending counts the post-mortems not published, by team and status.
 	Pending map[[2]string]int
-	// Unpublished lists them, PublishedLate lists the post-mortems
-	// published more than LateAfter after the resolution.
-	Unpublished, PublishedLate []forumorg.Incident
+	// Unpublished lists them, Published the published post-mortems, and
+	// PublishedLate those published more than LateAfter after the
+	// resolution.
+	Unpublished, Published, PublishedLate []forumorg.Incident
 	// Completion is the time from created_at to closed_at of the items
 	// done in a window, by window and team ("" every team).
 	Completion map[Key]Durations
@@ -100,10 +106,10 @@ type Figures struct {
 	RepeatsFixNotDone, RepeatsAfterFix map[Key]int
 	// RepeatList is every repeat of the longest window, the newest first.
 	RepeatList []Repeat
-	// PossibleRepeats are the incidents that repeat an earlier one of
-	// their team (a shared service, the same origin, within the span)
-	// without naming it in related, the newest first.
-	PossibleRepeats []Repeat
+	// PossibleRepeats are the pairs of incidents that may repeat one
+	// another without saying so in related (see possibleRepeats), the
+	// newest first.
+	PossibleRepeats []PossibleRepeat
 	// Items counts action items by team and status.
 	Items map[[2]string]int
 	// Overdue lists the overdue items, the most overdue first.
@@ -127,6 +133,19 @@ type Repeat struct {
 	Incident, Team, Earlier string
 	Started                 time.Time
 	FixNotDone              bool // an item of the earlier one was open when it started
+}
+
+// Finding is what a quality rule found on a post-mortem (Item is the
+// action item's id, empty for the record).
+type Finding struct {
+	Incident, Team, Rule, Item string
+	Started, Published         time.Time
+}
+
+// PossibleRepeat is an incident that may repeat an earlier one.
+type PossibleRepeat struct {
+	Incident, Team, Earlier, Service, Origin string
+	Started                                  time.Time
 }
 
 // OverdueItem is an open item past the end of its due day (UTC).
@@ -212,7 +231,7 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		}
 		f.countItems(in, samples)
 		if in.Security {
-			f.Findings[[2]string{in.Team, "security_review"}]++
+			f.addFinding(in, "security_review", "")
 		}
 		if in.Resolved.IsZero() {
 			for _, k := range keys("", in) {
@@ -222,9 +241,9 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		if in.Status != "published" {
 			f.Pending[[2]string{in.Team, in.Status}]++
 			f.Unpublished = append(f.Unpublished, in)
-		} else if in.Published.Sub(in.Resolved) > LateAfter {
+		} else if f.Published = append(f.Published, in); in.Published.Sub(in.Resolved) > LateAfter {
 			f.PublishedLate = append(f.PublishedLate, in)
-			f.Findings[[2]string{in.Team, "published_late"}]++
+			f.addFinding(in, "published_late", "")
 		}
 	}
 	for k, kinds := range samples {
@@ -249,8 +268,10 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		return cmp.Or(b.Started.Compare(a.Started), cmp.Compare(a.Incident, b.Incident))
 	}
 	slices.SortFunc(f.RepeatList, newestFirst)
-	f.PossibleRepeats = possibleRepeats(valid, org.Params.EchoWithin)
-	slices.SortFunc(f.PossibleRepeats, newestFirst)
+	f.possibleRepeats(valid, s.PossibleWithin)
+	slices.SortFunc(f.PossibleRepeats, func(a, b PossibleRepeat) int {
+		return cmp.Or(b.Started.Compare(a.Started), cmp.Compare(a.Incident, b.Incident), cmp.Compare(a.Earlier, b.Earlier))
+	})
 	return f
 }
 
@@ -314,7 +335,7 @@ func (f *Figures) countWindow(window string, in forumorg.Incident, byID map[stri
 				f.RepeatsAfterFix[Key{Window: window, Team: team}]++
 			}
 		}
-		if window == f.longest() {
+		if window == f.longestWindow().Name {
 			f.RepeatList = append(f.RepeatList, r)
 		}
 	}
@@ -330,9 +351,9 @@ func openAt(items []forumorg.Item, t time.Time) bool {
 	return false
 }
 
-// longest is the name of the longest window.
-func (f *Figures) longest() string {
-	return slices.MaxFunc(f.Settings.Windows, func(a, b Window) int { return cmp.Compare(a.Length, b.Length) }).Name
+// longestWindow is the longest of the windows.
+func (f *Figures) longestWindow() Window {
+	return slices.MaxFunc(f.Settings.Windows, func(a, b Window) int { return cmp.Compare(a.Length, b.Length) })
 }
 
 // countItems counts an incident's action items: by status, overdue, due
@@ -342,7 +363,7 @@ func (f *Figures) countItems(in forumorg.Incident, samples map[Key]map[string][]
 	for _, it := range in.Items {
 		f.Items[[2]string{in.Team, it.Status}]++
 		if it.Owner == "" {
-			f.Findings[[2]string{in.Team, "action_item_owner"}]++
+			f.addFinding(in, "action_item_owner", it.ID)
 		}
 		endOfDue := it.Due.Add(24 * time.Hour)
 		if it.Status == forumorg.ItemOpen && endOfDue.Before(asOf) {
@@ -372,6 +393,12 @@ func (f *Figures) countItems(in forumorg.Incident, samples map[Key]map[string][]
 	}
 }
 
+// addFinding counts and lists a finding of rule on in.
+func (f *Figures) addFinding(in forumorg.Incident, rule, item string) {
+	f.Findings[[2]string{in.Team, rule}]++
+	f.FindingList = append(f.FindingList, Finding{Incident: in.ID, Team: in.Team, Rule: rule, Item: item, Started: in.Started, Published: in.Published})
+}
+
 // period names the period holding t, false when none does.
 func (f *Figures) period(t time.Time) (string, bool) {
 	for _, p := range f.Periods {
@@ -395,31 +422,35 @@ func months(asOf time.Time, n int) []Period {
 	return out
 }
 
-// possibleRepeats finds, for each incident, the latest earlier one of its
-// team within span that shares a service and the origin, when neither
-// names the other in related.
-func possibleRepeats(incs []forumorg.Incident, span time.Duration) []Repeat {
-	var out []Repeat
-	for i, in := range incs {
-		for j := i - 1; j >= 0; j-- {
-			e := incs[j]
-			if in.Started.Sub(e.Started) > span {
-				break
+// possibleRepeats finds, for each incident of the longest window, every
+// earlier one started at most within before it on a shared service (the
+// first in name order) with the same origin, other than unknown, when
+// neither names the other in related (docs/metrics.md).
+func (f *Figures) possibleRepeats(incs []forumorg.Incident, within time.Duration) {
+	for _, in := range incs {
+		if !in.Started.After(f.Settings.AsOf.Add(-f.longestWindow().Length)) {
+			continue
+		}
+		for _, e := range incs {
+			gap := in.Started.Sub(e.Started)
+			if e.ID == in.ID || gap < 0 || gap > within || e.Origin != in.Origin || in.Origin == "unknown" ||
+				slices.Contains(in.Related, e.ID) || slices.Contains(e.Related, in.ID) {
+				continue
 			}
-			if e.Team == in.Team && e.Origin == in.Origin && shareService(e, in) && !slices.Contains(in.Related, e.ID) && !slices.Contains(e.Related, in.ID) {
-				out = append(out, Repeat{Incident: in.ID, Team: in.Team, Earlier: e.ID, Started: in.Started})
-				break
+			if service, ok := sharedService(e, in); ok {
+				f.PossibleRepeats = append(f.PossibleRepeats, PossibleRepeat{Incident: in.ID, Team: in.Team, Earlier: e.ID, Service: service, Origin: in.Origin, Started: in.Started})
 			}
 		}
 	}
-	return out
 }
 
-func shareService(a, b forumorg.Incident) bool {
-	for _, s := range a.Services {
+// sharedService returns the first service, in name order, both list.
+func sharedService(a, b forumorg.Incident) (string, bool) {
+	services := slices.Sorted(slices.Values(a.Services))
+	for _, s := range services {
 		if slices.Contains(b.Services, s) {
-			return true
+			return s, true
 		}
 	}
-	return false
+	return "", false
 }
