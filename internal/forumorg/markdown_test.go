@@ -97,14 +97,6 @@ func (r mdReport) table(heading string) mdTable {
 	return mdTable{}
 }
 
-func keysOf[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
 // durationText is how the report writes a duration: 45s, 12m, 3h 5m,
 // 46h, 2.5d.
 var durationText = regexp.MustCompile(`^(?:(\d+)s|(\d+)m|(\d+)h(?: (\d+)m)?|([\d.]+)d)$`)

@@ -37,8 +37,9 @@ var (
 	panelWindows    = []string{"30d", "365d"}
 )
 
-// expected is what one target (column) of a panel must return for a choice: each
-// series told apart by the values of its labels named by, and its value.
+// expected is what one target (column) of a panel must return for a
+// choice: each series told apart by the values of its labels named by,
+// and its value.
 // A nil map is a target this test does not compare.
 type expected struct {
 	by   []string
@@ -290,9 +291,6 @@ func perTeam(f *figures.Figures, c choice, value func(team string) (float64, boo
 	}
 	return by("team", want)
 }
-
-// mean returns a sample's mean, false when empty.
-func mean(d figures.Durations) (float64, bool) { return d.Mean() }
 
 // share returns part ÷ all, false when all is 0.
 func share(part, all int) (float64, bool) {
