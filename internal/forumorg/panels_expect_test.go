@@ -13,9 +13,41 @@ import (
 // is evaluated by dashboards.TestEveryQueryReturnsData and listed by the
 // forum test as not compared.
 var panelExpectations = map[string]panelExpectation{
-	"overview: Team scorecard":                             teamScorecard,
-	"overview: MTTR by severity, all teams":                bySeverityMean(recoverOf),
-	"overview: MTTD by severity, all teams":                bySeverityMean(detectOf),
+	"overview: Team scorecard":              teamScorecard,
+	"overview: MTTR by severity, all teams": bySeverityMean(recoverOf),
+	"overview: MTTD by severity, all teams": bySeverityMean(detectOf),
+	"overview: MTTM by severity, all teams": bySeverityMean(mitigateOf),
+	"overview: Invalid records": func(f *figures.Figures, c choice, _ string) expected {
+		n := 0
+		for _, in := range f.InvalidRecords {
+			if c.team == "" || c.team == in.Team {
+				n++
+			}
+		}
+		return one(float64(n))
+	},
+	"overview: Invalid records by team and reason": func(f *figures.Figures, c choice, _ string) expected {
+		want := map[string]float64{}
+		for _, in := range f.InvalidRecords {
+			if c.team == "" || c.team == in.Team {
+				want[in.Team+","+in.Invalid]++
+			}
+		}
+		return expected{by: []string{"team", "reason"}, want: want}
+	},
+	"action-items: Overdue work by owner": func(f *figures.Figures, c choice, col string) expected {
+		want := map[string]float64{}
+		for _, it := range f.Overdue {
+			if c.team == "" || c.team == it.Team {
+				if col == "Overdue items" {
+					want[it.Owner]++
+				} else {
+					want[it.Owner] = max(want[it.Owner], it.Overdue.Seconds()/86400)
+				}
+			}
+		}
+		return by("owner", want)
+	},
 	"overview: Time to recover, median and p90, all teams": bySeverityQuantiles(recoverOf),
 	"overview: Time to detect, median and p90, all teams":  bySeverityQuantiles(detectOf),
 	"overview: MTTR and median per team, all severities":   perTeamMeanMedian(recoverOf),
@@ -331,6 +363,9 @@ type durationsOf func(f *figures.Figures, k figures.Key) figures.Durations
 
 func recoverOf(f *figures.Figures, k figures.Key) figures.Durations { return f.Recover[k] }
 func detectOf(f *figures.Figures, k figures.Key) figures.Durations  { return f.Detect[k] }
+func mitigateOf(f *figures.Figures, k figures.Key) figures.Durations {
+	return f.Mitigate[k]
+}
 
 // teamScorecard: incidents, SEV1s, median time to recover, customer
 // share, repeats, overdue items, on-time ratio per team; findings are not
@@ -400,7 +435,7 @@ func bySeverityMean(of durationsOf) panelExpectation {
 				continue
 			}
 			d := of(f, figures.Key{Window: c.window, Severity: sev})
-			if m, ok := d.Mean(); ok && col != "incidents" {
+			if m, ok := d.Mean(); ok && col != "incidents" { // MTTR, MTTD or MTTM
 				want[sev] = m
 			} else if col == "incidents" {
 				want[sev] = float64(d.N)
@@ -471,19 +506,26 @@ func perPeriod(f *figures.Figures, value func(p string) (float64, bool)) expecte
 	return by("period", want)
 }
 
-// periodLabel is a period's label on the dashboards: its name.
-func periodLabel(_ *figures.Figures, name string) string { return name }
+// periodLabel is a period's label on the dashboards: the current one is
+// marked "(so far)", as a partial month is not a better month.
+func periodLabel(f *figures.Figures, name string) string {
+	if name == f.Periods[len(f.Periods)-1].Name {
+		return name + " (so far)"
+	}
+	return name
+}
 
 // periodMean: the mean per period and its n (incidents), of the team
-// chosen or all. The panel does not narrow by severity (issue 21,
-// item 1): a choice of severity is not compared until it does.
+// chosen or of the severity chosen over all teams; a month's durations
+// are kept per team or per severity, not both, so with both chosen there
+// is no bar (the panel says so).
 func periodMean(of durationsOf) panelExpectation {
 	return func(f *figures.Figures, c choice, col string) expected {
-		if c.severity != "" {
-			return expected{}
+		if c.team != "" && c.severity != "" {
+			return by("period", map[string]float64{})
 		}
 		return perPeriod(f, func(p string) (float64, bool) {
-			d := of(f, figures.Key{Window: p, Team: c.team})
+			d := of(f, figures.Key{Window: p, Team: c.team, Severity: c.severity})
 			if col == "mean" {
 				return d.Mean()
 			}
@@ -499,15 +541,17 @@ func periodMedians(of durationsOf) panelExpectation {
 	return func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for _, p := range f.Periods {
-			if c.team != "" {
+			switch {
+			case c.team != "" && c.severity != "": // kept per team or per severity, not both: no bar
+			case c.team != "":
 				if d := of(f, figures.Key{Window: p.Name, Team: c.team}); d.N > 0 {
 					want[c.team+","+periodLabel(f, p.Name)] = d.Median
 				}
-				continue
-			}
-			for _, sev := range forumorg.Severities {
-				if d := of(f, figures.Key{Window: p.Name, Severity: sev}); (c.severity == "" || c.severity == sev) && d.N > 0 {
-					want[sev+","+periodLabel(f, p.Name)] = d.Median
+			default:
+				for _, sev := range forumorg.Severities {
+					if d := of(f, figures.Key{Window: p.Name, Severity: sev}); (c.severity == "" || c.severity == sev) && d.N > 0 {
+						want[sev+","+periodLabel(f, p.Name)] = d.Median
+					}
 				}
 			}
 		}
