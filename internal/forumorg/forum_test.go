@@ -163,6 +163,7 @@ func TestOrganisationHasWhatTheForumNeeds(t *testing.T) {
 		{fmt.Sprintf("repeats, fix not done: %d", fixNotDone), fixNotDone > 0},
 		{fmt.Sprintf("repeats despite the fix: %d", afterFix), afterFix > 0},
 		{fmt.Sprintf("possible repeats: %d", len(f.PossibleRepeats)), len(f.PossibleRepeats) > 0},
+		{fmt.Sprintf("learnings in 365d: %d", f.Learnings[figures.Key{Window: "365d"}]), f.Learnings[figures.Key{Window: "365d"}] > 0},
 	} {
 		if !c.ok {
 			t.Errorf("the organisation lacks %s", c.what)

@@ -69,6 +69,8 @@ type Figures struct {
 	// CustomersAffected and FailedRequests sum the impact; DataLoss and
 	// Security count the incidents with data loss and security ones.
 	CustomersAffected, FailedRequests, DataLoss, Security map[Key]int
+	// Learnings sums the learnings their post-mortems write down.
+	Learnings map[Key]int
 	// Recover, Detect and Mitigate are their durations, by window or
 	// period, team and severity (each also for every team or severity).
 	Recover, Detect, Mitigate map[Key]Durations
@@ -176,7 +178,7 @@ type Period struct {
 func Compute(org *forumorg.Org, s Settings) *Figures {
 	f := &Figures{
 		Settings: s, Incidents: map[Key]int{}, CustomerDetected: map[Key]int{},
-		CustomersAffected: map[Key]int{}, FailedRequests: map[Key]int{}, DataLoss: map[Key]int{}, Security: map[Key]int{},
+		CustomersAffected: map[Key]int{}, FailedRequests: map[Key]int{}, DataLoss: map[Key]int{}, Security: map[Key]int{}, Learnings: map[Key]int{},
 		Recover: map[Key]Durations{}, Detect: map[Key]Durations{}, Mitigate: map[Key]Durations{},
 		Detection: map[[3]string]int{}, Services: map[[2]string]int{}, ServiceRecover: map[[2]string]Durations{}, OriginResolution: map[[4]string]int{},
 		Open: map[Key]int{}, Pending: map[[2]string]int{}, Completion: map[Key]Durations{},
@@ -234,6 +236,7 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 				if in.Security {
 					f.Security[k]++
 				}
+				f.Learnings[k] += in.Learnings
 				addSample(samples, k, "detect", in.Detected.Sub(in.Started))
 				if !in.Mitigated.IsZero() {
 					addSample(samples, k, "mitigate", in.Mitigated.Sub(in.Started))
