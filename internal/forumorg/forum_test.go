@@ -93,10 +93,13 @@ func TestGeneratedOrganisation(t *testing.T) {
 		}
 	})
 	t.Run("report filtered", func(t *testing.T) {
-		for _, f := range []struct{ team, severity, window string }{{"payments", "sev1", "90d"}, {"support-tools", "", "365d"}, {"", "sev2", "30d"}} {
+		for _, f := range []struct{ team, severity, window, period string }{
+			{"payments", "sev1", "90d", ""}, {"support-tools", "", "365d", ""}, {"", "sev2", "30d", ""},
+			{"", "", "365d", "quarter"}, {"payments", "sev1", "90d", "quarter"}, {"", "", "30d", "week"}, {"support-tools", "", "365d", "week"},
+		} {
 			settings := s.want.Settings
-			settings.Team, settings.Severity = f.team, f.severity
-			page := testenv.Get(t, "http://"+s.exporter.Addr+"/report?format=md&team="+f.team+"&severity="+f.severity+"&window="+f.window)
+			settings.Team, settings.Severity, settings.Unit = f.team, f.severity, f.period
+			page := testenv.Get(t, "http://"+s.exporter.Addr+"/report?format=md&team="+f.team+"&severity="+f.severity+"&window="+f.window+"&period="+f.period)
 			checkReport(t, newScopes(s.org, settings), f.window, parseMarkdown(page))
 		}
 	})

@@ -1,6 +1,7 @@
 package forumorg_test
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -184,7 +185,9 @@ func startedWithin(want *figures.Figures, fd figures.Finding, length time.Durati
 // checkPassTheBar compares, per month of publication, the post-mortems
 // published and those with no finding.
 func checkPassTheBar(t *testing.T, sc *scopes, md mdReport) {
-	tb, want := sc.table(t, md, "Post-mortems that pass the bar, by month of publication")
+	monthly := sc.settings
+	monthly.Unit = "" // by month, whatever the report's period unit
+	tb, want := newScopes(sc.org, monthly).table(t, md, "Post-mortems that pass the bar, by month of publication")
 	if len(tb.Rows) != len(want.Periods) {
 		t.Errorf("report: pass the bar in %d periods, want %d", len(tb.Rows), len(want.Periods))
 	}
@@ -411,7 +414,7 @@ func checkOverdueByOwner(t *testing.T, sc *scopes, window string, md mdReport) {
 // current period marked with the days it covers so far) and the medians
 // and means by severity.
 func checkTrends(t *testing.T, sc *scopes, _ string, md mdReport) {
-	tb, want := sc.table(t, md, "2. Trends per month")
+	tb, want := sc.table(t, md, "2. Trends per "+unitOf(sc))
 	if len(tb.Rows) != len(want.Periods) {
 		t.Errorf("report: %d periods, want %d", len(tb.Rows), len(want.Periods))
 	}
@@ -443,6 +446,10 @@ func checkTrends(t *testing.T, sc *scopes, _ string, md mdReport) {
 		}
 	}
 }
+
+// unitOf is the period unit of the report: month unless it asks for
+// another.
+func unitOf(sc *scopes) string { return cmp.Or(sc.settings.Unit, "month") }
 
 // checkPeriodName compares a period's name, and for the current one the
 // mark "(so far: D of N days)" from the start of from to the snapshot.
@@ -509,7 +516,7 @@ func checkShareCell(t *testing.T, where, cell string, part, all int) {
 // one: absolute and relative, for incidents, the SEV1 and
 // customer-detected shares (in percentage points), MTTR, MTTD and MTTM.
 func checkChange(t *testing.T, sc *scopes, _ string, md mdReport) {
-	tb, want := sc.table(t, md, "Change against the previous month")
+	tb, want := sc.table(t, md, "Change against the previous "+unitOf(sc))
 	if len(tb.Rows) != len(want.Periods)-1 {
 		t.Errorf("report: %d changes, want %d", len(tb.Rows), len(want.Periods)-1)
 	}
@@ -555,7 +562,7 @@ func checkChange(t *testing.T, sc *scopes, _ string, md mdReport) {
 
 // checkRolling compares each run of three periods taken together.
 func checkRolling(t *testing.T, sc *scopes, _ string, md mdReport) {
-	tb, want := sc.table(t, md, "Rolling 3 months")
+	tb, want := sc.table(t, md, "Rolling 3 "+unitOf(sc)+"s")
 	if len(tb.Rows) != len(want.Periods)-2 {
 		t.Errorf("report: %d rolling rows, want %d", len(tb.Rows), len(want.Periods)-2)
 	}

@@ -8,6 +8,7 @@ package figures
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -23,7 +24,12 @@ const LateAfter = 10 * 24 * time.Hour
 type Settings struct {
 	AsOf    time.Time // the snapshot's instant
 	Windows []Window  // rolling windows
-	Periods int       // calendar months, the current one included (UTC)
+	Periods int       // calendar months configured, the current one included (UTC)
+	// Unit is the report's period unit: "month" (or ""), "quarter" or
+	// "week" (ISO, Monday to Sunday); a unit other than month covers the
+	// span of the configured months, from the period holding the start
+	// of the first one to the current one (docs/report.md, Filters).
+	Unit string
 	// Team and Severity, when set, keep only the incidents of that team
 	// and severity (and their items) in the figures, as the report's
 	// filters do; Valid and Invalid still count every record.
@@ -131,7 +137,7 @@ type Figures struct {
 	// Due counts the items due in a window by team and outcome (on_time,
 	// late, open, wont_do).
 	Due map[[3]string]int
-	// Periods are the calendar months, the oldest first.
+	// Periods are the calendar periods of the unit, the oldest first.
 	Periods []Period
 	// Valid and Invalid count the records.
 	Valid, Invalid int
@@ -168,9 +174,9 @@ type OverdueItem struct {
 	Overdue                   time.Duration // since the end of the due day
 }
 
-// Period is one calendar month.
+// Period is one calendar period.
 type Period struct {
-	Name       string // 2026-05
+	Name       string // 2026-05, 2026-Q2 or 2026-W21
 	Start, End time.Time
 }
 
@@ -201,7 +207,7 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 			valid = append(valid, in)
 		}
 	}
-	f.Periods = months(s.AsOf, s.Periods)
+	f.Periods = periods(s.AsOf, s.Unit, s.Periods)
 	samples := map[Key]map[string][]float64{} // key → kind → durations
 	for _, in := range valid {
 		var cells []string // the windows and the period the incident is in
@@ -444,6 +450,39 @@ func months(asOf time.Time, n int) []Period {
 	for i := range n {
 		start := current.AddDate(0, i-n+1, 0)
 		out[i] = Period{Name: start.Format("2006-01"), Start: start, End: start.AddDate(0, 1, 0)}
+	}
+	return out
+}
+
+// periods returns the periods of unit from the one holding the start of
+// the first of the last n calendar months up to the one holding asOf.
+func periods(asOf time.Time, unit string, n int) []Period {
+	ms := months(asOf, n)
+	var start time.Time
+	var next func(time.Time) time.Time
+	var name func(time.Time) string
+	switch unit {
+	case "", "month":
+		return ms
+	case "quarter":
+		first := ms[0].Start
+		start = time.Date(first.Year(), (first.Month()-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC)
+		next = func(t time.Time) time.Time { return t.AddDate(0, 3, 0) }
+		name = func(t time.Time) string { return fmt.Sprintf("%d-Q%d", t.Year(), (t.Month()-1)/3+1) }
+	case "week":
+		first := ms[0].Start
+		start = first.AddDate(0, 0, -(int(first.Weekday())+6)%7) // the Monday before
+		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
+		name = func(t time.Time) string {
+			year, week := t.ISOWeek()
+			return fmt.Sprintf("%d-W%02d", year, week)
+		}
+	default:
+		panic("figures: no period unit " + unit)
+	}
+	var out []Period
+	for ; !start.After(asOf); start = next(start) {
+		out = append(out, Period{Name: name(start), Start: start, End: next(start)})
 	}
 	return out
 }
