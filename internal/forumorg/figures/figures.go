@@ -129,8 +129,8 @@ type Figures struct {
 	// Overdue lists the overdue items, the most overdue first.
 	Overdue []OverdueItem
 	// DueToday counts the open items due on the snapshot's day (UTC), by
-	// owner ("" for none).
-	DueToday map[string]int
+	// owner ("" for none) and team.
+	DueToday map[[2]string]int
 	// InvalidRecords are the records whose core is broken, of the team
 	// filtered to.
 	InvalidRecords []forumorg.Incident
@@ -190,7 +190,7 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		Open: map[Key]int{}, Pending: map[[2]string]int{}, Completion: map[Key]Durations{},
 		Classes: map[ClassKey]int{}, PeriodDue: map[[3]string]int{}, Findings: map[[2]string]int{},
 		RepeatsFixNotDone: map[Key]int{}, RepeatsAfterFix: map[Key]int{},
-		Items: map[[2]string]int{}, Due: map[[3]string]int{}, DueToday: map[string]int{},
+		Items: map[[2]string]int{}, Due: map[[3]string]int{}, DueToday: map[[2]string]int{},
 	}
 	for _, in := range org.Incidents {
 		if in.Invalid != "" && (s.Team == "" || s.Team == in.Team) {
@@ -396,7 +396,7 @@ func (f *Figures) countItems(in forumorg.Incident, samples map[Key]map[string][]
 		}
 		endOfDue := it.Due.Add(24 * time.Hour)
 		if it.Status == forumorg.ItemOpen && it.Due.Equal(asOf.UTC().Truncate(24*time.Hour)) {
-			f.DueToday[it.Owner]++
+			f.DueToday[[2]string{it.Owner, in.Team}]++
 		}
 		if it.Status == forumorg.ItemOpen && endOfDue.Before(asOf) {
 			f.Overdue = append(f.Overdue, OverdueItem{ID: it.ID, Incident: in.ID, Team: in.Team, Owner: it.Owner, Severity: in.Severity, Due: it.Due, Overdue: asOf.Sub(endOfDue)})
