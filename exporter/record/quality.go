@@ -38,6 +38,7 @@ const (
 	RuleBarRaiser          = "bar_raiser"
 	RuleSecurityReview     = "security_review"
 	RulePublishedLate      = "published_late"
+	RulePullFinding        = "pull_finding"
 )
 
 // RuleInfo describes a quality rule.
@@ -66,6 +67,7 @@ var QualityRules = []RuleInfo{
 	{Name: RuleSecurityReview, Default: SeverityWarning},
 	{Name: RulePublishedLate, Default: SeverityWarning, Options: []string{"max_days"}},
 	{Name: RuleNameMixedScript, Default: SeverityWarning},
+	{Name: RulePullFinding, Default: SeverityWarning},
 }
 
 // RuleNames returns the names of every quality rule.
