@@ -121,9 +121,7 @@ func (m *merger) merge(d *desired) {
 	}
 	m.findings(d)
 	for p := range d.placeholders {
-		if !m.completed[p] {
-			m.next.Placeholders = append(m.next.Placeholders, p)
-		}
+		m.next.Placeholders = append(m.next.Placeholders, p) // a completed one stays the person's
 	}
 	slices.Sort(m.next.Placeholders)
 }
