@@ -55,8 +55,8 @@ func sampleIncident() Incident {
 			"resolution": "rollback", "status": "published", "published_at": at("2026-05-24T10:00:00Z"),
 		},
 		SourceFields: map[string]string{"origin": "table row 'Root cause'"},
-		Items: []Item{{Fields: map[string]any{"title": "Contract tests", "owner": "Alice", "due": at("2026-06-01T00:00:00Z"), "status": "To do"}}},
-		Narrative: "## Summary\n\nIt broke.\n",
+		Items:        []Item{{Fields: map[string]any{"title": "Contract tests", "owner": "Alice", "due": at("2026-06-01T00:00:00Z"), "status": "To do"}}},
+		Narrative:    "## Summary\n\nIt broke.\n",
 	}
 }
 
