@@ -18,8 +18,8 @@ var (
 	exceptionsDesc = newDesc(MetricActionItemsExceptions,
 		"Action items with an approved exception (a larger item with its own due date), by status.", []string{LabelTeam, LabelStatus})
 	itemOverdueDesc = newDesc(MetricActionItemOverdue,
-		"How long an open action item is past the end of its due day (YYYY-MM-DD), with its ticket and post-mortem links; one series per item, the most overdue first, up to the configured limit.",
-		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity, LabelDue, LabelTicketURL, LabelRecordURL},
+		"How long an open action item is past the end of its due day (YYYY-MM-DD), with its ticket and post-mortem links and where its status comes from (record, or tracker: its ticket); one series per item, the most overdue first, up to the configured limit.",
+		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity, LabelDue, LabelTicketURL, LabelRecordURL, LabelStateSource},
 		listedUpTo(func(b bounds) int { return b.opts.OverdueItemsLimit }))
 	itemOverdueDroppedDesc = newDesc(MetricActionItemOverdueDrop,
 		"Overdue action items left out of "+MetricActionItemOverdue+" by the series limit.", nil)
@@ -61,7 +61,7 @@ func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Me
 	}
 	for _, it := range s.OverdueItems {
 		gauge(ch, itemOverdueDesc, it.Overdue.Seconds(), it.ID, it.Incident, it.Owner, it.Team, it.Severity,
-			snapshot.DueDay(it.Due), it.URL, it.IncidentURL)
+			snapshot.DueDay(it.Due), it.URL, it.IncidentURL, it.StateSource)
 	}
 	gauge(ch, itemOverdueDroppedDesc, float64(s.OverdueItemsDropped))
 	for _, it := range s.ExceptionItems {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/trackers"
 )
 
 // SeriesBudget is the most series the exporter may publish with the
@@ -45,11 +46,12 @@ var labelValues = map[string]func(b bounds) int{
 	LabelPeriod:     func(b bounds) int { return b.opts.Periods.Count },
 	LabelOutcome:    func(bounds) int { return len(snapshot.ItemOutcomes) },
 	LabelStatus:     func(bounds) int { return len(record.ItemStatuses) },
-	LabelRule:       func(bounds) int { return len(record.RuleNames()) },
+	LabelRule:       func(b bounds) int { return len(rulesPublished(b.opts.Trackers)) },
 	LabelService:    func(b bounds) int { return b.opts.TopServices + 1 }, // + "other"
 	LabelSource:     func(bounds) int { return 1 },
 	LabelReason:     func(bounds) int { return len(InvalidReasons) },
 	LabelCollector:  func(bounds) int { return len(collectorsByName) },
+	LabelTracker:    func(bounds) int { return trackers.MaxTrackers },
 }
 
 // shape is what a descriptor declares, beside its labels, about the
@@ -104,6 +106,7 @@ func teamUpTo(limit int) shapeOption {
 
 // Conditions of emptyUnless and onlyWith.
 func withDetail(b bounds) bool        { return b.opts.Detail }
+func withTrackers(b bounds) bool      { return b.opts.Trackers }
 func withPeriodsByTeam(b bounds) bool { return b.periodsByTeam }
 func never(bounds) bool               { return false }
 
@@ -168,9 +171,10 @@ func seriesOf(descs []descName, b bounds) int {
 // PeriodTeamsLimit is the most teams for which --periods.by-team=auto
 // keeps the team on the period metrics: beyond it, SeriesBound with the
 // team would exceed SeriesBudget. The series --metrics.detail adds are
-// not counted: they are opted in beyond the budget. 56 with the defaults.
+// not counted, nor those of the trackers (--trackers.file): they are opted
+// in beyond the budget. 56 with the defaults.
 func PeriodTeamsLimit(opts snapshot.Options) int {
-	opts.Detail = false
+	opts.Detail, opts.Trackers = false, false
 	fixed := SeriesBound(opts, 0, true)
 	perTeam := SeriesBound(opts, 1, true) - fixed
 	return max(0, (SeriesBudget-fixed)/perTeam)

@@ -186,8 +186,9 @@ func TestSeriesBudget(t *testing.T) {
 	if n := byFamily[collectors.MetricIncidents]; n != 3*4*200 {
 		t.Errorf("%d series of %s, want 3 windows × 4 severities × 200 teams", n, collectors.MetricIncidents)
 	}
-	if n := byFamily[collectors.MetricQualityFindings]; n != len(record.QualityRules)*200 {
-		t.Errorf("%d series of %s, want every rule × 200 teams", n, collectors.MetricQualityFindings)
+	// tracker_drift is published only with a trackers file.
+	if n := byFamily[collectors.MetricQualityFindings]; n != (len(record.QualityRules)-1)*200 {
+		t.Errorf("%d series of %s, want every rule but tracker_drift × 200 teams", n, collectors.MetricQualityFindings)
 	}
 	if n := byFamily[collectors.MetricRecordsInvalid]; n != len(collectors.InvalidReasons)+collectors.InvalidTeamsLimit {
 		t.Errorf("%d series of %s, want a team=\"\" series per reason and the %d pairs of the limit", n, collectors.MetricRecordsInvalid, collectors.InvalidTeamsLimit)
@@ -202,6 +203,18 @@ func TestSeriesBudget(t *testing.T) {
 	t.Logf("with --metrics.detail: %d series; with --periods.by-team=true: %d series", detail, byTeam)
 	if detail <= total || byTeam <= total {
 		t.Errorf("the opt-in detail adds nothing")
+	}
+	// A trackers file adds the tracker_drift findings of every team and
+	// the series of at most 8 trackers, 12 each (up, last success, 8
+	// request outcomes, items, stale items): 200 + 96, within the 300
+	// the trackers were given.
+	opts.Periods.ByTeam = snapshot.TeamsAuto
+	withTrackers := opts
+	withTrackers.Trackers = true
+	added := collectors.SeriesBound(withTrackers, 200, false) - collectors.SeriesBound(opts, 200, false)
+	t.Logf("with --trackers.file: %d series more at most", added)
+	if added != 200+8*12 {
+		t.Errorf("a trackers file adds %d series at 200 teams, want 200 + 8 × 12 = 296", added)
 	}
 }
 

@@ -197,7 +197,7 @@ type snapshotCollector struct {
 
 func (c snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range described {
-		if !slices.Contains(statusDescs, d) {
+		if !slices.Contains(statusDescs, d) && !slices.Contains(trackerDescs, d) {
 			ch <- d
 		}
 	}

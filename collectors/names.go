@@ -87,6 +87,14 @@ const (
 	// prometheus_config_last_reload_successful.
 	MetricConfigReloadSuccess = "postmortem_exporter_config_last_reload_successful"
 	MetricConfigReloadErrors  = "postmortem_exporter_config_reload_errors_total"
+
+	// The trackers that hold the action items' tickets
+	// (collectors/trackers.go, docs/trackers.md).
+	MetricTrackerUp          = "postmortem_tracker_up"
+	MetricTrackerLastSuccess = "postmortem_tracker_last_sync_success_timestamp_seconds"
+	MetricTrackerRequests    = "postmortem_tracker_requests_total"
+	MetricTrackerItems       = "postmortem_tracker_items"
+	MetricTrackerItemsStale  = "postmortem_tracker_items_stale"
 )
 
 // Label names.
@@ -108,10 +116,15 @@ const (
 	LabelDue        = "due"
 	LabelTicketURL  = "ticket_url"
 	LabelRecordURL  = "postmortem_url"
-	LabelApprover   = "approver"
-	LabelPeriod     = "period"
-	LabelOutcome    = "outcome"
-	LabelRule       = "rule"
-	LabelRepeats    = "repeats"
-	LabelFix        = "fix"
+	// LabelStateSource says where an item's status comes from: "record"
+	// or "tracker" (docs/trackers.md).
+	LabelStateSource = "state_source"
+	LabelApprover    = "approver"
+	LabelPeriod      = "period"
+	LabelOutcome     = "outcome"
+	LabelRule        = "rule"
+	LabelRepeats     = "repeats"
+	LabelFix         = "fix"
+	// LabelTracker is a tracker's url, as the trackers file gives it.
+	LabelTracker = "tracker"
 )

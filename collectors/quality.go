@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -30,6 +31,17 @@ var (
 		"Repeats left out of "+MetricRepeatIncidentInfo+" by the series limit.", nil)
 )
 
+// rulesPublished are the rules with a findings series: tracker_drift only
+// where the items' tickets are synced, so that it costs no series (200 at
+// 200 teams) to an exporter without trackers.
+func rulesPublished(trackers bool) []string {
+	rules := record.RuleNames()
+	if !trackers {
+		rules = slices.DeleteFunc(rules, func(r string) bool { return r == record.RuleTrackerDrift })
+	}
+	return rules
+}
+
 // qualityCollector publishes the quality bar: findings, learnings, the
 // time to publish and the repeats.
 type qualityCollector struct{}
@@ -42,7 +54,7 @@ func (qualityCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric
 		teams[k.Team] = true
 	}
 	for team := range teams {
-		for _, rule := range record.RuleNames() {
+		for _, rule := range rulesPublished(s.Trackers) {
 			gauge(ch, findingsDesc, float64(s.Findings[snapshot.TeamValue{Team: team, Value: rule}]), team, rule)
 		}
 	}

@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
@@ -40,6 +41,10 @@ func (c Config) dedup(metric string, matchers ...string) string {
 		// A programming error in this package: every test generates the files.
 		panic(fmt.Sprintf("dashboards: %s is not a metric of the collectors", metric))
 	}
+	// An overdue item's state_source (record or tracker) changes when its
+	// ticket is first read, and two replicas may disagree on it between
+	// their syncs: left out, the item stays one series and one alert.
+	labels = slices.DeleteFunc(labels, func(l string) bool { return l == collectors.LabelStateSource })
 	if extra != "" {
 		labels = append(labels, extra)
 	}

@@ -62,7 +62,7 @@ func writeReport(ctx context.Context, cfg *config.Config, f reportFlags, env *en
 		}
 		asOf = t
 	}
-	source, rules, err := configuredSource(cfg, logger)
+	source, rules, err := configuredSource(cfg, nil, logger)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -29,7 +30,10 @@ var passwordHalves = []string{testPassword[:3], testPassword[3:]}
 // password never appears. The records folder is a git clone whose origin
 // URL holds the same secret as a token, which import's source name is
 // read from, and the token is given as --source.name and
-// POSTMORTEM_SOURCE_NAME too: it never appears either.
+// POSTMORTEM_SOURCE_NAME too: it never appears either. So does a Jira
+// token, read from the file the trackers file names, which the tracker
+// refuses and quotes back (TestTrackerClosesOverdueItem serves with one
+// from a variable).
 func TestPasswordNeverPrinted(t *testing.T) {
 	pg := testenv.StartPostgres(t) // trust authentication: the password is sent and ignored
 	bin := testenv.BuildExporter(t)
@@ -39,6 +43,13 @@ func TestPasswordNeverPrinted(t *testing.T) {
 	git(t, records, "remote", "add", "origin", "https://x-access-token:"+testPassword+"@example.com/pm.git")
 	const sourceName = "https://example.com/pm.git" // the origin without the token
 	tokenURL := "https://u:" + testPassword + "@example.com/pm.git"
+	// A tracker whose token (read from a file) holds the password, and
+	// which refuses it, quoting it back.
+	writeTrackedItem(t, records, "PM-2")
+	jira, apiURL := newFakeJiraCloud(t)
+	jira.set("done", true)
+	trackersFile := filepath.Join(t.TempDir(), "trackers.yaml")
+	writeTrackersFile(t, trackersFile, apiURL, "token_file: "+writeSecret(t, jiraToken))
 
 	databases := []struct {
 		name, url string
@@ -76,6 +87,9 @@ func TestPasswordNeverPrinted(t *testing.T) {
 		{"migrate", "postgres://u:" + testPassword + "@127.0.0.1/db"},
 		{"migrate", "postgres://u:55432/" + testPassword + "@127.0.0.1/db"},
 		{"generate", t.TempDir(), "password=" + testPassword},
+		// The tracker's token: refused by the tracker, which quotes it.
+		{"validate", "--trackers", "--trackers.file=" + trackersFile, records},
+		{"serve", "--trackers.file=" + trackersFile}, {"validate", "--help", "--trackers.file=" + trackersFile},
 	}
 	for _, db := range databases {
 		for _, way := range ways {
@@ -90,6 +104,10 @@ func TestPasswordNeverPrinted(t *testing.T) {
 					imports := command[0] == "import" && command[len(command)-1] == records && !slices.Contains(command, "--no-such-flag")
 					if imports && db.reachable && !strings.Contains(out, "(source "+sourceName+")") {
 						t.Errorf("import does not import as source %s:\n%s", sourceName, out)
+					}
+					// The tracker is asked, with the token, and refuses it.
+					if name == "validate --trackers --trackers.file="+trackersFile+" "+records && len(args) == 0 && !strings.Contains(out, "401 Unauthorized") {
+						t.Errorf("validate --trackers did not reach the tracker:\n%s", out)
 					}
 					// The password-bearing URL is used, not ignored.
 					if name == "migrate" && db.reachable && !strings.Contains(out, "the database schema is up to date") {

@@ -29,6 +29,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/refresh"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/server"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/ticketsync"
 	"github.com/postmortem-exporter/postmortem-exporter/report"
 )
 
@@ -40,7 +41,7 @@ func registerServe(app *kingpin.Application, environ map[string]string) (*kingpi
 	return cmd, func(ctx context.Context, env *environment) int {
 		cfg, err := settings()
 		if err == nil {
-			err = serve(ctx, cfg, env.logger())
+			err = serve(ctx, cfg, lookupIn(environ), env.logger())
 		}
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter serve:", err)
@@ -50,15 +51,33 @@ func registerServe(app *kingpin.Application, environ map[string]string) (*kingpi
 	}
 }
 
-// serve refreshes the snapshot in the background and serves it until ctx
-// is done.
-func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
-	source, rules, err := configuredSource(cfg, logger)
+// serve refreshes the snapshot and syncs the trackers' tickets in the
+// background, and serves the snapshot until ctx is done. lookup reads the
+// variables the trackers file names.
+func serve(ctx context.Context, cfg *config.Config, lookup func(string) (string, bool), logger *slog.Logger) error {
+	syncer, err := newSyncer(cfg, lookup, logger)
 	if err != nil {
 		return err
 	}
+	source, rules, err := configuredSource(cfg, syncer, logger)
+	if err != nil {
+		return err
+	}
+	load := cfg.RecordConfig
+	synced := make(chan struct{}, 1)
+	if syncer != nil {
+		// The trackers file is reloaded with the taxonomy and the quality
+		// rules: when any fails, the current ones are all kept.
+		load = func() (record.Config, error) {
+			rules, err := cfg.RecordConfig()
+			if err != nil {
+				return rules, err
+			}
+			return rules, syncer.Reload()
+		}
+	}
 	refresher := refresh.New(refresh.Config{
-		Source: source, Rules: rules, Load: cfg.RecordConfig,
+		Source: source, Rules: rules, Load: load, Wake: synced,
 		Timeout: time.Duration(cfg.RefreshTimeout), Logger: logger, Now: time.Now,
 	})
 
@@ -91,6 +110,15 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go refresher.Run(ctx, time.Duration(cfg.RefreshInterval), hangups(ctx))
+	if syncer != nil {
+		live.MustRegister(collectors.Trackers(syncer.Statuses))
+		go syncer.Run(ctx, time.Duration(cfg.TrackersInterval), func() {
+			select {
+			case synced <- struct{}{}:
+			default: // a refresh is already pending
+			}
+		})
+	}
 
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	flags := &web.FlagConfig{WebListenAddresses: &cfg.ListenAddresses, WebSystemdSocket: &cfg.WebSystemdSocket, WebConfigFile: &cfg.WebConfigFile}
@@ -133,9 +161,9 @@ func drain(srv *http.Server, logger *slog.Logger) error {
 }
 
 // configuredSource checks the configuration and returns the records
-// source it names with the taxonomy and quality rules to check records
+// source it names, merging the tickets' states syncer keeps (nil: none), with the taxonomy and quality rules to check records
 // against (which SIGHUP reloads: see refresh.Refresher.Reload).
-func configuredSource(cfg *config.Config, logger *slog.Logger) (refresh.Source, record.Config, error) {
+func configuredSource(cfg *config.Config, syncer *ticketsync.Syncer, logger *slog.Logger) (refresh.Source, record.Config, error) {
 	rules, err := cfg.RecordConfig()
 	if err != nil {
 		return nil, rules, err
@@ -148,13 +176,17 @@ func configuredSource(cfg *config.Config, logger *slog.Logger) (refresh.Source, 
 	if err != nil {
 		return nil, rules, err
 	}
-	source, err := newSource(cfg, limits, opts, logger)
+	var merge func(*record.Result, record.Rules)
+	if syncer != nil {
+		merge = syncer.Merge
+	}
+	source, err := newSource(cfg, limits, opts, merge, logger)
 	return source, rules, err
 }
 
 // newSource returns the configured records source: PostgreSQL, a folder,
 // or the bundled examples when none is configured.
-func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, logger *slog.Logger) (refresh.Source, error) {
+func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, merge func(*record.Result, record.Rules), logger *slog.Logger) (refresh.Source, error) {
 	if cfg.DatabaseURL != "" && cfg.SourceDir != "" {
 		// Serving one and silently ignoring the other would show the
 		// wrong organisation's figures.
@@ -177,7 +209,7 @@ func newSource(cfg *config.Config, limits record.Limits, opts snapshot.Options, 
 	if err != nil {
 		return nil, err
 	}
-	src := &files.Source{Limits: limits, Options: opts, ReadOptions: readOptions, Logger: logger}
+	src := &files.Source{Limits: limits, Options: opts, ReadOptions: readOptions, Logger: logger, Merge: merge}
 	if cfg.SourceDir == "" {
 		logger.Info("no source configured: serving the bundled example post-mortems", "anchor", examples.Anchor.Format(time.DateOnly))
 		src.FS, src.Dir, src.Shift = examples.Postmortems(), examples.Dir, examples.Shift

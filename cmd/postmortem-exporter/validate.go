@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -39,6 +41,8 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 	readOptions := sourceFlags(cmd, environ)
 	output := cmd.Flag("output", "Output format.").Default("text").Enum("text", "json")
 	strict := cmd.Flag("strict", "Fail (exit 1) on warnings too.").Bool()
+	withTrackers := cmd.Flag("trackers", "Read the action items' tickets once from the trackers of --trackers.file and report where a record and its ticket disagree (tracker_drift, an error by default); exit 2 when a tracker cannot be read.").Bool()
+	trackerSettings := settingsFlags(cmd, environ, config.Settings{"trackers.file"})
 	return cmd, func(ctx context.Context, env *environment) int {
 		rules, err := checkRules()
 		var opts files.Options
@@ -49,6 +53,9 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 		var res record.Result
 		if err == nil {
 			folder, res, err = files.CheckDir(ctx, *dir, opts, rules)
+		}
+		if err == nil && *withTrackers {
+			err = checkTrackers(ctx, &res, rules, trackerSettings, lookupIn(environ), env.logger())
 		}
 		if err != nil {
 			fmt.Fprintln(env.stderr, "postmortem-exporter validate:", err)
@@ -78,6 +85,29 @@ func registerValidate(app *kingpin.Application, environ map[string]string) (*kin
 		}
 		return exitOK
 	}
+}
+
+// checkTrackers reads the tickets of res's items once and merges them,
+// with their tracker_drift findings, into res.
+func checkTrackers(ctx context.Context, res *record.Result, rules record.Rules, settings func() (*config.Config, error),
+	lookup func(string) (string, bool), logger *slog.Logger) error {
+	cfg, err := settings()
+	if err != nil {
+		return err
+	}
+	if cfg.TrackersFile == "" {
+		return errors.New("--trackers needs a trackers file: --trackers.file or " + config.EnvPrefix + "TRACKERS_FILE")
+	}
+	syncer, err := newSyncer(cfg, lookup, logger)
+	if err != nil {
+		return err
+	}
+	syncer.Merge(res, rules) // nothing read yet: this names the tickets to read
+	if err := syncer.Sync(ctx); err != nil {
+		return err
+	}
+	syncer.Merge(res, rules)
+	return nil
 }
 
 // printValidation prints the core problems, then the findings of severity

@@ -44,6 +44,7 @@ type Config struct {
 	WebSystemdSocket  bool           `env:"WEB_SYSTEMD_SOCKET"`
 	MaxRequests       int            `env:"WEB_MAX_REQUESTS" envDefault:"40"`
 	ScrapeTimeout     model.Duration `env:"WEB_TIMEOUT" envDefault:"10s"`
+	Trackers
 	Periods
 	RecordLimits
 
@@ -62,6 +63,14 @@ type RecordLimits struct {
 	MaxURLLength   int            `env:"RECORDS_MAX_URL_LENGTH" envDefault:"2048"`
 	// QualityFile configures the quality rules (docs/quality.md).
 	QualityFile string `env:"QUALITY_FILE"`
+}
+
+// Trackers are the settings of the sync of the action items' tickets
+// (docs/trackers.md).
+type Trackers struct {
+	// TrackersFile names the trackers file; empty: no sync.
+	TrackersFile     string         `env:"TRACKERS_FILE"`
+	TrackersInterval model.Duration `env:"TRACKERS_INTERVAL" envDefault:"5m"`
 }
 
 // Periods are the settings of the calendar periods and of the detail
@@ -194,7 +203,8 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 	for _, d := range []struct {
 		name string
 		v    model.Duration
-	}{{"refresh.interval (POSTMORTEM_REFRESH_INTERVAL)", c.RefreshInterval}, {"refresh.timeout (POSTMORTEM_REFRESH_TIMEOUT)", c.RefreshTimeout}, {"web.timeout (POSTMORTEM_WEB_TIMEOUT)", c.ScrapeTimeout}} {
+	}{{"refresh.interval (POSTMORTEM_REFRESH_INTERVAL)", c.RefreshInterval}, {"refresh.timeout (POSTMORTEM_REFRESH_TIMEOUT)", c.RefreshTimeout}, {"web.timeout (POSTMORTEM_WEB_TIMEOUT)", c.ScrapeTimeout},
+		{"trackers.interval (POSTMORTEM_TRACKERS_INTERVAL)", c.TrackersInterval}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive", d.name))
 		}
@@ -208,6 +218,7 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		Periods:             periods,
 		Detail:              c.Periods.MetricsDetail,
 		PeriodTeamsLimit:    collectors.PeriodTeamsLimit,
+		Trackers:            c.TrackersFile != "",
 	}
 	opts.SetTaxonomy(tax)
 	return opts, errors.Join(errs...)

@@ -185,6 +185,14 @@ var settings = []setting{
 		add: func(c *Config, f *kingpin.FlagClause) {
 			IntFlag(f.Default(fmt.Sprint(c.MaxURLLength)), &c.MaxURLLength)
 		}},
+	{flag: "trackers.file", env: []string{"TRACKERS_FILE"},
+		help: "YAML file of the trackers (Jira, GitHub, GitLab, Linear) that hold the action items' tickets, the owners map and the precedence (docs/trackers.md); tokens come from the variables or files it names. Empty: no sync. serve reads it again on SIGHUP, with --taxonomy.file and --quality.file.",
+		add:  func(c *Config, f *kingpin.FlagClause) { f.Default(c.TrackersFile).StringVar(&c.TrackersFile) }},
+	{flag: "trackers.interval", env: []string{"TRACKERS_INTERVAL"},
+		help: "How often serve reads the tickets' states from the trackers (also at once when a refresh finds tickets not read yet).",
+		add: func(c *Config, f *kingpin.FlagClause) {
+			f.Default(c.TrackersInterval.String()).SetValue(&c.TrackersInterval)
+		}},
 	{flag: "quality.file", env: []string{"QUALITY_FILE"},
 		help: "YAML file with the quality rules' severities (error, warning, off), limits and phrases (docs/quality.md). Empty: the defaults. serve reads it again on SIGHUP, with --taxonomy.file.",
 		add:  func(c *Config, f *kingpin.FlagClause) { f.Default(c.QualityFile).StringVar(&c.QualityFile) }},

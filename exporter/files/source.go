@@ -51,6 +51,12 @@ type Source struct {
 	Limits  record.Limits
 	Options snapshot.Options
 	Logger  *slog.Logger
+	// Merge, when set, merges into the checked records what is known of
+	// them elsewhere before they are aggregated: the last known states of
+	// the action items' tickets (ticketsync.Syncer.Merge). It replaces the
+	// records it changes with copies, so the records kept between
+	// refreshes keep their own values.
+	Merge func(res *record.Result, rules record.Rules)
 
 	mu sync.Mutex // serialises refreshes, which share the fields below
 	// Every record below is shifted by lastShift, the shift of the last
@@ -134,6 +140,9 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, cfg record.Config
 	}
 	s.removed += len(removed)
 	s.parsed = parser.next
+	if s.Merge != nil {
+		s.Merge(&res, rules)
+	}
 	opts := s.Options
 	opts.SetTaxonomy(cfg.Taxonomy)
 	snap := snapshot.FromRecords(SourceName, res, asOf, opts)

@@ -1,9 +1,11 @@
 package record
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -150,4 +152,21 @@ func (v *validator) storable(r *Record) {
 			}
 		})
 	}
+}
+
+// CheckName returns why s cannot name a person or a team (it becomes a
+// label and routes alerts): not UTF-8, a NUL, or a refused character (see
+// refusedRune). Names from elsewhere than a record (a tracker's assignee)
+// are checked with it.
+func CheckName(s string) error {
+	if !utf8.ValidString(s) {
+		return errors.New("not valid UTF-8")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return errors.New("holds a NUL")
+	}
+	if c, ok := refusedRune(s); ok {
+		return fmt.Errorf("holds %U, an invisible control or formatting character", c)
+	}
+	return nil
 }

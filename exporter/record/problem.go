@@ -97,3 +97,14 @@ func (p Problem) String() string {
 	}
 	return fmt.Sprintf("%s: %s: %s", p.Path, p.Field, msg)
 }
+
+// ItemFinding returns a finding of rule about r's action item at index
+// item, raised outside this package (the trackers' drift): located at the
+// item's field, with r's team. Result.Amend gives it its severity.
+func (r *Record) ItemFinding(item int, rule, field, format string, args ...any) Problem {
+	path := fmt.Sprintf("action_items[%d].%s", item, field)
+	return Problem{
+		Path: r.Path, Line: r.LineOf(path), Field: path, Rule: rule, Team: r.LabelTeam(),
+		Message: fmt.Sprintf(format, args...), item: item + 1,
+	}
+}

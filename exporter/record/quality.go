@@ -38,7 +38,11 @@ const (
 	RuleBarRaiser          = "bar_raiser"
 	RuleSecurityReview     = "security_review"
 	RulePublishedLate      = "published_late"
-	RulePullFinding        = "pull_finding"
+	// RuleTrackerDrift finds an action item whose record and ticket
+	// disagree, or whose ticket cannot confirm it; it is raised from the
+	// tickets' states (exporter/trackers), not by Check.
+	RuleTrackerDrift = "tracker_drift"
+	RulePullFinding  = "pull_finding"
 )
 
 // RuleInfo describes a quality rule.
@@ -67,6 +71,7 @@ var QualityRules = []RuleInfo{
 	{Name: RuleSecurityReview, Default: SeverityWarning},
 	{Name: RulePublishedLate, Default: SeverityWarning, Options: []string{"max_days"}},
 	{Name: RuleNameMixedScript, Default: SeverityWarning},
+	{Name: RuleTrackerDrift, Default: SeverityError},
 	{Name: RulePullFinding, Default: SeverityWarning},
 }
 

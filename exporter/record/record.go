@@ -4,6 +4,7 @@ package record
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -84,6 +85,26 @@ type ActionItem struct {
 	Exception         string
 	ExceptionApprover string
 	URL               string
+	// StateSource says where Status and ClosedAt come from: StateTracker
+	// when a ticket read in a sync gave them (exporter/trackers), empty
+	// or StateRecord when the record did.
+	StateSource string
+}
+
+// Sources of an action item's state (ActionItem.StateSource), the
+// `state_source` label.
+const (
+	StateRecord  = "record"
+	StateTracker = "tracker"
+)
+
+// StateSourceLabel is the item's StateSource as a label: StateRecord
+// when it is empty.
+func (a ActionItem) StateSourceLabel() string {
+	if a.StateSource == "" {
+		return StateRecord
+	}
+	return a.StateSource
 }
 
 // Statuses of a post-mortem review.
@@ -105,6 +126,14 @@ const (
 
 // ItemStatuses are the statuses of an action item.
 var ItemStatuses = []string{ItemOpen, ItemDone, ItemWontDo}
+
+// Clone returns a copy of r whose action items can be changed without
+// changing r's; the rest is shared and must not be changed.
+func (r *Record) Clone() *Record {
+	c := *r
+	c.ActionItems = slices.Clone(r.ActionItems)
+	return &c
+}
 
 // refuse marks a field whose value cannot be a label.
 func (r *Record) refuse(field string) {

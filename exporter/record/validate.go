@@ -312,3 +312,45 @@ func checkSet(records []*Record) []Problem {
 	}
 	return problems
 }
+
+// Amendment is a change to a valid record made after Check by others'
+// knowledge of it (the tickets' states): the record at Index is replaced
+// by Record, a copy of it (Record.Clone), and gets Findings, raised
+// outside Check (Record.ItemFinding).
+type Amendment struct {
+	Index    int
+	Record   *Record
+	Findings []Problem
+}
+
+// Amend applies the amendments. Each finding takes its rule's severity
+// under q, a rule that is off drops it, and counted keeps only what
+// counting it needs, as Check does. The records replaced are left as they
+// were read: a source that keeps its records between refreshes keeps the
+// records' own values.
+func (res *Result) Amend(amendments []Amendment, q Quality, counted bool) {
+	for _, a := range amendments {
+		old := res.Valid[a.Index]
+		v := res.verdicts[old]
+		delete(res.verdicts, old)
+		v.Findings = slices.Clip(v.Findings) // an append must not reach the next record's
+		for _, f := range a.Findings {
+			if f.Severity = q.SeverityOf(f.Rule); f.Severity == SeverityOff {
+				continue
+			}
+			if counted {
+				f = Problem{Path: f.Path, Rule: f.Rule, Severity: f.Severity, Team: f.Team, item: f.item}
+			}
+			v.Findings = append(v.Findings, f)
+			res.Findings = append(res.Findings, f)
+		}
+		res.Valid[a.Index] = a.Record
+		if v.Findings != nil || v.itemsOut != nil {
+			if res.verdicts == nil {
+				res.verdicts = map[*Record]Verdict{}
+			}
+			res.verdicts[a.Record] = v
+		}
+	}
+	sortProblems(res.Findings)
+}

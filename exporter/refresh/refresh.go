@@ -50,7 +50,10 @@ type Config struct {
 	Load func() (record.Config, error)
 	// Timeout bounds each refresh.
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// Wake, when set, asks Run for a refresh before the interval ends
+	// (after the trackers' tickets were synced).
+	Wake   <-chan struct{}
+	Logger *slog.Logger
 	// Now is the clock (time.Now outside tests).
 	Now func() time.Time
 }
@@ -168,7 +171,7 @@ func (r *Refresher) Reload() error {
 	r.status.ReloadFailed = err != nil
 	if err != nil {
 		r.status.ReloadErrors++
-		r.cfg.Logger.Error("reload failed; keeping the current taxonomy and quality rules", "err", err)
+		r.cfg.Logger.Error("reload failed; keeping the current taxonomy, quality rules and trackers", "err", err)
 		return err
 	}
 	r.rules = rules
@@ -189,7 +192,8 @@ func rulesOff(q record.Quality) []string {
 	return off
 }
 
-// Run refreshes at once, then every interval, until ctx is done. When
+// Run refreshes at once, then every interval and whenever Config.Wake
+// fires, until ctx is done. When
 // reload fires (SIGHUP) it reloads the taxonomy and quality rules and
 // refreshes at once.
 func (r *Refresher) Run(ctx context.Context, interval time.Duration, reload <-chan struct{}) {
@@ -201,6 +205,7 @@ func (r *Refresher) Run(ctx context.Context, interval time.Duration, reload <-ch
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+		case <-r.cfg.Wake:
 		case <-reload:
 			r.cfg.Logger.Info("reload requested")
 			_ = r.Reload() // failures are logged and counted by Reload

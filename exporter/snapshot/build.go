@@ -27,6 +27,9 @@ type Options struct {
 	Periods             PeriodOptions
 	// Detail publishes the histograms per (window, severity, team).
 	Detail bool
+	// Trackers says a trackers file is configured: the tracker_drift rule
+	// can find something, and its series are published.
+	Trackers bool
 	// RepeatsLimit bounds the listed repeats; 0 is DefaultRepeatsLimit.
 	RepeatsLimit int
 	// PeriodTeamsLimit gives, for these options, the most teams for which
@@ -127,6 +130,7 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 		},
 	}
 	b.s.Detail = opts.Detail
+	b.s.Trackers = opts.Trackers
 	b.overdue = newTopItems(opts.OverdueItemsLimit, moreOverdue)
 	b.exceptions = newTopItems(cmp.Or(opts.ExceptionItemsLimit, DefaultExceptionItemsLimit), dueFirst)
 	b.periodTeams, b.teamsLimit = map[string]bool{}, opts.periodTeamsLimit()

@@ -93,6 +93,7 @@ func (b *Builder) AddOverdue(r *record.Record, a record.ActionItem) {
 	b.overdue.keep(OverdueItem{
 		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity,
 		Overdue: b.s.AsOf.Sub(overdueAt), Due: a.Due, URL: a.LabelURL(), IncidentURL: r.LabelURL(),
+		StateSource: a.StateSourceLabel(),
 	})
 }
 

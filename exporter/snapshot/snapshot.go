@@ -56,6 +56,9 @@ type Snapshot struct {
 	// Detail asks the collectors for the per (window, severity, team)
 	// histograms beyond the default series budget.
 	Detail bool
+	// Trackers says the action items' tickets are synced: the collectors
+	// publish the tracker_drift rule only then (Options.Trackers).
+	Trackers bool
 
 	// Records is the number of valid records the snapshot was built from.
 	Records int
@@ -221,6 +224,9 @@ type OverdueItem struct {
 	Due                                 time.Time // the due day
 	URL                                 string    // the item's ticket, may be empty
 	IncidentURL                         string    // the post-mortem document, may be empty
+	// StateSource says where its status comes from: record.StateRecord
+	// or record.StateTracker (its ticket, read in a sync).
+	StateSource string
 }
 
 // ExceptionItem is one open action item with an approved exception: a

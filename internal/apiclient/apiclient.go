@@ -2,7 +2,8 @@
 // third-party API (the trackers' and the pull sources'): a timeout on
 // every attempt, a bounded response body, a bounded number of requests in
 // flight, and retries with backoff on rate limits (429, or 403 with
-// Retry-After or X-RateLimit-Remaining: 0), server errors and timeouts,
+// Retry-After or X-RateLimit-Remaining: 0, or a body that says so, as
+// GraphQL APIs answer), server errors and timeouts,
 // honouring Retry-After. Its errors name the method, the address without
 // its query or credentials and the status, never a header: the token a
 // connector sets in Config.Auth cannot reach a log.
@@ -11,6 +12,7 @@ package apiclient
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,6 +80,11 @@ type Config struct {
 	Transport http.RoundTripper
 	// Observe, when set, is told the outcome of every attempt.
 	Observe func(outcome string)
+	// RateLimitedBody, when set, tells an answer whose body reports a
+	// rate limit (GraphQL APIs answer 200 or 400 with an error code, not
+	// 429): it is waited for and tried again as a 429 is, and once the
+	// retries are spent it is a StatusError with RateLimited set.
+	RateLimitedBody func(body []byte) bool
 }
 
 // Client calls one API.
@@ -172,13 +179,23 @@ type StatusError struct {
 	Status int
 	// Message is the start of the body (at most 200 bytes), for the log.
 	Message string
+	// Body is the whole body, bounded by Config.MaxBody and with what
+	// Config.Auth sets masked, for APIs that explain a refusal in it
+	// (GraphQL's errors); Error never shows it.
+	Body []byte
 	// RetryAfter is the wait the API asked for, when it asked for one
 	// beyond Config.MaxWait or the retries were spent.
 	RetryAfter time.Duration
+	// RateLimited tells that the API still limited the rate when the
+	// client gave up.
+	RateLimited bool
 }
 
 func (e *StatusError) Error() string {
 	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, http.StatusText(e.Status))
+	if e.RateLimited {
+		s += " (rate limited)"
+	}
 	if e.RetryAfter > 0 {
 		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter.Round(time.Second))
 	}
@@ -297,9 +314,11 @@ func (c *Client) send(ctx context.Context, req Request) ([]byte, *Response, stri
 	case resp.StatusCode == http.StatusNotModified:
 		c.observe(OutcomeNotModified)
 		return nil, got, method + " " + shown, nil
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
+	case resp.StatusCode < 200 || resp.StatusCode > 299 || c.limitedByBody(resp.StatusCode, data):
+		masked := c.secrets.Replace(string(data))
 		return nil, got, method + " " + shown, &StatusError{Method: method, URL: shown, Status: resp.StatusCode,
-			Message: snippet(c.secrets.Replace(string(data))), RetryAfter: retryAfter(resp)}
+			Message: snippet(masked), Body: []byte(masked), RetryAfter: retryAfter(resp),
+			RateLimited: rateLimited(resp) || c.limitedByBody(resp.StatusCode, data)}
 	}
 	return data, got, method + " " + shown, nil
 }
@@ -321,7 +340,14 @@ func (c *Client) resolve(path string) (*url.URL, error) {
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
 	}
-	return base.ResolveReference(&url.URL{Path: strings.TrimPrefix(ref.Path, "/"), RawQuery: ref.RawQuery}), nil
+	// Resolved from the escaped form, so that an escaped slash (GitLab's
+	// group%2Fproject) stays one.
+	rel, err := url.Parse(strings.TrimPrefix(ref.EscapedPath(), "/"))
+	if err != nil {
+		return nil, fmt.Errorf("request path %q: %w", redact.WithoutCredentials(path), err)
+	}
+	rel.RawQuery = ref.RawQuery
+	return base.ResolveReference(rel), nil
 }
 
 // checkRetry decides whether an attempt is tried again, and tells
@@ -335,7 +361,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return true, nil
 	}
 	switch {
-	case rateLimited(resp):
+	case rateLimited(resp) || c.limitedByBody(resp.StatusCode, c.peek(resp)):
 		c.observe(OutcomeRateLimited)
 		if wait := retryAfter(resp); wait > c.cfg.MaxWait {
 			return false, nil // the answer is returned as a StatusError naming the wait
@@ -348,6 +374,37 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		c.observe(OutcomeClientError)
 	}
 	return false, nil
+}
+
+// limitedByBody tells whether a 2xx or 4xx answer's body reports a rate
+// limit, through Config.RateLimitedBody.
+func (c *Client) limitedByBody(status int, body []byte) bool {
+	return c.cfg.RateLimitedBody != nil && status >= 200 && status < 500 && status != http.StatusNotModified &&
+		c.cfg.RateLimitedBody(body)
+}
+
+// peek reads the body of resp for limitedByBody, bounded by MaxBody, and
+// puts it back for the caller; nothing when no RateLimitedBody is set.
+func (c *Client) peek(resp *http.Response) []byte {
+	if c.cfg.RateLimitedBody == nil || resp.StatusCode >= 500 {
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBody+1))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(data), &failedRead{err}), resp.Body}
+	return data
+}
+
+// failedRead gives the error a read met, after what was read before it.
+type failedRead struct{ err error }
+
+func (f *failedRead) Read([]byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	return 0, io.EOF
 }
 
 func (c *Client) observe(outcome string) {
@@ -411,8 +468,9 @@ func withoutURL(err error) error {
 	return err
 }
 
-// secretsOf returns a replacer that masks every value auth sets, and
-// each word of it (the token after "Bearer ").
+// secretsOf returns a replacer that masks every value auth sets, each
+// word of it (the token after "Bearer "), and the password a Basic
+// value encodes (Jira Cloud's API token).
 func secretsOf(auth func(http.Header)) *strings.Replacer {
 	if auth == nil {
 		return strings.NewReplacer()
@@ -426,6 +484,13 @@ func secretsOf(auth func(http.Header)) *strings.Replacer {
 			for _, word := range strings.Fields(v) {
 				if len(word) >= 8 {
 					pairs = append(pairs, word, redact.Mask)
+				}
+			}
+			if encoded, ok := strings.CutPrefix(v, "Basic "); ok {
+				if plain, err := base64.StdEncoding.DecodeString(encoded); err == nil {
+					if _, password, ok := strings.Cut(string(plain), ":"); ok && password != "" {
+						pairs = append(pairs, password, redact.Mask)
+					}
 				}
 			}
 		}

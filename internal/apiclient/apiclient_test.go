@@ -2,6 +2,8 @@ package apiclient
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,6 +32,14 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	answer := f.answers[i]
 	f.mu.Unlock()
 	answer(w, r)
+}
+
+// count is how many requests the fake was sent; the handler of a request
+// the client gave up on may still be counting it.
+func (f *fake) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
 }
 
 func status(code int, header ...string) func(http.ResponseWriter, *http.Request) {
@@ -81,8 +91,8 @@ func TestRetriesWhatCanSucceed(t *testing.T) {
 			if _, err := c.JSON(context.Background(), Request{Path: "issues"}, &out); err != nil {
 				t.Fatal(err)
 			}
-			if out.N != 7 || f.calls != 2 {
-				t.Fatalf("got n=%d after %d calls, want 7 after 2", out.N, f.calls)
+			if out.N != 7 || f.count() != 2 {
+				t.Fatalf("got n=%d after %d calls, want 7 after 2", out.N, f.count())
 			}
 			if strings.Join(*outcomes, ",") != tc.want+","+OutcomeOK {
 				t.Errorf("outcomes %v, want %s then ok", *outcomes, tc.want)
@@ -118,16 +128,40 @@ func TestRefusalsAreNotRetriedAndShowNoToken(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to say %q", err, tc.want)
 			}
-			if f.calls != tc.calls {
-				t.Errorf("%d calls, want %d", f.calls, tc.calls)
+			if f.count() != tc.calls {
+				t.Errorf("%d calls, want %d", f.count(), tc.calls)
 			}
 			if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "jql") {
 				t.Errorf("error shows the token or the query: %v", err)
+			}
+			if se := (*StatusError)(nil); errors.As(err, &se) && strings.Contains(string(se.Body), token) {
+				t.Errorf("the refusal's body kept for the caller shows the token: %s", se.Body)
 			}
 			if f.auth[0] != "Bearer "+token {
 				t.Errorf("sent Authorization %q", f.auth[0])
 			}
 		})
+	}
+}
+
+// TestBasicAuthPasswordNeverShown: an API that quotes the password of a
+// Basic Authorization (Jira Cloud's API token) in its refusal does not
+// get it into the error.
+func TestBasicAuthPasswordNeverShown(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"errorMessages": ["token ` + token + ` revoked"]}`))
+	}))
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.URL, Auth: func(h http.Header) {
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("bot@acme.com:"+token)))
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.JSON(context.Background(), Request{Path: "rest/api/3/search/jql"}, nil)
+	if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "401") {
+		t.Errorf("error %v: want a 401 that does not show the token", err)
 	}
 }
 
@@ -149,8 +183,8 @@ func TestTimeoutEndsTheAttempt(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %s", d)
 	}
-	if f.calls != 2 || (*outcomes)[0] != OutcomeTimeout {
-		t.Errorf("%d calls, outcomes %v: want the timeout tried again once", f.calls, *outcomes)
+	if f.count() != 2 || (*outcomes)[0] != OutcomeTimeout {
+		t.Errorf("%d calls, outcomes %v: want the timeout tried again once", f.count(), *outcomes)
 	}
 }
 
@@ -191,10 +225,66 @@ func TestAddressesStayOnTheAPIHost(t *testing.T) {
 	if _, err := c.JSON(context.Background(), Request{Path: "https://evil.example/api/x"}, nil); err == nil {
 		t.Error("an absolute address on another host was requested")
 	}
-	if f.calls != 0 {
-		t.Errorf("%d calls", f.calls)
+	if f.count() != 0 {
+		t.Errorf("%d calls", f.count())
 	}
 	if _, err := New(Config{BaseURL: "https://user:" + token + "@jira.example"}); err == nil || strings.Contains(err.Error(), token) {
 		t.Errorf("base URL with credentials: %v", err)
+	}
+}
+
+// TestEscapedPathIsSentAsWritten: an escaped slash in a path (GitLab's
+// URL-encoded project path, group%2Fproject) reaches the API escaped, not
+// turned into a slash that names another resource.
+func TestEscapedPathIsSentAsWritten(t *testing.T) {
+	var sent string
+	f := &fake{answers: []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) {
+		sent = r.URL.EscapedPath()
+		_, _ = w.Write([]byte(`{}`))
+	}}}
+	c, _ := newClient(t, f, Config{})
+	if _, err := c.JSON(context.Background(), Request{Path: "projects/group%2Fsub%2Fproject/issues"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := "/api/projects/group%2Fsub%2Fproject/issues"; sent != want {
+		t.Errorf("sent path %s, want %s", sent, want)
+	}
+}
+
+// TestRateLimitInTheBody: a GraphQL API reports its rate limit in an
+// answer's body (Linear: 400 or 200 with the error code RATELIMITED); it
+// is waited for and tried again, and when it lasts it is an error that
+// says so, not an answer taken.
+func TestRateLimitInTheBody(t *testing.T) {
+	limited := func(code int) func(http.ResponseWriter, *http.Request) {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(code)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"Rate limit exceeded","extensions":{"code":"RATELIMITED"}}]}`))
+		}
+	}
+	isLimited := func(body []byte) bool { return strings.Contains(string(body), `"RATELIMITED"`) }
+	for _, code := range []int{http.StatusOK, http.StatusBadRequest} {
+		t.Run(http.StatusText(code), func(t *testing.T) {
+			f := &fake{answers: []func(http.ResponseWriter, *http.Request){limited(code), body(`{"n":7}`)}}
+			c, outcomes := newClient(t, f, Config{RateLimitedBody: isLimited})
+			var out struct{ N int }
+			if _, err := c.JSON(context.Background(), Request{Method: http.MethodPost, Path: "graphql", Body: map[string]string{"query": "{x}"}}, &out); err != nil {
+				t.Fatal(err)
+			}
+			if out.N != 7 || f.calls != 2 || strings.Join(*outcomes, ",") != OutcomeRateLimited+","+OutcomeOK {
+				t.Errorf("n=%d after %d calls, outcomes %v: want 7 after a rate limit and a retry", out.N, f.calls, *outcomes)
+			}
+
+			f = &fake{answers: []func(http.ResponseWriter, *http.Request){limited(code)}}
+			c, _ = newClient(t, f, Config{RateLimitedBody: isLimited, Retries: 2})
+			_, err := c.JSON(context.Background(), Request{Path: "graphql"}, &out)
+			var se *StatusError
+			if !errors.As(err, &se) || !se.RateLimited || !strings.Contains(err.Error(), "rate limited") {
+				t.Errorf("error %v, want a StatusError saying rate limited", err)
+			}
+			if f.calls != 3 {
+				t.Errorf("%d calls, want 3 (the retries spent)", f.calls)
+			}
+		})
 	}
 }
