@@ -186,9 +186,10 @@ func TestSeriesBudget(t *testing.T) {
 	if n := byFamily[collectors.MetricIncidents]; n != 3*4*200 {
 		t.Errorf("%d series of %s, want 3 windows × 4 severities × 200 teams", n, collectors.MetricIncidents)
 	}
-	// tracker_drift is published only with a trackers file.
-	if n := byFamily[collectors.MetricQualityFindings]; n != (len(record.QualityRules)-1)*200 {
-		t.Errorf("%d series of %s, want every rule but tracker_drift × 200 teams", n, collectors.MetricQualityFindings)
+	// tracker_drift is published only with a trackers file, pull_finding
+	// only while a pulled record has one.
+	if n := byFamily[collectors.MetricQualityFindings]; n != (len(record.QualityRules)-2)*200 {
+		t.Errorf("%d series of %s, want every rule but tracker_drift and pull_finding × 200 teams", n, collectors.MetricQualityFindings)
 	}
 	if n := byFamily[collectors.MetricRecordsInvalid]; n != len(collectors.InvalidReasons)+collectors.InvalidTeamsLimit {
 		t.Errorf("%d series of %s, want a team=\"\" series per reason and the %d pairs of the limit", n, collectors.MetricRecordsInvalid, collectors.InvalidTeamsLimit)

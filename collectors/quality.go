@@ -32,14 +32,24 @@ var (
 )
 
 // rulesPublished are the rules with a findings series: tracker_drift only
-// where the items' tickets are synced, so that it costs no series (200 at
-// 200 teams) to an exporter without trackers.
-func rulesPublished(trackers bool) []string {
+// where the items' tickets are synced, and pull_finding only where a
+// pulled record has one, so that neither costs series (200 each at 200
+// teams) to an exporter that does not use them.
+func rulesPublished(trackers, pulled bool) []string {
 	rules := record.RuleNames()
-	if !trackers {
-		rules = slices.DeleteFunc(rules, func(r string) bool { return r == record.RuleTrackerDrift })
+	return slices.DeleteFunc(rules, func(r string) bool {
+		return r == record.RuleTrackerDrift && !trackers || r == record.RulePullFinding && !pulled
+	})
+}
+
+// pulledFindings reports whether a record of s has a pull_finding.
+func pulledFindings(s *snapshot.Snapshot) bool {
+	for k, n := range s.Findings {
+		if k.Value == record.RulePullFinding && n > 0 {
+			return true
+		}
 	}
-	return rules
+	return false
 }
 
 // qualityCollector publishes the quality bar: findings, learnings, the
@@ -53,8 +63,9 @@ func (qualityCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric
 	for k := range s.Findings {
 		teams[k.Team] = true
 	}
+	rules := rulesPublished(s.Trackers, pulledFindings(s))
 	for team := range teams {
-		for _, rule := range rulesPublished(s.Trackers) {
+		for _, rule := range rules {
 			gauge(ch, findingsDesc, float64(s.Findings[snapshot.TeamValue{Team: team, Value: rule}]), team, rule)
 		}
 	}
