@@ -98,6 +98,11 @@ func (t translator) desire(inc Incident) (*desired, error) {
 	}
 	d.fields["id"] = scalar(d.id)
 	d.findings = slices.Clone(inc.Findings)
+	for _, f := range inc.Findings {
+		if slices.Contains(FieldOrder, f.Field) {
+			d.placeholders[f.Field] = true // the pull could not fill it: a person's value is kept
+		}
+	}
 	set := func(field string, v any) error {
 		n, err := toNode(v)
 		if err != nil {

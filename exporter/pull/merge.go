@@ -93,6 +93,9 @@ func (m *merger) merge(d *desired) {
 	for p := range d.fields {
 		paths[p] = true
 	}
+	for p := range d.placeholders {
+		paths[p] = true // remembered empty, so that a person's value is seen as theirs
+	}
 	if m.last != nil {
 		for p := range m.last.Fields {
 			if !strings.HasPrefix(p, "action_items[") && p != "narrative" {
