@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -66,7 +64,7 @@ func TestPullKilledHalfWay(t *testing.T) {
 	if code := testenv.Start(t, env, bin, args...).WaitExit(t, time.Minute); code != exitOK {
 		t.Fatalf("first pull: exit %d", code)
 	}
-	before := folderContents(t, dir)
+	before := testenv.FolderContents(t, dir)
 	if !strings.Contains(before, "severity: sev3") || strings.Count(before, "== gdocs-doc-") != killDocs {
 		t.Fatalf("first pull wrote:\n%s", before)
 	}
@@ -85,26 +83,7 @@ func TestPullKilledHalfWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-p.Exited()
-	if after := folderContents(t, dir); after != before {
+	if after := testenv.FolderContents(t, dir); after != before {
 		t.Errorf("the killed pull changed the folder:\n%s\nwas:\n%s", after, before)
 	}
-}
-
-// folderContents is every file of dir, hidden ones included, with its
-// content.
-func folderContents(t *testing.T, dir string) string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "== %s\n%s\n", e.Name(), data)
-	}
-	return b.String()
 }

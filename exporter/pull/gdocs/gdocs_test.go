@@ -17,6 +17,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
 const token = "ya29.s3cret-token"
@@ -173,7 +174,7 @@ func TestFaultsLeaveFilesAsTheyWere(t *testing.T) {
 	if _, err := pullOnce(dir, source(t, srv.URL, apiclient.Config{})); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, dir)
+	before := testenv.FolderContents(t, dir)
 	exportOnly := func(status int, body string) func(w http.ResponseWriter, r *http.Request) bool {
 		return func(w http.ResponseWriter, r *http.Request) bool {
 			if !strings.HasSuffix(r.URL.Path, "/export") || !strings.Contains(r.URL.Path, "doc-b") {
@@ -217,27 +218,9 @@ func TestFaultsLeaveFilesAsTheyWere(t *testing.T) {
 			if strings.Contains(err.Error(), token) {
 				t.Errorf("the error shows the token: %v", err)
 			}
-			if after := snapshot(t, dir); after != before {
+			if after := testenv.FolderContents(t, dir); after != before {
 				t.Errorf("the folder changed:\n%s\nwas:\n%s", after, before)
 			}
 		})
 	}
-}
-
-// snapshot is every file of dir with its content.
-func snapshot(t *testing.T, dir string) string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "== %s\n%s\n", e.Name(), data)
-	}
-	return b.String()
 }
