@@ -31,7 +31,7 @@ type fakeDrive struct {
 	schema *apischema.JSON
 	mu     sync.Mutex
 	lists  []string // the q of each files.list request
-	// fail, when set, answers instead of the fixtures.
+	// fail, when set, answers instead of the fixtures (under mu).
 	fail func(w http.ResponseWriter, r *http.Request) bool
 }
 
@@ -39,7 +39,10 @@ func (f *fakeDrive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if got := r.Header.Get("Authorization"); got != "Bearer "+token {
 		f.t.Errorf("%s: Authorization %q", r.URL.Path, got)
 	}
-	if f.fail != nil && f.fail(w, r) {
+	f.mu.Lock()
+	fail := f.fail
+	f.mu.Unlock()
+	if fail != nil && fail(w, r) {
 		return
 	}
 	query := map[string]string{}
@@ -84,6 +87,14 @@ func (f *fakeDrive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.t.Errorf("unexpected request %s", r.URL)
 		http.NotFound(w, r)
 	}
+}
+
+// setFail sets the fault answered, nil for none; a handler of the
+// previous case may still run (the timeout's).
+func (f *fakeDrive) setFail(fail func(w http.ResponseWriter, r *http.Request) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = fail
 }
 
 func newDrive(t *testing.T) (*fakeDrive, *httptest.Server) {
@@ -209,8 +220,8 @@ func TestFaultsLeaveFilesAsTheyWere(t *testing.T) {
 			api: apiclient.Config{MaxBody: 4 << 20}, want: "larger than 4194304 bytes"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			f.fail = c.fail
-			defer func() { f.fail = nil }()
+			f.setFail(c.fail)
+			defer f.setFail(nil)
 			_, err := pull.Run(context.Background(), source(t, srv.URL, c.api), pull.Options{Dir: dir, Taxonomy: record.DefaultTaxonomy(), Full: true})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
