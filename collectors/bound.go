@@ -46,7 +46,7 @@ var labelValues = map[string]func(b bounds) int{
 	LabelPeriod:     func(b bounds) int { return b.opts.Periods.Count },
 	LabelOutcome:    func(bounds) int { return len(snapshot.ItemOutcomes) },
 	LabelStatus:     func(bounds) int { return len(record.ItemStatuses) },
-	LabelRule:       func(b bounds) int { return len(rulesPublished(b.opts.Trackers, false)) },
+	LabelRule:       func(b bounds) int { return len(rulesPublished(b.opts.Trackers)) },
 	LabelService:    func(b bounds) int { return b.opts.TopServices + 1 }, // + "other"
 	LabelSource:     func(bounds) int { return 1 },
 	LabelReason:     func(bounds) int { return len(InvalidReasons) },
