@@ -321,3 +321,24 @@ func TestItemsMergedByID(t *testing.T) {
 		t.Errorf("conflicts %v", sum.Conflicts)
 	}
 }
+
+// TestCustomNotAMapping: a custom field a person turned into something
+// else than a mapping is a conflict, left as it is, and the file stays
+// readable.
+func TestCustomNotAMapping(t *testing.T) {
+	dir := t.TempDir()
+	inc := sampleIncident()
+	inc.Custom = map[string]string{"region": "eu-west-1"}
+	pullInto(t, dir, &listSource{incidents: []Incident{inc}}, false)
+	path := filepath.Join(dir, "PM-2026-001.md")
+	edited := strings.Replace(readFile(t, path), "custom:\n  region: eu-west-1\n", "custom: see the wiki\n", 1)
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inc.Fields["resolution"] = "fix_forward"
+	sum := pullInto(t, dir, &listSource{incidents: []Incident{inc}}, false)
+	got := readFile(t, path)
+	if len(sum.Conflicts) != 1 || sum.Conflicts[0].Field != "custom" || !strings.Contains(got, "custom: see the wiki\n") || !strings.Contains(got, "resolution: fix_forward\n") {
+		t.Errorf("conflicts %v, file:\n%s", sum.Conflicts, got)
+	}
+}
