@@ -195,20 +195,8 @@ var panelExpectations = map[string]panelExpectation{
 		return expected{by: []string{"period", "rule"}, want: want}
 	},
 	"quality: Post-mortems that pass the bar, by month of publication": func(f *figures.Figures, c choice, col string) expected {
-		failed := map[string]bool{}
-		for _, fd := range f.FindingList {
-			failed[fd.Incident] = true
-		}
 		return perPeriod(f, func(p string) (float64, bool) {
-			published, pass := 0, 0
-			for _, in := range f.Published {
-				if in.Published.Format("2006-01") == p {
-					published++
-					if !failed[in.ID] {
-						pass++
-					}
-				}
-			}
+			published, pass := passTheBar(f, p)
 			if col == "post-mortems" {
 				return float64(published), true
 			}

@@ -102,16 +102,7 @@ var ruleTitles = map[string]string{
 func checkFindings(t *testing.T, sc *scopes, window string, md mdReport) {
 	perTeam, want := sc.table(t, md, "Findings per team")
 	teams, _ := tallyFindings(want, windowLength(window))
-	if len(perTeam.Rows) != len(teams) {
-		t.Errorf("report %s: findings of %d teams, want %d", window, len(perTeam.Rows), len(teams))
-	}
-	for _, row := range perTeam.Rows {
-		team := perTeam.cell(t, row, "Team")
-		tf := teams[team]
-		if tf == nil {
-			t.Errorf("report %s: findings of %s, want none", window, team)
-			continue
-		}
+	eachKeyedRow(t, "report "+window+", findings per team", perTeam, "Team", teams, func(row []string, team string, tf *teamFindings) {
 		var byRule []string
 		for title, n := range tf.byRule {
 			byRule = append(byRule, fmt.Sprintf("%s %d", title, n))
@@ -123,7 +114,7 @@ func checkFindings(t *testing.T, sc *scopes, window string, md mdReport) {
 		if w := []string{strconv.Itoa(tf.all), strconv.Itoa(tf.inWindow), strings.Join(byRule, ", ")}; !slices.Equal(got, w) {
 			t.Errorf("report %s: findings of %s %q, want %q", window, team, got, w)
 		}
-	}
+	})
 	perRule, want := sc.table(t, md, "Findings per rule")
 	_, rules := tallyFindings(want, windowLength(window))
 	if len(perRule.Rows) != len(rules) {
@@ -191,27 +182,33 @@ func checkPassTheBar(t *testing.T, sc *scopes, md mdReport) {
 	if len(tb.Rows) != len(want.Periods) {
 		t.Errorf("report: pass the bar in %d periods, want %d", len(tb.Rows), len(want.Periods))
 	}
-	failed := map[string]bool{}
-	for _, fd := range want.FindingList {
-		failed[fd.Incident] = true
-	}
 	for _, row := range tb.Rows {
 		period := tb.cell(t, row, "Period")
-		published, pass := 0, 0
-		for _, in := range want.Published {
-			if in.Published.Format("2006-01") == period {
-				published++
-				if !failed[in.ID] {
-					pass++
-				}
-			}
-		}
+		published, pass := passTheBar(want, period)
 		checkShownCount(t, "report, published in "+period, tb.cell(t, row, "Published"), published)
 		checkShownCount(t, "report, passing the bar in "+period, tb.cell(t, row, "Pass the bar"), pass)
 		if published > 0 {
 			checkShownPercent(t, "report, share passing the bar in "+period, tb.cell(t, row, "Share"), float64(pass)/float64(published))
 		}
 	}
+}
+
+// passTheBar counts the post-mortems published in a month (2026-05) and
+// those of them with no finding.
+func passTheBar(want *figures.Figures, month string) (published, pass int) {
+	failed := map[string]bool{}
+	for _, fd := range want.FindingList {
+		failed[fd.Incident] = true
+	}
+	for _, in := range want.Published {
+		if in.Published.Format("2006-01") == month {
+			published++
+			if !failed[in.ID] {
+				pass++
+			}
+		}
+	}
+	return published, pass
 }
 
 // checkPostMortems compares the post-mortems published late (with whole
@@ -395,16 +392,7 @@ func checkOverdueByOwner(t *testing.T, sc *scopes, window string, md mdReport) {
 		get(k[0], k[1]).dueToday += n
 	}
 	last := math.MaxInt
-	if len(tb.Rows) != len(owners) {
-		t.Errorf("report %s: %d owners of overdue work, want %d", window, len(tb.Rows), len(owners))
-	}
-	for _, row := range tb.Rows {
-		name := tb.cell(t, row, "Owner")
-		o := owners[name]
-		if o == nil {
-			t.Errorf("report %s: owner %s has no overdue item and none due today", window, name)
-			continue
-		}
+	eachKeyedRow(t, "report "+window+", overdue work by owner", tb, "Owner", owners, func(row []string, name string, o *owner) {
 		slices.Sort(o.teams)
 		most := "–"
 		if o.maxDays >= 0 {
@@ -418,6 +406,24 @@ func checkOverdueByOwner(t *testing.T, sc *scopes, window string, md mdReport) {
 			t.Errorf("report %s: owner %s listed after a less overdue one", window, name)
 		}
 		last = o.maxDays
+	})
+}
+
+// eachKeyedRow checks that a table has one row per key of want, named in
+// its column col, and calls check with each row, its key and value.
+func eachKeyedRow[V any](t *testing.T, where string, tb mdTable, col string, want map[string]V, check func(row []string, key string, v V)) {
+	t.Helper()
+	if len(tb.Rows) != len(want) {
+		t.Errorf("%s: %d rows, want %d", where, len(tb.Rows), len(want))
+	}
+	for _, row := range tb.Rows {
+		key := tb.cell(t, row, col)
+		v, ok := want[key]
+		if !ok {
+			t.Errorf("%s: a row for %s, want none", where, key)
+			continue
+		}
+		check(row, key, v)
 	}
 }
 
