@@ -263,7 +263,7 @@ func TestServeRefusesBadTrackers(t *testing.T) {
 	}{
 		{"token variable not set", nil, file + ":6: trackers[0].token_env: the variable JIRA_TOKEN is not set or empty"},
 		{"with PostgreSQL", map[string]string{"JIRA_TOKEN": jiraToken, "POSTMORTEM_DATABASE_URL": "postgres://u:" + testPassword + "@db.invalid/pm"},
-			"the tickets are synced for a records folder only, not yet for PostgreSQL"},
+			"serve on PostgreSQL reads no tracker: it serves the ticket states `import --trackers.file` stored with the records"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLIEnv(t, tc.environ, "serve", "--web.listen-address=127.0.0.1:0", "--trackers.file="+file)
