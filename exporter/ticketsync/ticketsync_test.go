@@ -142,8 +142,8 @@ resolution: rollback
 detection: automated
 status: published
 published_at: 2026-05-03T10:00:00Z
-moderator: yan
 bar_raiser: zoe
+moderator: yann
 action_items:
   - id: PM-1-1
     title: Contract tests
