@@ -1,0 +1,266 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/pullfake"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
+)
+
+// The fixture organisation (testdata/pullorg, written by its generate
+// program): 30 Confluence Cloud pages and 26 Google Docs.
+const (
+	orgDir        = "testdata/pullorg"
+	orgWindow     = "3650d" // every fixture incident is inside it, whenever the test runs
+	orgBigMarker  = "@@10MB@@"
+	orgBigSize    = 10 << 20
+	orgMaxFile    = 4 << 20 // --source.max-file-size's default
+	orgMapping    = "confluence:\n  severity: {Critical: sev1, Major: sev2, Minor: sev3, Low: sev4}\n"
+	orgConfUser   = "sre@example.com"
+	orgConfToken  = "ATATT-org-s3cret"
+	orgDriveToken = "ya29.org-s3cret"
+)
+
+// TestPullOrganisation pulls the fixture organisation from both document
+// stores' fake APIs into one folder, then: validate accepts or flags its
+// records exactly as testdata/pullorg/expected-validate.txt says, a
+// second pull changes no byte, and the real binary serving the folder
+// publishes the incident counts, times to detect and recover, and invalid
+// records that orgExpected works out from the fixtures' JSON and HTML on
+// its own (not through exporter/pull).
+func TestPullOrganisation(t *testing.T) {
+	fixtures := orgFixtures(t)
+	confluenceURL := pullfake.Confluence(t, filepath.Join(fixtures, "confluence"),
+		"../../exporter/pull/confluence/testdata/confluence.schema.json", orgConfUser, orgConfToken)
+	driveURL := pullfake.Drive(t, filepath.Join(fixtures, "gdocs"),
+		"../../exporter/pull/gdocs/testdata/drive-v3.schema.json", orgDriveToken)
+	mapping := filepath.Join(t.TempDir(), "mapping.yaml")
+	if err := os.WriteFile(mapping, []byte(orgMapping), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	environ := map[string]string{"POSTMORTEM_CONFLUENCE_USER": orgConfUser, "POSTMORTEM_CONFLUENCE_TOKEN": orgConfToken,
+		"POSTMORTEM_GDOCS_TOKEN": orgDriveToken}
+	dir := t.TempDir()
+	pulls := [][]string{
+		{"pull", "--from=confluence", "--to=" + dir, "--mapping.file=" + mapping, "--confluence.url=" + confluenceURL, "--confluence.space=OPS"},
+		{"pull", "--from=gdocs", "--to=" + dir, "--mapping.file=" + mapping, "--gdocs.url=" + driveURL, "--gdocs.folder=postmortems"},
+	}
+	for _, args := range pulls {
+		if code, stdout, stderr := runCLIEnv(t, environ, args...); code != exitOK {
+			t.Fatalf("%s: exit %d\n%s%s", args[1], code, stdout, stderr)
+		}
+	}
+	if n := len(testenv.ListFiles(t, dir)); n != 56+1 { // and the state file
+		t.Errorf("%d files pulled, want 56 records and the state file", n)
+	}
+
+	_, stdout, _ := runCLI(t, "validate", dir)
+	want, err := os.ReadFile(filepath.Join(orgDir, "expected-validate.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.ReplaceAll(stdout, dir, "DIR"); got != string(want) {
+		t.Errorf("validate:\n%s\nwant (%s):\n%s", got, "expected-validate.txt", want)
+	}
+
+	before := testenv.FolderContents(t, dir)
+	for _, args := range pulls {
+		if code, stdout, stderr := runCLIEnv(t, environ, append(args, "--full")...); code != exitOK {
+			t.Fatalf("second %s: exit %d\n%s%s", args[1], code, stdout, stderr)
+		}
+	}
+	if after := testenv.FolderContents(t, dir); after != before {
+		t.Error("a second pull with no change in the sources changed the folder")
+	}
+
+	e := testenv.StartExporter(t, []string{"POSTMORTEM_WINDOWS=" + orgWindow}, "--source.dir="+dir, "--refresh.interval=1h")
+	if got, want := orgScraped(t, e.Scrape(t)), orgExpected(t, fixtures); got != want {
+		t.Errorf("metrics of the pulled folder:\n%s\nwant, from the fixtures:\n%s", got, want)
+	}
+}
+
+// orgFixtures copies the fixture organisation into a temporary folder,
+// with the 10 MB page's narrative (the marker) expanded.
+func orgFixtures(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := filepath.WalkDir(orgDir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") && !strings.HasSuffix(path, ".html") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sentence := "The queue backed up again and again. "
+		big := strings.Repeat(sentence, orgBigSize/len(sentence)+1)
+		data = []byte(strings.ReplaceAll(string(data), orgBigMarker, big))
+		target := filepath.Join(dir, strings.TrimPrefix(path, orgDir))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// orgScraped writes out, one sample a line and sorted, the families
+// orgExpected works out, from the exporter's metrics page.
+func orgScraped(t *testing.T, page string) string {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(page))
+	if err != nil {
+		t.Fatalf("parse scrape: %v", err)
+	}
+	var lines []string
+	invalid := 0.0
+	for _, m := range families[collectors.MetricRecordsInvalid].GetMetric() {
+		invalid += m.GetGauge().GetValue()
+	}
+	lines = append(lines, fmt.Sprintf("invalid records %g", invalid))
+	for _, m := range families[collectors.MetricIncidents].GetMetric() {
+		l := orgLabels(m.GetLabel())
+		if l["window"] == orgWindow && m.GetGauge().GetValue() > 0 {
+			lines = append(lines, fmt.Sprintf("incidents %s %s %g", l["severity"], l["team"], m.GetGauge().GetValue()))
+		}
+	}
+	for _, name := range []string{collectors.MetricTimeToDetect, collectors.MetricTimeToRecover} {
+		for _, m := range families[name].GetMetric() {
+			l := orgLabels(m.GetLabel())
+			if s := m.GetSummary(); l["window"] == orgWindow && s.GetSampleCount() > 0 {
+				lines = append(lines, fmt.Sprintf("%s %s count %d sum %g", name, l["severity"], s.GetSampleCount(), s.GetSampleSum()))
+			}
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+func orgLabels[L interface {
+	GetName() string
+	GetValue() string
+}](labels []L) map[string]string {
+	out := map[string]string{}
+	for _, l := range labels {
+		out[l.GetName()] = l.GetValue()
+	}
+	return out
+}
+
+// orgExpected works out orgScraped's lines from the fixtures alone: the
+// key/value table of each Confluence page (the body in its JSON) and each
+// Drive document (its HTML), read with regular expressions. An incident
+// counts when its table has a severity of the taxonomy (Confluence's
+// words through the mapping), a team, and both times with a zone, and its
+// page is within the record size limit; the others are invalid records.
+func orgExpected(t *testing.T, fixtures string) string {
+	t.Helper()
+	var tables []map[string]string
+	var sizes []int
+	pages, _ := filepath.Glob(filepath.Join(fixtures, "confluence", "v2-pages-*.json"))
+	for _, path := range pages {
+		var list struct {
+			Results []struct {
+				Body struct {
+					Storage struct{ Value string }
+				}
+			}
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &list); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, p := range list.Results {
+			tables = append(tables, orgTable(p.Body.Storage.Value))
+			sizes = append(sizes, len(p.Body.Storage.Value))
+		}
+	}
+	docs, _ := filepath.Glob(filepath.Join(fixtures, "gdocs", "*.html"))
+	for _, path := range docs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, orgTable(string(data)))
+		sizes = append(sizes, len(data))
+	}
+	if len(tables) < 50 {
+		t.Fatalf("the fixture organisation has %d post-mortems, want at least 50", len(tables))
+	}
+	words := map[string]string{"Critical": "sev1", "Major": "sev2", "Minor": "sev3", "Low": "sev4"}
+	incidents := map[string]int{}
+	type summary struct {
+		n   int
+		sum float64
+	}
+	ttd, ttr := map[string]summary{}, map[string]summary{}
+	invalid := 0
+	for i, row := range tables {
+		severity := row["severity"]
+		if s, ok := words[severity]; ok {
+			severity = s
+		}
+		started, errS := time.Parse(time.RFC3339, row["started at"])
+		detected, errD := time.Parse(time.RFC3339, row["detected at"])
+		if !regexp.MustCompile(`^sev[1-4]$`).MatchString(severity) || row["team"] == "" || errS != nil || errD != nil || sizes[i] > orgMaxFile {
+			invalid++
+			continue
+		}
+		incidents[severity+" "+row["team"]]++
+		s := ttd[severity]
+		ttd[severity] = summary{s.n + 1, s.sum + detected.Sub(started).Seconds()}
+		if resolved, err := time.Parse(time.RFC3339, row["resolved at"]); err == nil {
+			s := ttr[severity]
+			ttr[severity] = summary{s.n + 1, s.sum + resolved.Sub(started).Seconds()}
+		}
+	}
+	lines := []string{fmt.Sprintf("invalid records %d", invalid)}
+	for k, n := range incidents {
+		lines = append(lines, fmt.Sprintf("incidents %s %d", k, n))
+	}
+	for name, m := range map[string]map[string]summary{collectors.MetricTimeToDetect: ttd, collectors.MetricTimeToRecover: ttr} {
+		for severity, s := range m {
+			lines = append(lines, fmt.Sprintf("%s %s count %d sum %g", name, severity, s.n, s.sum))
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// orgTable returns the rows of a document's first table, keys in lower
+// case, HTML entities decoded.
+func orgTable(doc string) map[string]string {
+	table := regexp.MustCompile(`(?s)<table>(.*?)</table>`).FindStringSubmatch(doc)
+	rows := map[string]string{}
+	if table == nil {
+		return rows
+	}
+	cell := regexp.MustCompile(`(?s)<t[hd]>(.*?)</t[hd]>`)
+	for _, tr := range regexp.MustCompile(`(?s)<tr>(.*?)</tr>`).FindAllStringSubmatch(table[1], -1) {
+		cells := cell.FindAllStringSubmatch(tr[1], -1)
+		if len(cells) == 2 {
+			rows[strings.ToLower(html.UnescapeString(cells[0][1]))] = html.UnescapeString(cells[1][1])
+		}
+	}
+	return rows
+}
