@@ -42,6 +42,7 @@ func worstCaseOrg(teams int, asOf time.Time) []*record.Record {
 					Services: []string{fmt.Sprintf("svc-%d", (t*15+k)%300)},
 					Status:   []string{record.StatusDraft, record.StatusInReview, record.StatusPublished}[k%3],
 				}
+				r.AcknowledgedAt = r.DetectedAt.Add(2 * time.Minute)
 				r.MitigatedAt = r.DetectedAt.Add(time.Hour)
 				if k < 12 {
 					r.ResolvedAt, r.Resolution = r.MitigatedAt.Add(time.Duration(k)*time.Hour), tax.Resolutions[k%len(tax.Resolutions)]
@@ -207,7 +208,7 @@ func TestSeriesBudget(t *testing.T) {
 
 // TestPeriodTeamsAuto checks --periods.by-team=auto at the edge of its
 // limit, derived from the bound formula: with the most teams it allows
-// (56 with the defaults), every team-narrowed period metric carries the
+// (55 with the defaults), every team-narrowed period metric carries the
 // team and the worst case stays within the budget; with one team more,
 // they are summed over the teams, again within the budget. The formula
 // must really bound the series the collectors publish, and tightly.
@@ -221,10 +222,11 @@ func TestPeriodTeamsAuto(t *testing.T) {
 	// repeats after a fix = 12: 487. Fixed: 1,000 overdue items, 100 with
 	// an exception and the 2 counts of those dropped, 1,067 over all
 	// teams, 100 own, the quality bar over all teams 24 + 101 repeats
-	// listed + 100 invalid (reason, team) pairs: (30,000 − 2,494) / 487 =
-	// 56.5.
-	if limit != 56 {
-		t.Errorf("limit = %d teams, want 56", limit)
+	// listed + 100 invalid (reason, team) pairs, 271 of the time to
+	// acknowledge and the custom collector (bound_test.go): (30,000 −
+	// 2,775) / 488 = 55.8.
+	if limit != 55 {
+		t.Errorf("limit = %d teams, want 55", limit)
 	}
 	for _, c := range []struct {
 		teams  int

@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -42,8 +43,8 @@ func (d *decoder) custom(v *yaml.Node) map[string]any {
 			continue
 		}
 		d.rec.SetLine(field, k.Line+d.offset)
-		if reason := customKeyProblem(k.Value); reason != "" {
-			d.add(k, field, CodeInvalidValue, "%s", reason)
+		if err := CheckCustomKey(k.Value); err != nil {
+			d.add(k, field, CodeInvalidValue, "%v", err)
 			continue
 		}
 		if _, dup := out[k.Value]; dup {
@@ -60,19 +61,19 @@ func (d *decoder) custom(v *yaml.Node) map[string]any {
 	return out
 }
 
-// customKeyProblem says what is wrong with a custom field's name, "" when
+// CheckCustomKey says what is wrong with a custom field's name, nil when
 // nothing is.
-func customKeyProblem(key string) string {
+func CheckCustomKey(key string) error {
 	switch {
 	case strings.TrimSpace(key) == "":
-		return "empty custom field name"
+		return errors.New("empty custom field name")
 	case len(key) > MaxCustomKeyLength:
-		return fmt.Sprintf("name of %d bytes, longer than the limit of %d", len(key), MaxCustomKeyLength)
+		return fmt.Errorf("name of %d bytes, longer than the limit of %d", len(key), MaxCustomKeyLength)
 	}
 	if c, ok := refusedRune(key); ok {
-		return fmt.Sprintf("name holds %U, a control or formatting character: remove it", c)
+		return fmt.Errorf("name holds %U, a control or formatting character: remove it", c)
 	}
-	return ""
+	return nil
 }
 
 // customValue converts a scalar node: a bool, a number (json.Number in

@@ -18,8 +18,13 @@ type Options struct {
 	Severities []string
 	// Taxonomy sizes the series bound of PeriodTeamsLimit (SetTaxonomy
 	// sets it).
-	Taxonomy          record.Taxonomy
-	TopServices       int // services beyond this many are summed as "other"
+	Taxonomy    record.Taxonomy
+	TopServices int // services beyond this many are summed as "other"
+	// CustomLabels are the custom fields counted by value
+	// (--metrics.custom-labels); TopCustomValues bounds the values kept
+	// per field, the rest summed as "other".
+	CustomLabels      []string
+	TopCustomValues   int
 	OverdueItemsLimit int // overdue items beyond this many are only counted
 	// ExceptionItemsLimit bounds the listed open items with an exception;
 	// 0 is DefaultExceptionItemsLimit.
@@ -212,6 +217,7 @@ func (b *Builder) Snapshot() *Snapshot {
 		ws := &s.Windows[i]
 		dropZeros(ws.Services)
 		ws.Services = topN(ws.Services, b.opts.TopServices)
+		ws.Custom = topCustom(ws.Custom, b.opts.TopCustomValues)
 		dropZeros(ws.ByDetection, ws.ByOrigin, ws.ByResolution)
 		maps.DeleteFunc(ws.Incidents, func(_ SeverityTeam, st *IncidentStats) bool { return st.Count == 0 })
 		maps.DeleteFunc(ws.Completion, func(_ string, c *CompletionStats) bool { return c.Time.Count == 0 })
@@ -223,7 +229,7 @@ func (b *Builder) Snapshot() *Snapshot {
 	// of time to mitigate are published only with the detail.
 	teamKinds := detectRecoverOnly
 	if b.opts.Detail {
-		teamKinds = allKinds
+		teamKinds = teamDetailKinds
 	}
 	var summaries []func()
 	for i := len(s.Windows) - 1; i >= 0; i-- {
@@ -285,6 +291,7 @@ func NewWindowStats(w Window) WindowStats {
 		ByOrigin:     map[TeamValue]int{},
 		ByResolution: map[TeamValue]int{},
 		Services:     map[string]int{},
+		Custom:       map[CustomValue]int{},
 		Completion:   map[string]*CompletionStats{},
 		ItemsDue:     map[TeamValue]int{},
 	}
@@ -423,7 +430,8 @@ func IsRepeat(r *record.Record, byID map[string]*record.Record, verdicts func(*r
 	return false
 }
 
-// topN keeps the n services with most incidents (ties by name) and sums the
+// topN keeps the n names (services, custom values) with most incidents
+// (ties by name) and sums the
 // rest under OtherService.
 func topN(counts map[string]int, n int) map[string]int {
 	names := make([]string, 0, len(counts))
@@ -456,6 +464,7 @@ func fillWindowKeys(windows []WindowStats) {
 			fillKeys(w.ByDetection, other.ByDetection, zero)
 			fillKeys(w.ByOrigin, other.ByOrigin, zero)
 			fillKeys(w.ByResolution, other.ByResolution, zero)
+			fillKeys(w.Custom, other.Custom, zero)
 			fillKeys(w.ItemsDue, other.ItemsDue, zero)
 			fillKeys(w.BySeverity, other.BySeverity, noDurations)
 			fillKeys(w.ByTeam, other.ByTeam, noDurations)
