@@ -20,6 +20,13 @@ func (b *Builder) countCustom(ws *WindowStats, r *record.Record) {
 	}
 }
 
+// AddCustom counts n incidents started in the window of index window
+// with the value of a configured custom field, for a source that counts
+// them itself (PostgreSQL).
+func (b *Builder) AddCustom(window int, v CustomValue, n int) {
+	b.s.Windows[window].Custom[v] += n
+}
+
 // topCustom keeps, for each field, the n values with most incidents and
 // sums the rest under OtherService.
 func topCustom(counts map[CustomValue]int, n int) map[CustomValue]int {

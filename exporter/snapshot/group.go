@@ -75,7 +75,6 @@ func (g *IncidentGroup) Add(r *record.Record, repeat bool) {
 				g.windows[i] = samplesOf(b.windowSamples[i], g.key)
 			}
 			g.windows[i].add(r, asOf)
-			b.countCustom(&b.s.Windows[i], r)
 		}
 	}
 	i := PeriodOf(b.periods, r.StartedAt)
