@@ -80,7 +80,7 @@ func Format(r *record.Record, narrative string) ([]byte, error) {
 		ID: r.ID, Title: r.Title, Severity: r.Severity, SecurityIncident: r.SecurityIncident, Team: r.Team,
 		Services: r.Services, URL: r.URL, StartedAt: utcTime(r.StartedAt), DetectedAt: utcTime(r.DetectedAt),
 		AcknowledgedAt: utcTime(r.AcknowledgedAt),
-		MitigatedAt: utcTime(r.MitigatedAt), ResolvedAt: utcTime(r.ResolvedAt), Origin: r.Origin,
+		MitigatedAt:    utcTime(r.MitigatedAt), ResolvedAt: utcTime(r.ResolvedAt), Origin: r.Origin,
 		Resolution: r.Resolution, Detection: r.Detection, Related: r.Related, Status: r.Status,
 		PublishedAt: utcTime(r.PublishedAt), Moderator: r.Moderator, BarRaiser: r.BarRaiser, Learnings: r.Learnings,
 	}
