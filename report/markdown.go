@@ -178,20 +178,20 @@ func incidentCell(it Item) string {
 func (m *mdWriter) trends(r *Report) {
 	t := r.Trends
 	m.printf("## 2. Trends per period\n\n")
-	m.printf("An incident counts in the period it started in. MTTR and MTTD are means over every severity with n, the incidents behind them; medians are per severity below.\n\n")
+	m.printf("An incident counts in the period it started in. MTTR, MTTD and MTTA (time to acknowledge, of the incidents with acknowledged_at) are means over every severity with n, the incidents behind them; medians are per severity below.\n\n")
 	top := mdText(t.TopSeverity)
 	header := []string{"Period", "> Incidents", "> " + top, "> " + top + " share"}
 	if t.CustomerDetection != "" {
 		header = append(header, "> Customer-detected", "> share")
 	}
-	header = append(header, "> MTTR", "> MTTD")
+	header = append(header, "> MTTR", "> MTTD", "> MTTA")
 	var rows [][]string
 	for _, p := range t.Periods {
 		row := []string{mdText(p.Period), fmt.Sprint(p.Incidents), fmt.Sprint(p.TopSeverity), shareOrDash(p.TopSeverityShare, p.Incidents)}
 		if t.CustomerDetection != "" {
 			row = append(row, fmt.Sprint(p.CustomerDetected), shareOrDash(p.CustomerDetectedShare, p.Incidents))
 		}
-		rows = append(rows, append(row, formatMean(p.Recover), formatMean(p.Detect)))
+		rows = append(rows, append(row, formatMean(p.Recover), formatMean(p.Detect), formatMean(p.Acknowledge)))
 	}
 	m.table(header, rows, "No calendar period is configured.")
 

@@ -22,10 +22,10 @@ type PeriodRow struct {
 	TopSeverityShare      float64 // 0 with no incident
 	CustomerDetected      int
 	CustomerDetectedShare float64
-	// Recover and Detect are over every severity; BySeverity per severity,
-	// in the order of Trends.Severities.
-	Recover, Detect Durations
-	BySeverity      []SeverityDurations
+	// Recover, Detect and Acknowledge are over every severity; BySeverity
+	// per severity, in the order of Trends.Severities.
+	Recover, Detect, Acknowledge Durations
+	BySeverity                   []SeverityDurations
 }
 
 // Durations summarize incident durations in seconds.
@@ -71,7 +71,7 @@ func trends(s *snapshot.Snapshot) Trends {
 		}
 		row.TopSeverityShare = share(row.TopSeverity, row.Incidents)
 		row.CustomerDetectedShare = share(row.CustomerDetected, row.Incidents)
-		var recover, detect snapshot.Summary
+		var recover, detect, acknowledge snapshot.Summary
 		for _, sev := range s.Severities {
 			d := p.BySeverity[sev]
 			sd := SeverityDurations{Severity: sev}
@@ -79,10 +79,11 @@ func trends(s *snapshot.Snapshot) Trends {
 				sd.Recover, sd.Detect = durations(d[snapshot.TimeToRecover]), durations(d[snapshot.TimeToDetect])
 				recover.Count, recover.Sum = recover.Count+d[snapshot.TimeToRecover].Count, recover.Sum+d[snapshot.TimeToRecover].Sum
 				detect.Count, detect.Sum = detect.Count+d[snapshot.TimeToDetect].Count, detect.Sum+d[snapshot.TimeToDetect].Sum
+				acknowledge.Count, acknowledge.Sum = acknowledge.Count+d[snapshot.TimeToAcknowledge].Count, acknowledge.Sum+d[snapshot.TimeToAcknowledge].Sum
 			}
 			row.BySeverity = append(row.BySeverity, sd)
 		}
-		row.Recover, row.Detect = durations(recover), durations(detect)
+		row.Recover, row.Detect, row.Acknowledge = durations(recover), durations(detect), durations(acknowledge)
 		t.Periods = append(t.Periods, row)
 	}
 	return t
