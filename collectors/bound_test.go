@@ -94,3 +94,19 @@ func TestPeriodTeamsLimitDefaults(t *testing.T) {
 		t.Errorf("with --metrics.detail the limit is %d, want 55: the detail is opted in beyond the budget", got)
 	}
 }
+
+// TestCustomBound: postmortem_incidents_by_custom has no series without
+// --metrics.custom-labels, and W × K × (M + 1) with K fields and the top M
+// values: 3 windows × 5 fields × 21 = 315 at the most the flags allow.
+func TestCustomBound(t *testing.T) {
+	opts := snapshot.Options{
+		Windows:     []snapshot.Window{{Name: "30d"}, {Name: "90d"}, {Name: "365d"}},
+		TopServices: 50, Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13},
+	}
+	opts.SetTaxonomy(record.DefaultTaxonomy())
+	without := SeriesBound(opts, 200, false)
+	opts.CustomLabels, opts.TopCustomValues = []string{"a", "b", "c", "d", "e"}, 20
+	if got := SeriesBound(opts, 200, false) - without; got != 315 {
+		t.Errorf("the custom fields add %d series, want 315", got)
+	}
+}
