@@ -2,15 +2,11 @@ package source
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/pgtest"
@@ -56,8 +52,6 @@ var unlisted = [][2]string{
 // published late, which it does not read, are replaced by counts.
 func TestSameReportAsFiles(t *testing.T) {
 	pg, _ := pgtest.ImportExamples(t)
-	ctx := context.Background()
-	const dir = pgtest.ExamplesDir
 	tax := record.DefaultTaxonomy()
 	opts := snapshot.Options{
 		Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour}},
@@ -65,14 +59,7 @@ func TestSameReportAsFiles(t *testing.T) {
 		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: time.UTC},
 	}
 	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
-	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fromFiles, fromDB := examplesFromBoth(t, pg, opts, asOf, tax)
 	if !fromDB.Listed || len(fromDB.DueSoon) == 0 || len(fromDB.Unpublished) == 0 || fromDB.OriginResolution != nil || fromDB.PublishedLate != nil ||
 		!reflect.DeepEqual(fromDB.DueSoon, fromFiles.DueSoon) || !reflect.DeepEqual(fromDB.Unpublished, fromFiles.Unpublished) {
 		t.Errorf("agenda from postgres:\n%+v\nfrom files:\n%+v", fromDB.Agenda, fromFiles.Agenda)

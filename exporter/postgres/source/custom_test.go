@@ -1,15 +1,11 @@
 package source
 
 import (
-	"context"
-	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/pgtest"
@@ -34,8 +30,6 @@ import (
 // (Capacity, Config); "Root cause" is named but no record has it.
 func TestAcknowledgeAndCustomFromBothSources(t *testing.T) {
 	pg, _ := pgtest.ImportExamples(t)
-	ctx := context.Background()
-	const dir = pgtest.ExamplesDir
 	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
 	tax := record.DefaultTaxonomy()
 	opts := snapshot.Options{
@@ -44,14 +38,7 @@ func TestAcknowledgeAndCustomFromBothSources(t *testing.T) {
 		CustomLabels: []string{"Root cause type", "vendor ticket", "Root cause"}, TopCustomValues: 1,
 		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 3, Location: time.UTC},
 	}
-	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fromFiles, fromDB := examplesFromBoth(t, pg, opts, asOf, tax)
 	want, got := exposition(t, fromFiles), exposition(t, fromDB)
 	if got != want {
 		t.Fatalf("postgres and files disagree:\n%s", diffLines(got, want))
