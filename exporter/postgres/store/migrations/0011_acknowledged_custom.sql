@@ -9,6 +9,9 @@
 --
 -- Adding nullable columns rewrites no row; the checks hold for the rows
 -- already stored (they have no acknowledged_at, and '{}' is an object).
+-- A custom value is a string, a number or a bool, as in the files, from
+-- any writer: a refresh and export read them back with
+-- record.ParseCustomJSON.
 -- This migration is self-contained (it replaces postmortem_refresh_facts
 -- and the covering index of migration 0005), so it can be renumbered if
 -- another takes its number.
@@ -16,7 +19,9 @@ ALTER TABLE incidents
     ADD COLUMN acknowledged_at timestamptz
         CHECK (acknowledged_at >= detected_at AND isfinite(acknowledged_at)
                AND acknowledged_at <= coalesce(mitigated_at, resolved_at, acknowledged_at)),
-    ADD COLUMN custom jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(custom) = 'object');
+    ADD COLUMN custom jsonb NOT NULL DEFAULT '{}'
+        CHECK (jsonb_typeof(custom) = 'object'
+               AND NOT jsonb_path_exists(custom, 'strict $.* ? (@.type() == "array" || @.type() == "object" || @.type() == "null")'));
 
 -- A refresh looks for acknowledgements after the clock (and its skew) or
 -- beyond the longest duration, as for the other times (migration 0004).
