@@ -58,6 +58,9 @@ func (d *decoder) custom(v *yaml.Node) map[string]any {
 		}
 		out[k.Value] = value
 	}
+	if len(out) == 0 {
+		return nil // custom: {} is no custom field, as the database reads it back
+	}
 	return out
 }
 

@@ -71,14 +71,15 @@ func TestCustomFields(t *testing.T) {
 			map[string]any{"Root cause type": "Deploy", "impact_score": json.Number("31"), "ratio": json.Number("1.5"),
 				"big": json.Number("1000"), "customer facing": true, "note": "two\nlines"}, nil},
 		{"a quoted number stays a string", "custom:\n  zone: \"042\"\n", map[string]any{"zone": "042"}, nil},
+		{"empty", "custom: {}\n", nil, nil},
 		{"not a mapping", "custom: [a, b]\n", nil, []string{"custom malformed"}},
 		{"a list value", "custom:\n  ok: 1\n  tags: [a, b]\n", map[string]any{"ok": json.Number("1")}, []string{"custom.tags invalid_value"}},
 		{"a NUL in a value", "custom:\n  ok: a\n  bad: \"a\\0b\"\n", map[string]any{"ok": "a"}, []string{"custom.bad invalid_value"}},
-		{"a control character in a key", "custom:\n  \"a\\x1bb\": v\n", map[string]any{}, []string{`custom."a\x1bb" invalid_value`}},
-		{"an over-long value", "custom:\n  long: " + long + "\n", map[string]any{}, []string{"custom.long invalid_value"}},
-		{"an over-long key", "custom:\n  " + strings.Repeat("k", MaxCustomKeyLength+1) + ": v\n", map[string]any{},
+		{"a control character in a key", "custom:\n  \"a\\x1bb\": v\n", nil, []string{`custom."a\x1bb" invalid_value`}},
+		{"an over-long value", "custom:\n  long: " + long + "\n", nil, []string{"custom.long invalid_value"}},
+		{"an over-long key", "custom:\n  " + strings.Repeat("k", MaxCustomKeyLength+1) + ": v\n", nil,
 			[]string{"custom." + strings.Repeat("k", MaxCustomKeyLength+1) + " invalid_value"}},
-		{"infinity", "custom:\n  inf: .inf\n", map[string]any{}, []string{"custom.inf invalid_value"}},
+		{"infinity", "custom:\n  inf: .inf\n", nil, []string{"custom.inf invalid_value"}},
 		{"too many", many, nil, []string{"custom too_many"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,7 +95,7 @@ func TestCustomFields(t *testing.T) {
 					t.Errorf("%v is not a located field_invalid finding", f)
 				}
 			}
-			if !maps.Equal(r.Custom, tc.want) {
+			if !maps.Equal(r.Custom, tc.want) || (r.Custom == nil) != (tc.want == nil) {
 				t.Errorf("custom = %#v, want %#v", r.Custom, tc.want)
 			}
 		})
