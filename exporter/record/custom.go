@@ -93,9 +93,11 @@ func customValue(n *yaml.Node) (any, error) {
 			return nil, fmt.Errorf("expected true or false, got %q", n.Value)
 		}
 		return b, nil
+	case "!!null":
+		return nil, errors.New("expected a string, a number or a bool, got null: leave the field out")
 	case "!!int", "!!float":
 		var i int64
-		if err := n.Decode(&i); err == nil && n.ShortTag() == "!!int" {
+		if n.ShortTag() == "!!int" && n.Decode(&i) == nil { // else beyond int64: a float
 			return json.Number(strconv.FormatInt(i, 10)), nil
 		}
 		var f float64

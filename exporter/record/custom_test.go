@@ -79,6 +79,8 @@ func TestCustomFields(t *testing.T) {
 		{"an over-long value", "custom:\n  long: " + long + "\n", nil, []string{"custom.long invalid_value"}},
 		{"an over-long key", "custom:\n  " + strings.Repeat("k", MaxCustomKeyLength+1) + ": v\n", nil,
 			[]string{"custom." + strings.Repeat("k", MaxCustomKeyLength+1) + " invalid_value"}},
+		{"null", "custom:\n  ok: 1\n  none: ~\n", map[string]any{"ok": json.Number("1")}, []string{"custom.none invalid_value"}},
+		{"beyond int64", "custom:\n  big: 99999999999999999999\n", map[string]any{"big": json.Number("1e+20")}, nil},
 		{"infinity", "custom:\n  inf: .inf\n", nil, []string{"custom.inf invalid_value"}},
 		{"too many", many, nil, []string{"custom too_many"}},
 	} {

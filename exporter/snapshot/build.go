@@ -431,8 +431,7 @@ func IsRepeat(r *record.Record, byID map[string]*record.Record, verdicts func(*r
 }
 
 // topN keeps the n names (services, custom values) with most incidents
-// (ties by name) and sums the
-// rest under OtherService.
+// (ties by name) and sums the rest under OtherService.
 func topN(counts map[string]int, n int) map[string]int {
 	names := make([]string, 0, len(counts))
 	for name := range counts {
