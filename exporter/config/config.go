@@ -218,6 +218,7 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		TopServices:         c.TopServices,
 		CustomLabels:        customLabels,
 		TopCustomValues:     c.CustomTop,
+		MaxLabelLength:      c.MaxLabelLength,
 		OverdueItemsLimit:   c.OverdueItemsLimit,
 		RepeatsLimit:        c.RepeatsLimit,
 		ExceptionItemsLimit: c.ExceptionsLimit,

@@ -22,9 +22,11 @@ type Options struct {
 	TopServices int // services beyond this many are summed as "other"
 	// CustomLabels are the custom fields counted by value
 	// (--metrics.custom-labels); TopCustomValues bounds the values kept
-	// per field, the rest summed as "other".
+	// per field, the rest summed as "other", as is a value longer than
+	// MaxLabelLength (--records.max-label-length; 0: the default).
 	CustomLabels      []string
 	TopCustomValues   int
+	MaxLabelLength    int
 	OverdueItemsLimit int // overdue items beyond this many are only counted
 	// ExceptionItemsLimit bounds the listed open items with an exception;
 	// 0 is DefaultExceptionItemsLimit.

@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"cmp"
+
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
@@ -15,17 +17,24 @@ type CustomValue struct {
 func (b *Builder) countCustom(ws *WindowStats, r *record.Record) {
 	for _, key := range b.opts.CustomLabels {
 		if v, ok := r.Custom[key]; ok {
-			ws.Custom[CustomValue{key, record.CustomLabel(v)}]++
+			b.AddCustom(ws, key, record.CustomLabel(v), 1)
 		}
 	}
 }
 
-// AddCustom counts n incidents started in the window of index window
-// with the value of a configured custom field, for a source that counts
-// them itself (PostgreSQL).
-func (b *Builder) AddCustom(window int, v CustomValue, n int) {
-	b.s.Windows[window].Custom[v] += n
+// AddCustom counts n incidents started in the window ws with the value
+// of a configured custom field; a value longer than a label may be is
+// counted under OtherService. A source that counts them itself
+// (PostgreSQL) calls it.
+func (b *Builder) AddCustom(ws *WindowStats, key, value string, n int) {
+	if len(value) > cmp.Or(b.opts.MaxLabelLength, record.DefaultLimits().MaxLabelLength) {
+		value = OtherService
+	}
+	ws.Custom[CustomValue{key, value}] += n
 }
+
+// Window returns the aggregates of the window of index i.
+func (b *Builder) Window(i int) *WindowStats { return &b.s.Windows[i] }
 
 // topCustom keeps, for each field, the n values with most incidents and
 // sums the rest under OtherService.

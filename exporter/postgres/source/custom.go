@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
 // customReads count the incidents of each window by the value of each
@@ -38,26 +37,26 @@ func (r *refresh) addCustomCounts(ctx context.Context, q pgx.Tx) (func(), error)
 		starts[i] = r.asOf.Add(-w.Length)
 	}
 	type count struct {
-		window int
-		value  snapshot.CustomValue
-		n      int
+		window     int
+		key, value string
+		n          int
 	}
 	counts, err := collect(ctx, q, "custom fields of the windows", customQuery,
 		[]any{starts, r.asOf, r.customLabels, mapKeys(r.invalid)},
 		func(row pgx.CollectableRow) (count, error) {
 			var c count
 			var doc string
-			if err := row.Scan(&c.window, &c.value.Key, &doc, &c.n); err != nil {
+			if err := row.Scan(&c.window, &c.key, &doc, &c.n); err != nil {
 				return c, err
 			}
 			fields, err := record.ParseCustomJSON([]byte(doc))
 			c.window--
-			c.value.Value = record.CustomLabel(fields[c.value.Key])
+			c.value = record.CustomLabel(fields[c.key])
 			return c, err
 		})
 	return func() {
 		for _, c := range counts {
-			r.b.AddCustom(c.window, c.value, c.n)
+			r.b.AddCustom(r.b.Window(c.window), c.key, c.value, c.n)
 		}
 	}, err
 }
