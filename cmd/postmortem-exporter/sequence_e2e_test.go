@@ -99,7 +99,8 @@ func sourceSpecific(name string) bool {
 // each exporter's own refresh instant: the two exporters refresh a few
 // milliseconds apart.
 func ageLike(name string) bool {
-	return strings.HasSuffix(name, "_seconds") && (strings.Contains(name, "overdue") || strings.Contains(name, "age") || strings.Contains(name, "pending"))
+	return strings.HasSuffix(name, "_seconds") && (strings.Contains(name, "overdue") || strings.Contains(name, "age") || strings.Contains(name, "pending")) ||
+		name == collectors.MetricPeriodCovered // the current period's time so far
 }
 
 // seriesOf flattens the incident families of a scrape to "name{labels}" =
