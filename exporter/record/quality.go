@@ -46,6 +46,7 @@ const (
 	// disagree, or whose ticket cannot confirm it; it is raised from the
 	// tickets' states (exporter/trackers), not by Check.
 	RuleTrackerDrift = "tracker_drift"
+	RulePullFinding  = "pull_finding"
 )
 
 // RuleInfo describes a quality rule.
@@ -82,6 +83,7 @@ var QualityRules = []RuleInfo{
 	{Name: RuleBarRaiserOutside, Title: "bar raiser not independent", Default: SeverityWarning},
 	{Name: RuleOwnerInRoster, Title: "owner not a person of the roster", Default: SeverityWarning},
 	{Name: RuleTrackerDrift, Title: "record and ticket disagree", Default: SeverityError},
+	{Name: RulePullFinding, Title: "value the pull could not map", Default: SeverityWarning},
 }
 
 // RuleTitle returns a rule in words (RuleInfo.Title), or its name for a
