@@ -73,7 +73,7 @@ const UnknownOrigin = "unknown"
 
 // qualityDetail computes the QualityDetail of the valid records.
 func (b *Builder) qualityDetail(res record.Result) *QualityDetail {
-	d := &QualityDetail{ByWindow: make([]map[string]int, len(b.s.Windows)), ByPeriod: make([]PeriodQuality, len(b.periods)), LabelLimit: b.opts.LabelLimit}
+	d := &QualityDetail{ByWindow: make([]map[string]int, len(b.s.Windows)), ByPeriod: make([]PeriodQuality, len(b.periods)), LabelLimit: b.opts.labelLimit()}
 	for i := range d.ByWindow {
 		d.ByWindow[i] = map[string]int{}
 	}

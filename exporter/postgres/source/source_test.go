@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
@@ -55,8 +56,6 @@ func exposition(t *testing.T, snap *snapshot.Snapshot) string {
 // invalid.
 func TestSameMetricsAsFiles(t *testing.T) {
 	pg, records := pgtest.ImportExamples(t)
-	ctx := context.Background()
-	const dir = pgtest.ExamplesDir
 	imported := len(records)
 	// Without the resolution "other", PM-2025-061, PM-2026-025 and
 	// PM-2026-026 are invalid: their items, due in the windows, no longer
@@ -87,21 +86,8 @@ func TestSameMetricsAsFiles(t *testing.T) {
 			},
 			Severities: c.tax.Severities, TopServices: 3, OverdueItemsLimit: 3, Periods: c.periods,
 		}
-		fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, c.asOf, record.Config{Taxonomy: c.tax})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, c.asOf, record.Config{Taxonomy: c.tax})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The quality bar per window, period and post-mortem and the
-		// possible repeats come from whole records only: PostgreSQL keeps
-		// the findings' counts per team and rule (docs/quality.md).
-		if fromFiles.QualityDetail == nil || fromDB.QualityDetail != nil {
-			t.Fatalf("%s: the quality detail should come from the files only", name)
-		}
-		fromFiles.QualityDetail = nil
+		fromFiles, fromDB := examplesFromBoth(t, pg, opts, c.asOf, c.tax)
+		dropQualityDetail(t, fromFiles, fromDB)
 		want, got := exposition(t, fromFiles), exposition(t, fromDB)
 		if got != want {
 			t.Fatalf("%s: postgres and files disagree:\n%s", name, diffLines(got, want))
@@ -114,6 +100,35 @@ func TestSameMetricsAsFiles(t *testing.T) {
 		seen.add(plain(records), fromFiles, opts.Windows)
 	}
 	seen.check(t, caseClosedLater, caseCreatedLater, caseInvalid, caseApproved, caseWithoutApprover)
+}
+
+// examplesFromBoth returns the snapshots of the examples as of asOf from
+// their folder and from pg, where they are imported.
+func examplesFromBoth(t *testing.T, pg *pgxpool.Pool, opts snapshot.Options, asOf time.Time, tax record.Taxonomy) (fromFiles, fromDB *snapshot.Snapshot) {
+	t.Helper()
+	ctx, dir := context.Background(), pgtest.ExamplesDir
+	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDB, err = (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fromFiles, fromDB
+}
+
+// dropQualityDetail checks that the quality bar per window, period and
+// post-mortem and the possible repeats come from the files only, which
+// read whole records (PostgreSQL keeps the findings' counts per team and
+// rule, docs/quality.md), and leaves them out of fromFiles so that the
+// two expositions compare.
+func dropQualityDetail(t *testing.T, fromFiles, fromDB *snapshot.Snapshot) {
+	t.Helper()
+	if fromFiles.QualityDetail == nil || fromDB.QualityDetail != nil {
+		t.Fatal("the quality detail should come from the files only")
+	}
+	fromFiles.QualityDetail = nil
 }
 
 // plain returns the records without their verdicts.
