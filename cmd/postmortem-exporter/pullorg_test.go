@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/pullfake"
@@ -67,6 +68,8 @@ func TestPullOrganisation(t *testing.T) {
 		t.Errorf("%d files pulled, want 56 records and the state file", n)
 	}
 
+	orgCheckTitles(t, dir)
+
 	_, stdout, _ := runCLI(t, "validate", dir)
 	want, err := os.ReadFile(filepath.Join(orgDir, "expected-validate.txt"))
 	if err != nil {
@@ -89,6 +92,35 @@ func TestPullOrganisation(t *testing.T) {
 	e := testenv.StartExporter(t, []string{"POSTMORTEM_WINDOWS=" + orgWindow}, "--source.dir="+dir, "--refresh.interval=1h")
 	if got, want := orgScraped(t, e.Scrape(t)), orgExpected(t, fixtures); got != want {
 		t.Errorf("metrics of the pulled folder:\n%s\nwant, from the fixtures:\n%s", got, want)
+	}
+}
+
+// orgCheckTitles reads the front matter of the records whose titles are
+// hostile (YAML and Markdown syntax, HTML, templates, unicode): each
+// holds its title on one line (line ends as spaces) and the severity of
+// its own table, not one the title smuggled in.
+func orgCheckTitles(t *testing.T, dir string) {
+	t.Helper()
+	want := map[string]struct{ title, severity string }{
+		"PM-2026-004": {"--- severity: sev1", "sev2"},
+		"PM-2026-018": {"<script>alert('x')</script> & <b>bold</b>", "sev4"},
+		"PM-2026-034": {`title: "quoted" # not a comment`, "sev4"},
+		"PM-2026-049": {"{{ .Token }} ${HOME} `rm -rf /` | > ]]>", "sev1"},
+		"PM-2026-053": {"Ünïcode — 決済システム障害 🚨", "sev1"},
+	}
+	for id, w := range want {
+		data, err := os.ReadFile(filepath.Join(dir, id+".md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		front, _, _ := strings.Cut(strings.TrimPrefix(string(data), "---\n"), "\n---\n")
+		var got struct{ Title, Severity string }
+		if err := yaml.Unmarshal([]byte(front), &got); err != nil {
+			t.Errorf("%s: front matter: %v", id, err)
+		}
+		if got.Title != w.title || got.Severity != w.severity {
+			t.Errorf("%s: title %q, severity %s; want %q, %s", id, got.Title, got.Severity, w.title, w.severity)
+		}
 	}
 }
 
