@@ -21,6 +21,13 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
+// The schemas of the sources' fakes, written from the vendors'
+// published descriptions.
+const (
+	confluenceSchema = "../../exporter/pull/confluence/testdata/confluence.schema.json"
+	driveSchema      = "../../exporter/pull/gdocs/testdata/drive-v3.schema.json"
+)
+
 // The fixture organisation (testdata/pullorg, written by its generate
 // program): 30 Confluence Cloud pages and 26 Google Docs.
 const (
@@ -44,10 +51,9 @@ const (
 // its own (not through exporter/pull).
 func TestPullOrganisation(t *testing.T) {
 	fixtures := orgFixtures(t)
-	confluenceURL := pullfake.Confluence(t, filepath.Join(fixtures, "confluence"),
-		"../../exporter/pull/confluence/testdata/confluence.schema.json", orgConfUser, orgConfToken)
-	driveURL := pullfake.Drive(t, filepath.Join(fixtures, "gdocs"),
-		"../../exporter/pull/gdocs/testdata/drive-v3.schema.json", orgDriveToken)
+	confluenceURL := pullfake.Confluence(t, pullfake.Options{Dir: filepath.Join(fixtures, "confluence"),
+		Schema: confluenceSchema, User: orgConfUser, Token: orgConfToken})
+	driveURL := pullfake.Drive(t, pullfake.Options{Dir: filepath.Join(fixtures, "gdocs"), Schema: driveSchema, Token: orgDriveToken})
 	mapping := filepath.Join(t.TempDir(), "mapping.yaml")
 	if err := os.WriteFile(mapping, []byte(orgMapping), 0o644); err != nil {
 		t.Fatal(err)

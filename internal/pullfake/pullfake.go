@@ -14,9 +14,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
 )
+
+// Options say what a fake serves and how.
+type Options struct {
+	// Dir is the folder of fixtures.
+	Dir string
+	// Schema is the path of the source's schema (under its testdata).
+	Schema string
+	// User (Confluence's basic auth only) and Token are the credentials
+	// every request must carry.
+	User, Token string
+	// Latency is waited before each answer, as a distant API would.
+	Latency time.Duration
+}
 
 // server is what both fakes share: the fixture folder, the schema, the
 // expected Authorization header.
@@ -25,6 +39,12 @@ type server struct {
 	dir      string
 	schema   *apischema.JSON
 	wantAuth string
+	latency  time.Duration
+}
+
+// newServer reads opts' schema; auth is the Authorization header wanted.
+func newServer(t testing.TB, opts Options, auth string) *server {
+	return &server{t: t, dir: opts.Dir, schema: apischema.LoadJSON(t, opts.Schema), wantAuth: auth, latency: opts.Latency}
 }
 
 // start serves h until the test ends and returns its address.
@@ -48,6 +68,7 @@ func query(r *http.Request) (map[string]string, []byte) {
 // checkRequest fails the test when r lacks the token or its query does
 // not match the definition def.
 func (s *server) checkRequest(r *http.Request, def string) map[string]string {
+	time.Sleep(s.latency)
 	if got := r.Header.Get("Authorization"); got != s.wantAuth {
 		s.t.Errorf("%s: Authorization header is not the token's", r.URL.Path)
 	}
@@ -76,15 +97,14 @@ func (s *server) answerJSON(w http.ResponseWriter, name, def string) {
 	_, _ = w.Write(data)
 }
 
-// Confluence serves one Cloud space from dir: v2-spaces.json answers
+// Confluence serves one Cloud space from opts.Dir: v2-spaces.json answers
 // GET /wiki/api/v2/spaces, and v2-pages-1.json, v2-pages-C.json the
 // space's pages with no cursor and with cursor C (so a fixture's
 // _links.next names the next file's C). It checks the requests and
-// fixtures against schemaPath's definitions and the basic auth of
-// user:token, and returns the site's root (…/wiki).
-func Confluence(t testing.TB, dir, schemaPath, user, token string) string {
-	s := &server{t: t, dir: dir, schema: apischema.LoadJSON(t, schemaPath),
-		wantAuth: "Basic " + basicAuth(user, token)}
+// fixtures against the schema's definitions and the basic auth of the
+// user and token, and returns the site's root (…/wiki).
+func Confluence(t testing.TB, opts Options) string {
+	s := newServer(t, opts, "Basic "+basicAuth(opts.User, opts.Token))
 	return start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/wiki/api/v2/spaces":
@@ -103,13 +123,13 @@ func Confluence(t testing.TB, dir, schemaPath, user, token string) string {
 	})) + "/wiki"
 }
 
-// Drive serves one Drive folder from dir: list-1.json answers files.list
+// Drive serves one Drive folder from opts.Dir: list-1.json answers files.list
 // with no page token and list-N.json with page token page-N-token;
 // files.export of the file ID answers ID.html. It checks the requests and
-// fixtures against schemaPath's definitions and the bearer token, and
+// fixtures against the schema's definitions and the bearer token, and
 // returns the API's root.
-func Drive(t testing.TB, dir, schemaPath, token string) string {
-	s := &server{t: t, dir: dir, schema: apischema.LoadJSON(t, schemaPath), wantAuth: "Bearer " + token}
+func Drive(t testing.TB, opts Options) string {
+	s := newServer(t, opts, "Bearer "+opts.Token)
 	return start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/drive/v3/files":
