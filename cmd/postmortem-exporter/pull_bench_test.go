@@ -67,7 +67,7 @@ func benchPull(b *testing.B, exporter, fixtures string, args ...string) (time.Du
 // benchFolder writes the Drive fixtures of n documents (list pages of
 // 100 and one HTML export each, a key/value table and a narrative of
 // about 2 KiB) and returns their folder.
-func benchFolder(b *testing.B, n int) string {
+func benchFolder(b testing.TB, n int) string {
 	b.Helper()
 	dir := b.TempDir()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -126,3 +126,12 @@ func TestPulledRecordsValidate(t *testing.T) {
 		t.Errorf("validate after completion: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestPullConcurrencyAtLeastOne: --pull.concurrency=0 fails the pull
+// naming the flag, before any source is read.
+func TestPullConcurrencyAtLeastOne(t *testing.T) {
+	code, _, stderr := runCLI(t, "pull", "--from=document", "--to="+t.TempDir(), "--pull.concurrency=0", pullDocuments[0])
+	if code != exitError || !strings.Contains(stderr, "--pull.concurrency=0: at least 1") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
