@@ -61,6 +61,27 @@ type Incident struct {
 	// Gone, when not empty, says how the incident left the source
 	// (deleted, merged into another): reported, its record is kept.
 	Gone string
+	// Findings are what the source could not read (a table row with no
+	// title, a date it could not parse): written on the record with the
+	// mapping's, never dropped.
+	Findings []Finding
+}
+
+// Finding is a value a pull could not turn into a record field: written
+// in the record's pull_findings list, which validate reports (rule
+// pull_finding) until a person sets the field and removes the entry.
+type Finding struct {
+	// Field is the record field it is about ("severity",
+	// "action_items[2].due").
+	Field string `yaml:"field"`
+	// SourceField names the source's field ("severity.name", "table row
+	// 'Root cause type'"), empty when the source has none.
+	SourceField string `yaml:"source_field,omitempty"`
+	// Value is the source's value, as it was given.
+	Value string `yaml:"value,omitempty"`
+	// Reason says what is wrong, in a few words ("not in the mapping
+	// file", "not provided by pagerduty").
+	Reason string `yaml:"reason"`
 }
 
 // Item is one action item as its source tells it.
