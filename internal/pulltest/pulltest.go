@@ -1,0 +1,135 @@
+// Package pulltest is what the tests of the pull sources
+// (exporter/pull/<source>) share: a pull collected whole, and incidents
+// written out as text to compare with what a test works out by hand.
+package pulltest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/pull"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
+)
+
+// Collect runs one pull of src from cursor and returns what it emitted,
+// by source id, in order, and the next cursor.
+func Collect(ctx context.Context, src pull.Source, cursor string) ([]pull.Incident, string, error) {
+	var got []pull.Incident
+	next, err := src.Pull(ctx, cursor, func(inc pull.Incident) error {
+		got = append(got, inc)
+		return nil
+	})
+	return got, next, err
+}
+
+// ByID returns the incidents by their record id.
+func ByID(incs []pull.Incident) map[string]pull.Incident {
+	out := make(map[string]pull.Incident, len(incs))
+	for _, inc := range incs {
+		out[inc.ID] = inc
+	}
+	return out
+}
+
+// Describe writes an incident out, one line per field sorted by name,
+// times in UTC, each with the source field it came from: the form the
+// tests' expected incidents are written in.
+func Describe(inc pull.Incident) string {
+	var lines []string
+	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	add("source_id: %s", inc.SourceID)
+	add("id: %s", inc.ID)
+	add("url: %s", inc.URL)
+	add("updated_at: %s", value(inc.UpdatedAt))
+	if inc.Skipped != "" {
+		add("skipped: %s", inc.Skipped)
+	}
+	if inc.Gone != "" {
+		add("gone: %s", inc.Gone)
+	}
+	lines = append(lines, fields("", inc.Fields, inc.SourceFields)...)
+	for _, k := range sortedKeys(inc.Custom) {
+		add("custom[%s]: %q", k, inc.Custom[k])
+	}
+	for i, it := range inc.Items {
+		add("item %d: source_id: %s", i, it.SourceID)
+		lines = append(lines, fields(fmt.Sprintf("item %d: ", i), it.Fields, it.SourceFields)...)
+	}
+	for _, f := range inc.Findings {
+		add("finding: %s <- %s = %q: %s", f.Field, f.SourceField, f.Value, f.Reason)
+	}
+	if inc.Narrative != "" {
+		add("narrative: %q", inc.Narrative)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func fields(prefix string, values map[string]any, from map[string]string) []string {
+	var lines []string
+	for _, k := range sortedKeys(values) {
+		line := fmt.Sprintf("%s%s: %s", prefix, k, value(values[k]))
+		if from[k] != "" {
+			line += " <- " + from[k]
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+func value(v any) string {
+	switch v := v.(type) {
+	case time.Time:
+		return v.UTC().Format(time.RFC3339)
+	case string:
+		return fmt.Sprintf("%q", v)
+	}
+	return fmt.Sprint(v)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Compare fails t when the incident is not the one described by want
+// (Describe's lines, leading tabs and blank lines ignored).
+func Compare(t testing.TB, got pull.Incident, want string) {
+	t.Helper()
+	var lines []string
+	for _, l := range strings.Split(want, "\n") {
+		if l = strings.TrimLeft(l, "\t "); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if g, w := Describe(got), strings.Join(lines, "\n"); g != w {
+		t.Errorf("incident %s:\n--- got\n%s\n--- want\n%s", got.ID, g, w)
+	}
+}
+
+// RunFaults meets each fault of trackertest.Faults(unauthorized) in a
+// subtest: start gives a source whose fake API plays the fault; a pull
+// the fault lets succeed must emit want incidents, one it fails must end
+// in an error alone that does not show token.
+func RunFaults(t *testing.T, unauthorized []byte, token string, start func(t *testing.T, f trackertest.Fault) pull.Source, want int) {
+	for _, fault := range trackertest.Faults(unauthorized) {
+		t.Run(fault.Name, func(t *testing.T) {
+			src := start(t, fault)
+			began := time.Now()
+			got, next, err := Collect(context.Background(), src, "")
+			if fault.Check(t, began, err, token) && len(got) != want {
+				t.Errorf("%d incidents, want %d", len(got), want)
+			}
+			if err != nil && next != "" {
+				t.Errorf("cursor %q came with the error", next)
+			}
+		})
+	}
+}
