@@ -53,25 +53,14 @@ type Source struct {
 
 // New returns the source of cfg.
 func New(cfg Config) (*Source, error) {
-	if cfg.Token == "" {
-		return nil, errors.New("incidentio: no API key (the token setting is empty)")
-	}
-	api := cfg.API
-	if api.BaseURL == "" {
-		api.BaseURL = DefaultBaseURL
-	}
-	token := cfg.Token
-	api.Auth = func(h http.Header) { h.Set("Authorization", "Bearer "+token) }
-	client, err := apiclient.New(api)
+	client, inFlight, err := pull.NewClient(Name, DefaultBaseURL, cfg.Token, cfg.API, func(h http.Header, token string) {
+		h.Set("Authorization", "Bearer "+token)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("incidentio: %w", err)
+		return nil, err
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = DefaultPageSize
-	}
-	inFlight := api.Concurrency
-	if inFlight <= 0 {
-		inFlight = apiclient.DefaultConcurrency
 	}
 	return &Source{api: client, pageSize: cfg.PageSize, mapping: cfg.Mapping, inFlight: inFlight}, nil
 }

@@ -286,7 +286,7 @@ func TestPaginationThatDoesNotAdvance(t *testing.T) {
 }
 
 func TestTokenRequired(t *testing.T) {
-	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "no API key") {
+	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "incidentio: no API token") {
 		t.Errorf("error %v", err)
 	}
 	if _, err := New(Config{Token: token, API: apiclient.Config{BaseURL: "https://user:pw@api.incident.io"}}); err == nil || strings.Contains(err.Error(), "pw") {
