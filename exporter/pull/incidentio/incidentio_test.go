@@ -10,6 +10,7 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/pull"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/pulltest"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
 )
@@ -301,5 +302,31 @@ func TestEmitError(t *testing.T) {
 	_, err := newSource(t, fake.start(t), 5, pull.SourceMapping{}).Pull(context.Background(), "", func(pull.Incident) error { return stop })
 	if err != stop {
 		t.Errorf("error %v, want the emit's", err)
+	}
+}
+
+// TestSchemaRefusesDrift: the schema the fixtures are checked against
+// refuses what incident.io's description refuses, so a fixture that
+// drifts from the documented API fails the tests.
+func TestSchemaRefusesDrift(t *testing.T) {
+	schema := apischema.LoadJSON(t, "testdata/incidentio.schema.json")
+	const good = `{"id":"01X","reference":"INC-1","name":"n","mode":"standard","incident_status":{"id":"s","name":"Closed","category":"closed"},
+		"created_at":"2026-05-01T10:00:00Z","updated_at":"2026-05-01T10:00:00Z","incident_role_assignments":[],"custom_field_entries":[]}`
+	if err := schema.Check("IncidentV2", []byte(good)); err != nil {
+		t.Fatalf("a documented incident refused: %v", err)
+	}
+	for name, c := range map[string]struct{ def, doc string }{
+		"unknown mode":             {"IncidentV2", strings.Replace(good, `"standard"`, `"live"`, 1)},
+		"unknown status category":  {"IncidentV2", strings.Replace(good, `"closed"}`, `"done"}`, 1)},
+		"a field the API lacks":    {"IncidentV2", strings.Replace(good, `"name":"n"`, `"name":"n","severity_name":"Critical"`, 1)},
+		"a time that is no time":   {"IncidentV2", strings.Replace(good, `"created_at":"2026-05-01T10:00:00Z"`, `"created_at":"yesterday"`, 1)},
+		"no updated_at":            {"IncidentV2", strings.Replace(good, `"updated_at":"2026-05-01T10:00:00Z",`, ``, 1)},
+		"unknown follow-up status": {"FollowUpV2", `{"id":"f","incident_id":"i","title":"t","status":"done","created_at":"2026-05-01T10:00:00Z","updated_at":"2026-05-01T10:00:00Z"}`},
+		"an unknown query filter":  {"ListIncidentsQuery", `{"page_size":["25"],"updated_at[gt]":["2026-05-01"]}`},
+		"a filter that is no date": {"ListIncidentsQuery", `{"updated_at[gte]":["last week"]}`},
+	} {
+		if err := schema.Check(c.def, []byte(c.doc)); err == nil {
+			t.Errorf("%s: taken", name)
+		}
 	}
 }

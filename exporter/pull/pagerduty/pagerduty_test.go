@@ -9,6 +9,7 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/pull"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/pulltest"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
 )
@@ -237,5 +238,30 @@ func TestPaginationThatDoesNotAdvance(t *testing.T) {
 func TestTokenRequired(t *testing.T) {
 	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "pagerduty: no API token") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestSchemaRefusesDrift: the schema the fixtures and requests are
+// checked against refuses what PagerDuty's description refuses.
+func TestSchemaRefusesDrift(t *testing.T) {
+	schema := apischema.LoadJSON(t, "testdata/pagerduty.schema.json")
+	const good = `{"id":"P1","type":"incident","incident_number":1,"title":"t","created_at":"2026-05-01T10:00:00Z","status":"resolved","urgency":"high"}`
+	if err := schema.Check("Incident", []byte(good)); err != nil {
+		t.Fatalf("a documented incident refused: %v", err)
+	}
+	for name, c := range map[string]struct{ def, doc string }{
+		"unknown status":           {"Incident", strings.Replace(good, `"resolved"`, `"closed"`, 1)},
+		"unknown urgency":          {"Incident", strings.Replace(good, `"high"`, `"medium"`, 1)},
+		"a field the API lacks":    {"Incident", strings.Replace(good, `"title":"t"`, `"title":"t","severity":"sev1"`, 1)},
+		"no incident number":       {"Incident", strings.Replace(good, `"incident_number":1,`, ``, 1)},
+		"unknown log entry type":   {"LogEntry", `{"id":"R","type":"ack_log_entry","created_at":"2026-05-01T10:00:00Z"}`},
+		"a limit beyond 100":       {"ListIncidentsQuery", `{"limit":["101"],"offset":["0"]}`},
+		"since without until":      {"ListIncidentsQuery", `{"limit":["100"],"offset":["0"],"since":["2026-05-01T10:00:00Z"]}`},
+		"date_range beside since":  {"ListIncidentsQuery", `{"limit":["100"],"offset":["0"],"date_range":["all"],"since":["2026-05-01T10:00:00Z"],"until":["2026-05-02T10:00:00Z"]}`},
+		"an include the API lacks": {"ListIncidentsQuery", `{"limit":["100"],"offset":["0"],"include[]":["log_entries"]}`},
+	} {
+		if err := schema.Check(c.def, []byte(c.doc)); err == nil {
+			t.Errorf("%s: taken", name)
+		}
 	}
 }
