@@ -76,6 +76,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		registerSynthesize,
 		registerSynthesizeFiles,
 		registerReport,
+		registerPull,
 	} {
 		clause, cmd := register(app, environ)
 		commands[clause.FullCommand()] = cmd

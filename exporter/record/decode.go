@@ -43,7 +43,7 @@ var recordFields = []string{
 	"id", "title", "severity", "security_incident", "team", "services", "url",
 	"started_at", "detected_at", "mitigated_at", "resolved_at", "origin", "resolution",
 	"detection", "impact", "related", "status", "published_at", "action_items",
-	"moderator", "bar_raiser", "learnings", "security_review",
+	"moderator", "bar_raiser", "learnings", "security_review", "pull_findings",
 }
 
 var requiredRecordFields = []string{"id", "title", "severity", "team", "started_at", "detected_at", "origin", "detection", "status"}
@@ -72,7 +72,7 @@ type decoder struct {
 // core, or, for the fields outside it (docs/quality.md), field_invalid.
 func recordFieldScope(key string) scope {
 	switch key {
-	case "moderator", "bar_raiser", "learnings", "security_review", "action_items":
+	case "moderator", "bar_raiser", "learnings", "security_review", "action_items", "pull_findings":
 		return qualityScope
 	}
 	return scope{}
@@ -189,6 +189,42 @@ func (d *decoder) recordField(r *Record, key string, v *yaml.Node) {
 		r.Learnings = d.strList(v, key)
 	case "security_review":
 		r.SecurityReview = d.securityReview(v)
+	case "pull_findings":
+		d.pullFindings(v)
+	}
+}
+
+var pullFindingFields = []string{"field", "source_field", "value", "reason"}
+
+// pullFindings reports each entry of the list `pull` writes for a value
+// it could not turn into a record field (docs/pull.md) as a pull_finding
+// finding on that field, until a person completes it and removes the
+// entry.
+func (d *decoder) pullFindings(v *yaml.Node) {
+	if v.Kind != yaml.SequenceNode {
+		d.add(v, "pull_findings", CodeMalformed, "expected a list of findings (field, source_field, value, reason), got %s", kindName(v))
+		return
+	}
+	for i, n := range v.Content {
+		prefix := fmt.Sprintf("pull_findings[%d].", i)
+		if n.Kind != yaml.MappingNode {
+			d.add(n, prefix[:len(prefix)-1], CodeMalformed, "expected a mapping with field, source_field, value and reason, got %s", kindName(n))
+			continue
+		}
+		got := map[string]string{}
+		seen := d.fields(n, prefix, pullFindingFields, func(key string, v *yaml.Node) { got[key] = d.str(v, prefix+key) })
+		d.requireFields(n.Line+d.offset, prefix, seen, []string{"field", "reason"})
+		if got["field"] == "" || got["reason"] == "" {
+			continue
+		}
+		msg := got["reason"]
+		if got["value"] != "" {
+			msg = fmt.Sprintf("%q: %s", got["value"], msg)
+		}
+		if got["source_field"] != "" {
+			msg = got["source_field"] + " " + msg
+		}
+		d.addIn(scope{rule: RulePullFinding}, n, got["field"], CodeInvalidValue, "from the pull: %s; set the field and remove this entry", msg)
 	}
 }
 

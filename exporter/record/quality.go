@@ -42,6 +42,7 @@ const (
 	// disagree, or whose ticket cannot confirm it; it is raised from the
 	// tickets' states (exporter/trackers), not by Check.
 	RuleTrackerDrift = "tracker_drift"
+	RulePullFinding  = "pull_finding"
 )
 
 // RuleInfo describes a quality rule.
@@ -71,6 +72,7 @@ var QualityRules = []RuleInfo{
 	{Name: RulePublishedLate, Default: SeverityWarning, Options: []string{"max_days"}},
 	{Name: RuleNameMixedScript, Default: SeverityWarning},
 	{Name: RuleTrackerDrift, Default: SeverityError},
+	{Name: RulePullFinding, Default: SeverityWarning},
 }
 
 // RuleNames returns the names of every quality rule.

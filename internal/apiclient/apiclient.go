@@ -218,13 +218,43 @@ func StatusOf(err error) int {
 // JSON sends req and decodes a 2xx answer's JSON body into out (when out
 // is not nil). A 304 answer returns its Response and leaves out as it is.
 func (c *Client) JSON(ctx context.Context, req Request, out any) (*Response, error) {
+	data, got, shown, err := c.send(ctx, req)
+	if err != nil || got.Status == http.StatusNotModified {
+		return got, err
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			c.observe(OutcomeMalformed)
+			return got, fmt.Errorf("%s: malformed JSON answer: %w", shown, err)
+		}
+	}
+	c.observe(OutcomeOK)
+	return got, nil
+}
+
+// Body sends req and returns a 2xx answer's body as it is (an exported
+// document); set an Accept header in req.Header.
+func (c *Client) Body(ctx context.Context, req Request) ([]byte, *Response, error) {
+	data, got, _, err := c.send(ctx, req)
+	if err != nil {
+		return nil, got, err
+	}
+	if got.Status != http.StatusNotModified {
+		c.observe(OutcomeOK)
+	}
+	return data, got, nil
+}
+
+// send sends req and reads the answer's body, bounded; it returns
+// "METHOD address" for messages.
+func (c *Client) send(ctx context.Context, req Request) ([]byte, *Response, string, error) {
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
 	}
 	target, err := c.resolve(req.Path)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	if len(req.Query) > 0 {
 		q := target.Query()
@@ -238,13 +268,13 @@ func (c *Client) JSON(ctx context.Context, req Request, out any) (*Response, err
 	if req.Body != nil {
 		b, err := json.Marshal(req.Body)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: encode request: %w", method, shown, err)
+			return nil, nil, "", fmt.Errorf("%s %s: encode request: %w", method, shown, err)
 		}
 		body = bytes.NewReader(b)
 	}
 	hr, err := retryablehttp.NewRequestWithContext(ctx, method, target.String(), body)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, shown, err)
+		return nil, nil, "", fmt.Errorf("%s %s: %w", method, shown, err)
 	}
 	hr.Header.Set("Accept", "application/json")
 	hr.Header.Set("User-Agent", "postmortem-exporter")
@@ -261,43 +291,36 @@ func (c *Client) JSON(ctx context.Context, req Request, out any) (*Response, err
 	select {
 	case c.inFlight <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%s %s: %w", method, shown, ctx.Err())
+		return nil, nil, "", fmt.Errorf("%s %s: %w", method, shown, ctx.Err())
 	}
 	defer func() { <-c.inFlight }()
 
 	resp, err := c.http.Do(hr)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %s", method, shown, redact.Credentials(withoutURL(err).Error()))
+		return nil, nil, "", fmt.Errorf("%s %s: %s", method, shown, redact.Credentials(withoutURL(err).Error()))
 	}
 	defer resp.Body.Close()
 	got := &Response{Status: resp.StatusCode, Header: resp.Header}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBody+1))
 	if err != nil {
 		c.observe(OutcomeTimeout)
-		return got, fmt.Errorf("%s %s: read body: %s", method, shown, withoutURL(err))
+		return nil, got, "", fmt.Errorf("%s %s: read body: %s", method, shown, withoutURL(err))
 	}
 	if int64(len(data)) > c.cfg.MaxBody {
 		c.observe(OutcomeTooLarge)
-		return got, fmt.Errorf("%s %s: response body larger than %d bytes", method, shown, c.cfg.MaxBody)
+		return nil, got, "", fmt.Errorf("%s %s: response body larger than %d bytes", method, shown, c.cfg.MaxBody)
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		c.observe(OutcomeNotModified)
-		return got, nil
+		return nil, got, method + " " + shown, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299 || c.limitedByBody(resp.StatusCode, data):
 		masked := c.secrets.Replace(string(data))
-		return got, &StatusError{Method: method, URL: shown, Status: resp.StatusCode,
+		return nil, got, method + " " + shown, &StatusError{Method: method, URL: shown, Status: resp.StatusCode,
 			Message: snippet(masked), Body: []byte(masked), RetryAfter: retryAfter(resp),
 			RateLimited: rateLimited(resp) || c.limitedByBody(resp.StatusCode, data)}
 	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			c.observe(OutcomeMalformed)
-			return got, fmt.Errorf("%s %s: malformed JSON answer: %w", method, shown, err)
-		}
-	}
-	c.observe(OutcomeOK)
-	return got, nil
+	return data, got, method + " " + shown, nil
 }
 
 // resolve returns the address of path: relative to the base URL, or an

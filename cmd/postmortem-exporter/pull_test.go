@@ -1,0 +1,84 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var pullDocuments = []string{
+	"../../exporter/pull/document/testdata/checkout-outage.md",
+	"../../exporter/pull/document/testdata/gdocs-export.html",
+}
+
+// TestPullExitCodes: a pull of documents exits 0 with a one-line
+// summary; a hand edit of a source-owned field makes the next pull exit
+// 1 and list the conflict on stdout; a bad mapping file exits 2 and
+// changes nothing.
+func TestPullExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	mapping := filepath.Join(t.TempDir(), "mapping.yaml")
+	if err := os.WriteFile(mapping, []byte("document:\n  severity: {Critical: sev1}\n  fields: {Root cause: origin, Incident ID: id}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"pull", "--from=document", "--to=" + dir, "--mapping.file=" + mapping}, pullDocuments...)
+	code, stdout, stderr := runCLI(t, args...)
+	summary := regexp.MustCompile(`^pull document: 2 incidents: 2 written, 0 unchanged, 0 skipped, 0 conflicts, 0 gone in \S+\n$`)
+	if code != exitOK || stdout != "" || !summary.MatchString(stderr) {
+		t.Fatalf("first pull: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	path := filepath.Join(dir, "PM-2026-020.md")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "severity: sev3\n", "severity: sev2\n", 1)
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = runCLI(t, args...)
+	want := "conflict: PM-2026-020.md: severity: edited by hand (sev2); the source says sev3: kept (--overwrite takes the source's)\n"
+	if code != exitConflicts || stdout != want {
+		t.Errorf("pull after a hand edit: exit %d, stdout %q; want %d, %q", code, stdout, exitConflicts, want)
+	}
+
+	if err := os.WriteFile(mapping, []byte("document:\n  severity: {Critical: sev1, critical: sev2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, args...)
+	if code != exitError || !strings.Contains(stderr, `document.severity: "critical" given twice`) {
+		t.Errorf("bad mapping file: exit %d, stderr %q", code, stderr)
+	}
+	if got, _ := os.ReadFile(path); string(got) != edited {
+		t.Error("a failed pull changed a file")
+	}
+}
+
+// TestPullTokenNeverShown: the Confluence token, from a _FILE, reaches
+// the server but no message, and a refused token fails the pull (exit 2).
+func TestPullTokenNeverShown(t *testing.T) {
+	const token = "s3cret-confluence-pat"
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get("Authorization")
+		http.Error(w, "bad token "+token, http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLIEnv(t, map[string]string{"POSTMORTEM_CONFLUENCE_TOKEN_FILE": tokenFile},
+		"pull", "--from=confluence", "--to="+t.TempDir(), "--confluence.flavor=datacenter", "--confluence.url="+srv.URL, "--confluence.space=OPS")
+	if code != exitError || !strings.Contains(stderr, "401 Unauthorized") || strings.Contains(stdout+stderr, token) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if got != "Bearer "+token {
+		t.Errorf("the server got Authorization %q", got)
+	}
+}
