@@ -98,6 +98,13 @@ func (t translator) desire(inc Incident) (*desired, error) {
 	}
 	d.fields["id"] = scalar(d.id)
 	d.findings = slices.Clone(inc.Findings)
+	for _, f := range inc.Findings {
+		// A field the source filled with a value of its finding (an
+		// honest placeholder) is the person's to complete.
+		if _, filled := inc.Fields[f.Field]; filled {
+			d.placeholders[f.Field] = true
+		}
+	}
 	set := func(field string, v any) error {
 		n, err := toNode(v)
 		if err != nil {
