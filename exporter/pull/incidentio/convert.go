@@ -111,13 +111,17 @@ func (s *Source) stamps(inc *pull.Incident, in incident) {
 	}
 }
 
-// stampField is the record field of a timestamp's name.
+// stampField is the record field of a timestamp's name ("Identified at"
+// is also found as "Identified" in the mapping's fields).
 func (s *Source) stampField(name string) (string, bool) {
 	key := pull.Fold(name)
-	if f, ok := s.mapping.Fields[key]; ok {
-		return f, true
+	bare := strings.TrimSuffix(key, " at")
+	for _, k := range []string{key, bare} {
+		if f, ok := s.mapping.Fields[k]; ok {
+			return f, true
+		}
 	}
-	if f, ok := knownStamps[strings.TrimSuffix(key, " at")]; ok {
+	if f, ok := knownStamps[bare]; ok {
 		return f, true
 	}
 	if f, ok := s.mapping.Field(name); ok && strings.HasSuffix(f, "_at") {

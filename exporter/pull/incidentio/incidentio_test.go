@@ -222,7 +222,7 @@ incidentio:
     Root cause type: origin
     Affected services: services
     Incident lead: moderator
-    Identified at: detected_at
+    Identified: detected_at
     Customers affected: custom.customers_affected
 `))
 	if err != nil {
