@@ -6,12 +6,16 @@ package pulltest
 import (
 	"context"
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/pull"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
 )
 
@@ -132,4 +136,49 @@ func RunFaults(t *testing.T, unauthorized []byte, token string, start func(t *te
 			}
 		})
 	}
+}
+
+// Stable pulls src into a new folder twice, the second time from the
+// state file the first left, and fails t when the second pull writes
+// anything or changes a byte of any file. It returns the folder and the
+// first pull's summary.
+func Stable(t *testing.T, src pull.Source, mapping pull.SourceMapping) (string, *pull.Summary) {
+	t.Helper()
+	dir := t.TempDir()
+	opts := pull.Options{Dir: dir, Mapping: mapping, Taxonomy: record.DefaultTaxonomy()}
+	first, err := pull.Run(context.Background(), src, opts)
+	if err != nil {
+		t.Fatalf("first pull: %v", err)
+	}
+	before := folder(t, dir)
+	second, err := pull.Run(context.Background(), src, opts)
+	if err != nil {
+		t.Fatalf("second pull: %v", err)
+	}
+	if second.Written != 0 || len(second.Conflicts) != 0 {
+		t.Errorf("a second pull with no change in the source: %s", second)
+	}
+	after := folder(t, dir)
+	if !maps.Equal(before, after) {
+		t.Errorf("a second pull with no change in the source changed the folder:\nbefore %v\nafter  %v", slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
+	}
+	return dir, first
+}
+
+// folder is every file of dir by name, with its content.
+func folder(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(data)
+	}
+	return out
 }

@@ -3,6 +3,8 @@ package incidentio
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -327,6 +329,36 @@ func TestSchemaRefusesDrift(t *testing.T) {
 	} {
 		if err := schema.Check(c.def, []byte(c.doc)); err == nil {
 			t.Errorf("%s: taken", name)
+		}
+	}
+}
+
+// TestPullIntoFolder: the pull writes one record per incident neither
+// skipped nor gone (11 of 16), and a second pull from its cursor changes
+// no byte.
+func TestPullIntoFolder(t *testing.T) {
+	m, err := pull.ParseMapping([]byte(`
+incidentio:
+  severity: {Critical: sev1, Major: sev2, Minor: sev3}
+  status: {closed: published, learning: in_review, live: draft, paused: draft}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := newFake(t)
+	dir, sum := pulltest.Stable(t, newSource(t, fake.start(t), 5, m.For(Name)), m.For(Name))
+	if sum.Incidents != 16 || sum.Written != 11 || sum.Skipped != 3 {
+		t.Errorf("first pull: %s; want 16 incidents, 11 written, 3 skipped", sum)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "INC-101.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The completed follow-up is done, the outstanding one open.
+	for _, want := range []string{"severity: sev1\n", "status: published\n", "published_at: 2026-05-24T10:00:00Z\n",
+		"    status: done\n", "    status: open\n", "    url: https://example.atlassian.net/browse/PAY-42\n", "## Summary\n"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("INC-101.md lacks %q:\n%s", want, data)
 		}
 	}
 }

@@ -2,6 +2,8 @@ package pagerduty
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -262,6 +264,31 @@ func TestSchemaRefusesDrift(t *testing.T) {
 	} {
 		if err := schema.Check(c.def, []byte(c.doc)); err == nil {
 			t.Errorf("%s: taken", name)
+		}
+	}
+}
+
+// TestPullIntoFolder: the pull writes one record per incident not merged
+// away (11 of 12), as the drafts docs/pull.md describes, and a second pull
+// from its cursor changes no byte.
+func TestPullIntoFolder(t *testing.T) {
+	m, err := pull.ParseMapping([]byte("pagerduty:\n  severity: {P1: sev1, P2: sev2, P3: sev3, high: sev2, low: sev4}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := newFake(t)
+	dir, sum := pulltest.Stable(t, newSource(t, fake.start(t), m.For(Name)), m.For(Name))
+	if sum.Incidents != 12 || sum.Written != 11 || sum.Skipped != 0 {
+		t.Errorf("first pull: %s; want 12 incidents, 11 written", sum)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "PD-1007.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No priority: the urgency "low" is sev4 by the mapping.
+	for _, want := range []string{"severity: sev4\n", "origin: unknown\n", "resolution: other\n", "status: draft\n", "team: ci\n"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("PD-1007.md lacks %q:\n%s", want, data)
 		}
 	}
 }
