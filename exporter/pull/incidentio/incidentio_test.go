@@ -362,3 +362,28 @@ incidentio:
 		}
 	}
 }
+
+// TestFollowUpsFault: follow-ups that cannot be read fail the whole pull,
+// naming the incident, and give no cursor: an incident is never written
+// without its action items.
+func TestFollowUpsFault(t *testing.T) {
+	fake := newFake(t)
+	fake.fault = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+		if r.URL.Query().Get("incident_id") != "01INC0110" {
+			return false
+		}
+		_, _ = w.Write([]byte(`{"follow_ups": [{"id": `))
+		return true
+	}
+	got, next, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), 5, pull.SourceMapping{}), "")
+	if err == nil || !strings.Contains(err.Error(), "follow-ups of INC-110") || !strings.Contains(err.Error(), "malformed JSON") || next != "" {
+		t.Errorf("error %v, cursor %q", err, next)
+	}
+	// The pages before INC-110's were emitted; the pull's error tells the
+	// writer to keep none of it.
+	for _, inc := range got {
+		if inc.ID == "INC-110" {
+			t.Error("INC-110 was emitted without its follow-ups")
+		}
+	}
+}

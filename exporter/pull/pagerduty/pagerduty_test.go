@@ -2,6 +2,7 @@ package pagerduty
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -289,6 +290,28 @@ func TestPullIntoFolder(t *testing.T) {
 	for _, want := range []string{"severity: sev4\n", "origin: unknown\n", "resolution: other\n", "status: draft\n", "team: ci\n"} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("PD-1007.md lacks %q:\n%s", want, data)
+		}
+	}
+}
+
+// TestLogEntriesFault: log entries that cannot be read fail the whole
+// pull, naming the incident, and give no cursor.
+func TestLogEntriesFault(t *testing.T) {
+	fake := newFake(t)
+	fake.fault = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+		if r.URL.Path != "/incidents/PINC1008/log_entries" {
+			return false
+		}
+		w.WriteHeader(http.StatusNotFound)
+		return true
+	}
+	got, next, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), pull.SourceMapping{}), "")
+	if err == nil || !strings.Contains(err.Error(), "log entries of incident 1008") || !strings.Contains(err.Error(), "404") || next != "" {
+		t.Errorf("error %v, cursor %q", err, next)
+	}
+	for _, inc := range got {
+		if inc.ID == "PD-1008" {
+			t.Error("PD-1008 was emitted without its log entries")
 		}
 	}
 }
