@@ -169,7 +169,7 @@ func TestSeriesBudget(t *testing.T) {
 			t.Logf("%7d %s", n, name)
 		}
 	}
-	t.Logf("default: %d series at 200 teams", total)
+	t.Logf("default: %d series at 200 teams, bound %d", total, collectors.SeriesBound(opts, 200, false))
 	if total > collectors.SeriesBudget {
 		t.Errorf("the defaults publish %d series at 200 teams, over the budget of %d", total, collectors.SeriesBudget)
 	}
@@ -186,9 +186,21 @@ func TestSeriesBudget(t *testing.T) {
 	if n := byFamily[collectors.MetricIncidents]; n != 3*4*200 {
 		t.Errorf("%d series of %s, want 3 windows × 4 severities × 200 teams", n, collectors.MetricIncidents)
 	}
-	// tracker_drift is published only with a trackers file.
-	if n := byFamily[collectors.MetricQualityFindings]; n != (len(record.QualityRules)-1)*200 {
-		t.Errorf("%d series of %s, want every rule but tracker_drift × 200 teams", n, collectors.MetricQualityFindings)
+	// The quality bar: by rule over the teams and by team over the rules
+	// (the matrix is --metrics.detail's), per window and team, per
+	// period and rule, and both lists full.
+	for name, want := range map[string]int{
+		collectors.MetricQualityFindings:       len(record.QualityRules) - 1, // tracker_drift only with a trackers file
+		collectors.MetricTeamQualityFindings:   200,
+		collectors.MetricWindowQualityFindings: 3 * 200,
+		collectors.MetricPeriodQualityFindings: 13 * (len(record.QualityRules) - 1),
+		collectors.MetricPeriodPassing:         13,
+		collectors.MetricFindingInfo:           snapshot.DefaultFindingsLimit,
+		collectors.MetricPossibleRepeatInfo:    snapshot.DefaultRepeatsLimit,
+	} {
+		if byFamily[name] != want {
+			t.Errorf("%d series of %s, want %d", byFamily[name], name, want)
+		}
 	}
 	if n := byFamily[collectors.MetricRecordsInvalid]; n != len(collectors.InvalidReasons)+collectors.InvalidTeamsLimit {
 		t.Errorf("%d series of %s, want a team=\"\" series per reason and the %d pairs of the limit", n, collectors.MetricRecordsInvalid, collectors.InvalidTeamsLimit)
@@ -204,23 +216,24 @@ func TestSeriesBudget(t *testing.T) {
 	if detail <= total || byTeam <= total {
 		t.Errorf("the opt-in detail adds nothing")
 	}
-	// A trackers file adds the tracker_drift findings of every team and
-	// the series of at most 8 trackers, 12 each (up, last success, 8
-	// request outcomes, items, stale items): 200 + 96, within the 300
-	// the trackers were given.
+	// A trackers file adds the tracker_drift findings, over the teams
+	// (1) and per period (13), and the series of at most 8 trackers, 12
+	// each (up, last success, 8 request outcomes, items, stale items):
+	// 14 + 96, within the 300 the trackers were given (200 + 96 while the
+	// findings were by team and rule by default).
 	opts.Periods.ByTeam = snapshot.TeamsAuto
 	withTrackers := opts
 	withTrackers.Trackers = true
 	added := collectors.SeriesBound(withTrackers, 200, false) - collectors.SeriesBound(opts, 200, false)
 	t.Logf("with --trackers.file: %d series more at most", added)
-	if added != 200+8*12 {
-		t.Errorf("a trackers file adds %d series at 200 teams, want 200 + 8 × 12 = 296", added)
+	if added != 1+13+8*12 {
+		t.Errorf("a trackers file adds %d series at 200 teams, want 1 + 13 + 8 × 12 = 110", added)
 	}
 }
 
 // TestPeriodTeamsAuto checks --periods.by-team=auto at the edge of its
 // limit, derived from the bound formula: with the most teams it allows
-// (56 with the defaults), every team-narrowed period metric carries the
+// (57 with the defaults), every team-narrowed period metric carries the
 // team and the worst case stays within the budget; with one team more,
 // they are summed over the teams, again within the budget. The formula
 // must really bound the series the collectors publish, and tightly.
@@ -228,16 +241,18 @@ func TestPeriodTeamsAuto(t *testing.T) {
 	opts := budgetOptions()
 	limit := collectors.PeriodTeamsLimit(opts)
 	// The bound per team with the team on the periods: per window 3 ×
-	// (4 severities + 13 classifications + 5 + 8 + 2 + 4 outcomes due) =
-	// 108, per team 4 + 6 + 2 + 4 = 16, per period 13 × (4 + 13 + 4
-	// outcomes + 2 × 3) = 351, the quality bar 9 rules + 3 windows of
-	// repeats after a fix = 12: 487. Fixed: 1,000 overdue items, 100 with
-	// an exception and the 2 counts of those dropped, 1,067 over all
-	// teams, 100 own, the quality bar over all teams 24 + 101 repeats
-	// listed + 100 invalid (reason, team) pairs: (30,000 − 2,494) / 487 =
-	// 56.5.
-	if limit != 56 {
-		t.Errorf("limit = %d teams, want 56", limit)
+	// (4 severities + 13 classifications + 5 + 6 + 2 + 4 outcomes due +
+	// 1 findings) = 105, per team 4 + 6 + 2 + 4 + 1 findings = 17, per
+	// period 13 × (4 + 13 + 4 outcomes + 2 × 3) = 351, repeats after a
+	// fix 3: 476. Fixed: 2,304 before the quality bar per window, period
+	// and post-mortem (800 overdue items, 100 with an exception and the 2
+	// counts of those dropped, 1,067 over all teams, 110 own, 225 of the
+	// quality bar over all teams), plus 14 findings per rule, 13 × 14 per
+	// period and rule, 13 × 2 published and passing, and 101 + 101
+	// listed findings and possible repeats with their dropped counts:
+	// 2,728. (30,000 − 2,728) / 476 = 57.3.
+	if limit != 57 {
+		t.Errorf("limit = %d teams, want 57", limit)
 	}
 	for _, c := range []struct {
 		teams  int

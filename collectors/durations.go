@@ -25,7 +25,7 @@ type duration struct {
 func newDuration(kind int, metric, teamMetric, detailMetric, meanMetric, what string, teamByDefault bool,
 	of func(*snapshot.IncidentStats) *snapshot.Histogram,
 ) duration {
-	teamShape := []shapeOption{summaryOf(snapshot.SummaryQuantiles)}
+	teamShape := []shapeOption{summaryOf(snapshot.TeamQuantiles)}
 	if !teamByDefault {
 		teamShape = append(teamShape, onlyWith(withDetail))
 	}
@@ -35,7 +35,7 @@ func newDuration(kind int, metric, teamMetric, detailMetric, meanMetric, what st
 			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity},
 			summaryOf(snapshot.SummaryQuantiles)),
 		byTeam: newDesc(teamMetric,
-			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all severities.", []string{LabelWindow, LabelTeam}, teamShape...),
+			"Exact summary (median, sum, count) of "+what+" started in the window, over all severities.", []string{LabelWindow, LabelTeam}, teamShape...),
 		mean: newDesc(meanMetric,
 			"Mean of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity}),
 		histogram: newDesc(detailMetric,

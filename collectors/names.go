@@ -69,6 +69,15 @@ const (
 	MetricRepeatIncidentsAfterFix = "postmortem_repeat_incidents_after_fix"
 	MetricRepeatIncidentInfo      = "postmortem_repeat_incident_info"
 	MetricRepeatIncidentsDropped  = "postmortem_repeat_incident_info_dropped"
+	MetricTeamQualityFindings     = "postmortem_team_quality_findings"
+	MetricWindowQualityFindings   = "postmortem_window_quality_findings"
+	MetricPeriodQualityFindings   = "postmortem_period_quality_findings"
+	MetricPeriodPublished         = "postmortem_period_postmortems_published"
+	MetricPeriodPassing           = "postmortem_period_postmortems_passing"
+	MetricFindingInfo             = "postmortem_quality_finding_info"
+	MetricFindingInfoDropped      = "postmortem_quality_finding_info_dropped"
+	MetricPossibleRepeatInfo      = "postmortem_possible_repeat_info"
+	MetricPossibleRepeatDropped   = "postmortem_possible_repeat_info_dropped"
 
 	MetricRefreshDuration    = "postmortem_exporter_refresh_duration_seconds"
 	MetricLastRefreshSuccess = "postmortem_exporter_last_refresh_success_timestamp_seconds"
@@ -125,6 +134,7 @@ const (
 	LabelRule        = "rule"
 	LabelRepeats     = "repeats"
 	LabelFix         = "fix"
+	LabelItem        = "item"
 	// LabelTracker is a tracker's url, as the trackers file gives it.
 	LabelTracker = "tracker"
 )

@@ -48,10 +48,10 @@ var (
 	periodTeamDurationDescs = map[int]*prometheus.Desc{
 		snapshot.TimeToDetect: newDesc(MetricPeriodTeamTimeToDetect,
 			"Exact median, sum and count of detected_at − started_at of the incidents started in the period, by team.",
-			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamPeriodQuantiles), onlyWith(withPeriodsByTeam)),
+			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamQuantiles), onlyWith(withPeriodsByTeam)),
 		snapshot.TimeToRecover: newDesc(MetricPeriodTeamTimeToRecover,
 			"Exact median, sum and count of resolved_at − started_at of the resolved incidents started in the period, by team.",
-			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamPeriodQuantiles), onlyWith(withPeriodsByTeam)),
+			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamQuantiles), onlyWith(withPeriodsByTeam)),
 	}
 	periodsByTeamDesc = newDesc(MetricPeriodsByTeam,
 		"1 when the period metrics of incidents, classifications and items due carry the team (--periods.by-team, or auto while the teams fit the series budget); 0 when they are summed over the teams.",

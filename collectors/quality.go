@@ -3,6 +3,7 @@ package collectors
 import (
 	"cmp"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -12,8 +13,35 @@ import (
 
 var (
 	findingsDesc = newDesc(MetricQualityFindings,
-		"Findings of the quality rules on the served post-mortems, by the record's team and rule (docs/quality.md); their incidents are counted as usual.",
-		[]string{LabelTeam, LabelRule})
+		"Findings of the quality rules on the served post-mortems by rule (docs/quality.md); their incidents are counted as usual. By the record's team with --metrics.detail, else the team label is empty.",
+		[]string{LabelTeam, LabelRule}, emptyUnless(LabelTeam, withDetail))
+	teamFindingsDesc = newDesc(MetricTeamQualityFindings,
+		"Findings of the quality rules on the served post-mortems of the team, all rules together.",
+		[]string{LabelTeam})
+	windowFindingsDesc = newDesc(MetricWindowQualityFindings,
+		"Findings of the quality rules on the post-mortems of the team's incidents started in the window (not with PostgreSQL: docs/quality.md).",
+		[]string{LabelWindow, LabelTeam})
+	periodFindingsDesc = newDesc(MetricPeriodQualityFindings,
+		"Findings of the quality rules on the post-mortems published in the period, by rule (not with PostgreSQL).",
+		[]string{LabelPeriod, LabelRule})
+	periodPublishedDesc = newDesc(MetricPeriodPublished,
+		"Post-mortems published in the period (not with PostgreSQL): the n of the share that passes the bar.",
+		[]string{LabelPeriod})
+	periodPassingDesc = newDesc(MetricPeriodPassing,
+		"Post-mortems published in the period with no finding: they pass the bar (not with PostgreSQL).",
+		[]string{LabelPeriod})
+	findingInfoDesc = newDesc(MetricFindingInfo,
+		"Always 1: a finding (rule, action item, reason) on the post-mortem of an incident started in the longest window, the latest first, up to --findings.limit (not with PostgreSQL).",
+		[]string{LabelIncident, LabelTeam, LabelRule, LabelItem, LabelReason},
+		listedUpTo(func(b bounds) int { return cmp.Or(b.opts.FindingsLimit, snapshot.DefaultFindingsLimit) }))
+	findingsDroppedDesc = newDesc(MetricFindingInfoDropped,
+		"Findings left out of "+MetricFindingInfo+" by the series limit.", nil)
+	possibleRepeatInfoDesc = newDesc(MetricPossibleRepeatInfo,
+		"Always 1: an incident started in the longest window that follows another on the same service with the same origin within --repeats.possible-within, neither naming the other in related: for the forum to confirm. The latest first, up to --repeats.limit (not with PostgreSQL).",
+		[]string{LabelIncident, LabelTeam, LabelRepeats, LabelService, LabelOrigin},
+		listedUpTo(func(b bounds) int { return cmp.Or(b.opts.RepeatsLimit, snapshot.DefaultRepeatsLimit) }))
+	possibleRepeatsDroppedDesc = newDesc(MetricPossibleRepeatDropped,
+		"Possible repeats left out of "+MetricPossibleRepeatInfo+" by the series limit.", nil)
 	learningsDesc = newDesc(MetricLearnings,
 		"Learnings written in the post-mortems of the incidents started in the window: kept and counted, never action items. By team with --metrics.detail, else the team label is empty.",
 		[]string{LabelWindow, LabelTeam}, emptyUnless(LabelTeam, withDetail))
@@ -31,6 +59,14 @@ var (
 		"Repeats left out of "+MetricRepeatIncidentInfo+" by the series limit.", nil)
 )
 
+// QualityDetailMetrics are the families published only from
+// snapshot.QualityDetail, which only a source of whole records (files)
+// gives (docs/quality.md).
+var QualityDetailMetrics = []string{
+	MetricWindowQualityFindings, MetricPeriodQualityFindings, MetricPeriodPublished, MetricPeriodPassing,
+	MetricFindingInfo, MetricFindingInfoDropped, MetricPossibleRepeatInfo, MetricPossibleRepeatDropped,
+}
+
 // rulesPublished are the rules with a findings series: tracker_drift only
 // where the items' tickets are synced, so that it costs no series (200 at
 // 200 teams) to an exporter without trackers.
@@ -47,16 +83,36 @@ func rulesPublished(trackers bool) []string {
 type qualityCollector struct{}
 
 func (qualityCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
-	// Every team with a finding has a series for every rule, so that a
-	// fixed finding goes to 0 instead of vanishing.
-	teams := map[string]bool{}
-	for k := range s.Findings {
-		teams[k.Team] = true
+	// By team and rule only with --metrics.detail (the series budget),
+	// else by rule over the teams and by team over the rules. Every rule
+	// has a series (of every team with a finding, with the detail), so
+	// that a fixed finding goes to 0 instead of vanishing.
+	byTeam, byRule := map[string]int{}, map[snapshot.TeamValue]int{}
+	for k, n := range s.Findings {
+		byTeam[k.Team] += n
 	}
-	for team := range teams {
-		for _, rule := range rulesPublished(s.Trackers) {
-			gauge(ch, findingsDesc, float64(s.Findings[snapshot.TeamValue{Team: team, Value: rule}]), team, rule)
+	for team := range byTeam {
+		if !s.Detail {
+			team = ""
 		}
+		for _, rule := range rulesPublished(s.Trackers) {
+			byRule[snapshot.TeamValue{Team: team, Value: rule}] += 0
+		}
+	}
+	for k, n := range s.Findings {
+		if !s.Detail {
+			k.Team = ""
+		}
+		byRule[k] += n
+	}
+	for k, n := range byRule {
+		gauge(ch, findingsDesc, float64(n), k.Team, k.Value)
+	}
+	for team, n := range byTeam {
+		gauge(ch, teamFindingsDesc, float64(n), team)
+	}
+	if s.QualityDetail != nil {
+		qualityDetail(s, ch)
 	}
 	for i, w := range s.Windows {
 		name := w.Window.Name
@@ -97,4 +153,56 @@ func (qualityCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric
 	}
 	gauge(ch, repeatsDroppedDesc, float64(s.RepeatsDropped))
 	return nil
+}
+
+// qualityDetail publishes the bar per window, period and post-mortem,
+// and the possible repeats.
+func qualityDetail(s *snapshot.Snapshot, ch chan<- prometheus.Metric) {
+	d := s.QualityDetail
+	for i, byTeam := range d.ByWindow {
+		for team, n := range byTeam {
+			gauge(ch, windowFindingsDesc, float64(n), s.Windows[i].Window.Name, team)
+		}
+	}
+	for i, pq := range d.ByPeriod {
+		name := s.Periods[i].Period.Name
+		for _, rule := range rulesPublished(s.Trackers) { // every rule, 0 included
+			gauge(ch, periodFindingsDesc, float64(pq.Findings[rule]), name, rule)
+		}
+		gauge(ch, periodPublishedDesc, float64(pq.Published), name)
+		gauge(ch, periodPassingDesc, float64(pq.Passing), name)
+	}
+	for _, f := range d.Findings {
+		gauge(ch, findingInfoDesc, 1, f.Incident, f.Team, f.Rule, f.Item, shortReason(f.Reason, d.LabelLimit))
+	}
+	gauge(ch, findingsDroppedDesc, float64(d.FindingsDropped))
+	for _, p := range d.PossibleRepeats {
+		gauge(ch, possibleRepeatInfoDesc, 1, p.Incident, p.Team, p.Earlier, p.Service, p.Origin)
+	}
+	gauge(ch, possibleRepeatsDroppedDesc, float64(d.PossibleRepeatsDropped))
+}
+
+// maxReasonRunes bounds the reason label of a listed finding: the
+// message may quote an item's whole title.
+const maxReasonRunes = 200
+
+// shortReason cuts a finding's reason to maxReasonRunes, and to limit
+// bytes when limit is positive (the label limit), marking the cut with
+// "…".
+func shortReason(reason string, limit int) string {
+	if limit <= 0 {
+		limit = len(reason)
+	}
+	if utf8.RuneCountInString(reason) <= maxReasonRunes && len(reason) <= limit {
+		return reason
+	}
+	const mark = "…"
+	runes := []rune(reason)[:min(utf8.RuneCountInString(reason), maxReasonRunes-1)]
+	for len(string(runes))+len(mark) > limit && len(runes) > 0 {
+		runes = runes[:len(runes)-1]
+	}
+	if len(mark) > limit {
+		return string(runes)
+	}
+	return string(runes) + mark
 }

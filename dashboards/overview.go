@@ -7,6 +7,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 
 	m "github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
 // Phrases a panel's title or description carries when it does not follow
@@ -74,7 +75,7 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 			query{expr: c.sumBy(m.MetricIncidentsByOrigin, "origin", tw...), legend: "{{origin}}"}).NoValue(noIncidents)).
 		WithPanel(statPanel("Resolution", "The selected teams' resolved incidents ("+allSeverities+") by how they were resolved.", unitCount,
 			query{expr: c.sumBy(m.MetricIncidentsByResolution, "resolution", tw...), legend: "{{resolution}}"}).NoValue(noResolved)).
-		WithPanel(statPanel("Repeat incidents", "Incidents ("+allSeverities+") that an open action item of an earlier one would have prevented.", unitCount,
+		WithPanel(statPanel(snapshot.RepeatFixNotDone, "Incidents ("+allSeverities+") that an open action item of an earlier one would have prevented.", unitCount,
 			query{expr: c.count(m.MetricRepeatIncidents, tw...), legend: "repeats"}).Thresholds(badFrom(1, 2)).Span(12)).
 		WithPanel(statPanel("Open incidents", "Incidents started and not resolved yet, "+asOfNow+" (whatever the window).", unitCount,
 			query{expr: c.count(m.MetricIncidentsOpen, teamFilter, severityFilter), legend: "open"}).Span(12)).
@@ -114,7 +115,8 @@ func (c Config) scorecard() *table.PanelBuilder {
 		{header: c.topName(), unit: unitCount, colour: badFrom(1, 2)},
 		seconds("Median TTR"),
 		{header: "Customer-detected", unit: unitPercent, colour: badFrom(c.CustomerDetectedLimit, 2*c.CustomerDetectedLimit)},
-		{header: "Repeats", unit: unitCount, colour: badFrom(1, 2)},
+		{header: snapshot.RepeatFixNotDone, unit: unitCount, colour: badFrom(1, 2)},
+		{header: snapshot.RepeatDespiteFix, unit: unitCount, colour: badFrom(1, 2)},
 		{header: "Overdue items", unit: unitCount, colour: badFrom(1, float64(c.TeamOverdueItems))},
 		{header: "On time", unit: unitPercent, colour: goodFrom(c.OnTimeTarget/2, c.OnTimeTarget)},
 		{header: "Findings", unit: unitCount, colour: badFrom(1, 5)},
@@ -125,16 +127,17 @@ func (c Config) scorecard() *table.PanelBuilder {
 		{expr: fmt.Sprintf("max by (team) (%s)", c.exact(0.5, m.MetricTeamTimeToRecover, tw...))},
 		{expr: c.share(m.MetricIncidentsByDetection, "team", `detection="customer"`, tw...)},
 		{expr: orZero(c.sumBy(m.MetricRepeatIncidents, "team", tw...))},
+		{expr: orZero(c.sumBy(m.MetricRepeatIncidentsAfterFix, "team", tw...))},
 		{expr: orZero(c.sumBy(m.MetricActionItemsOverdue, "team", teamFilter))},
 		{expr: c.onTime("team", tw...)},
-		{expr: orZero(c.sumBy(m.MetricQualityFindings, "team", teamFilter))},
+		{expr: orZero(c.sumBy(m.MetricTeamQualityFindings, "team", teamFilter))},
 	}
 	for i := range queries {
 		cols[i+1].field = "Value #" + refID(i)
 	}
 	return tablePanel("Team scorecard",
 		"One row per team, "+allSeverities+": incidents started in the window, SEV1s, exact median time to recover, customer-detected share, "+
-			"repeat incidents, action items overdue "+asOfNow+", the share of the items due in the window (their due day ended in it) that were done by their due day, "+
+			"repeat incidents ("+snapshot.RepeatFixNotDone+", "+snapshot.RepeatDespiteFix+"), action items overdue "+asOfNow+", the share of the items due in the window (their due day ended in it) that were done by their due day, "+
 			"of those done or still open (items dropped as won't do aside), and quality findings "+asOfNow+". "+
 			"Empty: no resolved incident, no incident, or no item due in the window. The team opens its drill-down.",
 		"Incidents", cols, queries...).NoValue("No incidents or action items")

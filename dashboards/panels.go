@@ -12,6 +12,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 	"github.com/grafana/grafana-foundation-sdk/go/units"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 )
 
 // Grafana units used by the panels.
@@ -131,6 +133,27 @@ type column struct {
 	unit                string // a value column's unit, "" for a label
 	// colour, when set, colours the cell's text by these thresholds.
 	colour *dashboard.ThresholdsConfigBuilder
+	// words, when set, shows each value of the column in words (a rule's
+	// title for its name).
+	words map[string]string
+}
+
+// valueWords is the Grafana value mapping that shows each value in words.
+func valueWords(words map[string]string) dashboard.DynamicConfigValue {
+	options := map[string]any{}
+	for value, text := range words {
+		options[value] = map[string]any{"text": text}
+	}
+	return dashboard.DynamicConfigValue{Id: "mappings", Value: []map[string]any{{"type": "value", "options": options}}}
+}
+
+// ruleWords are the quality rules' titles by name (record.RuleTitle).
+func ruleWords() map[string]string {
+	words := map[string]string{}
+	for _, r := range record.QualityRules {
+		words[r.Name] = r.Title
+	}
+	return words
 }
 
 // linkToValue opens the URL a column holds, as it is: raw, since
@@ -177,6 +200,9 @@ func tablePanel(title, description, sortBy string, columns []column, queries ...
 		if col.colour != nil {
 			props = append(props, dashboard.DynamicConfigValue{Id: "thresholds", Value: thresholdsValue(col.colour)},
 				dashboard.DynamicConfigValue{Id: "custom.cellOptions", Value: map[string]any{"type": "color-text"}})
+		}
+		if col.words != nil {
+			props = append(props, valueWords(col.words))
 		}
 		if col.link != "" {
 			props = append(props, dashboard.DynamicConfigValue{Id: "links", Value: []map[string]any{{"title": col.header, "url": col.link}}})

@@ -120,7 +120,7 @@ func (c Config) teamFilterPanel() *stat.PanelBuilder {
 }
 
 // joinedBars draws one bar per query and period, side by side; the query
-// named "incidents" is a count on its own axis.
+// named "incidents" or "post-mortems" is a count on its own axis.
 func joinedBars(title, description, unit string, queries ...query) *barchart.PanelBuilder {
 	rename := map[string]any{}
 	exclude := map[string]any{}
@@ -134,8 +134,8 @@ func joinedBars(title, description, unit string, queries ...query) *barchart.Pan
 		WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{"excludeByName": exclude, "renameByName": rename}}).
 		WithTransformation(sortByPeriod(m.LabelPeriod))
 	for _, q := range queries {
-		if q.legend == "incidents" {
-			b = b.OverrideByName("incidents", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}, {Id: "custom.axisPlacement", Value: "right"}})
+		if q.legend == "incidents" || q.legend == "post-mortems" {
+			b = b.OverrideByName(q.legend, []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}, {Id: "custom.axisPlacement", Value: "right"}})
 		}
 	}
 	return b

@@ -17,7 +17,8 @@ import (
 // records:
 //
 //   - findings (default rules, all warnings): identity bar_raiser 2
-//     (PM-2025-040, PM-2026-030 have no bar raiser), published_late 1
+//     and moderator 2 (PM-2025-040, PM-2026-030 name neither; every other
+//     published post-mortem names a moderator), published_late 1
 //     (PM-2026-026: resolved 05-03T09:00, published 05-18T09:00, 15 days),
 //     action_item_habitual 1 (PM-2026-026-1 "Double check ..."),
 //     security_review 1 and action_item_size 1 (PM-2026-034: a security
@@ -51,7 +52,8 @@ func TestExamplesQualityBar(t *testing.T) {
 	}
 	type tv = snapshot.TeamValue
 	wantFindings := map[tv]int{
-		{Team: "identity", Value: record.RuleBarRaiser}: 2, {Team: "identity", Value: record.RulePublishedLate}: 1,
+		{Team: "identity", Value: record.RuleBarRaiser}: 2, {Team: "identity", Value: record.RuleModerator}: 2,
+		{Team: "identity", Value: record.RulePublishedLate}:      1,
 		{Team: "identity", Value: record.RuleActionItemHabitual}: 1, {Team: "identity", Value: record.RuleSecurityReview}: 1,
 		{Team: "identity", Value: record.RuleActionItemSize}: 1,
 		{Team: "payments", Value: record.RuleActionItemSize}: 1, {Team: "payments", Value: record.RuleActionItemCount}: 1,

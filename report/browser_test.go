@@ -389,7 +389,7 @@ func checkCells(t *testing.T, page browserPage, families map[string]*dto.MetricF
 			want = sum(series(families, collectors.MetricActionItemsOverdue, map[string]string{"team": c.Team}))
 			text = strconv.FormatFloat(want, 'f', -1, 64)
 		case "findings":
-			want = sum(series(families, collectors.MetricQualityFindings, map[string]string{"team": c.Team}))
+			want = sum(series(families, collectors.MetricTeamQualityFindings, map[string]string{"team": c.Team}))
 			text = strconv.FormatFloat(want, 'f', -1, 64)
 		case "pending":
 			want = sum(series(families, collectors.MetricReviewsPending, map[string]string{"team": c.Team, "status": c.Status}))

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/version"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
 //go:embed report.html.tmpl
@@ -26,6 +28,8 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"mean":       formatMean,
 	"medianmean": formatMedianMean,
 	"date":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"fixNotDone": func() string { return snapshot.RepeatFixNotDone },
+	"despiteFix": func() string { return snapshot.RepeatDespiteFix },
 }).Parse(htmlTemplate))
 
 // htmlPage is what the template renders.

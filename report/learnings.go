@@ -22,13 +22,25 @@ type Learnings struct {
 	OriginTot  []int
 	Detections []Count
 	Services   []Count // most incidents first, "other" last
-	// Repeats counts the incidents repeating an earlier one with action
-	// items still open, per team.
-	Repeats      []Count
-	RepeatsTotal int
+	// Repeats counts, per team, the incidents repeating an earlier one:
+	// snapshot.RepeatFixNotDone and snapshot.RepeatDespiteFix, most first.
+	Repeats      []TeamRepeats
+	RepeatsTotal int // of both kinds
 	// RepeatList says which incident repeats which, the latest first.
 	RepeatList     []Repeat
 	RepeatsDropped int
+	// PossibleListed tells whether the source lists the possible repeats
+	// (snapshot.QualityDetail); PossibleRepeats lists them, the latest
+	// first.
+	PossibleListed         bool
+	PossibleRepeats        []PossibleRepeat
+	PossibleRepeatsDropped int
+}
+
+// TeamRepeats are a team's repeat incidents of both kinds.
+type TeamRepeats struct {
+	Team                   string
+	FixNotDone, DespiteFix int
 }
 
 // Repeat is an incident that repeats an earlier one.
@@ -38,6 +50,17 @@ type Repeat struct {
 	// FixDone: the earlier incident's action items were all closed when
 	// this one started (the fix did not work); otherwise some were open.
 	FixDone bool
+	// Kind says it in words: snapshot.RepeatDespiteFix or
+	// snapshot.RepeatFixNotDone.
+	Kind string
+}
+
+// PossibleRepeat is an incident that may repeat an earlier one on the
+// same service with the same origin, for the forum to confirm.
+type PossibleRepeat struct {
+	Incident, Title, Team, Started string
+	Earlier, EarlierTitle          string
+	Service, Origin                string
 }
 
 // Count is a labelled count and its share of the total.
@@ -71,21 +94,63 @@ func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats) Learnings {
 	}
 	l.Detections = counts(sumByValue(ws.ByDetection), false)
 	l.Services = counts(ws.Services, true)
-	repeats := map[string]int{}
-	for k, st := range ws.Incidents {
-		if st.Repeat > 0 {
-			repeats[k.Team] += st.Repeat
-			l.RepeatsTotal += st.Repeat
-		}
-	}
-	l.Repeats = counts(repeats, false)
+	l.Repeats, l.RepeatsTotal = teamRepeats(s, ws, i)
 	for _, rp := range s.Repeats {
+		kind := snapshot.RepeatFixNotDone
+		if rp.FixDone {
+			kind = snapshot.RepeatDespiteFix
+		}
 		l.RepeatList = append(l.RepeatList, Repeat{Incident: rp.Incident, Title: title(s, rp.Incident), Team: rp.Team,
-			Started: rp.StartedAt.UTC().Format(time.DateOnly), Earlier: rp.Earlier, EarlierTitle: title(s, rp.Earlier), FixDone: rp.FixDone})
+			Started: day(rp.StartedAt), Earlier: rp.Earlier, EarlierTitle: title(s, rp.Earlier), FixDone: rp.FixDone, Kind: kind})
 	}
 	l.RepeatsDropped = s.RepeatsDropped
+	if d := s.QualityDetail; d != nil {
+		l.PossibleListed, l.PossibleRepeatsDropped = true, d.PossibleRepeatsDropped
+		for _, p := range d.PossibleRepeats {
+			l.PossibleRepeats = append(l.PossibleRepeats, PossibleRepeat{Incident: p.Incident, Title: title(s, p.Incident), Team: p.Team,
+				Started: day(p.StartedAt), Earlier: p.Earlier, EarlierTitle: title(s, p.Earlier), Service: p.Service, Origin: p.Origin})
+		}
+	}
 	return l
 }
+
+// teamRepeats counts the repeats of both kinds per team in the window at
+// index i, most first, and their total.
+func teamRepeats(s *snapshot.Snapshot, ws *snapshot.WindowStats, i int) ([]TeamRepeats, int) {
+	byTeam := map[string]*TeamRepeats{}
+	get := func(team string) *TeamRepeats {
+		if byTeam[team] == nil {
+			byTeam[team] = &TeamRepeats{Team: team}
+		}
+		return byTeam[team]
+	}
+	total := 0
+	for k, st := range ws.Incidents {
+		if st.Repeat > 0 {
+			get(k.Team).FixNotDone += st.Repeat
+			total += st.Repeat
+		}
+	}
+	if i >= 0 && i < len(s.RepeatsAfterFix) {
+		for team, n := range s.RepeatsAfterFix[i] {
+			if n > 0 {
+				get(team).DespiteFix += n
+				total += n
+			}
+		}
+	}
+	out := make([]TeamRepeats, 0, len(byTeam))
+	for _, r := range byTeam {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b TeamRepeats) int {
+		return cmp.Or(cmp.Compare(b.FixNotDone+b.DespiteFix, a.FixNotDone+a.DespiteFix), cmp.Compare(a.Team, b.Team))
+	})
+	return out, total
+}
+
+// day is an instant's UTC day, as the lists show it.
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // sumByValue sums counts kept by team and value over the teams.
 func sumByValue(m map[snapshot.TeamValue]int) map[string]int {

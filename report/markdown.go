@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
 // WriteMarkdown writes the report's tables as Markdown (GitHub flavour) for
@@ -265,22 +267,38 @@ func (m *mdWriter) learnings(r *Report) {
 	m.table([]string{"Service", "> Incidents"}, countRows(l.Services), "No incident named a service.")
 
 	m.printf("### Repeat incidents\n\n")
-	m.printf("An incident repeats an earlier one when its `related` names an incident that still had open action items when it started.\n\n")
-	m.table([]string{"Team", "> Repeat incidents"}, countRows(l.Repeats), "No repeat incident.")
+	m.printf("An incident repeats an earlier one when its `related` names it. *%s*: earlier incident's action items were still open when it started (finishing them would have prevented it). *%s*: they were all closed (the fix did not work).\n\n",
+		snapshot.RepeatFixNotDone, snapshot.RepeatDespiteFix)
+	rows = nil
+	for _, tr := range l.Repeats {
+		rows = append(rows, []string{mdText(tr.Team), fmt.Sprint(tr.FixNotDone), fmt.Sprint(tr.DespiteFix)})
+	}
+	m.table([]string{"Team", "> " + snapshot.RepeatFixNotDone, "> " + snapshot.RepeatDespiteFix}, rows, "No repeat incident.")
 
 	m.printf("#### Which incident repeats which\n\n")
-	m.printf("Incidents started in the longest window whose `related` names an earlier incident with action items: still open when it started, or all closed (the fix did not work).\n\n")
+	m.printf("Incidents started in the longest window whose `related` names an earlier incident with action items.\n\n")
 	rows = nil
 	for _, rp := range l.RepeatList {
-		earlier := "still open"
-		if rp.FixDone {
-			earlier = "all closed"
-		}
-		rows = append(rows, []string{rp.Started, mdText(rp.Team), titled(rp.Incident, "", rp.Title), titled(rp.Earlier, "", rp.EarlierTitle), earlier})
+		rows = append(rows, []string{rp.Started, mdText(rp.Team), titled(rp.Incident, "", rp.Title), titled(rp.Earlier, "", rp.EarlierTitle), rp.Kind})
 	}
-	m.table([]string{"Started", "Team", "Incident", "Repeats", "Earlier items"}, rows, "No incident repeats an earlier one.")
+	m.table([]string{"Started", "Team", "Incident", "Repeats", "Kind"}, rows, "No incident repeats an earlier one.")
 	if l.RepeatsDropped > 0 {
 		m.printf("%d more are left out by `--repeats.limit`.\n\n", l.RepeatsDropped)
+	}
+
+	m.printf("#### Possible repeats, to confirm\n\n")
+	if !l.PossibleListed {
+		m.printf("The %s source does not list them.\n\n", mdText(r.Source))
+		return
+	}
+	m.printf("Incidents started in the longest window on the same service with the same origin as an earlier one started shortly before (`--repeats.possible-within`), neither naming the other in `related`: the forum confirms them, and the author adds `related`, or not.\n\n")
+	rows = nil
+	for _, p := range l.PossibleRepeats {
+		rows = append(rows, []string{p.Started, mdText(p.Team), titled(p.Incident, "", p.Title), titled(p.Earlier, "", p.EarlierTitle), mdText(p.Service), mdText(p.Origin)})
+	}
+	m.table([]string{"Started", "Team", "Incident", "Earlier", "Service", "Origin"}, rows, "No possible repeat.")
+	if l.PossibleRepeatsDropped > 0 {
+		m.printf("%d more are left out by `--repeats.limit`.\n\n", l.PossibleRepeatsDropped)
 	}
 }
 
@@ -304,21 +322,55 @@ func titled(id, address, title string) string {
 
 func (m *mdWriter) quality(r *Report) {
 	q := r.Quality
-	m.printf("## 4. Quality bar\n\n### Findings per team and rule\n\n")
-	header := []string{"Team"}
-	for _, rule := range q.Rules {
-		header = append(header, "> "+mdText(rule))
+	m.printf("## 4. Quality bar\n\n### Findings per team\n\n")
+	m.printf("What the quality rules found in the valid records (`postmortem-exporter validate` prints each with its file and line).\n\n")
+	header := []string{"Team", "> Findings"}
+	if q.Detailed {
+		header = append(header, "> In the window")
 	}
-	header = append(header, "> all")
 	var rows [][]string
 	for _, tf := range q.Findings {
-		row := []string{mdText(tf.Team)}
-		for _, n := range tf.Counts {
-			row = append(row, fmt.Sprint(n))
+		row := []string{mdText(tf.Team), fmt.Sprint(tf.Total)}
+		if q.Detailed {
+			row = append(row, fmt.Sprint(tf.InWindow))
 		}
-		rows = append(rows, append(row, fmt.Sprint(tf.Total)))
+		rows = append(rows, append(row, mdText(tf.ByRule)))
 	}
-	m.table(header, rows, "No finding: every record meets the bar.")
+	m.table(append(header, "By rule"), rows, "No finding: every record meets the bar.")
+
+	m.printf("### Findings per rule\n\n")
+	m.table([]string{"Rule", "> Findings"}, countRows(q.Rules), "No finding.")
+
+	m.printf("### Post-mortems that pass the bar, by month of publication\n\n")
+	if q.Detailed {
+		m.printf("Of the post-mortems published in each period, those with no finding.\n\n")
+		rows = nil
+		for _, p := range q.Periods {
+			share := "–"
+			if p.Published > 0 {
+				share = formatPercent(p.Share)
+			}
+			rows = append(rows, []string{mdText(p.Period), fmt.Sprint(p.Published), fmt.Sprint(p.Passing), share})
+		}
+		m.table([]string{"Period", "> Published", "> Pass the bar", "> Share"}, rows, "No period.")
+	} else {
+		m.printf("The %s source does not list them.\n\n", mdText(r.Source))
+	}
+
+	m.printf("### Findings, post-mortem by post-mortem\n\n")
+	if q.Detailed {
+		m.printf("The post-mortems of the incidents started in the longest window, the latest first.\n\n")
+		rows = nil
+		for _, f := range q.List {
+			rows = append(rows, []string{titled(f.Incident, "", f.Title), mdText(f.Team), mdText(f.Rule), mdText(f.Item), mdText(f.Reason)})
+		}
+		m.table([]string{"Post-mortem", "Team", "Rule", "Action item", "Reason"}, rows, "No finding.")
+		if q.ListDropped > 0 {
+			m.printf("%d more are left out by `--findings.limit`.\n\n", q.ListDropped)
+		}
+	} else {
+		m.printf("The %s source does not list them.\n\n", mdText(r.Source))
+	}
 
 	m.printf("### Post-mortems published late\n\n")
 	if q.LateListed {
@@ -331,7 +383,7 @@ func (m *mdWriter) quality(r *Report) {
 			m.printf("%d more are left out by the list's limit.\n\n", q.LateDropped)
 		}
 	} else {
-		m.printf("The %s source does not list them; their count per team is the `published_late` column above.\n\n", mdText(r.Source))
+		m.printf("The %s source does not list them; their count is the *published late* rule above.\n\n", mdText(r.Source))
 	}
 
 	m.printf("### Post-mortems not published yet\n\n")

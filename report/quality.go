@@ -2,7 +2,9 @@ package report
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
@@ -11,11 +13,23 @@ import (
 
 // Quality is the fourth section: the bar the post-mortems are held to.
 type Quality struct {
-	// Rules are the quality rules with a finding, in the catalogue's
-	// order; Findings the counts per team, as many as Rules, most first.
-	Rules         []string
-	Findings      []TeamFindings
-	FindingsTotal []int // per rule
+	// Findings are the counts per team, most first; Rules the counts per
+	// rule over the teams, most first, each rule in words
+	// (record.RuleTitle).
+	Findings []TeamFindings
+	Rules    []Count
+	// Detailed tells whether the source gives the bar per window, period
+	// and post-mortem (snapshot.QualityDetail): then InWindow is set on
+	// Findings, and Periods and List are filled.
+	Detailed bool
+	// Periods are the post-mortems published per calendar period, oldest
+	// first, and how many of them pass the bar.
+	Periods []PeriodBar
+	// List is each finding on the post-mortems of the incidents started
+	// in the longest window, the latest first; ListDropped how many the
+	// limit left out.
+	List        []FindingRow
+	ListDropped int
 	// Pending are the post-mortems not published yet, per team and status.
 	Pending []Pending
 	// Unpublished lists them, the longest resolved first.
@@ -28,11 +42,28 @@ type Quality struct {
 	LateDropped int
 }
 
-// TeamFindings are a team's findings per rule.
+// TeamFindings are a team's findings: all of them, those on the
+// post-mortems of its incidents started in the report's window, and how
+// many per rule in words ("no moderator 2, published late 1").
 type TeamFindings struct {
-	Team   string
-	Counts []int // as Quality.Rules
-	Total  int
+	Team     string
+	Total    int
+	InWindow int
+	ByRule   string
+}
+
+// PeriodBar are the post-mortems published in one period and the share
+// of them with no finding.
+type PeriodBar struct {
+	Period             string
+	Published, Passing int
+	Share              float64
+}
+
+// FindingRow is one finding on one post-mortem: post-mortem, rule (in
+// words), action item and reason.
+type FindingRow struct {
+	Incident, Title, Team, Rule, Item, Reason string
 }
 
 // PostMortem is a listed incident's post-mortem.
@@ -53,34 +84,23 @@ type Pending struct {
 	OldestAge time.Duration
 }
 
-func quality(s *snapshot.Snapshot) Quality {
+func quality(s *snapshot.Snapshot, window string) Quality {
 	q := Quality{LateListed: s.PublishedLate != nil, UnpublishedDropped: s.UnpublishedDropped, LateDropped: s.PublishedLateDropped}
-	byRule := map[string]int{}
-	teams := map[string]*TeamFindings{}
-	for k, n := range s.Findings {
-		if n > 0 {
-			byRule[k.Value] += n
-			teams[k.Team] = &TeamFindings{Team: k.Team}
+	q.Findings, q.Rules = findings(s)
+	if d := s.QualityDetail; d != nil {
+		q.Detailed, q.ListDropped = true, d.FindingsDropped
+		if i := slices.IndexFunc(s.Windows, func(w snapshot.WindowStats) bool { return w.Window.Name == window }); i >= 0 {
+			for j := range q.Findings {
+				q.Findings[j].InWindow = d.ByWindow[i][q.Findings[j].Team]
+			}
+		}
+		for i, p := range d.ByPeriod {
+			q.Periods = append(q.Periods, PeriodBar{Period: s.Periods[i].Period.Name, Published: p.Published, Passing: p.Passing, Share: share(p.Passing, p.Published)})
+		}
+		for _, f := range d.Findings {
+			q.List = append(q.List, FindingRow{Incident: f.Incident, Title: title(s, f.Incident), Team: f.Team, Rule: record.RuleTitle(f.Rule), Item: f.Item, Reason: f.Reason})
 		}
 	}
-	q.Rules = slices.DeleteFunc(record.RuleNames(), func(rule string) bool { return byRule[rule] == 0 })
-	for rule := range byRule { // a rule outside the catalogue is shown too, last
-		if !slices.Contains(q.Rules, rule) {
-			q.Rules = append(q.Rules, rule)
-		}
-	}
-	for _, rule := range q.Rules {
-		q.FindingsTotal = append(q.FindingsTotal, byRule[rule])
-	}
-	for _, tf := range teams {
-		for _, rule := range q.Rules {
-			n := s.Findings[snapshot.TeamValue{Team: tf.Team, Value: rule}]
-			tf.Counts = append(tf.Counts, n)
-			tf.Total += n
-		}
-		q.Findings = append(q.Findings, *tf)
-	}
-	slices.SortFunc(q.Findings, func(a, b TeamFindings) int { return cmp.Or(cmp.Compare(b.Total, a.Total), cmp.Compare(a.Team, b.Team)) })
 
 	for k, p := range s.ReviewsPending {
 		if p.Count == 0 {
@@ -112,4 +132,34 @@ func quality(s *snapshot.Snapshot) Quality {
 		q.Late = append(q.Late, postMortem(it))
 	}
 	return q
+}
+
+// findings counts the findings per team, most first, each with its
+// rules in words, and per rule over the teams, most first.
+func findings(s *snapshot.Snapshot) ([]TeamFindings, []Count) {
+	byRule := map[string]int{}
+	byTeam := map[string]map[string]int{}
+	for k, n := range s.Findings {
+		if n <= 0 {
+			continue
+		}
+		byRule[record.RuleTitle(k.Value)] += n
+		if byTeam[k.Team] == nil {
+			byTeam[k.Team] = map[string]int{}
+		}
+		byTeam[k.Team][record.RuleTitle(k.Value)] += n
+	}
+	teams := make([]TeamFindings, 0, len(byTeam))
+	for team, rules := range byTeam {
+		tf := TeamFindings{Team: team}
+		var parts []string
+		for _, rule := range sortedByCount(rules) {
+			tf.Total += rules[rule]
+			parts = append(parts, fmt.Sprintf("%s %d", rule, rules[rule]))
+		}
+		tf.ByRule = strings.Join(parts, ", ")
+		teams = append(teams, tf)
+	}
+	slices.SortFunc(teams, func(a, b TeamFindings) int { return cmp.Or(cmp.Compare(b.Total, a.Total), cmp.Compare(a.Team, b.Team)) })
+	return teams, counts(byRule, false)
 }

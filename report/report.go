@@ -60,7 +60,7 @@ func New(s *snapshot.Snapshot, opts Options) (*Report, error) {
 	r.Timeliness = timeliness(s, ws)
 	r.Trends = trends(s)
 	r.Learnings = learnings(s, ws)
-	r.Quality = quality(s)
+	r.Quality = quality(s, ws.Window.Name)
 	return r, nil
 }
 

@@ -106,10 +106,19 @@ func examplesReport(t *testing.T) *Report {
 //     open when it started: the one counted repeat. PM-2026-038 names
 //     PM-2025-055 (its item done 2025-10-30) and PM-2026-029 names 027
 //     (its items closed by 05-06): repeats after the fix.
-//   - Findings: identity bar_raiser 040 and 030, action_item_habitual and
-//     published_late 026, action_item_size and security_review 034 = 6;
-//     payments action_item_size 031, action_item_count 037 (a published
-//     sev2 with no item) = 2; platform action_item_size 020 = 1.
+//   - Findings: identity bar_raiser and moderator 040 and 030 (neither
+//     names one), action_item_habitual and published_late 026,
+//     action_item_size and security_review 034 = 8; payments
+//     action_item_size 031, action_item_count 037 (a published sev2 with
+//     no item) = 2; platform action_item_size 020 = 1. In words:
+//     record.QualityRules' titles.
+//   - Pass the bar, 2026-05: 7 published, of which 037, 031, 030 and 026
+//     have findings (034 is in review): 3 pass, 43%; 2025-08: 040 fails.
+//   - Repeats per team: search 1 fix not done (036); platform 038 and
+//     payments 029 despite the fix. Possible repeats: 038 follows 033
+//     (checkout-api and kubernetes, infrastructure, 15 days; listed
+//     under the first), 031 follows 029
+//     (checkout-api, code_change, 11 days), neither naming the other.
 //   - Published late: 026 resolved 05-03 09:00, published 05-18 09:00 =
 //     15d. Not published: identity in_review 034, resolved 05-18 07:40:
 //     13d; search in_review 032, resolved 05-25 14:15: 6d; drafts 035 and

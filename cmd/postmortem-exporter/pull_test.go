@@ -123,5 +123,46 @@ func TestPullIncidentToolTokens(t *testing.T) {
 	code, _, stderr := runCLIEnv(t, map[string]string{}, "pull", "--from=pagerduty", "--to="+t.TempDir())
 	if code != exitError || !strings.Contains(stderr, "pagerduty: no API token") {
 		t.Errorf("no token: exit %d, stderr %q", code, stderr)
+// TestPulledRecordsValidate: validate flags a pulled record exactly for
+// what the pull could not read (a time without a zone: missing, and its
+// pull_finding); once a person sets the field, the next pull keeps it
+// without a conflict and drops the finding, and validate passes.
+func TestPulledRecordsValidate(t *testing.T) {
+	dir := t.TempDir()
+	mapping := filepath.Join(t.TempDir(), "mapping.yaml")
+	if err := os.WriteFile(mapping, []byte("document:\n  fields: {Incident ID: id, Incident lead: moderator}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"pull", "--from=document", "--to=" + dir, "--mapping.file=" + mapping,
+		"../../exporter/pull/document/testdata/gdocs-export.html", "../../exporter/pull/document/testdata/confluence-storage.xhtml"}
+	if code, _, stderr := runCLI(t, args...); code != exitOK {
+		t.Fatalf("pull: exit %d\n%s", code, stderr)
+	}
+	code, stdout, _ := runCLI(t, "validate", dir)
+	path := filepath.Join(dir, "PM-2026-020.md")
+	want := path + ":1: detected_at: required field is missing\n" +
+		path + `:17: detected_at: warning: pull_finding: from the pull: table row "Detected at" "2026-06-02 08:05": not a time with a zone (2026-05-20T14:02:00Z, 2026-05-20 16:02 +02:00); set the field and remove this entry` + "\n" +
+		dir + ": 2 records: 1 valid, 1 invalid (1 problems); findings: 0 errors, 1 warnings\n"
+	if code != exitInvalid || stdout != want {
+		t.Fatalf("validate: exit %d\n%s\nwant:\n%s", code, stdout, want)
+	}
+
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	completed := strings.Replace(string(data), "started_at: 2026-06-02T08:00:00Z\n", "started_at: 2026-06-02T08:00:00Z\ndetected_at: 2026-06-02T08:05:00Z\n", 1)
+	if err := os.WriteFile(path, []byte(completed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := runCLI(t, args...); code != exitOK || stdout != "" {
+		t.Fatalf("pull after the person completed the field: exit %d\n%s", code, stdout)
+	}
+	got, _ := os.ReadFile(path)
+	if !strings.Contains(string(got), "detected_at: 2026-06-02T08:05:00Z\n") || strings.Contains(string(got), "pull_findings") {
+		t.Errorf("after the re-pull:\n%s", got)
+	}
+	if code, stdout, _ := runCLI(t, "validate", dir); code != exitOK {
+		t.Errorf("validate after completion: exit %d\n%s", code, stdout)
 	}
 }

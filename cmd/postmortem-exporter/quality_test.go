@@ -14,10 +14,10 @@ import (
 // in20Days is a due day 20 days from now: larger than 14 days, a warning.
 func in20Days() string { return time.Now().UTC().Add(20 * 24 * time.Hour).Format(time.DateOnly) }
 
-// published is front matter that makes a record published without a bar
-// raiser (a warning) a day after it started.
+// published is front matter that makes a record published, by a
+// moderator, without a bar raiser (a warning) a day after it started.
 func published() string {
-	return "status: published\npublished_at: " + time.Now().UTC().Add(-24*time.Hour).Truncate(time.Second).Format(time.RFC3339) + "\n"
+	return "status: published\nmoderator: mia\npublished_at: " + time.Now().UTC().Add(-24*time.Hour).Truncate(time.Second).Format(time.RFC3339) + "\n"
 }
 
 // TestValidateWarningsAndStrict: warnings are printed apart from errors
@@ -44,9 +44,9 @@ func TestValidateWarningsAndStrict(t *testing.T) {
 		Extra: published() + "bar_raiser: bo\naction_items:\n  - {id: PM-2-1, title: Add a canary, owner: ann and bob, due: " + in20Days() + ", status: open}\n"})
 	code, stdout, _ = runCLI(t, "validate", dir)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if code != exitInvalid || len(lines) != 4 || !strings.Contains(lines[0], "PM-2.md:16: action_items[0].owner: error: action_item_owner: ") ||
+	if code != exitInvalid || len(lines) != 4 || !strings.Contains(lines[0], "PM-2.md:17: action_items[0].owner: error: action_item_owner: ") ||
 		!strings.Contains(lines[1], "PM-1.md:1: bar_raiser: warning: bar_raiser:") ||
-		!strings.Contains(lines[2], "PM-2.md:16: action_items[0].due: warning: action_item_size: due 2") || // 20 to 21 days by the hour of the day
+		!strings.Contains(lines[2], "PM-2.md:17: action_items[0].due: warning: action_item_size: due 2") || // 20 to 21 days by the hour of the day
 		!strings.Contains(lines[2], "days after created_at, more than 14") ||
 		lines[3] != dir+": 2 records: 2 valid, 0 invalid (0 problems); findings: 1 errors, 2 warnings" {
 		t.Fatalf("an error finding: exit %d, stdout:\n%s", code, stdout)

@@ -37,6 +37,8 @@ type Config struct {
 	TopServices       int            `env:"TOP_SERVICES" envDefault:"50"`
 	OverdueItemsLimit int            `env:"OVERDUE_ITEMS_LIMIT" envDefault:"800"`
 	RepeatsLimit      int            `env:"REPEATS_LIMIT" envDefault:"100"`
+	PossibleRepeats   model.Duration `env:"REPEATS_POSSIBLE_WITHIN" envDefault:"30d"`
+	FindingsLimit     int            `env:"FINDINGS_LIMIT" envDefault:"100"`
 	ExceptionsLimit   int            `env:"EXCEPTION_ITEMS_LIMIT" envDefault:"100"`
 	ListenAddresses   []string       `env:"WEB_LISTEN_ADDRESS" envDefault:":9787"`
 	TelemetryPath     string         `env:"WEB_TELEMETRY_PATH" envDefault:"/metrics"`
@@ -63,6 +65,9 @@ type RecordLimits struct {
 	MaxURLLength   int            `env:"RECORDS_MAX_URL_LENGTH" envDefault:"2048"`
 	// QualityFile configures the quality rules (docs/quality.md).
 	QualityFile string `env:"QUALITY_FILE"`
+	// RosterFile lists the teams and their people for the roster rules
+	// (docs/quality.md).
+	RosterFile string `env:"QUALITY_ROSTER_FILE"`
 }
 
 // Trackers are the settings of the sync of the action items' tickets
@@ -169,11 +174,11 @@ func (c *Config) EnvDatabaseURL() string {
 	return strings.TrimSpace(c.DatabaseURLFile)
 }
 
-// RecordConfig loads the taxonomy and quality rules files as one
+// RecordConfig loads the taxonomy, quality rules and roster files as one
 // configuration, or returns the defaults. serve reads them again with it
 // on SIGHUP.
 func (c *Config) RecordConfig() (record.Config, error) {
-	return record.LoadConfig(c.TaxonomyFile, c.QualityFile)
+	return record.LoadConfig(c.TaxonomyFile, c.QualityFile, c.RosterFile)
 }
 
 // SnapshotOptions checks the settings that shape the snapshot, reporting
@@ -196,6 +201,9 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 	if c.RepeatsLimit < 1 {
 		errs = append(errs, fmt.Errorf("repeats.limit (%sREPEATS_LIMIT): must be at least 1, got %d", EnvPrefix, c.RepeatsLimit))
 	}
+	if c.FindingsLimit < 1 {
+		errs = append(errs, fmt.Errorf("findings.limit (%sFINDINGS_LIMIT): must be at least 1, got %d", EnvPrefix, c.FindingsLimit))
+	}
 	periods, err := c.Periods.options()
 	if err != nil {
 		errs = append(errs, err)
@@ -204,21 +212,25 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		name string
 		v    model.Duration
 	}{{"refresh.interval (POSTMORTEM_REFRESH_INTERVAL)", c.RefreshInterval}, {"refresh.timeout (POSTMORTEM_REFRESH_TIMEOUT)", c.RefreshTimeout}, {"web.timeout (POSTMORTEM_WEB_TIMEOUT)", c.ScrapeTimeout},
+		{"repeats.possible-within (POSTMORTEM_REPEATS_POSSIBLE_WITHIN)", c.PossibleRepeats},
 		{"trackers.interval (POSTMORTEM_TRACKERS_INTERVAL)", c.TrackersInterval}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive", d.name))
 		}
 	}
 	opts := snapshot.Options{
-		Windows:             windows,
-		TopServices:         c.TopServices,
-		OverdueItemsLimit:   c.OverdueItemsLimit,
-		RepeatsLimit:        c.RepeatsLimit,
-		ExceptionItemsLimit: c.ExceptionsLimit,
-		Periods:             periods,
-		Detail:              c.Periods.MetricsDetail,
-		PeriodTeamsLimit:    collectors.PeriodTeamsLimit,
-		Trackers:            c.TrackersFile != "",
+		Windows:               windows,
+		TopServices:           c.TopServices,
+		OverdueItemsLimit:     c.OverdueItemsLimit,
+		RepeatsLimit:          c.RepeatsLimit,
+		PossibleRepeatsWithin: time.Duration(c.PossibleRepeats),
+		FindingsLimit:         c.FindingsLimit,
+		LabelLimit:            c.MaxLabelLength,
+		ExceptionItemsLimit:   c.ExceptionsLimit,
+		Periods:               periods,
+		Detail:                c.Periods.MetricsDetail,
+		PeriodTeamsLimit:      collectors.PeriodTeamsLimit,
+		Trackers:              c.TrackersFile != "",
 	}
 	opts.SetTaxonomy(tax)
 	return opts, errors.Join(errs...)

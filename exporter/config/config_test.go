@@ -33,9 +33,9 @@ func TestFromEnvDefaults(t *testing.T) {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 	// --periods.by-team=auto gets its limit from the collectors' series
-	// bound: 56 teams with the defaults (docs/metrics.md).
-	if opts.PeriodTeamsLimit == nil || opts.PeriodTeamsLimit(opts) != 56 {
-		t.Errorf("the snapshot options carry no period teams limit of 56")
+	// bound: 57 teams with the defaults (docs/metrics.md).
+	if opts.PeriodTeamsLimit == nil || opts.PeriodTeamsLimit(opts) != 57 {
+		t.Errorf("the snapshot options carry no period teams limit of 57")
 	}
 }
 
@@ -194,5 +194,38 @@ func TestPeriodSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want an error mentioning %s, got %v", want, err)
 		}
+	}
+}
+
+// TestRosterFile: POSTMORTEM_QUALITY_ROSTER_FILE gives the roster rules
+// their roster, read with the taxonomy and the quality rules as one
+// configuration (what serve reads again on SIGHUP); a bad roster is
+// refused naming the file, and without one the roster rules are off.
+func TestRosterFile(t *testing.T) {
+	dir := t.TempDir()
+	roster := filepath.Join(dir, "roster.yaml")
+	if err := os.WriteFile(roster, []byte("payments: [ann]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func(env map[string]string) (record.Config, error) {
+		t.Helper()
+		c, err := FromEnv(env, Serve)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.RecordConfig()
+	}
+	rules, err := load(map[string]string{"POSTMORTEM_QUALITY_ROSTER_FILE": roster})
+	if err != nil || rules.Quality.Roster == nil || !rules.Quality.Roster.IsPerson("ann") || rules.Quality.Roster.IsPerson("payments") {
+		t.Fatalf("roster %+v, %v; want ann a person of payments", rules.Quality.Roster, err)
+	}
+	if rules, err := load(map[string]string{}); err != nil || rules.Quality.Roster != nil {
+		t.Errorf("without a roster file: %+v, %v; want no roster", rules.Quality.Roster, err)
+	}
+	if err := os.WriteFile(roster, []byte("payments: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load(map[string]string{"POSTMORTEM_QUALITY_ROSTER_FILE": roster}); err == nil || !strings.Contains(err.Error(), roster) {
+		t.Errorf("a bad roster: %v, want an error naming %s", err, roster)
 	}
 }

@@ -25,15 +25,16 @@ var (
 	Report = Settings{
 		"source.dir", "source.exclude", "source.max-file-size", "database.url", "taxonomy.file", "windows",
 		"services.top", "overdue-items.limit", "exception-items.limit", "periods", "periods.count", "periods.timezone", "repeats.limit",
+		"repeats.possible-within", "findings.limit",
 		"records.max-clock-skew", "records.max-duration", "records.max-action-items", "records.max-list-length",
-		"records.max-label-length", "records.max-url-length", "quality.file",
+		"records.max-label-length", "records.max-url-length", "quality.file", "quality.roster-file",
 	}
 	// Generate takes what the dashboards and rules depend on.
 	Generate = Settings{"taxonomy.file", "windows", "periods", "quality.file"}
 	// Rules are the settings records are checked with (validate, import).
 	Rules = Settings{
 		"taxonomy.file", "records.max-clock-skew", "records.max-duration", "records.max-action-items", "records.max-list-length",
-		"records.max-label-length", "records.max-url-length", "quality.file",
+		"records.max-label-length", "records.max-url-length", "quality.file", "quality.roster-file",
 	}
 	// Folder are the settings of a folder of records read (validate, import).
 	Folder = Settings{"source.exclude", "source.max-file-size"}
@@ -137,6 +138,16 @@ var settings = []setting{
 		add: func(c *Config, f *kingpin.FlagClause) {
 			IntFlag(f.Default(fmt.Sprint(c.RepeatsLimit)), &c.RepeatsLimit)
 		}},
+	{flag: "repeats.possible-within", env: []string{"REPEATS_POSSIBLE_WITHIN"},
+		help: "An incident on the same service with the same origin as one started at most this long before it, neither naming the other in related, is listed as a possible repeat (postmortem_possible_repeat_info, at most --repeats.limit).",
+		add: func(c *Config, f *kingpin.FlagClause) {
+			f.Default(c.PossibleRepeats.String()).SetValue(&c.PossibleRepeats)
+		}},
+	{flag: "findings.limit", env: []string{"FINDINGS_LIMIT"},
+		help: "At most this many series of postmortem_quality_finding_info, the latest incidents first.",
+		add: func(c *Config, f *kingpin.FlagClause) {
+			IntFlag(f.Default(fmt.Sprint(c.FindingsLimit)), &c.FindingsLimit)
+		}},
 	{flag: "web.listen-address", env: []string{"WEB_LISTEN_ADDRESS"},
 		help: "Addresses on which to expose metrics and the web interface, comma separated.",
 		add: func(c *Config, f *kingpin.FlagClause) {
@@ -196,6 +207,9 @@ var settings = []setting{
 	{flag: "quality.file", env: []string{"QUALITY_FILE"},
 		help: "YAML file with the quality rules' severities (error, warning, off), limits and phrases (docs/quality.md). Empty: the defaults. serve reads it again on SIGHUP, with --taxonomy.file.",
 		add:  func(c *Config, f *kingpin.FlagClause) { f.Default(c.QualityFile).StringVar(&c.QualityFile) }},
+	{flag: "quality.roster-file", env: []string{"QUALITY_ROSTER_FILE"},
+		help: "YAML file of the teams and their people (team: [name, ...]) for the roster rules (docs/quality.md). Empty: the roster rules find nothing. serve reads it again on SIGHUP, with --quality.file.",
+		add:  func(c *Config, f *kingpin.FlagClause) { f.Default(c.RosterFile).StringVar(&c.RosterFile) }},
 }
 
 // allSettings names every setting.

@@ -19,7 +19,7 @@ func CheckDir(ctx context.Context, dir string, opts Options, rules record.Rules)
 // Check reads and checks the records as a refresh of s does (the bundled
 // examples shifted as of asOf), keeping nothing for the next refresh: the
 // records of the report's CSV. As a refresh, it keeps of each finding only
-// what counting it by team and rule needs (record.Rules.CountFindings).
+// what counting and listing it needs (record.Rules.CountFindings).
 func (s *Source) Check(ctx context.Context, asOf time.Time, cfg record.Config) (*Folder, record.Result, error) {
 	return check(ctx, s.FS, s.Dir, s.ReadOptions, Parse, s.shiftAsOf(asOf), s.rules(cfg))
 }

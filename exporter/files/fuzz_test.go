@@ -58,7 +58,7 @@ func FuzzParseAndCheck(f *testing.F) {
 	rules := record.Rules{Taxonomy: record.DefaultTaxonomy(), Limits: lim, Now: fuzzNow}
 	opts := snapshot.Options{
 		Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour}},
-		Severities: rules.Taxonomy.Severities, TopServices: 3, OverdueItemsLimit: 5,
+		Severities: rules.Taxonomy.Severities, TopServices: 3, OverdueItemsLimit: 5, LabelLimit: lim.MaxLabelLength,
 	}
 	f.Fuzz(func(t *testing.T, kind uint8, data []byte) {
 		name := fuzzNames[int(kind)%len(fuzzNames)]

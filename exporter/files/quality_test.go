@@ -26,6 +26,7 @@ resolution: rollback
 detection: customer
 status: published
 published_at: 2026-05-22T10:00:00Z
+moderator: mia
 bar_raiser: bob
 action_items:
   - {id: PM-1-1, title: Add a canary stage, owner: [ann, bob], due: 2026-05-30, status: open}
@@ -102,6 +103,7 @@ func TestFindingsNeverHideAnIncident(t *testing.T) {
 	want := map[snapshot.TeamValue]int{
 		{Team: "payments", Value: record.RuleActionItemOwner}:  1,
 		{Team: "search", Value: record.RuleBarRaiser}:          1,
+		{Team: "search", Value: record.RuleModerator}:          1,
 		{Team: "search", Value: record.RuleSecurityReview}:     1,
 		{Team: "search", Value: record.RulePublishedLate}:      1,
 		{Team: "search", Value: record.RuleActionItemSize}:     1,
@@ -143,17 +145,17 @@ func TestStaleRecordKeepsItsFindings(t *testing.T) {
 		}
 		return n
 	}
-	if n := findings(); n != 5 {
-		t.Fatalf("%d findings, want the 5 warnings", n)
+	if n := findings(); n != 6 {
+		t.Fatalf("%d findings, want the 6 warnings", n)
 	}
 	// An edit breaks the core (severity sev9) and adds an owner error:
-	// while the last valid version is served, its 5 findings are counted,
-	// not the broken version's 6.
+	// while the last valid version is served, its 6 findings are counted,
+	// not the broken version's 7.
 	broken := strings.Replace(strings.Replace(sev2WithEveryWarning, "severity: sev2", "severity: sev9", 1), "owner: cy", "owner: [cy, di]", 1)
 	if err := os.WriteFile(filepath.Join(dir, "pm-2.md"), []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if n := findings(); n != 5 {
-		t.Errorf("%d findings while the last valid version is served, want its 5", n)
+	if n := findings(); n != 6 {
+		t.Errorf("%d findings while the last valid version is served, want its 6", n)
 	}
 }

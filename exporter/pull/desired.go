@@ -99,10 +99,8 @@ func (t translator) desire(inc Incident) (*desired, error) {
 	d.fields["id"] = scalar(d.id)
 	d.findings = slices.Clone(inc.Findings)
 	for _, f := range inc.Findings {
-		// A field the source filled with a value of its finding (an
-		// honest placeholder) is the person's to complete.
-		if _, filled := inc.Fields[f.Field]; filled {
-			d.placeholders[f.Field] = true
+		if slices.Contains(FieldOrder, f.Field) {
+			d.placeholders[f.Field] = true // the pull could not fill it: a person's value is kept
 		}
 	}
 	set := func(field string, v any) error {

@@ -93,6 +93,9 @@ func (m *merger) merge(d *desired) {
 	for p := range d.fields {
 		paths[p] = true
 	}
+	for p := range d.placeholders {
+		paths[p] = true // remembered empty, so that a person's value is seen as theirs
+	}
 	if m.last != nil {
 		for p := range m.last.Fields {
 			if !strings.HasPrefix(p, "action_items[") && p != "narrative" {
@@ -101,17 +104,27 @@ func (m *merger) merge(d *desired) {
 		}
 	}
 	custom := m.file.values["custom"]
+	customBroken := custom != nil && custom.Kind != yaml.MappingNode
+	if customBroken {
+		m.conflicts = append(m.conflicts, Conflict{File: m.name, Field: "custom", Reason: "not a mapping: left as it is"})
+	}
 	for _, p := range sortedKeys(paths) {
 		if name, ok := strings.CutPrefix(p, "custom."); ok {
+			if customBroken {
+				m.keepLast(p)
+				continue
+			}
 			custom = setIn(custom, name, m.node(p, getIn(custom, name), d.fields[p]))
 			continue
 		}
 		m.file.set(p, m.node(p, m.file.values[p], d.fields[p]))
 	}
-	if custom != nil && len(custom.Content) == 0 {
-		custom = nil
+	if !customBroken {
+		if custom != nil && len(custom.Content) == 0 {
+			custom = nil
+		}
+		m.file.set("custom", custom)
 	}
-	m.file.set("custom", custom)
 	m.items(d)
 	if d.narrative != "" {
 		body := strings.TrimRight(d.narrative, "\n") + "\n"
@@ -233,7 +246,12 @@ func (m *merger) lastHasPrefix(prefix string) bool {
 	return false
 }
 
+// keepLast remembers again what was last written of the paths with
+// prefix, for fields left as they are.
 func (m *merger) keepLast(prefix string) {
+	if m.last == nil {
+		return
+	}
 	for p, v := range m.last.Fields {
 		if strings.HasPrefix(p, prefix) {
 			m.next.Fields[p] = v

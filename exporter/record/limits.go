@@ -19,17 +19,18 @@ type Rules struct {
 	// Quality configures the quality rules; the zero value is the
 	// defaults.
 	Quality Quality
-	// CountFindings keeps of each finding only what counting it by team
-	// and rule needs: its path, rule, severity and team, no field, line or
-	// message. For the exporter, which holds every finding of a refresh at
-	// once and only counts them; `validate` prints them whole.
+	// CountFindings keeps of each finding of the quality rules only what
+	// counting it by team and rule needs: its path, rule, severity, team
+	// and item, no field, line or message (Result.Reason gives the message
+	// again for the few a list shows). For the exporter, which holds every
+	// finding of a refresh at once; `validate` prints them whole.
 	CountFindings bool
 }
 
 // Config is the part of the rules read from files: the taxonomy
-// (--taxonomy.file) and the quality rules (--quality.file). `serve` holds
-// one Config and replaces it whole on SIGHUP, so that the two files apply
-// together or not at all.
+// (--taxonomy.file), the quality rules (--quality.file) and the roster
+// (--quality.roster-file). `serve` holds one Config and replaces it whole
+// on SIGHUP, so that the files apply together or not at all.
 type Config struct {
 	Taxonomy Taxonomy
 	// Quality configures the quality rules; the zero value is the
@@ -37,13 +38,15 @@ type Config struct {
 	Quality Quality
 }
 
-// LoadConfig reads the taxonomy and quality rules files (an empty path
-// gives the defaults), reporting what is wrong with both at once; each
-// error names its file.
-func LoadConfig(taxonomyPath, qualityPath string) (Config, error) {
+// LoadConfig reads the taxonomy, quality rules and roster files (an empty
+// path gives the defaults, and no roster), reporting what is wrong with
+// all at once; each error names its file.
+func LoadConfig(taxonomyPath, qualityPath, rosterPath string) (Config, error) {
 	tax, taxErr := LoadTaxonomy(taxonomyPath)
 	quality, qualityErr := LoadQuality(qualityPath)
-	return Config{Taxonomy: tax, Quality: quality}, errors.Join(taxErr, qualityErr)
+	roster, rosterErr := LoadRoster(rosterPath)
+	quality.Roster = roster
+	return Config{Taxonomy: tax, Quality: quality}, errors.Join(taxErr, qualityErr, rosterErr)
 }
 
 // Rules returns the rules of a check at now: c with limits.

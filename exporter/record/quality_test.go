@@ -61,7 +61,22 @@ func TestQualityRules(t *testing.T) {
 		{RuleActionItemSize, strings.Replace(cleanRecord, "due: 2026-11-21", "due: 2026-11-26", 1), "action_items[0].due",
 			strings.Replace(cleanRecord, "due: 2026-11-21", "due: 2026-11-26\n    exception: {approver: carol, reason: vendor release}", 1)},
 		{RuleActionItemHabitual, strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Double-Check the retry settings", 1), "action_items[0].title", ""},
-		{RuleActionItemHabitual, strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Rewrite it in Rust", 1), "action_items[0].title", ""},
+		// "rewrite in" is not in "Rewrite index": the old substring match
+		// found it there.
+		{RuleActionItemHabitual, strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Rewrite it in Rust", 1), "action_items[0].title",
+			strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Rewrite index builds to run per shard", 1)},
+		// Phrases match on words: "fix it" is not in "fixit-tool".
+		{RuleActionItemHabitual, strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Fix it", 1), "action_items[0].title",
+			strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Finish the fixit-tool migration", 1)},
+		{RuleActionItemHabitual, strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Make sure this never happens again!", 1), "action_items[0].title",
+			strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Carefully remove the retry storm", 1)},
+		{RuleActionItemVague, strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Investigate the replication lag", 1), "action_items[0].title",
+			strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Investigate the replication lag and add an alert at 30s", 1)},
+		{RuleActionItemVague, strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Look into timeouts", 1), "action_items[0].title",
+			strings.Replace(cleanRecord, "Add a circuit breaker to the SDK client", "Add a timeout after we look into the defaults", 1)},
+		{RuleModerator, strings.Replace(cleanRecord, "moderator: mia\n", "", 1), "moderator",
+			strings.Replace(strings.Replace(strings.Replace(cleanRecord, "moderator: mia\n", "", 1), "status: published", "status: in_review", 1), "published_at: 2026-11-11T10:00:00Z\n", "", 1)},
+		{RuleBarRaiserOutside, strings.Replace(cleanRecord, "bar_raiser: bob", "bar_raiser: mia", 1), "bar_raiser", ""},
 		{RuleActionItemCount, withItems("action_items: []\n"), "action_items",
 			strings.Replace(withItems("action_items: []\n"), "severity: sev2", "severity: sev3", 1)},
 		{RuleActionItemCount, withItems("action_items:" + strings.Repeat("\n  - {id: X, title: a, owner: o, due: 2026-11-20, status: open}", 8) + "\n"), "action_items",
@@ -117,10 +132,17 @@ func TestQualityRules(t *testing.T) {
 				t.Errorf("%q does not say its severity and rule", got[0])
 			}
 			// Counted (the exporter's check): the same findings, each with
-			// its path, rule, severity and team only, and the same items
+			// its path, rule, severity and team only (and the model's its
+			// message), the reason given again on demand, and the same items
 			// marked invalid.
 			full, counted := check(t, tc.fires, Quality{}), checkAs(t, tc.fires, Quality{}, true)
 			want := Problem{Path: got[0].Path, Rule: tc.rule, Severity: info.Default, Team: "payments", item: got[0].item}
+			if c := ruleFindings(counted, tc.rule); len(c) == 1 && c[0].Message != "" {
+				want.Message = got[0].Message // the model's findings keep theirs
+			}
+			if c := ruleFindings(counted, tc.rule); len(c) == 1 && counted.Reason(counted.Valid[0], c[0]) != got[0].Message {
+				t.Errorf("counted: reason %q, want %q", counted.Reason(counted.Valid[0], c[0]), got[0].Message)
+			}
 			if c := ruleFindings(counted, tc.rule); len(c) != 1 || c[0] != want || len(counted.Findings) != len(full.Findings) {
 				t.Errorf("counted: got %v, want %v among %d findings", counted.Findings, want, len(full.Findings))
 			}
@@ -151,6 +173,81 @@ func TestQualityRules(t *testing.T) {
 				t.Errorf("configured off: got %v", got.Findings)
 			}
 		})
+	}
+}
+
+// TestRosterRules: with a roster, an owner must be one of its people and
+// the bar raiser one from another team than the incident's; without one
+// these findings are off (a bar raiser who is the moderator is found
+// either way).
+func TestRosterRules(t *testing.T) {
+	roster, err := ParseRoster([]byte("payments: [alice, mia]\nidentity: [bob, nadia]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withRoster := DefaultQuality()
+	withRoster.Roster = roster
+	owner := func(name string) string { return strings.Replace(cleanRecord, "owner: alice", "owner: "+name, 1) }
+	barRaiser := func(name string) string {
+		return strings.Replace(cleanRecord, "bar_raiser: bob", "bar_raiser: "+name, 1)
+	}
+	for _, tc := range []struct {
+		name, text string
+		rule       string // found with the roster, "" for none
+		message    string
+	}{
+		{"a person of the roster", cleanRecord, "", ""},
+		{"TBD", owner("TBD"), RuleOwnerInRoster, `owner "TBD" is no person of the roster`},
+		{"a team", owner("payments"), RuleOwnerInRoster, `owner "payments" is a team, not a person`},
+		{"an unknown name", owner("alicia"), RuleOwnerInRoster, `owner "alicia" is no person of the roster`},
+		{"several owners are action_item_owner's", owner("alice and zed"), RuleActionItemOwner, "names several"},
+		{"bar raiser of another team", barRaiser("nadia"), "", ""},
+		{"bar raiser of the incident's team", barRaiser("alice"), RuleBarRaiserOutside, `bar raiser "alice" is of the incident's team payments`},
+		{"bar raiser unknown", barRaiser("zed"), RuleBarRaiserOutside, `bar raiser "zed" is no person of the roster`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, problems := decodeText(t, tc.text)
+			check := func(q Quality) []Problem {
+				res := Check([]*Record{r}, problems, Rules{Taxonomy: DefaultTaxonomy(), Limits: DefaultLimits(), Now: testNow, Quality: q})
+				if len(res.Valid) != 1 {
+					t.Fatalf("the incident is invalid: %v", res.Problems)
+				}
+				return res.Findings
+			}
+			got := check(withRoster)
+			if tc.rule == "" {
+				if len(got) != 0 {
+					t.Errorf("with the roster: got %v, want none", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Rule != tc.rule || !strings.Contains(got[0].Message, tc.message) || got[0].Severity != SeverityWarning && tc.rule != RuleActionItemOwner {
+				t.Errorf("with the roster: got %v, want one %s finding saying %q", got, tc.rule, tc.message)
+			}
+			if tc.rule == RuleActionItemOwner {
+				return
+			}
+			if without := check(DefaultQuality()); len(without) != 0 {
+				t.Errorf("without a roster: got %v, want none", without)
+			}
+		})
+	}
+}
+
+// TestParseRosterErrors: every mistake of a roster file is reported at
+// once, with its line.
+func TestParseRosterErrors(t *testing.T) {
+	_, err := ParseRoster([]byte("payments: [alice, alice]\nidentity: []\ndata: bob\n"))
+	for _, want := range []string{"line 1: team payments: alice is listed twice", "line 2: team identity: want the list of its people", "line 3: team data: want the list"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+	if _, err := LoadRoster("testdata/no-such-roster.yaml"); err == nil || !strings.Contains(err.Error(), "no-such-roster.yaml") {
+		t.Errorf("a missing file: %v", err)
+	}
+	if r, err := LoadRoster(""); r != nil || err != nil {
+		t.Errorf("no roster file: got %v, %v", r, err)
 	}
 }
 

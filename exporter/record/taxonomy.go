@@ -34,18 +34,26 @@ func DefaultTaxonomy() Taxonomy {
 // LoadTaxonomy reads a taxonomy YAML file (see ParseTaxonomy); an empty
 // path gives the default taxonomy.
 func LoadTaxonomy(path string) (Taxonomy, error) {
+	return loadFile(path, "taxonomy", DefaultTaxonomy, ParseTaxonomy)
+}
+
+// loadFile reads the configuration file at path with parse, naming the
+// file (what it holds, and its path) in every error; an empty path gives
+// none().
+func loadFile[T any](path, what string, none func() T, parse func([]byte) (T, error)) (T, error) {
+	var zero T
 	if path == "" {
-		return DefaultTaxonomy(), nil
+		return none(), nil
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Taxonomy{}, fmt.Errorf("read taxonomy: %w", err)
+		return zero, fmt.Errorf("read %s: %w", what, err)
 	}
-	t, err := ParseTaxonomy(data)
+	v, err := parse(data)
 	if err != nil {
-		return Taxonomy{}, fmt.Errorf("taxonomy %s: %w", path, err)
+		return zero, fmt.Errorf("%s %s: %w", what, path, err)
 	}
-	return t, nil
+	return v, nil
 }
 
 // ParseTaxonomy reads a taxonomy from YAML. Lists it leaves out keep their

@@ -24,6 +24,8 @@ type Result struct {
 	Findings []Problem
 	// verdicts holds the verdict of each record that has findings.
 	verdicts map[*Record]Verdict
+	// quality is the configuration the records were checked with.
+	quality Quality
 }
 
 // Verdict is what a check found on one record besides the problems of
@@ -119,6 +121,7 @@ func check(records []*Record, problems []Problem, rules Rules, set bool) Result 
 	sortProblems(findings)
 	res.Problems, res.Findings = core, findings
 	res.verdicts = verdicts(records, findings)
+	res.quality = rules.Quality.orDefault()
 	return res
 }
 

@@ -30,8 +30,19 @@ type Options struct {
 	// Trackers says a trackers file is configured: the tracker_drift rule
 	// can find something, and its series are published.
 	Trackers bool
-	// RepeatsLimit bounds the listed repeats; 0 is DefaultRepeatsLimit.
+	// RepeatsLimit bounds the listed repeats, and the listed possible
+	// repeats; 0 is DefaultRepeatsLimit.
 	RepeatsLimit int
+	// PossibleRepeatsWithin is the most time between two incidents on a
+	// service with the same origin that makes the later one a possible
+	// repeat; 0 is DefaultPossibleRepeatsWithin.
+	PossibleRepeatsWithin time.Duration
+	// FindingsLimit bounds the listed findings; 0 is DefaultFindingsLimit.
+	FindingsLimit int
+	// LabelLimit bounds, in bytes, a label value the snapshot makes
+	// itself (a finding's reason): record.Limits.MaxLabelLength; 0 is no
+	// bound.
+	LabelLimit int
 	// PeriodTeamsLimit gives, for these options, the most teams for which
 	// --periods.by-team=auto keeps the team on the period metrics: the
 	// collectors know their series (collectors.PeriodTeamsLimit, set by
@@ -73,6 +84,7 @@ func FromRecords(source string, res record.Result, asOf time.Time, opts Options)
 	}
 	b.AddProblems(res.Problems...)
 	b.addQuality(res, byID)
+	b.s.QualityDetail = b.qualityDetail(res)
 	return b.Snapshot()
 }
 
@@ -234,7 +246,7 @@ func (b *Builder) Snapshot() *Snapshot {
 		ws, samples := &s.Windows[i], b.windowSamples[i]
 		summaries = append(summaries,
 			func() { ws.BySeverity = summarize(samples, bySeverity, SummaryQuantiles, allKinds) },
-			func() { ws.ByTeam = summarize(samples, byTeam, SummaryQuantiles, teamKinds) })
+			func() { ws.ByTeam = summarize(samples, byTeam, TeamQuantiles, teamKinds) })
 	}
 	runAll(append(summaries, b.periodSummaries()...))
 	fillWindowKeys(s.Windows)

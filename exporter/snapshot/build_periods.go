@@ -143,7 +143,7 @@ func (b *Builder) periodSummaries() []func() {
 		ps, samples := &b.s.Periods[i], b.periodSamples[i]
 		tasks = append(tasks, func() { ps.BySeverity = summarize(samples, bySeverity, SummaryQuantiles, allKinds) })
 		if b.s.PeriodsByTeam {
-			tasks = append(tasks, func() { ps.ByTeam = summarize(samples, byTeam, TeamPeriodQuantiles, detectRecoverOnly) })
+			tasks = append(tasks, func() { ps.ByTeam = summarize(samples, byTeam, TeamQuantiles, detectRecoverOnly) })
 		}
 	}
 	return tasks

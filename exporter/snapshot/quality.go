@@ -23,6 +23,9 @@ type Quality struct {
 	Repeats []Repeat
 	// RepeatsDropped is how many pairs the limit left out.
 	RepeatsDropped int
+	// QualityDetail is the bar per post-mortem, window and period; nil
+	// when the source does not hand in whole records (PostgreSQL).
+	QualityDetail *QualityDetail
 }
 
 // Repeat is an incident that repeats an earlier one.
@@ -33,6 +36,17 @@ type Repeat struct {
 	// declined when this one started; otherwise some were still open.
 	FixDone bool
 }
+
+// The two kinds of repeat in words, as the report and the dashboards
+// name them (as titles: capitalised).
+const (
+	// RepeatFixNotDone: the earlier incident's action items were still
+	// open (postmortem_repeat_incidents, Repeat.FixDone false).
+	RepeatFixNotDone = "Repeated: fix not done"
+	// RepeatDespiteFix: they were all closed, and the incident came back
+	// (postmortem_repeat_incidents_after_fix, Repeat.FixDone true).
+	RepeatDespiteFix = "Repeated despite the fix"
+)
 
 // DefaultRepeatsLimit is how many repeats are listed when Options leave
 // the limit at 0.

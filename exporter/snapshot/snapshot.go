@@ -148,7 +148,7 @@ type WindowStats struct {
 	// every outcome, 0 included.
 	ItemsDue map[TeamValue]int
 	// BySeverity and ByTeam are the exact summaries of the durations, over
-	// all teams and over all severities.
+	// all teams (SummaryQuantiles) and over all severities (TeamQuantiles).
 	BySeverity map[string]*DurationSummaries
 	ByTeam     map[string]*DurationSummaries
 }
@@ -167,7 +167,7 @@ type PeriodStats struct {
 	ByOrigin     map[TeamValue]int
 	ByResolution map[TeamValue]int
 	// BySeverity are exact summaries with SummaryQuantiles. ByTeam, only
-	// when PeriodsByTeam, has the TeamPeriodQuantiles of time to detect
+	// when PeriodsByTeam, has the TeamQuantiles of time to detect
 	// and recover (the p90 of a team's month is its slowest incident or
 	// two: more series than it is worth).
 	BySeverity map[string]*DurationSummaries

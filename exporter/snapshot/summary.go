@@ -19,9 +19,10 @@ const (
 // SummaryQuantiles are the quantiles of the exact summaries.
 var SummaryQuantiles = []float64{0.5, 0.9}
 
-// TeamPeriodQuantiles are the quantiles of the summaries per team and
-// calendar period: the median only.
-var TeamPeriodQuantiles = []float64{0.5}
+// TeamQuantiles are the quantiles of the summaries per team, in a window
+// and in a calendar period: the median only (the p90 of a team's handful
+// of incidents is its slowest one or two: more series than it is worth).
+var TeamQuantiles = []float64{0.5}
 
 // Summary is an exact summary of durations in seconds: their count, sum
 // and quantiles. Quantiles is empty when there is no duration or when only

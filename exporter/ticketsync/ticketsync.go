@@ -83,7 +83,10 @@ type health struct {
 	up          bool
 	lastSuccess time.Time
 	syncs       int // syncs that had tickets to read, answered or not
-	requests    map[string]*atomic.Uint64
+	// until is when the API asked to be called again (a Retry-After
+	// beyond what one sync waits): no request is sent before it.
+	until    time.Time
+	requests map[string]*atomic.Uint64
 }
 
 // New reads the trackers file and makes a client per tracker.
@@ -227,8 +230,9 @@ func (s *Syncer) Merge(res *record.Result, rules record.Rules) {
 
 // Sync reads the tickets of every item url the last Merge saw, each
 // tracker at once with the others, and keeps what each answers. A tracker
-// that fails keeps its last known states; the error names every tracker
-// that failed.
+// that fails keeps its last known states; one that asked to be left alone
+// for longer than its client waits (Retry-After, X-RateLimit-Reset) is not
+// called before then. The error names every tracker that failed.
 func (s *Syncer) Sync(ctx context.Context) error {
 	s.syncing.Lock()
 	defer s.syncing.Unlock()
@@ -244,13 +248,19 @@ func (s *Syncer) Sync(ctx context.Context) error {
 			refs[t] = append(refs[t], ref)
 		}
 	}
+	errs := make([]error, len(refs))
+	now := s.cfg.Now()
+	for t, tr := range set.file.Trackers {
+		if until := s.healthOf(tr.URL).until; now.Before(until) {
+			errs[t] = fmt.Errorf("backing off: the API asked for no request before %s", until.UTC().Format(time.RFC3339))
+		}
+	}
 	s.mu.Unlock()
 
 	answers := make([]map[string]trackers.Ticket, len(refs))
-	errs := make([]error, len(refs))
 	var wg sync.WaitGroup
 	for t := range refs {
-		if len(refs[t]) == 0 {
+		if len(refs[t]) == 0 || errs[t] != nil {
 			continue
 		}
 		wg.Go(func() { answers[t], errs[t] = set.clients[t].Tickets(ctx, uniqueKeys(refs[t])) })
@@ -274,6 +284,10 @@ func (s *Syncer) keep(set *trackerSet, refs [][]trackers.Ref, answers []map[stri
 		h.syncs++
 		if errs[t] != nil {
 			h.up = false
+			var refused *apiclient.StatusError
+			if errors.As(errs[t], &refused) && refused.RetryAfter > 0 {
+				h.until = now.Add(refused.RetryAfter)
+			}
 			failed = append(failed, fmt.Errorf("tracker %s: %w", tr.URL, errs[t]))
 			s.cfg.Logger.Error("tracker sync failed; serving the last known ticket states", "tracker", tr.URL, "err", errs[t])
 			continue

@@ -29,6 +29,19 @@ type fakeTracker struct {
 	down    error // when set, Tickets fails with it
 	calls   int
 	keys    [][]string
+	now     time.Time // the syncer's clock
+}
+
+func (f *fakeTracker) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeTracker) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
 }
 
 func (f *fakeTracker) set(key string, t trackers.Ticket) {
@@ -86,6 +99,7 @@ const jiraURL = "https://acme.atlassian.net"
 func newSyncer(t *testing.T, f *fakeTracker, fileText string) (*ticketsync.Syncer, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "trackers.yaml")
+	f.now = time.Unix(1_780_000_000, 0)
 	if fileText == "" {
 		fileText = "trackers:\n  - kind: jira\n    url: " + jiraURL + "\n    token_env: JIRA_TOKEN\n"
 	}
@@ -102,7 +116,7 @@ func newSyncer(t *testing.T, f *fakeTracker, fileText string) (*ticketsync.Synce
 			return fakeClient{f: f, prefix: tr.URL, api: api}, nil
 		}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:    func() time.Time { return time.Unix(1_780_000_000, 0) },
+		Now:    f.clock,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -315,5 +329,34 @@ func TestDriftRuleOff(t *testing.T) {
 		if f.Message != "" || f.Field != "" || f.Rule != record.RuleTrackerDrift || f.Team != "payments" || f.Severity != record.SeverityError {
 			t.Errorf("counted finding %+v, want a tracker_drift error of payments without field or message", f)
 		}
+	}
+}
+
+// TestRetryAfterBeyondTheWait: a tracker that asks, in a refusal, to be
+// left alone for an hour gets no request until the hour has passed; its
+// tickets keep their last states meanwhile.
+func TestRetryAfterBeyondTheWait(t *testing.T) {
+	f, s := syncedOnce(t, trackers.Ticket{Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Done", Assignees: []string{"alice"}})
+	f.fail(&apiclient.StatusError{Method: "POST", URL: jiraURL + "/rest/api/3/search/jql", Status: 429, RetryAfter: time.Hour})
+	if err := s.Sync(context.Background()); err == nil {
+		t.Fatal("the 429 did not fail the sync")
+	}
+	f.fail(nil)
+	f.advance(59 * time.Minute)
+	err := s.Sync(context.Background())
+	if f.calls != 2 || err == nil || !strings.Contains(err.Error(), "backing off") {
+		t.Errorf("within the hour: %d requests in all, error %v; want no third request and a sync that says it backs off", f.calls, err)
+	}
+	if st := s.Statuses()[0]; st.Up {
+		t.Errorf("a tracker backed off is reported up: %+v", st)
+	}
+	res := checked(t)
+	s.Merge(&res, rules)
+	if a := res.Valid[0].ActionItems[0]; a.Status != record.ItemDone {
+		t.Errorf("OPS-1's item while backed off: %+v, want its last known state", a)
+	}
+	f.advance(2 * time.Minute)
+	if err := s.Sync(context.Background()); err != nil || f.calls != 3 {
+		t.Errorf("after the hour: error %v, %d requests in all; want the third", err, f.calls)
 	}
 }

@@ -86,6 +86,12 @@ func (f File) applyStatus(a record.ActionItem, t Ticket, drifts []Drift) (record
 	case a.ClosedAt.IsZero():
 		a.ClosedAt = t.UpdatedAt
 	}
+	if !a.ClosedAt.IsZero() && a.ClosedAt.Before(a.CreatedAt) {
+		// A ticket closed before the post-mortem wrote the item down (a fix
+		// made during the incident): done when it was created, not in a
+		// negative time.
+		a.ClosedAt = a.CreatedAt
+	}
 	return a, drifts
 }
 

@@ -98,3 +98,21 @@ func ListFiles(t *testing.T, dir string) []string {
 	}
 	return files
 }
+
+// FolderContents returns every file under dir (hidden ones included)
+// with its content, in walk order: a test compares it before and after a
+// run that must leave the folder as it was.
+func FolderContents(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, name := range ListFiles(t, dir) {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("== " + name + "\n")
+		b.Write(data)
+		b.WriteString("\n")
+	}
+	return b.String()
+}

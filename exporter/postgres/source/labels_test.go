@@ -38,6 +38,7 @@ resolution: rollback
 detection: customer
 status: published
 published_at: 2026-05-22T10:00:00Z
+moderator: mia
 bar_raiser: bob
 action_items:
   - {id: PM-1-1, title: Add a canary stage, owner: ` + long + `, due: 2026-05-25, status: open}

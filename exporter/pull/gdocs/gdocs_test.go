@@ -17,6 +17,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
 const token = "ya29.s3cret-token"
@@ -30,7 +31,7 @@ type fakeDrive struct {
 	schema *apischema.JSON
 	mu     sync.Mutex
 	lists  []string // the q of each files.list request
-	// fail, when set, answers instead of the fixtures.
+	// fail, when set, answers instead of the fixtures (under mu).
 	fail func(w http.ResponseWriter, r *http.Request) bool
 }
 
@@ -38,7 +39,10 @@ func (f *fakeDrive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if got := r.Header.Get("Authorization"); got != "Bearer "+token {
 		f.t.Errorf("%s: Authorization %q", r.URL.Path, got)
 	}
-	if f.fail != nil && f.fail(w, r) {
+	f.mu.Lock()
+	fail := f.fail
+	f.mu.Unlock()
+	if fail != nil && fail(w, r) {
 		return
 	}
 	query := map[string]string{}
@@ -83,6 +87,14 @@ func (f *fakeDrive) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.t.Errorf("unexpected request %s", r.URL)
 		http.NotFound(w, r)
 	}
+}
+
+// setFail sets the fault answered, nil for none; a handler of the
+// previous case may still run (the timeout's).
+func (f *fakeDrive) setFail(fail func(w http.ResponseWriter, r *http.Request) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = fail
 }
 
 func newDrive(t *testing.T) (*fakeDrive, *httptest.Server) {
@@ -173,7 +185,7 @@ func TestFaultsLeaveFilesAsTheyWere(t *testing.T) {
 	if _, err := pullOnce(dir, source(t, srv.URL, apiclient.Config{})); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, dir)
+	before := testenv.FolderContents(t, dir)
 	exportOnly := func(status int, body string) func(w http.ResponseWriter, r *http.Request) bool {
 		return func(w http.ResponseWriter, r *http.Request) bool {
 			if !strings.HasSuffix(r.URL.Path, "/export") || !strings.Contains(r.URL.Path, "doc-b") {
@@ -208,8 +220,8 @@ func TestFaultsLeaveFilesAsTheyWere(t *testing.T) {
 			api: apiclient.Config{MaxBody: 4 << 20}, want: "larger than 4194304 bytes"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			f.fail = c.fail
-			defer func() { f.fail = nil }()
+			f.setFail(c.fail)
+			defer f.setFail(nil)
 			_, err := pull.Run(context.Background(), source(t, srv.URL, c.api), pull.Options{Dir: dir, Taxonomy: record.DefaultTaxonomy(), Full: true})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
@@ -217,27 +229,9 @@ func TestFaultsLeaveFilesAsTheyWere(t *testing.T) {
 			if strings.Contains(err.Error(), token) {
 				t.Errorf("the error shows the token: %v", err)
 			}
-			if after := snapshot(t, dir); after != before {
+			if after := testenv.FolderContents(t, dir); after != before {
 				t.Errorf("the folder changed:\n%s\nwas:\n%s", after, before)
 			}
 		})
 	}
-}
-
-// snapshot is every file of dir with its content.
-func snapshot(t *testing.T, dir string) string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "== %s\n%s\n", e.Name(), data)
-	}
-	return b.String()
 }
