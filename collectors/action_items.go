@@ -18,8 +18,8 @@ var (
 	exceptionsDesc = newDesc(MetricActionItemsExceptions,
 		"Action items with an approved exception (a larger item with its own due date), by status.", []string{LabelTeam, LabelStatus})
 	itemOverdueDesc = newDesc(MetricActionItemOverdue,
-		"How long an open action item is past the end of its due day (YYYY-MM-DD), with its ticket and post-mortem links and where its status comes from (record, or tracker: its ticket); one series per item, the most overdue first, up to the configured limit.",
-		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity, LabelDue, LabelTicketURL, LabelRecordURL, LabelStateSource},
+		"How long an open action item is past the end of its due day (YYYY-MM-DD), with its title (at most 100 characters), ticket and post-mortem links and where its status comes from (record, or tracker: its ticket); one series per item, the most overdue first, up to the configured limit.",
+		[]string{LabelID, LabelIncident, LabelOwner, LabelTeam, LabelSeverity, LabelDue, LabelTicketURL, LabelRecordURL, LabelStateSource, LabelTitle},
 		listedUpTo(func(b bounds) int { return b.opts.OverdueItemsLimit }))
 	itemOverdueDroppedDesc = newDesc(MetricActionItemOverdueDrop,
 		"Overdue action items left out of "+MetricActionItemOverdue+" by the series limit.", nil)
@@ -61,7 +61,7 @@ func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Me
 	}
 	for _, it := range s.OverdueItems {
 		gauge(ch, itemOverdueDesc, it.Overdue.Seconds(), it.ID, it.Incident, it.Owner, it.Team, it.Severity,
-			snapshot.DueDay(it.Due), it.URL, it.IncidentURL, it.StateSource)
+			snapshot.DueDay(it.Due), it.URL, it.IncidentURL, it.StateSource, titleLabel(it.Title))
 	}
 	gauge(ch, itemOverdueDroppedDesc, float64(s.OverdueItemsDropped))
 	for _, it := range s.ExceptionItems {
@@ -85,4 +85,19 @@ func (actionItemsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Me
 		}
 	}
 	return nil
+}
+
+// TitleLabelMax is the most characters of an item's title the overdue
+// series carry, so that a notification names the item and a pasted
+// paragraph does not make a label of kilobytes.
+const TitleLabelMax = 100
+
+// titleLabel is title cut to TitleLabelMax characters, the last one an
+// ellipsis when it was cut.
+func titleLabel(title string) string {
+	runes := []rune(title)
+	if len(runes) <= TitleLabelMax {
+		return title
+	}
+	return string(runes[:TitleLabelMax-1]) + "…"
 }

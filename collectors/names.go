@@ -59,6 +59,7 @@ const (
 	MetricPeriodActionItemsDue        = "postmortem_period_action_items_due"
 	MetricPeriodActionItemsCreated    = "postmortem_period_action_items_created"
 	MetricPeriodActionItemsClosed     = "postmortem_period_action_items_closed"
+	MetricPeriodCovered               = "postmortem_period_covered_seconds"
 	MetricRecordsInvalid              = "postmortem_records_invalid"
 	MetricRecordsRemoved              = "postmortem_records_removed_total"
 
@@ -130,6 +131,8 @@ const (
 	LabelStateSource = "state_source"
 	LabelApprover    = "approver"
 	LabelPeriod      = "period"
+	LabelPrevious    = "previous"
+	LabelTitle       = "title"
 	LabelOutcome     = "outcome"
 	LabelRule        = "rule"
 	LabelRepeats     = "repeats"

@@ -53,6 +53,10 @@ var (
 			"Exact median, sum and count of resolved_at − started_at of the resolved incidents started in the period, by team.",
 			[]string{LabelPeriod, LabelTeam}, summaryOf(snapshot.TeamQuantiles), onlyWith(withPeriodsByTeam)),
 	}
+	periodCoveredDesc = newDesc(MetricPeriodCovered,
+		"Time of the calendar period elapsed when the snapshot was built: the whole period for the past ones, the days so far for the current one, which is partial. "+
+			"previous names the period before it (empty for the oldest), so that a query compares each period with the previous one.",
+		[]string{LabelPeriod, LabelPrevious}, listedUpTo(func(b bounds) int { return b.opts.Periods.Count }))
 	periodsByTeamDesc = newDesc(MetricPeriodsByTeam,
 		"1 when the period metrics of incidents, classifications and items due carry the team (--periods.by-team, or auto while the teams fit the series budget); 0 when they are summed over the teams.",
 		nil)
@@ -64,8 +68,15 @@ type periodsCollector struct{}
 
 func (periodsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	gauge(ch, periodsByTeamDesc, boolValue(s.PeriodsByTeam))
+	previous := ""
 	for _, p := range s.Periods {
 		name := p.Period.Name
+		end := p.Period.End
+		if s.AsOf.Before(end) {
+			end = s.AsOf
+		}
+		gauge(ch, periodCoveredDesc, max(end.Sub(p.Period.Start), 0).Seconds(), name, previous)
+		previous = name
 		send := func(d *prometheus.Desc, v int, team string, labels ...string) {
 			gauge(ch, d, float64(v), append(append([]string{name}, labels...), team)...)
 		}

@@ -31,6 +31,7 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 			query{expr: c.count(m.MetricActionItemsUnowned, teamFilter), legend: "unowned"}).Thresholds(badFrom(1, 1)).Height(8)).
 		WithRow(dashboard.NewRowBuilder("Aging")).
 		WithPanel(c.overdueTable("Overdue action items", teamFilter)).
+		WithPanel(c.overdueByOwner()).
 		WithRow(dashboard.NewRowBuilder("Exceptions")).
 		WithPanel(c.exceptionsTable(teamFilter)).
 		WithPanel(tablePanel("Exceptions by status", "Items with an approved exception by team and status, "+asOfNow+": listed apart, still counted in every figure above.", "Items",
@@ -58,9 +59,31 @@ func (c Config) actionItems() *dashboard.DashboardBuilder {
 // overdueTable lists the overdue items, most overdue first, with their
 // owner, team, incident, due day and links.
 func (c Config) overdueTable(title string, matchers ...string) *table.PanelBuilder {
-	return tablePanel(title, "One row per overdue item, "+asOfNow+": its owner, team and incident, the due day, links to its ticket and post-mortem, and the days since its due day ended.", "Days overdue",
-		append(itemColumns(), column{field: "Value", header: "Days overdue", unit: unitDays}),
+	return tablePanel(title, "One row per overdue item, "+asOfNow+": its owner, team, incident and title, the due day, links to its ticket and post-mortem, and the days since its due day ended.", "Days overdue",
+		append(itemColumns(column{field: m.LabelTitle, header: "Title"}), column{field: "Value", header: "Days overdue", unit: unitDays}),
 		query{expr: c.overdueItems(matchers...)}).NoValue("No overdue action items")
+}
+
+// noOwner is the owner cell of an item written without one.
+const noOwner = "(no owner)"
+
+// overdueByOwner lists who owes overdue work: per owner, how many items
+// are overdue and by how many days the oldest is, most overdue first.
+// It reads the per-item series, so items beyond --overdue-items.limit
+// are not in it ("Items not listed" counts them).
+func (c Config) overdueByOwner() *table.PanelBuilder {
+	items := c.dedup(m.MetricActionItemOverdue, teamFilter)
+	return tablePanel("Overdue work by owner", "Per owner, "+asOfNow+": the overdue items they own and the days since the due day of the oldest one ended, "+
+		"most overdue first; "+noOwner+" for items written without an owner. Items beyond the exporter's --overdue-items.limit are left out (see Items not listed).",
+		"Most days overdue",
+		[]column{
+			{field: m.LabelOwner, header: "Owner", empty: noOwner},
+			{field: "Value #A", header: "Overdue items", unit: unitCount},
+			{field: "Value #B", header: "Most days overdue", unit: unitDays},
+		},
+		query{expr: fmt.Sprintf("count by (%s) (%s)", m.LabelOwner, items)},
+		query{expr: fmt.Sprintf("max by (%s) (%s) / 86400", m.LabelOwner, items)}).
+		NoValue("No overdue action items").Span(12).Height(8)
 }
 
 // itemColumns are the columns of a table of action items: the item, who
@@ -68,7 +91,7 @@ func (c Config) overdueTable(title string, matchers ...string) *table.PanelBuild
 func itemColumns(more ...column) []column {
 	cols := []column{
 		{field: m.LabelID, header: "Item"},
-		{field: m.LabelOwner, header: "Owner"},
+		{field: m.LabelOwner, header: "Owner", empty: noOwner},
 		{field: m.LabelTeam, header: "Team", link: teamLink},
 		{field: m.LabelIncident, header: "Incident"},
 		{field: m.LabelSeverity, header: "Severity"},
@@ -86,11 +109,8 @@ func (c Config) exceptionsTable(matchers ...string) *table.PanelBuilder {
 		": its owner, team, incident, who approved it, the due day and links, the earliest due first. "+
 		"Such items are counted in every figure (overdue included), and listed here so the forum sees them. "+
 		"Approver not named: the record's exception is plain text; write it as approver and reason.", "Due",
-		itemColumns(column{field: m.LabelApprover, header: "Approver"}),
+		itemColumns(column{field: m.LabelApprover, header: "Approver", empty: "not named"}),
 		query{expr: c.dedup(m.MetricActionItemException, matchers...)}).
 		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName("Due").Desc(false)}).
-		OverrideByName("Approver", []dashboard.DynamicConfigValue{{Id: "mappings", Value: []map[string]any{
-			{"type": "special", "options": map[string]any{"match": "empty", "result": map[string]any{"text": "not named"}}},
-		}}}).
 		NoValue("No open exceptions").Height(8)
 }

@@ -3,6 +3,7 @@ package dashboards_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -36,11 +37,16 @@ type notification struct {
 type webhook struct {
 	mu     sync.Mutex
 	byTeam map[string][]notification
+	bodies map[string][][]byte // as posted, for amtool to render
 }
 
 func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	var n notification
-	if err := json.NewDecoder(r.Body).Decode(&n); err != nil {
+	body, err := io.ReadAll(r.Body)
+	if err == nil {
+		err = json.Unmarshal(body, &n)
+	}
+	if err != nil {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -48,6 +54,10 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	defer w.mu.Unlock()
 	team := strings.TrimPrefix(r.URL.Path, "/")
 	w.byTeam[team] = append(w.byTeam[team], n)
+	if w.bodies == nil {
+		w.bodies = map[string][][]byte{}
+	}
+	w.bodies[team] = append(w.bodies[team], body)
 }
 
 // overdueByOwner returns, per owner, the item ids of the latest firing
@@ -65,7 +75,7 @@ func (w *webhook) overdueByOwner(team string) (map[string][]string, error) {
 				continue
 			}
 			owners[a.Labels["owner"]] = true
-			ids = append(ids, a.Labels["id"]+" "+a.Labels["ticket_url"]+" "+a.Labels["postmortem_url"])
+			ids = append(ids, a.Labels["id"]+" "+a.Labels["ticket_url"]+" "+a.Labels["postmortem_url"]+" "+a.Labels["title"])
 			if a.Labels["team"] != team {
 				return nil, fmt.Errorf("team %s received an alert of team %s", team, a.Labels["team"])
 			}
@@ -112,7 +122,9 @@ func TestOverdueItemsReachTheirOwners(t *testing.T) {
 	writeActionItemsRecord(t, dir, "PM-PAY-1", "payments",
 		item("PAY-1", "alice", 10, "open")+item("PAY-2", "alice", 3, "open")+
 			item("PAY-3", "bob", 5, "open")+item("PAY-4", "bob", 5, "done")+item("PAY-5", "bob", -7, "open"))
-	writeActionItemsRecord(t, dir, "PM-SRCH-1", "search", item("SRCH-1", "carol", 2, "open"))
+	longTitle := strings.Repeat("Rewrite the retry loop ", 6) // 138 characters: cut to 99 and "…"
+	writeActionItemsRecord(t, dir, "PM-SRCH-1", "search", item("SRCH-1", "carol", 2, "open")+
+		strings.Replace(item("SRCH-2", "carol", 4, "open"), "title: item SRCH-2", "title: "+longTitle, 1))
 
 	hook := &webhook{byTeam: map[string][]notification{}}
 	server := httptest.NewServer(hook)
@@ -155,10 +167,13 @@ func TestOverdueItemsReachTheirOwners(t *testing.T) {
 
 	want := map[string]map[string][]string{
 		"payments": {
-			"alice": {"PAY-1 https://tickets.example.com/PAY-1 https://wiki.example.com/PM-PAY-1", "PAY-2 https://tickets.example.com/PAY-2 https://wiki.example.com/PM-PAY-1"},
-			"bob":   {"PAY-3 https://tickets.example.com/PAY-3 https://wiki.example.com/PM-PAY-1"},
+			"alice": {"PAY-1 https://tickets.example.com/PAY-1 https://wiki.example.com/PM-PAY-1 item PAY-1", "PAY-2 https://tickets.example.com/PAY-2 https://wiki.example.com/PM-PAY-1 item PAY-2"},
+			"bob":   {"PAY-3 https://tickets.example.com/PAY-3 https://wiki.example.com/PM-PAY-1 item PAY-3"},
 		},
-		"search": {"carol": {"SRCH-1 https://tickets.example.com/SRCH-1 https://wiki.example.com/PM-SRCH-1"}},
+		"search": {"carol": {
+			"SRCH-1 https://tickets.example.com/SRCH-1 https://wiki.example.com/PM-SRCH-1 item SRCH-1",
+			"SRCH-2 https://tickets.example.com/SRCH-2 https://wiki.example.com/PM-SRCH-1 " + longTitle[:99] + "…",
+		}},
 	}
 	testenv.Eventually(t, 60*time.Second, func() error {
 		for team, owners := range want {
@@ -172,6 +187,18 @@ func TestOverdueItemsReachTheirOwners(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The owner's notification, as Alertmanager posted it, rendered with
+	// the committed template by amtool: each item named by its title.
+	text := renderOverdueText(t, hook.latest("search"))
+	for _, line := range []string{
+		"- item SRCH-1: SRCH-1 from PM-SRCH-1 (search), due ",
+		"- " + longTitle[:99] + "…: SRCH-2 from PM-SRCH-1 (search), due ",
+	} {
+		if !strings.Contains(text, line) {
+			t.Errorf("carol's notification does not name the item by its title (%q):\n%s", line, text)
+		}
+	}
 
 	// The source goes away: the exporter serves its last snapshot, the
 	// per-item alerts keep firing in Prometheus, Alertmanager holds them.
@@ -193,8 +220,8 @@ func TestOverdueItemsReachTheirOwners(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &alerts); err != nil {
 			return err
 		}
-		if len(alerts) != 4 {
-			return fmt.Errorf("%d per-item alerts in Alertmanager, want 4", len(alerts))
+		if len(alerts) != 5 {
+			return fmt.Errorf("%d per-item alerts in Alertmanager, want 5", len(alerts))
 		}
 		for _, a := range alerts {
 			if a.Status.State != "suppressed" || len(a.Status.InhibitedBy) == 0 {
@@ -310,7 +337,6 @@ func walkYAML(node any, visit func(key string, value any)) {
 // value of var-team, query-escaped, instead of ending the parameter at
 // "&" and adding a parameter "b c/d".
 func TestAlertmanagerTemplateEncodesTeamLink(t *testing.T) {
-	amtool := testenv.RequireCommand(t, "amtool")
 	const team = "a&b c/d"
 	labels := map[string]string{"alertname": "PostmortemActionItemOverdue", "id": "PM-1-1", "incident": "PM-1", "owner": "alice", "team": team, "due": "2026-05-01"}
 	data, err := json.Marshal(map[string]any{
@@ -322,17 +348,8 @@ func TestAlertmanagerTemplateEncodesTeamLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "data.json")
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(amtool, "template", "render",
-		"--template.glob="+filepath.Join(deployDir, dashboards.AlertmanagerTemplate),
-		"--template.text="+`{{ template "postmortem.overdue.text" . }}`, "--template.data="+file).CombinedOutput()
-	if err != nil {
-		t.Fatalf("amtool template render: %v\n%s", err, out)
-	}
-	_, link, found := strings.Cut(string(out), "Team dashboard: ")
+	out := renderOverdueText(t, data)
+	_, link, found := strings.Cut(out, "Team dashboard: ")
 	if !found {
 		t.Fatalf("no team dashboard link in the notification:\n%s", out)
 	}
@@ -344,4 +361,33 @@ func TestAlertmanagerTemplateEncodesTeamLink(t *testing.T) {
 	if q := u.Query(); len(q) != 1 || q.Get("var-team") != team || u.Path != "/d/postmortem-team" {
 		t.Errorf("link %q opens %s with %v, want var-team=%q alone", link, u.Path, q, team)
 	}
+}
+
+// latest is the last notification the team received, as posted.
+func (w *webhook) latest(team string) []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	bodies := w.bodies[team]
+	if len(bodies) == 0 {
+		return nil
+	}
+	return bodies[len(bodies)-1]
+}
+
+// renderOverdueText has amtool render the committed template's
+// postmortem.overdue.text for a notification's data.
+func renderOverdueText(t *testing.T, data []byte) string {
+	t.Helper()
+	amtool := testenv.RequireCommand(t, "amtool")
+	file := filepath.Join(t.TempDir(), "data.json")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(amtool, "template", "render",
+		"--template.glob="+filepath.Join(deployDir, dashboards.AlertmanagerTemplate),
+		"--template.text="+`{{ template "postmortem.overdue.text" . }}`, "--template.data="+file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("amtool template render: %v\n%s", err, out)
+	}
+	return string(out)
 }

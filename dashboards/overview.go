@@ -3,7 +3,9 @@ package dashboards
 import (
 	"fmt"
 
+	"github.com/grafana/grafana-foundation-sdk/go/barchart"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 
 	m "github.com/postmortem-exporter/postmortem-exporter/collectors"
@@ -45,6 +47,10 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 			query{expr: c.mean(m.MetricTimeToDetect, "severity", ws...), legend: "MTTD {{severity}}"},
 			query{expr: c.sumBy(m.MetricTimeToDetect+"_count", "severity", ws...), legend: "incidents {{severity}}"}).
 			OverrideByRegexp(countOverride()).NoValue(noIncidents)).
+		WithPanel(statPanel("MTTM by severity, "+allTeams, "Mean time to mitigate (mitigated_at − started_at: impact stopped) of the incidents of each severity with a mitigation time, over all teams, beside how many there were.", unitSeconds,
+			query{expr: c.mean(m.MetricTimeToMitigate, "severity", ws...), legend: "MTTM {{severity}}"},
+			query{expr: c.sumBy(m.MetricTimeToMitigate+"_count", "severity", ws...), legend: "incidents {{severity}}"}).
+			OverrideByRegexp(countOverride()).NoValue("No mitigated incidents in the window")).
 		WithPanel(statPanel("Time to recover, median and p90, "+allTeams, "Exact, per severity over all teams: one slow incident moves the p90, not the median. A severity without a resolved incident shows no value.", unitSeconds,
 			query{expr: c.exact(0.5, m.MetricTimeToRecover, ws...), legend: "p50 {{severity}}"},
 			query{expr: c.exact(0.9, m.MetricTimeToRecover, ws...), legend: "p90 {{severity}}"}).NoValue(noResolved)).
@@ -57,14 +63,14 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 		WithPanel(statPanel("MTTD and median per team, "+allSeverities, "Mean and exact median of the time to detect of each team's incidents, all severities together.", unitSeconds,
 			query{expr: c.mean(m.MetricTeamTimeToDetect, "team", tw...), legend: "mean {{team}}"},
 			query{expr: fmt.Sprintf("max by (team) (%s)", c.exact(0.5, m.MetricTeamTimeToDetect, tw...)), legend: "median {{team}}"}).NoValue(noIncidents).Span(12)).
-		WithPanel(trendPanel("MTTR and MTTD trend, "+allTeams, "The rolling-window means per severity over all teams, as they stood each day.", unitSeconds,
-			query{expr: c.mean(m.MetricTimeToRecover, "severity", ws...), legend: "MTTR {{severity}}"},
-			query{expr: c.mean(m.MetricTimeToDetect, "severity", ws...), legend: "MTTD {{severity}}"}).NoValue(noIncidents)).
-		WithPanel(trendPanel(c.topName()+" share and incident count", "Share of the selected teams' incidents that were "+c.topName()+" (of "+allSeverities+"), beside the number of incidents: the share can fall while outages stay.", unitPercent,
-			query{expr: c.share(m.MetricIncidents, "", c.top(), tw...), legend: c.topName() + " share"},
-			query{expr: c.sumBy(m.MetricIncidents, "", tw...), legend: "incidents"}).
-			OverrideByName("incidents", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}, {Id: "custom.axisPlacement", Value: "right"}}).
-			NoValue(noIncidents)).
+		WithPanel(c.periodMeansPanel()).
+		WithPanel(c.joinedBars(c.topName()+" share per "+c.PeriodUnit+", with the incident count",
+			"Share of the selected teams' incidents started each "+c.PeriodUnit+" that were "+c.topName()+" (of "+allSeverities+"), beside how many there were, "+
+				"by calendar period (whatever the window): the share can fall while outages stay. Computed by the exporter from the records, so it is full on the first day. "+teamNarrows,
+			unitPercent,
+			query{expr: c.share(m.MetricPeriodIncidents, m.LabelPeriod, c.top(), teamFilter), legend: c.topName() + " share"},
+			query{expr: c.sumBy(m.MetricPeriodIncidents, m.LabelPeriod, teamFilter), legend: "incidents"}).
+			NoValue("No data: no incident in these " + c.PeriodUnit + "s, or a team is selected and the exporter sums the periods over all teams (see the trend dashboard's Team filter)")).
 		WithRow(dashboard.NewRowBuilder("Who noticed, where faults come from")).
 		WithPanel(statPanel("Customer-detected share", "Share of the selected teams' incidents ("+allSeverities+") that customers told us about first.", unitPercent,
 			query{expr: c.share(m.MetricIncidentsByDetection, "", `detection="customer"`, tw...), legend: "customer-detected"}).
@@ -92,6 +98,9 @@ func (c Config) overview() *dashboard.DashboardBuilder {
 		WithPanel(tablePanel("Services that keep failing", "Incidents per affected service in the window, "+allTeams+" and "+allSeverities+" (the exporter counts services without them).", "Incidents",
 			[]column{{field: "service", header: "Service"}, {field: "Value", header: "Incidents", unit: unitCount}},
 			query{expr: c.sumBy(m.MetricIncidentsByService, "service", windowFilter)}).NoValue(noIncidents)).
+		WithRow(dashboard.NewRowBuilder("Invalid records, " + asOfNow)).
+		WithPanel(c.invalidRecordsStat()).
+		WithPanel(c.invalidRecordsTable()).
 		WithRow(dashboard.NewRowBuilder("Reviews")).
 		WithPanel(statPanel("Post-mortems not published", "Incidents whose post-mortem is a draft or in review, "+asOfNow+", "+allSeverities+".", unitCount,
 			query{expr: c.sumBy(m.MetricReviewsPending, "status", teamFilter), legend: "{{status}}"}).NoValue("Every post-mortem is published").Span(12)).
@@ -141,4 +150,55 @@ func (c Config) scorecard() *table.PanelBuilder {
 			"of those done or still open (items dropped as won't do aside), and quality findings "+asOfNow+". "+
 			"Empty: no resolved incident, no incident, or no item due in the window. The team opens its drill-down.",
 		"Incidents", cols, queries...).NoValue("No incidents or action items")
+}
+
+// invalidRecordsText says what the invalid records panels count, and
+// where the files are named.
+const invalidRecordsText = "Records whose incident core is broken (a missing or unreadable field, times out of order, a duplicate id, ...), " +
+	asOfNow + ", " + allSeverities + ": they are in no other figure of the pack. A record with several reasons counts under each. " +
+	"The exporter has no file label (one series per file would be unbounded): `validate` lists each with its file, line and field, and the exporter's log names each once."
+
+// invalidRecordsStat counts the invalid records of the selected teams, so
+// that a SEV1 with a typo does not vanish from every dashboard.
+func (c Config) invalidRecordsStat() *stat.PanelBuilder {
+	return statPanel("Invalid records", invalidRecordsText, unitCount,
+		query{expr: c.count(m.MetricRecordsInvalid, teamFilter), legend: "invalid (by reason)"}).
+		Thresholds(badFrom(1, 1)).ColorMode("background").Height(8)
+}
+
+// invalidRecordsTable lists the invalid records by team, reason and
+// source; a record whose team cannot be read is under "(unknown team)".
+func (c Config) invalidRecordsTable() *table.PanelBuilder {
+	return tablePanel("Invalid records by team and reason", invalidRecordsText+" Records without a readable team, and those beyond the exporter's 100 team and reason pairs, are under (unknown team).", "Records",
+		[]column{
+			{field: m.LabelTeam, header: "Team", link: teamLink, empty: "(unknown team)"},
+			{field: m.LabelReason, header: "Reason"},
+			{field: m.LabelSource, header: "Source"},
+			{field: "Value", header: "Records", unit: unitCount, colour: badFrom(1, 1)},
+		},
+		query{expr: c.sumBy(m.MetricRecordsInvalid, "team, reason, source", teamFilter) + " > 0"}).
+		NoValue("No invalid records").Span(18).Height(8)
+}
+
+// teamNarrows says when $team narrows a panel of period metrics.
+const teamNarrows = "A single team shows data only while the exporter keeps the team on the period metrics (--periods.by-team; see the trend dashboard's Team filter)."
+
+// periodMeansPanel shows the mean times to recover, detect and mitigate
+// of each calendar period, over all teams, for the selected severities,
+// beside the incident count: the exporter computes the periods from the
+// records, so the panel is full on the first day, without Prometheus's
+// history.
+func (c Config) periodMeansPanel() *barchart.PanelBuilder {
+	ts := []string{teamFilter, severityFilter}
+	mean := func(metric string) string { return c.mean(metric, m.LabelPeriod, ts...) }
+	return c.joinedBars("MTTR, MTTD and MTTM per "+c.PeriodUnit+", "+allTeams,
+		"Mean time to recover, detect and mitigate of the incidents of the selected severities started each "+c.PeriodUnit+", over all teams, "+
+			"by calendar period (whatever the window), beside how many incidents there were. Computed by the exporter from the records, so it is full on the first day. "+
+			"With a team selected it shows no bar: the monthly durations per team are on the trend dashboard.",
+		unitSeconds,
+		query{expr: mean(m.MetricPeriodTimeToRecover), legend: "MTTR"},
+		query{expr: mean(m.MetricPeriodTimeToDetect), legend: "MTTD"},
+		query{expr: mean(m.MetricPeriodTimeToMitigate), legend: "MTTM"},
+		query{expr: c.sumBy(m.MetricPeriodTimeToDetect+"_count", m.LabelPeriod, ts...), legend: "incidents"}).
+		NoValue("No data: no incident in these " + c.PeriodUnit + "s, or a team is selected (the per-team trends are on the trend dashboard)")
 }

@@ -21,7 +21,9 @@ const (
 	unitSeconds = units.Seconds
 	unitPercent = units.PercentUnit
 	unitCount   = units.Short
-	unitDays    = "d"
+	// unitDays shows a number of days as days ("412.5 days"): Grafana's
+	// own "d" turns 537 days into "1.47 year".
+	unitDays = "suffix: days"
 )
 
 // The matchers of the template variables.
@@ -133,6 +135,9 @@ type column struct {
 	unit                string // a value column's unit, "" for a label
 	// colour, when set, colours the cell's text by these thresholds.
 	colour *dashboard.ThresholdsConfigBuilder
+	// empty is the text of an empty cell ("(no owner)"), "" to leave it
+	// empty.
+	empty string
 	// words, when set, shows each value of the column in words (a rule's
 	// title for its name).
 	words map[string]string
@@ -155,6 +160,10 @@ func ruleWords() map[string]string {
 	}
 	return words
 }
+
+// lessThanADay is how a column of days shows a value under one day: a
+// number rounded to 0 would read as "not late" (or a red 0).
+const lessThanADay = "less than a day"
 
 // linkToValue opens the URL a column holds, as it is: raw, since
 // Grafana's default format (percent-encoding since Grafana 10) would
@@ -206,6 +215,17 @@ func tablePanel(title, description, sortBy string, columns []column, queries ...
 		}
 		if col.link != "" {
 			props = append(props, dashboard.DynamicConfigValue{Id: "links", Value: []map[string]any{{"title": col.header, "url": col.link}}})
+		}
+		if col.unit == unitDays {
+			props = append(props, dashboard.DynamicConfigValue{Id: "decimals", Value: 1},
+				dashboard.DynamicConfigValue{Id: "mappings", Value: []map[string]any{{"type": "range", "options": map[string]any{
+					"from": 0, "to": 0.99999, "result": map[string]any{"text": lessThanADay, "color": "orange"}}}}})
+		}
+		if col.empty != "" {
+			props = append(props, dashboard.DynamicConfigValue{Id: "mappings", Value: []map[string]any{
+				{"type": "special", "options": map[string]any{"match": "empty", "result": map[string]any{"text": col.empty}}},
+				{"type": "special", "options": map[string]any{"match": "null", "result": map[string]any{"text": col.empty}}},
+			}})
 		}
 		if props != nil {
 			b = b.OverrideByName(col.header, props)

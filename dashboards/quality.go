@@ -15,10 +15,13 @@ import (
 // post-mortems that are late.
 func (c Config) quality() *dashboard.DashboardBuilder {
 	tw := []string{windowFilter, teamFilter}
-	detail := " (per team only with the exporter's --metrics.detail)"
+	// The exporter keeps learnings and the time to publish per team only
+	// with --metrics.detail: with the defaults, these panels are for all
+	// teams, and say so.
+	detail := ": the split per team needs the exporter's --metrics.detail"
 	noFindings := "No findings"
 	noPostgres := "Not with PostgreSQL as the source (docs/quality.md)."
-	byPeriodRule := matrixBars("Findings per rule, by month of publication",
+	byPeriodRule := c.matrixBars("Findings per rule, by month of publication",
 		"Findings by rule on the post-mortems published in each period, over all teams (the exporter counts them per period over all teams); every window. "+noPostgres, m.LabelRule,
 		c.sumBy(m.MetricPeriodQualityFindings, m.LabelPeriod+", "+m.LabelRule)+" > 0", false)
 	for _, r := range record.QualityRules {
@@ -31,12 +34,12 @@ func (c Config) quality() *dashboard.DashboardBuilder {
 			query{expr: c.count(m.MetricTeamQualityFindings, teamFilter), legend: "findings"}).Thresholds(badFrom(1, 10))).
 		WithPanel(statPanel("Findings in the window", "Findings on the post-mortems of the selected teams' incidents started in the window. "+noPostgres, unitCount,
 			query{expr: c.count(m.MetricWindowQualityFindings, tw...), legend: "findings"}).Thresholds(badFrom(1, 10)).NoValue("No findings, or the records come from PostgreSQL")).
-		WithPanel(statPanel("Learnings", "Learnings written in the post-mortems of the window's incidents: kept and counted, never action items"+detail+".", unitCount,
-			query{expr: c.sumBy(m.MetricLearnings, "", tw...), legend: "learnings"}).NoValue("No data: per-team learnings need the exporter's --metrics.detail")).
+		WithPanel(statPanel("Learnings, "+allTeams, "Learnings written in the post-mortems of the window's incidents, over all teams"+detail+". Kept and counted, never action items.", unitCount,
+			query{expr: c.count(m.MetricLearnings, windowFilter), legend: "learnings"})).
 		WithPanel(statPanel("Findings not listed", "Findings of "+allTeams+" left out of the list below by the exporter's --findings.limit, "+asOfNow+".", unitCount,
 			query{expr: c.count(m.MetricFindingInfoDropped), legend: "not listed"}).Thresholds(badFrom(1, 1))).
 		WithPanel(byPeriodRule).
-		WithPanel(joinedBars("Post-mortems that pass the bar, by month of publication",
+		WithPanel(c.joinedBars("Post-mortems that pass the bar, by month of publication",
 			"The share of the post-mortems published in each period with no finding, beside how many were published (the n), over all teams; every window. "+noPostgres, unitPercent,
 			query{expr: ratio(c.sumBy(m.MetricPeriodPassing, m.LabelPeriod), c.sumBy(m.MetricPeriodPublished, m.LabelPeriod)+" > 0"), legend: "pass the bar"},
 			query{expr: c.sumBy(m.MetricPeriodPublished, m.LabelPeriod), legend: "post-mortems"})).
@@ -71,10 +74,10 @@ func (c Config) quality() *dashboard.DashboardBuilder {
 				{field: m.LabelService, header: "Service"}, {field: m.LabelOrigin, header: "Origin"}},
 			query{expr: c.dedup(m.MetricPossibleRepeatInfo, teamFilter)}).NoValue("No possible repeats").Span(12)).
 		WithRow(dashboard.NewRowBuilder("Late post-mortems")).
-		WithPanel(statPanel("Time to publish", "Mean and p90 (estimated from the buckets) of published_at − resolved_at of the window's published post-mortems, beside how many"+detail+".", unitSeconds,
-			query{expr: c.mean(m.MetricPublicationDelay, "", tw...), legend: "mean"},
-			query{expr: fmt.Sprintf("histogram_quantile(0.9, %s) and %s > 0", c.sumBy(m.MetricPublicationDelay+"_bucket", "le", tw...), c.sumBy(m.MetricPublicationDelay+"_count", "", tw...)), legend: "p90"},
-			query{expr: c.sumBy(m.MetricPublicationDelay+"_count", "", tw...), legend: "post-mortems"}).
+		WithPanel(statPanel("Time to publish, "+allTeams, "Mean and p90 (estimated from the buckets) of published_at − resolved_at of the window's published post-mortems, over all teams, beside how many"+detail+".", unitSeconds,
+			query{expr: c.mean(m.MetricPublicationDelay, "", windowFilter), legend: "mean"},
+			query{expr: fmt.Sprintf("histogram_quantile(0.9, %s) and %s > 0", c.sumBy(m.MetricPublicationDelay+"_bucket", "le", windowFilter), c.sumBy(m.MetricPublicationDelay+"_count", "", windowFilter)), legend: "p90"},
+			query{expr: c.sumBy(m.MetricPublicationDelay+"_count", "", windowFilter), legend: "post-mortems"}).
 			OverrideByName("post-mortems", []dashboard.DynamicConfigValue{{Id: "unit", Value: unitCount}}).
 			NoValue("No post-mortem published in the window").Span(12)).
 		WithPanel(tablePanel("Post-mortems waiting, oldest first", fmt.Sprintf("Per team and status, "+asOfNow+": days since the oldest unpublished post-mortem's incident was resolved; red after %d days.", c.UnpublishedDays), "Days waiting",

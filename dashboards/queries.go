@@ -123,3 +123,60 @@ func (c Config) overdueItems(matchers ...string) string {
 func (c Config) onTime(by string, matchers ...string) string {
 	return c.share(collectors.MetricActionItemsDue, by, `outcome="on_time"`, append(matchers, `outcome!="wont_do"`)...)
 }
+
+// Calendar periods. postmortem_period_covered_seconds names, for each
+// period, the one before it (previous) and how much of it has elapsed: a
+// period compares with the previous one by a join on that label, and the
+// current period, partial, is the one that is no period's previous.
+
+// periods is one series per period with its previous one.
+func (c Config) periods() string {
+	return c.dedup(collectors.MetricPeriodCovered)
+}
+
+// previousOf is the value of x (one series per period) in the period
+// before each period; the oldest period has none.
+func (c Config) previousOf(x string) string {
+	p := collectors.LabelPeriod
+	return fmt.Sprintf(`max by (%[1]s) (0 * %[3]s + on (%[2]s) group_left () max by (%[2]s) (label_replace(%[4]s, "%[2]s", "$1", "%[1]s", "(.*)")))`,
+		p, collectors.LabelPrevious, c.periods(), x)
+}
+
+// rolling3 sums x over each period and the two before it; the two oldest
+// periods have no value.
+func (c Config) rolling3(x string) string {
+	prev := c.previousOf(x)
+	return fmt.Sprintf("((%s) + %s + %s)", x, prev, c.previousOf(prev))
+}
+
+// change is how x moved from the previous period: x − previous.
+func (c Config) change(x string) string {
+	return fmt.Sprintf("((%s) - %s)", x, c.previousOf(x))
+}
+
+// relativeChange is change ÷ previous; no value where the previous
+// period had 0 or nothing.
+func (c Config) relativeChange(x string) string {
+	return ratio(c.change(x), c.previousOf(x))
+}
+
+// currentPeriod is the current, partial period: the one that is no
+// period's previous; its value is the time elapsed in it.
+func (c Config) currentPeriod() string {
+	p := collectors.LabelPeriod
+	return fmt.Sprintf(`(max by (%[1]s) (%[3]s) unless on (%[1]s) label_replace(max by (%[2]s) (%[3]s), "%[1]s", "$1", "%[2]s", "(.+)"))`,
+		p, collectors.LabelPrevious, c.periods())
+}
+
+// partialSuffix marks the current period where it is drawn: its bar or
+// row is named "2026-12 (so far)".
+const partialSuffix = " (so far)"
+
+// markPartial renames the current period of x (one series per period and
+// perhaps other labels) to say that it is not over.
+func (c Config) markPartial(x string) string {
+	p := collectors.LabelPeriod
+	current := c.currentPeriod()
+	return fmt.Sprintf(`((%[2]s) unless on (%[1]s) %[3]s) or label_replace((%[2]s) and on (%[1]s) %[3]s, "%[1]s", "$1%[4]s", "%[1]s", "(.+)")`,
+		p, x, current, partialSuffix)
+}

@@ -90,7 +90,7 @@ func (c Config) alertingRules() []Rule {
 	return []Rule{
 		c.teamAlert("PostmortemActionItemOverdue", overdueItem, c.OverdueItemFor, "warning",
 			"A post-mortem action item is overdue.",
-			"{{ $labels.owner }} ({{ $labels.team }}) owns action item {{ $labels.id }} from post-mortem {{ $labels.incident }}, "+
+			"{{ $labels.owner }} ({{ $labels.team }}) owns action item {{ $labels.id }}{{ with $labels.title }} \"{{ . }}\"{{ end }} from post-mortem {{ $labels.incident }}, "+
 				"due {{ $labels.due }}, {{ $value | printf \"%.0f\" }} days overdue. Ticket: {{ $labels.ticket_url }} Post-mortem: {{ $labels.postmortem_url }}"),
 		c.teamAlert("PostmortemTeamTooManyOverdueItems",
 			fmt.Sprintf("%s > %d", c.sumBy(m.MetricActionItemsOverdue, "team"), c.TeamOverdueItems), "1h", "warning",

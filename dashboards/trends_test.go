@@ -52,13 +52,18 @@ func checkTrends(t *testing.T, exporter *testenv.Exporter, team string) {
 	if !ok {
 		t.Fatalf("no trends.json in %s", filepath.Join(deployDir, dashboards.DashboardsDir))
 	}
+	current := time.Now().UTC().Format("2006-01")
 	for _, team := range []string{".*", team} {
 		queries := 0
 		for _, pr := range d.Panels {
 			if pr.Panel == nil {
 				continue
 			}
-			for _, expr := range panelQueries(pr.Panel) {
+			title := *pr.Panel.Title
+			if team != ".*" && strings.Contains(title, "all teams") {
+				continue // said: over all teams only
+			}
+			for i, expr := range panelQueries(pr.Panel) {
 				queries++
 				v, err := prom.Query(t, templateValues.Replace(strings.ReplaceAll(expr, "$team", team)))
 				if err != nil {
@@ -66,7 +71,7 @@ func checkTrends(t *testing.T, exporter *testenv.Exporter, team string) {
 				}
 				if strings.Contains(expr, collectors.MetricPeriodsByTeam) {
 					if len(v) != 1 || v[0].Value != 1 {
-						t.Errorf("%s: %s = %v, want 1: the teams fit the budget", *pr.Panel.Title, expr, v)
+						t.Errorf("%s: %s = %v, want 1: the teams fit the budget", title, expr, v)
 					}
 					continue
 				}
@@ -75,13 +80,27 @@ func checkTrends(t *testing.T, exporter *testenv.Exporter, team string) {
 					periods[s.Metric["period"]] = true
 				}
 				// A mean or share over a month without incidents has no
-				// bar, never NaN: at least one month has one.
-				atLeast := 13
-				if strings.Contains(expr, `quantile="0.5"`) || strings.Contains(expr, " > 0)") {
+				// bar, never NaN: at least one month has one. A change
+				// needs the month before (12 months), a rolling view the
+				// two before (11); "so far" is the current month alone.
+				atLeast, most := 13, 13
+				switch {
+				case strings.HasPrefix(title, "This month so far"):
+					atLeast, most = 1, 1
+				case strings.Contains(expr, `quantile="0.5"`) || strings.Contains(expr, " > 0)"):
 					atLeast = 1
+				case strings.HasPrefix(title, "Rolling"):
+					atLeast, most = 11, 11
+				case strings.HasPrefix(title, "Change against") && i%3 == 1:
+					atLeast, most = 12, 12
 				}
-				if len(periods) < atLeast || len(periods) > 13 {
-					t.Errorf("team %s: %s: %s answers for %d months, want %d to 13", team, *pr.Panel.Title, expr, len(periods), atLeast)
+				if len(periods) < atLeast || len(periods) > most {
+					t.Errorf("team %s: %s: %s answers for %d months, want %d to %d", team, title, expr, len(periods), atLeast, most)
+				}
+				// The current month is drawn as partial wherever it is
+				// drawn (the stat that counts its days names it).
+				if (periods[model.LabelValue(current)] && most != 1) || (most == 13 && atLeast == 13 && !periods[model.LabelValue(current+" (so far)")]) {
+					t.Errorf("team %s: %s: the current month is not marked \"%s (so far)\": %v", team, title, current, periods)
 				}
 			}
 		}

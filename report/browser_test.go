@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,6 +25,9 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/postmortem-exporter/postmortem-exporter/collectors"
+	"github.com/postmortem-exporter/postmortem-exporter/examples"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
@@ -69,7 +74,7 @@ const readPage = `(() => {
   for (const svg of document.querySelectorAll('svg[id^="chart-"]')) {
     charts[svg.id] = [...svg.querySelectorAll('rect.bar')].map(r => ({period: r.dataset.period, value: r.dataset.value}));
   }
-  const cells = [...document.querySelectorAll('td[data-key]')].map(td => ({
+  const cells = [...document.querySelectorAll('td[data-key]:not(#rolling td)')].map(td => ({
     period: td.parentElement.dataset.period || '', team: td.parentElement.dataset.team || '', status: td.parentElement.dataset.status || '',
     severity: td.dataset.severity || '', key: td.dataset.key, value: td.dataset.value, text: td.textContent}));
   const exceptions = [...document.querySelectorAll('#exceptions tbody tr[data-item]')].map(tr => {
@@ -170,8 +175,8 @@ func checkPrint(t *testing.T, tab context.Context) {
 		t.Fatal(err)
 	}
 	boxes := regexp.MustCompile(`/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]`).FindAllSubmatch(pdf, -1)
-	if len(boxes) == 0 || len(boxes) > 6 {
-		t.Fatalf("%s has %d pages, want 1 to 6", out, len(boxes))
+	if len(boxes) == 0 || len(boxes) > 10 {
+		t.Fatalf("%s has %d pages, want 1 to 10", out, len(boxes))
 	}
 	for _, b := range boxes {
 		w, _ := strconv.ParseFloat(string(b[1]), 64)
@@ -326,6 +331,10 @@ func checkCharts(t *testing.T, page browserPage, families map[string]*dto.Metric
 			m, _ := meanOf(series(families, collectors.MetricPeriodTimeToDetect, map[string]string{"period": p}))
 			return m
 		},
+		"chart-mttm": func(p string) float64 {
+			m, _ := meanOf(series(families, collectors.MetricPeriodTimeToMitigate, map[string]string{"period": p}))
+			return m
+		},
 		"chart-customer": func(p string) float64 {
 			all := sum(series(families, collectors.MetricPeriodIncidents, map[string]string{"period": p}))
 			if all == 0 {
@@ -364,8 +373,9 @@ func checkCells(t *testing.T, page browserPage, families map[string]*dto.MetricF
 		case "incidents":
 			want = sum(series(families, collectors.MetricPeriodIncidents, map[string]string{"period": c.Period}))
 			text = strconv.FormatFloat(want, 'f', -1, 64)
-		case "mttr":
-			mean, n := meanOf(series(families, collectors.MetricPeriodTimeToRecover, map[string]string{"period": c.Period}))
+		case "mttr", "mttm":
+			metric := map[string]string{"mttr": collectors.MetricPeriodTimeToRecover, "mttm": collectors.MetricPeriodTimeToMitigate}[c.Key]
+			mean, n := meanOf(series(families, metric, map[string]string{"period": c.Period}))
 			want, text = mean, "–"
 			if n > 0 {
 				text = fmt.Sprintf("%s (n=%d)", formatDuration(mean), n)
@@ -412,7 +422,7 @@ func checkCells(t *testing.T, page browserPage, families map[string]*dto.MetricF
 		}
 		checked[c.Key]++
 	}
-	for key, n := range map[string]int{"incidents": 13, "mttr": 13, "recover-median": 13 * 4, "overdue": 4, "on-time-ratio": 4,
+	for key, n := range map[string]int{"incidents": 13, "mttr": 13, "mttm": 13, "recover-median": 13 * 4, "overdue": 4, "on-time-ratio": 4,
 		"findings": 3, "pending": 4} {
 		if checked[key] != n {
 			t.Errorf("%d cells %s checked, want %d", checked[key], key, n)
@@ -465,5 +475,105 @@ func checkExceptions(t *testing.T, page browserPage, families map[string]*dto.Me
 	}
 	if w := sum(series(families, collectors.MetricActionItemExceptionDrop, nil)); !near(page.ExceptionsDropped, w) {
 		t.Errorf("the page says %s open exceptions are left out, the metrics %v", page.ExceptionsDropped, w)
+	}
+}
+
+// tableBox is how a table sits in its box on the page.
+type tableBox struct {
+	ID string `json:"id"`
+	// Width is the table's width; Box the width of its box (.table-wrap),
+	// Right the box's right edge; Scrolls tells whether the box scrolls
+	// sideways (its CSS overflow-x is auto or scroll).
+	Width   float64 `json:"width"`
+	Box     float64 `json:"box"`
+	Right   float64 `json:"right"`
+	Scrolls bool    `json:"scrolls"`
+}
+
+// pageLayout is the page's width against the window's, and its tables.
+type pageLayout struct {
+	PageWidth   float64    `json:"pageWidth"`
+	WindowWidth float64    `json:"windowWidth"`
+	Tables      []tableBox `json:"tables"`
+}
+
+const readLayout = `(() => ({
+  pageWidth: document.documentElement.scrollWidth, windowWidth: window.innerWidth,
+  tables: [...document.querySelectorAll('table')].map(t => {
+    const box = t.closest('.table-wrap') || t.parentElement;
+    const overflow = getComputedStyle(box).overflowX;
+    return {id: t.id, width: t.getBoundingClientRect().width, box: box.clientWidth, right: box.getBoundingClientRect().right,
+      scrolls: overflow === 'auto' || overflow === 'scroll'};
+  }),
+}))()`
+
+// TestBrowserTablesFit renders the report of the examples, with a
+// finding of every quality rule for every team (the widest findings
+// table there can be), in a real headless Chromium at 1280 px and 390 px
+// wide. At 1280 px every table is shown whole; at 390 px (a phone) a
+// table wider than the screen scrolls inside its own box; at both the
+// page itself never scrolls sideways, so nothing is cut off. The
+// screenshots are left in testdata/out (git-ignored), named in the log.
+func TestBrowserTablesFit(t *testing.T) {
+	chromium := testenv.RequireCommand(t, "chromium")
+	src, rules := examplesSource(t)
+	snap, err := src.Snapshot(t.Context(), examples.Anchor, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, team := range Teams(snap) {
+		for _, rule := range record.RuleNames() {
+			snap.Findings[snapshot.TeamValue{Team: team, Value: rule}] += 12
+		}
+	}
+	srv := httptest.NewServer(Handler(func() *snapshot.Snapshot { return snap }, 0, slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()))
+	defer cancelAlloc()
+	tab, closeTab := chromedp.NewContext(allocCtx)
+	defer closeTab()
+	if err := os.MkdirAll(filepath.Dir(screenshotPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, width := range []int64{1280, 390} {
+		if err := chromedp.Do(tab, chromedp.EmulateViewport(width, 900), chromedp.Navigate(srv.URL+"/report"), chromedp.WaitVisible("#quality")); err != nil {
+			t.Fatalf("load /report at %d px: %v", width, err)
+		}
+		layout, err := chromedp.Run(tab, chromedp.Evaluate[pageLayout](readLayout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(filepath.Dir(screenshotPath), "report-"+formatCount(float64(width))+".png")
+		if err := os.WriteFile(out, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot at %d px: %s", width, out)
+
+		if layout.WindowWidth != float64(width) || len(layout.Tables) < 20 {
+			t.Fatalf("at %d px: a window of %v px with %d tables", width, layout.WindowWidth, len(layout.Tables))
+		}
+		if layout.PageWidth > layout.WindowWidth {
+			t.Errorf("at %d px the page is %v px wide: it scrolls sideways", width, layout.PageWidth)
+		}
+		for _, tb := range layout.Tables {
+			switch {
+			case tb.Right > layout.WindowWidth+0.5:
+				t.Errorf("at %d px the box of table %q ends at %v px, past the window", width, tb.ID, tb.Right)
+			case width >= 1280 && tb.Width > tb.Box+0.5:
+				t.Errorf("at %d px table %q is %v px wide in a box of %v px: cut off", width, tb.ID, tb.Width, tb.Box)
+			case tb.Width > tb.Box+0.5 && !tb.Scrolls:
+				t.Errorf("at %d px table %q is %v px wide in a box of %v px that does not scroll: cut off", width, tb.ID, tb.Width, tb.Box)
+			}
+		}
 	}
 }

@@ -23,6 +23,7 @@ type Bar struct {
 	Value        float64 // the raw figure: a count, seconds or a ratio
 	Label        string  // Value as shown above the bar
 	Note         string  // the tooltip: period, value and sample size
+	Partial      bool    // the current period, which has not ended: "so far"
 	X, Y, W, H   float64
 	PartY, PartH float64
 	LabelX       float64

@@ -5,27 +5,30 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
 // formatDuration shows seconds as a person reads them: 45s, 12m, 3h 5m,
-// 2.5d.
+// 2.5d. The duration is rounded once, to the unit shown (rounding to whole
+// seconds first would show 27.496 minutes as 28m).
 func formatDuration(seconds float64) string {
-	switch s := math.Round(seconds); {
-	case s < 60:
-		return fmt.Sprintf("%.0fs", s)
-	case s < 3600:
-		return fmt.Sprintf("%.0fm", math.Round(s/60))
-	case s < 48*3600:
-		m := int(math.Round(s / 60))
+	minutes := math.Round(seconds / 60)
+	switch {
+	case math.Round(seconds) < 60:
+		return fmt.Sprintf("%.0fs", math.Round(seconds))
+	case minutes < 60:
+		return fmt.Sprintf("%.0fm", minutes)
+	case minutes < 48*60:
+		m := int(minutes)
 		if m%60 == 0 {
 			return fmt.Sprintf("%dh", m/60)
 		}
 		return fmt.Sprintf("%dh %dm", m/60, m%60)
 	default:
-		return strconv.FormatFloat(math.Round(s/8640)/10, 'f', -1, 64) + "d"
+		return strconv.FormatFloat(math.Round(seconds/8640)/10, 'f', -1, 64) + "d"
 	}
 }
 
@@ -97,3 +100,69 @@ func pageText(text string) string {
 
 // title is the page's text of the title of the listed incident or item id.
 func title(s *snapshot.Snapshot, id string) string { return pageText(s.Titles[id]) }
+
+// orAll shows a filter value, or "all" when there is none.
+func orAll(s string) string {
+	if s == "" {
+		return "all"
+	}
+	return s
+}
+
+// upperFirst capitalizes the first letter of a caption.
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// lateness shows how late an item is in days: "due today", "1 day",
+// "12 days".
+func lateness(days int) string {
+	switch days {
+	case 0:
+		return "due today"
+	case 1:
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", days)
+}
+
+// shareOf shows a share with the counts behind it: "25% (2 of 8)", or a
+// dash with no incident.
+func shareOf(ratio float64, n, total int) string {
+	if total == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s (%d of %d)", formatPercent(ratio), n, total)
+}
+
+// formatDelta shows a change with abs, and its relative change: "+3
+// (+25%)"; a dash when it is not known.
+func formatDelta(d Delta, abs func(float64) string) string {
+	if !d.Known {
+		return "–"
+	}
+	if !d.HasRel {
+		return abs(d.Abs)
+	}
+	return fmt.Sprintf("%s (%s)", abs(d.Abs), signed(fmt.Sprintf("%.0f%%", math.Abs(100*d.Rel)), d.Rel))
+}
+
+// signed puts the sign of v before text: "+", "−" (a minus sign), or
+// "±" for nothing.
+func signed(text string, v float64) string {
+	switch {
+	case v > 0:
+		return "+" + text
+	case v < 0:
+		return "−" + text
+	}
+	return "±" + text
+}
+
+func formatSignedCount(v float64) string { return signed(formatCount(math.Abs(v)), v) }
+
+// formatPoints shows a change of a share in percentage points.
+func formatPoints(v float64) string { return signed(fmt.Sprintf("%.0f pp", math.Abs(100*v)), v) }
+
+func formatSignedDuration(v float64) string { return signed(formatDuration(math.Abs(v)), v) }

@@ -39,28 +39,44 @@ const contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; im
 
 // Handler serves the report of the snapshot current returns (nil before
 // the first refresh): HTML, or Markdown with ?format=md; ?window= picks a
-// window other than the longest. Each page (format and window) is rendered
-// once per snapshot, by its first request, and served from memory to every
-// other request of that snapshot, so that concurrent requests share one
-// page: the bounds on a page's size are in docs/report.md. server.Handler
-// bounds the requests served at once and their time; a request whose time
-// ends before its page is rendered gets 503. The CSV needs every record,
-// which the snapshot does not hold, so it is only written by the report
-// command.
-func Handler(current func() *snapshot.Snapshot, logger *slog.Logger) http.Handler {
-	return &pages{current: current, logger: logger}
+// window other than the longest, ?team= and ?severity= narrow the tables,
+// ?period= picks the unit of the trends (month, week, quarter). A value
+// the snapshot does not know answers 400 naming the parameter and the
+// values it takes. Each page (format and filters) is rendered once per
+// snapshot, by its first request, and served from memory to every other
+// request of that snapshot, so that concurrent requests share one page;
+// at most MaxKeptPages pages are kept per snapshot, and only pages of
+// known filter values can be asked for: the bounds on a page's size are in
+// docs/report.md. server.Handler bounds the requests served at once and
+// their time; a request whose time ends before its page is rendered gets
+// 503. The CSV needs every record, which the snapshot does not hold, so
+// it is only written by the report command. topServices is how many
+// services the per-service table lists (0: DefaultTopServices).
+func Handler(current func() *snapshot.Snapshot, topServices int, logger *slog.Logger) http.Handler {
+	p := &pages{current: current, topServices: topServices, logger: logger}
+	p.rendered.MaxKeys = MaxKeptPages
+	return p
 }
+
+// MaxKeptPages is how many pages of one snapshot the handler keeps in
+// memory; pages asked for beyond them are rendered per request.
+const MaxKeptPages = 64
 
 // pages serves the rendered pages of the current snapshot.
 type pages struct {
-	current func() *snapshot.Snapshot
-	logger  *slog.Logger
+	current     func() *snapshot.Snapshot
+	topServices int
+	logger      *slog.Logger
 	// rendered holds the pages of the latest snapshot asked for.
 	rendered memo.Memo[snapshot.Snapshot, pageKey, []byte]
 }
 
-// page names one rendering of a snapshot's report.
-type pageKey struct{ format, window string }
+// pageKey names one rendering of a snapshot's report: its format and
+// its filters, each a value the snapshot knows.
+type pageKey struct {
+	format string
+	Filters
+}
 
 var contentTypes = map[string]string{FormatHTML: "text/html; charset=utf-8", FormatMarkdown: "text/markdown; charset=utf-8"}
 
@@ -84,15 +100,12 @@ func (p *pages) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "Not ready: the first refresh of the records has not succeeded yet", http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := window(s, q.Get("window"))
+	f, _, err := resolve(s, Options{Window: q.Get(ParamWindow), Team: q.Get(ParamTeam), Severity: q.Get(ParamSeverity), Period: q.Get(ParamPeriod)})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	key := pageKey{format: format}
-	if ws != nil {
-		key.window = ws.Window.Name
-	}
+	key := pageKey{format: format, Filters: f}
 	body, err := p.rendered.Get(req.Context(), s, key, func() ([]byte, error) { return p.render(s, key) })
 	switch {
 	case err != nil && req.Context().Err() != nil:
@@ -114,14 +127,14 @@ func (p *pages) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // render renders one page of s, logging why when it cannot: once per
 // snapshot and page, as it is kept.
 func (p *pages) render(s *snapshot.Snapshot, key pageKey) ([]byte, error) {
-	r, err := New(s, Options{Window: key.window})
+	r, err := New(s, Options{Window: key.Window, Team: key.Team, Severity: key.Severity, Period: key.Period, TopServices: p.topServices})
 	if err == nil {
 		var body bytes.Buffer
 		if err = Write(&body, r, key.format); err == nil {
 			return bytes.Clone(body.Bytes()), nil // held as long as the snapshot: no spare capacity
 		}
 	}
-	p.logger.Error("report failed", "format", key.format, "window", key.window, "err", err)
+	p.logger.Error("report failed", "format", key.format, "window", key.Window, "team", key.Team, "severity", key.Severity, "period", key.Period, "err", err)
 	return nil, err
 }
 

@@ -36,7 +36,7 @@ func TestHandler(t *testing.T) {
 	var current atomic.Pointer[snapshot.Snapshot]
 	handler, err := server.Handler(server.Metrics{Live: prometheus.NewRegistry()}, server.Options{
 		TelemetryPath: "/metrics", Ready: func() bool { return current.Load() != nil },
-		Report: Handler(current.Load, slog.New(slog.DiscardHandler)),
+		Report: Handler(current.Load, 0, slog.New(slog.DiscardHandler)),
 	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -76,9 +76,14 @@ func TestHandler(t *testing.T) {
 		t.Errorf("/report?format=md&window=30d: %d %v\n%.300s", resp.StatusCode, resp.Header, body)
 	}
 	for path, want := range map[string]string{
-		"/report?format=csv": "postmortem-exporter report --format csv",
-		"/report?format=pdf": `format "pdf": use html or md`,
-		"/report?window=7d":  `window "7d": not one of the configured windows [30d 90d 365d]`,
+		"/report?format=csv":                        "postmortem-exporter report --format csv",
+		"/report?format=pdf":                        `format "pdf": use html or md`,
+		"/report?window=7d":                         `window "7d": not one of 30d, 90d, 365d`,
+		"/report?team=nobody":                       `team "nobody": not one of `,
+		"/report?severity=sev9":                     `severity "sev9": not one of sev1, sev2, sev3, sev4`,
+		"/report?period=year":                       `period "year": not one of month, week, quarter`,
+		"/report?format=md&team=%00%ff":             `team "\x00\xff": not one of `,
+		"/report?team=" + strings.Repeat("x", 5000): `team "` + strings.Repeat("x", 64) + `…": not one of `,
 	} {
 		if resp, body := get(path); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) {
 			t.Errorf("%s: %d %q, want 400 saying %q", path, resp.StatusCode, body, want)
@@ -123,7 +128,7 @@ func TestReportServedFromMemory(t *testing.T) {
 		records[i] = bulky(i)
 	}
 	snap := snapshotOf(t, 0, records...)
-	srv := httptest.NewServer(Handler(func() *snapshot.Snapshot { return snap }, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(Handler(func() *snapshot.Snapshot { return snap }, 0, slog.New(slog.DiscardHandler)))
 	defer srv.Close()
 	// What one rendering allocates, measured here: the race detector
 	// multiplies it, as it makes sync.Pool drop what fmt reuses.
@@ -169,7 +174,7 @@ func TestReportRenderedOncePerSnapshot(t *testing.T) {
 	}
 	var current atomic.Pointer[snapshot.Snapshot]
 	current.Store(first)
-	handler := Handler(current.Load, slog.New(slog.DiscardHandler))
+	handler := Handler(current.Load, 0, slog.New(slog.DiscardHandler))
 	counter, ok := handler.(interface{ renders() int64 })
 	if !ok {
 		t.Fatal("the handler does not count its renderings")
@@ -189,6 +194,10 @@ func TestReportRenderedOncePerSnapshot(t *testing.T) {
 		{second, "/report", 20, 4},
 		{nil, "/report", 1, 4},
 		{nil, "/report?format=md", 3, 5},
+		// The filters name other pages; the defaults spelt out do not.
+		{nil, "/report?team=platform", 3, 6},
+		{nil, "/report?team=platform&severity=sev1&period=quarter", 3, 7},
+		{nil, "/report?period=month&window=365d", 3, 7},
 	} {
 		if step.swap != nil {
 			current.Store(step.swap)
@@ -197,6 +206,96 @@ func TestReportRenderedOncePerSnapshot(t *testing.T) {
 		if got := counter.renders(); got != step.want {
 			t.Errorf("after %d × %s: %d renderings, want %d", step.times, step.path, got, step.want)
 		}
+	}
+}
+
+// TestReportPagesKeptBounded asks for more pages than the handler keeps
+// per snapshot: those beyond MaxKeptPages are rendered per request and
+// not kept, while the kept ones are still served from memory.
+func TestReportPagesKeptBounded(t *testing.T) {
+	src, rules := examplesSource(t)
+	snap, err := src.Snapshot(t.Context(), examples.Anchor, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := Handler(func() *snapshot.Snapshot { return snap }, 0, slog.New(slog.DiscardHandler))
+	counter := handler.(interface{ renders() int64 })
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	var paths []string
+	for _, format := range []string{FormatHTML, FormatMarkdown} {
+		for _, team := range append([]string{""}, Teams(snap)...) {
+			for _, sev := range append([]string{""}, snap.Severities...) {
+				for _, unit := range snapshot.PeriodUnits {
+					paths = append(paths, fmt.Sprintf("/report?format=%s&team=%s&severity=%s&period=%s", format, team, sev, unit))
+				}
+			}
+		}
+	}
+	if len(paths) <= MaxKeptPages {
+		t.Fatalf("only %d distinct pages: the test needs more than %d", len(paths), MaxKeptPages)
+	}
+	for _, path := range paths {
+		getAll(t, srv.URL+path, 1)
+	}
+	if got := counter.renders(); got != int64(len(paths)) {
+		t.Fatalf("%d renderings for %d distinct pages", got, len(paths))
+	}
+	getAll(t, srv.URL+paths[0], 3)
+	getAll(t, srv.URL+paths[MaxKeptPages], 2)
+	if got, want := counter.renders(), int64(len(paths)+2); got != want {
+		t.Errorf("%d renderings, want %d: the first page kept, the one past the bound rendered per request", got, want)
+	}
+	// A value the snapshot does not know is refused before any rendering.
+	for i := range 50 {
+		resp, err := http.Get(fmt.Sprintf("%s/report?team=t%d&severity=sev1%%00&period=%d", srv.URL, i, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("an unknown team: %d, want 400", resp.StatusCode)
+		}
+	}
+	if got, want := counter.renders(), int64(len(paths)+2); got != want {
+		t.Errorf("%d renderings after unknown values, want %d", got, want)
+	}
+}
+
+// TestFilteredPage: /report?team= narrows the page and says so in its
+// title; the same page without the filter lists other teams.
+func TestFilteredPage(t *testing.T) {
+	src, rules := examplesSource(t)
+	snap, err := src.Snapshot(t.Context(), examples.Anchor, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(func() *snapshot.Snapshot { return snap }, 0, slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+	body := func(path string) string {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
+		}
+		return string(b)
+	}
+	all, platform := body("/report"), body("/report?team=platform&severity=sev1")
+	if !strings.Contains(platform, "<title>Post-mortem forum report · team platform · sev1 · window 365d · by month,") ||
+		!strings.Contains(platform, `<h1 id="title">Post-mortem forum report · team platform · sev1 · window 365d · by month</h1>`) {
+		t.Errorf("the filtered page's title does not name its filters:\n%.600s", platform)
+	}
+	for _, other := range []string{`<tr data-team="search">`, `<tr data-team="identity">`, "PM-2026-032-1"} {
+		if !strings.Contains(all, other) || strings.Contains(platform, other) {
+			t.Errorf("%s: in the whole page %v, in the platform page %v", other, strings.Contains(all, other), strings.Contains(platform, other))
+		}
+	}
+	if n := strings.Count(platform, "<caption>"); n != strings.Count(platform, "<table") {
+		t.Errorf("%d captions for %d tables: every table says what it holds", n, strings.Count(platform, "<table"))
 	}
 }
 

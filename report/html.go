@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -28,9 +29,31 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"mean":       formatMean,
 	"medianmean": formatMedianMean,
 	"date":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"upper":      upperFirst,
+	"late":       lateness,
+	"owner":      func(owner string) string { return cmp.Or(owner, NoOwner) },
+	"share":      shareOf,
+	"partial":    partialNote,
+	"location":   location,
+	"rolling":    func() int { return RollingPeriods },
+	"kinds":      func() []string { return []string{"recover", "detect", "mitigate"} },
+	"kind": func(d SeverityDurations, kind string) Durations {
+		return map[string]Durations{"recover": d.Recover, "detect": d.Detect, "mitigate": d.Mitigate}[kind]
+	},
+	"trendRow": func(t Trends, row PeriodRow) trendRowData { return trendRowData{Trends: t, Row: row} },
+	"delta": func(d Delta, kind string) string {
+		return formatDelta(d, map[string]func(float64) string{"count": formatSignedCount, "points": formatPoints, "duration": formatSignedDuration}[kind])
+	},
 	"fixNotDone": func() string { return snapshot.RepeatFixNotDone },
 	"despiteFix": func() string { return snapshot.RepeatDespiteFix },
 }).Parse(htmlTemplate))
+
+// trendRowData is a row of the per-period or rolling table with the
+// columns its table has.
+type trendRowData struct {
+	Trends Trends
+	Row    PeriodRow
+}
 
 // htmlPage is what the template renders.
 type htmlPage struct {
@@ -56,16 +79,17 @@ func charts(r *Report) []Chart {
 		return nil
 	}
 	periods := make([]string, len(rows))
-	incidents, recover, detect, customer := make([]float64, len(rows)), make([]float64, len(rows)), make([]float64, len(rows)), make([]float64, len(rows))
+	incidents, recover, detect, mitigate, customer := make([]float64, len(rows)), make([]float64, len(rows)), make([]float64, len(rows)),
+		make([]float64, len(rows)), make([]float64, len(rows))
 	for i, p := range rows {
 		periods[i] = p.Period
 		incidents[i] = float64(p.Incidents)
-		recover[i], detect[i] = p.Recover.Mean, p.Detect.Mean
+		recover[i], detect[i], mitigate[i] = p.Recover.Mean, p.Detect.Mean, p.Mitigate.Mean
 		customer[i] = p.CustomerDetectedShare
 	}
 	top := r.Trends.TopSeverity
 	out := []Chart{
-		newChart("incidents", fmt.Sprintf("Incidents per period (%s darker)", top), periods, incidents, 1, formatCount,
+		newChart("incidents", fmt.Sprintf("Incidents per %s (%s darker)", r.Trends.Unit, top), periods, incidents, 1, formatCount,
 			func(i int) string {
 				return fmt.Sprintf("%s: %d incidents, %d %s (%s)", rows[i].Period, rows[i].Incidents, rows[i].TopSeverity, top, formatPercent(rows[i].TopSeverityShare))
 			},
@@ -74,12 +98,22 @@ func charts(r *Report) []Chart {
 			func(i int) string { return rows[i].Period + ": " + formatMean(rows[i].Recover) }, nil),
 		newChart("mttd", "Mean time to detect", periods, detect, durationUnit(detect), formatDuration,
 			func(i int) string { return rows[i].Period + ": " + formatMean(rows[i].Detect) }, nil),
+		newChart("mttm", "Mean time to mitigate", periods, mitigate, durationUnit(mitigate), formatDuration,
+			func(i int) string { return rows[i].Period + ": " + formatMean(rows[i].Mitigate) }, nil),
 	}
 	if r.Trends.CustomerDetection != "" {
 		out = append(out, newChart("customer", "Share detected by customers", periods, customer, 0.01, formatPercent,
 			func(i int) string {
 				return fmt.Sprintf("%s: %d of %d incidents (%s)", rows[i].Period, rows[i].CustomerDetected, rows[i].Incidents, formatPercent(rows[i].CustomerDetectedShare))
 			}, nil))
+	}
+	for _, c := range out {
+		for i := range c.Bars {
+			if rows[i].Partial {
+				c.Bars[i].Partial = true
+				c.Bars[i].Note += " (" + partialNote(rows[i]) + ")"
+			}
+		}
 	}
 	return out
 }

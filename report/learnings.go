@@ -10,8 +10,13 @@ import (
 
 // Learnings is the third section: what the incidents of the window teach.
 type Learnings struct {
-	// Crossed tells whether the source counted origin by resolution;
-	// without it only OriginTot is known.
+	// Scope is that of the origin, resolution and detection tables;
+	// ServicesScope of the services, RepeatsScope of the repeat counts,
+	// RepeatListScope of the lists of repeats and possible repeats.
+	Scope, ServicesScope, RepeatsScope, RepeatListScope Scope
+	// Crossed tells whether origin by resolution is known: counted by the
+	// source, over every team (so not with a team filter); without it
+	// only OriginTot is.
 	Crossed     bool
 	Origins     []string // rows of the cross table
 	Resolutions []string // its columns
@@ -22,6 +27,14 @@ type Learnings struct {
 	OriginTot  []int
 	Detections []Count
 	Services   []Count // most incidents first, "other" last
+	// ByService are the services with the most incidents, at most
+	// Options.TopServices, with their time to recover, when ServicesListed
+	// (the source counts them); ByServiceDropped how many services more
+	// had incidents.
+	ByService        []ServiceRow
+	ByServiceScope   Scope
+	ServicesListed   bool
+	ByServiceDropped int
 	// Repeats counts, per team, the incidents repeating an earlier one:
 	// snapshot.RepeatFixNotDone and snapshot.RepeatDespiteFix, most first.
 	Repeats      []TeamRepeats
@@ -41,6 +54,14 @@ type Learnings struct {
 type TeamRepeats struct {
 	Team                   string
 	FixNotDone, DespiteFix int
+}
+
+// ServiceRow is a service's incidents in the window and their time to
+// recover (those resolved).
+type ServiceRow struct {
+	Service   string
+	Incidents int
+	Recover   Durations
 }
 
 // Repeat is an incident that repeats an earlier one.
@@ -70,15 +91,20 @@ type Count struct {
 	Share float64
 }
 
-func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats) Learnings {
-	var l Learnings
+func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats, f Filters, topServices int) Learnings {
+	l := Learnings{Scope: f.scope(true, false), ServicesScope: f.scope(false, false), RepeatsScope: f.scope(true, false),
+		RepeatListScope: f.scope(true, false), ByServiceScope: f.scope(true, true)}
 	i := slices.IndexFunc(s.Windows, func(w snapshot.WindowStats) bool { return w.Window.Name == ws.Window.Name })
-	origins := sumByValue(ws.ByOrigin)
-	resolutions := sumByValue(ws.ByResolution)
+	if i < len(s.ServiceIncidents) {
+		l.ServicesListed = true
+		l.ByService, l.ByServiceDropped = byService(s.ServiceIncidents[i], f, cmp.Or(topServices, DefaultTopServices))
+	}
+	origins := sumByValue(ws.ByOrigin, f)
+	resolutions := sumByValue(ws.ByResolution, f)
 	l.Origins = sortedByCount(origins)
 	l.Resolutions = sortedByCount(resolutions)
 	var cross map[snapshot.OriginResolution]int
-	if i < len(s.OriginResolution) {
+	if i < len(s.OriginResolution) && f.Team == "" {
 		l.Crossed, cross = true, s.OriginResolution[i]
 	}
 	for _, o := range l.Origins {
@@ -92,10 +118,13 @@ func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats) Learnings {
 		l.OriginTot = append(l.OriginTot, origins[o])
 		l.Unresolved = append(l.Unresolved, origins[o]-resolved)
 	}
-	l.Detections = counts(sumByValue(ws.ByDetection), false)
+	l.Detections = counts(sumByValue(ws.ByDetection, f), false)
 	l.Services = counts(ws.Services, true)
-	l.Repeats, l.RepeatsTotal = teamRepeats(s, ws, i)
+	l.Repeats, l.RepeatsTotal = teamRepeats(s, ws, i, f)
 	for _, rp := range s.Repeats {
+		if !f.keepsTeam(rp.Team) {
+			continue
+		}
 		kind := snapshot.RepeatFixNotDone
 		if rp.FixDone {
 			kind = snapshot.RepeatDespiteFix
@@ -107,6 +136,9 @@ func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats) Learnings {
 	if d := s.QualityDetail; d != nil {
 		l.PossibleListed, l.PossibleRepeatsDropped = true, d.PossibleRepeatsDropped
 		for _, p := range d.PossibleRepeats {
+			if !f.keepsTeam(p.Team) {
+				continue
+			}
 			l.PossibleRepeats = append(l.PossibleRepeats, PossibleRepeat{Incident: p.Incident, Title: title(s, p.Incident), Team: p.Team,
 				Started: day(p.StartedAt), Earlier: p.Earlier, EarlierTitle: title(s, p.Earlier), Service: p.Service, Origin: p.Origin})
 		}
@@ -114,9 +146,9 @@ func learnings(s *snapshot.Snapshot, ws *snapshot.WindowStats) Learnings {
 	return l
 }
 
-// teamRepeats counts the repeats of both kinds per team in the window at
-// index i, most first, and their total.
-func teamRepeats(s *snapshot.Snapshot, ws *snapshot.WindowStats, i int) ([]TeamRepeats, int) {
+// teamRepeats counts the repeats of both kinds per team the filters keep
+// in the window at index i, most first, and their total.
+func teamRepeats(s *snapshot.Snapshot, ws *snapshot.WindowStats, i int, f Filters) ([]TeamRepeats, int) {
 	byTeam := map[string]*TeamRepeats{}
 	get := func(team string) *TeamRepeats {
 		if byTeam[team] == nil {
@@ -126,14 +158,14 @@ func teamRepeats(s *snapshot.Snapshot, ws *snapshot.WindowStats, i int) ([]TeamR
 	}
 	total := 0
 	for k, st := range ws.Incidents {
-		if st.Repeat > 0 {
+		if st.Repeat > 0 && f.keepsTeam(k.Team) {
 			get(k.Team).FixNotDone += st.Repeat
 			total += st.Repeat
 		}
 	}
 	if i >= 0 && i < len(s.RepeatsAfterFix) {
 		for team, n := range s.RepeatsAfterFix[i] {
-			if n > 0 {
+			if n > 0 && f.keepsTeam(team) {
 				get(team).DespiteFix += n
 				total += n
 			}
@@ -152,11 +184,14 @@ func teamRepeats(s *snapshot.Snapshot, ws *snapshot.WindowStats, i int) ([]TeamR
 // day is an instant's UTC day, as the lists show it.
 func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-// sumByValue sums counts kept by team and value over the teams.
-func sumByValue(m map[snapshot.TeamValue]int) map[string]int {
+// sumByValue sums counts kept by team and value over the teams the
+// filters keep.
+func sumByValue(m map[snapshot.TeamValue]int, f Filters) map[string]int {
 	out := map[string]int{}
 	for k, n := range m {
-		out[k.Value] += n
+		if f.keepsTeam(k.Team) {
+			out[k.Value] += n
+		}
 	}
 	return out
 }
@@ -191,4 +226,35 @@ func counts(m map[string]int, otherLast bool) []Count {
 		}
 	}
 	return out
+}
+
+// byService sums the incidents of each service under the filters, and
+// returns the top services by incidents (ties by name) and how many
+// services more had incidents.
+func byService(counts map[snapshot.ServiceKey]*snapshot.ServiceStats, f Filters, top int) ([]ServiceRow, int) {
+	rows := map[string]*ServiceRow{}
+	for k, st := range counts {
+		if !f.keeps(k.Team, k.Severity) {
+			continue
+		}
+		row, ok := rows[k.Service]
+		if !ok {
+			row = &ServiceRow{Service: k.Service}
+			rows[k.Service] = row
+		}
+		row.Incidents += st.Incidents
+		row.Recover.N += uint64(st.Recovered)
+		row.Recover.Sum += st.RecoverSeconds
+	}
+	out := make([]ServiceRow, 0, len(rows))
+	for _, row := range rows {
+		if row.Recover.N > 0 {
+			row.Recover.Mean = row.Recover.Sum / float64(row.Recover.N)
+		}
+		out = append(out, *row)
+	}
+	slices.SortFunc(out, func(a, b ServiceRow) int {
+		return cmp.Or(cmp.Compare(b.Incidents, a.Incidents), cmp.Compare(a.Service, b.Service))
+	})
+	return capList(out, top)
 }

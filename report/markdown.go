@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"net/url"
@@ -16,7 +17,7 @@ import (
 // Every text from a record is escaped (see mdText).
 func WriteMarkdown(w io.Writer, r *Report) error {
 	m := &mdWriter{w: bufio.NewWriter(w)}
-	m.printf("# Post-mortem forum report\n\n")
+	m.printf("# %s\n\n", mdText(r.Title))
 	m.printf("As of %s · source %s · %d valid records", r.AsOf.UTC().Format(time.RFC3339), mdText(r.Source), r.Records)
 	if r.Invalid > 0 {
 		m.printf(" · %d invalid (see `validate`)", r.Invalid)
@@ -25,6 +26,8 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		m.printf(" · %d served in their last valid version", r.Stale)
 	}
 	m.printf(" · window %s (of %s)\n", mdText(r.Window), mdText(strings.Join(r.Windows, ", ")))
+	m.printf("\nFilters: team %s · severity %s · window %s · periods by %s. Each table says which of them it holds.\n",
+		mdText(orAll(r.Filters.Team)), mdText(orAll(r.Filters.Severity)), mdText(r.Filters.Window), mdText(r.Filters.Period))
 	m.timeliness(r)
 	m.trends(r)
 	m.learnings(r)
@@ -49,10 +52,12 @@ func (m *mdWriter) printf(format string, args ...any) {
 	}
 }
 
-// table writes a table; a header starting with "> " is right-aligned (a
-// number). Cells must already be Markdown: record text goes through
-// mdText or mdLink. With no rows it writes empty instead.
-func (m *mdWriter) table(header []string, rows [][]string, empty string) {
+// table writes a table under a line naming its scope; a header starting
+// with "> " is right-aligned (a number). Cells must already be Markdown:
+// record text goes through mdText or mdLink. With no rows it writes
+// empty instead.
+func (m *mdWriter) table(sc Scope, header []string, rows [][]string, empty string) {
+	m.printf("_%s_\n\n", mdText(upperFirst(sc.String())))
 	if len(rows) == 0 {
 		m.printf("%s\n\n", empty)
 		return
@@ -109,16 +114,25 @@ func (m *mdWriter) timeliness(r *Report) {
 		}
 		rows = append(rows, []string{mdText(ti.Team), fmt.Sprint(ti.Open), fmt.Sprint(ti.Overdue), fmt.Sprint(ti.Due), fmt.Sprint(ti.OnTime), ratio})
 	}
-	m.table([]string{"Team", "> Open", "> Overdue", "> Due in " + mdText(r.Window), "> On time", "> On-time ratio"}, rows, "No action items.")
+	m.table(t.TeamsScope, []string{"Team", "> Open", "> Overdue", "> Due in " + mdText(r.Window), "> On time", "> On-time ratio"}, rows, "No action items.")
 
-	m.printf("### Overdue items by team and owner\n\n")
+	m.printf("### Overdue work by owner\n\n")
 	rows = nil
-	for _, o := range t.Overdue {
-		for _, it := range o.Items {
-			rows = append(rows, []string{mdText(o.Team), mdText(o.Owner), itemCell(it), incidentCell(it), it.Due, fmt.Sprint(it.DaysOverdue)})
+	for _, o := range t.Owners {
+		most := "–"
+		if o.Overdue > 0 {
+			most = lateness(o.MostDays)
 		}
+		rows = append(rows, []string{mdText(o.Owner), mdText(strings.Join(o.Teams, ", ")), fmt.Sprint(o.Overdue), most, fmt.Sprint(o.DueToday)})
 	}
-	m.table([]string{"Team", "Owner", "Item", "Incident", "Due", "> Days overdue"}, rows, "No overdue item.")
+	m.table(t.OverdueScope, []string{"Owner", "Team", "> Overdue items", "> Most overdue", "> Due today"}, rows, "Nobody has overdue work.")
+
+	m.printf("### Overdue items, most overdue first\n\n")
+	rows = nil
+	for _, it := range t.Overdue {
+		rows = append(rows, []string{lateness(it.DaysOverdue), mdText(it.Team), mdText(cmp.Or(it.Owner, NoOwner)), itemCell(it), incidentCell(it), it.Due})
+	}
+	m.table(t.OverdueScope, []string{"> Overdue", "Team", "Owner", "Item", "Incident", "Due"}, rows, "No overdue item.")
 	if t.OverdueDropped > 0 {
 		m.printf("%d more overdue items are left out by `--overdue-items.limit`; the counts per team include them.\n\n", t.OverdueDropped)
 	}
@@ -127,9 +141,9 @@ func (m *mdWriter) timeliness(r *Report) {
 	if r.Listed {
 		rows = nil
 		for _, it := range t.DueSoon {
-			rows = append(rows, []string{it.Due, mdText(it.Team), mdText(it.Owner), itemCell(it), incidentCell(it)})
+			rows = append(rows, []string{it.Due, mdText(it.Team), mdText(cmp.Or(it.Owner, NoOwner)), itemCell(it), incidentCell(it)})
 		}
-		m.table([]string{"Due", "Team", "Owner", "Item", "Incident"}, rows, "Nothing falls due.")
+		m.table(t.OverdueScope, []string{"Due", "Team", "Owner", "Item", "Incident"}, rows, "Nothing falls due.")
 		if t.DueSoonDropped > 0 {
 			m.printf("%d more items due soon are left out by the list's limit.\n\n", t.DueSoonDropped)
 		}
@@ -146,9 +160,9 @@ func (m *mdWriter) timeliness(r *Report) {
 		if e.Approver != "" {
 			approver = mdText(e.Approver)
 		}
-		rows = append(rows, []string{orDash(e.Due), mdText(e.Team), mdText(e.Owner), itemCell(e.Item), incidentCell(e.Item), approver})
+		rows = append(rows, []string{orDash(e.Due), mdText(e.Team), mdText(cmp.Or(e.Owner, NoOwner)), itemCell(e.Item), incidentCell(e.Item), approver})
 	}
-	m.table([]string{"Due", "Team", "Owner", "Item", "Incident", "Approved by"}, rows, "No open exceptions.")
+	m.table(t.OverdueScope, []string{"Due", "Team", "Owner", "Item", "Incident", "Approved by"}, rows, "No open exceptions.")
 	if t.ExceptionsDropped > 0 {
 		m.printf("%d more open items with an exception are left out by `--exception-items.limit`.\n\n", t.ExceptionsDropped)
 	}
@@ -179,30 +193,49 @@ func incidentCell(it Item) string {
 
 func (m *mdWriter) trends(r *Report) {
 	t := r.Trends
-	m.printf("## 2. Trends per period\n\n")
-	m.printf("An incident counts in the period it started in. MTTR and MTTD are means over every severity with n, the incidents behind them; medians are per severity below.\n\n")
-	top := mdText(t.TopSeverity)
-	header := []string{"Period", "> Incidents", "> " + top, "> " + top + " share"}
-	if t.CustomerDetection != "" {
-		header = append(header, "> Customer-detected", "> share")
-	}
-	header = append(header, "> MTTR", "> MTTD")
+	m.printf("## 2. Trends per %s\n\n", mdText(t.Unit))
+	m.printf("An incident counts in the %s it started in. MTTR, MTTD and MTTM (time to mitigate) are means with n, the incidents behind them; medians are per severity below. "+
+		"The %s share is of the incidents of every severity. The current %s has not ended: its figures are so far.\n\n", mdText(t.Unit), mdText(t.TopSeverity), mdText(t.Unit))
 	var rows [][]string
 	for _, p := range t.Periods {
-		row := []string{mdText(p.Period), fmt.Sprint(p.Incidents), fmt.Sprint(p.TopSeverity), shareOrDash(p.TopSeverityShare, p.Incidents)}
-		if t.CustomerDetection != "" {
-			row = append(row, fmt.Sprint(p.CustomerDetected), shareOrDash(p.CustomerDetectedShare, p.Incidents))
-		}
-		rows = append(rows, append(row, formatMean(p.Recover), formatMean(p.Detect)))
+		rows = append(rows, trendRow(t, p))
 	}
-	m.table(header, rows, "No calendar period is configured.")
-
+	m.table(t.Scope, trendHeader(t), rows, "No calendar period is configured.")
 	if len(t.Periods) == 0 {
 		return
 	}
-	m.printf("### Time to recover and detect by severity: median / mean (n)\n\n")
+
+	m.printf("### Change against the previous %s\n\n", mdText(t.Unit))
+	top := mdText(t.TopSeverity)
+	header := []string{"Period", "> Incidents", "> " + top + " share"}
+	if t.CustomerDetection != "" {
+		header = append(header, "> Customer-detected share")
+	}
+	header = append(header, "> MTTR", "> MTTD", "> MTTM")
+	rows = nil
+	for _, c := range t.Changes {
+		period := mdText(c.Period) + " vs " + mdText(c.Previous)
+		if c.Partial {
+			period += " (so far)"
+		}
+		row := []string{period, formatDelta(c.Incidents, formatSignedCount), formatDelta(c.TopSeverityShare, formatPoints)}
+		if t.CustomerDetection != "" {
+			row = append(row, formatDelta(c.CustomerDetectedShare, formatPoints))
+		}
+		rows = append(rows, append(row, formatDelta(c.Recover, formatSignedDuration), formatDelta(c.Detect, formatSignedDuration), formatDelta(c.Mitigate, formatSignedDuration)))
+	}
+	m.table(t.Scope, header, rows, "One period only: nothing to compare with.")
+
+	m.printf("### Rolling %d %ss\n\n", RollingPeriods, mdText(t.Unit))
+	rows = nil
+	for _, p := range t.Rolling {
+		rows = append(rows, trendRow(t, p))
+	}
+	m.table(t.Scope, trendHeader(t), rows, fmt.Sprintf("Fewer than %d periods.", RollingPeriods))
+
+	m.printf("### Time to recover, detect and mitigate by severity: median / mean (n)\n\n")
 	header = []string{"Period"}
-	for _, kind := range []string{"recover", "detect"} {
+	for _, kind := range []string{"recover", "detect", "mitigate"} {
 		for _, sev := range t.Severities {
 			header = append(header, "> "+mdText(sev)+" "+kind)
 		}
@@ -210,17 +243,42 @@ func (m *mdWriter) trends(r *Report) {
 	rows = nil
 	for _, p := range t.Periods {
 		row := []string{mdText(p.Period)}
-		for _, d := range p.BySeverity {
-			row = append(row, formatMedianMean(d.Recover))
-		}
-		for _, d := range p.BySeverity {
-			row = append(row, formatMedianMean(d.Detect))
+		for _, pick := range []func(SeverityDurations) Durations{
+			func(d SeverityDurations) Durations { return d.Recover },
+			func(d SeverityDurations) Durations { return d.Detect },
+			func(d SeverityDurations) Durations { return d.Mitigate },
+		} {
+			for _, d := range p.BySeverity {
+				row = append(row, formatMedianMean(pick(d)))
+			}
 		}
 		rows = append(rows, row)
 	}
-	m.table(header, rows, "")
+	m.table(t.Scope, header, rows, "")
 }
 
+// trendHeader is the header of the per-period and rolling tables.
+func trendHeader(t Trends) []string {
+	top := mdText(t.TopSeverity)
+	header := []string{"Period", "> Incidents", "> " + top + " share (n)"}
+	if t.CustomerDetection != "" {
+		header = append(header, "> Customer-detected (n)")
+	}
+	return append(header, "> MTTR", "> MTTD", "> MTTM")
+}
+
+// trendRow is a row of the per-period and rolling tables.
+func trendRow(t Trends, p PeriodRow) []string {
+	period := mdText(p.Period)
+	if p.Partial {
+		period += " (" + partialNote(p) + ")"
+	}
+	row := []string{period, fmt.Sprint(p.Incidents), shareOf(p.TopSeverityShare, p.TopSeverity, p.AllSeverities)}
+	if t.CustomerDetection != "" {
+		row = append(row, shareOf(p.CustomerDetectedShare, p.CustomerDetected, p.Incidents))
+	}
+	return append(row, formatMean(p.Recover), formatMean(p.Detect), formatMean(p.Mitigate))
+}
 func shareOrDash(ratio float64, total int) string {
 	if total == 0 {
 		return "–"
@@ -247,13 +305,17 @@ func (m *mdWriter) learnings(r *Report) {
 			}
 			rows = append(rows, append(row, fmt.Sprint(l.Unresolved[i]), fmt.Sprint(l.OriginTot[i])))
 		}
-		m.table(header, rows, "No incident in the window.")
+		m.table(l.Scope, header, rows, "No incident in the window.")
 	} else {
-		m.printf("The %s source does not cross origin with resolution; per origin:\n\n", mdText(r.Source))
+		if r.Filters.Team != "" {
+			m.printf("Origin crossed with resolution is not kept per team; per origin:\n\n")
+		} else {
+			m.printf("The %s source does not cross origin with resolution; per origin:\n\n", mdText(r.Source))
+		}
 		for i, o := range l.Origins {
 			rows = append(rows, []string{mdText(o), fmt.Sprint(l.OriginTot[i])})
 		}
-		m.table([]string{"Origin", "> Incidents"}, rows, "No incident in the window.")
+		m.table(l.Scope, []string{"Origin", "> Incidents"}, rows, "No incident in the window.")
 	}
 
 	m.printf("### Who detected them first\n\n")
@@ -261,10 +323,24 @@ func (m *mdWriter) learnings(r *Report) {
 	for _, c := range l.Detections {
 		rows = append(rows, []string{mdText(c.Name), fmt.Sprint(c.N), formatPercent(c.Share)})
 	}
-	m.table([]string{"Detection", "> Incidents", "> Share"}, rows, "No incident in the window.")
+	m.table(l.Scope, []string{"Detection", "> Incidents", "> Share"}, rows, "No incident in the window.")
 
 	m.printf("### Services that keep failing\n\n")
-	m.table([]string{"Service", "> Incidents"}, countRows(l.Services), "No incident named a service.")
+	m.table(l.ServicesScope, []string{"Service", "> Incidents"}, countRows(l.Services), "No incident named a service.")
+
+	m.printf("### Time to recover per service\n\n")
+	if l.ServicesListed {
+		rows = nil
+		for _, sv := range l.ByService {
+			rows = append(rows, []string{mdText(sv.Service), fmt.Sprint(sv.Incidents), formatMean(sv.Recover)})
+		}
+		m.table(l.ByServiceScope, []string{"Service", "> Incidents", "> MTTR"}, rows, "No incident named a service.")
+		if l.ByServiceDropped > 0 {
+			m.printf("%d more services had incidents (`--report.services` lists more).\n\n", l.ByServiceDropped)
+		}
+	} else {
+		m.printf("The %s source does not count time to recover per service; the incidents per service are above.\n\n", mdText(r.Source))
+	}
 
 	m.printf("### Repeat incidents\n\n")
 	m.printf("An incident repeats an earlier one when its `related` names it. *%s*: earlier incident's action items were still open when it started (finishing them would have prevented it). *%s*: they were all closed (the fix did not work).\n\n",
@@ -273,7 +349,7 @@ func (m *mdWriter) learnings(r *Report) {
 	for _, tr := range l.Repeats {
 		rows = append(rows, []string{mdText(tr.Team), fmt.Sprint(tr.FixNotDone), fmt.Sprint(tr.DespiteFix)})
 	}
-	m.table([]string{"Team", "> " + snapshot.RepeatFixNotDone, "> " + snapshot.RepeatDespiteFix}, rows, "No repeat incident.")
+	m.table(l.RepeatsScope, []string{"Team", "> " + snapshot.RepeatFixNotDone, "> " + snapshot.RepeatDespiteFix}, rows, "No repeat incident.")
 
 	m.printf("#### Which incident repeats which\n\n")
 	m.printf("Incidents started in the longest window whose `related` names an earlier incident with action items.\n\n")
@@ -281,7 +357,7 @@ func (m *mdWriter) learnings(r *Report) {
 	for _, rp := range l.RepeatList {
 		rows = append(rows, []string{rp.Started, mdText(rp.Team), titled(rp.Incident, "", rp.Title), titled(rp.Earlier, "", rp.EarlierTitle), rp.Kind})
 	}
-	m.table([]string{"Started", "Team", "Incident", "Repeats", "Kind"}, rows, "No incident repeats an earlier one.")
+	m.table(l.RepeatListScope, []string{"Started", "Team", "Incident", "Repeats", "Kind"}, rows, "No incident repeats an earlier one.")
 	if l.RepeatsDropped > 0 {
 		m.printf("%d more are left out by `--repeats.limit`.\n\n", l.RepeatsDropped)
 	}
@@ -296,7 +372,7 @@ func (m *mdWriter) learnings(r *Report) {
 	for _, p := range l.PossibleRepeats {
 		rows = append(rows, []string{p.Started, mdText(p.Team), titled(p.Incident, "", p.Title), titled(p.Earlier, "", p.EarlierTitle), mdText(p.Service), mdText(p.Origin)})
 	}
-	m.table([]string{"Started", "Team", "Incident", "Earlier", "Service", "Origin"}, rows, "No possible repeat.")
+	m.table(l.RepeatListScope, []string{"Started", "Team", "Incident", "Earlier", "Service", "Origin"}, rows, "No possible repeat.")
 	if l.PossibleRepeatsDropped > 0 {
 		m.printf("%d more are left out by `--repeats.limit`.\n\n", l.PossibleRepeatsDropped)
 	}
@@ -336,10 +412,10 @@ func (m *mdWriter) quality(r *Report) {
 		}
 		rows = append(rows, append(row, mdText(tf.ByRule)))
 	}
-	m.table(append(header, "By rule"), rows, "No finding: every record meets the bar.")
+	m.table(q.FindingsScope, append(header, "By rule"), rows, "No finding: every record meets the bar.")
 
 	m.printf("### Findings per rule\n\n")
-	m.table([]string{"Rule", "> Findings"}, countRows(q.Rules), "No finding.")
+	m.table(q.FindingsScope, []string{"Rule", "> Findings"}, countRows(q.Rules), "No finding.")
 
 	m.printf("### Post-mortems that pass the bar, by month of publication\n\n")
 	if q.Detailed {
@@ -352,7 +428,7 @@ func (m *mdWriter) quality(r *Report) {
 			}
 			rows = append(rows, []string{mdText(p.Period), fmt.Sprint(p.Published), fmt.Sprint(p.Passing), share})
 		}
-		m.table([]string{"Period", "> Published", "> Pass the bar", "> Share"}, rows, "No period.")
+		m.table(q.PeriodsScope, []string{"Period", "> Published", "> Pass the bar", "> Share"}, rows, "No period.")
 	} else {
 		m.printf("The %s source does not list them.\n\n", mdText(r.Source))
 	}
@@ -364,7 +440,7 @@ func (m *mdWriter) quality(r *Report) {
 		for _, f := range q.List {
 			rows = append(rows, []string{titled(f.Incident, "", f.Title), mdText(f.Team), mdText(f.Rule), mdText(f.Item), mdText(f.Reason)})
 		}
-		m.table([]string{"Post-mortem", "Team", "Rule", "Action item", "Reason"}, rows, "No finding.")
+		m.table(q.FindingsScope, []string{"Post-mortem", "Team", "Rule", "Action item", "Reason"}, rows, "No finding.")
 		if q.ListDropped > 0 {
 			m.printf("%d more are left out by `--findings.limit`.\n\n", q.ListDropped)
 		}
@@ -378,7 +454,7 @@ func (m *mdWriter) quality(r *Report) {
 		for _, pm := range q.Late {
 			rows = append(rows, []string{pmCell(pm), mdText(pm.Team), formatAge(pm.Delay)})
 		}
-		m.table([]string{"Post-mortem", "Team", "> Published after resolution"}, rows, "No post-mortem was published late.")
+		m.table(q.ListScope, []string{"Post-mortem", "Team", "> Published after resolution"}, rows, "No post-mortem was published late.")
 		if q.LateDropped > 0 {
 			m.printf("%d more are left out by the list's limit.\n\n", q.LateDropped)
 		}
@@ -393,7 +469,7 @@ func (m *mdWriter) quality(r *Report) {
 		for _, pm := range q.Unpublished {
 			rows = append(rows, []string{pmCell(pm), mdText(pm.Team), mdText(pm.Status), ageOrOpen(pm.Age)})
 		}
-		m.table([]string{"Post-mortem", "Team", "Status", "> Age"}, rows, "Every post-mortem is published.")
+		m.table(q.ListScope, []string{"Post-mortem", "Team", "Status", "> Age"}, rows, "Every post-mortem is published.")
 		if q.UnpublishedDropped > 0 {
 			m.printf("%d more are left out by the list's limit.\n\n", q.UnpublishedDropped)
 		}
@@ -402,7 +478,18 @@ func (m *mdWriter) quality(r *Report) {
 	for _, p := range q.Pending {
 		rows = append(rows, []string{mdText(p.Team), mdText(p.Status), fmt.Sprint(p.N), ageOrOpen(p.OldestAge)})
 	}
-	m.table([]string{"Team", "Status", "> Post-mortems", "> Oldest age"}, rows, "Every post-mortem is published.")
+	m.table(q.FindingsScope, []string{"Team", "Status", "> Post-mortems", "> Oldest age"}, rows, "Every post-mortem is published.")
+
+	m.printf("### Invalid records\n\n")
+	m.printf("Records whose incident core is broken are left out of every figure of this report and of the metrics until they are fixed; `validate` prints the same.\n\n")
+	rows = nil
+	for _, p := range q.Invalid {
+		rows = append(rows, []string{mdText(orDash(p.Team)), mdText(string(p.Code)), mdText(p.Field), mdText(p.Message), mdText(location(p))})
+	}
+	m.table(q.InvalidScope, []string{"Team", "Reason", "Field", "Problem", "File or row"}, rows, "No invalid record.")
+	if q.InvalidDropped > 0 {
+		m.printf("%d more problems are left out of this list; `validate` prints them all.\n\n", q.InvalidDropped)
+	}
 }
 
 func pmCell(pm PostMortem) string {

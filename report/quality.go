@@ -13,6 +13,14 @@ import (
 
 // Quality is the fourth section: the bar the post-mortems are held to.
 type Quality struct {
+	// FindingsScope is that of the findings, the finding list and the
+	// pending counts; PeriodsScope of the bar per period; ListScope of the
+	// lists of post-mortems; InvalidScope of the invalid records.
+	FindingsScope, PeriodsScope, ListScope, InvalidScope Scope
+	// Invalid lists the problems that make records invalid (left out of
+	// every figure), by team and file, at most MaxInvalidListed.
+	Invalid        []record.Problem
+	InvalidDropped int
 	// Findings are the counts per team, most first; Rules the counts per
 	// rule over the teams, most first, each rule in words
 	// (record.RuleTitle).
@@ -84,9 +92,22 @@ type Pending struct {
 	OldestAge time.Duration
 }
 
-func quality(s *snapshot.Snapshot, window string) Quality {
-	q := Quality{LateListed: s.PublishedLate != nil, UnpublishedDropped: s.UnpublishedDropped, LateDropped: s.PublishedLateDropped}
-	q.Findings, q.Rules = findings(s)
+// MaxInvalidListed bounds the invalid records' problems the report lists.
+const MaxInvalidListed = 1000
+
+func quality(s *snapshot.Snapshot, window string, f Filters) Quality {
+	q := Quality{LateListed: s.PublishedLate != nil, UnpublishedDropped: s.UnpublishedDropped, LateDropped: s.PublishedLateDropped,
+		FindingsScope: f.scope(true, false), PeriodsScope: f.scope(false, false), ListScope: f.scope(true, true), InvalidScope: f.scope(true, false)}
+	for _, p := range s.Problems {
+		if f.keepsTeam(p.Team) {
+			q.Invalid = append(q.Invalid, p)
+		}
+	}
+	slices.SortStableFunc(q.Invalid, func(a, b record.Problem) int {
+		return cmp.Or(cmp.Compare(a.Team, b.Team), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))
+	})
+	q.Invalid, q.InvalidDropped = capList(q.Invalid, MaxInvalidListed)
+	q.Findings, q.Rules = findings(s, f)
 	if d := s.QualityDetail; d != nil {
 		q.Detailed, q.ListDropped = true, d.FindingsDropped
 		if i := slices.IndexFunc(s.Windows, func(w snapshot.WindowStats) bool { return w.Window.Name == window }); i >= 0 {
@@ -97,13 +118,16 @@ func quality(s *snapshot.Snapshot, window string) Quality {
 		for i, p := range d.ByPeriod {
 			q.Periods = append(q.Periods, PeriodBar{Period: s.Periods[i].Period.Name, Published: p.Published, Passing: p.Passing, Share: share(p.Passing, p.Published)})
 		}
-		for _, f := range d.Findings {
-			q.List = append(q.List, FindingRow{Incident: f.Incident, Title: title(s, f.Incident), Team: f.Team, Rule: record.RuleTitle(f.Rule), Item: f.Item, Reason: f.Reason})
+		for _, fd := range d.Findings {
+			if !f.keepsTeam(fd.Team) {
+				continue
+			}
+			q.List = append(q.List, FindingRow{Incident: fd.Incident, Title: title(s, fd.Incident), Team: fd.Team, Rule: record.RuleTitle(fd.Rule), Item: fd.Item, Reason: fd.Reason})
 		}
 	}
 
 	for k, p := range s.ReviewsPending {
-		if p.Count == 0 {
+		if p.Count == 0 || !f.keepsTeam(k.Team) {
 			continue
 		}
 		pending := Pending{Team: k.Team, Status: k.Status, N: p.Count}
@@ -126,21 +150,43 @@ func quality(s *snapshot.Snapshot, window string) Quality {
 		return pm
 	}
 	for _, it := range s.Unpublished {
-		q.Unpublished = append(q.Unpublished, postMortem(it))
+		if f.keeps(it.Team, it.Severity) {
+			q.Unpublished = append(q.Unpublished, postMortem(it))
+		}
 	}
 	for _, it := range s.PublishedLate {
-		q.Late = append(q.Late, postMortem(it))
+		if f.keeps(it.Team, it.Severity) {
+			q.Late = append(q.Late, postMortem(it))
+		}
 	}
 	return q
 }
 
-// findings counts the findings per team, most first, each with its
-// rules in words, and per rule over the teams, most first.
-func findings(s *snapshot.Snapshot) ([]TeamFindings, []Count) {
+// capList returns the first limit elements of list and how many it left
+// out.
+func capList[T any](list []T, limit int) ([]T, int) {
+	if len(list) > limit {
+		return list[:limit], len(list) - limit
+	}
+	return list, 0
+}
+
+// location names where a problem is: the file and line, or the row.
+func location(p record.Problem) string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d", p.Path, p.Line)
+	}
+	return p.Path
+}
+
+// findings counts the findings per team the filters keep, most first,
+// each with its rules in words, and per rule over those teams, most
+// first.
+func findings(s *snapshot.Snapshot, f Filters) ([]TeamFindings, []Count) {
 	byRule := map[string]int{}
 	byTeam := map[string]map[string]int{}
 	for k, n := range s.Findings {
-		if n <= 0 {
+		if n <= 0 || !f.keepsTeam(k.Team) {
 			continue
 		}
 		byRule[record.RuleTitle(k.Value)] += n

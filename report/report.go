@@ -8,7 +8,6 @@
 package report
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
@@ -19,10 +18,24 @@ type Options struct {
 	// Window is the rolling window of the per-window tables (a `window`
 	// label such as "90d"); empty means the longest window.
 	Window string
+	// Team and Severity narrow every table kept by them; empty means all.
+	Team, Severity string
+	// Period is the calendar unit of the trends (snapshot.PeriodUnits);
+	// empty means the unit the periods are configured with.
+	Period string
+	// TopServices is how many services the per-service table lists, the
+	// most incidents first; 0 is DefaultTopServices.
+	TopServices int
 }
+
+// DefaultTopServices is how many services the report lists by default.
+const DefaultTopServices = 10
 
 // Report is the agenda computed from one snapshot, ready to render.
 type Report struct {
+	// Filters are the choices the report is narrowed to; Title says them.
+	Filters Filters
+	Title   string
 	AsOf    time.Time
 	Source  string
 	Window  string   // the window of the per-window tables
@@ -42,11 +55,11 @@ type Report struct {
 
 // New computes the report from a snapshot.
 func New(s *snapshot.Snapshot, opts Options) (*Report, error) {
-	ws, err := window(s, opts.Window)
+	f, ws, err := resolve(s, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{AsOf: s.AsOf, Source: s.Source, Records: s.Records, Stale: s.Stale, Listed: s.Listed}
+	r := &Report{Filters: f, Title: f.Title(), AsOf: s.AsOf, Source: s.Source, Records: s.Records, Stale: s.Stale, Listed: s.Listed}
 	for _, n := range s.Invalid {
 		r.Invalid += n
 	}
@@ -57,10 +70,10 @@ func New(s *snapshot.Snapshot, opts Options) (*Report, error) {
 		return r, nil
 	}
 	r.Window = ws.Window.Name
-	r.Timeliness = timeliness(s, ws)
-	r.Trends = trends(s)
-	r.Learnings = learnings(s, ws)
-	r.Quality = quality(s, ws.Window.Name)
+	r.Timeliness = timeliness(s, ws, f)
+	r.Trends = trends(s, f)
+	r.Learnings = learnings(s, ws, f, opts.TopServices)
+	r.Quality = quality(s, ws.Window.Name, f)
 	return r, nil
 }
 
@@ -86,7 +99,7 @@ func window(s *snapshot.Snapshot, name string) (*snapshot.WindowStats, error) {
 		}
 		names = append(names, s.Windows[i].Window.Name)
 	}
-	return nil, fmt.Errorf("window %q: not one of the configured windows %v", name, names)
+	return nil, &BadFilter{Param: ParamWindow, Value: name, Allowed: names}
 }
 
 func share(n, total int) float64 {

@@ -48,12 +48,18 @@ func examplesSource(t *testing.T) (*files.Source, record.Config) {
 // were written against.
 func examplesReport(t *testing.T) *Report {
 	t.Helper()
+	return filteredExamplesReport(t, Options{})
+}
+
+// filteredExamplesReport is examplesReport with filters.
+func filteredExamplesReport(t *testing.T, opts Options) *Report {
+	t.Helper()
 	src, rules := examplesSource(t)
 	snap, err := src.Snapshot(context.Background(), examples.Anchor, rules)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(snap, Options{})
+	r, err := New(snap, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +72,7 @@ func examplesReport(t *testing.T) *Report {
 //
 //   - Overdue (open, due day ended before June 1): identity PM-2026-034-1
 //     (due 05-25); payments PM-2026-031-1 (05-29); platform PM-2026-020-2
-//     (02-15: overdue since Feb 16, 13+31+30+31 = 105 days); search
+//     (02-15: 14+31+30+31 = 106 calendar days to June 1); search
 //     PM-2026-032-1 and -2 (05-28, 05-29): 1, 1, 1, 2. Open: platform
 //     020-2, 033-2, 033-3, 038-1 = 4.
 //   - Due in 365d: the items whose due day ended in (2025-06-01T00:00,
@@ -124,11 +130,18 @@ func examplesReport(t *testing.T) *Report {
 //     13d; search in_review 032, resolved 05-25 14:15: 6d; drafts 035 and
 //     036 are not resolved.
 func TestMarkdownGolden(t *testing.T) {
+	checkGolden(t, examplesReport(t), "examples.md")
+}
+
+// checkGolden compares the Markdown of r with testdata/name (rewritten
+// with -update).
+func checkGolden(t *testing.T, r *Report, name string) {
+	t.Helper()
 	var got bytes.Buffer
-	if err := WriteMarkdown(&got, examplesReport(t)); err != nil {
+	if err := WriteMarkdown(&got, r); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "examples.md")
+	golden := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -141,6 +154,107 @@ func TestMarkdownGolden(t *testing.T) {
 	if got.String() != string(want) {
 		t.Errorf("Markdown differs from %s (go test ./report -update rewrites it; check the figures by hand):\n%s", golden, got.String())
 	}
+}
+
+// TestOverdueByOwner lists the overdue work per owner as of 2026-06-01:
+// ann's item due 05-22 is 10 days late and she has one due today (06-01,
+// not overdue yet); the item without an owner, due 05-29, is 3 days late;
+// bo's two, due 05-30 and 05-29, are 2 and 3 days late. Owners: the most
+// overdue first, then the most items; the items: by days overdue (then
+// id), whatever their team.
+func TestOverdueByOwner(t *testing.T) {
+	started := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return time.Date(2026, 5, d, 0, 0, 0, 0, time.UTC) }
+	item := func(id, owner, team string, due time.Time) record.ActionItem {
+		return record.ActionItem{ID: id, Title: "Item " + id, Owner: owner, Team: team, CreatedAt: started.Add(time.Hour), Due: due, Status: "open"}
+	}
+	r := reportOf(t, 0, &record.Record{
+		Path: "o.md", ID: "PM-O", Title: "Owners", Severity: "sev2", Team: "core",
+		StartedAt: started, DetectedAt: started.Add(time.Minute), ResolvedAt: started.Add(time.Hour),
+		Origin: "code_change", Resolution: "rollback", Detection: "internal", Status: "draft",
+		ActionItems: []record.ActionItem{
+			item("A1", "ann", "core", day(22)), item("A2", "ann", "edge", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)),
+			item("N1", "", "core", day(29)), item("B1", "bo", "edge", day(30)), item("B2", "bo", "core", day(29)),
+		},
+	})
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| Owner | Team | Overdue items | Most overdue | Due today |\n|---|---|---:|---:|---:|\n" +
+			"| ann | core, edge | 1 | 10 days | 1 |\n" +
+			"| bo | core, edge | 2 | 3 days | 0 |\n" +
+			"| (no owner) | core | 1 | 3 days | 0 |\n",
+		"| Overdue | Team | Owner | Item | Incident | Due |\n|---:|---|---|---|---|---|\n" +
+			"| 10 days | core | ann | A1 Item A1 | PM-O (sev2) Owners | 2026-05-22 |\n" +
+			"| 3 days | core | bo | B2 Item B2 | PM-O (sev2) Owners | 2026-05-29 |\n" +
+			"| 3 days | core | (no owner) | N1 Item N1 | PM-O (sev2) Owners | 2026-05-29 |\n" +
+			"| 2 days | edge | bo | B1 Item B1 | PM-O (sev2) Owners | 2026-05-30 |\n",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the Markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+}
+
+// filteredOptions are those of testdata/examples-platform-sev1.md.
+var filteredOptions = Options{Team: "platform", Severity: "sev1", Window: "365d", Period: "quarter"}
+
+// TestFilteredMarkdownGolden renders the examples as of 2026-06-01T00:00Z
+// for team platform, sev1, window 365d, by quarter, and compares with
+// testdata/examples-platform-sev1.md, whose figures were checked by hand
+// against examples/postmortems/platform (sev1: PM-2026-020 and 033;
+// sev2: 055 and 038; sev3: 025):
+//
+//   - Title: "Post-mortem forum report · team platform · sev1 · window
+//     365d · by quarter"; every table says "Team platform, sev1", or
+//     that it is not kept per team or severity.
+//   - Per team: platform only, 4 open (020-2, 033-2, 033-3, 038-1), 1
+//     overdue, 4 of 5 due on time = 80% (as in the unfiltered report).
+//   - Overdue (sev1): 020-2, dave, due 02-15: 14 + 31 + 30 + 31 = 106
+//     days by June 1; 038-1 (sev2) is not listed. Owners: dave, 1 item,
+//     106 days, none due today. Due soon (sev1): 033-2 (06-12) only;
+//     038-1 (06-10) is sev2. Exceptions: 033-2 (nadia), 033-3 (not
+//     named).
+//   - Quarters from the one holding 2025-06-01 (the first of the 13
+//     months): 2025-Q2, Q3, Q4, 2026-Q1, 2026-Q2, the last so far, April
+//     1 to June 1: 61 of 91 days. sev1 incidents: 0, 0, 0, 1 (020), 1
+//     (033). The sev1 share is of platform's incidents of every
+//     severity: Q4 0 of 1 (055), Q1 1 of 2 (020, 025), Q2 1 of 2 (033,
+//     038). The customer column is shown (055 was customer-detected);
+//     020 and 033 were not: 0 of 1.
+//   - 020: recover 01-15 02:00 to 01-17 00:00 = 46h, detect 9m, mitigate
+//     1h 30m. 033: recover 03:10 to 06:30 = 3h 20m, detect 4m, mitigate
+//     45m.
+//   - Change 2026-Q2 vs Q1: incidents ±0 (±0%); sev1 share 50% to 50%:
+//     ±0 pp (±0%); customer 0% to 0%: ±0 pp (no relative change of 0);
+//     MTTR 12000 − 165600 = −153600 s = −42h 40m (−93%); MTTD −5m (5 of
+//     9 = −56%); MTTM −45m (−50%). Q1 vs 2025-Q4: +1 (no relative change
+//     of 0), sev1 share 0% (0 of 1) to 50%: +50 pp; the rest unknown (no
+//     incident before).
+//   - Rolling three quarters: Q2–Q4 2025: 0 incidents, share 0 of 1;
+//     Q3 2025–Q1 2026: 1, share 1 of 3 (055, 020, 025) = 33%, MTTR 46h;
+//     Q4 2025–Q2 2026 (so far: October 1 to June 1 = 243 of 273 days): 2
+//     incidents, 2 of 5 = 40%, MTTR (165600 + 12000) / 2 = 88800 s = 24h
+//     40m, MTTD (540 + 240) / 2 = 390 s = 7m (rounded), MTTM (5400 +
+//     2700) / 2 = 4050 s = 1h 8m (rounded).
+//   - Per origin (not crossed with a team filter), 365d, every severity
+//     of platform: infrastructure 4 (020, 025, 033, 038), unknown 1
+//     (055); detection automated 3, customer 1, internal 1.
+//   - Time to recover per service (sev1): kubernetes 2 (020, 033), MTTR
+//     24h 40m; checkout-api, search-api 1 each (033) 3h 20m;
+//     session-store 1 (020) 46h.
+//   - Repeats (kept per team, not per severity): platform 038 repeats
+//     055, whose item was done: 0 "fix not done", 1 "despite the fix";
+//     possible repeat (not linked): 038 after 033, both infrastructure on
+//     checkout-api.
+//   - Findings: platform item too large (020-2, due 23.6 days after
+//     created) = 1, in the window too; the bar per month is every team's
+//     (as in the unfiltered report); nothing late, unpublished or
+//     invalid.
+func TestFilteredMarkdownGolden(t *testing.T) {
+	checkGolden(t, filteredExamplesReport(t, filteredOptions), "examples-platform-sev1.md")
 }
 
 // TestReportCommandMarkdown runs the binary's report command on the
@@ -166,10 +280,34 @@ func TestReportCommandMarkdown(t *testing.T) {
 		t.Errorf("report --format=md differs from testdata/examples.md:\n%s", got)
 	}
 
+	// The filters as flags give the filtered golden page.
+	cmd = exec.Command(bin, "report", "--format=md", "--as-of=2026-06-01T00:00:00Z", "--team=platform", "--severity=sev1",
+		"--window=365d", "--period=quarter", "--source.dir="+filepath.Join(testenv.ModuleRoot(t), "examples", "postmortems"))
+	got, err = cmd.Output()
+	if err != nil {
+		t.Fatalf("report --team: %v", err)
+	}
+	if want, err = os.ReadFile(filepath.Join("testdata", "examples-platform-sev1.md")); err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("report --team=platform --severity=sev1 --period=quarter differs from testdata/examples-platform-sev1.md:\n%s", got)
+	}
+	for _, bad := range []struct{ flag, want string }{
+		{"--team=nobody", `team "nobody": not one of identity, payments, platform, search`},
+		{"--severity=SEV1", `severity "SEV1": not one of sev1, sev2, sev3, sev4`},
+		{"--period=year", `period "year": not one of month, week, quarter`},
+	} {
+		msg, err := exec.Command(bin, "report", bad.flag, "--source.dir="+filepath.Join(testenv.ModuleRoot(t), "examples", "postmortems")).CombinedOutput()
+		if err == nil || !strings.Contains(string(msg), bad.want) {
+			t.Errorf("%s: %v\n%s", bad.flag, err, msg)
+		}
+	}
+
 	// A window that is not configured is refused, naming the choices.
 	cmd = exec.Command(bin, "report", "--window=7d", "--source.dir="+filepath.Join(testenv.ModuleRoot(t), "examples", "postmortems"))
 	msg, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(msg), `window "7d": not one of the configured windows [30d 90d 365d]`) {
+	if err == nil || !strings.Contains(string(msg), `window "7d": not one of 30d, 90d, 365d`) {
 		t.Errorf("--window=7d: %v\n%s", err, msg)
 	}
 }
@@ -265,7 +403,7 @@ func TestHostileTextMarkdown(t *testing.T) {
 	for _, tc := range []struct {
 		table, prefix, want string
 	}{
-		{"overdue", "| red", "| " + team + " | " + owner + " | " + item + " | PM-X (sev1) " + title + " | 2026-05-25 | 6 |"},
+		{"overdue", "| 7 days", "| 7 days | " + team + " | " + owner + " | " + item + " | PM-X (sev1) " + title + " | 2026-05-25 |"},
 		{"open exceptions", "| 2026-05-25", "| 2026-05-25 | " + team + " | " + owner + " | " + item + " | PM-X (sev1) " + title + " | &lt;u&gt;eve&lt;/u&gt;\\|x |"},
 	} {
 		var row string
@@ -328,7 +466,7 @@ func TestExceptions(t *testing.T) {
 	}{{
 		name:   "none",
 		record: withExceptions(true),
-		md:     []string{"### Open exceptions\n\nOpen items a leader approved", "earliest first. They count in the figures above too: an exception does not hide an item.\n\nNo open exceptions.\n\n## 2."},
+		md:     []string{"### Open exceptions\n\nOpen items a leader approved", "earliest first. They count in the figures above too: an exception does not hide an item.\n\n_Every team, every severity_\n\nNo open exceptions.\n\n## 2."},
 		html:   []string{`<tr><td colspan="6">No open exceptions.</td></tr>`},
 		notMD:  []string{"left out by `--exception-items.limit`"},
 	}, {

@@ -56,14 +56,11 @@ func TestPageSizeBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := len(r.Timeliness.DueSoon) + len(r.Timeliness.Exceptions) + len(r.Learnings.RepeatList) +
-		len(r.Quality.Unpublished) + len(r.Quality.Late)
-	for _, o := range r.Timeliness.Overdue {
-		rows += len(o.Items)
-	}
+		len(r.Quality.Unpublished) + len(r.Quality.Late) + len(r.Timeliness.Overdue)
 	if rows != 2*n {
 		t.Fatalf("%d rows listed, want %d: each record's overdue item and unpublished post-mortem", rows, 2*n)
 	}
-	item := r.Timeliness.Overdue[0].Items[0]
+	item := r.Timeliness.Overdue[0]
 	if utf8.RuneCountInString(item.Title) != MaxTextRunes || !strings.HasSuffix(item.Title, "…") ||
 		!strings.HasPrefix(records[0].ActionItems[0].Title, strings.TrimSuffix(item.Title, "…")) {
 		t.Errorf("the item's title is not cut to %d characters ending with an ellipsis: %d characters, %.40q…", MaxTextRunes, utf8.RuneCountInString(item.Title), item.Title)

@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"maps"
 	"slices"
 	"time"
 
@@ -12,9 +11,13 @@ import (
 
 // Timeliness is the first section: action items.
 type Timeliness struct {
-	Teams []TeamItems // every team with action items, most overdue first
-	// Overdue lists the overdue items the snapshot kept, by team and owner.
-	Overdue        []OwnerItems
+	Teams      []TeamItems // every team with action items, most overdue first
+	TeamsScope Scope
+	// Overdue lists the overdue items the snapshot kept, the most overdue
+	// first; Owners sums them per owner.
+	Overdue        []Item
+	OverdueScope   Scope
+	Owners         []OwnerOverdue
 	OverdueDropped int
 	DueSoon        []Item
 	DueSoonDropped int
@@ -39,10 +42,17 @@ type TeamItems struct {
 	OnTimeRatio float64
 }
 
-// OwnerItems are the overdue items of one owner in one team.
-type OwnerItems struct {
-	Team, Owner string
-	Items       []Item
+// NoOwner is how an item without an owner shows its owner.
+const NoOwner = "(no owner)"
+
+// OwnerOverdue is one owner's overdue work: the items past their due
+// day and those due today.
+type OwnerOverdue struct {
+	Owner string // NoOwner when the items name none
+	Teams []string
+	// Overdue counts the overdue items, MostDays the days the most
+	// overdue one is late; DueToday counts the open items due today.
+	Overdue, MostDays, DueToday int
 }
 
 // Item is a listed action item.
@@ -50,8 +60,11 @@ type Item struct {
 	ID, Title, Owner, Team, Severity string
 	Incident, IncidentTitle          string
 	Due                              string // YYYY-MM-DD, empty when the item has none
-	DaysOverdue                      int    // whole days past the end of the due day, 0 for items not overdue
-	URL, IncidentURL                 string
+	// DaysOverdue counts the calendar days (UTC) from the due day to the
+	// report's: 1 for an item due yesterday, 0 for one due today or not
+	// overdue.
+	DaysOverdue      int
+	URL, IncidentURL string
 }
 
 // Exception is an open action item a leader approved as larger than the
@@ -62,9 +75,9 @@ type Exception struct {
 	Approver string // empty when the record does not name one
 }
 
-func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats) Timeliness {
+func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats, f Filters) Timeliness {
 	t := Timeliness{OverdueDropped: s.OverdueItemsDropped, DueSoonDropped: s.DueSoonDropped, DueSoonDays: snapshot.DueSoonDays,
-		ExceptionsDropped: s.ExceptionItemsDropped}
+		ExceptionsDropped: s.ExceptionItemsDropped, TeamsScope: f.scope(true, false), OverdueScope: f.scope(true, true)}
 	teams := map[string]*TeamItems{}
 	team := func(name string) *TeamItems {
 		if ti, ok := teams[name]; ok {
@@ -98,41 +111,82 @@ func timeliness(s *snapshot.Snapshot, ws *snapshot.WindowStats) Timeliness {
 		if ti.Due > 0 {
 			ti.HasRatio, ti.OnTimeRatio = true, float64(ti.OnTime)/float64(ti.Due)
 		}
-	}
-	for _, ti := range teams {
-		t.Teams = append(t.Teams, *ti)
+		if f.keepsTeam(ti.Team) {
+			t.Teams = append(t.Teams, *ti)
+		}
 	}
 	slices.SortFunc(t.Teams, func(a, b TeamItems) int {
 		return cmp.Or(cmp.Compare(b.Overdue, a.Overdue), cmp.Compare(a.Team, b.Team))
 	})
 
-	byOwner := map[[2]string]*OwnerItems{}
-	for _, it := range s.OverdueItems {
-		key := [2]string{it.Team, it.Owner}
-		o, ok := byOwner[key]
-		if !ok {
-			o = &OwnerItems{Team: it.Team, Owner: it.Owner}
-			byOwner[key] = o
+	for _, it := range s.OverdueItems { // the most overdue first
+		if !f.keeps(it.Team, it.Severity) {
+			continue
 		}
 		item := listedItem(s, snapshot.ListedItem{ID: it.ID, Incident: it.Incident, Owner: it.Owner, Team: it.Team,
 			Severity: it.Severity, Due: it.Due, URL: it.URL, IncidentURL: it.IncidentURL})
-		item.DaysOverdue = int(it.Overdue / (24 * time.Hour))
-		o.Items = append(o.Items, item)
-	}
-	for _, key := range slices.SortedFunc(maps.Keys(byOwner), func(a, b [2]string) int {
-		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
-	}) {
-		t.Overdue = append(t.Overdue, *byOwner[key]) // items stay most overdue first
+		item.DaysOverdue = daysLate(s.AsOf, it.Due)
+		t.Overdue = append(t.Overdue, item)
 	}
 	for _, it := range s.DueSoon {
-		t.DueSoon = append(t.DueSoon, listedItem(s, it))
+		if f.keeps(it.Team, it.Severity) {
+			t.DueSoon = append(t.DueSoon, listedItem(s, it))
+		}
 	}
+	t.Owners = owners(t.Overdue, t.DueSoon, snapshot.DueDay(s.AsOf))
 	for _, it := range s.ExceptionItems {
+		if !f.keeps(it.Team, it.Severity) {
+			continue
+		}
 		t.Exceptions = append(t.Exceptions, Exception{Approver: it.Approver, Item: listedItem(s, snapshot.ListedItem{
 			ID: it.ID, Incident: it.Incident, Owner: it.Owner, Team: it.Team, Severity: it.Severity,
 			Due: it.Due, URL: it.URL, IncidentURL: it.IncidentURL})})
 	}
 	return t
+}
+
+// daysLate counts the calendar days (UTC) from the due day (midnight
+// UTC) to asOf's.
+func daysLate(asOf, due time.Time) int {
+	return int(asOf.UTC().Truncate(24*time.Hour).Sub(due) / (24 * time.Hour))
+}
+
+// owners sums the overdue items, and the items of dueSoon due today (a
+// YYYY-MM-DD day), per owner: the most overdue first, then the most items.
+func owners(overdue, dueSoon []Item, today string) []OwnerOverdue {
+	byOwner := map[string]*OwnerOverdue{}
+	owner := func(it Item) *OwnerOverdue {
+		name := cmp.Or(it.Owner, NoOwner)
+		o, ok := byOwner[name]
+		if !ok {
+			o = &OwnerOverdue{Owner: name}
+			byOwner[name] = o
+		}
+		if !slices.Contains(o.Teams, it.Team) {
+			o.Teams = append(o.Teams, it.Team)
+			slices.Sort(o.Teams)
+		}
+		return o
+	}
+	for _, it := range overdue {
+		o := owner(it)
+		o.Overdue++
+		o.MostDays = max(o.MostDays, it.DaysOverdue)
+	}
+	for _, it := range dueSoon {
+		if it.Due == today {
+			owner(it).DueToday++
+		}
+	}
+	out := make([]OwnerOverdue, 0, len(byOwner))
+	for _, o := range byOwner {
+		out = append(out, *o)
+	}
+	slices.SortFunc(out, func(a, b OwnerOverdue) int {
+		return cmp.Or(cmp.Compare(b.MostDays, a.MostDays), cmp.Compare(b.Overdue, a.Overdue),
+			cmp.Compare(b.DueToday, a.DueToday), cmp.Compare(a.Owner, b.Owner))
+	})
+	return out
 }
 
 // listedItem is the row of an action item the snapshot lists, with its

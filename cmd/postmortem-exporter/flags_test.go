@@ -69,13 +69,13 @@ func TestEachCommandTakesOnlyItsFlags(t *testing.T) {
 	const (
 		source   = "source.dir source.exclude source.max-file-size database.url "
 		rules    = "taxonomy.file records.max-clock-skew records.max-duration records.max-action-items records.max-list-length records.max-label-length records.max-url-length quality.file quality.roster-file "
-		shape    = "windows services.top overdue-items.limit exception-items.limit repeats.limit repeats.possible-within findings.limit periods periods.count periods.timezone "
+		shape    = "windows services.top report.services overdue-items.limit exception-items.limit repeats.limit repeats.possible-within findings.limit periods periods.count periods.timezone "
 		serving  = "migrate refresh.interval refresh.timeout periods.by-team metrics.detail web.listen-address web.config.file web.systemd-socket web.telemetry-path web.max-requests web.timeout trackers.file trackers.interval "
 		synthOrg = "items-per-incident teams seed "
 	)
 	for _, tc := range []struct{ command, flags string }{
 		{"serve", source + rules + shape + serving},
-		{"report", source + rules + shape + "format window output as-of"},
+		{"report", source + rules + shape + "format window team severity period output as-of"},
 		{"generate", "taxonomy.file windows periods quality.file mixin.job mixin.overdue-item-for mixin.team-overdue-items mixin.mttr-regression-factor mixin.on-time-target mixin.customer-detected-limit mixin.grafana-url"},
 		{"validate", rules + "source.exclude source.max-file-size output strict trackers trackers.file"},
 		{"import", rules + "source.exclude source.max-file-size database.url source.name prune prune.max-delete prune.dry-run"},

@@ -24,7 +24,8 @@ import (
 // reportFlags are the report command's own flags; the source, windows,
 // periods and limits are serve's (config.Report).
 type reportFlags struct {
-	format, window, output, asOf string
+	format, output, asOf           string
+	window, team, severity, period string
 }
 
 func registerReport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
@@ -35,7 +36,10 @@ func registerReport(app *kingpin.Application, environ map[string]string) (*kingp
 	var f reportFlags
 	cmd.Flag("format", "html (one self-contained page, charts included), md (Markdown tables) or csv (every record and action item).").
 		Default(report.FormatHTML).EnumVar(&f.format, report.Formats...)
-	cmd.Flag("window", "The rolling window of the per-window tables, one of --windows. Empty: the longest.").StringVar(&f.window)
+	cmd.Flag(report.ParamWindow, "The rolling window of the per-window tables, one of --windows. Empty: the longest.").StringVar(&f.window)
+	cmd.Flag(report.ParamTeam, "Narrow every table kept per team to this team. Empty: every team.").StringVar(&f.team)
+	cmd.Flag(report.ParamSeverity, "Narrow every table kept per severity to this severity. Empty: every severity.").StringVar(&f.severity)
+	cmd.Flag(report.ParamPeriod, "The calendar unit of the trends: month, week or quarter. Empty: --periods.").StringVar(&f.period)
 	cmd.Flag("output", "File to write; - is standard output.").Short('o').Default("-").StringVar(&f.output)
 	cmd.Flag("as-of", "Compute the report as of this instant (RFC 3339) instead of now.").PlaceHolder("TIME").StringVar(&f.asOf)
 	return cmd, func(ctx context.Context, env *environment) int {
@@ -81,9 +85,9 @@ func writeReport(ctx context.Context, cfg *config.Config, f reportFlags, env *en
 		return fmt.Errorf("read the records: %w", err)
 	}
 	if len(snap.Problems) > 0 {
-		logger.Warn("invalid records are left out of the report; `postmortem-exporter validate` lists them", "problems", len(snap.Problems))
+		logger.Warn("invalid records are left out of the report's figures; its Invalid records table and `postmortem-exporter validate` list them", "problems", len(snap.Problems))
 	}
-	r, err := report.New(snap, report.Options{Window: f.window})
+	r, err := report.New(snap, report.Options{Window: f.window, Team: f.team, Severity: f.severity, Period: f.period, TopServices: cfg.ReportServices})
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func serve(ctx context.Context, cfg *config.Config, lookup func(string) (string,
 		Report: report.Handler(func() *snapshot.Snapshot {
 			s, _ := refresher.Current()
 			return s
-		}, logger),
+		}, cfg.ReportServices, logger),
 	}, logger)
 	if err != nil {
 		return err

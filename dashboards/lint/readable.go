@@ -6,11 +6,12 @@ import (
 )
 
 // variablePhrases are what a panel says when it does not follow a
-// variable of its dashboard.
+// variable of its dashboard: its declaration that the variable is
+// ignored, in words a reader sees (see DeclaresIgnored).
 var variablePhrases = map[string][]string{
 	"team":     {"all teams"},
 	"severity": {"all severities"},
-	"window":   {"as of now", "every window"},
+	"window":   {"as of now", "every window", "whatever the window"},
 }
 
 // lintReadable applies what a forum reader needs from each panel: legends
@@ -56,18 +57,27 @@ func lintReadable(d Dashboard, ps *problems) {
 	}
 }
 
+// DeclaresIgnored reports whether a panel's title or description says
+// that the panel does not follow the variable (team, severity, window):
+// "all teams", "all severities", "as of now", "every window" or "whatever
+// the window" (a panel of calendar periods). It is the
+// one declaration a panel makes, for readers and for the tests that
+// change each variable and expect the panel to change.
+func DeclaresIgnored(variable, title, description string) bool {
+	text := strings.ToLower(title + " " + description)
+	return slices.ContainsFunc(variablePhrases[variable], func(s string) bool { return strings.Contains(text, s) })
+}
+
 // lintVariables wants each variable of the dashboard used by the panel's
 // queries, or the panel's title or description saying it is not.
 func lintVariables(d Dashboard, at string, p Panel, ps *problems) {
-	text := strings.ToLower(p.Title + " " + p.Description)
 	for _, v := range d.Templating.List {
 		phrases, ok := variablePhrases[v.Name]
 		if !ok {
 			continue
 		}
 		used := slices.ContainsFunc(p.Targets, func(t Target) bool { return strings.Contains(t.Expr, "$"+v.Name) })
-		said := slices.ContainsFunc(phrases, func(s string) bool { return strings.Contains(text, s) })
-		if !used && !said {
+		if !used && !DeclaresIgnored(v.Name, p.Title, p.Description) {
 			ps.add("panel-variables", at, "ignores $%s without saying %q", v.Name, phrases)
 		}
 	}

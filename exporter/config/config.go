@@ -35,6 +35,7 @@ type Config struct {
 	RefreshInterval   model.Duration `env:"REFRESH_INTERVAL" envDefault:"1m"`
 	RefreshTimeout    model.Duration `env:"REFRESH_TIMEOUT" envDefault:"30s"`
 	TopServices       int            `env:"TOP_SERVICES" envDefault:"50"`
+	ReportServices    int            `env:"REPORT_SERVICES" envDefault:"10"`
 	OverdueItemsLimit int            `env:"OVERDUE_ITEMS_LIMIT" envDefault:"800"`
 	RepeatsLimit      int            `env:"REPEATS_LIMIT" envDefault:"100"`
 	PossibleRepeats   model.Duration `env:"REPEATS_POSSIBLE_WITHIN" envDefault:"30d"`
@@ -188,6 +189,9 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 	windows, err := ParseWindows(c.Windows)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if c.ReportServices < 1 {
+		errs = append(errs, fmt.Errorf("report.services (%sREPORT_SERVICES): must be at least 1, got %d", EnvPrefix, c.ReportServices))
 	}
 	if c.TopServices < 1 {
 		errs = append(errs, fmt.Errorf("services.top (%sTOP_SERVICES): must be at least 1, got %d", EnvPrefix, c.TopServices))

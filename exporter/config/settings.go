@@ -24,7 +24,7 @@ var (
 	// serve shapes the metrics, without serving them.
 	Report = Settings{
 		"source.dir", "source.exclude", "source.max-file-size", "database.url", "taxonomy.file", "windows",
-		"services.top", "overdue-items.limit", "exception-items.limit", "periods", "periods.count", "periods.timezone", "repeats.limit",
+		"services.top", "report.services", "overdue-items.limit", "exception-items.limit", "periods", "periods.count", "periods.timezone", "repeats.limit",
 		"repeats.possible-within", "findings.limit",
 		"records.max-clock-skew", "records.max-duration", "records.max-action-items", "records.max-list-length",
 		"records.max-label-length", "records.max-url-length", "quality.file", "quality.roster-file",
@@ -106,6 +106,11 @@ var settings = []setting{
 	{flag: "services.top", env: []string{"TOP_SERVICES"},
 		help: "How many services get their own series in postmortem_incidents_by_service; the rest are summed as \"other\".",
 		add:  func(c *Config, f *kingpin.FlagClause) { IntFlag(f.Default(fmt.Sprint(c.TopServices)), &c.TopServices) }},
+	{flag: "report.services", env: []string{"REPORT_SERVICES"},
+		help: "How many services the report's time to recover per service lists, the most incidents first.",
+		add: func(c *Config, f *kingpin.FlagClause) {
+			IntFlag(f.Default(fmt.Sprint(c.ReportServices)), &c.ReportServices)
+		}},
 	{flag: "overdue-items.limit", env: []string{"OVERDUE_ITEMS_LIMIT"},
 		help: "At most this many series of postmortem_action_item_overdue_seconds, the most overdue first.",
 		add: func(c *Config, f *kingpin.FlagClause) {

@@ -61,6 +61,9 @@ func Handler(metrics Metrics, opts Options, logger *slog.Logger) (http.Handler, 
 			Description: "Prometheus exporter for incident post-mortems: MTTR, MTTD, severity share, action items",
 			Version:     version.Info(),
 			Links:       links,
+			// The toolkit links to /debug/pprof/ by default; the exporter
+			// does not serve it.
+			Profiling: "false",
 		})
 		if err != nil {
 			return nil, fmt.Errorf("landing page: %w", err)

@@ -36,6 +36,12 @@ type Agenda struct {
 	// started in the window and resolved by AsOf, by origin and
 	// resolution; nil when the source does not count them.
 	OriginResolution []map[OriginResolution]int
+	// ServiceIncidents counts, per window (as Windows), the incidents
+	// started in the window by service, severity and team, with their
+	// time to recover; nil when the source does not count them. It holds
+	// every service named in the window, as WindowStats.Services does
+	// before its top N.
+	ServiceIncidents []map[ServiceKey]*ServiceStats
 	// Unpublished are the incidents started by AsOf whose post-mortem is
 	// not published as of AsOf, the longest resolved first (the
 	// unresolved last), at most Options.OverdueItemsLimit.
@@ -67,6 +73,16 @@ type ListedItem struct {
 // canary releases.
 type OriginResolution struct{ Origin, Resolution string }
 
+// ServiceKey keys the incidents of a service by severity and team.
+type ServiceKey struct{ Service, Severity, Team string }
+
+// ServiceStats are the incidents of a service and their time to
+// recover: the sum of the seconds of those Recovered by AsOf.
+type ServiceStats struct {
+	Incidents, Recovered int
+	RecoverSeconds       float64
+}
+
 // agendaBuilder collects the agenda while records are added.
 type agendaBuilder struct {
 	titles      map[string]string // every record's and item's title seen, by FromRecords
@@ -76,15 +92,17 @@ type agendaBuilder struct {
 }
 
 // ListAgenda says the source lists the items due soon (ListDueSoon) and
-// sets the titles; with crossed it also counts origin by resolution, as
-// FromRecords does.
+// sets the titles; with crossed it also counts origin by resolution and
+// the incidents per service, as FromRecords does.
 func (b *Builder) ListAgenda(crossed bool) {
 	s := b.s
 	s.Listed = true
 	if crossed && s.OriginResolution == nil {
 		s.OriginResolution = make([]map[OriginResolution]int, len(s.Windows))
+		s.ServiceIncidents = make([]map[ServiceKey]*ServiceStats, len(s.Windows))
 		for i := range s.OriginResolution {
 			s.OriginResolution[i] = map[OriginResolution]int{}
+			s.ServiceIncidents[i] = map[ServiceKey]*ServiceStats{}
 		}
 	}
 }
@@ -99,6 +117,7 @@ func (b *Builder) addToAgenda(r *record.Record, v record.Verdict) {
 	}
 	ab.titles[r.ID] = r.Title
 	b.countOriginResolution(r)
+	b.countServices(r)
 	b.ListUnpublished(r)
 	if slices.ContainsFunc(v.Findings, func(f record.Problem) bool { return f.Rule == record.RulePublishedLate }) &&
 		!r.PublishedAt.After(b.s.AsOf) {
@@ -120,6 +139,30 @@ func (b *Builder) countOriginResolution(r *record.Record) {
 	for i, ws := range s.Windows {
 		if ws.Window.Contains(r.StartedAt, s.AsOf) {
 			s.OriginResolution[i][OriginResolution{r.Origin, r.Resolution}]++
+		}
+	}
+}
+
+// countServices counts r under each of its services in every window it
+// started in, with its time to recover when it was resolved by AsOf.
+func (b *Builder) countServices(r *record.Record) {
+	s := b.s
+	for i, ws := range s.Windows {
+		if !ws.Window.Contains(r.StartedAt, s.AsOf) {
+			continue
+		}
+		for _, svc := range r.LabelServices() {
+			k := ServiceKey{Service: svc, Severity: r.Severity, Team: r.Team}
+			st, ok := s.ServiceIncidents[i][k]
+			if !ok {
+				st = &ServiceStats{}
+				s.ServiceIncidents[i][k] = st
+			}
+			st.Incidents++
+			if r.Resolved() && !r.ResolvedAt.After(s.AsOf) {
+				st.Recovered++
+				st.RecoverSeconds += r.TimeToRecover()
+			}
 		}
 	}
 }

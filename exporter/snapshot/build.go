@@ -111,6 +111,7 @@ type Builder struct {
 	periods       []Period
 	windowSamples []map[SeverityTeam]*durationSamples
 	periodSamples []map[SeverityTeam]*durationSamples
+	trends        []trendSamples // the report's periods of every unit
 	agenda        agendaBuilder
 	group         IncidentGroup // reused, see IncidentGroup
 	windowStarts  []time.Time   // AsOf − each window's length
@@ -143,6 +144,10 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 	}
 	b.s.Detail = opts.Detail
 	b.s.Trackers = opts.Trackers
+	b.s.PeriodUnit = opts.Periods.Unit
+	if !slices.Contains(PeriodUnits, b.s.PeriodUnit) {
+		b.s.PeriodUnit = Month // PeriodOptions.Periods's default
+	}
 	b.overdue = newTopItems(opts.OverdueItemsLimit, moreOverdue)
 	b.exceptions = newTopItems(cmp.Or(opts.ExceptionItemsLimit, DefaultExceptionItemsLimit), dueFirst)
 	b.periodTeams, b.teamsLimit = map[string]bool{}, opts.periodTeamsLimit()
@@ -156,6 +161,7 @@ func NewBuilder(source string, asOf time.Time, opts Options) *Builder {
 		b.s.Periods = append(b.s.Periods, newPeriodStats(p))
 		b.periodSamples = append(b.periodSamples, map[SeverityTeam]*durationSamples{})
 	}
+	b.newTrends()
 	return b
 }
 
@@ -248,7 +254,7 @@ func (b *Builder) Snapshot() *Snapshot {
 			func() { ws.BySeverity = summarize(samples, bySeverity, SummaryQuantiles, allKinds) },
 			func() { ws.ByTeam = summarize(samples, byTeam, TeamQuantiles, teamKinds) })
 	}
-	runAll(append(summaries, b.periodSummaries()...))
+	runAll(slices.Concat(summaries, b.periodSummaries(), b.trendSummaries()))
 	fillWindowKeys(s.Windows)
 	b.finishPeriods()
 	b.finishAgenda()

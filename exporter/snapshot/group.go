@@ -77,6 +77,7 @@ func (g *IncidentGroup) Add(r *record.Record, repeat bool) {
 			g.windows[i].add(r, asOf)
 		}
 	}
+	g.addToTrends(r)
 	i := PeriodOf(b.periods, r.StartedAt)
 	if i < 0 {
 		return

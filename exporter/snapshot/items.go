@@ -91,7 +91,7 @@ func (b *Builder) AddOverdue(r *record.Record, a record.ActionItem) {
 	}
 	b.s.OverdueByTeam[a.Team]++
 	b.overdue.keep(OverdueItem{
-		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity,
+		ID: a.ID, Incident: r.ID, Owner: a.Owner, Team: a.Team, Severity: r.Severity, Title: a.Title,
 		Overdue: b.s.AsOf.Sub(overdueAt), Due: a.Due, URL: a.LabelURL(), IncidentURL: r.LabelURL(),
 		StateSource: a.StateSourceLabel(),
 	})

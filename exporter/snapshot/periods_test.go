@@ -350,3 +350,35 @@ func TestPeriodTeamsAuto(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendPeriods: as of Monday 2026-06-01 with 13 months (2025-06 to
+// 2026-06), the report's periods of each unit cover the same span: the
+// quarters from 2025-Q2 (holding June 1, 2025) to 2026-Q2, five; the ISO
+// weeks from the one holding Sunday 2025-06-01 (2025-W22, from May 26) to
+// 2026-W23 (from June 1): 371 days later, so 54 weeks; the months are the
+// configured ones.
+func TestTrendPeriods(t *testing.T) {
+	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
+	got := PeriodOptions{Unit: Month, Count: 13}.TrendPeriods(asOf)
+	for unit, want := range map[string]struct {
+		n           int
+		first, last string
+		start       time.Time
+	}{
+		Quarter: {5, "2025-Q2", "2026-Q2", time.Date(2025, time.April, 1, 0, 0, 0, 0, time.UTC)},
+		Week:    {54, "2025-W22", "2026-W23", time.Date(2025, time.May, 26, 0, 0, 0, 0, time.UTC)},
+		Month:   {13, "2025-06", "2026-06", time.Date(2025, time.June, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		p := got[unit]
+		if len(p) != want.n || p[0].Name != want.first || p[len(p)-1].Name != want.last || !p[0].Start.Equal(want.start) {
+			t.Errorf("%s: %d periods %s (from %s) to %s, want %d %s (from %s) to %s", unit, len(p), p[0].Name, p[0].Start, p[len(p)-1].Name,
+				want.n, want.first, want.start, want.last)
+		}
+	}
+	if start := (PeriodOptions{Unit: Month, Count: 13}).TrendsStart(asOf); !start.Equal(time.Date(2025, time.April, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("TrendsStart = %s, want the quarter's 2025-04-01", start)
+	}
+	if got := (PeriodOptions{Unit: Month}).TrendPeriods(asOf); got != nil {
+		t.Errorf("no periods configured: %v, want none", got)
+	}
+}

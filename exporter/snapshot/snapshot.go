@@ -49,6 +49,11 @@ type Snapshot struct {
 	// PeriodsByTeam (the team is "" otherwise).
 	Periods       []PeriodStats
 	PeriodsByTeam bool
+	// PeriodUnit is the unit of Periods (Month, Week or Quarter).
+	PeriodUnit string
+	// Trends are the forum report's calendar periods of every unit
+	// (PeriodUnits), oldest first, covering the span of Periods.
+	Trends map[string][]TrendPeriod
 	// Teams is the number of teams the snapshot has series for, and
 	// PeriodTeamsLimit the most with which --periods.by-team=auto keeps
 	// the team (Options.PeriodTeamsLimit).
@@ -220,6 +225,7 @@ type CompletionStats struct {
 // OverdueItem is one open action item past its due day.
 type OverdueItem struct {
 	ID, Incident, Owner, Team, Severity string
+	Title                               string // the item's title, as written
 	Overdue                             time.Duration
 	Due                                 time.Time // the due day
 	URL                                 string    // the item's ticket, may be empty

@@ -143,6 +143,7 @@ detection: automated
 status: published
 published_at: 2026-05-03T10:00:00Z
 bar_raiser: zoe
+moderator: yann
 action_items:
   - id: PM-1-1
     title: Contract tests
@@ -242,7 +243,7 @@ func TestMergeAfterSync(t *testing.T) {
 	if kept.ActionItems[0].Status != record.ItemOpen || kept.ActionItems[0].StateSource != "" {
 		t.Errorf("the record kept by the source was changed: %+v", kept.ActionItems[0])
 	}
-	want := "pm-1.md:21: action_items[0].status: error: tracker_drift: record says open, ticket OPS-1 says done (Done / done)"
+	want := "pm-1.md:22: action_items[0].status: error: tracker_drift: record says open, ticket OPS-1 says done (Done / done)"
 	if len(res.Findings) != 1 || res.Findings[0].String() != want {
 		t.Errorf("findings %v\nwant [%s]", res.Findings, want)
 	}

@@ -17,6 +17,10 @@ import (
 // snapshot alive, only the values computed from it until the next
 // request. The zero Memo is ready to use.
 type Memo[S any, K comparable, V any] struct {
+	// MaxKeys bounds the values kept per snapshot (0: no bound): a key
+	// asked for once the bound is reached is computed for its caller and
+	// not kept, so memory stays bounded whatever keys are asked for.
+	MaxKeys  int
 	mu       sync.Mutex
 	of       weak.Pointer[S]
 	values   map[K]*value[V]
@@ -43,7 +47,9 @@ func (m *Memo[S, K, V]) Get(ctx context.Context, of *S, key K, compute func() (V
 	val, ok := m.values[key]
 	if !ok {
 		val = &value[V]{ready: make(chan struct{})}
-		m.values[key] = val
+		if m.MaxKeys <= 0 || len(m.values) < m.MaxKeys {
+			m.values[key] = val
+		}
 		m.computed.Add(1)
 		go func() {
 			defer close(val.ready)

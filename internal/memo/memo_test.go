@@ -79,3 +79,22 @@ func TestPanicIsAnError(t *testing.T) {
 		t.Errorf("err = %v, want panic: boom", err)
 	}
 }
+
+// TestMaxKeys: with MaxKeys 2, a third key is computed for each caller
+// and not kept, while the first two stay kept.
+func TestMaxKeys(t *testing.T) {
+	m := Memo[snap, string, int]{MaxKeys: 2}
+	s := &snap{1}
+	get := func(key string) {
+		if _, err := m.Get(context.Background(), s, key, func() (int, error) { return len(key), nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, key := range []string{"a", "b", "c", "c", "a", "b", "c"} {
+		get(key)
+	}
+	// a, b and the three computations of c.
+	if got := m.Computed(); got != 5 {
+		t.Errorf("%d computations, want 5", got)
+	}
+}

@@ -47,43 +47,50 @@ func without(t *testing.T, md string, sections ...[2]string) string {
 // unlisted are the report's sections the PostgreSQL source does not fill.
 var unlisted = [][2]string{
 	{"### Where faults came from", "### Who detected them first"},
+	{"### Time to recover per service", "### Repeat incidents"},
 	{"#### Possible repeats, to confirm", "## 4. Quality bar"},
 	{"### Findings per team", "### Findings per rule"}, // no findings in the window
 	{"### Post-mortems that pass the bar", "### Post-mortems published late"},
 	{"### Post-mortems published late", "### Post-mortems not published yet"},
 }
 
-// TestSameReportAsFiles imports the examples and checks the PostgreSQL
-// source gives the report the files give, items due soon and titles
-// included; only origin by resolution and the list of post-mortems
-// published late, which it does not read, are replaced by counts, and the
-// quality bar per window, period and post-mortem and the possible
-// repeats are said not to be listed.
-func TestSameReportAsFiles(t *testing.T) {
+// examplesFromBoth imports the examples and returns their snapshots as
+// of 2026-06-01 with the windows and periods, from the files and from
+// PostgreSQL.
+func examplesFromBoth(t *testing.T, windows []snapshot.Window, periods snapshot.PeriodOptions) (fromFiles, fromDB *snapshot.Snapshot) {
+	t.Helper()
 	pg, _ := pgtest.ImportExamples(t)
 	ctx := context.Background()
 	const dir = pgtest.ExamplesDir
 	tax := record.DefaultTaxonomy()
-	opts := snapshot.Options{
-		Windows:    []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour}},
-		Severities: tax.Severities, TopServices: 50, OverdueItemsLimit: 1000,
-		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: time.UTC},
-	}
+	opts := snapshot.Options{Windows: windows, Severities: tax.Severities, TopServices: 50, OverdueItemsLimit: 1000, Periods: periods}
 	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
 	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
+	fromDB, err = (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fromFiles, fromDB
+}
+
+// TestSameReportAsFiles imports the examples and checks the PostgreSQL
+// source gives the report the files give, items due soon and titles
+// included; only origin by resolution, the time to recover per service
+// and the list of post-mortems published late, which it does not read,
+// are replaced by counts, and the quality bar per window, period and
+// post-mortem and the possible repeats are said not to be listed.
+func TestSameReportAsFiles(t *testing.T) {
+	fromFiles, fromDB := examplesFromBoth(t, []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour}},
+		snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: time.UTC})
 	if !fromDB.Listed || len(fromDB.DueSoon) == 0 || len(fromDB.Unpublished) == 0 || fromDB.OriginResolution != nil || fromDB.PublishedLate != nil ||
 		!reflect.DeepEqual(fromDB.DueSoon, fromFiles.DueSoon) || !reflect.DeepEqual(fromDB.Unpublished, fromFiles.Unpublished) {
 		t.Errorf("agenda from postgres:\n%+v\nfrom files:\n%+v", fromDB.Agenda, fromFiles.Agenda)
 	}
 	got, want := markdown(t, fromDB), markdown(t, fromFiles)
-	for _, missing := range []string{"does not cross origin with resolution", "source does not list them; their count is the *published late* rule",
+	for _, missing := range []string{"does not cross origin with resolution", "does not count time to recover per service", "source does not list them; their count is the *published late* rule",
 		"#### Possible repeats, to confirm\n\nThe postgres source does not list them.",
 		"### Findings, post-mortem by post-mortem\n\nThe postgres source does not list them."} {
 		if !strings.Contains(got, missing) {
@@ -92,5 +99,32 @@ func TestSameReportAsFiles(t *testing.T) {
 	}
 	if without(t, got, unlisted...) != without(t, want, unlisted...) {
 		t.Errorf("postgres and files reports disagree:\n%s", diffLines(got, want))
+	}
+}
+
+// TestTrendsOfEveryUnitAsFiles: the report's trend periods of every unit
+// (month, week, quarter) from PostgreSQL equal those from the files. The
+// periods are two months and the window 30 days, so the quarter from
+// April 1 reaches back before both: the refresh reads the incidents of
+// April 14 and 20 for it (examples/postmortems).
+func TestTrendsOfEveryUnitAsFiles(t *testing.T) {
+	fromFiles, fromDB := examplesFromBoth(t, []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}},
+		snapshot.PeriodOptions{Unit: snapshot.Month, Count: 2, Location: time.UTC})
+	// Incidents started from April 1 (quarter), May 1 (month), April 27
+	// (the ISO week holding May 1): 2 in April, 11 in May.
+	want := map[string]int{snapshot.Quarter: 13, snapshot.Month: 11, snapshot.Week: 11}
+	for _, unit := range snapshot.PeriodUnits {
+		n := 0
+		for _, p := range fromFiles.Trends[unit] {
+			for _, c := range p.Incidents {
+				n += c
+			}
+		}
+		if n != want[unit] {
+			t.Errorf("%s: %d incidents in the trend periods of the files, want %d", unit, n, want[unit])
+		}
+		if !reflect.DeepEqual(fromDB.Trends[unit], fromFiles.Trends[unit]) {
+			t.Errorf("%s: trend periods from postgres:\n%+v\nfrom files:\n%+v", unit, fromDB.Trends[unit], fromFiles.Trends[unit])
+		}
 	}
 }

@@ -97,14 +97,15 @@ func (r *refresh) recentReads() []read {
 	return reads
 }
 
-// recentStart is the earliest instant the windows or periods reach back to.
+// recentStart is the earliest instant the windows or periods reach back
+// to, the report's trend periods of every unit included.
 func (r *refresh) recentStart() time.Time {
 	start := r.asOf
 	for _, w := range r.windows {
 		start = minTime(start, r.asOf.Add(-w.Length))
 	}
 	if len(r.periods) > 0 {
-		start = minTime(start, r.periods[0].Start.Add(-time.Microsecond))
+		start = minTime(start, r.trendsStart.Add(-time.Microsecond))
 	}
 	return start
 }
