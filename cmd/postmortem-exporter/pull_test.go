@@ -123,6 +123,9 @@ func TestPullIncidentToolTokens(t *testing.T) {
 	code, _, stderr := runCLIEnv(t, map[string]string{}, "pull", "--from=pagerduty", "--to="+t.TempDir())
 	if code != exitError || !strings.Contains(stderr, "pagerduty: no API token") {
 		t.Errorf("no token: exit %d, stderr %q", code, stderr)
+	}
+}
+
 // TestPulledRecordsValidate: validate flags a pulled record exactly for
 // what the pull could not read (a time without a zone: missing, and its
 // pull_finding); once a person sets the field, the next pull keeps it
