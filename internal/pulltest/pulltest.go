@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/pull"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
 )
 
@@ -119,13 +121,22 @@ func Compare(t testing.TB, got pull.Incident, want string) {
 }
 
 // RunFaults meets each fault of trackertest.Faults(unauthorized) in a
-// subtest: start gives a source whose fake API plays the fault; a pull
-// the fault lets succeed must emit want incidents, one it fails must end
-// in an error alone that does not show token.
-func RunFaults(t *testing.T, unauthorized []byte, token string, start func(t *testing.T, f trackertest.Fault) pull.Source, want int) {
+// subtest: serve starts a fake API whose requests the fault may answer
+// and returns its address; source makes the source of the client
+// settings given (the fault's, on that address). A pull the fault lets
+// succeed must emit want incidents, one it fails must end in an error
+// alone that does not show token.
+func RunFaults(t *testing.T, unauthorized []byte, token string,
+	serve func(t *testing.T, fault func(http.ResponseWriter, *http.Request, int) bool) string,
+	source func(api apiclient.Config) (pull.Source, error), want int) {
 	for _, fault := range trackertest.Faults(unauthorized) {
 		t.Run(fault.Name, func(t *testing.T) {
-			src := start(t, fault)
+			api := fault.API
+			api.BaseURL, api.MinWait = serve(t, fault.Answer), 10*time.Millisecond
+			src, err := source(api)
+			if err != nil {
+				t.Fatal(err)
+			}
 			began := time.Now()
 			got, next, err := Collect(context.Background(), src, "")
 			if fault.Check(t, began, err, token) && len(got) != want {

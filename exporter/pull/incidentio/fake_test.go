@@ -3,7 +3,6 @@ package incidentio
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/pulltest"
 )
 
 const token = "inc-api-key-s3cr3t-value"
@@ -22,29 +22,24 @@ var unauthorized = []byte(`{"type":"authentication_error","status":401,"request_
 // fixtures in testdata, checking each request's key and query, and each
 // answer, against the schema written from the published description.
 type fakeIncidentIO struct {
-	t         *testing.T
-	schema    *apischema.JSON
+	pulltest.Fake
 	incidents []json.RawMessage
 	updated   []time.Time // of each incident
 	ids       []string
 	followUps map[string][]json.RawMessage // by incident id
-	// fault, when set, answers the n-th request instead (it returns false
-	// to let the fake answer).
-	fault func(w http.ResponseWriter, r *http.Request, n int) bool
 	// stuck makes every page name the first page's last incident as the
 	// next one.
 	stuck bool
 
 	mu    sync.Mutex
-	n     int
 	pages []string // the query of each page asked for
 	ups   []string // the incident id of each follow-up list asked for
 }
 
 func newFake(t *testing.T) *fakeIncidentIO {
 	t.Helper()
-	f := &fakeIncidentIO{t: t, schema: apischema.LoadJSON(t, "testdata/incidentio.schema.json"), followUps: map[string][]json.RawMessage{}}
-	f.incidents = f.schema.Fixtures(t, "testdata/incidents.json", "IncidentV2")
+	f := &fakeIncidentIO{Fake: pulltest.Fake{T: t, Schema: apischema.LoadJSON(t, "testdata/incidentio.schema.json")}, followUps: map[string][]json.RawMessage{}}
+	f.incidents = f.Schema.Fixtures(t, "testdata/incidents.json", "IncidentV2")
 	for _, raw := range f.incidents {
 		var in struct {
 			ID        string    `json:"id"`
@@ -56,7 +51,7 @@ func newFake(t *testing.T) *fakeIncidentIO {
 		f.ids = append(f.ids, in.ID)
 		f.updated = append(f.updated, in.UpdatedAt)
 	}
-	for _, raw := range f.schema.Fixtures(t, "testdata/follow_ups.json", "FollowUpV2") {
+	for _, raw := range f.Schema.Fixtures(t, "testdata/follow_ups.json", "FollowUpV2") {
 		var fu struct {
 			IncidentID string `json:"incident_id"`
 		}
@@ -66,22 +61,11 @@ func newFake(t *testing.T) *fakeIncidentIO {
 	return f
 }
 
-func (f *fakeIncidentIO) start(t *testing.T) string {
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
+func (f *fakeIncidentIO) start(t *testing.T) string { return f.Start(t, f) }
 
 func (f *fakeIncidentIO) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.n++
-	n := f.n
-	f.mu.Unlock()
-	if f.fault != nil && f.fault(w, r, n) {
+	if f.Faulted(w, r) {
 		return
-	}
-	if r.Method != http.MethodGet {
-		f.t.Errorf("%s %s, want GET", r.Method, r.URL.Path)
 	}
 	if got := r.Header.Get("Authorization"); got != "Bearer "+token {
 		w.WriteHeader(http.StatusUnauthorized)
@@ -91,16 +75,16 @@ func (f *fakeIncidentIO) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	query, _ := json.Marshal(r.URL.Query())
 	switch r.URL.Path {
 	case "/v2/incidents":
-		if err := f.schema.Check("ListIncidentsQuery", query); err != nil {
-			f.t.Errorf("GET /v2/incidents?%s: %v", r.URL.RawQuery, err)
+		if err := f.Schema.Check("ListIncidentsQuery", query); err != nil {
+			f.T.Errorf("GET /v2/incidents?%s: %v", r.URL.RawQuery, err)
 		}
 		f.mu.Lock()
 		f.pages = append(f.pages, r.URL.RawQuery)
 		f.mu.Unlock()
-		f.answer(w, "IncidentsListResultV2", f.page(r))
+		f.Answer(w, "IncidentsListResultV2", f.page(r))
 	case "/v2/follow_ups":
-		if err := f.schema.Check("ListFollowUpsQuery", query); err != nil {
-			f.t.Errorf("GET /v2/follow_ups?%s: %v", r.URL.RawQuery, err)
+		if err := f.Schema.Check("ListFollowUpsQuery", query); err != nil {
+			f.T.Errorf("GET /v2/follow_ups?%s: %v", r.URL.RawQuery, err)
 		}
 		id := r.URL.Query().Get("incident_id")
 		f.mu.Lock()
@@ -110,9 +94,9 @@ func (f *fakeIncidentIO) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if ups == nil {
 			ups = []json.RawMessage{}
 		}
-		f.answer(w, "FollowUpsListResultV2", map[string]any{"follow_ups": ups})
+		f.Answer(w, "FollowUpsListResultV2", map[string]any{"follow_ups": ups})
 	default:
-		f.t.Errorf("GET %s: not an endpoint the source uses", r.URL.Path)
+		f.T.Errorf("GET %s: not an endpoint the source uses", r.URL.Path)
 		w.WriteHeader(http.StatusNotFound)
 	}
 }
@@ -139,7 +123,7 @@ func (f *fakeIncidentIO) page(r *http.Request) map[string]any {
 	if after := q.Get("after"); after != "" {
 		from = slices.IndexFunc(all, func(i int) bool { return f.ids[i] == after }) + 1
 		if from == 0 {
-			f.t.Errorf("after=%s names no incident listed", after)
+			f.T.Errorf("after=%s names no incident listed", after)
 		}
 	}
 	to := min(from+size, len(all))
@@ -155,17 +139,4 @@ func (f *fakeIncidentIO) page(r *http.Request) map[string]any {
 		meta["after"] = f.ids[all[to-1]]
 	}
 	return map[string]any{"incidents": page, "pagination_meta": meta}
-}
-
-// answer writes body as JSON once it matches the schema's definition def.
-func (f *fakeIncidentIO) answer(w http.ResponseWriter, def string, body any) {
-	data, err := json.Marshal(body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.schema.Check(def, data); err != nil {
-		f.t.Errorf("the fake's answer does not match %s: %v", def, err)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(data)
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/pulltest"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
 )
 
 func newSource(t *testing.T, base string, pageSize int, mapping pull.SourceMapping) *Source {
@@ -264,16 +263,13 @@ incidentio:
 }
 
 func TestFaults(t *testing.T) {
-	pulltest.RunFaults(t, unauthorized, token, func(t *testing.T, f trackertest.Fault) pull.Source {
+	serve := func(t *testing.T, fault func(http.ResponseWriter, *http.Request, int) bool) string {
 		fake := newFake(t)
-		fake.fault = f.Answer
-		api := f.API
-		api.BaseURL, api.MinWait = fake.start(t), 10*time.Millisecond
-		s, err := New(Config{API: api, Token: token, PageSize: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		fake.Fault = fault
+		return fake.start(t)
+	}
+	pulltest.RunFaults(t, unauthorized, token, serve, func(api apiclient.Config) (pull.Source, error) {
+		return New(Config{API: api, Token: token, PageSize: 5})
 	}, 16)
 }
 
@@ -368,7 +364,7 @@ incidentio:
 // without its action items.
 func TestFollowUpsFault(t *testing.T) {
 	fake := newFake(t)
-	fake.fault = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+	fake.Fault = func(w http.ResponseWriter, r *http.Request, _ int) bool {
 		if r.URL.Query().Get("incident_id") != "01INC0110" {
 			return false
 		}

@@ -3,7 +3,6 @@ package pagerduty
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/pulltest"
 )
 
 const token = "pd-rest-key-s3cr3t-value"
@@ -25,30 +25,25 @@ var unauthorized = []byte(`{"error":{"message":"Unauthorized","code":2006}}`)
 // published description. It answers pages of at most pageSize incidents
 // and logPageSize log entries, whatever limit asks for.
 type fakePagerDuty struct {
-	t           *testing.T
-	schema      *apischema.JSON
+	pulltest.Fake
 	incidents   []json.RawMessage
 	created     []time.Time
 	logs        map[string][]json.RawMessage // by incident id
 	pageSize    int
 	logPageSize int
-	// fault, when set, answers the n-th request instead (it returns false
-	// to let the fake answer).
-	fault func(w http.ResponseWriter, r *http.Request, n int) bool
 	// hollow answers every list with no incident and more: true.
 	hollow bool
 
 	mu        sync.Mutex
-	n         int
 	lists     []string // the query of each list of incidents
 	logsAsked []string // the incident id of each page of log entries
 }
 
 func newFake(t *testing.T) *fakePagerDuty {
 	t.Helper()
-	f := &fakePagerDuty{t: t, schema: apischema.LoadJSON(t, "testdata/pagerduty.schema.json"), logs: map[string][]json.RawMessage{},
+	f := &fakePagerDuty{Fake: pulltest.Fake{T: t, Schema: apischema.LoadJSON(t, "testdata/pagerduty.schema.json")}, logs: map[string][]json.RawMessage{},
 		pageSize: 5, logPageSize: 3}
-	f.incidents = f.schema.Fixtures(t, "testdata/incidents.json", "Incident")
+	f.incidents = f.Schema.Fixtures(t, "testdata/incidents.json", "Incident")
 	for _, raw := range f.incidents {
 		var in struct {
 			CreatedAt time.Time `json:"created_at"`
@@ -67,7 +62,7 @@ func newFake(t *testing.T) *fakePagerDuty {
 	}
 	for id, entries := range f.logs {
 		for i, e := range entries {
-			if err := f.schema.Check("LogEntry", e); err != nil {
+			if err := f.Schema.Check("LogEntry", e); err != nil {
 				t.Fatalf("log entry %d of %s: %v", i, id, err)
 			}
 		}
@@ -75,25 +70,14 @@ func newFake(t *testing.T) *fakePagerDuty {
 	return f
 }
 
-func (f *fakePagerDuty) start(t *testing.T) string {
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
+func (f *fakePagerDuty) start(t *testing.T) string { return f.Start(t, f) }
 
 func (f *fakePagerDuty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	f.n++
-	n := f.n
-	f.mu.Unlock()
-	if f.fault != nil && f.fault(w, r, n) {
+	if f.Faulted(w, r) {
 		return
 	}
-	if r.Method != http.MethodGet {
-		f.t.Errorf("%s %s, want GET", r.Method, r.URL.Path)
-	}
 	if got := r.Header.Get("Accept"); got != "application/vnd.pagerduty+json;version=2" {
-		f.t.Errorf("%s: Accept %q, want PagerDuty's version 2 header", r.URL.Path, got)
+		f.T.Errorf("%s: Accept %q, want PagerDuty's version 2 header", r.URL.Path, got)
 	}
 	if got := r.Header.Get("Authorization"); got != "Token token="+token {
 		w.WriteHeader(http.StatusUnauthorized)
@@ -105,27 +89,27 @@ func (f *fakePagerDuty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if path, ok := strings.CutPrefix(r.URL.Path, "/incidents/"); ok {
 		id, ok := strings.CutSuffix(path, "/log_entries")
 		if !ok {
-			f.t.Errorf("GET %s: not an endpoint the source uses", r.URL.Path)
+			f.T.Errorf("GET %s: not an endpoint the source uses", r.URL.Path)
 			return
 		}
-		if err := f.schema.Check("ListLogEntriesQuery", query); err != nil {
-			f.t.Errorf("GET %s?%s: %v", r.URL.Path, r.URL.RawQuery, err)
+		if err := f.Schema.Check("ListLogEntriesQuery", query); err != nil {
+			f.T.Errorf("GET %s?%s: %v", r.URL.Path, r.URL.RawQuery, err)
 		}
 		f.mu.Lock()
 		f.logsAsked = append(f.logsAsked, id)
 		f.mu.Unlock()
 		entries := f.logs[id]
 		page, more := window(entries, offset, f.logPageSize)
-		f.answer(w, "LogEntriesList", map[string]any{"log_entries": page, "more": more, "offset": offset, "limit": f.logPageSize, "total": nil})
+		f.Answer(w, "LogEntriesList", map[string]any{"log_entries": page, "more": more, "offset": offset, "limit": f.logPageSize, "total": nil})
 		return
 	}
 	if r.URL.Path != "/incidents" {
-		f.t.Errorf("GET %s: not an endpoint the source uses", r.URL.Path)
+		f.T.Errorf("GET %s: not an endpoint the source uses", r.URL.Path)
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
-	if err := f.schema.Check("ListIncidentsQuery", query); err != nil {
-		f.t.Errorf("GET /incidents?%s: %v", r.URL.RawQuery, err)
+	if err := f.Schema.Check("ListIncidentsQuery", query); err != nil {
+		f.T.Errorf("GET /incidents?%s: %v", r.URL.RawQuery, err)
 	}
 	f.mu.Lock()
 	f.lists = append(f.lists, r.URL.RawQuery)
@@ -143,7 +127,7 @@ func (f *fakePagerDuty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.hollow {
 		page, more = []json.RawMessage{}, true
 	}
-	f.answer(w, "IncidentsList", map[string]any{"incidents": page, "more": more, "offset": offset, "limit": f.pageSize, "total": nil})
+	f.Answer(w, "IncidentsList", map[string]any{"incidents": page, "more": more, "offset": offset, "limit": f.pageSize, "total": nil})
 }
 
 // window is the page of all at offset, and whether more follow.
@@ -151,17 +135,4 @@ func window(all []json.RawMessage, offset, size int) ([]json.RawMessage, bool) {
 	from := min(offset, len(all))
 	to := min(from+size, len(all))
 	return append([]json.RawMessage{}, all[from:to]...), to < len(all)
-}
-
-// answer writes body as JSON once it matches the schema's definition def.
-func (f *fakePagerDuty) answer(w http.ResponseWriter, def string, body any) {
-	data, err := json.Marshal(body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.schema.Check(def, data); err != nil {
-		f.t.Errorf("the fake's answer does not match %s: %v", def, err)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(data)
 }

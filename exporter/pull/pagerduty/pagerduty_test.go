@@ -14,7 +14,6 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/pulltest"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/trackertest"
 )
 
 // now is the clock of the tests: after every incident of the fixture.
@@ -214,16 +213,13 @@ func TestTeamFromServiceMap(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	pulltest.RunFaults(t, unauthorized, token, func(t *testing.T, f trackertest.Fault) pull.Source {
+	serve := func(t *testing.T, fault func(http.ResponseWriter, *http.Request, int) bool) string {
 		fake := newFake(t)
-		fake.fault = f.Answer
-		api := f.API
-		api.BaseURL, api.MinWait = fake.start(t), 10*time.Millisecond
-		s, err := New(Config{API: api, Token: token})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		fake.Fault = fault
+		return fake.start(t)
+	}
+	pulltest.RunFaults(t, unauthorized, token, serve, func(api apiclient.Config) (pull.Source, error) {
+		return New(Config{API: api, Token: token})
 	}, 12)
 }
 
@@ -298,7 +294,7 @@ func TestPullIntoFolder(t *testing.T) {
 // pull, naming the incident, and give no cursor.
 func TestLogEntriesFault(t *testing.T) {
 	fake := newFake(t)
-	fake.fault = func(w http.ResponseWriter, r *http.Request, _ int) bool {
+	fake.Fault = func(w http.ResponseWriter, r *http.Request, _ int) bool {
 		if r.URL.Path != "/incidents/PINC1008/log_entries" {
 			return false
 		}
