@@ -322,6 +322,7 @@ func TestSchemaRefusesDrift(t *testing.T) {
 		"unknown follow-up status": {"FollowUpV2", `{"id":"f","incident_id":"i","title":"t","status":"done","created_at":"2026-05-01T10:00:00Z","updated_at":"2026-05-01T10:00:00Z"}`},
 		"an unknown query filter":  {"ListIncidentsQuery", `{"page_size":["25"],"updated_at[gt]":["2026-05-01"]}`},
 		"a filter that is no date": {"ListIncidentsQuery", `{"updated_at[gte]":["last week"]}`},
+		"a page beyond 250":        {"ListIncidentsQuery", `{"page_size":["251"]}`},
 	} {
 		if err := schema.Check(c.def, []byte(c.doc)); err == nil {
 			t.Errorf("%s: taken", name)
