@@ -25,8 +25,12 @@ const Name = "incidentio"
 // DefaultBaseURL is incident.io's API.
 const DefaultBaseURL = "https://api.incident.io"
 
-// DefaultPageSize is how many incidents one request lists.
-const DefaultPageSize = 100
+// DefaultPageSize is how many incidents one request lists; the API takes
+// at most maxPageSize.
+const (
+	DefaultPageSize = 100
+	maxPageSize     = 250
+)
 
 // Config is the source's settings.
 type Config struct {
@@ -36,7 +40,7 @@ type Config struct {
 	// Token is the API key (sent as a bearer token, never shown).
 	Token string
 	// PageSize is how many incidents one request lists (default
-	// DefaultPageSize).
+	// DefaultPageSize, at most 250).
 	PageSize int
 	// Mapping is the mapping file's incidentio part: its fields name the
 	// record field of a custom field, a timestamp or a role.
@@ -62,6 +66,7 @@ func New(cfg Config) (*Source, error) {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = DefaultPageSize
 	}
+	cfg.PageSize = min(cfg.PageSize, maxPageSize)
 	return &Source{api: client, pageSize: cfg.PageSize, mapping: cfg.Mapping, inFlight: inFlight}, nil
 }
 
