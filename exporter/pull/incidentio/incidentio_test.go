@@ -384,3 +384,15 @@ func TestFollowUpsFault(t *testing.T) {
 		}
 	}
 }
+
+// TestPageSizeBound: a page size beyond the API's 250 is asked as 250
+// (the schema refuses more).
+func TestPageSizeBound(t *testing.T) {
+	fake := newFake(t)
+	if _, _, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), 1000, pull.SourceMapping{}), ""); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(fake.pages, []string{"page_size=250"}) {
+		t.Errorf("pages asked for: %q", fake.pages)
+	}
+}
