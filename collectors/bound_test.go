@@ -82,11 +82,11 @@ func TestPeriodTeamsLimitDefaults(t *testing.T) {
 	// 476 per team: 488 less the findings per rule (10), which are by
 	// team only with --metrics.detail, and the p90 of time to detect and
 	// recover per window (6), plus the team's findings over the rules (1)
-	// and per window (3). 2,942 fixed: 2,504 plus the findings per rule
+	// and per window (3). Fixed: 2,504 plus the findings per rule
 	// over the teams (15), per period and rule (13 × 15 = 195), the
 	// post-mortems published and passing per period (26), and the lists
 	// of findings and of possible repeats with their dropped counts
-	// (2 × 101); 2,955 with the 13 periods of
+	// (2 × 101): 2,942; 2,955 with the 13 periods of
 	// postmortem_period_covered_seconds.
 	if got := PeriodTeamsLimit(opts); got != 56 || perTeam != 476 || fixed != 2955 {
 		t.Errorf("limit %d (%d per team, %d fixed), want 56 = (30,000 − 2,955) / 476", got, perTeam, fixed)

@@ -518,3 +518,34 @@ func TestExceptions(t *testing.T) {
 		})
 	}
 }
+
+// TestTeamPageKeepsCustomerDetection: a team none of whose incidents a
+// customer found still has the customer-detected column, at 0% (0 of 1),
+// when another team's incident was: the columns of a team's page are the
+// forum page's, and "none found by customers" is news, not nothing.
+func TestTeamPageKeepsCustomerDetection(t *testing.T) {
+	started := time.Date(2026, 5, 20, 10, 0, 0, 0, time.UTC)
+	incident := func(id, team, detection string) *record.Record {
+		return &record.Record{Path: id + ".md", ID: id, Title: "Incident " + id, Severity: "sev2", Team: team,
+			StartedAt: started, DetectedAt: started.Add(10 * time.Minute), ResolvedAt: started.Add(time.Hour),
+			Origin: "code_change", Resolution: "rollback", Detection: detection, Status: "draft"}
+	}
+	snap := snapshotOf(t, 0, incident("PM-C", "core", "customer"), incident("PM-E", "edge", "automated"))
+	r, err := New(snap, Options{Team: "edge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	// 2026-05: edge's one incident, automated: 0 of 1 found by customers.
+	for _, want := range []string{
+		"| Period | Incidents | sev1 share (n) | Customer-detected (n) | MTTR | MTTD | MTTM |",
+		"| 2026-05 | 1 | 0% (0 of 1) | 0% (0 of 1) | 1h (n=1) | 10m (n=1) | – |",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("team edge's page lacks %q:\n%s", want, md.String())
+		}
+	}
+}

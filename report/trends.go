@@ -19,7 +19,8 @@ type Trends struct {
 	// the incidents (of every severity, the team filter applied) is shown.
 	TopSeverity string
 	// CustomerDetection is the detection value counted as detected by a
-	// customer; empty when no incident of the periods has it.
+	// customer; empty when no incident of the periods, of any team, has
+	// it.
 	CustomerDetection string
 	Periods           []PeriodRow
 	// Changes compare each period with the one before it, from the
@@ -107,9 +108,11 @@ func trends(s *snapshot.Snapshot, f Filters) Trends {
 		t.Severities = []string{f.Severity}
 	}
 	periods := s.Trends[f.Period]
+	// Over every team: a team's page has the forum page's columns, and a
+	// team no customer found first reads 0%, not nothing.
 	for _, p := range periods {
-		for k, n := range p.CustomerDetected {
-			if n > 0 && f.keepsTeam(k.Team) {
+		for _, n := range p.CustomerDetected {
+			if n > 0 {
 				t.CustomerDetection = snapshot.CustomerDetection
 			}
 		}

@@ -78,7 +78,7 @@ func TestEachCommandTakesOnlyItsFlags(t *testing.T) {
 		{"report", source + rules + shape + "format window team severity period output as-of"},
 		{"generate", "taxonomy.file windows periods quality.file mixin.job mixin.overdue-item-for mixin.team-overdue-items mixin.mttr-regression-factor mixin.on-time-target mixin.customer-detected-limit mixin.grafana-url"},
 		{"validate", rules + "source.exclude source.max-file-size output strict trackers trackers.file"},
-		{"import", rules + "source.exclude source.max-file-size database.url source.name prune prune.max-delete prune.dry-run"},
+		{"import", rules + "source.exclude source.max-file-size database.url source.name prune prune.max-delete prune.dry-run trackers.file"},
 		{"migrate", "database.url taxonomy.file"},
 		{"synthesize", synthOrg + "database.url incidents"},
 		{"synthesize-files", synthOrg + "records"},

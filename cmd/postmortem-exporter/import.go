@@ -19,6 +19,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/postgres/store"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/ticketsync"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/progress"
 )
 
@@ -28,7 +29,7 @@ import (
 const defaultPruneMaxDelete = "10"
 
 func registerImport(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
-	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL, printing every stored action item deleted, moved, kept or refused; exit 1 when any file is invalid, its id or an action item's is imported from another source name, or the database refused a record, 2 when --prune is refused.")
+	cmd := app.Command("import", "Validate record files and upsert the valid ones into PostgreSQL, printing every stored action item deleted, moved, kept or refused; exit 1 when any file is invalid, its id or an action item's is imported from another source name, or the database refused a record, 2 when --prune is refused or a tracker of --trackers.file cannot be read (its items are imported with their tickets' last known states).")
 	dir := cmd.Arg("dir", "Folder of records, searched recursively.").Required().String()
 	url := databaseURL(cmd, environ)
 	checkRules := rulesFlags(cmd, environ)
@@ -37,6 +38,7 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 	prune := cmd.Flag("prune", "Delete the incidents of this --source.name (or of none, imported before source names were kept) whose file is gone from the folder (paths are stored from the repository's root; a file outside the folder, excluded or hidden is never gone). Refused, deleting nothing, when any file is invalid (findings of the quality rules do not count), when the folder holds no record, when an incident's file is still there though no record with its id was read, or when more than --prune.max-delete incidents would go.").Bool()
 	maxDelete := config.Int(cmd.Flag("prune.max-delete", "The most incidents one --prune may delete; when more would go, none do.").Default(defaultPruneMaxDelete))
 	dryRun := cmd.Flag("prune.dry-run", "With --prune: list the incidents that would be deleted, delete none.").Bool()
+	trackerSettings := settingsFlags(cmd, environ, config.Settings{"trackers.file"})
 	return cmd, func(ctx context.Context, env *environment) int {
 		var meter *progress.Meter
 		fail := func(err error) int {
@@ -50,6 +52,14 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 			return fail(fmt.Errorf("--prune.max-delete must be at least 1, got %d", *maxDelete))
 		}
 		rules, err := checkRules()
+		if err != nil {
+			return fail(err)
+		}
+		trackerCfg, err := trackerSettings()
+		if err != nil {
+			return fail(err)
+		}
+		syncer, err := newSyncer(trackerCfg, lookupIn(environ), env.logger())
 		if err != nil {
 			return fail(err)
 		}
@@ -90,11 +100,28 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		if err := store.StoreLabelLimits(ctx, pool, rules.Limits); err != nil {
 			return fail(err)
 		}
+		var trackersDown error
+		if syncer != nil {
+			meter.Stage("read the action items' tickets", 0)
+			if trackersDown, err = syncTickets(ctx, pool, &folder.res, rules, syncer); err != nil {
+				return fail(err)
+			}
+			for _, f := range folder.res.Findings {
+				if f.Rule == record.RuleTrackerDrift {
+					fmt.Fprintln(env.stdout, f)
+				}
+			}
+		}
 		rep, err := store.Import(ctx, pool, src, folder.res.ValidChecked(), meter)
 		if err != nil {
 			meter.Close()
 			printImport(env.stdout, rep) // what the batches committed before the error did
 			return fail(err)
+		}
+		if syncer != nil {
+			if err := store.SaveTickets(ctx, pool, syncer.Known()); err != nil {
+				return fail(err)
+			}
 		}
 		meter.Finish(progress.Thousands(int64(len(folder.res.Valid))) + " records upserted")
 		printImport(env.stdout, rep)
@@ -122,8 +149,30 @@ func registerImport(app *kingpin.Application, environ map[string]string) (*kingp
 		}
 		fmt.Fprintf(env.stdout, "%s (source %s): %d inserted, %d updated, %d unchanged, %s, %d invalid files not imported%s\n",
 			*dir, source, rep.Inserted, rep.Updated, rep.Unchanged, pruned, invalidFiles(folder.res)+refused, itemCounts(rep))
+		if trackersDown != nil {
+			meter.Close()
+			fmt.Fprintln(env.stderr, "postmortem-exporter import:", trackersDown, "(their items were imported with their tickets' last known states)")
+			return exitError
+		}
 		return code
 	}
+}
+
+// syncTickets reads the tickets of res's action items from their
+// trackers, falls back on the states stored by earlier imports for those
+// it could not read, and merges them into res with their tracker_drift
+// findings. trackersDown names the trackers that could not be read; err
+// is the database's.
+func syncTickets(ctx context.Context, pool *pgxpool.Pool, res *record.Result, rules record.Rules, syncer *ticketsync.Syncer) (trackersDown, err error) {
+	syncer.Merge(res, rules) // nothing read yet: this names the tickets to read
+	trackersDown = syncer.Sync(ctx)
+	known, err := store.LoadTickets(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	syncer.Restore(known)
+	syncer.Merge(res, rules)
+	return trackersDown, nil
 }
 
 // printImport prints every stored action item the import deleted, moved,

@@ -32,8 +32,9 @@ var passwordHalves = []string{testPassword[:3], testPassword[3:]}
 // read from, and the token is given as --source.name and
 // POSTMORTEM_SOURCE_NAME too: it never appears either. So does a Jira
 // token, read from the file the trackers file names, which the tracker
-// refuses and quotes back (TestTrackerClosesOverdueItem serves with one
-// from a variable).
+// refuses and quotes back to validate --trackers and import
+// --trackers.file (TestTrackerClosesOverdueItem serves with one from a
+// variable).
 func TestPasswordNeverPrinted(t *testing.T) {
 	pg := testenv.StartPostgres(t) // trust authentication: the password is sent and ignored
 	bin := testenv.BuildExporter(t)
@@ -90,6 +91,7 @@ func TestPasswordNeverPrinted(t *testing.T) {
 		// The tracker's token: refused by the tracker, which quotes it.
 		{"validate", "--trackers", "--trackers.file=" + trackersFile, records},
 		{"serve", "--trackers.file=" + trackersFile}, {"validate", "--help", "--trackers.file=" + trackersFile},
+		{"import", "--trackers.file=" + trackersFile, records},
 	}
 	for _, db := range databases {
 		for _, way := range ways {
@@ -108,6 +110,9 @@ func TestPasswordNeverPrinted(t *testing.T) {
 					// The tracker is asked, with the token, and refuses it.
 					if name == "validate --trackers --trackers.file="+trackersFile+" "+records && len(args) == 0 && !strings.Contains(out, "401 Unauthorized") {
 						t.Errorf("validate --trackers did not reach the tracker:\n%s", out)
+					}
+					if name == "import --trackers.file="+trackersFile+" "+records && db.reachable && !strings.Contains(out, "401 Unauthorized") {
+						t.Errorf("import --trackers.file did not reach the tracker:\n%s", out)
 					}
 					// The password-bearing URL is used, not ignored.
 					if name == "migrate" && db.reachable && !strings.Contains(out, "the database schema is up to date") {

@@ -95,11 +95,13 @@ func sourceSpecific(name string) bool {
 		slices.Contains(collectors.QualityDetailMetrics, name)
 }
 
-// ageLike are the gauges that say how long ago something was, measured at
-// each exporter's own refresh instant: the two exporters refresh a few
-// milliseconds apart.
+// ageLike are the gauges that say how long ago something was (or how
+// much of the current period has gone by), measured at each exporter's
+// own refresh instant: the two exporters refresh a few milliseconds (a
+// syncing one, up to a sync interval) apart.
 func ageLike(name string) bool {
-	return strings.HasSuffix(name, "_seconds") && (strings.Contains(name, "overdue") || strings.Contains(name, "age") || strings.Contains(name, "pending"))
+	return strings.HasSuffix(name, "_seconds") && (strings.Contains(name, "overdue") || strings.Contains(name, "age") || strings.Contains(name, "pending")) ||
+		name == collectors.MetricPeriodCovered // the current period's time so far
 }
 
 // seriesOf flattens the incident families of a scrape to "name{labels}" =

@@ -30,8 +30,8 @@ func newSyncer(cfg *config.Config, lookup func(string) (string, bool), logger *s
 		return nil, nil
 	}
 	if cfg.DatabaseURL != "" {
-		// Not silently ignored: the items would keep the records' states.
-		return nil, errors.New("trackers.file (" + config.EnvPrefix + "TRACKERS_FILE): the tickets are synced for a records folder only, not yet for PostgreSQL (docs/trackers.md)")
+		// Not silently ignored: serve on PostgreSQL reads no tracker.
+		return nil, errors.New("trackers.file (" + config.EnvPrefix + "TRACKERS_FILE): serve on PostgreSQL reads no tracker: it serves the ticket states `import --trackers.file` stored with the records; give the file to import (docs/trackers.md)")
 	}
 	return ticketsync.New(ticketsync.Config{
 		Path: cfg.TrackersFile, Lookup: lookup, Clients: trackerClients, Logger: logger, Now: time.Now,

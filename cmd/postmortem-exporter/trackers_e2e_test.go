@@ -38,10 +38,13 @@ type fakeJiraCloud struct {
 	mu       sync.Mutex
 	category string // statusCategory.key of OPS-1: new, indeterminate, done
 	refuse   bool   // answer 401, quoting the Authorization header back
+	// changed is when the state was last set, an hour ago: the time the
+	// ticket was resolved, the same in every answer.
+	changed time.Time
 }
 
 func newFakeJiraCloud(t *testing.T) (*fakeJiraCloud, string) {
-	f := &fakeJiraCloud{t: t, schema: apischema.LoadJSON(t, "../../exporter/trackers/jira/testdata/jira.schema.json"), category: "indeterminate"}
+	f := &fakeJiraCloud{t: t, schema: apischema.LoadJSON(t, "../../exporter/trackers/jira/testdata/jira.schema.json"), category: "indeterminate", changed: time.Now().UTC().Add(-time.Hour)}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv.URL
@@ -50,12 +53,12 @@ func newFakeJiraCloud(t *testing.T) (*fakeJiraCloud, string) {
 func (f *fakeJiraCloud) set(category string, refuse bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.category, f.refuse = category, refuse
+	f.category, f.refuse, f.changed = category, refuse, time.Now().UTC().Add(-time.Hour)
 }
 
 func (f *fakeJiraCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	category, refuse := f.category, f.refuse
+	category, refuse, changed := f.category, f.refuse, f.changed
 	f.mu.Unlock()
 	if u, p, ok := r.BasicAuth(); !ok || u != "bot@acme.com" || p != jiraToken {
 		f.t.Errorf("%s %s: not basic auth with the account and its token", r.Method, r.URL.Path)
@@ -81,13 +84,13 @@ func (f *fakeJiraCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var resolution, resolved any
 	if category == "done" {
 		status = map[string]any{"name": "Done", "statusCategory": map[string]any{"id": 3, "key": "done", "name": "Done"}}
-		resolution, resolved = map[string]any{"id": "10000", "name": "Done"}, time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04:05.000-0700")
+		resolution, resolved = map[string]any{"id": "10000", "name": "Done"}, changed.Format("2006-01-02T15:04:05.000-0700")
 	}
 	f.answer(w, http.StatusOK, "cloudSearchResults", map[string]any{"isLast": true, "issues": []any{map[string]any{
 		"id": "10001", "key": "OPS-1", "self": jiraSite + "/rest/api/3/issue/10001",
 		"fields": map[string]any{"status": status, "resolution": resolution, "resolutiondate": resolved,
 			"assignee": map[string]any{"accountId": "5b10ac8d82e05b22cc7d4ef5", "emailAddress": "erin@acme.com"},
-			"duedate":  nil, "updated": time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04:05.000-0700")},
+			"duedate":  nil, "updated": changed.Format("2006-01-02T15:04:05.000-0700")},
 	}}})
 }
 
@@ -265,7 +268,7 @@ func TestServeRefusesBadTrackers(t *testing.T) {
 	}{
 		{"token variable not set", nil, file + ":6: trackers[0].token_env: the variable JIRA_TOKEN is not set or empty"},
 		{"with PostgreSQL", map[string]string{"JIRA_TOKEN": jiraToken, "POSTMORTEM_DATABASE_URL": "postgres://u:" + testPassword + "@db.invalid/pm"},
-			"the tickets are synced for a records folder only, not yet for PostgreSQL"},
+			"serve on PostgreSQL reads no tracker: it serves the ticket states `import --trackers.file` stored with the records"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLIEnv(t, tc.environ, "serve", "--web.listen-address=127.0.0.1:0", "--trackers.file="+file)

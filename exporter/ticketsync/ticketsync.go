@@ -76,6 +76,9 @@ type state struct {
 	ticket  trackers.Ticket
 	tracker string // the tracker's url
 	readAt  int
+	// readTime is when it was read: by this syncer, or by the run that
+	// stored it (Restore).
+	readTime time.Time
 }
 
 // health is how one tracker stands.
@@ -300,7 +303,7 @@ func (s *Syncer) keep(set *trackerSet, refs [][]trackers.Ref, answers []map[stri
 				missing++
 				continue
 			}
-			s.states[ref.URL] = state{ticket: ticket, tracker: tr.URL, readAt: h.syncs}
+			s.states[ref.URL] = state{ticket: ticket, tracker: tr.URL, readAt: h.syncs, readTime: now}
 		}
 		if missing > 0 {
 			s.cfg.Logger.Warn("tracker answered without some tickets; keeping their last known states", "tracker", tr.URL, "missing", missing)
@@ -312,6 +315,44 @@ func (s *Syncer) keep(set *trackerSet, refs [][]trackers.Ref, answers []map[stri
 		}
 	}
 	return errors.Join(failed...)
+}
+
+// Known is the last known state of the ticket an item url names: what
+// a store keeps between runs (exporter/postgres/store's tracker_tickets).
+type Known struct {
+	URL     string // the item's url
+	Tracker string // the url of the tracker that read it
+	Ticket  trackers.Ticket
+	ReadAt  time.Time
+}
+
+// Known returns the last known state of every ticket the last Merge's
+// items name, sorted by url.
+func (s *Syncer) Known() []Known {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Known, 0, len(s.states))
+	for _, url := range sortedKeys(s.wanted) {
+		if st, ok := s.states[url]; ok {
+			out = append(out, Known{URL: url, Tracker: st.tracker, Ticket: st.ticket, ReadAt: st.readTime})
+		}
+	}
+	return out
+}
+
+// Restore takes the states a store kept for the item urls the last Merge
+// saw that no sync of this syncer has read (its tracker did not answer,
+// or left the ticket out), so that the next Merge uses them. A state of
+// another tracker than the one the url belongs to now is not taken.
+func (s *Syncer) Restore(known []Known) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range known {
+		if _, read := s.states[k.URL]; read || !s.wanted[k.URL] {
+			continue
+		}
+		s.states[k.URL] = state{ticket: k.Ticket, tracker: k.Tracker, readTime: k.ReadAt}
+	}
 }
 
 // Run syncs every interval, at once when a Merge finds item urls not

@@ -333,6 +333,61 @@ func TestDriftRuleOff(t *testing.T) {
 	}
 }
 
+// TestRestoreFallsBackOnStoredStates: what Known gives one syncer (as an
+// import stores it) is what a later syncer, whose tracker is down,
+// merges; a state it read itself, or of an item url no record names, or
+// of another tracker, is not replaced or taken.
+func TestRestoreFallsBackOnStoredStates(t *testing.T) {
+	closed := trackers.Ticket{Outcome: trackers.Found, Status: record.ItemDone, TrackerStatus: "Done", Assignees: []string{"alice"}}
+	_, first := syncedOnce(t, closed)
+	known := first.Known()
+	// OPS-1 as read; OPS-2 not found (the fake has no OPS-2); by url.
+	if len(known) != 2 || known[0].URL != jiraURL+"/browse/OPS-1" || known[0].Tracker != jiraURL ||
+		known[0].Ticket.Status != record.ItemDone || known[1].Ticket.Outcome != trackers.NotFound || !known[0].ReadAt.Equal(time.Unix(1_780_000_000, 0)) {
+		t.Fatalf("known states %+v", known)
+	}
+	stranger := ticketsync.Known{URL: jiraURL + "/browse/OPS-7", Tracker: jiraURL, Ticket: closed}
+	elsewhere := ticketsync.Known{URL: "https://elsewhere.example/browse/OPS-9", Tracker: "https://elsewhere.example", Ticket: closed}
+
+	down := &fakeTracker{tickets: map[string]trackers.Ticket{}}
+	down.fail(errors.New("503 Service Unavailable"))
+	s, _ := newSyncer(t, down, "")
+	res := checked(t)
+	s.Merge(&res, rules)
+	if err := s.Sync(context.Background()); err == nil {
+		t.Fatal("the sync of a tracker that is down did not fail")
+	}
+	s.Restore(append(known, stranger, elsewhere))
+	res = checked(t)
+	s.Merge(&res, rules)
+	items := res.Valid[0].ActionItems
+	if items[0].Status != record.ItemDone || items[0].StateSource != record.StateTracker {
+		t.Errorf("OPS-1's item with its tracker down: %+v, want the stored state (done, from the tracker)", items[0])
+	}
+	if items[1].StateSource != "" {
+		t.Errorf("the item of no tracker took a stored state: %+v", items[1])
+	}
+	if got := len(s.Known()); got != 2 {
+		t.Errorf("%d states known after Restore, want 2: none of an url no item names", got)
+	}
+
+	// A state read in this run is not replaced by a stored one.
+	up := &fakeTracker{tickets: map[string]trackers.Ticket{}}
+	up.set("OPS-1", trackers.Ticket{Outcome: trackers.Found, Status: record.ItemOpen, TrackerStatus: "In Progress", Assignees: []string{"alice"}})
+	s, _ = newSyncer(t, up, "")
+	res = checked(t)
+	s.Merge(&res, rules)
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.Restore(known)
+	res = checked(t)
+	s.Merge(&res, rules)
+	if a := res.Valid[0].ActionItems[0]; a.Status != record.ItemOpen {
+		t.Errorf("OPS-1's item: %+v, want the state read now (open), not the stored one", a)
+	}
+}
+
 // TestRetryAfterBeyondTheWait: a tracker that asks, in a refusal, to be
 // left alone for an hour gets no request until the hour has passed; its
 // tickets keep their last states meanwhile.

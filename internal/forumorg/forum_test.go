@@ -21,8 +21,12 @@ import (
 // forumWindows are the exporter's default windows.
 var forumWindows = []figures.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "90d", Length: 90 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour}}
 
-// forumPeriods is the exporter's default number of months.
-const forumPeriods = 13
+// forumPeriods is the exporter's default number of months, and
+// forumPossibleWithin its default span of a possible repeat.
+const (
+	forumPeriods        = 13
+	forumPossibleWithin = 30 * 24 * time.Hour
+)
 
 // servedOrganisation is the generated organisation served by the real
 // binary, and its figures worked out as of the snapshot's instant.
@@ -46,7 +50,7 @@ func serveOrganisation(t *testing.T) servedOrganisation {
 	}
 	e := testenv.StartExporter(t, nil, "--source.dir="+dir, "--refresh.interval=1h")
 	asOf := snapshotInstant(t, e)
-	return servedOrganisation{org: org, dir: dir, exporter: e, want: figures.Compute(org, figures.Settings{AsOf: asOf, Windows: forumWindows, Periods: forumPeriods})}
+	return servedOrganisation{org: org, dir: dir, exporter: e, want: figures.Compute(org, figures.Settings{AsOf: asOf, Windows: forumWindows, Periods: forumPeriods, PossibleWithin: forumPossibleWithin})}
 }
 
 // scrape parses the exporter's metrics.
@@ -89,10 +93,13 @@ func TestGeneratedOrganisation(t *testing.T) {
 		}
 	})
 	t.Run("report filtered", func(t *testing.T) {
-		for _, f := range []struct{ team, severity, window string }{{"payments", "sev1", "90d"}, {"support-tools", "", "365d"}, {"", "sev2", "30d"}} {
+		for _, f := range []struct{ team, severity, window, period string }{
+			{"payments", "sev1", "90d", ""}, {"support-tools", "", "365d", ""}, {"", "sev2", "30d", ""},
+			{"", "", "365d", "quarter"}, {"payments", "sev1", "90d", "quarter"}, {"", "", "30d", "week"}, {"support-tools", "", "365d", "week"},
+		} {
 			settings := s.want.Settings
-			settings.Team, settings.Severity = f.team, f.severity
-			page := testenv.Get(t, "http://"+s.exporter.Addr+"/report?format=md&team="+f.team+"&severity="+f.severity+"&window="+f.window)
+			settings.Team, settings.Severity, settings.Unit = f.team, f.severity, f.period
+			page := testenv.Get(t, "http://"+s.exporter.Addr+"/report?format=md&team="+f.team+"&severity="+f.severity+"&window="+f.window+"&period="+f.period)
 			checkReport(t, newScopes(s.org, settings), f.window, parseMarkdown(page))
 		}
 	})
@@ -101,7 +108,7 @@ func TestGeneratedOrganisation(t *testing.T) {
 		// due days fall elsewhere in the records, as on another day.
 		for _, later := range []time.Duration{9*24*time.Hour + 7*time.Hour, 40 * 24 * time.Hour} {
 			asOf := s.want.Settings.AsOf.Add(later)
-			sc := newScopes(s.org, figures.Settings{AsOf: asOf, Windows: forumWindows, Periods: forumPeriods})
+			sc := newScopes(s.org, figures.Settings{AsOf: asOf, Windows: forumWindows, Periods: forumPeriods, PossibleWithin: forumPossibleWithin})
 			for _, w := range []string{"30d", "365d"} {
 				cmd := exec.Command(testenv.BuildExporter(t), "report", "--format=md", "--source.dir="+s.dir, "--window="+w, "--as-of="+asOf.Format(time.RFC3339Nano))
 				page, err := cmd.Output()
@@ -123,7 +130,7 @@ func TestGeneratedOrganisation(t *testing.T) {
 // repeats of both kinds, possible repeats and invalid records.
 func TestOrganisationHasWhatTheForumNeeds(t *testing.T) {
 	org := forumorg.Generate(forumorg.Default(time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)))
-	f := figures.Compute(org, figures.Settings{AsOf: org.Params.Anchor, Windows: forumWindows, Periods: 19})
+	f := figures.Compute(org, figures.Settings{AsOf: org.Params.Anchor, Windows: forumWindows, Periods: 19, PossibleWithin: forumPossibleWithin})
 	teams := map[string]bool{}
 	for _, in := range org.Valid() {
 		teams[in.Team] = true
@@ -159,6 +166,7 @@ func TestOrganisationHasWhatTheForumNeeds(t *testing.T) {
 		{fmt.Sprintf("repeats, fix not done: %d", fixNotDone), fixNotDone > 0},
 		{fmt.Sprintf("repeats despite the fix: %d", afterFix), afterFix > 0},
 		{fmt.Sprintf("possible repeats: %d", len(f.PossibleRepeats)), len(f.PossibleRepeats) > 0},
+		{fmt.Sprintf("learnings in 365d: %d", f.Learnings[figures.Key{Window: "365d"}]), f.Learnings[figures.Key{Window: "365d"}] > 0},
 	} {
 		if !c.ok {
 			t.Errorf("the organisation lacks %s", c.what)

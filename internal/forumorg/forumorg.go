@@ -119,6 +119,8 @@ type Incident struct {
 	// Security is security_incident: true, written without the
 	// security_review the quality bar asks for.
 	Security bool
+	// Learnings is how many learnings the post-mortem writes down.
+	Learnings int
 	// Echoes is the id of the earlier incident this one repeats without
 	// saying so (empty when it does not).
 	Echoes string
@@ -245,6 +247,7 @@ func (g generator) fill(incs []Incident, i int) {
 	if in.Published.IsZero() {
 		return
 	}
+	in.Learnings = i % 3 // not drawn, so the rest of the organisation is as before
 	for j := range 1 + rng.IntN(3) {
 		in.Items = append(in.Items, g.item(in, j))
 	}
@@ -333,7 +336,7 @@ func (g generator) invalid(incs []Incident) []Incident {
 	a.ID, a.Title, a.Team, a.Severity = "PM-BAD-1", "Typo in the times of a SEV1", "payments", "sev1"
 	a.Started, a.Detected = g.p.Anchor.Add(-50*time.Hour), g.p.Anchor.Add(-51*time.Hour)
 	a.Resolved, a.Mitigated, a.Published, a.Status, a.Resolution = a.Started.Add(2*time.Hour), time.Time{}, time.Time{}, "in_review", "rollback"
-	a.Related, a.Items, a.Echoes, a.Invalid, a.Impact, a.Security = nil, nil, "", "time_order", nil, false
+	a.Related, a.Items, a.Echoes, a.Invalid, a.Impact, a.Security, a.Learnings = nil, nil, "", "time_order", nil, false, 0
 	a.File = filepath.Join("payments", a.ID+".md")
 	b := a
 	b.ID, b.Title, b.Team, b.Severity, b.Invalid = "PM-BAD-2", "Severity written as the pager says it", "search", "SEV-1", "invalid_value"
@@ -432,6 +435,12 @@ func recordText(in Incident, ts timestampStyle) string {
 	if !in.Published.IsZero() {
 		field("moderator", "mia")
 		field("bar_raiser", "rory")
+	}
+	if in.Learnings > 0 {
+		b.WriteString("learnings:\n")
+	}
+	for j := range in.Learnings {
+		fmt.Fprintf(&b, "  - Learning %d of %s.\n", j+1, in.ID)
 	}
 	if len(in.Items) > 0 {
 		b.WriteString("action_items:\n")

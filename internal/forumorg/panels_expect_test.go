@@ -1,6 +1,9 @@
 package forumorg_test
 
 import (
+	"slices"
+	"time"
+
 	"github.com/postmortem-exporter/postmortem-exporter/internal/forumorg"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/forumorg/figures"
 )
@@ -10,9 +13,41 @@ import (
 // is evaluated by dashboards.TestEveryQueryReturnsData and listed by the
 // forum test as not compared.
 var panelExpectations = map[string]panelExpectation{
-	"overview: Team scorecard":                             teamScorecard,
-	"overview: MTTR by severity, all teams":                bySeverityMean(recoverOf),
-	"overview: MTTD by severity, all teams":                bySeverityMean(detectOf),
+	"overview: Team scorecard":              teamScorecard,
+	"overview: MTTR by severity, all teams": bySeverityMean(recoverOf),
+	"overview: MTTD by severity, all teams": bySeverityMean(detectOf),
+	"overview: MTTM by severity, all teams": bySeverityMean(mitigateOf),
+	"overview: Invalid records": func(f *figures.Figures, c choice, _ string) expected {
+		n := 0
+		for _, in := range f.InvalidRecords {
+			if c.team == "" || c.team == in.Team {
+				n++
+			}
+		}
+		return one(float64(n))
+	},
+	"overview: Invalid records by team and reason": func(f *figures.Figures, c choice, _ string) expected {
+		want := map[string]float64{}
+		for _, in := range f.InvalidRecords {
+			if c.team == "" || c.team == in.Team {
+				want[in.Team+","+in.Invalid]++
+			}
+		}
+		return expected{by: []string{"team", "reason"}, want: want}
+	},
+	"action-items: Overdue work by owner": func(f *figures.Figures, c choice, col string) expected {
+		want := map[string]float64{}
+		for _, it := range f.Overdue {
+			if c.team == "" || c.team == it.Team {
+				if col == "Overdue items" {
+					want[it.Owner]++
+				} else {
+					want[it.Owner] = max(want[it.Owner], it.Overdue.Seconds()/86400)
+				}
+			}
+		}
+		return by("owner", want)
+	},
 	"overview: Time to recover, median and p90, all teams": bySeverityQuantiles(recoverOf),
 	"overview: Time to detect, median and p90, all teams":  bySeverityQuantiles(detectOf),
 	"overview: MTTR and median per team, all severities":   perTeamMeanMedian(recoverOf),
@@ -45,7 +80,7 @@ var panelExpectations = map[string]panelExpectation{
 		}
 		return by("detection", want)
 	},
-	"overview: Repeat incidents": func(f *figures.Figures, c choice, _ string) expected {
+	"overview: Repeated: fix not done": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(f.RepeatsFixNotDone[figures.Key{Window: c.window, Team: c.team}]))
 	},
 	"overview: Open incidents": func(f *figures.Figures, c choice, _ string) expected {
@@ -131,6 +166,58 @@ var panelExpectations = map[string]panelExpectation{
 			}
 		}
 		return expected{by: []string{"period", "outcome"}, want: want, zeroIsNone: true}
+	},
+	"quality: Findings in the window": func(f *figures.Figures, c choice, _ string) expected {
+		return one(float64(len(findingsOf(f, c, c.window))))
+	},
+	"quality: Findings not listed": func(f *figures.Figures, c choice, _ string) expected {
+		return one(float64(max(0, len(findingsOf(f, choice{}, "365d"))-100)))
+	},
+	"quality: Findings per team": func(f *figures.Figures, c choice, col string) expected {
+		window := ""
+		if col == "In the window" {
+			window = c.window
+		}
+		want := map[string]float64{}
+		for _, fd := range findingsOf(f, c, window) {
+			want[fd.Team]++
+		}
+		return expected{by: []string{"team"}, want: want, zeroIsNone: true}
+	},
+	"quality: Findings per rule, by month of publication": func(f *figures.Figures, c choice, _ string) expected {
+		want := map[string]float64{}
+		for _, fd := range f.FindingList {
+			month := fd.Published.Format("2006-01")
+			if !fd.Published.IsZero() && slices.ContainsFunc(f.Periods, func(p figures.Period) bool { return p.Name == month }) {
+				want[periodLabel(f, month)+","+fd.Rule]++
+			}
+		}
+		return expected{by: []string{"period", "rule"}, want: want}
+	},
+	"quality: Post-mortems that pass the bar, by month of publication": func(f *figures.Figures, c choice, col string) expected {
+		return perPeriod(f, func(p string) (float64, bool) {
+			published, pass := passTheBar(f, p)
+			if col == "post-mortems" {
+				return float64(published), true
+			}
+			return share(pass, published)
+		})
+	},
+	"quality: Findings, post-mortem by post-mortem": func(f *figures.Figures, c choice, _ string) expected {
+		want := map[string]float64{}
+		for _, fd := range findingsOf(f, c, "365d") {
+			want[fd.Incident+","+fd.Rule+","+fd.Item] = 1
+		}
+		return expected{by: []string{"incident", "rule", "item"}, want: want}
+	},
+	"quality: Possible repeats, to confirm": func(f *figures.Figures, c choice, _ string) expected {
+		want := map[string]float64{}
+		for _, r := range f.PossibleRepeats {
+			if c.team == "" || c.team == r.Team {
+				want[r.Incident+","+r.Earlier+","+r.Service+","+r.Origin] = 1
+			}
+		}
+		return expected{by: []string{"incident", "repeats", "service", "origin"}, want: want}
 	},
 	"quality: Repeats not listed": func(*figures.Figures, choice, string) expected { return one(0) },
 	"team: Incidents per window": func(f *figures.Figures, c choice, _ string) expected {
@@ -220,10 +307,10 @@ var panelExpectations = map[string]panelExpectation{
 		}
 		return one(float64(n))
 	},
-	"quality: Repeats, fix not done": func(f *figures.Figures, c choice, _ string) expected {
+	"quality: Repeated: fix not done": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(f.RepeatsFixNotDone[figures.Key{Window: c.window, Team: c.team}]))
 	},
-	"quality: Repeats after the fix": func(f *figures.Figures, c choice, _ string) expected {
+	"quality: Repeated despite the fix": func(f *figures.Figures, c choice, _ string) expected {
 		return one(float64(f.RepeatsAfterFix[figures.Key{Window: c.window, Team: c.team}]))
 	},
 	"quality: Which incident repeats which": func(f *figures.Figures, c choice, _ string) expected {
@@ -264,6 +351,9 @@ type durationsOf func(f *figures.Figures, k figures.Key) figures.Durations
 
 func recoverOf(f *figures.Figures, k figures.Key) figures.Durations { return f.Recover[k] }
 func detectOf(f *figures.Figures, k figures.Key) figures.Durations  { return f.Detect[k] }
+func mitigateOf(f *figures.Figures, k figures.Key) figures.Durations {
+	return f.Mitigate[k]
+}
 
 // teamScorecard: incidents, SEV1s, median time to recover, customer
 // share, repeats, overdue items, on-time ratio per team; findings are not
@@ -281,8 +371,10 @@ func teamScorecard(f *figures.Figures, c choice, col string) expected {
 			return d.Median, d.N > 0
 		case "Customer-detected":
 			return share(f.CustomerDetected[k], f.Incidents[k])
-		case "Repeats":
+		case "Repeated: fix not done":
 			return float64(f.RepeatsFixNotDone[k]), true
+		case "Repeated despite the fix":
+			return float64(f.RepeatsAfterFix[k]), true
 		case "Overdue items":
 			return float64(overdueOf(f, choice{team: team})), true
 		case "On time":
@@ -331,7 +423,7 @@ func bySeverityMean(of durationsOf) panelExpectation {
 				continue
 			}
 			d := of(f, figures.Key{Window: c.window, Severity: sev})
-			if m, ok := d.Mean(); ok && col != "incidents" {
+			if m, ok := d.Mean(); ok && col != "incidents" { // MTTR, MTTD or MTTM
 				want[sev] = m
 			} else if col == "incidents" {
 				want[sev] = float64(d.N)
@@ -402,19 +494,26 @@ func perPeriod(f *figures.Figures, value func(p string) (float64, bool)) expecte
 	return by("period", want)
 }
 
-// periodLabel is a period's label on the dashboards: its name.
-func periodLabel(_ *figures.Figures, name string) string { return name }
+// periodLabel is a period's label on the dashboards: the current one is
+// marked "(so far)", as a partial month is not a better month.
+func periodLabel(f *figures.Figures, name string) string {
+	if name == f.Periods[len(f.Periods)-1].Name {
+		return name + " (so far)"
+	}
+	return name
+}
 
 // periodMean: the mean per period and its n (incidents), of the team
-// chosen or all. The panel does not narrow by severity (issue 21,
-// item 1): a choice of severity is not compared until it does.
+// chosen or of the severity chosen over all teams; a month's durations
+// are kept per team or per severity, not both, so with both chosen there
+// is no bar (the panel says so).
 func periodMean(of durationsOf) panelExpectation {
 	return func(f *figures.Figures, c choice, col string) expected {
-		if c.severity != "" {
-			return expected{}
+		if c.team != "" && c.severity != "" {
+			return by("period", map[string]float64{})
 		}
 		return perPeriod(f, func(p string) (float64, bool) {
-			d := of(f, figures.Key{Window: p, Team: c.team})
+			d := of(f, figures.Key{Window: p, Team: c.team, Severity: c.severity})
 			if col == "mean" {
 				return d.Mean()
 			}
@@ -430,15 +529,17 @@ func periodMedians(of durationsOf) panelExpectation {
 	return func(f *figures.Figures, c choice, _ string) expected {
 		want := map[string]float64{}
 		for _, p := range f.Periods {
-			if c.team != "" {
+			switch {
+			case c.team != "" && c.severity != "": // kept per team or per severity, not both: no bar
+			case c.team != "":
 				if d := of(f, figures.Key{Window: p.Name, Team: c.team}); d.N > 0 {
 					want[c.team+","+periodLabel(f, p.Name)] = d.Median
 				}
-				continue
-			}
-			for _, sev := range forumorg.Severities {
-				if d := of(f, figures.Key{Window: p.Name, Severity: sev}); (c.severity == "" || c.severity == sev) && d.N > 0 {
-					want[sev+","+periodLabel(f, p.Name)] = d.Median
+			default:
+				for _, sev := range forumorg.Severities {
+					if d := of(f, figures.Key{Window: p.Name, Severity: sev}); (c.severity == "" || c.severity == sev) && d.N > 0 {
+						want[sev+","+periodLabel(f, p.Name)] = d.Median
+					}
 				}
 			}
 		}
@@ -492,4 +593,26 @@ func byClass(f *figures.Figures, c choice, label string, class func(k [4]string)
 		}
 	}
 	return by(label, want)
+}
+
+// findingsOf lists the findings of the teams a choice selects, of the
+// incidents started in the window ("" for all).
+func findingsOf(f *figures.Figures, c choice, window string) []figures.Finding {
+	var out []figures.Finding
+	for _, fd := range f.FindingList {
+		if (c.team == "" || c.team == fd.Team) && (window == "" || fd.Started.After(f.Settings.AsOf.Add(-windowLength(window)))) {
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
+// windowLength is the length of a window by name.
+func windowLength(name string) time.Duration {
+	for _, w := range forumWindows {
+		if w.Name == name {
+			return w.Length
+		}
+	}
+	panic("no window " + name)
 }

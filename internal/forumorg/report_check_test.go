@@ -1,6 +1,7 @@
 package forumorg_test
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -88,27 +89,126 @@ func checkReport(t *testing.T, sc *scopes, window string, md mdReport) {
 	}
 }
 
-// checkFindings compares the findings per team and rule: every rule
-// column of every team, and the total.
+// ruleTitles are the rules this organisation breaks, as the report names
+// them.
+var ruleTitles = map[string]string{
+	"published_late": "published late", "security_review": "no security review", "action_item_owner": "item without one owner",
+}
+
+// checkFindings compares the findings per team (all, in the window, by
+// rule), per rule, the share of post-mortems that pass the bar by month
+// of publication, and the findings post-mortem by post-mortem, each with
+// the figures of the team and severity its table holds.
 func checkFindings(t *testing.T, sc *scopes, window string, md mdReport) {
-	tb, want := sc.table(t, md, "Findings per team and rule")
-	seen := map[string]bool{}
+	perTeam, want := sc.table(t, md, "Findings per team")
+	teams, _ := tallyFindings(want, windowLength(window))
+	eachKeyedRow(t, "report "+window+", findings per team", perTeam, "Team", teams, func(row []string, team string, tf *teamFindings) {
+		var byRule []string
+		for title, n := range tf.byRule {
+			byRule = append(byRule, fmt.Sprintf("%s %d", title, n))
+		}
+		gotRules := strings.Split(perTeam.cell(t, row, "By rule"), ", ")
+		slices.Sort(byRule)
+		slices.Sort(gotRules)
+		got := []string{perTeam.cell(t, row, "Findings"), perTeam.cell(t, row, "In the window"), strings.Join(gotRules, ", ")}
+		if w := []string{strconv.Itoa(tf.all), strconv.Itoa(tf.inWindow), strings.Join(byRule, ", ")}; !slices.Equal(got, w) {
+			t.Errorf("report %s: findings of %s %q, want %q", window, team, got, w)
+		}
+	})
+	perRule, want := sc.table(t, md, "Findings per rule")
+	_, rules := tallyFindings(want, windowLength(window))
+	if len(perRule.Rows) != len(rules) {
+		t.Errorf("report %s: %d rules with findings, want %d", window, len(perRule.Rows), len(rules))
+	}
+	for _, row := range perRule.Rows {
+		checkShownCount(t, "report "+window+", findings of "+perRule.cell(t, row, "Rule"), perRule.cell(t, row, "Findings"), rules[perRule.cell(t, row, "Rule")])
+	}
+	checkPassTheBar(t, sc, md)
+	list, want := sc.table(t, md, "Findings, post-mortem by post-mortem")
+	var got, w []string
+	for _, row := range list.Rows {
+		got = append(got, strings.Join([]string{firstID(list.cell(t, row, "Post-mortem")), list.cell(t, row, "Team"), list.cell(t, row, "Rule"), list.cell(t, row, "Action item")}, " "))
+	}
+	for _, fd := range want.FindingList {
+		if startedWithin(want, fd, want.Settings.Windows[len(want.Settings.Windows)-1].Length) {
+			w = append(w, strings.Join([]string{fd.Incident, fd.Team, ruleTitles[fd.Rule], fd.Item}, " "))
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(w)
+	if !slices.Equal(got, w) {
+		t.Errorf("report %s: findings post-mortem by post-mortem\n%s\nwant\n%s", window, strings.Join(got, "\n"), strings.Join(w, "\n"))
+	}
+}
+
+// teamFindings are a team's findings: all, those of incidents started in
+// the window, and all by rule title.
+type teamFindings struct {
+	all, inWindow int
+	byRule        map[string]int
+}
+
+// tallyFindings counts the findings of want per team, and per rule title.
+func tallyFindings(want *figures.Figures, window time.Duration) (map[string]*teamFindings, map[string]int) {
+	teams, rules := map[string]*teamFindings{}, map[string]int{}
+	for _, fd := range want.FindingList {
+		tf := teams[fd.Team]
+		if tf == nil {
+			tf = &teamFindings{byRule: map[string]int{}}
+			teams[fd.Team] = tf
+		}
+		tf.all++
+		tf.byRule[ruleTitles[fd.Rule]]++
+		rules[ruleTitles[fd.Rule]]++
+		if startedWithin(want, fd, window) {
+			tf.inWindow++
+		}
+	}
+	return teams, rules
+}
+
+// startedWithin says whether the finding's incident started in the
+// window of that length ending at the figures' instant.
+func startedWithin(want *figures.Figures, fd figures.Finding, length time.Duration) bool {
+	return fd.Started.After(want.Settings.AsOf.Add(-length))
+}
+
+// checkPassTheBar compares, per month of publication, the post-mortems
+// published and those with no finding.
+func checkPassTheBar(t *testing.T, sc *scopes, md mdReport) {
+	monthly := sc.settings
+	monthly.Unit = "" // by month, whatever the report's period unit
+	tb, want := newScopes(sc.org, monthly).table(t, md, "Post-mortems that pass the bar, by month of publication")
+	if len(tb.Rows) != len(want.Periods) {
+		t.Errorf("report: pass the bar in %d periods, want %d", len(tb.Rows), len(want.Periods))
+	}
 	for _, row := range tb.Rows {
-		team := tb.cell(t, row, "Team")
-		seen[team] = true
-		for _, rule := range tb.Header[1 : len(tb.Header)-1] {
-			checkShownCount(t, fmt.Sprintf("report %s, findings of %s, %s", window, team, rule), tb.cell(t, row, rule), want.Findings[[2]string{team, rule}])
-		}
-		checkShownCount(t, fmt.Sprintf("report %s, findings of %s", window, team), tb.cell(t, row, "all"), findings(want, team, ""))
-	}
-	for k := range want.Findings {
-		if !seen[k[0]] {
-			t.Errorf("report %s: no findings row for %s", window, k[0])
-		}
-		if !slices.Contains(tb.Header, k[1]) {
-			t.Errorf("report %s: no findings column for %s", window, k[1])
+		period := tb.cell(t, row, "Period")
+		published, pass := passTheBar(want, period)
+		checkShownCount(t, "report, published in "+period, tb.cell(t, row, "Published"), published)
+		checkShownCount(t, "report, passing the bar in "+period, tb.cell(t, row, "Pass the bar"), pass)
+		if published > 0 {
+			checkShownPercent(t, "report, share passing the bar in "+period, tb.cell(t, row, "Share"), float64(pass)/float64(published))
 		}
 	}
+}
+
+// passTheBar counts the post-mortems published in a month (2026-05) and
+// those of them with no finding.
+func passTheBar(want *figures.Figures, month string) (published, pass int) {
+	failed := map[string]bool{}
+	for _, fd := range want.FindingList {
+		failed[fd.Incident] = true
+	}
+	for _, in := range want.Published {
+		if in.Published.Format("2006-01") == month {
+			published++
+			if !failed[in.ID] {
+				pass++
+			}
+		}
+	}
+	return published, pass
 }
 
 // checkPostMortems compares the post-mortems published late (with whole
@@ -262,47 +362,68 @@ func ownerShown(owner string) string {
 }
 
 // checkOverdueByOwner compares the overdue work by owner: each owner's
-// teams, overdue items, the days of the most overdue and the items due
-// today, the most overdue owner first.
+// teams, overdue items, the days of the most overdue ("–" for none) and
+// the items due today, the most overdue owner first; an owner with items
+// due today and none overdue is listed too (docs/report.md), last.
 func checkOverdueByOwner(t *testing.T, sc *scopes, window string, md mdReport) {
 	type owner struct {
-		teams          []string
-		items, maxDays int
+		teams                    []string
+		items, maxDays, dueToday int
 	}
 	tb, want := sc.table(t, md, "Overdue work by owner")
 	owners := map[string]*owner{}
-	for _, it := range want.Overdue {
-		o := owners[ownerShown(it.Owner)]
+	get := func(name, team string) *owner {
+		o := owners[ownerShown(name)]
 		if o == nil {
-			o = &owner{}
-			owners[ownerShown(it.Owner)] = o
+			o = &owner{maxDays: -1}
+			owners[ownerShown(name)] = o
 		}
-		if !slices.Contains(o.teams, it.Team) {
-			o.teams = append(o.teams, it.Team)
+		if !slices.Contains(o.teams, team) {
+			o.teams = append(o.teams, team)
 		}
+		return o
+	}
+	for _, it := range want.Overdue {
+		o := get(it.Owner, it.Team)
 		o.items++
 		o.maxDays = max(o.maxDays, daysLate(want, it))
 	}
-	last := -1
-	if len(tb.Rows) != len(owners) {
-		t.Errorf("report %s: %d owners of overdue work, want %d", window, len(tb.Rows), len(owners))
+	for k, n := range want.DueToday {
+		get(k[0], k[1]).dueToday += n
 	}
-	for i, row := range tb.Rows {
-		name := tb.cell(t, row, "Owner")
-		o := owners[name]
-		if o == nil {
-			t.Errorf("report %s: owner %s has no overdue item", window, name)
-			continue
-		}
+	last := math.MaxInt
+	eachKeyedRow(t, "report "+window+", overdue work by owner", tb, "Owner", owners, func(row []string, name string, o *owner) {
 		slices.Sort(o.teams)
+		most := "–"
+		if o.maxDays >= 0 {
+			most = daysText(o.maxDays)
+		}
 		got := []string{tb.cell(t, row, "Team"), tb.cell(t, row, "Overdue items"), tb.cell(t, row, "Most overdue"), tb.cell(t, row, "Due today")}
-		if w := []string{strings.Join(o.teams, ", "), strconv.Itoa(o.items), daysText(o.maxDays), strconv.Itoa(want.DueToday[strings.TrimPrefix(name, "(no owner)")])}; !slices.Equal(got, w) {
+		if w := []string{strings.Join(o.teams, ", "), strconv.Itoa(o.items), most, strconv.Itoa(o.dueToday)}; !slices.Equal(got, w) {
 			t.Errorf("report %s: overdue work of %s shows %q, want %q", window, name, got, w)
 		}
-		if i > 0 && o.maxDays > last {
+		if o.maxDays > last {
 			t.Errorf("report %s: owner %s listed after a less overdue one", window, name)
 		}
 		last = o.maxDays
+	})
+}
+
+// eachKeyedRow checks that a table has one row per key of want, named in
+// its column col, and calls check with each row, its key and value.
+func eachKeyedRow[V any](t *testing.T, where string, tb mdTable, col string, want map[string]V, check func(row []string, key string, v V)) {
+	t.Helper()
+	if len(tb.Rows) != len(want) {
+		t.Errorf("%s: %d rows, want %d", where, len(tb.Rows), len(want))
+	}
+	for _, row := range tb.Rows {
+		key := tb.cell(t, row, col)
+		v, ok := want[key]
+		if !ok {
+			t.Errorf("%s: a row for %s, want none", where, key)
+			continue
+		}
+		check(row, key, v)
 	}
 }
 
@@ -311,7 +432,7 @@ func checkOverdueByOwner(t *testing.T, sc *scopes, window string, md mdReport) {
 // current period marked with the days it covers so far) and the medians
 // and means by severity.
 func checkTrends(t *testing.T, sc *scopes, _ string, md mdReport) {
-	tb, want := sc.table(t, md, "2. Trends per month")
+	tb, want := sc.table(t, md, "2. Trends per "+unitOf(sc))
 	if len(tb.Rows) != len(want.Periods) {
 		t.Errorf("report: %d periods, want %d", len(tb.Rows), len(want.Periods))
 	}
@@ -343,6 +464,10 @@ func checkTrends(t *testing.T, sc *scopes, _ string, md mdReport) {
 		}
 	}
 }
+
+// unitOf is the period unit of the report: month unless it asks for
+// another.
+func unitOf(sc *scopes) string { return cmp.Or(sc.settings.Unit, "month") }
 
 // checkPeriodName compares a period's name, and for the current one the
 // mark "(so far: D of N days)" from the start of from to the snapshot.
@@ -409,7 +534,7 @@ func checkShareCell(t *testing.T, where, cell string, part, all int) {
 // one: absolute and relative, for incidents, the SEV1 and
 // customer-detected shares (in percentage points), MTTR, MTTD and MTTM.
 func checkChange(t *testing.T, sc *scopes, _ string, md mdReport) {
-	tb, want := sc.table(t, md, "Change against the previous month")
+	tb, want := sc.table(t, md, "Change against the previous "+unitOf(sc))
 	if len(tb.Rows) != len(want.Periods)-1 {
 		t.Errorf("report: %d changes, want %d", len(tb.Rows), len(want.Periods)-1)
 	}
@@ -455,7 +580,7 @@ func checkChange(t *testing.T, sc *scopes, _ string, md mdReport) {
 
 // checkRolling compares each run of three periods taken together.
 func checkRolling(t *testing.T, sc *scopes, _ string, md mdReport) {
-	tb, want := sc.table(t, md, "Rolling 3 months")
+	tb, want := sc.table(t, md, "Rolling 3 "+unitOf(sc)+"s")
 	if len(tb.Rows) != len(want.Periods)-2 {
 		t.Errorf("report: %d rolling rows, want %d", len(tb.Rows), len(want.Periods)-2)
 	}
@@ -634,18 +759,20 @@ func checkOriginResolution(t *testing.T, sc *scopes, window string, md mdReport)
 	}
 }
 
-// checkRepeats compares the repeats per team in the window (fix not done)
-// and the list of which incident repeats which, over the longest window.
+// checkRepeats compares the repeats per team in the window, of both
+// kinds, the list of which incident repeats which over the longest
+// window, and the possible repeats to confirm.
 func checkRepeats(t *testing.T, sc *scopes, window string, md mdReport) {
 	tb, want := sc.table(t, md, "Repeat incidents")
-	got := map[string]string{}
+	got := map[string][]string{}
 	for _, row := range tb.Rows {
-		got[tb.cell(t, row, "Team")] = tb.cell(t, row, "Repeat incidents")
+		got[tb.cell(t, row, "Team")] = []string{tb.cell(t, row, "Repeated: fix not done"), tb.cell(t, row, "Repeated despite the fix")}
 	}
 	for _, team := range teamsOf(want) {
-		n := want.RepeatsFixNotDone[figures.Key{Window: window, Team: team}]
-		if cell, ok := got[team]; ok || n > 0 {
-			checkShownCount(t, "report, repeats of "+team, cell, n)
+		k := figures.Key{Window: window, Team: team}
+		w := []string{strconv.Itoa(want.RepeatsFixNotDone[k]), strconv.Itoa(want.RepeatsAfterFix[k])}
+		if g, ok := got[team]; (ok || w[0] != "0" || w[1] != "0") && !slices.Equal(g, w) {
+			t.Errorf("report %s: repeats of %s %q, want %q", window, team, g, w)
 		}
 	}
 	list, want := sc.table(t, md, "Which incident repeats which")
@@ -657,14 +784,28 @@ func checkRepeats(t *testing.T, sc *scopes, window string, md mdReport) {
 			break
 		}
 		r := want.RepeatList[i]
-		earlier := "all closed"
+		kind := "Repeated despite the fix"
 		if r.FixNotDone {
-			earlier = "still open"
+			kind = "Repeated: fix not done"
 		}
-		got := []string{list.cell(t, row, "Team"), firstID(list.cell(t, row, "Incident")), firstID(list.cell(t, row, "Repeats")), list.cell(t, row, "Earlier items"), list.cell(t, row, "Started")}
-		w := []string{r.Team, r.Incident, r.Earlier, earlier, r.Started.Format(time.DateOnly)}
+		got := []string{list.cell(t, row, "Team"), firstID(list.cell(t, row, "Incident")), firstID(list.cell(t, row, "Repeats")), list.cell(t, row, "Kind"), list.cell(t, row, "Started")}
+		w := []string{r.Team, r.Incident, r.Earlier, kind, r.Started.Format(time.DateOnly)}
 		if !slices.Equal(got, w) {
 			t.Errorf("report: repeat %d is %q, want %q", i+1, got, w)
 		}
+	}
+	possible, want := sc.table(t, md, "Possible repeats, to confirm")
+	var gotPairs, wantPairs []string
+	for _, row := range possible.Rows {
+		gotPairs = append(gotPairs, strings.Join([]string{possible.cell(t, row, "Started"), possible.cell(t, row, "Team"), firstID(possible.cell(t, row, "Incident")),
+			firstID(possible.cell(t, row, "Earlier")), possible.cell(t, row, "Service"), possible.cell(t, row, "Origin")}, " "))
+	}
+	for _, r := range want.PossibleRepeats {
+		wantPairs = append(wantPairs, strings.Join([]string{r.Started.Format(time.DateOnly), r.Team, r.Incident, r.Earlier, r.Service, r.Origin}, " "))
+	}
+	slices.Sort(gotPairs)
+	slices.Sort(wantPairs)
+	if !slices.Equal(gotPairs, wantPairs) {
+		t.Errorf("report: possible repeats\n%s\nwant\n%s", strings.Join(gotPairs, "\n"), strings.Join(wantPairs, "\n"))
 	}
 }

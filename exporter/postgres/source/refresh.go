@@ -95,7 +95,7 @@ type item struct {
 
 // itemColumns are what scanItem scans, before a query's FROM clause.
 const itemColumns = `SELECT a.id, a.incident_id, a.owner, a.team, a.created_at, a.due, a.status, a.closed_at,
-       a.exception, a.exception_approver, a.url, a.title, i.severity, i.url, i.started_at`
+       a.exception, a.exception_approver, a.url, a.title, a.state_source, i.severity, i.url, i.started_at`
 
 // scanItem scans a row of itemColumns.
 func scanItem(row pgx.CollectableRow) (item, error) {
@@ -103,7 +103,7 @@ func scanItem(row pgx.CollectableRow) (item, error) {
 	inc := &record.Record{}
 	var closed, due *time.Time
 	err := row.Scan(&a.ID, &inc.ID, &a.Owner, &a.Team, &a.CreatedAt, &due, &a.Status, &closed,
-		&a.Exception, &a.ExceptionApprover, &a.URL, &a.Title, &inc.Severity, &inc.URL, &inc.StartedAt)
+		&a.Exception, &a.ExceptionApprover, &a.URL, &a.Title, &a.StateSource, &inc.Severity, &inc.URL, &inc.StartedAt)
 	a.CreatedAt, a.ClosedAt, a.Due = a.CreatedAt.UTC(), utc(closed), utc(due)
 	inc.StartedAt = inc.StartedAt.UTC()
 	return item{inc, a}, err

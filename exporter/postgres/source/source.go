@@ -90,6 +90,11 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, cfg record.Config
 	}
 	opts := s.Options
 	opts.SetTaxonomy(cfg.Taxonomy)
+	// Tickets stored by `import --trackers.file`: their tracker_drift
+	// findings are published, as when the files source syncs them.
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM tracker_tickets)`).Scan(&opts.Trackers); err != nil {
+		return nil, fmt.Errorf("read tracker_tickets: %w", err)
+	}
 	periods := opts.Periods.Periods(asOf)
 	p, pp := newPlan(asOf, opts.Windows), newPeriodPlan(periods)
 	r := &refresh{asOf: asOf, windows: opts.Windows, periods: periods, trendsStart: opts.Periods.TrendsStart(asOf), byTeam: opts.Periods.ByTeam != snapshot.TeamsOff, taxonomy: cfg.Taxonomy,

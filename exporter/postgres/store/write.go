@@ -194,15 +194,16 @@ func movedItem(src Source, r record.Checked, id string, s storedItem, has bool, 
 func writeItem(ctx context.Context, tx pgx.Tx, src Source, incident string, a record.ActionItem) error {
 	var written bool
 	err := tx.QueryRow(ctx, `
-INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at, exception, url, exception_approver)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+INSERT INTO action_items (id, incident_id, title, owner, team, created_at, due, status, closed_at, exception, url, exception_approver,
+	state_source)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14)
 ON CONFLICT (id) DO UPDATE SET incident_id = $2, title = $3, owner = $4, team = $5, created_at = $6, due = $7,
-	status = $8, closed_at = $9, exception = $10, url = $11, exception_approver = $12
+	status = $8, closed_at = $9, exception = $10, url = $11, exception_approver = $12, state_source = $14
 WHERE action_items.incident_id = $2
    OR action_items.incident_id IN (SELECT id FROM incidents WHERE source_name IN ($13, ''))
 RETURNING true`,
 		a.ID, incident, a.Title, a.Owner, a.Team, a.CreatedAt, NullTime(a.Due), a.Status, NullTime(a.ClosedAt), a.Exception, a.URL,
-		a.ExceptionApprover, src.Name).Scan(&written)
+		a.ExceptionApprover, src.Name, a.StateSourceLabel()).Scan(&written)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = errItemTaken
 	}

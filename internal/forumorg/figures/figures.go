@@ -8,6 +8,7 @@ package figures
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -23,11 +24,19 @@ const LateAfter = 10 * 24 * time.Hour
 type Settings struct {
 	AsOf    time.Time // the snapshot's instant
 	Windows []Window  // rolling windows
-	Periods int       // calendar months, the current one included (UTC)
+	Periods int       // calendar months configured, the current one included (UTC)
+	// Unit is the report's period unit: "month" (or ""), "quarter" or
+	// "week" (ISO, Monday to Sunday); a unit other than month covers the
+	// span of the configured months, from the period holding the start
+	// of the first one to the current one (docs/report.md, Filters).
+	Unit string
 	// Team and Severity, when set, keep only the incidents of that team
 	// and severity (and their items) in the figures, as the report's
 	// filters do; Valid and Invalid still count every record.
 	Team, Severity string
+	// PossibleWithin is how long after an incident another on the same
+	// service with the same origin is a possible repeat.
+	PossibleWithin time.Duration
 }
 
 // Window is a rolling window: incidents started in (AsOf − Length, AsOf].
@@ -66,6 +75,8 @@ type Figures struct {
 	// CustomersAffected and FailedRequests sum the impact; DataLoss and
 	// Security count the incidents with data loss and security ones.
 	CustomersAffected, FailedRequests, DataLoss, Security map[Key]int
+	// Learnings sums the learnings their post-mortems write down.
+	Learnings map[Key]int
 	// Recover, Detect and Mitigate are their durations, by window or
 	// period, team and severity (each also for every team or severity).
 	Recover, Detect, Mitigate map[Key]Durations
@@ -83,6 +94,8 @@ type Figures struct {
 	// item with no owner) and security_review (a security incident
 	// without its review).
 	Findings map[[2]string]int
+	// FindingList lists them, one per post-mortem, rule and item.
+	FindingList []Finding
 	// Services, by window and service: incidents that affected it, and
 	// their time to recover.
 	Services       map[[2]string]int
@@ -95,9 +108,10 @@ type Figures struct {
 	Open map[Key]int
 	// Pending counts the post-mortems not published, by team and status.
 	Pending map[[2]string]int
-	// Unpublished lists them, PublishedLate lists the post-mortems
-	// published more than LateAfter after the resolution.
-	Unpublished, PublishedLate []forumorg.Incident
+	// Unpublished lists them, Published the published post-mortems, and
+	// PublishedLate those published more than LateAfter after the
+	// resolution.
+	Unpublished, Published, PublishedLate []forumorg.Incident
 	// Completion is the time from created_at to closed_at of the items
 	// done in a window, by window and team ("" every team).
 	Completion map[Key]Durations
@@ -106,24 +120,24 @@ type Figures struct {
 	RepeatsFixNotDone, RepeatsAfterFix map[Key]int
 	// RepeatList is every repeat of the longest window, the newest first.
 	RepeatList []Repeat
-	// PossibleRepeats are the incidents that repeat an earlier one of
-	// their team (a shared service, the same origin, within the span)
-	// without naming it in related, the newest first.
-	PossibleRepeats []Repeat
+	// PossibleRepeats are the pairs of incidents that may repeat one
+	// another without saying so in related (see possibleRepeats), the
+	// newest first.
+	PossibleRepeats []PossibleRepeat
 	// Items counts action items by team and status.
 	Items map[[2]string]int
 	// Overdue lists the overdue items, the most overdue first.
 	Overdue []OverdueItem
 	// DueToday counts the open items due on the snapshot's day (UTC), by
-	// owner ("" for none).
-	DueToday map[string]int
+	// owner ("" for none) and team.
+	DueToday map[[2]string]int
 	// InvalidRecords are the records whose core is broken, of the team
 	// filtered to.
 	InvalidRecords []forumorg.Incident
 	// Due counts the items due in a window by team and outcome (on_time,
 	// late, open, wont_do).
 	Due map[[3]string]int
-	// Periods are the calendar months, the oldest first.
+	// Periods are the calendar periods of the unit, the oldest first.
 	Periods []Period
 	// Valid and Invalid count the records.
 	Valid, Invalid int
@@ -139,6 +153,19 @@ type Repeat struct {
 	FixNotDone              bool // an item of the earlier one was open when it started
 }
 
+// Finding is what a quality rule found on a post-mortem (Item is the
+// action item's id, empty for the record).
+type Finding struct {
+	Incident, Team, Rule, Item string
+	Started, Published         time.Time
+}
+
+// PossibleRepeat is an incident that may repeat an earlier one.
+type PossibleRepeat struct {
+	Incident, Team, Earlier, Service, Origin string
+	Started                                  time.Time
+}
+
 // OverdueItem is an open item past the end of its due day (UTC).
 type OverdueItem struct {
 	ID, Incident, Team, Owner string
@@ -147,9 +174,9 @@ type OverdueItem struct {
 	Overdue                   time.Duration // since the end of the due day
 }
 
-// Period is one calendar month.
+// Period is one calendar period.
 type Period struct {
-	Name       string // 2026-05
+	Name       string // 2026-05, 2026-Q2 or 2026-W21
 	Start, End time.Time
 }
 
@@ -157,13 +184,13 @@ type Period struct {
 func Compute(org *forumorg.Org, s Settings) *Figures {
 	f := &Figures{
 		Settings: s, Incidents: map[Key]int{}, CustomerDetected: map[Key]int{},
-		CustomersAffected: map[Key]int{}, FailedRequests: map[Key]int{}, DataLoss: map[Key]int{}, Security: map[Key]int{},
+		CustomersAffected: map[Key]int{}, FailedRequests: map[Key]int{}, DataLoss: map[Key]int{}, Security: map[Key]int{}, Learnings: map[Key]int{},
 		Recover: map[Key]Durations{}, Detect: map[Key]Durations{}, Mitigate: map[Key]Durations{},
 		Detection: map[[3]string]int{}, Services: map[[2]string]int{}, ServiceRecover: map[[2]string]Durations{}, OriginResolution: map[[4]string]int{},
 		Open: map[Key]int{}, Pending: map[[2]string]int{}, Completion: map[Key]Durations{},
 		Classes: map[ClassKey]int{}, PeriodDue: map[[3]string]int{}, Findings: map[[2]string]int{},
 		RepeatsFixNotDone: map[Key]int{}, RepeatsAfterFix: map[Key]int{},
-		Items: map[[2]string]int{}, Due: map[[3]string]int{}, DueToday: map[string]int{},
+		Items: map[[2]string]int{}, Due: map[[3]string]int{}, DueToday: map[[2]string]int{},
 	}
 	for _, in := range org.Incidents {
 		if in.Invalid != "" && (s.Team == "" || s.Team == in.Team) {
@@ -180,7 +207,7 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 			valid = append(valid, in)
 		}
 	}
-	f.Periods = months(s.AsOf, s.Periods)
+	f.Periods = periods(s.AsOf, s.Unit, s.Periods)
 	samples := map[Key]map[string][]float64{} // key → kind → durations
 	for _, in := range valid {
 		var cells []string // the windows and the period the incident is in
@@ -215,6 +242,7 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 				if in.Security {
 					f.Security[k]++
 				}
+				f.Learnings[k] += in.Learnings
 				addSample(samples, k, "detect", in.Detected.Sub(in.Started))
 				if !in.Mitigated.IsZero() {
 					addSample(samples, k, "mitigate", in.Mitigated.Sub(in.Started))
@@ -226,7 +254,7 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		}
 		f.countItems(in, samples)
 		if in.Security {
-			f.Findings[[2]string{in.Team, "security_review"}]++
+			f.addFinding(in, "security_review", "")
 		}
 		if in.Resolved.IsZero() {
 			for _, k := range keys("", in) {
@@ -236,9 +264,9 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		if in.Status != "published" {
 			f.Pending[[2]string{in.Team, in.Status}]++
 			f.Unpublished = append(f.Unpublished, in)
-		} else if in.Published.Sub(in.Resolved) > LateAfter {
+		} else if f.Published = append(f.Published, in); in.Published.Sub(in.Resolved) > LateAfter {
 			f.PublishedLate = append(f.PublishedLate, in)
-			f.Findings[[2]string{in.Team, "published_late"}]++
+			f.addFinding(in, "published_late", "")
 		}
 	}
 	for k, kinds := range samples {
@@ -263,8 +291,10 @@ func Compute(org *forumorg.Org, s Settings) *Figures {
 		return cmp.Or(b.Started.Compare(a.Started), cmp.Compare(a.Incident, b.Incident))
 	}
 	slices.SortFunc(f.RepeatList, newestFirst)
-	f.PossibleRepeats = possibleRepeats(valid, org.Params.EchoWithin)
-	slices.SortFunc(f.PossibleRepeats, newestFirst)
+	f.possibleRepeats(valid, s.PossibleWithin)
+	slices.SortFunc(f.PossibleRepeats, func(a, b PossibleRepeat) int {
+		return cmp.Or(b.Started.Compare(a.Started), cmp.Compare(a.Incident, b.Incident), cmp.Compare(a.Earlier, b.Earlier))
+	})
 	return f
 }
 
@@ -334,7 +364,7 @@ func (f *Figures) countWindow(window string, in forumorg.Incident, byID map[stri
 				f.RepeatsAfterFix[Key{Window: window, Team: team}]++
 			}
 		}
-		if window == f.longest() {
+		if window == f.longestWindow().Name {
 			f.RepeatList = append(f.RepeatList, r)
 		}
 	}
@@ -350,9 +380,9 @@ func openAt(items []forumorg.Item, t time.Time) bool {
 	return false
 }
 
-// longest is the name of the longest window.
-func (f *Figures) longest() string {
-	return slices.MaxFunc(f.Settings.Windows, func(a, b Window) int { return cmp.Compare(a.Length, b.Length) }).Name
+// longestWindow is the longest of the windows.
+func (f *Figures) longestWindow() Window {
+	return slices.MaxFunc(f.Settings.Windows, func(a, b Window) int { return cmp.Compare(a.Length, b.Length) })
 }
 
 // countItems counts an incident's action items: by status, overdue, due
@@ -362,11 +392,11 @@ func (f *Figures) countItems(in forumorg.Incident, samples map[Key]map[string][]
 	for _, it := range in.Items {
 		f.Items[[2]string{in.Team, it.Status}]++
 		if it.Owner == "" {
-			f.Findings[[2]string{in.Team, "action_item_owner"}]++
+			f.addFinding(in, "action_item_owner", it.ID)
 		}
 		endOfDue := it.Due.Add(24 * time.Hour)
 		if it.Status == forumorg.ItemOpen && it.Due.Equal(asOf.UTC().Truncate(24*time.Hour)) {
-			f.DueToday[it.Owner]++
+			f.DueToday[[2]string{it.Owner, in.Team}]++
 		}
 		if it.Status == forumorg.ItemOpen && endOfDue.Before(asOf) {
 			f.Overdue = append(f.Overdue, OverdueItem{ID: it.ID, Incident: in.ID, Team: in.Team, Owner: it.Owner, Severity: in.Severity, Due: it.Due, Overdue: asOf.Sub(endOfDue)})
@@ -395,6 +425,12 @@ func (f *Figures) countItems(in forumorg.Incident, samples map[Key]map[string][]
 	}
 }
 
+// addFinding counts and lists a finding of rule on in.
+func (f *Figures) addFinding(in forumorg.Incident, rule, item string) {
+	f.Findings[[2]string{in.Team, rule}]++
+	f.FindingList = append(f.FindingList, Finding{Incident: in.ID, Team: in.Team, Rule: rule, Item: item, Started: in.Started, Published: in.Published})
+}
+
 // period names the period holding t, false when none does.
 func (f *Figures) period(t time.Time) (string, bool) {
 	for _, p := range f.Periods {
@@ -418,31 +454,68 @@ func months(asOf time.Time, n int) []Period {
 	return out
 }
 
-// possibleRepeats finds, for each incident, the latest earlier one of its
-// team within span that shares a service and the origin, when neither
-// names the other in related.
-func possibleRepeats(incs []forumorg.Incident, span time.Duration) []Repeat {
-	var out []Repeat
-	for i, in := range incs {
-		for j := i - 1; j >= 0; j-- {
-			e := incs[j]
-			if in.Started.Sub(e.Started) > span {
-				break
-			}
-			if e.Team == in.Team && e.Origin == in.Origin && shareService(e, in) && !slices.Contains(in.Related, e.ID) && !slices.Contains(e.Related, in.ID) {
-				out = append(out, Repeat{Incident: in.ID, Team: in.Team, Earlier: e.ID, Started: in.Started})
-				break
-			}
+// periods returns the periods of unit from the one holding the start of
+// the first of the last n calendar months up to the one holding asOf.
+func periods(asOf time.Time, unit string, n int) []Period {
+	ms := months(asOf, n)
+	var start time.Time
+	var next func(time.Time) time.Time
+	var name func(time.Time) string
+	switch unit {
+	case "", "month":
+		return ms
+	case "quarter":
+		first := ms[0].Start
+		start = time.Date(first.Year(), (first.Month()-1)/3*3+1, 1, 0, 0, 0, 0, time.UTC)
+		next = func(t time.Time) time.Time { return t.AddDate(0, 3, 0) }
+		name = func(t time.Time) string { return fmt.Sprintf("%d-Q%d", t.Year(), (t.Month()-1)/3+1) }
+	case "week":
+		first := ms[0].Start
+		start = first.AddDate(0, 0, -(int(first.Weekday())+6)%7) // the Monday before
+		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
+		name = func(t time.Time) string {
+			year, week := t.ISOWeek()
+			return fmt.Sprintf("%d-W%02d", year, week)
 		}
+	default:
+		panic("figures: no period unit " + unit)
+	}
+	var out []Period
+	for ; !start.After(asOf); start = next(start) {
+		out = append(out, Period{Name: name(start), Start: start, End: next(start)})
 	}
 	return out
 }
 
-func shareService(a, b forumorg.Incident) bool {
-	for _, s := range a.Services {
-		if slices.Contains(b.Services, s) {
-			return true
+// possibleRepeats finds, for each incident of the longest window, every
+// earlier one started at most within before it on a shared service (the
+// first in name order) with the same origin, other than unknown, when
+// neither names the other in related (docs/metrics.md).
+func (f *Figures) possibleRepeats(incs []forumorg.Incident, within time.Duration) {
+	for _, in := range incs {
+		if !in.Started.After(f.Settings.AsOf.Add(-f.longestWindow().Length)) {
+			continue
+		}
+		for _, e := range incs {
+			gap := in.Started.Sub(e.Started)
+			if e.ID == in.ID || gap < 0 || gap > within || e.Origin != in.Origin || in.Origin == "unknown" ||
+				slices.Contains(in.Related, e.ID) || slices.Contains(e.Related, in.ID) {
+				continue
+			}
+			if service, ok := sharedService(e, in); ok {
+				f.PossibleRepeats = append(f.PossibleRepeats, PossibleRepeat{Incident: in.ID, Team: in.Team, Earlier: e.ID, Service: service, Origin: in.Origin, Started: in.Started})
+			}
 		}
 	}
-	return false
+}
+
+// sharedService returns the first service, in name order, both list.
+func sharedService(a, b forumorg.Incident) (string, bool) {
+	services := slices.Sorted(slices.Values(a.Services))
+	for _, s := range services {
+		if slices.Contains(b.Services, s) {
+			return s, true
+		}
+	}
+	return "", false
 }
