@@ -547,10 +547,11 @@ func TestTeamPageKeepsCustomerDetection(t *testing.T) {
 	if err := WriteMarkdown(&md, r); err != nil {
 		t.Fatal(err)
 	}
-	// 2026-05: edge's one incident, automated: 0 of 1 found by customers.
+	// 2026-05: edge's one incident, automated: 0 of 1 found by customers;
+	// neither acknowledged nor mitigated: no MTTA, no MTTM.
 	for _, want := range []string{
-		"| Period | Incidents | sev1 share (n) | Customer-detected (n) | MTTR | MTTD | MTTM |",
-		"| 2026-05 | 1 | 0% (0 of 1) | 0% (0 of 1) | 1h (n=1) | 10m (n=1) | – |",
+		"| Period | Incidents | sev1 share (n) | Customer-detected (n) | MTTR | MTTD | MTTA | MTTM |",
+		"| 2026-05 | 1 | 0% (0 of 1) | 0% (0 of 1) | 1h (n=1) | 10m (n=1) | – | – |",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("team edge's page lacks %q:\n%s", want, md.String())
