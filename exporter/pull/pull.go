@@ -25,6 +25,18 @@ type Source interface {
 	Pull(ctx context.Context, cursor string, emit func(Incident) error) (next string, err error)
 }
 
+// Exhaustive is implemented by a source whose pull from no cursor lists
+// every incident it holds (Confluence's pages, a Drive folder's
+// documents): an incident such a pull no longer lists has left the
+// source, deleted or moved out of what is pulled, and is reported gone.
+// A source that reads what it is given (local documents) is not one.
+type Exhaustive interface {
+	Source
+	// ListsEverything tells that a pull from no cursor lists every
+	// incident.
+	ListsEverything() bool
+}
+
 // Incident is one incident as its source tells it, before the mapping
 // file turns the source's words into the taxonomy's.
 type Incident struct {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/atomicfile"
@@ -63,7 +64,7 @@ func Run(ctx context.Context, src Source, opts Options) (*Summary, error) {
 	if opts.Full {
 		cursor = ""
 	}
-	r := &run{opts: opts, ss: ss, sum: &Summary{Source: src.Name()}, files: map[string]string{},
+	r := &run{opts: opts, ss: ss, sum: &Summary{Source: src.Name()}, files: map[string]string{}, listed: map[string]bool{},
 		tr: translator{source: src.Name(), mapping: opts.Mapping, taxonomy: opts.Taxonomy}}
 	next, err := src.Pull(ctx, cursor, func(inc Incident) error {
 		if err := ctx.Err(); err != nil {
@@ -76,6 +77,9 @@ func Run(ctx context.Context, src Source, opts Options) (*Summary, error) {
 	})
 	if err != nil {
 		return r.sum, fmt.Errorf("pull %s: %w", src.Name(), err)
+	}
+	if ex, ok := src.(Exhaustive); ok && cursor == "" && ex.ListsEverything() {
+		r.unlisted(src.Name())
 	}
 	if err := r.commit(ctx); err != nil {
 		return r.sum, err
@@ -95,9 +99,28 @@ type run struct {
 	sum  *Summary
 	// files maps each file written or kept this pull to the source id
 	// of its incident, so two incidents never share one.
-	files   map[string]string
+	files map[string]string
+	// listed holds the source id of every incident the source emitted.
+	listed  map[string]bool
 	pending []pendingWrite
 	updates map[string]*recordState
+}
+
+// unlisted reports gone the records of the incidents the source listed
+// before and did not list in this full pull, while their files are
+// there, in the order of their files.
+func (r *run) unlisted(source string) {
+	var gone []string
+	for id, rs := range r.ss.Records {
+		if r.listed[id] || rs.File == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(r.opts.Dir, rs.File)); err == nil {
+			gone = append(gone, fmt.Sprintf("%s: no longer listed by %s (deleted, or moved out of what is pulled)", rs.File, source))
+		}
+	}
+	slices.Sort(gone)
+	r.sum.Gone = append(r.sum.Gone, gone...)
 }
 
 type pendingWrite struct {
@@ -108,6 +131,7 @@ type pendingWrite struct {
 // incident merges one incident into its file, in memory.
 func (r *run) incident(inc Incident) error {
 	r.sum.Incidents++
+	r.listed[inc.SourceID] = true
 	if inc.Skipped != "" {
 		r.sum.Skipped++
 		return nil

@@ -251,6 +251,54 @@ func TestGoneIsReportedAndKept(t *testing.T) {
 	}
 }
 
+// exhaustiveSource is a listSource whose pull from no cursor lists
+// every incident, as Confluence's and Drive's do.
+type exhaustiveSource struct{ *listSource }
+
+func (exhaustiveSource) ListsEverything() bool { return true }
+
+// TestUnlistedIsGone: an incident a source listing everything no longer
+// lists in a full pull (a Confluence page deleted, a Drive document
+// deleted for good) is reported gone and its record kept; an
+// incremental pull, which lists only what changed, reports nothing, nor
+// does a source of given documents, nor a record a person removed.
+func TestUnlistedIsGone(t *testing.T) {
+	dir := t.TempDir()
+	second := sampleIncident()
+	second.SourceID, second.ID = "page-2", "PM-2026-002"
+	full := func(src Source) *Summary {
+		t.Helper()
+		sum, err := Run(context.Background(), src, Options{Dir: dir, Mapping: sampleMapping, Taxonomy: record.DefaultTaxonomy(), Full: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	full(exhaustiveSource{&listSource{incidents: []Incident{sampleIncident(), second}}})
+	kept := readFile(t, filepath.Join(dir, "PM-2026-002.md"))
+
+	onlyFirst := []Incident{sampleIncident()}
+	if sum := pullInto(t, dir, exhaustiveSource{&listSource{incidents: onlyFirst}}, false); len(sum.Gone) != 0 {
+		t.Errorf("incremental pull: gone = %v, want none", sum.Gone)
+	}
+	if sum := full(&listSource{incidents: onlyFirst}); len(sum.Gone) != 0 {
+		t.Errorf("full pull of given documents: gone = %v, want none", sum.Gone)
+	}
+	want := "PM-2026-002.md: no longer listed by document (deleted, or moved out of what is pulled)"
+	if sum := full(exhaustiveSource{&listSource{incidents: onlyFirst}}); len(sum.Gone) != 1 || sum.Gone[0] != want {
+		t.Errorf("full pull: gone = %q, want %q", sum.Gone, want)
+	}
+	if readFile(t, filepath.Join(dir, "PM-2026-002.md")) != kept {
+		t.Error("the record of an unlisted incident changed")
+	}
+	if err := os.Remove(filepath.Join(dir, "PM-2026-002.md")); err != nil {
+		t.Fatal(err)
+	}
+	if sum := full(exhaustiveSource{&listSource{incidents: onlyFirst}}); len(sum.Gone) != 0 {
+		t.Errorf("after the person removed the record: gone = %v, want none", sum.Gone)
+	}
+}
+
 // TestHostileTitles: titles YAML would read as something else come back
 // as the same one-line title from the file pull writes.
 func TestHostileTitles(t *testing.T) {

@@ -87,6 +87,10 @@ func New(cfg Config) (*Source, error) {
 // Name is "confluence".
 func (s *Source) Name() string { return "confluence" }
 
+// ListsEverything is true: a pull from no cursor lists the space's pages (under the label or ancestor), so
+// one no longer listed is reported gone.
+func (s *Source) ListsEverything() bool { return true }
+
 // page is a page as both APIs tell it, once read.
 type page struct {
 	id, title, status, webui, storage string

@@ -18,6 +18,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/pullfake"
 )
 
 const (
@@ -233,4 +234,49 @@ func TestRefusedTokenWritesNothing(t *testing.T) {
 func urlQuery(raw string) (string, error) {
 	v, err := url.ParseQuery(raw)
 	return v.Get("cql"), err
+}
+
+// TestDeletedPageIsGone: a page deleted (or trashed) is no longer listed
+// (here 1001, taken out of the space's second page of answers); the next
+// full pull reports its record gone and keeps it.
+func TestDeletedPageIsGone(t *testing.T) {
+	dir := t.TempDir()
+	pullFrom := func(deleted bool) *pull.Summary {
+		t.Helper()
+		fixtures := t.TempDir()
+		// The fake answers cursor abc (v2-pages-1.json's next) with v2-pages-abc.json.
+		for name, from := range map[string]string{"v2-spaces.json": "v2-spaces.json", "v2-pages-1.json": "v2-pages-1.json", "v2-pages-abc.json": "v2-pages-2.json"} {
+			data, err := os.ReadFile(filepath.Join("testdata", from))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if deleted && name == "v2-pages-abc.json" {
+				data = []byte(`{"results": [], "_links": {"base": "https://example.atlassian.net/wiki"}}`)
+			}
+			if err := os.WriteFile(filepath.Join(fixtures, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		url := pullfake.Confluence(t, pullfake.Options{Dir: fixtures, Schema: "testdata/confluence.schema.json", User: user, Token: token})
+		s, err := New(Config{API: apiclient.Config{BaseURL: url, MinWait: time.Millisecond, Retries: -1}, Flavor: Cloud,
+			User: user, Token: token, Space: "OPS", Mapping: mapping})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := pull.Run(context.Background(), s, pull.Options{Dir: dir, Mapping: mapping, Taxonomy: record.DefaultTaxonomy(), Full: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	pullFrom(false)
+	sum := pullFrom(true)
+	if len(sum.Gone) != 1 {
+		t.Fatalf("gone = %q, want the record of page 1001", sum.Gone)
+	}
+	name, reason, _ := strings.Cut(sum.Gone[0], ": ")
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil || !strings.Contains(string(data), "/pages/1001") || reason != "no longer listed by confluence (deleted, or moved out of what is pulled)" {
+		t.Errorf("gone = %q; its file: %v\n%s", sum.Gone, err, data)
+	}
 }

@@ -68,6 +68,10 @@ func New(cfg Config) (*Source, error) {
 // Name is "gdocs".
 func (s *Source) Name() string { return "gdocs" }
 
+// ListsEverything is true: a pull from no cursor lists the folder's documents, trashed ones included, so
+// one no longer listed is reported gone.
+func (s *Source) ListsEverything() bool { return true }
+
 // file is the part of a Drive File resource the source reads.
 type file struct {
 	ID           string    `json:"id"`

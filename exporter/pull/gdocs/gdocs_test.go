@@ -17,6 +17,7 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apischema"
+	"github.com/postmortem-exporter/postmortem-exporter/internal/pullfake"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/testenv"
 )
 
@@ -233,5 +234,53 @@ func TestFaultsLeaveFilesAsTheyWere(t *testing.T) {
 				t.Errorf("the folder changed:\n%s\nwas:\n%s", after, before)
 			}
 		})
+	}
+}
+
+// TestDeletedDocumentIsGone: a document deleted for good is no longer
+// listed (here doc-b, taken out of the folder's first page); the next
+// full pull reports its record gone and keeps it.
+func TestDeletedDocumentIsGone(t *testing.T) {
+	dir := t.TempDir()
+	pullFrom := func(fixtures string) *pull.Summary {
+		t.Helper()
+		url := pullfake.Drive(t, pullfake.Options{Dir: fixtures, Schema: "testdata/drive-v3.schema.json", Token: token})
+		sum, err := pull.Run(context.Background(), source(t, url, apiclient.Config{}), pull.Options{Dir: dir, Taxonomy: record.DefaultTaxonomy(), Full: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	pullFrom("testdata")
+	kept, err := os.ReadFile(filepath.Join(dir, "gdocs-doc-b.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	deleted := t.TempDir()
+	for _, name := range []string{"list-1.json", "list-2.json", "doc-a.html"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "list-1.json" {
+			var list map[string]any
+			if err := json.Unmarshal(data, &list); err != nil {
+				t.Fatal(err)
+			}
+			list["files"] = list["files"].([]any)[:1]
+			data, _ = json.Marshal(list)
+		}
+		if err := os.WriteFile(filepath.Join(deleted, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := pullFrom(deleted)
+	want := "gdocs-doc-b.md: no longer listed by gdocs (deleted, or moved out of what is pulled)"
+	if len(sum.Gone) != 1 || sum.Gone[0] != want {
+		t.Errorf("gone = %q, want %q", sum.Gone, want)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "gdocs-doc-b.md")); string(got) != string(kept) {
+		t.Error("the record of the deleted document changed")
 	}
 }
