@@ -266,6 +266,15 @@ func (b *Builder) finishAgenda() {
 			keep(it.ID)
 		}
 	}
+	if d := s.QualityDetail; d != nil {
+		for _, f := range d.Findings {
+			keep(f.Incident)
+		}
+		for _, rp := range d.PossibleRepeats {
+			keep(rp.Incident)
+			keep(rp.Earlier)
+		}
+	}
 	ab.titles = nil
 }
 

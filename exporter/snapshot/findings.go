@@ -19,7 +19,8 @@ type QualityDetail struct {
 	// ByPeriod are, per calendar period, the post-mortems published in it.
 	ByPeriod []PeriodQuality
 	// Findings lists the findings of the post-mortems of the incidents
-	// started in the longest window, the latest incident first, at most
+	// started in the longest window, the latest incident first (then by
+	// incident id, rule and item), at most
 	// Options.FindingsLimit; FindingsDropped is how many it left out.
 	Findings        []Finding
 	FindingsDropped int
@@ -92,7 +93,9 @@ func (b *Builder) qualityDetail(res record.Result) *QualityDetail {
 			}
 		}
 	}
-	list, d.FindingsDropped = latestFirst(list, func(l listed) (time.Time, string) { return l.r.StartedAt, l.r.ID }, b.opts.FindingsLimit)
+	list, d.FindingsDropped = latestFirst(list, func(l listed) Finding {
+		return Finding{Incident: l.r.ID, Rule: l.f.Rule, Item: res.Verdict(l.r).ItemID(l.r, l.f), StartedAt: l.r.StartedAt}
+	}, b.opts.FindingsLimit)
 	for _, l := range list {
 		d.Findings = append(d.Findings, Finding{Incident: l.r.ID, Team: l.r.Team, Rule: l.f.Rule, Item: res.Verdict(l.r).ItemID(l.r, l.f),
 			Reason: res.Reason(l.r, l.f), StartedAt: l.r.StartedAt})
@@ -104,8 +107,8 @@ func (b *Builder) qualityDetail(res record.Result) *QualityDetail {
 // StoredPostMortem is a valid incident as a source that stores the
 // findings (PostgreSQL: import computed them) reads it back: its ID,
 // Team, Severity, Origin, Resolution, Services, Related, StartedAt,
-// ResolvedAt, Status and PublishedAt, and its findings in the order
-// the check gave them (Rule, Item, Reason; the rest is the record's).
+// ResolvedAt, Status and PublishedAt, and its findings (Rule, Item,
+// Reason; the rest is the record's).
 type StoredPostMortem struct {
 	Record   *record.Record
 	Findings []Finding
@@ -138,7 +141,7 @@ func (b *Builder) ListStored(stored []StoredPostMortem) {
 			}
 		}
 	}
-	d.Findings, d.FindingsDropped = latestFirst(list, func(f Finding) (time.Time, string) { return f.StartedAt, f.Incident }, b.opts.FindingsLimit)
+	d.Findings, d.FindingsDropped = latestFirst(list, func(f Finding) Finding { return f }, b.opts.FindingsLimit)
 	d.PossibleRepeats, d.PossibleRepeatsDropped = capList(b.possibleRepeats(records), cmp.Or(b.opts.RepeatsLimit, DefaultRepeatsLimit))
 	b.s.QualityDetail = d
 }
@@ -177,13 +180,13 @@ func (b *Builder) countPostMortem(d *QualityDetail, r *record.Record, rules []st
 }
 
 // latestFirst orders the findings by their incident's start, the latest
-// first, then by the incident's id, keeping each incident's findings in
-// their order, and keeps the first limit (0: DefaultFindingsLimit).
-func latestFirst[T any](list []T, incident func(T) (time.Time, string), limit int) ([]T, int) {
-	slices.SortStableFunc(list, func(a, c T) int {
-		at, aid := incident(a)
-		ct, cid := incident(c)
-		return cmp.Or(ct.Compare(at), cmp.Compare(aid, cid))
+// first, then by the incident's id, rule and action item, and keeps the
+// first limit (0: DefaultFindingsLimit). key gives a finding's incident,
+// start, rule and item.
+func latestFirst[T any](list []T, key func(T) Finding, limit int) ([]T, int) {
+	slices.SortFunc(list, func(a, c T) int {
+		x, y := key(a), key(c)
+		return cmp.Or(y.StartedAt.Compare(x.StartedAt), cmp.Compare(x.Incident, y.Incident), cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.Item, y.Item))
 	})
 	return capList(list, cmp.Or(limit, DefaultFindingsLimit))
 }

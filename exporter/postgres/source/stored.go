@@ -12,7 +12,8 @@ import (
 )
 
 // storedQuery reads the incidents snapshot.Builder.ListStored needs, with
-// their related ids and the findings import stored, in their order: those
+// their related ids and the findings import stored (ListStored orders
+// them): those
 // started in ($1, $3] (the longest window and the span of a possible
 // repeat before it) and those published in [$2, $3] (the periods), by the
 // indexes on incident_facts' started_at and published_at. It reads every
@@ -23,8 +24,8 @@ const storedQuery = `
 	       f.services, coalesce(r.related, '{}'), coalesce(q.rules, '{}'), coalesce(q.items, '{}'), coalesce(q.messages, '{}')
 	  FROM incident_facts f
 	  LEFT JOIN LATERAL (SELECT array_agg(related_id) AS related FROM incident_related WHERE incident_id = f.incident_id) r ON true
-	  LEFT JOIN LATERAL (SELECT array_agg(rule ORDER BY position) AS rules, array_agg(item ORDER BY position) AS items,
-	                            array_agg(message ORDER BY position) AS messages
+	  LEFT JOIN LATERAL (SELECT array_agg(rule ORDER BY rule, item, message) AS rules, array_agg(item ORDER BY rule, item, message) AS items,
+	                            array_agg(message ORDER BY rule, item, message) AS messages
 	                       FROM quality_findings WHERE incident_id = f.incident_id) q ON true
 	 WHERE f.started_at <= $3 AND (f.started_at > $1 OR f.published_at >= $2)`
 
