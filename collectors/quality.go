@@ -59,14 +59,6 @@ var (
 		"Repeats left out of "+MetricRepeatIncidentInfo+" by the series limit.", nil)
 )
 
-// QualityDetailMetrics are the families published only from
-// snapshot.QualityDetail, which only a source of whole records (files)
-// gives (docs/quality.md).
-var QualityDetailMetrics = []string{
-	MetricWindowQualityFindings, MetricPeriodQualityFindings, MetricPeriodPublished, MetricPeriodPassing,
-	MetricFindingInfo, MetricFindingInfoDropped, MetricPossibleRepeatInfo, MetricPossibleRepeatDropped,
-}
-
 // rulesPublished are the rules with a findings series: tracker_drift only
 // where the items' tickets are synced, so that it costs no series (200 at
 // 200 teams) to an exporter without trackers.
