@@ -14,6 +14,8 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/pull/confluence"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/pull/document"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/pull/gdocs"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/pull/incidentio"
+	"github.com/postmortem-exporter/postmortem-exporter/exporter/pull/pagerduty"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/apiclient"
 )
@@ -38,6 +40,8 @@ type pullSource struct {
 
 // pullSources are the sources of --from, in the order --help lists them.
 var pullSources = []pullSource{
+	{"incidentio", registerIncidentIO},
+	{"pagerduty", registerPagerDuty},
 	{"confluence", registerConfluence},
 	{"gdocs", registerGDocs},
 	{"document", func(*kingpin.CmdClause) func(pullSetup) (pull.Source, error) {
@@ -49,7 +53,7 @@ var pullSources = []pullSource{
 
 func registerPull(app *kingpin.Application, environ map[string]string) (*kingpin.CmdClause, command) {
 	names := pullSourceNames()
-	cmd := app.Command("pull", "Write record files from an incident tool, a wiki or post-mortem documents into a folder (docs/pull.md): one file per incident, byte-stable, keeping what people added, never deleting. Tokens come from the environment, never a flag: POSTMORTEM_CONFLUENCE_TOKEN, POSTMORTEM_GDOCS_TOKEN (an OAuth access token), or a file named by the same variable with _FILE. Exit 0 when pulled, 1 when pulled with conflicts (fields edited by hand, listed and left alone), 2 when it failed (no file changed).")
+	cmd := app.Command("pull", "Write record files from an incident tool, a wiki or post-mortem documents into a folder (docs/pull.md): one file per incident, byte-stable, keeping what people added, never deleting. Tokens come from the environment, never a flag: POSTMORTEM_INCIDENTIO_TOKEN, POSTMORTEM_PAGERDUTY_TOKEN, POSTMORTEM_CONFLUENCE_TOKEN, POSTMORTEM_GDOCS_TOKEN (an OAuth access token), or a file named by the same variable with _FILE. Exit 0 when pulled, 1 when pulled with conflicts (fields edited by hand, listed and left alone), 2 when it failed (no file changed).")
 	from := cmd.Flag("from", "Where to pull from: "+strings.Join(names, ", ")+".").Required().Enum(names...)
 	to := cmd.Flag("to", "Folder of records to write (created when missing); its state file is .postmortem-pull.yaml.").Required().String()
 	docs := cmd.Arg("file", "With --from=document: the Markdown or HTML documents to read.").Strings()
@@ -108,6 +112,28 @@ func registerPull(app *kingpin.Application, environ map[string]string) (*kingpin
 			return exitConflicts
 		}
 		return exitOK
+	}
+}
+
+func registerIncidentIO(cmd *kingpin.CmdClause) func(pullSetup) (pull.Source, error) {
+	base := cmd.Flag("incidentio.url", "incident.io's API root (for tests).").Default(incidentio.DefaultBaseURL).String()
+	return func(s pullSetup) (pull.Source, error) {
+		tok, err := secret(s.environ, "INCIDENTIO_TOKEN")
+		if err != nil {
+			return nil, err
+		}
+		return incidentio.New(incidentio.Config{API: apiclient.Config{BaseURL: *base}, Token: tok, Mapping: s.mapping})
+	}
+}
+
+func registerPagerDuty(cmd *kingpin.CmdClause) func(pullSetup) (pull.Source, error) {
+	base := cmd.Flag("pagerduty.url", "PagerDuty's REST API root: https://api.eu.pagerduty.com for an EU account.").Default(pagerduty.DefaultBaseURL).String()
+	return func(s pullSetup) (pull.Source, error) {
+		tok, err := secret(s.environ, "PAGERDUTY_TOKEN")
+		if err != nil {
+			return nil, err
+		}
+		return pagerduty.New(pagerduty.Config{API: apiclient.Config{BaseURL: *base}, Token: tok, Mapping: s.mapping})
 	}
 }
 

@@ -83,6 +83,49 @@ func TestPullTokenNeverShown(t *testing.T) {
 	}
 }
 
+// TestPullIncidentToolTokens: the incident.io and PagerDuty tokens, from
+// the variable or its _FILE, reach the server as each API wants them and
+// no message; a refused token fails the pull (exit 2) and writes nothing.
+func TestPullIncidentToolTokens(t *testing.T) {
+	for _, c := range []struct{ from, variable, header string }{
+		{"incidentio", "POSTMORTEM_INCIDENTIO_TOKEN", "Bearer "},
+		{"pagerduty", "POSTMORTEM_PAGERDUTY_TOKEN_FILE", "Token token="},
+	} {
+		t.Run(c.from, func(t *testing.T) {
+			const token = "s3cret-incident-tool-key"
+			var got string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = r.Header.Get("Authorization")
+				http.Error(w, `{"error":"bad key `+token+`"}`, http.StatusUnauthorized)
+			}))
+			defer srv.Close()
+			value := token
+			if strings.HasSuffix(c.variable, "_FILE") {
+				value = filepath.Join(t.TempDir(), "token")
+				if err := os.WriteFile(value, []byte(token+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := t.TempDir()
+			code, stdout, stderr := runCLIEnv(t, map[string]string{c.variable: value},
+				"pull", "--from="+c.from, "--to="+dir, "--"+c.from+".url="+srv.URL)
+			if code != exitError || !strings.Contains(stderr, "401 Unauthorized") || strings.Contains(stdout+stderr, token) {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+			}
+			if got != c.header+token {
+				t.Errorf("the server got Authorization %q", got)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("a failed pull wrote %d files", len(entries))
+			}
+		})
+	}
+	code, _, stderr := runCLIEnv(t, map[string]string{}, "pull", "--from=pagerduty", "--to="+t.TempDir())
+	if code != exitError || !strings.Contains(stderr, "pagerduty: no API token") {
+		t.Errorf("no token: exit %d, stderr %q", code, stderr)
+	}
+}
+
 // TestPulledRecordsValidate: validate flags a pulled record exactly for
 // what the pull could not read (a time without a zone: missing, and its
 // pull_finding); once a person sets the field, the next pull keeps it

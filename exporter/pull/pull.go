@@ -63,7 +63,9 @@ type Incident struct {
 	Gone string
 	// Findings are what the source could not read (a table row with no
 	// title, a date it could not parse): written on the record with the
-	// mapping's, never dropped.
+	// mapping's, never dropped. A finding about a field the source fills
+	// anyway (PagerDuty's origin: unknown) makes that value a placeholder,
+	// the person's to complete without a conflict.
 	Findings []Finding
 }
 

@@ -485,6 +485,10 @@ func secretsOf(auth func(http.Header)) *strings.Replacer {
 				if len(word) >= 8 {
 					pairs = append(pairs, word, redact.Mask)
 				}
+				// PagerDuty's "Token token=KEY": the key alone too.
+				if _, key, ok := strings.Cut(word, "="); ok && len(key) >= 8 {
+					pairs = append(pairs, key, redact.Mask)
+				}
 			}
 			if encoded, ok := strings.CutPrefix(v, "Basic "); ok {
 				if plain, err := base64.StdEncoding.DecodeString(encoded); err == nil {

@@ -144,24 +144,28 @@ func TestRefusalsAreNotRetriedAndShowNoToken(t *testing.T) {
 	}
 }
 
-// TestBasicAuthPasswordNeverShown: an API that quotes the password of a
-// Basic Authorization (Jira Cloud's API token) in its refusal does not
-// get it into the error.
-func TestBasicAuthPasswordNeverShown(t *testing.T) {
+// TestAuthSecretsNeverShown: an API that quotes the secret of its
+// Authorization in its refusal does not get it into the error: the
+// password of a Basic one (Jira Cloud's API token), the key of
+// PagerDuty's "Token token=KEY".
+func TestAuthSecretsNeverShown(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"errorMessages": ["token ` + token + ` revoked"]}`))
 	}))
 	defer srv.Close()
-	c, err := New(Config{BaseURL: srv.URL, Auth: func(h http.Header) {
-		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("bot@acme.com:"+token)))
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.JSON(context.Background(), Request{Path: "rest/api/3/search/jql"}, nil)
-	if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "401") {
-		t.Errorf("error %v: want a 401 that does not show the token", err)
+	for name, value := range map[string]string{
+		"basic":     "Basic " + base64.StdEncoding.EncodeToString([]byte("bot@acme.com:"+token)),
+		"key=value": "Token token=" + token,
+	} {
+		c, err := New(Config{BaseURL: srv.URL, Auth: func(h http.Header) { h.Set("Authorization", value) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.JSON(context.Background(), Request{Path: "rest/api/3/search/jql"}, nil)
+		if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "401") {
+			t.Errorf("%s: error %v: want a 401 that does not show the token", name, err)
+		}
 	}
 }
 
