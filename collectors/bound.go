@@ -48,6 +48,8 @@ var labelValues = map[string]func(b bounds) int{
 	LabelStatus:     func(bounds) int { return len(record.ItemStatuses) },
 	LabelRule:       func(b bounds) int { return len(rulesPublished(b.opts.Trackers)) },
 	LabelService:    func(b bounds) int { return b.opts.TopServices + 1 }, // + "other"
+	LabelKey:        func(b bounds) int { return len(b.opts.CustomLabels) },
+	LabelValue:      func(b bounds) int { return b.opts.TopCustomValues + 1 }, // + "other"
 	LabelSource:     func(bounds) int { return 1 },
 	LabelReason:     func(bounds) int { return len(InvalidReasons) },
 	LabelCollector:  func(bounds) int { return len(collectorsByName) },

@@ -87,12 +87,32 @@ func TestPeriodTeamsLimitDefaults(t *testing.T) {
 	// post-mortems published and passing per period (26), and the lists
 	// of findings and of possible repeats with their dropped counts
 	// (2 × 101): 2,942; 2,955 with the 13 periods of
-	// postmortem_period_covered_seconds.
-	if got := PeriodTeamsLimit(opts); got != 56 || perTeam != 476 || fixed != 2955 {
-		t.Errorf("limit %d (%d per team, %d fixed), want 56 = (30,000 − 2,955) / 476", got, perTeam, fixed)
+	// postmortem_period_covered_seconds; 3,226 with 271 for the time to
+	// acknowledge (3 windows × 4 severities × 4 samples of the summary +
+	// 12 means + 13 months × 4 severities × 4 samples) and the custom
+	// collector's three self-metrics (postmortem_incidents_by_custom has
+	// no series without --metrics.custom-labels).
+	if got := PeriodTeamsLimit(opts); got != 56 || perTeam != 476 || fixed != 3226 {
+		t.Errorf("limit %d (%d per team, %d fixed), want 56 = (30,000 − 3,226) / 476", got, perTeam, fixed)
 	}
 	opts.Detail = true
 	if got := PeriodTeamsLimit(opts); got != 56 {
 		t.Errorf("with --metrics.detail the limit is %d, want 56: the detail is opted in beyond the budget", got)
+	}
+}
+
+// TestCustomBound: postmortem_incidents_by_custom has no series without
+// --metrics.custom-labels, and W × K × (M + 1) with K fields and the top M
+// values: 3 windows × 5 fields × 21 = 315 at the most the flags allow.
+func TestCustomBound(t *testing.T) {
+	opts := snapshot.Options{
+		Windows:     []snapshot.Window{{Name: "30d"}, {Name: "90d"}, {Name: "365d"}},
+		TopServices: 50, Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13},
+	}
+	opts.SetTaxonomy(record.DefaultTaxonomy())
+	without := SeriesBound(opts, 200, false)
+	opts.CustomLabels, opts.TopCustomValues = []string{"a", "b", "c", "d", "e"}, 20
+	if got := SeriesBound(opts, 200, false) - without; got != 315 {
+		t.Errorf("the custom fields add %d series, want 315", got)
 	}
 }

@@ -42,6 +42,7 @@ func worstCaseOrg(teams int, asOf time.Time) []*record.Record {
 					Services: []string{fmt.Sprintf("svc-%d", (t*15+k)%300)},
 					Status:   []string{record.StatusDraft, record.StatusInReview, record.StatusPublished}[k%3],
 				}
+				r.AcknowledgedAt = r.DetectedAt.Add(2 * time.Minute)
 				r.MitigatedAt = r.DetectedAt.Add(time.Hour)
 				if k < 12 {
 					r.ResolvedAt, r.Resolution = r.MitigatedAt.Add(time.Duration(k)*time.Hour), tax.Resolutions[k%len(tax.Resolutions)]
@@ -233,7 +234,7 @@ func TestSeriesBudget(t *testing.T) {
 
 // TestPeriodTeamsAuto checks --periods.by-team=auto at the edge of its
 // limit, derived from the bound formula: with the most teams it allows
-// (57 with the defaults), every team-narrowed period metric carries the
+// (56 with the defaults), every team-narrowed period metric carries the
 // team and the worst case stays within the budget; with one team more,
 // they are summed over the teams, again within the budget. The formula
 // must really bound the series the collectors publish, and tightly.
@@ -247,12 +248,13 @@ func TestPeriodTeamsAuto(t *testing.T) {
 	// fix 3: 476. Fixed: 2,304 before the quality bar per window, period
 	// and post-mortem (800 overdue items, 100 with an exception and the 2
 	// counts of those dropped, 1,067 over all teams, 110 own, 225 of the
-	// quality bar over all teams), plus 14 findings per rule, 13 × 14 per
+	// quality bar over all teams), plus 15 findings per rule, 13 × 15 per
 	// period and rule, 13 × 2 published and passing, and 101 + 101
 	// listed findings and possible repeats with their dropped counts:
-	// 2,728. (30,000 − 2,728) / 476 = 57.3.
-	if limit != 57 {
-		t.Errorf("limit = %d teams, want 57", limit)
+	// 2,742; 3,013 with the 271 series of the time to acknowledge and the
+	// custom collector (bound_test.go). (30,000 − 3,013) / 476 = 56.7.
+	if limit != 56 {
+		t.Errorf("limit = %d teams, want 56", limit)
 	}
 	for _, c := range []struct {
 		teams  int
@@ -272,9 +274,9 @@ func TestPeriodTeamsAuto(t *testing.T) {
 		// more): what the bound keeps for the Go and process metrics and
 		// the last refresh success (not in this registry), the medians of
 		// the current month (per team for detect and recover, and two
-		// quantiles of the three durations per severity), and the repeat
+		// quantiles of the four durations per severity), and the repeat
 		// list (the worst case lists no repeat).
-		slack := collectors.RuntimeSeries + 1 + 2*c.teams + 3*4*2 + snapshot.DefaultRepeatsLimit
+		slack := collectors.RuntimeSeries + 1 + 2*c.teams + 4*4*2 + snapshot.DefaultRepeatsLimit
 		if bound := collectors.SeriesBound(opts, c.teams, c.byTeam); total > bound || snap.OverdueItemsDropped > 0 && bound-total > slack {
 			t.Errorf("%d teams: %d series against a bound of %d", c.teams, total, bound)
 		}

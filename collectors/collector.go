@@ -40,6 +40,7 @@ var collectorsByName = map[string]collector{
 	"durations":    durationsCollector{},
 	"impact":       impactCollector{},
 	"services":     servicesCollector{},
+	"custom":       customCollector{},
 	"action_items": actionItemsCollector{},
 	"reviews":      reviewsCollector{},
 	"records":      recordsCollector{},

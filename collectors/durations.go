@@ -6,10 +6,11 @@ import (
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 )
 
-// duration is one of the three incident durations: an exact summary per
+// duration is one of the incident durations: an exact summary per
 // severity and one per team (quantiles do not add up, so each breakdown
 // has its own), a plain mean per severity, and, with --metrics.detail, a
-// histogram per severity and team.
+// histogram per severity and team. The time to acknowledge has the
+// summary and mean per severity only (nil byTeam and histogram).
 type duration struct {
 	kind       int // snapshot.TimeToDetect, ...
 	bySeverity *prometheus.Desc
@@ -29,20 +30,25 @@ func newDuration(kind int, metric, teamMetric, detailMetric, meanMetric, what st
 	if !teamByDefault {
 		teamShape = append(teamShape, onlyWith(withDetail))
 	}
+	d := newSeverityDuration(kind, metric, meanMetric, what)
+	d.byTeam = newDesc(teamMetric,
+		"Exact summary (median, sum, count) of "+what+" started in the window, over all severities.", []string{LabelWindow, LabelTeam}, teamShape...)
+	d.histogram = newDesc(detailMetric,
+		"Histogram of "+what+" started in the window (--metrics.detail).", []string{LabelWindow, LabelSeverity, LabelTeam},
+		histogramOf(snapshot.IncidentDurationBuckets), onlyWith(withDetail))
+	d.teamByDefault, d.of = teamByDefault, of
+	return d
+}
+
+// newSeverityDuration is a duration published per severity only.
+func newSeverityDuration(kind int, metric, meanMetric, what string) duration {
 	return duration{
 		kind: kind,
 		bySeverity: newDesc(metric,
 			"Exact summary (median, p90, sum, count) of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity},
 			summaryOf(snapshot.SummaryQuantiles)),
-		byTeam: newDesc(teamMetric,
-			"Exact summary (median, sum, count) of "+what+" started in the window, over all severities.", []string{LabelWindow, LabelTeam}, teamShape...),
 		mean: newDesc(meanMetric,
 			"Mean of "+what+" started in the window, over all teams.", []string{LabelWindow, LabelSeverity}),
-		histogram: newDesc(detailMetric,
-			"Histogram of "+what+" started in the window (--metrics.detail).", []string{LabelWindow, LabelSeverity, LabelTeam},
-			histogramOf(snapshot.IncidentDurationBuckets), onlyWith(withDetail)),
-		teamByDefault: teamByDefault,
-		of:            of,
 	}
 }
 
@@ -56,9 +62,12 @@ var durations = []duration{
 	newDuration(snapshot.TimeToRecover, MetricTimeToRecover, MetricTeamTimeToRecover, MetricTeamSeverityTimeToRecover, MetricMTTR,
 		"resolved_at − started_at of the resolved incidents", true,
 		func(st *snapshot.IncidentStats) *snapshot.Histogram { return &st.TimeToRecover }),
+	newSeverityDuration(snapshot.TimeToAcknowledge, MetricTimeToAcknowledge, MetricMTTA,
+		"acknowledged_at − started_at of the acknowledged incidents"),
 }
 
-// durationsCollector publishes time to detect, mitigate and recover.
+// durationsCollector publishes time to detect, mitigate, recover and
+// acknowledge.
 type durationsCollector struct{}
 
 func (durationsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
@@ -72,12 +81,12 @@ func (durationsCollector) Update(s *snapshot.Snapshot, ch chan<- prometheus.Metr
 					gauge(ch, d.mean, sm.Sum/float64(sm.Count), name, sev)
 				}
 			}
-			if d.teamByDefault || s.Detail {
+			if d.byTeam != nil && (d.teamByDefault || s.Detail) {
 				for team, sums := range w.ByTeam {
 					summary(ch, d.byTeam, &sums[d.kind], name, team)
 				}
 			}
-			if s.Detail {
+			if d.histogram != nil && s.Detail {
 				for k, st := range w.Incidents {
 					histogram(ch, d.histogram, d.of(st), name, k.Severity, k.Team)
 				}

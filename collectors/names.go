@@ -23,6 +23,9 @@ const (
 	MetricMTTD                           = "postmortem_mttd_seconds"
 	MetricMTTM                           = "postmortem_mttm_seconds"
 	MetricMTTR                           = "postmortem_mttr_seconds"
+	MetricTimeToAcknowledge              = "postmortem_time_to_acknowledge_seconds"
+	MetricMTTA                           = "postmortem_mtta_seconds"
+	MetricIncidentsByCustom              = "postmortem_incidents_by_custom"
 	MetricImpactCustomers                = "postmortem_impact_customers_affected"
 	MetricImpactFailedRequests           = "postmortem_impact_failed_requests"
 	MetricIncidentsDataLoss              = "postmortem_incidents_data_loss"
@@ -54,6 +57,7 @@ const (
 	MetricPeriodTimeToDetect          = "postmortem_period_time_to_detect_seconds"
 	MetricPeriodTimeToMitigate        = "postmortem_period_time_to_mitigate_seconds"
 	MetricPeriodTimeToRecover         = "postmortem_period_time_to_recover_seconds"
+	MetricPeriodTimeToAcknowledge     = "postmortem_period_time_to_acknowledge_seconds"
 	MetricPeriodTeamTimeToDetect      = "postmortem_period_team_time_to_detect_seconds"
 	MetricPeriodTeamTimeToRecover     = "postmortem_period_team_time_to_recover_seconds"
 	MetricPeriodActionItemsDue        = "postmortem_period_action_items_due"
@@ -140,4 +144,8 @@ const (
 	LabelItem        = "item"
 	// LabelTracker is a tracker's url, as the trackers file gives it.
 	LabelTracker = "tracker"
+	// LabelKey and LabelValue are a custom field's name and value
+	// (postmortem_incidents_by_custom).
+	LabelKey   = "key"
+	LabelValue = "value"
 )

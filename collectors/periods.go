@@ -42,6 +42,8 @@ var (
 			[]string{LabelPeriod, LabelSeverity}, summaryOf(snapshot.SummaryQuantiles)),
 		newDesc(MetricPeriodTimeToRecover, "Exact summary of resolved_at − started_at of the resolved incidents started in the period, by severity.",
 			[]string{LabelPeriod, LabelSeverity}, summaryOf(snapshot.SummaryQuantiles)),
+		newDesc(MetricPeriodTimeToAcknowledge, "Exact summary of acknowledged_at − started_at of the acknowledged incidents started in the period, by severity.",
+			[]string{LabelPeriod, LabelSeverity}, summaryOf(snapshot.SummaryQuantiles)),
 	}
 	// periodTeamDurationDescs are the summaries per team the trend
 	// dashboard shows; the time to mitigate is not among them.

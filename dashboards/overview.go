@@ -183,21 +183,22 @@ func (c Config) invalidRecordsTable() *table.PanelBuilder {
 // teamNarrows says when $team narrows a panel of period metrics.
 const teamNarrows = "A single team shows data only while the exporter keeps the team on the period metrics (--periods.by-team; see the trend dashboard's Team filter)."
 
-// periodMeansPanel shows the mean times to recover, detect and mitigate
-// of each calendar period, over all teams, for the selected severities,
+// periodMeansPanel shows the mean times to recover, detect, acknowledge
+// and mitigate of each calendar period, over all teams, for the selected severities,
 // beside the incident count: the exporter computes the periods from the
 // records, so the panel is full on the first day, without Prometheus's
 // history.
 func (c Config) periodMeansPanel() *barchart.PanelBuilder {
 	ts := []string{teamFilter, severityFilter}
 	mean := func(metric string) string { return c.mean(metric, m.LabelPeriod, ts...) }
-	return c.joinedBars("MTTR, MTTD and MTTM per "+c.PeriodUnit+", "+allTeams,
-		"Mean time to recover, detect and mitigate of the incidents of the selected severities started each "+c.PeriodUnit+", over all teams, "+
+	return c.joinedBars("MTTR, MTTD, MTTA and MTTM per "+c.PeriodUnit+", "+allTeams,
+		"Mean time to recover, detect, acknowledge (of the incidents with acknowledged_at) and mitigate of the incidents of the selected severities started each "+c.PeriodUnit+", over all teams, "+
 			"by calendar period (whatever the window), beside how many incidents there were. Computed by the exporter from the records, so it is full on the first day. "+
 			"With a team selected it shows no bar: the monthly durations per team are on the trend dashboard.",
 		unitSeconds,
 		query{expr: mean(m.MetricPeriodTimeToRecover), legend: "MTTR"},
 		query{expr: mean(m.MetricPeriodTimeToDetect), legend: "MTTD"},
+		query{expr: mean(m.MetricPeriodTimeToAcknowledge), legend: "MTTA"},
 		query{expr: mean(m.MetricPeriodTimeToMitigate), legend: "MTTM"},
 		query{expr: c.sumBy(m.MetricPeriodTimeToDetect+"_count", m.LabelPeriod, ts...), legend: "incidents"}).
 		NoValue("No data: no incident in these " + c.PeriodUnit + "s, or a team is selected (the per-team trends are on the trend dashboard)")

@@ -22,7 +22,10 @@ type Records func(ctx context.Context, fn func(record.Checked) error) error
 
 // CSV columns. An incident row fills the incident's columns; an action
 // item row has kind "action_item", its own id, title, team, url and
-// status, the incident's id in "incident", and the item's columns.
+// status, the incident's id in "incident", and the item's columns. The
+// columns added since the first release come last, so that a sheet that
+// reads columns by position keeps working: custom holds the record's
+// custom fields as one JSON object, keys sorted.
 var csvHeader = []string{
 	"kind", "id", "incident", "title", "severity", "security_incident", "team", "services", "url",
 	"started_at", "detected_at", "mitigated_at", "resolved_at",
@@ -34,6 +37,7 @@ var csvHeader = []string{
 	"findings",
 	"owner", "created_at", "due", "closed_at", "exception", "exception_approver",
 	"source",
+	"acknowledged_at", "time_to_acknowledge_seconds", "custom",
 }
 
 // CSV row kinds.
@@ -130,6 +134,10 @@ func incidentRow(r record.Checked) []string {
 	if r.Mitigated() {
 		f["time_to_mitigate_seconds"] = seconds(r.TimeToMitigate())
 	}
+	if r.Acknowledged() {
+		f["acknowledged_at"], f["time_to_acknowledge_seconds"] = instant(r.AcknowledgedAt), seconds(r.TimeToAcknowledge())
+	}
+	f["custom"] = r.CustomJSON()
 	if r.Resolved() {
 		f["time_to_recover_seconds"] = seconds(r.TimeToRecover())
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -254,5 +255,29 @@ func TestCSVSpreadsheetSeparators(t *testing.T) {
 		if got := cell(c.row, c.column); got != c.want {
 			t.Errorf("row %d %s = %q, want %q", c.row, c.column, got, c.want)
 		}
+	}
+}
+
+// TestCSVAcknowledgeAndCustom: the time to acknowledge is acknowledged_at
+// − started_at (14:12 − 14:02 = 600 s), empty without acknowledged_at; the
+// custom fields are one JSON object with sorted keys, a number written as
+// a number and a formula-like string kept inside the JSON text.
+func TestCSVAcknowledgeAndCustom(t *testing.T) {
+	started := time.Date(2026, 5, 20, 14, 2, 0, 0, time.UTC)
+	acked := &record.Record{ID: "PM-1", Title: "t", Severity: "sev2", Team: "payments", StartedAt: started,
+		DetectedAt: started.Add(7 * time.Minute), AcknowledgedAt: started.Add(10 * time.Minute),
+		Custom: map[string]any{"Root cause type": "Deploy", "cost": json.Number("1.5"), "formula": "=1+1", "paged": true}}
+	plain := &record.Record{ID: "PM-2", Title: "t", Severity: "sev3", Team: "search", StartedAt: started, DetectedAt: started}
+	var b bytes.Buffer
+	if _, err := WriteCSV(context.Background(), &b, recordsOf([]record.Checked{{Record: acked}, {Record: plain}})); err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, b.Bytes())
+	if got := rows[0]; got["acknowledged_at"] != "2026-05-20T14:12:00Z" || got["time_to_acknowledge_seconds"] != "600" ||
+		got["custom"] != `{"Root cause type":"Deploy","cost":1.5,"formula":"=1+1","paged":true}` {
+		t.Errorf("acknowledged record: %q, %q, %q", got["acknowledged_at"], got["time_to_acknowledge_seconds"], got["custom"])
+	}
+	if got := rows[1]; got["acknowledged_at"] != "" || got["time_to_acknowledge_seconds"] != "" || got["custom"] != "" {
+		t.Errorf("record without them: %q, %q, %q", got["acknowledged_at"], got["time_to_acknowledge_seconds"], got["custom"])
 	}
 }

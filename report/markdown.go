@@ -194,7 +194,7 @@ func incidentCell(it Item) string {
 func (m *mdWriter) trends(r *Report) {
 	t := r.Trends
 	m.printf("## 2. Trends per %s\n\n", mdText(t.Unit))
-	m.printf("An incident counts in the %s it started in. MTTR, MTTD and MTTM (time to mitigate) are means with n, the incidents behind them; medians are per severity below. "+
+	m.printf("An incident counts in the %s it started in. MTTR, MTTD, MTTA (time to acknowledge, of the incidents with acknowledged_at) and MTTM (time to mitigate) are means with n, the incidents behind them; medians are per severity below. "+
 		"The %s share is of the incidents of every severity. The current %s has not ended: its figures are so far.\n\n", mdText(t.Unit), mdText(t.TopSeverity), mdText(t.Unit))
 	var rows [][]string
 	for _, p := range t.Periods {
@@ -211,7 +211,7 @@ func (m *mdWriter) trends(r *Report) {
 	if t.CustomerDetection != "" {
 		header = append(header, "> Customer-detected share")
 	}
-	header = append(header, "> MTTR", "> MTTD", "> MTTM")
+	header = append(header, "> MTTR", "> MTTD", "> MTTA", "> MTTM")
 	rows = nil
 	for _, c := range t.Changes {
 		period := mdText(c.Period) + " vs " + mdText(c.Previous)
@@ -222,7 +222,7 @@ func (m *mdWriter) trends(r *Report) {
 		if t.CustomerDetection != "" {
 			row = append(row, formatDelta(c.CustomerDetectedShare, formatPoints))
 		}
-		rows = append(rows, append(row, formatDelta(c.Recover, formatSignedDuration), formatDelta(c.Detect, formatSignedDuration), formatDelta(c.Mitigate, formatSignedDuration)))
+		rows = append(rows, append(row, formatDelta(c.Recover, formatSignedDuration), formatDelta(c.Detect, formatSignedDuration), formatDelta(c.Acknowledge, formatSignedDuration), formatDelta(c.Mitigate, formatSignedDuration)))
 	}
 	m.table(t.Scope, header, rows, "One period only: nothing to compare with.")
 
@@ -264,7 +264,7 @@ func trendHeader(t Trends) []string {
 	if t.CustomerDetection != "" {
 		header = append(header, "> Customer-detected (n)")
 	}
-	return append(header, "> MTTR", "> MTTD", "> MTTM")
+	return append(header, "> MTTR", "> MTTD", "> MTTA", "> MTTM")
 }
 
 // trendRow is a row of the per-period and rolling tables.
@@ -277,7 +277,7 @@ func trendRow(t Trends, p PeriodRow) []string {
 	if t.CustomerDetection != "" {
 		row = append(row, shareOf(p.CustomerDetectedShare, p.CustomerDetected, p.Incidents))
 	}
-	return append(row, formatMean(p.Recover), formatMean(p.Detect), formatMean(p.Mitigate))
+	return append(row, formatMean(p.Recover), formatMean(p.Detect), formatMean(p.Acknowledge), formatMean(p.Mitigate))
 }
 func shareOrDash(ratio float64, total int) string {
 	if total == 0 {

@@ -106,6 +106,12 @@ func filteredExamplesReport(t *testing.T, opts Options) *Report {
 //     sev1 recover 32400, 15000, 12000: median 15000 s = 4h 10m, mean
 //     19800 s = 5h 30m; sev2 recover 4080, 7500, 4200: median 4200 s =
 //     1h 10m, mean 5260 s = 1h 28m.
+//   - MTTA, over the incidents with acknowledged_at: 2026-04 the gateway
+//     rate limit (payments) 10:05 to 10:20 = 15m (n=1); 2026-05 MFA SMS
+//     delays 40m, cluster autoscaler 9m, indexer crash loop 30m, checkout
+//     500s 10m: 89m / 4 = 22m (n=4), +7.25m on April's 15m = +7m (+48%);
+//     rolling 2026-03 to 05 and 04 to 06: (15 + 89) / 5 = 20.8m = 21m
+//     (n=5).
 //   - Origin by resolution, 365d: code_change by rollback 040, 029, 031,
 //     010 = 4, fix_forward 028, 037 = 2, not resolved 036: 7 in all.
 //   - Repeats: PM-2026-036 (search) names PM-2026-032, whose items were
@@ -225,8 +231,10 @@ var filteredOptions = Options{Team: "platform", Severity: "sev1", Window: "365d"
 //     038). The customer column is shown (055 was customer-detected);
 //     020 and 033 were not: 0 of 1.
 //   - 020: recover 01-15 02:00 to 01-17 00:00 = 46h, detect 9m, mitigate
-//     1h 30m. 033: recover 03:10 to 06:30 = 3h 20m, detect 4m, mitigate
-//     45m.
+//     1h 30m, no acknowledged_at. 033: recover 03:10 to 06:30 = 3h 20m,
+//     detect 4m, acknowledge 03:10 to 03:19 = 9m, mitigate 45m: MTTA 9m
+//     (n=1) in 2026-Q2 and the rolling Q4 2025–Q2 2026, unknown in Q1,
+//     so no change against it.
 //   - Change 2026-Q2 vs Q1: incidents ±0 (±0%); sev1 share 50% to 50%:
 //     ±0 pp (±0%); customer 0% to 0%: ±0 pp (no relative change of 0);
 //     MTTR 12000 − 165600 = −153600 s = −42h 40m (−93%); MTTD −5m (5 of
@@ -539,10 +547,11 @@ func TestTeamPageKeepsCustomerDetection(t *testing.T) {
 	if err := WriteMarkdown(&md, r); err != nil {
 		t.Fatal(err)
 	}
-	// 2026-05: edge's one incident, automated: 0 of 1 found by customers.
+	// 2026-05: edge's one incident, automated: 0 of 1 found by customers;
+	// neither acknowledged nor mitigated: no MTTA, no MTTM.
 	for _, want := range []string{
-		"| Period | Incidents | sev1 share (n) | Customer-detected (n) | MTTR | MTTD | MTTM |",
-		"| 2026-05 | 1 | 0% (0 of 1) | 0% (0 of 1) | 1h (n=1) | 10m (n=1) | – |",
+		"| Period | Incidents | sev1 share (n) | Customer-detected (n) | MTTR | MTTD | MTTA | MTTM |",
+		"| 2026-05 | 1 | 0% (0 of 1) | 0% (0 of 1) | 1h (n=1) | 10m (n=1) | – | – |",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("team edge's page lacks %q:\n%s", want, md.String())

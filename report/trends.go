@@ -48,11 +48,11 @@ type PeriodRow struct {
 	TopSeverityShare           float64 // 0 with no incident
 	CustomerDetected           int
 	CustomerDetectedShare      float64
-	// Recover, Detect and Mitigate are over every severity (or the one
-	// filtered); BySeverity per severity, in the order of
+	// Recover, Detect, Acknowledge and Mitigate are over every severity
+	// (or the one filtered); BySeverity per severity, in the order of
 	// Trends.Severities (single periods only).
-	Recover, Detect, Mitigate Durations
-	BySeverity                []SeverityDurations
+	Recover, Detect, Acknowledge, Mitigate Durations
+	BySeverity                             []SeverityDurations
 }
 
 // Durations summarize incident durations in seconds.
@@ -81,7 +81,7 @@ type Change struct {
 	// TopSeverityShare and CustomerDetectedShare change in percentage
 	// points (Abs is a ratio difference).
 	TopSeverityShare, CustomerDetectedShare Delta
-	Recover, Detect, Mitigate               Delta
+	Recover, Detect, Acknowledge, Mitigate  Delta
 }
 
 // Delta is a change: Abs = now − before, Rel = Abs ÷ before. Known is
@@ -143,7 +143,7 @@ func (t Trends) row(asOf time.Time, periods []snapshot.TrendPeriod, f Filters) P
 		row.DaysCovered = int(math.Ceil(asOf.Sub(first.Start).Hours() / 24))
 		row.Days = int(math.Round(last.End.Sub(first.Start).Hours() / 24))
 	}
-	var recover, detect, mitigate snapshot.Summary
+	var recover, detect, acknowledge, mitigate snapshot.Summary
 	for _, p := range periods {
 		for k, n := range p.Incidents {
 			if !f.keepsTeam(k.Team) {
@@ -162,13 +162,14 @@ func (t Trends) row(asOf time.Time, periods []snapshot.TrendPeriod, f Filters) P
 			if f.keeps(k.Team, k.Severity) {
 				addSummary(&recover, d[snapshot.TimeToRecover])
 				addSummary(&detect, d[snapshot.TimeToDetect])
+				addSummary(&acknowledge, d[snapshot.TimeToAcknowledge])
 				addSummary(&mitigate, d[snapshot.TimeToMitigate])
 			}
 		}
 	}
 	row.TopSeverityShare = share(row.TopSeverity, row.AllSeverities)
 	row.CustomerDetectedShare = share(row.CustomerDetected, row.Incidents)
-	row.Recover, row.Detect, row.Mitigate = durations(recover), durations(detect), durations(mitigate)
+	row.Recover, row.Detect, row.Acknowledge, row.Mitigate = durations(recover), durations(detect), durations(acknowledge), durations(mitigate)
 	return row
 }
 
@@ -202,6 +203,7 @@ func change(before, now PeriodRow) Change {
 		CustomerDetectedShare: delta(now.CustomerDetectedShare, before.CustomerDetectedShare, now.Incidents > 0 && before.Incidents > 0),
 		Recover:               delta(now.Recover.Mean, before.Recover.Mean, now.Recover.N > 0 && before.Recover.N > 0),
 		Detect:                delta(now.Detect.Mean, before.Detect.Mean, now.Detect.N > 0 && before.Detect.N > 0),
+		Acknowledge:           delta(now.Acknowledge.Mean, before.Acknowledge.Mean, now.Acknowledge.N > 0 && before.Acknowledge.N > 0),
 		Mitigate:              delta(now.Mitigate.Mean, before.Mitigate.Mean, now.Mitigate.N > 0 && before.Mitigate.N > 0),
 	}
 }

@@ -70,7 +70,7 @@ func TestEachCommandTakesOnlyItsFlags(t *testing.T) {
 		source   = "source.dir source.exclude source.max-file-size database.url "
 		rules    = "taxonomy.file records.max-clock-skew records.max-duration records.max-action-items records.max-list-length records.max-label-length records.max-url-length quality.file quality.roster-file "
 		shape    = "windows services.top report.services overdue-items.limit exception-items.limit repeats.limit repeats.possible-within findings.limit periods periods.count periods.timezone "
-		serving  = "migrate refresh.interval refresh.timeout periods.by-team metrics.detail web.listen-address web.config.file web.systemd-socket web.telemetry-path web.max-requests web.timeout trackers.file trackers.interval "
+		serving  = "migrate refresh.interval refresh.timeout periods.by-team metrics.detail metrics.custom-labels metrics.custom-top web.listen-address web.config.file web.systemd-socket web.telemetry-path web.max-requests web.timeout trackers.file trackers.interval "
 		synthOrg = "items-per-incident teams seed "
 	)
 	for _, tc := range []struct{ command, flags string }{

@@ -36,6 +36,8 @@ type Config struct {
 	RefreshTimeout    model.Duration `env:"REFRESH_TIMEOUT" envDefault:"30s"`
 	TopServices       int            `env:"TOP_SERVICES" envDefault:"50"`
 	ReportServices    int            `env:"REPORT_SERVICES" envDefault:"10"`
+	CustomLabels      []string       `env:"METRICS_CUSTOM_LABELS"`
+	CustomTop         int            `env:"METRICS_CUSTOM_TOP" envDefault:"10"`
 	OverdueItemsLimit int            `env:"OVERDUE_ITEMS_LIMIT" envDefault:"800"`
 	RepeatsLimit      int            `env:"REPEATS_LIMIT" envDefault:"100"`
 	PossibleRepeats   model.Duration `env:"REPEATS_POSSIBLE_WITHIN" envDefault:"30d"`
@@ -91,6 +93,14 @@ type Periods struct {
 
 // MaxPeriods bounds --periods.count, and with it the series of the periods.
 const MaxPeriods = 120
+
+// MaxCustomLabels and MaxCustomTop bound --metrics.custom-labels and
+// --metrics.custom-top, and with them the series of
+// postmortem_incidents_by_custom: windows × 5 × (20 + 1) at most.
+const (
+	MaxCustomLabels = 5
+	MaxCustomTop    = 20
+)
 
 // parseEnv fills a T from the environment, naming the variable, not the
 // Go field, in every error.
@@ -208,6 +218,10 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 	if c.FindingsLimit < 1 {
 		errs = append(errs, fmt.Errorf("findings.limit (%sFINDINGS_LIMIT): must be at least 1, got %d", EnvPrefix, c.FindingsLimit))
 	}
+	customLabels, err := c.customLabels()
+	if err != nil {
+		errs = append(errs, err)
+	}
 	periods, err := c.Periods.options()
 	if err != nil {
 		errs = append(errs, err)
@@ -235,9 +249,35 @@ func (c *Config) SnapshotOptions(tax record.Taxonomy) (snapshot.Options, error) 
 		Detail:                c.Periods.MetricsDetail,
 		PeriodTeamsLimit:      collectors.PeriodTeamsLimit,
 		Trackers:              c.TrackersFile != "",
+		CustomLabels:          customLabels,
+		TopCustomValues:       c.CustomTop,
 	}
 	opts.SetTaxonomy(tax)
 	return opts, errors.Join(errs...)
+}
+
+// customLabels checks --metrics.custom-labels and --metrics.custom-top,
+// and returns the fields without blanks and repeats.
+func (c *Config) customLabels() ([]string, error) {
+	var keys []string
+	var errs []error
+	for _, k := range c.CustomLabels {
+		k = strings.TrimSpace(k)
+		if k == "" || slices.Contains(keys, k) {
+			continue
+		}
+		if err := record.CheckCustomKey(k); err != nil {
+			errs = append(errs, fmt.Errorf("metrics.custom-labels (%sMETRICS_CUSTOM_LABELS): %q: %w", EnvPrefix, k, err))
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) > MaxCustomLabels {
+		errs = append(errs, fmt.Errorf("metrics.custom-labels (%sMETRICS_CUSTOM_LABELS): %d fields, more than %d", EnvPrefix, len(keys), MaxCustomLabels))
+	}
+	if c.CustomTop < 1 || c.CustomTop > MaxCustomTop {
+		errs = append(errs, fmt.Errorf("metrics.custom-top (%sMETRICS_CUSTOM_TOP): must be 1..%d, got %d", EnvPrefix, MaxCustomTop, c.CustomTop))
+	}
+	return keys, errors.Join(errs...)
 }
 
 // ParseWindows parses window names such as "30d" into windows, shortest

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,9 +34,9 @@ func TestFromEnvDefaults(t *testing.T) {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 	// --periods.by-team=auto gets its limit from the collectors' series
-	// bound: 57 teams with the defaults (docs/metrics.md).
-	if opts.PeriodTeamsLimit == nil || opts.PeriodTeamsLimit(opts) != 57 {
-		t.Errorf("the snapshot options carry no period teams limit of 57")
+	// bound: 56 teams with the defaults (docs/metrics.md).
+	if opts.PeriodTeamsLimit == nil || opts.PeriodTeamsLimit(opts) != 56 {
+		t.Errorf("the snapshot options carry no period teams limit of 56")
 	}
 }
 
@@ -67,6 +68,42 @@ func TestBadSettingsAreAllReported(t *testing.T) {
 	for _, want := range []string{`"1month"`, "30d is given twice", "services.top", "exception-items.limit (POSTMORTEM_EXCEPTION_ITEMS_LIMIT)"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want an error mentioning %s, got %v", want, err)
+		}
+	}
+}
+
+// TestCustomLabels: the custom fields counted by value are at most
+// MaxCustomLabels names a record could carry, blanks and repeats dropped,
+// with at most MaxCustomTop values each; none by default.
+func TestCustomLabels(t *testing.T) {
+	c, err := FromEnv(map[string]string{}, Serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := c.SnapshotOptions(record.DefaultTaxonomy())
+	if err != nil || len(opts.CustomLabels) != 0 || opts.TopCustomValues != 10 {
+		t.Fatalf("defaults: %v %d, %v", opts.CustomLabels, opts.TopCustomValues, err)
+	}
+	c, err = FromEnv(map[string]string{"POSTMORTEM_METRICS_CUSTOM_LABELS": "Root cause type, urgency,,urgency", "POSTMORTEM_METRICS_CUSTOM_TOP": "3"}, Serve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err = c.SnapshotOptions(record.DefaultTaxonomy())
+	if err != nil || !slices.Equal(opts.CustomLabels, []string{"Root cause type", "urgency"}) || opts.TopCustomValues != 3 {
+		t.Fatalf("got %q %d, %v", opts.CustomLabels, opts.TopCustomValues, err)
+	}
+	for _, tc := range []struct{ labels, top, want string }{
+		{"a,b,c,d,e,f", "10", "6 fields, more than 5"},
+		{"a\x01", "10", "control or formatting character"},
+		{"a", "21", "metrics.custom-top (POSTMORTEM_METRICS_CUSTOM_TOP): must be 1..20, got 21"},
+		{"a", "0", "must be 1..20, got 0"},
+	} {
+		c, err := FromEnv(map[string]string{"POSTMORTEM_METRICS_CUSTOM_LABELS": tc.labels, "POSTMORTEM_METRICS_CUSTOM_TOP": tc.top}, Serve)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.SnapshotOptions(record.DefaultTaxonomy()); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q, %s: got %v, want %q", tc.labels, tc.top, err, tc.want)
 		}
 	}
 }

@@ -138,6 +138,14 @@ var settings = []setting{
 		add: func(c *Config, f *kingpin.FlagClause) {
 			f.Default(fmt.Sprint(c.MetricsDetail)).BoolVar(&c.MetricsDetail)
 		}},
+	{flag: "metrics.custom-labels", env: []string{"METRICS_CUSTOM_LABELS"},
+		help: fmt.Sprintf("Custom fields (custom: in the records), comma separated, at most %d, counted by value in postmortem_incidents_by_custom; other custom fields never become labels.", MaxCustomLabels),
+		add: func(c *Config, f *kingpin.FlagClause) {
+			f.Default(strings.Join(c.CustomLabels, ",")).SetValue((*commaList)(&c.CustomLabels))
+		}},
+	{flag: "metrics.custom-top", env: []string{"METRICS_CUSTOM_TOP"},
+		help: fmt.Sprintf("How many values of each --metrics.custom-labels field get their own series (1..%d); the rest are summed as \"other\".", MaxCustomTop),
+		add:  func(c *Config, f *kingpin.FlagClause) { IntFlag(f.Default(fmt.Sprint(c.CustomTop)), &c.CustomTop) }},
 	{flag: "repeats.limit", env: []string{"REPEATS_LIMIT"},
 		help: "At most this many series of postmortem_repeat_incident_info, the latest repeats first.",
 		add: func(c *Config, f *kingpin.FlagClause) {

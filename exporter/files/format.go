@@ -22,6 +22,7 @@ type frontMatterFields struct {
 	URL              string     `yaml:"url,omitempty"`
 	StartedAt        utcTime    `yaml:"started_at"`
 	DetectedAt       utcTime    `yaml:"detected_at"`
+	AcknowledgedAt   utcTime    `yaml:"acknowledged_at,omitempty"`
 	MitigatedAt      utcTime    `yaml:"mitigated_at,omitempty"`
 	ResolvedAt       utcTime    `yaml:"resolved_at,omitempty"`
 	Origin           string     `yaml:"origin"`
@@ -36,6 +37,7 @@ type frontMatterFields struct {
 	BarRaiser        string     `yaml:"bar_raiser,omitempty"`
 	Learnings        []string   `yaml:"learnings,omitempty"`
 	SecurityReview   *review    `yaml:"security_review,omitempty"`
+	Custom           yaml.Node  `yaml:"custom,omitempty"`
 }
 
 type review struct {
@@ -77,10 +79,12 @@ func Format(r *record.Record, narrative string) ([]byte, error) {
 	f := frontMatterFields{
 		ID: r.ID, Title: r.Title, Severity: r.Severity, SecurityIncident: r.SecurityIncident, Team: r.Team,
 		Services: r.Services, URL: r.URL, StartedAt: utcTime(r.StartedAt), DetectedAt: utcTime(r.DetectedAt),
-		MitigatedAt: utcTime(r.MitigatedAt), ResolvedAt: utcTime(r.ResolvedAt), Origin: r.Origin,
+		AcknowledgedAt: utcTime(r.AcknowledgedAt),
+		MitigatedAt:    utcTime(r.MitigatedAt), ResolvedAt: utcTime(r.ResolvedAt), Origin: r.Origin,
 		Resolution: r.Resolution, Detection: r.Detection, Related: r.Related, Status: r.Status,
 		PublishedAt: utcTime(r.PublishedAt), Moderator: r.Moderator, BarRaiser: r.BarRaiser, Learnings: r.Learnings,
 	}
+	f.Custom = customNode(r)
 	if sr := r.SecurityReview; sr != nil {
 		f.SecurityReview = &review{By: sr.By, Outcome: sr.Outcome, Date: utcTime(sr.Date)}
 	}
@@ -110,6 +114,25 @@ func Format(r *record.Record, narrative string) ([]byte, error) {
 	buf.WriteString("---\n")
 	buf.WriteString(narrative)
 	return buf.Bytes(), nil
+}
+
+// customNode writes the custom fields in sorted key order, each value in
+// the form that reads back as the same value: a number or bool plain, a
+// string quoted when it would read as something else. The zero node
+// (none) is left out.
+func customNode(r *record.Record) yaml.Node {
+	if len(r.Custom) == 0 {
+		return yaml.Node{}
+	}
+	m := yaml.Node{Kind: yaml.MappingNode}
+	for _, k := range r.CustomKeys() {
+		v := &yaml.Node{Kind: yaml.ScalarNode, Value: record.CustomLabel(r.Custom[k])}
+		if _, ok := r.Custom[k].(string); ok {
+			v.Tag = "!!str" // quoted when it would read as a number or bool
+		}
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, v)
+	}
+	return m
 }
 
 // utcTime is an instant, written in UTC as a plain YAML timestamp; the

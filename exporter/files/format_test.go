@@ -23,6 +23,18 @@ func sameExported(a, b reflect.Value) bool {
 			}
 		}
 		return true
+	case reflect.Map:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for _, k := range a.MapKeys() {
+			if !b.MapIndex(k).IsValid() || !sameExported(a.MapIndex(k), b.MapIndex(k)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Interface:
+		return a.IsNil() == b.IsNil() && (a.IsNil() || sameExported(a.Elem(), b.Elem()))
 	case reflect.Slice:
 		if a.Len() != b.Len() {
 			return false

@@ -41,9 +41,9 @@ func Decode(doc *yaml.Node, path string, lineOffset int) (*Record, []Problem) {
 
 var recordFields = []string{
 	"id", "title", "severity", "security_incident", "team", "services", "url",
-	"started_at", "detected_at", "mitigated_at", "resolved_at", "origin", "resolution",
+	"started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at", "origin", "resolution",
 	"detection", "impact", "related", "status", "published_at", "action_items",
-	"moderator", "bar_raiser", "learnings", "security_review", "pull_findings",
+	"moderator", "bar_raiser", "learnings", "security_review", "custom", "pull_findings",
 }
 
 var requiredRecordFields = []string{"id", "title", "severity", "team", "started_at", "detected_at", "origin", "detection", "status"}
@@ -72,7 +72,7 @@ type decoder struct {
 // core, or, for the fields outside it (docs/quality.md), field_invalid.
 func recordFieldScope(key string) scope {
 	switch key {
-	case "moderator", "bar_raiser", "learnings", "security_review", "action_items", "pull_findings":
+	case "moderator", "bar_raiser", "learnings", "security_review", "action_items", "custom", "pull_findings":
 		return qualityScope
 	}
 	return scope{}
@@ -161,6 +161,8 @@ func (d *decoder) recordField(r *Record, key string, v *yaml.Node) {
 		r.StartedAt = d.timestamp(v, key)
 	case "detected_at":
 		r.DetectedAt = d.timestamp(v, key)
+	case "acknowledged_at":
+		r.AcknowledgedAt = d.timestamp(v, key)
 	case "mitigated_at":
 		r.MitigatedAt = d.timestamp(v, key)
 	case "resolved_at":
@@ -189,6 +191,8 @@ func (d *decoder) recordField(r *Record, key string, v *yaml.Node) {
 		r.Learnings = d.strList(v, key)
 	case "security_review":
 		r.SecurityReview = d.securityReview(v)
+	case "custom":
+		r.Custom = d.custom(v)
 	case "pull_findings":
 		d.pullFindings(v)
 	}

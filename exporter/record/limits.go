@@ -106,7 +106,7 @@ func (v *validator) plausible(r *Record, rules Rules) {
 	for _, t := range []struct {
 		field string
 		t     time.Time
-	}{{"detected_at", r.DetectedAt}, {"mitigated_at", r.MitigatedAt}, {"resolved_at", r.ResolvedAt}} {
+	}{{"detected_at", r.DetectedAt}, {"acknowledged_at", r.AcknowledgedAt}, {"mitigated_at", r.MitigatedAt}, {"resolved_at", r.ResolvedAt}} {
 		if ok(t.field, t.t) && started {
 			v.duration(t.field, t.t, "started_at", r.StartedAt, lim.MaxDuration)
 		}

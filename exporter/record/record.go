@@ -24,6 +24,7 @@ type Record struct {
 	URL              string
 	StartedAt        time.Time
 	DetectedAt       time.Time
+	AcknowledgedAt   time.Time // zero when nobody acknowledged the page
 	MitigatedAt      time.Time // zero when not mitigated
 	ResolvedAt       time.Time // zero while the incident is open
 	Origin           string
@@ -42,6 +43,10 @@ type Record struct {
 	BarRaiser      string
 	Learnings      []string
 	SecurityReview *SecurityReview // nil when the record has none
+
+	// Custom holds the source's other fields (custom.go): each value a
+	// string, a bool or a json.Number. Nil when the record has none.
+	Custom map[string]any
 
 	// refused marks the fields (team, url, services[i]) whose value
 	// cannot be a label (longer than its limit, or a name with a
@@ -192,11 +197,18 @@ func (r *Record) LabelServices() []string {
 // Resolved reports whether the incident has a resolved_at time.
 func (r *Record) Resolved() bool { return !r.ResolvedAt.IsZero() }
 
+// Acknowledged reports whether the incident has an acknowledged_at time.
+func (r *Record) Acknowledged() bool { return !r.AcknowledgedAt.IsZero() }
+
 // Mitigated reports whether the incident has a mitigated_at time.
 func (r *Record) Mitigated() bool { return !r.MitigatedAt.IsZero() }
 
 // TimeToDetect is detected_at − started_at, in seconds.
 func (r *Record) TimeToDetect() float64 { return Seconds(r.StartedAt, r.DetectedAt) }
+
+// TimeToAcknowledge is acknowledged_at − started_at, in seconds; only
+// meaningful when Acknowledged.
+func (r *Record) TimeToAcknowledge() float64 { return Seconds(r.StartedAt, r.AcknowledgedAt) }
 
 // TimeToMitigate is mitigated_at − started_at, in seconds; only meaningful
 // when Mitigated.
@@ -233,7 +245,7 @@ func (a *ActionItem) OpenAt(t time.Time) bool {
 // Shift moves every instant of the record by d; the bundled examples use it
 // to stay inside the rolling windows whenever the exporter runs.
 func (r *Record) Shift(d time.Duration) {
-	for _, t := range []*time.Time{&r.StartedAt, &r.DetectedAt, &r.MitigatedAt, &r.ResolvedAt, &r.PublishedAt} {
+	for _, t := range []*time.Time{&r.StartedAt, &r.DetectedAt, &r.AcknowledgedAt, &r.MitigatedAt, &r.ResolvedAt, &r.PublishedAt} {
 		shiftTime(t, d)
 	}
 	if r.SecurityReview != nil {

@@ -221,6 +221,7 @@ func Validate(r *Record, rules Rules) []Problem {
 		v.add("published_at", CodeMissingField, "required when status is published")
 	}
 	v.notBefore("detected_at", r.DetectedAt, "started_at", r.StartedAt)
+	v.acknowledged(r)
 	v.notBefore("mitigated_at", r.MitigatedAt, "started_at", r.StartedAt)
 	v.notBefore("resolved_at", r.ResolvedAt, "started_at", r.StartedAt)
 	v.notBefore("resolved_at", r.ResolvedAt, "mitigated_at", r.MitigatedAt)
@@ -268,6 +269,21 @@ func (v *validator) enum(field, value string, allowed []string) {
 func (v *validator) notBefore(field string, t time.Time, otherField string, other time.Time) {
 	if !t.IsZero() && !other.IsZero() && t.Before(other) {
 		v.add(field, CodeTimeOrder, "%s is before %s (%s)", t.Format(time.RFC3339), otherField, other.Format(time.RFC3339))
+	}
+}
+
+// acknowledged checks that acknowledged_at lies between detection and
+// the first of mitigation and resolution that is set.
+func (v *validator) acknowledged(r *Record) {
+	v.notBefore("acknowledged_at", r.AcknowledgedAt, "detected_at", r.DetectedAt)
+	for _, later := range []struct {
+		field string
+		t     time.Time
+	}{{"mitigated_at", r.MitigatedAt}, {"resolved_at", r.ResolvedAt}} {
+		if !later.t.IsZero() && r.AcknowledgedAt.After(later.t) {
+			v.add("acknowledged_at", CodeTimeOrder, "%s is after %s (%s)", r.AcknowledgedAt.Format(time.RFC3339), later.field, later.t.Format(time.RFC3339))
+			return
+		}
 	}
 }
 

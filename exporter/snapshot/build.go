@@ -18,8 +18,14 @@ type Options struct {
 	Severities []string
 	// Taxonomy sizes the series bound of PeriodTeamsLimit (SetTaxonomy
 	// sets it).
-	Taxonomy          record.Taxonomy
-	TopServices       int // services beyond this many are summed as "other"
+	Taxonomy    record.Taxonomy
+	TopServices int // services beyond this many are summed as "other"
+	// CustomLabels are the custom fields counted by value
+	// (--metrics.custom-labels); TopCustomValues bounds the values kept
+	// per field, the rest summed as "other", as is a value longer than
+	// LabelLimit.
+	CustomLabels      []string
+	TopCustomValues   int
 	OverdueItemsLimit int // overdue items beyond this many are only counted
 	// ExceptionItemsLimit bounds the listed open items with an exception;
 	// 0 is DefaultExceptionItemsLimit.
@@ -40,8 +46,8 @@ type Options struct {
 	// FindingsLimit bounds the listed findings; 0 is DefaultFindingsLimit.
 	FindingsLimit int
 	// LabelLimit bounds, in bytes, a label value the snapshot makes
-	// itself (a finding's reason): record.Limits.MaxLabelLength; 0 is no
-	// bound.
+	// itself (a finding's reason, a custom value):
+	// record.Limits.MaxLabelLength; 0 is the default limit.
 	LabelLimit int
 	// PeriodTeamsLimit gives, for these options, the most teams for which
 	// --periods.by-team=auto keeps the team on the period metrics: the
@@ -56,6 +62,11 @@ type Options struct {
 func (o *Options) SetTaxonomy(tax record.Taxonomy) {
 	o.Severities = tax.Severities
 	o.Taxonomy = tax
+}
+
+// labelLimit is LabelLimit, or the default limit.
+func (o Options) labelLimit() int {
+	return cmp.Or(o.LabelLimit, record.DefaultLimits().MaxLabelLength)
 }
 
 // periodTeamsLimit is what PeriodTeamsLimit gives, or no limit.
@@ -234,6 +245,7 @@ func (b *Builder) Snapshot() *Snapshot {
 		ws := &s.Windows[i]
 		dropZeros(ws.Services)
 		ws.Services = topN(ws.Services, b.opts.TopServices)
+		ws.Custom = topCustom(ws.Custom, b.opts.TopCustomValues)
 		dropZeros(ws.ByDetection, ws.ByOrigin, ws.ByResolution)
 		maps.DeleteFunc(ws.Incidents, func(_ SeverityTeam, st *IncidentStats) bool { return st.Count == 0 })
 		maps.DeleteFunc(ws.Completion, func(_ string, c *CompletionStats) bool { return c.Time.Count == 0 })
@@ -245,7 +257,7 @@ func (b *Builder) Snapshot() *Snapshot {
 	// of time to mitigate are published only with the detail.
 	teamKinds := detectRecoverOnly
 	if b.opts.Detail {
-		teamKinds = allKinds
+		teamKinds = teamDetailKinds
 	}
 	var summaries []func()
 	for i := len(s.Windows) - 1; i >= 0; i-- {
@@ -307,6 +319,7 @@ func NewWindowStats(w Window) WindowStats {
 		ByOrigin:     map[TeamValue]int{},
 		ByResolution: map[TeamValue]int{},
 		Services:     map[string]int{},
+		Custom:       map[CustomValue]int{},
 		Completion:   map[string]*CompletionStats{},
 		ItemsDue:     map[TeamValue]int{},
 	}
@@ -445,8 +458,8 @@ func IsRepeat(r *record.Record, byID map[string]*record.Record, verdicts func(*r
 	return false
 }
 
-// topN keeps the n services with most incidents (ties by name) and sums the
-// rest under OtherService.
+// topN keeps the n names (services, custom values) with most incidents
+// (ties by name) and sums the rest under OtherService.
 func topN(counts map[string]int, n int) map[string]int {
 	names := make([]string, 0, len(counts))
 	for name := range counts {
@@ -478,6 +491,7 @@ func fillWindowKeys(windows []WindowStats) {
 			fillKeys(w.ByDetection, other.ByDetection, zero)
 			fillKeys(w.ByOrigin, other.ByOrigin, zero)
 			fillKeys(w.ByResolution, other.ByResolution, zero)
+			fillKeys(w.Custom, other.Custom, zero)
 			fillKeys(w.ItemsDue, other.ItemsDue, zero)
 			fillKeys(w.BySeverity, other.BySeverity, noDurations)
 			fillKeys(w.ByTeam, other.ByTeam, noDurations)

@@ -147,7 +147,7 @@ func (b *Builder) ListStored(stored []StoredPostMortem) {
 }
 
 func (b *Builder) newQualityDetail() *QualityDetail {
-	d := &QualityDetail{ByWindow: make([]map[string]int, len(b.s.Windows)), ByPeriod: make([]PeriodQuality, len(b.periods)), LabelLimit: b.opts.LabelLimit}
+	d := &QualityDetail{ByWindow: make([]map[string]int, len(b.s.Windows)), ByPeriod: make([]PeriodQuality, len(b.periods)), LabelLimit: b.opts.labelLimit()}
 	for i := range d.ByWindow {
 		d.ByWindow[i] = map[string]int{}
 	}

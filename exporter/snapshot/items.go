@@ -19,6 +19,7 @@ func (b *Builder) addToWindows(r *record.Record, repeat bool) {
 		ws := &b.s.Windows[i]
 		if ws.Window.Contains(r.StartedAt, b.s.AsOf) {
 			ws.AddIncident(r, repeat, b.s.AsOf)
+			b.countCustom(ws, r)
 		}
 	}
 }

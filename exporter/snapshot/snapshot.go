@@ -145,6 +145,9 @@ type WindowStats struct {
 	// Services holds the top services by incident count, the rest summed
 	// under OtherService.
 	Services map[string]int
+	// Custom counts the incidents by the value of each configured custom
+	// field: the top values of each, the rest under OtherService.
+	Custom map[CustomValue]int
 	// Completion is keyed by team.
 	Completion map[string]*CompletionStats
 	// ItemsDue counts the items whose due day ended in the window

@@ -13,6 +13,7 @@ const (
 	TimeToDetect = iota
 	TimeToMitigate
 	TimeToRecover
+	TimeToAcknowledge
 	DurationKinds
 )
 
@@ -33,8 +34,9 @@ type Summary struct {
 	Quantiles map[float64]float64
 }
 
-// DurationSummaries are the summaries of time to detect, mitigate and
-// recover, indexed by TimeToDetect, TimeToMitigate and TimeToRecover.
+// DurationSummaries are the summaries of time to detect, mitigate,
+// recover and acknowledge, indexed by TimeToDetect, TimeToMitigate,
+// TimeToRecover and TimeToAcknowledge.
 type DurationSummaries [DurationKinds]Summary
 
 // Quantile returns the q-quantile (0 ≤ q ≤ 1) of values by linear
@@ -125,14 +127,20 @@ func (d *durationSamples) add(r *record.Record, eventsUntil time.Time) {
 	if r.Resolved() && !r.ResolvedAt.After(eventsUntil) {
 		d[TimeToRecover] = append(d[TimeToRecover], r.ResolvedAt.Sub(r.StartedAt))
 	}
+	if r.Acknowledged() && !r.AcknowledgedAt.After(eventsUntil) {
+		d[TimeToAcknowledge] = append(d[TimeToAcknowledge], r.AcknowledgedAt.Sub(r.StartedAt))
+	}
 }
 
-// summaryKinds says which durations a summary has: those of every kind,
-// or of time to detect and recover only (the others stay empty).
+// summaryKinds says which durations a summary has (the others stay
+// empty): every kind per severity; per team, never the time to
+// acknowledge (the series budget), the time to mitigate only with the
+// detail.
 type summaryKinds []int
 
 var (
-	allKinds          = summaryKinds{TimeToDetect, TimeToMitigate, TimeToRecover}
+	allKinds          = summaryKinds{TimeToDetect, TimeToMitigate, TimeToRecover, TimeToAcknowledge}
+	teamDetailKinds   = summaryKinds{TimeToDetect, TimeToMitigate, TimeToRecover}
 	detectRecoverOnly = summaryKinds{TimeToDetect, TimeToRecover}
 )
 

@@ -2,15 +2,11 @@ package source
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/postmortem-exporter/postmortem-exporter/exporter/files"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/snapshot"
 	"github.com/postmortem-exporter/postmortem-exporter/internal/pgtest"
@@ -49,26 +45,15 @@ var unlisted = [][2]string{
 	{"### Post-mortems published late", "### Post-mortems not published yet"},
 }
 
-// examplesFromBoth imports the examples and returns their snapshots as
+// importedExamples imports the examples and returns their snapshots as
 // of 2026-06-01 with the windows and periods, from the files and from
 // PostgreSQL.
-func examplesFromBoth(t *testing.T, windows []snapshot.Window, periods snapshot.PeriodOptions) (fromFiles, fromDB *snapshot.Snapshot) {
+func importedExamples(t *testing.T, windows []snapshot.Window, periods snapshot.PeriodOptions) (fromFiles, fromDB *snapshot.Snapshot) {
 	t.Helper()
 	pg, _ := pgtest.ImportExamples(t)
-	ctx := context.Background()
-	const dir = pgtest.ExamplesDir
 	tax := record.DefaultTaxonomy()
 	opts := snapshot.Options{Windows: windows, Severities: tax.Severities, TopServices: 50, OverdueItemsLimit: 1000, Periods: periods}
-	asOf := time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC)
-	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fromDB, err = (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fromFiles, fromDB
+	return examplesFromBoth(t, pg, opts, time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC), tax)
 }
 
 // TestSameReportAsFiles imports the examples and checks the PostgreSQL
@@ -78,7 +63,7 @@ func examplesFromBoth(t *testing.T, windows []snapshot.Window, periods snapshot.
 // repeats; only the list of post-mortems published late, which it does
 // not read, is replaced by a count.
 func TestSameReportAsFiles(t *testing.T) {
-	fromFiles, fromDB := examplesFromBoth(t, []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour}},
+	fromFiles, fromDB := importedExamples(t, []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}, {Name: "365d", Length: 365 * 24 * time.Hour}},
 		snapshot.PeriodOptions{Unit: snapshot.Month, Count: 13, Location: time.UTC})
 	if !fromDB.Listed || len(fromDB.DueSoon) == 0 || len(fromDB.Unpublished) == 0 || fromDB.OriginResolution == nil || fromDB.ServiceIncidents == nil || fromDB.QualityDetail == nil || fromDB.PublishedLate != nil ||
 		!reflect.DeepEqual(fromDB.DueSoon, fromFiles.DueSoon) || !reflect.DeepEqual(fromDB.Unpublished, fromFiles.Unpublished) {
@@ -101,7 +86,7 @@ func TestSameReportAsFiles(t *testing.T) {
 // April 1 reaches back before both: the refresh reads the incidents of
 // April 14 and 20 for it (examples/postmortems).
 func TestTrendsOfEveryUnitAsFiles(t *testing.T) {
-	fromFiles, fromDB := examplesFromBoth(t, []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}},
+	fromFiles, fromDB := importedExamples(t, []snapshot.Window{{Name: "30d", Length: 30 * 24 * time.Hour}},
 		snapshot.PeriodOptions{Unit: snapshot.Month, Count: 2, Location: time.UTC})
 	// Incidents started from April 1 (quarter), May 1 (month), April 27
 	// (the ISO week holding May 1): 2 in April, 11 in May.

@@ -118,30 +118,31 @@ func (r *refresh) recentStart() time.Time {
 // security, data-loss and repeat flags. The times are in microseconds
 // since 1970 (see timestampArray).
 type recentGroup struct {
-	severity, team      string
-	started, detected   []int64
-	mitigated, resolved []int64 // noTime when not yet
-	codes               []int32
+	severity, team                    string
+	started, detected                 []int64
+	mitigated, resolved, acknowledged []int64 // noTime when not yet
+	codes                             []int32
 }
 
 // scanRecentGroup scans a row of recent incidents, decoding the arrays
 // by hand (arrays.go).
 func scanRecentGroup(row pgx.CollectableRow) (recentGroup, error) {
 	var g recentGroup
-	var raw [5]pgtype.UndecodedBytes
-	if err := row.Scan(&g.severity, &g.team, &raw[0], &raw[1], &raw[2], &raw[3], &raw[4]); err != nil {
+	var raw [6]pgtype.UndecodedBytes
+	if err := row.Scan(&g.severity, &g.team, &raw[0], &raw[1], &raw[2], &raw[3], &raw[4], &raw[5]); err != nil {
 		return g, err
 	}
-	var errs [5]error
+	var errs [6]error
 	g.started, errs[0] = timestampArray(raw[0])
 	g.detected, errs[1] = timestampArray(raw[1])
 	g.mitigated, errs[2] = timestampArray(raw[2])
 	g.resolved, errs[3] = timestampArray(raw[3])
-	g.codes, errs[4] = int4Array(raw[4])
+	g.acknowledged, errs[4] = timestampArray(raw[4])
+	g.codes, errs[5] = int4Array(raw[5])
 	if err := errors.Join(errs[:]...); err != nil {
 		return g, err
 	}
-	if n := len(g.started); len(g.detected) != n || len(g.mitigated) != n || len(g.resolved) != n || len(g.codes) != n {
+	if n := len(g.started); len(g.detected) != n || len(g.mitigated) != n || len(g.resolved) != n || len(g.acknowledged) != n || len(g.codes) != n {
 		return g, fmt.Errorf("%s %s: arrays of different lengths", g.severity, g.team)
 	}
 	return g, nil
@@ -163,7 +164,7 @@ func (r *refresh) addRecentIncidents(ctx context.Context, q pgx.Tx, after, until
 	}
 	groups, err := collect(ctx, q, "incidents of the windows and periods", fmt.Sprintf(`
 		SELECT f.severity, f.team, array_agg(f.started_at), array_agg(f.detected_at), array_agg(f.mitigated_at), array_agg(f.resolved_at),
-		       array_agg(coalesce(array_position($4::text[], f.detection), 0)
+		       array_agg(f.acknowledged_at), array_agg(coalesce(array_position($4::text[], f.detection), 0)
 		                 + (coalesce(array_position($5::text[], f.origin), 0) << %[1]d)
 		                 + (coalesce(array_position($6::text[], f.resolution), 0) << %[2]d)
 		                 + %[3]d * f.security_incident::int + %[4]d * f.data_loss::int + %[5]d * f.repeat::int)
@@ -180,6 +181,7 @@ func (r *refresh) addRecentIncidents(ctx context.Context, q pgx.Tx, after, until
 			for i, started := range g.started {
 				rec.StartedAt, rec.DetectedAt = microsTime(started), microsTime(g.detected[i])
 				rec.MitigatedAt, rec.ResolvedAt = microsTime(g.mitigated[i]), microsTime(g.resolved[i])
+				rec.AcknowledgedAt = microsTime(g.acknowledged[i])
 				code := g.codes[i]
 				rec.Detection, rec.Origin = taxonomyValue(tax.Detections, code), taxonomyValue(tax.Origins, code>>codeBits)
 				rec.Resolution = taxonomyValue(tax.Resolutions, code>>(2*codeBits))

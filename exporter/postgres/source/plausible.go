@@ -14,7 +14,8 @@ import (
 // implausibleQuery finds the incidents with a time before 1970 ($3) or
 // after the clock plus its skew ($1), or a duration beyond the limit ($2),
 // their own or an action item's. Each branch is a range scan of an index
-// (migrations/0002_rollups.sql, 0004_plausible_times.sql) that reads only
+// (migrations/0002_rollups.sql, 0004_plausible_times.sql,
+// 0011_acknowledged_custom.sql) that reads only
 // such rows: normally none. Every event of an incident is at or after its
 // start (the schema's checks), so its start is its earliest time, and its
 // latest event less its start its longest duration.
@@ -24,6 +25,8 @@ const implausibleQuery = `
 		UNION SELECT incident_id FROM incident_facts WHERE greatest(detected_at, mitigated_at, resolved_at) > $1
 		UNION SELECT incident_id FROM incident_facts WHERE greatest(detected_at, mitigated_at, resolved_at) - started_at > $2
 		UNION SELECT id FROM incidents WHERE published_at > $1
+		UNION SELECT id FROM incidents WHERE acknowledged_at > $1 AND acknowledged_at IS NOT NULL
+		UNION SELECT id FROM incidents WHERE acknowledged_at - started_at > $2 AND acknowledged_at IS NOT NULL
 		UNION SELECT incident_id FROM action_items WHERE created_at > $1
 		UNION SELECT incident_id FROM action_items WHERE created_at < $3
 		UNION SELECT incident_id FROM action_items WHERE closed_at > $1

@@ -72,6 +72,9 @@ func TestImplausibleTimesAreCounted(t *testing.T) {
 		incident("PM-LONG", "now - interval '700 days'", "now - interval '700 days'", "now - interval '5 days'", "now - interval '4 days'"),
 		// Published next month.
 		incident("PM-PUB", "now - interval '3 days'", "now - interval '3 days'", "now - interval '2 days'", "now + interval '30 days'"),
+		// Not resolved yet, acknowledged tomorrow.
+		incident("PM-ACK", "now - interval '3 days'", "now - interval '3 days'", "NULL", "now - interval '2 days'"),
+		`UPDATE incidents SET acknowledged_at = now() + interval '1 day' WHERE id = 'PM-ACK'`,
 	} {
 		if _, err := pg.Exec(ctx, sql); err != nil {
 			t.Fatalf("%v\n%s", err, sql)
@@ -92,6 +95,7 @@ func TestImplausibleTimesAreCounted(t *testing.T) {
 	}
 	slices.Sort(got)
 	want := []string{
+		"postgres:incidents/PM-ACK acknowledged_at implausible_time",
 		"postgres:incidents/PM-FUTURE resolved_at implausible_time",
 		"postgres:incidents/PM-LONG resolved_at implausible_time",
 		"postgres:incidents/PM-PUB published_at implausible_time",
@@ -99,12 +103,12 @@ func TestImplausibleTimesAreCounted(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if after.InvalidCount(record.CodeImplausibleTime) != 3 || after.Records != before.Records {
-		t.Errorf("invalid %v, records %d; want 3 implausible and the %d valid records", after.Invalid, after.Records, before.Records)
+	if after.InvalidCount(record.CodeImplausibleTime) != 4 || after.Records != before.Records {
+		t.Errorf("invalid %v, records %d; want 4 implausible and the %d valid records", after.Invalid, after.Records, before.Records)
 	}
 	zero := `postmortem_records_invalid{reason="implausible_time",source="any",team=""} 0` + "\n"
 	wantExp := strings.Replace(exposition(t, before), zero,
-		zero+`postmortem_records_invalid{reason="implausible_time",source="any",team="payments"} 3`+"\n", 1)
+		zero+`postmortem_records_invalid{reason="implausible_time",source="any",team="payments"} 4`+"\n", 1)
 	if exp := exposition(t, after); exp != wantExp {
 		t.Errorf("the implausible rows changed the metrics:\n%s", diffLines(exp, wantExp))
 	}
@@ -144,6 +148,8 @@ func TestImplausibleQueryReadsNoTable(t *testing.T) {
 		{unownedQuery, nil, ""}, {repeatsQuery, []any{now.Add(-365 * 24 * time.Hour), now}, ""},
 		// Not the whole of another index of action_items either.
 		{openItemsQuery(exceptionItems), []any{now}, "action_items_open_exceptions"},
+		// The counts by custom field (custom.go), of the recent incidents only.
+		{customQuery, []any{[]time.Time{now.Add(-30 * 24 * time.Hour)}, now, []string{"Root cause type"}, []string{"PM-1"}}, "incidents_started_at"},
 	} {
 		query := tc.query
 		rows, err := tx.Query(ctx, "EXPLAIN "+query, tc.args...)

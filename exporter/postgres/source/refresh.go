@@ -41,6 +41,9 @@ type refresh struct {
 	// possibleWithin is the span of a possible repeat
 	// (snapshot.Options.PossibleRepeatsWithin).
 	possibleWithin time.Duration
+	// customLabels are the custom fields counted by value
+	// (--metrics.custom-labels).
+	customLabels []string
 }
 
 // reads are the queries of a refresh after findInvalid; they only read
@@ -54,6 +57,7 @@ func (r *refresh) reads() []read {
 	reads = append(reads, r.periodReads()...)
 	reads = append(reads, r.addEdgeIncidents, r.addEdgeCompletions, r.correctLateEvents,
 		r.addWindowItemsDue, r.countActionItems, r.recountActionItems, r.addOverdueItems, r.addExceptionItems, r.addIncidentStates, r.addDueSoon, r.addUnpublished)
+	reads = append(reads, r.customReads()...)
 	return append(reads, r.qualityReads()...)
 }
 
@@ -66,21 +70,22 @@ type fact struct {
 
 const factColumns = `f.incident_id, f.severity, f.team, f.detection, f.origin, coalesce(f.resolution, ''),
        f.started_at, f.detected_at, f.mitigated_at, f.resolved_at, f.security_incident, f.data_loss,
-       f.customers_affected, f.failed_requests, f.repeat, f.services, f.unknown_related, f.learnings, f.published_at`
+       f.customers_affected, f.failed_requests, f.repeat, f.services, f.unknown_related, f.learnings, f.published_at,
+       f.acknowledged_at`
 
 // scanFact scans a row of factColumns.
 func scanFact(row pgx.CollectableRow) (fact, error) {
 	rec := &record.Record{}
 	f := fact{record: rec}
-	var mitigated, resolved, published *time.Time
+	var mitigated, resolved, published, acknowledged *time.Time
 	var learnings int
 	err := row.Scan(&rec.ID, &rec.Severity, &rec.Team, &rec.Detection, &rec.Origin, &rec.Resolution,
 		&rec.StartedAt, &rec.DetectedAt, &mitigated, &resolved, &rec.SecurityIncident, &rec.Impact.DataLoss,
 		&rec.Impact.CustomersAffected, &rec.Impact.FailedRequests, &f.repeat, &rec.Services, &f.unknownRelated,
-		&learnings, &published)
+		&learnings, &published, &acknowledged)
 	rec.Path = "postgres:incidents/" + rec.ID
 	rec.StartedAt, rec.DetectedAt = rec.StartedAt.UTC(), rec.DetectedAt.UTC()
-	rec.MitigatedAt, rec.ResolvedAt = utc(mitigated), utc(resolved)
+	rec.MitigatedAt, rec.ResolvedAt, rec.AcknowledgedAt = utc(mitigated), utc(resolved), utc(acknowledged)
 	// The facts hold the number of learnings, not their text, and a
 	// publication only when the post-mortem is published.
 	rec.Learnings = make([]string, learnings)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
@@ -55,8 +56,6 @@ func exposition(t *testing.T, snap *snapshot.Snapshot) string {
 // invalid.
 func TestSameMetricsAsFiles(t *testing.T) {
 	pg, records := pgtest.ImportExamples(t)
-	ctx := context.Background()
-	const dir = pgtest.ExamplesDir
 	imported := len(records)
 	// Without the resolution "other", PM-2025-061, PM-2026-025 and
 	// PM-2026-026 are invalid: their items, due in the windows, no longer
@@ -88,19 +87,8 @@ func TestSameMetricsAsFiles(t *testing.T) {
 			},
 			Severities: c.tax.Severities, TopServices: 3, OverdueItemsLimit: 3, Periods: c.periods,
 		}
-		fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, c.asOf, record.Config{Taxonomy: c.tax})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fromDB, err := (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, c.asOf, record.Config{Taxonomy: c.tax})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The quality bar per window, period and post-mortem and the
-		// possible repeats too, from the findings import stored.
-		if fromFiles.QualityDetail == nil || fromDB.QualityDetail == nil {
-			t.Fatalf("%s: no quality detail from the files or postgres", name)
-		}
+		fromFiles, fromDB := examplesFromBoth(t, pg, opts, c.asOf, c.tax)
+		requireQualityDetail(t, fromFiles, fromDB)
 		want, got := exposition(t, fromFiles), exposition(t, fromDB)
 		if got != want {
 			t.Fatalf("%s: postgres and files disagree:\n%s", name, diffLines(got, want))
@@ -118,6 +106,33 @@ func TestSameMetricsAsFiles(t *testing.T) {
 		t.Error("no possible repeat compared")
 	}
 	seen.check(t, caseClosedLater, caseCreatedLater, caseInvalid, caseApproved, caseWithoutApprover)
+}
+
+// examplesFromBoth returns the snapshots of the examples as of asOf from
+// their folder and from pg, where they are imported.
+func examplesFromBoth(t *testing.T, pg *pgxpool.Pool, opts snapshot.Options, asOf time.Time, tax record.Taxonomy) (fromFiles, fromDB *snapshot.Snapshot) {
+	t.Helper()
+	ctx, dir := context.Background(), pgtest.ExamplesDir
+	fromFiles, err := (&files.Source{FS: os.DirFS(dir), Dir: dir, Limits: record.DefaultLimits(), Options: opts, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDB, err = (&Source{Pool: pg, Limits: record.DefaultLimits(), Options: opts, StatementTimeout: 10 * time.Second, Logger: slog.Default()}).Snapshot(ctx, asOf, record.Config{Taxonomy: tax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fromFiles, fromDB
+}
+
+// requireQualityDetail checks that both sources give the quality bar per
+// window, period and post-mortem and the possible repeats, so that the
+// expositions compared hold them (PostgreSQL from the findings import
+// stored, docs/quality.md).
+func requireQualityDetail(t *testing.T, fromFiles, fromDB *snapshot.Snapshot) {
+	t.Helper()
+	if fromFiles.QualityDetail == nil || fromDB.QualityDetail == nil {
+		t.Fatal("no quality detail from the files or from postgres")
+	}
 }
 
 // plain returns the records without their verdicts.

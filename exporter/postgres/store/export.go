@@ -22,7 +22,7 @@ SELECT i.id, i.source_path, i.title, i.severity, i.security_incident, i.team, i.
        i.origin, coalesce(i.resolution, ''), i.detection,
        i.customers_affected, i.failed_requests, i.data_loss, i.p99_latency_ms,
        i.status, i.published_at, i.moderator, i.bar_raiser, i.learnings,
-       i.security_review_by, i.security_review_outcome, i.security_review_date,
+       i.security_review_by, i.security_review_outcome, i.security_review_date, i.acknowledged_at, i.custom,
        coalesce((SELECT array_agg(f.rule ORDER BY f.rule) FROM quality_findings f WHERE f.incident_id = i.id), '{}'),
        coalesce((SELECT array_agg(s.service ORDER BY s.service) FROM incident_services s WHERE s.incident_id = i.id), '{}'),
        coalesce((SELECT array_agg(r.related_id ORDER BY r.related_id) FROM incident_related r WHERE r.incident_id = i.id), '{}'),
@@ -76,14 +76,15 @@ func EachRecord(ctx context.Context, pool *pgxpool.Pool, rules record.Rules, fn 
 // its stored findings.
 func scanExport(rows pgx.Rows) (record.Checked, error) {
 	r := &record.Record{}
-	var mitigated, resolved, published, reviewed *time.Time
+	var mitigated, resolved, published, reviewed, acknowledged *time.Time
+	var custom []byte
 	var reviewBy, reviewOutcome *string
 	var findings []string
 	var items []byte
 	if err := rows.Scan(&r.ID, &r.Path, &r.Title, &r.Severity, &r.SecurityIncident, &r.Team, &r.URL,
 		&r.StartedAt, &r.DetectedAt, &mitigated, &resolved, &r.Origin, &r.Resolution, &r.Detection,
 		&r.Impact.CustomersAffected, &r.Impact.FailedRequests, &r.Impact.DataLoss, &r.Impact.P99LatencyMS,
-		&r.Status, &published, &r.Moderator, &r.BarRaiser, &r.Learnings, &reviewBy, &reviewOutcome, &reviewed, &findings,
+		&r.Status, &published, &r.Moderator, &r.BarRaiser, &r.Learnings, &reviewBy, &reviewOutcome, &reviewed, &acknowledged, &custom, &findings,
 		&r.Services, &r.Related, &items); err != nil {
 		return record.Checked{}, err
 	}
@@ -95,7 +96,11 @@ func scanExport(rows pgx.Rows) (record.Checked, error) {
 		verdict.Findings = append(verdict.Findings, record.Problem{Path: r.Path, Team: r.Team, Rule: rule})
 	}
 	r.StartedAt, r.DetectedAt = r.StartedAt.UTC(), r.DetectedAt.UTC()
-	r.MitigatedAt, r.ResolvedAt, r.PublishedAt = utc(mitigated), utc(resolved), utc(published)
+	r.MitigatedAt, r.ResolvedAt, r.PublishedAt, r.AcknowledgedAt = utc(mitigated), utc(resolved), utc(published), utc(acknowledged)
+	var err error
+	if r.Custom, err = record.ParseCustomJSON(custom); err != nil {
+		return record.Checked{}, fmt.Errorf("incident %s: %w", r.ID, err)
+	}
 	var decoded []exportItem
 	if err := json.Unmarshal(items, &decoded); err != nil {
 		return record.Checked{}, fmt.Errorf("incident %s: action items: %w", r.ID, err)

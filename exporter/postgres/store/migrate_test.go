@@ -94,3 +94,41 @@ func connect(t *testing.T, url string) *pgxpool.Pool {
 	t.Cleanup(pool.Close)
 	return pool
 }
+
+// TestAcknowledgedAndCustomConstraints: the schema refuses, from any
+// writer, an acknowledged_at outside [detected_at, mitigated_at or
+// resolved_at] and custom fields that are not an object of scalars, as
+// validation does (record.TestAcknowledgedAt, TestCustomFields).
+func TestAcknowledgedAndCustomConstraints(t *testing.T) {
+	pool := connect(t, testenv.StartPostgres(t).URL)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	// Started 10:00, detected 10:05, mitigated 10:30, resolved 11:00.
+	const incident = `INSERT INTO incidents (id, source_path, content_hash, title, severity, team, started_at, detected_at,
+		mitigated_at, resolved_at, resolution, origin, detection, status, acknowledged_at, custom)
+		VALUES ($1, 'sql', '', 't', 'sev2', 'a', '2026-01-01T10:00:00Z', '2026-01-01T10:05:00Z', $2, '2026-01-01T11:00:00Z',
+		'rollback', 'unknown', 'internal', 'draft', $3, $4)`
+	for i, tc := range []struct {
+		name      string
+		mitigated any
+		acked     any
+		custom    string
+		ok        bool
+	}{
+		{"acknowledged between detection and mitigation", "2026-01-01T10:30:00Z", "2026-01-01T10:06:00Z", `{"a": "x", "n": 1.5, "b": true}`, true},
+		{"not acknowledged", "2026-01-01T10:30:00Z", nil, `{}`, true},
+		{"acknowledged before detection", "2026-01-01T10:30:00Z", "2026-01-01T10:04:00Z", `{}`, false},
+		{"acknowledged after mitigation", "2026-01-01T10:30:00Z", "2026-01-01T10:31:00Z", `{}`, false},
+		{"acknowledged after resolution, not mitigated", nil, "2026-01-01T11:01:00Z", `{}`, false},
+		{"custom not an object", "2026-01-01T10:30:00Z", nil, `[1]`, false},
+		{"a list value", "2026-01-01T10:30:00Z", nil, `{"a": [1]}`, false},
+		{"a null value", "2026-01-01T10:30:00Z", nil, `{"a": null}`, false},
+	} {
+		_, err := pool.Exec(ctx, incident, fmt.Sprintf("PM-%d", i), tc.mitigated, tc.acked, tc.custom)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err %v, want accepted %v", tc.name, err, tc.ok)
+		}
+	}
+}

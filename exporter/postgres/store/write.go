@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -83,22 +84,22 @@ INSERT INTO incidents (id, source_path, content_hash, title, severity, security_
 	started_at, detected_at, mitigated_at, resolved_at, origin, resolution, detection,
 	customers_affected, failed_requests, data_loss, p99_latency_ms, status, published_at,
 	moderator, bar_raiser, learnings, security_review_by, security_review_outcome, security_review_date, source_name,
-	source_root)
+	source_root, acknowledged_at, custom)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-	$22, $23, $24, $25, $26, $27, $28, $29)
+	$22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
 ON CONFLICT (id) DO UPDATE SET source_path = $2, content_hash = $3, title = $4, severity = $5,
 	security_incident = $6, team = $7, url = $8, started_at = $9, detected_at = $10, mitigated_at = $11,
 	resolved_at = $12, origin = $13, resolution = $14, detection = $15, customers_affected = $16,
 	failed_requests = $17, data_loss = $18, p99_latency_ms = $19, status = $20, published_at = $21,
 	moderator = $22, bar_raiser = $23, learnings = $24, security_review_by = $25, security_review_outcome = $26,
-	security_review_date = $27, source_name = $28, source_root = $29
+	security_review_date = $27, source_name = $28, source_root = $29, acknowledged_at = $30, custom = $31
 WHERE incidents.source_name IN ($28, '')
 RETURNING true`,
 		r.ID, storedPath, hash, r.Title, r.Severity, r.SecurityIncident, r.Team, r.LabelURL(),
 		r.StartedAt, r.DetectedAt, NullTime(r.MitigatedAt), NullTime(r.ResolvedAt), r.Origin, NullString(r.Resolution), r.Detection,
 		r.Impact.CustomersAffected, r.Impact.FailedRequests, r.Impact.DataLoss, r.Impact.P99LatencyMS, r.Status, NullTime(r.PublishedAt),
 		r.Moderator, r.BarRaiser, orNoText(r.Learnings), NullString(review.By), NullString(review.Outcome), NullTime(review.Date),
-		src.Name, src.Root).Scan(&written)
+		src.Name, src.Root, NullTime(r.AcknowledgedAt), cmp.Or(r.CustomJSON(), "{}")).Scan(&written)
 	if errors.Is(err, pgx.ErrNoRows) {
 		taken := &sourceTakenError{}
 		if err := tx.QueryRow(ctx, `SELECT source_name, source_path FROM incidents WHERE id = $1`, r.ID).Scan(&taken.source, &taken.path); err != nil {
