@@ -19,25 +19,25 @@ var (
 		"Findings of the quality rules on the served post-mortems of the team, all rules together.",
 		[]string{LabelTeam})
 	windowFindingsDesc = newDesc(MetricWindowQualityFindings,
-		"Findings of the quality rules on the post-mortems of the team's incidents started in the window (not with PostgreSQL: docs/quality.md).",
+		"Findings of the quality rules on the post-mortems of the team's incidents started in the window.",
 		[]string{LabelWindow, LabelTeam})
 	periodFindingsDesc = newDesc(MetricPeriodQualityFindings,
-		"Findings of the quality rules on the post-mortems published in the period, by rule (not with PostgreSQL).",
+		"Findings of the quality rules on the post-mortems published in the period, by rule.",
 		[]string{LabelPeriod, LabelRule})
 	periodPublishedDesc = newDesc(MetricPeriodPublished,
-		"Post-mortems published in the period (not with PostgreSQL): the n of the share that passes the bar.",
+		"Post-mortems published in the period: the n of the share that passes the bar.",
 		[]string{LabelPeriod})
 	periodPassingDesc = newDesc(MetricPeriodPassing,
-		"Post-mortems published in the period with no finding: they pass the bar (not with PostgreSQL).",
+		"Post-mortems published in the period with no finding: they pass the bar.",
 		[]string{LabelPeriod})
 	findingInfoDesc = newDesc(MetricFindingInfo,
-		"Always 1: a finding (rule, action item, reason) on the post-mortem of an incident started in the longest window, the latest first, up to --findings.limit (not with PostgreSQL).",
+		"Always 1: a finding (rule, action item, reason) on the post-mortem of an incident started in the longest window, the latest first, up to --findings.limit.",
 		[]string{LabelIncident, LabelTeam, LabelRule, LabelItem, LabelReason},
 		listedUpTo(func(b bounds) int { return cmp.Or(b.opts.FindingsLimit, snapshot.DefaultFindingsLimit) }))
 	findingsDroppedDesc = newDesc(MetricFindingInfoDropped,
 		"Findings left out of "+MetricFindingInfo+" by the series limit.", nil)
 	possibleRepeatInfoDesc = newDesc(MetricPossibleRepeatInfo,
-		"Always 1: an incident started in the longest window that follows another on the same service with the same origin within --repeats.possible-within, neither naming the other in related: for the forum to confirm. The latest first, up to --repeats.limit (not with PostgreSQL).",
+		"Always 1: an incident started in the longest window that follows another on the same service with the same origin within --repeats.possible-within, neither naming the other in related: for the forum to confirm. The latest first, up to --repeats.limit.",
 		[]string{LabelIncident, LabelTeam, LabelRepeats, LabelService, LabelOrigin},
 		listedUpTo(func(b bounds) int { return cmp.Or(b.opts.RepeatsLimit, snapshot.DefaultRepeatsLimit) }))
 	possibleRepeatsDroppedDesc = newDesc(MetricPossibleRepeatDropped,
@@ -58,14 +58,6 @@ var (
 	repeatsDroppedDesc = newDesc(MetricRepeatIncidentsDropped,
 		"Repeats left out of "+MetricRepeatIncidentInfo+" by the series limit.", nil)
 )
-
-// QualityDetailMetrics are the families published only from
-// snapshot.QualityDetail, which only a source of whole records (files)
-// gives (docs/quality.md).
-var QualityDetailMetrics = []string{
-	MetricWindowQualityFindings, MetricPeriodQualityFindings, MetricPeriodPublished, MetricPeriodPassing,
-	MetricFindingInfo, MetricFindingInfoDropped, MetricPossibleRepeatInfo, MetricPossibleRepeatDropped,
-}
 
 // rulesPublished are the rules with a findings series: tracker_drift only
 // where the items' tickets are synced, so that it costs no series (200 at

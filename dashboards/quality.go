@@ -20,9 +20,8 @@ func (c Config) quality() *dashboard.DashboardBuilder {
 	// teams, and say so.
 	detail := ": the split per team needs the exporter's --metrics.detail"
 	noFindings := "No findings"
-	noPostgres := "Not with PostgreSQL as the source (docs/quality.md)."
 	byPeriodRule := c.matrixBars("Findings per rule, by month of publication",
-		"Findings by rule on the post-mortems published in each period, over all teams (the exporter counts them per period over all teams); every window. "+noPostgres, m.LabelRule,
+		"Findings by rule on the post-mortems published in each period, over all teams (the exporter counts them per period over all teams); every window.", m.LabelRule,
 		c.sumBy(m.MetricPeriodQualityFindings, m.LabelPeriod+", "+m.LabelRule)+" > 0", false)
 	for _, r := range record.QualityRules {
 		byPeriodRule = byPeriodRule.OverrideByName(r.Name, []dashboard.DynamicConfigValue{{Id: "displayName", Value: r.Title}})
@@ -32,15 +31,15 @@ func (c Config) quality() *dashboard.DashboardBuilder {
 		WithRow(dashboard.NewRowBuilder("Findings")).
 		WithPanel(statPanel("Findings", "Findings of the quality rules on the selected teams' post-mortems, "+asOfNow+" (every window); their incidents count as usual.", unitCount,
 			query{expr: c.count(m.MetricTeamQualityFindings, teamFilter), legend: "findings"}).Thresholds(badFrom(1, 10))).
-		WithPanel(statPanel("Findings in the window", "Findings on the post-mortems of the selected teams' incidents started in the window. "+noPostgres, unitCount,
-			query{expr: c.count(m.MetricWindowQualityFindings, tw...), legend: "findings"}).Thresholds(badFrom(1, 10)).NoValue("No findings, or the records come from PostgreSQL")).
+		WithPanel(statPanel("Findings in the window", "Findings on the post-mortems of the selected teams' incidents started in the window.", unitCount,
+			query{expr: c.count(m.MetricWindowQualityFindings, tw...), legend: "findings"}).Thresholds(badFrom(1, 10)).NoValue("No findings")).
 		WithPanel(statPanel("Learnings, "+allTeams, "Learnings written in the post-mortems of the window's incidents, over all teams"+detail+". Kept and counted, never action items.", unitCount,
 			query{expr: c.count(m.MetricLearnings, windowFilter), legend: "learnings"})).
 		WithPanel(statPanel("Findings not listed", "Findings of "+allTeams+" left out of the list below by the exporter's --findings.limit, "+asOfNow+".", unitCount,
 			query{expr: c.count(m.MetricFindingInfoDropped), legend: "not listed"}).Thresholds(badFrom(1, 1))).
 		WithPanel(byPeriodRule).
 		WithPanel(c.joinedBars("Post-mortems that pass the bar, by month of publication",
-			"The share of the post-mortems published in each period with no finding, beside how many were published (the n), over all teams; every window. "+noPostgres, unitPercent,
+			"The share of the post-mortems published in each period with no finding, beside how many were published (the n), over all teams; every window.", unitPercent,
 			query{expr: ratio(c.sumBy(m.MetricPeriodPassing, m.LabelPeriod), c.sumBy(m.MetricPeriodPublished, m.LabelPeriod)+" > 0"), legend: "pass the bar"},
 			query{expr: c.sumBy(m.MetricPeriodPublished, m.LabelPeriod), legend: "post-mortems"})).
 		WithPanel(tablePanel("Findings per team", "One row per selected team: its findings "+asOfNow+" (every window), and those on the post-mortems of its incidents started in the window.", "Findings",
@@ -51,7 +50,7 @@ func (c Config) quality() *dashboard.DashboardBuilder {
 		WithPanel(tablePanel("Findings per rule", "Findings of "+allTeams+" by rule, "+asOfNow+" (every window); by team with the exporter's --metrics.detail.", "Findings",
 			[]column{{field: m.LabelRule, header: "Rule", words: ruleWords()}, {field: "Value", header: "Findings", unit: unitCount}},
 			query{expr: c.sumBy(m.MetricQualityFindings, m.LabelRule) + " > 0"}).NoValue(noFindings).Span(12)).
-		WithPanel(tablePanel("Findings, post-mortem by post-mortem", "Each finding on the post-mortems of the selected teams' incidents of the longest window (whatever the window chosen: "+everyWindow+"), the latest first: rule, action item and reason. `validate` gives the file and line. "+noPostgres, "Incident",
+		WithPanel(tablePanel("Findings, post-mortem by post-mortem", "Each finding on the post-mortems of the selected teams' incidents of the longest window (whatever the window chosen: "+everyWindow+"), the latest first: rule, action item and reason. `validate` gives the file and line.", "Incident",
 			[]column{{field: m.LabelIncident, header: "Post-mortem"}, {field: m.LabelTeam, header: "Team", link: teamLink},
 				{field: m.LabelRule, header: "Rule", words: ruleWords()}, {field: m.LabelItem, header: "Action item"}, {field: m.LabelReason, header: "Reason"}},
 			query{expr: c.dedup(m.MetricFindingInfo, teamFilter)}).NoValue(noFindings)).
@@ -69,7 +68,7 @@ func (c Config) quality() *dashboard.DashboardBuilder {
 				{field: m.LabelFix, header: "Kind", words: map[string]string{"open": snapshot.RepeatFixNotDone, "done": snapshot.RepeatDespiteFix}}},
 			query{expr: c.dedup(m.MetricRepeatIncidentInfo, teamFilter)}).NoValue("No repeat incidents").Span(12)).
 		WithPanel(tablePanel("Possible repeats, to confirm", "The selected teams' incidents of the longest window (whatever the window chosen: "+everyWindow+") on the same service with the same origin as an earlier one shortly before, neither naming the other in related: "+
-			"the forum confirms (the author adds related) or not. "+noPostgres, "Incident",
+			"the forum confirms (the author adds related) or not.", "Incident",
 			[]column{{field: m.LabelIncident, header: "Incident"}, {field: m.LabelTeam, header: "Team", link: teamLink}, {field: m.LabelRepeats, header: "Earlier"},
 				{field: m.LabelService, header: "Service"}, {field: m.LabelOrigin, header: "Origin"}},
 			query{expr: c.dedup(m.MetricPossibleRepeatInfo, teamFilter)}).NoValue("No possible repeats").Span(12)).

@@ -87,12 +87,10 @@ func sequenceRecord(id, severity, team string, startedDaysAgo, recoverMinutes in
 
 // sourceSpecific are the families that describe a source rather than the
 // incidents: the files source counts the files it could not read, the
-// database the rows it holds; the quality detail only whole records give;
-// and the exporter's own.
+// database the rows it holds; and the exporter's own.
 func sourceSpecific(name string) bool {
 	return strings.HasPrefix(name, "postmortem_exporter_") || strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") ||
-		strings.HasPrefix(name, "promhttp_") || name == collectors.MetricRecordsInvalid || name == collectors.MetricRecordsValid || name == collectors.MetricRecordsRemoved || name == collectors.MetricRecordsStale ||
-		slices.Contains(collectors.QualityDetailMetrics, name)
+		strings.HasPrefix(name, "promhttp_") || name == collectors.MetricRecordsInvalid || name == collectors.MetricRecordsValid || name == collectors.MetricRecordsRemoved || name == collectors.MetricRecordsStale
 }
 
 // ageLike are the gauges that say how long ago something was (or how

@@ -46,6 +46,16 @@ type Verdict struct {
 // instead while its incident counts.
 func (v Verdict) ItemCounts(i int) bool { return !slices.Contains(v.itemsOut, i) }
 
+// ItemID is the id of r's action item that finding f is about, as the
+// findings are listed: "" when f is about the record, or when the item is
+// left out of the metrics (its id may be what is wrong with it).
+func (v Verdict) ItemID(r *Record, f Problem) string {
+	if i, ok := f.Item(); ok && i < len(r.ActionItems) && v.ItemCounts(i) {
+		return r.ActionItems[i].ID
+	}
+	return ""
+}
+
 // Checked is a record with the verdict of its check: what import stores.
 type Checked struct {
 	*Record

@@ -19,7 +19,9 @@ const DueSoonDays = 14
 //
 // A source fills it when it calls Builder.ListAgenda: FromRecords (the
 // files) fills all of it; PostgreSQL, which reads rollups, lists the items
-// and their titles but not origin by resolution.
+// and their titles, and counts origin by resolution and the incidents per
+// service with ListStored, but does not list the post-mortems published
+// late.
 type Agenda struct {
 	// Listed is true when DueSoon and Titles were filled.
 	Listed bool
@@ -262,6 +264,15 @@ func (b *Builder) finishAgenda() {
 	for _, list := range [][]ListedIncident{s.Unpublished, s.PublishedLate} {
 		for _, it := range list {
 			keep(it.ID)
+		}
+	}
+	if d := s.QualityDetail; d != nil {
+		for _, f := range d.Findings {
+			keep(f.Incident)
+		}
+		for _, rp := range d.PossibleRepeats {
+			keep(rp.Incident)
+			keep(rp.Earlier)
 		}
 	}
 	ab.titles = nil

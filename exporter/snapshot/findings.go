@@ -9,10 +9,8 @@ import (
 )
 
 // QualityDetail is the quality bar per post-mortem, per window and per
-// calendar period. Only a source that hands in whole records
-// (FromRecords: the file source) gives it; PostgreSQL stores the
-// findings' counts per team and rule only (docs/quality.md), and leaves
-// it nil.
+// calendar period: FromRecords computes it from whole records (the file
+// source), ListStored from the findings a source stored (PostgreSQL).
 type QualityDetail struct {
 	// ByWindow counts, per window, the findings of the post-mortems of
 	// the incidents started in it, by team; every team with an incident
@@ -21,7 +19,8 @@ type QualityDetail struct {
 	// ByPeriod are, per calendar period, the post-mortems published in it.
 	ByPeriod []PeriodQuality
 	// Findings lists the findings of the post-mortems of the incidents
-	// started in the longest window, the latest incident first, at most
+	// started in the longest window, the latest incident first (then by
+	// incident id, rule and item), at most
 	// Options.FindingsLimit; FindingsDropped is how many it left out.
 	Findings        []Finding
 	FindingsDropped int
@@ -73,14 +72,7 @@ const UnknownOrigin = "unknown"
 
 // qualityDetail computes the QualityDetail of the valid records.
 func (b *Builder) qualityDetail(res record.Result) *QualityDetail {
-	d := &QualityDetail{ByWindow: make([]map[string]int, len(b.s.Windows)), ByPeriod: make([]PeriodQuality, len(b.periods)), LabelLimit: b.opts.labelLimit()}
-	for i := range d.ByWindow {
-		d.ByWindow[i] = map[string]int{}
-	}
-	for i := range d.ByPeriod {
-		d.ByPeriod[i].Findings = map[string]int{}
-	}
-	longest := len(b.s.Windows) - 1
+	d := b.newQualityDetail()
 	type listed struct {
 		r *record.Record
 		f record.Problem
@@ -91,42 +83,112 @@ func (b *Builder) qualityDetail(res record.Result) *QualityDetail {
 			continue
 		}
 		findings := res.Verdict(r).Findings
-		for i, w := range b.s.Windows {
-			if w.Window.Contains(r.StartedAt, b.s.AsOf) {
-				d.ByWindow[i][r.Team] += len(findings)
-			}
+		rules := make([]string, len(findings))
+		for i, f := range findings {
+			rules[i] = f.Rule
 		}
-		if p := PeriodOf(b.periods, r.PublishedAt); r.Status == record.StatusPublished && !r.PublishedAt.After(b.s.AsOf) && p >= 0 {
-			pq := &d.ByPeriod[p]
-			pq.Published++
-			pq.Passing += boolCount(len(findings) == 0)
+		if b.countPostMortem(d, r, rules) {
 			for _, f := range findings {
-				pq.Findings[f.Rule]++
+				list = append(list, listed{r, f})
 			}
-		}
-		if longest < 0 || !b.s.Windows[longest].Window.Contains(r.StartedAt, b.s.AsOf) {
-			continue
-		}
-		for _, f := range findings {
-			list = append(list, listed{r, f})
 		}
 	}
-	slices.SortStableFunc(list, func(a, c listed) int {
-		return cmp.Or(c.r.StartedAt.Compare(a.r.StartedAt), cmp.Compare(a.r.ID, c.r.ID))
-	})
-	list, d.FindingsDropped = capList(list, cmp.Or(b.opts.FindingsLimit, DefaultFindingsLimit))
+	list, d.FindingsDropped = latestFirst(list, func(l listed) Finding {
+		return Finding{Incident: l.r.ID, Rule: l.f.Rule, Item: res.Verdict(l.r).ItemID(l.r, l.f), StartedAt: l.r.StartedAt}
+	}, b.opts.FindingsLimit)
 	for _, l := range list {
-		// The item by its id, unless the item is left out of the metrics
-		// (its id may be what is wrong with it).
-		item := ""
-		if i, ok := l.f.Item(); ok && i < len(l.r.ActionItems) && res.Verdict(l.r).ItemCounts(i) {
-			item = l.r.ActionItems[i].ID
-		}
-		d.Findings = append(d.Findings, Finding{Incident: l.r.ID, Team: l.r.Team, Rule: l.f.Rule, Item: item,
+		d.Findings = append(d.Findings, Finding{Incident: l.r.ID, Team: l.r.Team, Rule: l.f.Rule, Item: res.Verdict(l.r).ItemID(l.r, l.f),
 			Reason: res.Reason(l.r, l.f), StartedAt: l.r.StartedAt})
 	}
 	d.PossibleRepeats, d.PossibleRepeatsDropped = capList(b.possibleRepeats(res.Valid), cmp.Or(b.opts.RepeatsLimit, DefaultRepeatsLimit))
 	return d
+}
+
+// StoredPostMortem is a valid incident as a source that stores the
+// findings (PostgreSQL: import computed them) reads it back: its ID,
+// Team, Severity, Origin, Resolution, Services, Related, StartedAt,
+// ResolvedAt, Status and PublishedAt, and its findings (Rule, Item,
+// Reason; the rest is the record's).
+type StoredPostMortem struct {
+	Record   *record.Record
+	Findings []Finding
+}
+
+// ListStored gives a source that reads its records back in part what
+// FromRecords computes from whole records: the QualityDetail, the
+// incidents per service and origin by resolution (ListAgenda with
+// crossed). stored must hold every valid incident started by AsOf in the
+// longest window or up to Options.PossibleRepeatsWithin before it, and
+// every one whose post-mortem was published in the periods.
+func (b *Builder) ListStored(stored []StoredPostMortem) {
+	b.ListAgenda(true)
+	d := b.newQualityDetail()
+	var list []Finding
+	records := make([]*record.Record, len(stored))
+	for i, pm := range stored {
+		r := pm.Record
+		records[i] = r
+		b.countOriginResolution(r)
+		b.countServices(r)
+		rules := make([]string, len(pm.Findings))
+		for j, f := range pm.Findings {
+			rules[j] = f.Rule
+		}
+		if b.countPostMortem(d, r, rules) {
+			for _, f := range pm.Findings {
+				f.Incident, f.Team, f.StartedAt = r.ID, r.Team, r.StartedAt
+				list = append(list, f)
+			}
+		}
+	}
+	d.Findings, d.FindingsDropped = latestFirst(list, func(f Finding) Finding { return f }, b.opts.FindingsLimit)
+	d.PossibleRepeats, d.PossibleRepeatsDropped = capList(b.possibleRepeats(records), cmp.Or(b.opts.RepeatsLimit, DefaultRepeatsLimit))
+	b.s.QualityDetail = d
+}
+
+func (b *Builder) newQualityDetail() *QualityDetail {
+	d := &QualityDetail{ByWindow: make([]map[string]int, len(b.s.Windows)), ByPeriod: make([]PeriodQuality, len(b.periods)), LabelLimit: b.opts.labelLimit()}
+	for i := range d.ByWindow {
+		d.ByWindow[i] = map[string]int{}
+	}
+	for i := range d.ByPeriod {
+		d.ByPeriod[i].Findings = map[string]int{}
+	}
+	return d
+}
+
+// countPostMortem counts r's findings (their rules) in every window r
+// started in, and in the period its post-mortem was published in; it
+// reports whether r started in the longest window, where its findings
+// are listed.
+func (b *Builder) countPostMortem(d *QualityDetail, r *record.Record, rules []string) bool {
+	for i, w := range b.s.Windows {
+		if w.Window.Contains(r.StartedAt, b.s.AsOf) {
+			d.ByWindow[i][r.Team] += len(rules)
+		}
+	}
+	if p := PeriodOf(b.periods, r.PublishedAt); r.Status == record.StatusPublished && !r.PublishedAt.After(b.s.AsOf) && p >= 0 {
+		pq := &d.ByPeriod[p]
+		pq.Published++
+		pq.Passing += boolCount(len(rules) == 0)
+		for _, rule := range rules {
+			pq.Findings[rule]++
+		}
+	}
+	longest := len(b.s.Windows) - 1
+	return longest >= 0 && b.s.Windows[longest].Window.Contains(r.StartedAt, b.s.AsOf)
+}
+
+// latestFirst orders the findings by their incident's start, the latest
+// first, then by the incident's id, rule and action item, and keeps the
+// first limit (0: DefaultFindingsLimit). key gives a finding's incident,
+// start, rule and item.
+func latestFirst[T any](list []T, key func(T) Finding, limit int) ([]T, int) {
+	slices.SortFunc(list, func(a, c T) int {
+		x, y := key(a), key(c)
+		return cmp.Or(y.StartedAt.Compare(x.StartedAt), cmp.Compare(x.Incident, y.Incident), cmp.Compare(x.Rule, y.Rule), cmp.Compare(x.Item, y.Item))
+	})
+	return capList(list, cmp.Or(limit, DefaultFindingsLimit))
 }
 
 // possibleRepeats finds the possible repeats (QualityDetail.PossibleRepeats),

@@ -24,7 +24,7 @@ type Quality struct {
 	// RepeatsDropped is how many pairs the limit left out.
 	RepeatsDropped int
 	// QualityDetail is the bar per post-mortem, window and period; nil
-	// when the source does not hand in whole records (PostgreSQL).
+	// when the source gives neither whole records nor ListStored.
 	QualityDetail *QualityDetail
 }
 

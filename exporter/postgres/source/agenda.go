@@ -14,9 +14,10 @@ import (
 // The forum report's lists (snapshot.Agenda): the open items due soon,
 // read by the partial index on the open items' due day, the unpublished
 // post-mortems by theirs, and the titles of what the snapshot lists.
-// Origin by resolution and the list of post-mortems published late are
-// not read: they would read every incident of the longest window, where a
-// refresh reads rollups (docs/report.md).
+// Origin by resolution and the incidents per service come with the
+// quality detail (listStored, stored.go). The list of post-mortems
+// published late is not read: it would read every published post-mortem
+// (docs/report.md).
 
 // addDueSoon reads the open items whose due day is in the next
 // snapshot.DueSoonDays days.
@@ -68,6 +69,14 @@ func addTitles(ctx context.Context, q pgx.Tx, snap *snapshot.Snapshot) error {
 	}
 	for _, it := range snap.Unpublished {
 		incidents = append(incidents, it.ID)
+	}
+	if d := snap.QualityDetail; d != nil {
+		for _, f := range d.Findings {
+			incidents = append(incidents, f.Incident)
+		}
+		for _, rp := range d.PossibleRepeats {
+			incidents = append(incidents, rp.Incident, rp.Earlier)
+		}
 	}
 	type title struct{ ID, Title string }
 	titles, err := collect(ctx, q, "titles", `SELECT id, title FROM action_items WHERE id = ANY ($1)

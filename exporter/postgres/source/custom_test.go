@@ -39,7 +39,7 @@ func TestAcknowledgeAndCustomFromBothSources(t *testing.T) {
 		Periods: snapshot.PeriodOptions{Unit: snapshot.Month, Count: 3, Location: time.UTC},
 	}
 	fromFiles, fromDB := examplesFromBoth(t, pg, opts, asOf, tax)
-	dropQualityDetail(t, fromFiles, fromDB)
+	requireQualityDetail(t, fromFiles, fromDB)
 	want, got := exposition(t, fromFiles), exposition(t, fromDB)
 	if got != want {
 		t.Fatalf("postgres and files disagree:\n%s", diffLines(got, want))

@@ -39,7 +39,7 @@ func addQualityRollup(part *snapshot.WindowStats, keys []string, v []int64) {
 
 // qualityReads are the reads of the quality bar besides the rollup.
 func (r *refresh) qualityReads() []read {
-	return []read{r.countFindings, r.countUnowned, r.addRepeats}
+	return []read{r.countFindings, r.countUnowned, r.addRepeats, r.listStored}
 }
 
 // unownedQuery reads the items without an owner, by a partial index.

@@ -38,6 +38,9 @@ type refresh struct {
 	// once the rollups are added.
 	invalidFacts []fact
 	quality      record.Quality
+	// possibleWithin is the span of a possible repeat
+	// (snapshot.Options.PossibleRepeatsWithin).
+	possibleWithin time.Duration
 	// customLabels are the custom fields counted by value
 	// (--metrics.custom-labels).
 	customLabels []string

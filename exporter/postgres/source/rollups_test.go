@@ -85,7 +85,6 @@ func TestRollupsAgreeWithRecords(t *testing.T) {
 		fromRecords := snapshot.FromRecords(SourceName, record.Check(records, nil,
 			record.Rules{Taxonomy: tax, Limits: record.DefaultLimits(), Now: time.Now(), Quality: quality}), asOf, opts)
 		seen.add(records, fromRecords, opts.Windows)
-		fromRecords.QualityDetail = nil // from whole records only (docs/quality.md)
 		want := exposition(t, fromRecords)
 		got, err := src.Snapshot(ctx, asOf, record.Config{Taxonomy: tax, Quality: quality})
 		if err != nil {

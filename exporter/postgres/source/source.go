@@ -99,7 +99,7 @@ func (s *Source) Snapshot(ctx context.Context, asOf time.Time, cfg record.Config
 	p, pp := newPlan(asOf, opts.Windows), newPeriodPlan(periods)
 	r := &refresh{asOf: asOf, windows: opts.Windows, periods: periods, trendsStart: opts.Periods.TrendsStart(asOf), byTeam: opts.Periods.ByTeam != snapshot.TeamsOff, taxonomy: cfg.Taxonomy,
 		plan: p, periodPlan: pp, b: snapshot.NewBuilder(SourceName, asOf, opts), sums: newRollupSums(asOf, opts.Windows, periods, p, pp),
-		customLabels: opts.CustomLabels, quality: cfg.Quality}
+		customLabels: opts.CustomLabels, quality: cfg.Quality, possibleWithin: opts.PossibleRepeatsWithin}
 	rules := cfg.Rules(s.Limits, time.Now()) // the wall clock, as for files
 	if err := r.findInvalid(ctx, tx, rules); err != nil {
 		return nil, err

@@ -67,6 +67,7 @@ func TestSameMetricsAsFiles(t *testing.T) {
 	// before the items of incidents started since were created.
 	before := time.Date(2026, time.May, 5, 12, 0, 0, 0, time.UTC)
 	seen := coverage{}
+	possible := 0
 	// Months in Paris (the default shape), ISO weeks by team in Kolkata
 	// (UTC+5:30: every week starts and ends inside a UTC day), quarters.
 	for _, c := range []struct {
@@ -87,17 +88,22 @@ func TestSameMetricsAsFiles(t *testing.T) {
 			Severities: c.tax.Severities, TopServices: 3, OverdueItemsLimit: 3, Periods: c.periods,
 		}
 		fromFiles, fromDB := examplesFromBoth(t, pg, opts, c.asOf, c.tax)
-		dropQualityDetail(t, fromFiles, fromDB)
+		requireQualityDetail(t, fromFiles, fromDB)
 		want, got := exposition(t, fromFiles), exposition(t, fromDB)
 		if got != want {
 			t.Fatalf("%s: postgres and files disagree:\n%s", name, diffLines(got, want))
 		}
 		if !strings.Contains(got, collectors.MetricMTTR) || !strings.Contains(got, collectors.MetricPeriodActionItemsDue) ||
 			!strings.Contains(got, collectors.MetricPeriodTimeToRecover+`{period="`) || !strings.Contains(got, collectors.MetricActionItemsDue) ||
-			fromDB.Records+len(fromDB.Problems) != imported {
+			!strings.Contains(got, collectors.MetricFindingInfo+`{incident="`) ||
+			!strings.Contains(got, collectors.MetricPeriodPassing+`{period="`) || fromDB.Records+len(fromDB.Problems) != imported {
 			t.Fatalf("%s: the comparison is empty: %d records", name, fromDB.Records)
 		}
 		seen.add(plain(records), fromFiles, opts.Windows)
+		possible += len(fromDB.QualityDetail.PossibleRepeats)
+	}
+	if possible == 0 {
+		t.Error("no possible repeat compared")
 	}
 	seen.check(t, caseClosedLater, caseCreatedLater, caseInvalid, caseApproved, caseWithoutApprover)
 }
@@ -118,17 +124,15 @@ func examplesFromBoth(t *testing.T, pg *pgxpool.Pool, opts snapshot.Options, asO
 	return fromFiles, fromDB
 }
 
-// dropQualityDetail checks that the quality bar per window, period and
-// post-mortem and the possible repeats come from the files only, which
-// read whole records (PostgreSQL keeps the findings' counts per team and
-// rule, docs/quality.md), and leaves them out of fromFiles so that the
-// two expositions compare.
-func dropQualityDetail(t *testing.T, fromFiles, fromDB *snapshot.Snapshot) {
+// requireQualityDetail checks that both sources give the quality bar per
+// window, period and post-mortem and the possible repeats, so that the
+// expositions compared hold them (PostgreSQL from the findings import
+// stored, docs/quality.md).
+func requireQualityDetail(t *testing.T, fromFiles, fromDB *snapshot.Snapshot) {
 	t.Helper()
-	if fromFiles.QualityDetail == nil || fromDB.QualityDetail != nil {
-		t.Fatal("the quality detail should come from the files only")
+	if fromFiles.QualityDetail == nil || fromDB.QualityDetail == nil {
+		t.Fatal("no quality detail from the files or from postgres")
 	}
-	fromFiles.QualityDetail = nil
 }
 
 // plain returns the records without their verdicts.
