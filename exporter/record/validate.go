@@ -354,7 +354,8 @@ type Amendment struct {
 
 // Amend applies the amendments. Each finding takes its rule's severity
 // under q, a rule that is off drops it, and counted keeps only what
-// counting it needs, as Check does. The records replaced are left as they
+// counting it needs, as Check does, and its message, which the rules
+// cannot give again (Result.Reason). The records replaced are left as they
 // were read: a source that keeps its records between refreshes keeps the
 // records' own values.
 func (res *Result) Amend(amendments []Amendment, q Quality, counted bool) {
@@ -368,7 +369,9 @@ func (res *Result) Amend(amendments []Amendment, q Quality, counted bool) {
 				continue
 			}
 			if counted {
-				f = Problem{Path: f.Path, Rule: f.Rule, Severity: f.Severity, Team: f.Team, item: f.item}
+				// It keeps its message: Reason cannot give it again from
+				// the rules, and a record has few such findings.
+				f = Problem{Path: f.Path, Rule: f.Rule, Severity: f.Severity, Team: f.Team, item: f.item, Message: f.Message}
 			}
 			v.Findings = append(v.Findings, f)
 			res.Findings = append(res.Findings, f)
