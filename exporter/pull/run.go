@@ -10,12 +10,7 @@ import (
 	"slices"
 
 	"github.com/postmortem-exporter/postmortem-exporter/exporter/record"
-	"github.com/postmortem-exporter/postmortem-exporter/internal/atomicfile"
 )
-
-// commitChunk is how many files one atomicfile.Batch holds open at once
-// when the pull's files are written.
-const commitChunk = 64
 
 // Options of one pull.
 type Options struct {
@@ -66,6 +61,7 @@ func Run(ctx context.Context, src Source, opts Options) (*Summary, error) {
 	}
 	r := &run{opts: opts, ss: ss, sum: &Summary{Source: src.Name()}, files: map[string]string{}, listed: map[string]bool{},
 		tr: translator{source: src.Name(), mapping: opts.Mapping, taxonomy: opts.Taxonomy}}
+	defer r.pending.close()
 	next, err := src.Pull(ctx, cursor, func(inc Incident) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -81,7 +77,7 @@ func Run(ctx context.Context, src Source, opts Options) (*Summary, error) {
 	if ex, ok := src.(Exhaustive); ok && cursor == "" && ex.ListsEverything() {
 		r.unlisted(src.Name())
 	}
-	if err := r.commit(ctx); err != nil {
+	if err := r.pending.commit(ctx); err != nil {
 		return r.sum, err
 	}
 	ss.Cursor = next
@@ -101,8 +97,9 @@ type run struct {
 	// of its incident, so two incidents never share one.
 	files map[string]string
 	// listed holds the source id of every incident the source emitted.
-	listed  map[string]bool
-	pending []pendingWrite
+	listed map[string]bool
+	// pending holds the files to write once the source answered in full.
+	pending spool
 	updates map[string]*recordState
 }
 
@@ -121,11 +118,6 @@ func (r *run) unlisted(source string) {
 	}
 	slices.Sort(gone)
 	r.sum.Gone = append(r.sum.Gone, gone...)
-}
-
-type pendingWrite struct {
-	path string
-	data []byte
 }
 
 // incident merges one incident into its file, in memory.
@@ -190,27 +182,9 @@ func (r *run) incident(inc Incident) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	r.pending = append(r.pending, pendingWrite{path: path, data: out})
-	r.sum.Written++
-	return nil
-}
-
-// commit writes the pending files, a bounded batch at a time.
-func (r *run) commit(ctx context.Context) error {
-	for start := 0; start < len(r.pending); start += commitChunk {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var b atomicfile.Batch
-		for _, w := range r.pending[start:min(start+commitChunk, len(r.pending))] {
-			if err := b.AddBytes(w.path, 0o644, w.data); err != nil {
-				b.Discard()
-				return err
-			}
-		}
-		if err := b.Commit(); err != nil {
-			return err
-		}
+	if err := r.pending.add(path, out); err != nil {
+		return err
 	}
+	r.sum.Written++
 	return nil
 }

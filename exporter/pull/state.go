@@ -1,12 +1,15 @@
 package pull
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -79,17 +82,61 @@ func (st *state) source(name string) *sourceState {
 	return ss
 }
 
-// save writes the state file atomically.
+// save writes the state file atomically, one record at a time, so that
+// encoding it needs no more memory than one record does.
 func (st *state) save(dir string) error {
+	return atomicfile.Write(filepath.Join(dir, StateFile), 0o644, st.encode)
+}
+
+// encode writes the state as YAML: the sources and their records in the
+// order of their names.
+func (st *state) encode(out io.Writer) error {
+	w := bufio.NewWriter(out)
+	w.WriteString(stateHeader + "sources:\n")
 	var buf bytes.Buffer
-	buf.WriteString(stateHeader)
-	enc := yaml.NewEncoder(&buf)
+	for _, name := range sortedKeys(st.Sources) {
+		ss := st.Sources[name]
+		if ss == nil {
+			continue
+		}
+		key, err := yaml.Marshal(name)
+		if err != nil {
+			return fmt.Errorf("encode state: %w", err)
+		}
+		w.WriteString("  " + strings.TrimSuffix(string(key), "\n") + ":\n")
+		if ss.Cursor != "" {
+			if err := encodeIndented(w, &buf, "    ", map[string]string{"cursor": ss.Cursor}); err != nil {
+				return err
+			}
+		}
+		if len(ss.Records) == 0 {
+			continue
+		}
+		w.WriteString("    records:\n")
+		for _, id := range sortedKeys(ss.Records) {
+			if err := encodeIndented(w, &buf, "      ", map[string]*recordState{id: ss.Records[id]}); err != nil {
+				return err
+			}
+		}
+	}
+	return w.Flush()
+}
+
+// encodeIndented writes v as YAML with every line indented, which nests
+// it under the key written before; buf is reused between calls.
+func encodeIndented(w *bufio.Writer, buf *bytes.Buffer, indent string, v any) error {
+	buf.Reset()
+	enc := yaml.NewEncoder(buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(st); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
 	if err := enc.Close(); err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, StateFile), buf.Bytes(), 0o644)
+	for line := range bytes.Lines(buf.Bytes()) {
+		w.WriteString(indent)
+		w.Write(line)
+	}
+	return nil
 }
