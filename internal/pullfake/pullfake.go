@@ -1,5 +1,6 @@
-// Package pullfake serves the document stores the pull reads (Confluence
-// Cloud's REST v2, Google Drive v3) from a folder of fixtures, for tests:
+// Package pullfake serves the APIs the pull reads (Confluence Cloud's
+// REST v2, Google Drive v3, incident.io v2, PagerDuty's REST v2) from a
+// folder of fixtures, for tests:
 // every request and every fixture answered is checked against the
 // source's schema (written from the vendor's published description, under
 // the source's testdata), and every request must carry the token.

@@ -111,15 +111,15 @@ const inc109 = `
 
 func TestPull(t *testing.T) {
 	fake := newFake(t)
-	src := newSource(t, fake.start(t), 5, pull.SourceMapping{})
+	src := newSource(t, fake.Serve(t), 5, pull.SourceMapping{})
 	got, next, err := pulltest.Collect(context.Background(), src, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// 16 incidents on pages of 5: 5, 5, 5 and 1, each page asked for
 	// after the last incident of the one before.
-	if want := []string{"page_size=5", "after=01INC0105&page_size=5", "after=01INC0110&page_size=5", "after=01INC0115&page_size=5"}; !slices.Equal(fake.pages, want) {
-		t.Errorf("pages asked for: %q, want %q", fake.pages, want)
+	if want := []string{"page_size=5", "after=01INC0105&page_size=5", "after=01INC0110&page_size=5", "after=01INC0115&page_size=5"}; !slices.Equal(fake.Pages, want) {
+		t.Errorf("pages asked for: %q, want %q", fake.Pages, want)
 	}
 	if len(got) != 16 {
 		t.Fatalf("%d incidents, want the 16 of the fixture", len(got))
@@ -144,8 +144,8 @@ func TestPull(t *testing.T) {
 		}
 	}
 	// Follow-ups are asked for the 11 incidents neither skipped nor gone.
-	if len(fake.ups) != 11 || slices.Contains(fake.ups, "01INC0104") || slices.Contains(fake.ups, "01INC0107") {
-		t.Errorf("follow-ups asked for %q, want the 11 incidents pulled", fake.ups)
+	if len(fake.Ups) != 11 || slices.Contains(fake.Ups, "01INC0104") || slices.Contains(fake.Ups, "01INC0107") {
+		t.Errorf("follow-ups asked for %q, want the 11 incidents pulled", fake.Ups)
 	}
 
 	// A hostile title reaches the pull as it was written (the writer puts
@@ -177,7 +177,7 @@ func TestPull(t *testing.T) {
 
 func TestPullIncremental(t *testing.T) {
 	fake := newFake(t)
-	src := newSource(t, fake.start(t), 100, pull.SourceMapping{})
+	src := newSource(t, fake.Serve(t), 100, pull.SourceMapping{})
 	// incident.io filters updated_at by day: the fixture has INC-114 (07:00),
 	// INC-115 (12:00) and INC-116 (15:00) updated on 2026-06-01; INC-114 did
 	// not change since the cursor (10:00) and is left out.
@@ -185,8 +185,8 @@ func TestPullIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"page_size=100&updated_at%5Bgte%5D=2026-06-01"}; !slices.Equal(fake.pages, want) {
-		t.Errorf("pages asked for: %q, want %q", fake.pages, want)
+	if want := []string{"page_size=100&updated_at%5Bgte%5D=2026-06-01"}; !slices.Equal(fake.Pages, want) {
+		t.Errorf("pages asked for: %q, want %q", fake.Pages, want)
 	}
 	var ids []string
 	for _, inc := range got {
@@ -198,9 +198,9 @@ func TestPullIncremental(t *testing.T) {
 	if next != "2026-06-01T15:00:00Z" {
 		t.Errorf("next cursor %q", next)
 	}
-	slices.Sort(fake.ups) // asked for at once
-	if !slices.Equal(fake.ups, []string{"01INC0115", "01INC0116"}) {
-		t.Errorf("follow-ups asked for %q", fake.ups)
+	slices.Sort(fake.Ups) // asked for at once
+	if !slices.Equal(fake.Ups, []string{"01INC0115", "01INC0116"}) {
+		t.Errorf("follow-ups asked for %q", fake.Ups)
 	}
 
 	// Nothing changed since: the cursor stays.
@@ -230,7 +230,7 @@ incidentio:
 		t.Fatal(err)
 	}
 	fake := newFake(t)
-	got, _, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), 100, m.For(Name)), "")
+	got, _, err := pulltest.Collect(context.Background(), newSource(t, fake.Serve(t), 100, m.For(Name)), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func TestFaults(t *testing.T) {
 	serve := func(t *testing.T, fault func(http.ResponseWriter, *http.Request, int) bool) string {
 		fake := newFake(t)
 		fake.Fault = fault
-		return fake.start(t)
+		return fake.Serve(t)
 	}
 	pulltest.RunFaults(t, unauthorized, token, serve, func(api apiclient.Config) (pull.Source, error) {
 		return New(Config{API: api, Token: token, PageSize: 5})
@@ -277,8 +277,8 @@ func TestFaults(t *testing.T) {
 // the pull with an error instead of asking for it for ever.
 func TestPaginationThatDoesNotAdvance(t *testing.T) {
 	fake := newFake(t)
-	fake.stuck = true
-	_, next, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), 5, pull.SourceMapping{}), "")
+	fake.Stuck = true
+	_, next, err := pulltest.Collect(context.Background(), newSource(t, fake.Serve(t), 5, pull.SourceMapping{}), "")
 	if err == nil || !strings.Contains(err.Error(), "names itself as the next one") || next != "" {
 		t.Errorf("error %v, cursor %q", err, next)
 	}
@@ -297,7 +297,7 @@ func TestTokenRequired(t *testing.T) {
 func TestEmitError(t *testing.T) {
 	fake := newFake(t)
 	stop := http.ErrAbortHandler
-	_, err := newSource(t, fake.start(t), 5, pull.SourceMapping{}).Pull(context.Background(), "", func(pull.Incident) error { return stop })
+	_, err := newSource(t, fake.Serve(t), 5, pull.SourceMapping{}).Pull(context.Background(), "", func(pull.Incident) error { return stop })
 	if err != stop {
 		t.Errorf("error %v, want the emit's", err)
 	}
@@ -343,7 +343,7 @@ incidentio:
 		t.Fatal(err)
 	}
 	fake := newFake(t)
-	dir, sum := pulltest.Stable(t, newSource(t, fake.start(t), 5, m.For(Name)), m.For(Name))
+	dir, sum := pulltest.Stable(t, newSource(t, fake.Serve(t), 5, m.For(Name)), m.For(Name))
 	if sum.Incidents != 16 || sum.Written != 11 || sum.Skipped != 3 {
 		t.Errorf("first pull: %s; want 16 incidents, 11 written, 3 skipped", sum)
 	}
@@ -372,7 +372,7 @@ func TestFollowUpsFault(t *testing.T) {
 		_, _ = w.Write([]byte(`{"follow_ups": [{"id": `))
 		return true
 	}
-	got, next, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), 5, pull.SourceMapping{}), "")
+	got, next, err := pulltest.Collect(context.Background(), newSource(t, fake.Serve(t), 5, pull.SourceMapping{}), "")
 	if err == nil || !strings.Contains(err.Error(), "follow-ups of INC-110") || !strings.Contains(err.Error(), "malformed JSON") || next != "" {
 		t.Errorf("error %v, cursor %q", err, next)
 	}
@@ -389,10 +389,10 @@ func TestFollowUpsFault(t *testing.T) {
 // (the schema refuses more).
 func TestPageSizeBound(t *testing.T) {
 	fake := newFake(t)
-	if _, _, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), 1000, pull.SourceMapping{}), ""); err != nil {
+	if _, _, err := pulltest.Collect(context.Background(), newSource(t, fake.Serve(t), 1000, pull.SourceMapping{}), ""); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(fake.pages, []string{"page_size=250"}) {
-		t.Errorf("pages asked for: %q", fake.pages)
+	if !slices.Equal(fake.Pages, []string{"page_size=250"}) {
+		t.Errorf("pages asked for: %q", fake.Pages)
 	}
 }

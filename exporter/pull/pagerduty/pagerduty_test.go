@@ -95,15 +95,15 @@ const pd1007 = `
 
 func TestPull(t *testing.T) {
 	fake := newFake(t)
-	got, next, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), pull.SourceMapping{}), "")
+	got, next, err := pulltest.Collect(context.Background(), newSource(t, fake.Serve(t), pull.SourceMapping{}), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A full pull lists every incident (date_range=all) on pages of 5:
 	// offsets 0, 5 and 10, with the teams and trigger entries included.
 	const list = "date_range=all&include%5B%5D=teams&include%5B%5D=first_trigger_log_entries&limit=100&offset="
-	if want := []string{list + "0&total=false", list + "5&total=false", list + "10&total=false"}; !slices.Equal(fake.lists, want) {
-		t.Errorf("lists asked for:\n%q\nwant\n%q", fake.lists, want)
+	if want := []string{list + "0&total=false", list + "5&total=false", list + "10&total=false"}; !slices.Equal(fake.Lists, want) {
+		t.Errorf("lists asked for:\n%q\nwant\n%q", fake.Lists, want)
 	}
 	if len(got) != 12 {
 		t.Fatalf("%d incidents, want the 12 of the fixture", len(got))
@@ -115,9 +115,9 @@ func TestPull(t *testing.T) {
 	}
 	// Log entries of the 10 incidents acknowledged or resolved and not
 	// merged: PD-1001's and PD-1008's five entries take two pages of 3.
-	slices.Sort(fake.logsAsked)
-	if want := []string{"PINC1001", "PINC1001", "PINC1002", "PINC1005", "PINC1006", "PINC1007", "PINC1008", "PINC1008", "PINC1009", "PINC1010", "PINC1011", "PINC1012"}; !slices.Equal(fake.logsAsked, want) {
-		t.Errorf("log entries asked for %q, want %q", fake.logsAsked, want)
+	slices.Sort(fake.LogsAsked)
+	if want := []string{"PINC1001", "PINC1001", "PINC1002", "PINC1005", "PINC1006", "PINC1007", "PINC1008", "PINC1008", "PINC1009", "PINC1010", "PINC1011", "PINC1012"}; !slices.Equal(fake.LogsAsked, want) {
+		t.Errorf("log entries asked for %q, want %q", fake.LogsAsked, want)
 	}
 	byID := pulltest.ByID(got)
 	pulltest.Compare(t, byID["PD-1001"], pd1001)
@@ -161,27 +161,27 @@ func TestPull(t *testing.T) {
 
 func TestPullIncremental(t *testing.T) {
 	fake := newFake(t)
-	src := newSource(t, fake.start(t), pull.SourceMapping{})
+	src := newSource(t, fake.Serve(t), pull.SourceMapping{})
 	// Since the oldest open incident's creation, until now: PD-1002 and
 	// PD-1003; PD-1002 is still open, the cursor stays at it.
 	got, next, err := pulltest.Collect(context.Background(), src, "2026-05-31T11:00:00Z")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "include%5B%5D=teams&include%5B%5D=first_trigger_log_entries&limit=100&offset=0&since=2026-05-31T11%3A00%3A00Z&total=false&until=2026-06-02T00%3A00%3A00Z"; len(fake.lists) != 1 || fake.lists[0] != want {
-		t.Errorf("lists asked for %q, want %q", fake.lists, want)
+	if want := "include%5B%5D=teams&include%5B%5D=first_trigger_log_entries&limit=100&offset=0&since=2026-05-31T11%3A00%3A00Z&total=false&until=2026-06-02T00%3A00%3A00Z"; len(fake.Lists) != 1 || fake.Lists[0] != want {
+		t.Errorf("lists asked for %q, want %q", fake.Lists, want)
 	}
 	if len(got) != 2 || got[0].ID != "PD-1002" || got[1].ID != "PD-1003" || next != "2026-05-31T11:00:00Z" {
 		t.Errorf("pulled %d incidents, cursor %q; want PD-1002 and PD-1003, 2026-05-31T11:00:00Z", len(got), next)
 	}
 
 	// A cursor older than the API's six-month range lists everything.
-	fake.lists = nil
+	fake.Lists = nil
 	if got, _, err = pulltest.Collect(context.Background(), src, "2025-06-01T00:00:00Z"); err != nil || len(got) != 12 {
 		t.Fatalf("pull from an old cursor: %d incidents, error %v", len(got), err)
 	}
-	if !strings.HasPrefix(fake.lists[0], "date_range=all&") {
-		t.Errorf("pull from an old cursor asked %q", fake.lists[0])
+	if !strings.HasPrefix(fake.Lists[0], "date_range=all&") {
+		t.Errorf("pull from an old cursor asked %q", fake.Lists[0])
 	}
 
 	if _, _, err := pulltest.Collect(context.Background(), src, "last week"); err == nil || !strings.Contains(err.Error(), `cursor "last week"`) {
@@ -198,7 +198,7 @@ func TestTeamFromServiceMap(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := newFake(t)
-	got, _, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), m.For(Name)), "")
+	got, _, err := pulltest.Collect(context.Background(), newSource(t, fake.Serve(t), m.For(Name)), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestFaults(t *testing.T) {
 	serve := func(t *testing.T, fault func(http.ResponseWriter, *http.Request, int) bool) string {
 		fake := newFake(t)
 		fake.Fault = fault
-		return fake.start(t)
+		return fake.Serve(t)
 	}
 	pulltest.RunFaults(t, unauthorized, token, serve, func(api apiclient.Config) (pull.Source, error) {
 		return New(Config{API: api, Token: token})
@@ -227,8 +227,8 @@ func TestFaults(t *testing.T) {
 // more ends the pull with an error instead of asking for it for ever.
 func TestPaginationThatDoesNotAdvance(t *testing.T) {
 	fake := newFake(t)
-	fake.hollow = true
-	_, next, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), pull.SourceMapping{}), "")
+	fake.Hollow = true
+	_, next, err := pulltest.Collect(context.Background(), newSource(t, fake.Serve(t), pull.SourceMapping{}), "")
 	if err == nil || !strings.Contains(err.Error(), "is empty and says there are more") || next != "" {
 		t.Errorf("error %v, cursor %q", err, next)
 	}
@@ -274,7 +274,7 @@ func TestPullIntoFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := newFake(t)
-	dir, sum := pulltest.Stable(t, newSource(t, fake.start(t), m.For(Name)), m.For(Name))
+	dir, sum := pulltest.Stable(t, newSource(t, fake.Serve(t), m.For(Name)), m.For(Name))
 	if sum.Incidents != 12 || sum.Written != 11 || sum.Skipped != 0 {
 		t.Errorf("first pull: %s; want 12 incidents, 11 written", sum)
 	}
@@ -301,7 +301,7 @@ func TestLogEntriesFault(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 		return true
 	}
-	got, next, err := pulltest.Collect(context.Background(), newSource(t, fake.start(t), pull.SourceMapping{}), "")
+	got, next, err := pulltest.Collect(context.Background(), newSource(t, fake.Serve(t), pull.SourceMapping{}), "")
 	if err == nil || !strings.Contains(err.Error(), "log entries of incident 1008") || !strings.Contains(err.Error(), "404") || next != "" {
 		t.Errorf("error %v, cursor %q", err, next)
 	}

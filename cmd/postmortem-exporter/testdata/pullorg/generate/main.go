@@ -1,6 +1,7 @@
 // Command generate writes the fixture organisation of TestPullOrganisation
-// (../confluence and ../gdocs): 56 post-mortems, 30 Confluence Cloud pages
-// and 26 Google Docs, with custom fields, missing values, unicode and
+// (../confluence, ../gdocs, ../incidentio and ../pagerduty): 56
+// post-mortems, 30 Confluence Cloud pages and 26 Google Docs, and 21
+// incidents, 11 of incident.io and 10 of PagerDuty, with custom fields, missing values, unicode and
 // hostile titles. The 10 MB page's narrative is the marker @@10MB@@, which
 // the test expands, so the repository holds no 10 MB file.
 //
@@ -48,9 +49,7 @@ type row struct{ key, value string }
 // postmortem returns the rows, the narrative and the last change of the
 // i-th incident (from 0).
 func postmortem(i int) ([]row, string, time.Time) {
-	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Add(time.Duration(i*72+(i*37)%24) * time.Hour)
-	detected := start.Add(time.Duration((i*13)%55+5) * time.Minute)
-	resolved := start.Add(time.Duration((i*29)%600+30) * time.Minute)
+	start, detected, resolved := times(i)
 	sev := (i * 7) % 4
 	severity := fmt.Sprintf("sev%d", sev+1)
 	if i < confluencePages {
@@ -197,6 +196,7 @@ func main() {
 		}
 		write(dir, fmt.Sprintf("gdocs/list-%d.json", n+1), list)
 	}
+	writeTools(dir)
 }
 
 func write(dir, name string, v any) {
@@ -211,4 +211,147 @@ func write(dir, name string, v any) {
 	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// The incident tools' incidents follow the documents': 11 incident.io
+// incidents (one a tutorial, which the pull skips) and 10 PagerDuty ones.
+const (
+	incidentIOIncidents = 11
+	pagerDutyIncidents  = 10
+)
+
+// times are the start, detection and resolution of the i-th incident of
+// the organisation, as postmortem works them out.
+func times(i int) (start, detected, resolved time.Time) {
+	start = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Add(time.Duration(i*72+(i*37)%24) * time.Hour)
+	return start, start.Add(time.Duration((i*13)%55+5) * time.Minute), start.Add(time.Duration((i*29)%600+30) * time.Minute)
+}
+
+// option is a select custom field's entry of incident.io.
+func option(name, value string) map[string]any {
+	id := "01CF" + strings.ToUpper(strings.ReplaceAll(name, " ", ""))
+	return map[string]any{
+		"custom_field": map[string]any{"id": id, "name": name, "field_type": "single_select"},
+		"values":       []any{map[string]any{"value_option": map[string]any{"id": "01OPT" + value, "custom_field_id": id, "value": value, "sort_key": 1}}},
+	}
+}
+
+// stamp is one of an incident.io incident's timestamps.
+func stamp(name string, rank int, at time.Time) map[string]any {
+	return map[string]any{"incident_timestamp": map[string]any{"id": "01TS" + strings.ToUpper(strings.ReplaceAll(name, " ", "")), "name": name, "rank": rank},
+		"value": map[string]any{"value": at.Format(time.RFC3339)}}
+}
+
+// incidentIO returns the j-th incident.io incident (from 0), the
+// organisation's incident 56+j: severity in words (the mapping file maps
+// them), team, origin, detection and resolution as custom fields.
+func incidentIO(j int) map[string]any {
+	i := incidents + j
+	start, detected, resolved := times(i)
+	ref := fmt.Sprintf("INC-%d", 201+j)
+	title := fmt.Sprintf("Incident %d of %s", i+1, teams[i%len(teams)])
+	if j == 4 {
+		title = "---\nseverity: sev3 <b>決済</b> & \"quoted\" 🚨"
+	}
+	category, statusName := []string{"closed", "learning", "live"}[j%3], []string{"Closed", "Learning", "Live"}[j%3]
+	fields := []any{option("Team", teams[i%len(teams)]), option("Origin", origins[i%len(origins)]), option("Detection", detections[i%len(detections)]),
+		map[string]any{"custom_field": map[string]any{"id": "01CFREGION", "name": "Region", "field_type": "text"},
+			"values": []any{map[string]any{"value_text": []string{"eu-west-1", "東京", "us-east-1"}[i%3]}}}}
+	stamps := []any{stamp("Impact started", 1, start), stamp("Reported", 2, detected.Add(2*time.Minute)), stamp("Detected", 3, detected)}
+	updated := detected.Add(time.Hour)
+	if category != "live" {
+		fields = append(fields, option("Resolution", resolutions[i%len(resolutions)]))
+		stamps = append(stamps, stamp("Resolved", 5, resolved))
+		updated = resolved.Add(time.Hour)
+	}
+	if category == "closed" {
+		updated = resolved.Add(48 * time.Hour)
+		stamps = append(stamps, stamp("Closed", 6, updated))
+	}
+	in := map[string]any{
+		"id": fmt.Sprintf("01ORGINC%02d", j), "reference": ref, "name": title,
+		"permalink": "https://app.incident.io/example/incidents/" + ref, "mode": "standard",
+		"incident_status": map[string]any{"id": "01ST" + statusName, "name": statusName, "category": category},
+		"created_at":      detected.Add(2 * time.Minute).Format(time.RFC3339), "updated_at": updated.Format(time.RFC3339),
+		"incident_role_assignments": []any{}, "summary": fmt.Sprintf("Summary of incident %d.", i+1),
+		"severity": map[string]any{"id": "01SEV", "name": words[(i*7)%4], "rank": (i*7)%4 + 1},
+	}
+	// Missing and unreadable values.
+	switch j {
+	case 2: // no "Impact started": it starts at the earlier of the report and the detection
+		stamps = stamps[1:]
+	case 6:
+		delete(in, "severity")
+	case 8:
+		fields = fields[1:] // no team
+	case 10:
+		in["mode"] = "tutorial"
+	}
+	in["custom_field_entries"], in["incident_timestamp_values"] = fields, stamps
+	return in
+}
+
+// ref is a PagerDuty reference object.
+func ref(kind, id, summary string) map[string]any {
+	return map[string]any{"id": id, "type": kind, "summary": summary, "self": "https://api.pagerduty.com/x/" + id, "html_url": "https://example.pagerduty.com/x/" + id}
+}
+
+// pagerDuty returns the k-th PagerDuty incident (from 0), the
+// organisation's incident 67+k: created when the impact was detected,
+// its priority (or urgency) the severity, the escalation policy's team
+// the team.
+func pagerDuty(k int) map[string]any {
+	i := incidents + incidentIOIncidents + k
+	_, detected, resolved := times(i)
+	n := 2001 + k
+	title := fmt.Sprintf("Incident %d of %s", i+1, teams[i%len(teams)])
+	if k == 3 {
+		title = "<script>alert(1)</script> {{ .Token }} — 東京 🚨"
+	}
+	agent := []string{"integration_reference", "service_reference", "user_reference"}[k%3]
+	in := map[string]any{
+		"id": fmt.Sprintf("PORG%03d", k), "type": "incident", "summary": fmt.Sprintf("[#%d] %s", n, title),
+		"self": fmt.Sprintf("https://api.pagerduty.com/incidents/PORG%03d", k), "html_url": fmt.Sprintf("https://example.pagerduty.com/incidents/PORG%03d", k),
+		"incident_number": n, "title": title, "created_at": detected.Format(time.RFC3339), "status": "resolved",
+		"updated_at": resolved.Format(time.RFC3339), "urgency": []string{"high", "low"}[k%2],
+		"first_trigger_log_entry": map[string]any{"id": fmt.Sprintf("RLEORG%03d", k), "type": "trigger_log_entry", "summary": "trigger log entry",
+			"created_at": detected.Format(time.RFC3339), "agent": ref(agent, "PAGENT", "agent")},
+		"service":               ref("service_reference", "PSVC"+strings.ToUpper(teams[i%len(teams)][:3]), teams[i%len(teams)]+"-api"),
+		"escalation_policy":     ref("escalation_policy_reference", "PEPORG", "Org EP"),
+		"teams":                 []any{map[string]any{"id": "PTEAM", "type": "team", "summary": teams[i%len(teams)], "name": teams[i%len(teams)]}},
+		"resolved_at":           resolved.Format(time.RFC3339),
+		"last_status_change_at": resolved.Format(time.RFC3339),
+	}
+	if k%4 != 3 { // the others have no priority: the urgency says the severity
+		p := []string{"P1", "P2", "P3"}[k%3]
+		in["priority"] = map[string]any{"id": "PPRIO" + p, "type": "priority", "summary": p, "name": p, "description": ""}
+	}
+	// Missing and unreadable values.
+	switch k {
+	case 2, 8: // not resolved yet
+		in["status"], in["resolved_at"], in["last_status_change_at"] = "acknowledged", nil, detected.Add(5*time.Minute).Format(time.RFC3339)
+	case 4: // resolved, with only the last status change saying when
+		in["resolved_at"] = nil
+	case 5: // no team: the service is the team
+		in["teams"] = []any{}
+	case 7:
+		in["priority"] = map[string]any{"id": "PPRIOP5", "type": "priority", "summary": "P5", "name": "P5", "description": ""} // not in the mapping file
+	}
+	return in
+}
+
+// writeTools writes the incident tools' fixtures.
+func writeTools(dir string) {
+	var inc []any
+	for j := range incidentIOIncidents {
+		inc = append(inc, incidentIO(j))
+	}
+	write(dir, "incidentio/incidents.json", inc)
+	write(dir, "incidentio/follow_ups.json", []any{})
+	var pd []any
+	for k := range pagerDutyIncidents {
+		pd = append(pd, pagerDuty(k))
+	}
+	write(dir, "pagerduty/incidents.json", pd)
+	write(dir, "pagerduty/log_entries.json", map[string]any{})
 }
